@@ -1,0 +1,34 @@
+//! The wire contract between the store and the inventory.
+//!
+//! Everything that crosses the network between the two services is defined
+//! here, once: the order as the store publishes it, the `/update_inventory`
+//! request and answer, the webhook event envelope, the order feed page, the
+//! acknowledgement the inventory sends back in poll mode, and the
+//! `application/problem+json` error body. Both services depend on this crate
+//! and neither reaches into the other's code or database.
+//!
+//! The trade-off: a shared crate makes it impossible for the two sides to
+//! drift apart silently (a renamed field breaks the build, not production),
+//! which is exactly what two *separately deployed* services cannot rely on in
+//! real life. Real integrations publish a schema (OpenAPI, JSON Schema) and
+//! version it; this crate plays that role for a codebase meant to be read in
+//! one sitting. To keep the teaching honest the crate does no I/O at all: it
+//! describes bytes, it never sends them.
+//!
+//! * [`domain`] — small value types that parse instead of validate
+//!   ([`domain::Sku::parse`], [`domain::Quantity::parse`], ...).
+//! * [`order`], [`inventory`], [`events`] — the messages themselves.
+//! * [`signing`] — Standard Webhooks signatures (sign and verify).
+//! * [`problem`] — RFC 9457 problem details.
+//! * [`xml`] — the second data format of the seed, via `quick-xml` + serde.
+
+pub mod domain;
+pub mod events;
+pub mod inventory;
+pub mod order;
+pub mod problem;
+pub mod signing;
+pub mod xml;
+
+pub use domain::{IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
+pub use problem::{FieldError, Problem};

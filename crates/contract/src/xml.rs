@@ -1,0 +1,176 @@
+//! XML, the seed's second data format, through `quick-xml`'s serde support.
+//!
+//! The same Rust types that serialise to JSON serialise to XML: a webhook
+//! endpoint can choose `format: "xml"` and `/update_inventory` accepts and
+//! answers `application/xml`. Going through serde (rather than formatting
+//! strings) means escaping is always right — a customer called
+//! `<Tom & Jerry>` cannot break the document — and that a field added to a
+//! type shows up in both formats at once.
+//!
+//! The mapping is quick-xml's default one: a struct is an element named by
+//! its field, a list is the element repeated (`<items>…</items><items>…
+//! </items>`), an absent optional field is left out. The root element is
+//! named by the caller (`order`, `update_inventory`, `event`, ...).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+pub const CONTENT_TYPE: &str = "application/xml";
+
+#[derive(Debug, Error)]
+pub enum XmlError {
+    #[error("could not write XML: {0}")]
+    Write(String),
+    #[error("malformed XML: {0}")]
+    Read(String),
+}
+
+/// Serialises `value` as an XML document with the given root element.
+pub fn to_string<T: Serialize>(root: &str, value: &T) -> Result<String, XmlError> {
+    let body = quick_xml::se::to_string_with_root(root, value)
+        .map_err(|e| XmlError::Write(e.to_string()))?;
+    Ok(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"))
+}
+
+/// Parses an XML document (whatever its root element is called).
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, XmlError> {
+    quick_xml::de::from_str(text).map_err(|e| XmlError::Read(e.to_string()))
+}
+
+/// Parses XML bytes, refusing anything that is not UTF-8.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, XmlError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| XmlError::Read("the document is not UTF-8".into()))?;
+    from_str(text)
+}
+
+/// Whether a `Content-Type` (or `Accept`) header value names XML.
+pub fn is_xml_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
+    use crate::events::{ORDER_CREATED, WebhookEvent};
+    use crate::inventory::{StockLevel, UpdateInventoryRequest, UpdateInventoryResponse};
+    use crate::order::{Customer, LineItem, Order, OrderLine};
+
+    fn order() -> Order {
+        Order {
+            id: OrderId::parse("ord_0193a1b2c3").unwrap(),
+            status: OrderStatus::Backordered,
+            mode: IntegrationMode::Webhook,
+            customer: Customer {
+                name: "Tom <&> \"Jerry\" O'Brien".into(),
+                email: "tom@example.com".into(),
+            },
+            items: vec![
+                OrderLine {
+                    sku: Sku::parse("TEA-SENCHA").unwrap(),
+                    name: "Sencha & friends".into(),
+                    quantity: Quantity::parse(2).unwrap(),
+                    unit_price_cents: 1250,
+                    line_total_cents: 2500,
+                },
+                OrderLine {
+                    sku: Sku::parse("MUG-BLUE").unwrap(),
+                    name: "Blue mug".into(),
+                    quantity: Quantity::parse(1).unwrap(),
+                    unit_price_cents: 900,
+                    line_total_cents: 900,
+                },
+            ],
+            total_cents: 3400,
+            created_at: Timestamp(1_700_000_000_123),
+            status_reason: Some("only 1 left of MUG-BLUE".into()),
+        }
+    }
+
+    #[test]
+    fn an_order_round_trips_identically_through_json_and_xml() {
+        let original = order();
+        let xml = to_string("order", &original).unwrap();
+        let from_xml: Order = from_str(&xml).unwrap();
+        assert_eq!(from_xml, original, "{xml}");
+        let json = serde_json::to_string(&from_xml).unwrap();
+        let from_json: Order = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_json, original);
+        // Escaped, not injected.
+        assert!(xml.contains("Tom &lt;&amp;&gt;"), "{xml}");
+    }
+
+    #[test]
+    fn an_order_without_optional_fields_round_trips() {
+        let mut o = order();
+        o.status_reason = None;
+        o.status = OrderStatus::Confirmed;
+        let xml = to_string("order", &o).unwrap();
+        assert!(!xml.contains("status_reason"), "{xml}");
+        assert_eq!(from_str::<Order>(&xml).unwrap(), o);
+    }
+
+    #[test]
+    fn an_event_round_trips() {
+        let event = WebhookEvent {
+            event_type: ORDER_CREATED.into(),
+            timestamp: Timestamp(1_700_000_000_999),
+            data: order(),
+        };
+        let xml = to_string("event", &event).unwrap();
+        assert!(xml.contains("<type>order.created</type>"), "{xml}");
+        assert_eq!(from_str::<WebhookEvent<Order>>(&xml).unwrap(), event);
+    }
+
+    #[test]
+    fn update_inventory_messages_round_trip() {
+        let req = UpdateInventoryRequest {
+            order_id: OrderId::parse("ord_1").unwrap(),
+            items: vec![
+                LineItem { sku: Sku::parse("TEA-SENCHA").unwrap(), quantity: Quantity::parse(3).unwrap() },
+                LineItem { sku: Sku::parse("MUG-BLUE").unwrap(), quantity: Quantity::parse(1).unwrap() },
+            ],
+        };
+        let xml = to_string("update_inventory", &req).unwrap();
+        assert_eq!(from_str::<UpdateInventoryRequest>(&xml).unwrap(), req);
+        let resp = UpdateInventoryResponse {
+            order_id: req.order_id.clone(),
+            applied: true,
+            stock: vec![StockLevel { sku: Sku::parse("TEA-SENCHA").unwrap(), on_hand: 7 }],
+        };
+        let xml = to_string("update_inventory_result", &resp).unwrap();
+        assert_eq!(from_str::<UpdateInventoryResponse>(&xml).unwrap(), resp);
+    }
+
+    #[test]
+    fn a_hand_written_request_parses() {
+        let xml = r#"<?xml version="1.0"?>
+            <update_inventory>
+              <order_id>ord_42</order_id>
+              <items><sku>tea-sencha</sku><quantity>2</quantity></items>
+            </update_inventory>"#;
+        let req: UpdateInventoryRequest = from_str(xml).unwrap();
+        assert_eq!(req.items[0].sku.as_str(), "TEA-SENCHA");
+        assert_eq!(req.items[0].quantity.get(), 2);
+    }
+
+    #[test]
+    fn malformed_and_invalid_xml_is_an_error() {
+        assert!(from_str::<UpdateInventoryRequest>("<update_inventory><order_id>").is_err());
+        assert!(from_str::<UpdateInventoryRequest>("not xml at all").is_err());
+        let zero = "<u><order_id>ord_1</order_id><items><sku>TEA-SENCHA</sku><quantity>0</quantity></items></u>";
+        assert!(from_str::<UpdateInventoryRequest>(zero).is_err());
+        assert!(from_slice::<UpdateInventoryRequest>(b"<u>\xff</u>").is_err());
+    }
+
+    #[test]
+    fn media_types() {
+        assert!(is_xml_media_type("application/xml"));
+        assert!(is_xml_media_type("text/xml; charset=utf-8"));
+        assert!(is_xml_media_type("application/atom+xml"));
+        assert!(!is_xml_media_type("application/json"));
+    }
+}
