@@ -1,1 +1,33 @@
+//! What both services stand on, so that neither re-implements it and the
+//! service crates contain only what is particular to them.
+//!
+//! * [`db`] — one handle for SQLite and PostgreSQL through sqlx `Any`,
+//!   embedded migrations, the two places the dialects differ.
+//! * [`clock`] — injected time, so retry schedules are tested exactly.
+//! * [`live`] — the in-process event hub and its `GET /events` SSE stream.
+//! * [`http`] — problem+json for everything the framework rejects, body
+//!   limits, bearer tokens and API-key hashing.
+//! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
+//! * [`telemetry`] — `tracing` set-up.
+//! * [`testing`] — fresh databases per test on both backends.
+//!
+//! `contract` stays free of I/O; this crate is where shared I/O lives.
 
+pub mod clock;
+pub mod db;
+pub mod http;
+pub mod live;
+pub mod metrics;
+pub mod telemetry;
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use db::{Backend, Db};
+pub use live::LiveHub;
+
+/// Short random ids with a readable prefix: `msg_…`, `dlv_…`, `whe_…`.
+/// UUIDv7 in simple hex: unique without coordination and roughly ordered by
+/// creation time, which keeps B-tree inserts at the right edge.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}

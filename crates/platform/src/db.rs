@@ -1,0 +1,278 @@
+//! One database handle for both backends: SQLite (the default, a file under
+//! `./data/`) and PostgreSQL (when the URL says `postgres://`).
+//!
+//! Both services talk to their database through sqlx's `Any` driver and
+//! *portable* SQL: `$1` placeholders, INTEGER/BIGINT/TEXT columns, times as
+//! BIGINT unix milliseconds, booleans as 0/1, `RETURNING`, `ON CONFLICT`. The
+//! same query text runs on both, so the code a learner reads is the code that
+//! runs in either set-up. Where the dialects genuinely differ the difference
+//! is a method here ([`Db::begin_write`], [`Db::skip_locked`]), not an `if`
+//! scattered through the services.
+//!
+//! The road not taken: sqlx's compile-time checked `query!` macros. They do
+//! not work with `Any`, and generating two copies of every query (one per
+//! backend) would double what a reader has to read. The cost is that a typo
+//! in SQL is found by the tests rather than the compiler — and the tests run
+//! every query on both backends.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use thiserror::Error;
+
+/// Which database is behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// One migration file, embedded in the binary with `include_str!` so the
+/// single `pushpull` executable needs nothing beside it at run time.
+#[derive(Debug, Clone, Copy)]
+pub struct MigrationFile {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+/// A service's migrations, one list per backend (`migrations/<service>/
+/// {sqlite,postgres}/`). The lists must keep the same versions so a schema
+/// change is always made on both.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub sqlite: &'static [MigrationFile],
+    pub postgres: &'static [MigrationFile],
+}
+
+impl Migrations {
+    fn migrator(&self, backend: Backend) -> Migrator {
+        let files = match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        };
+        Migrator::with_migrations(
+            files
+                .iter()
+                .map(|f| {
+                    Migration::new(
+                        f.version,
+                        Cow::Borrowed(f.description),
+                        MigrationType::Simple,
+                        sqlx::SqlSafeStr::into_sql_str(f.sql),
+                        false,
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum DbError {
+    #[error("unsupported database URL `{0}`: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("could not create the directory for the SQLite file {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not connect to {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("migrations failed on {url}: {source}")]
+    Migrate {
+        url: String,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// A pool plus the knowledge of which backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory if needed),
+    /// applies pending migrations, and returns the handle.
+    pub async fn connect(url: &str, migrations: &Migrations) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        if backend == Backend::Sqlite {
+            ensure_sqlite_dir(url)?;
+        }
+        let options: AnyConnectOptions = url.parse().map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })?;
+        let pool_options = match backend {
+            // SQLite allows one writer at a time whatever the pool size; a
+            // few connections let readers proceed beside it (WAL mode).
+            Backend::Sqlite => AnyPoolOptions::new().max_connections(8),
+            // Small on purpose: the test suite runs many services at once
+            // against one server, and PostgreSQL's default limit is 100.
+            Backend::Postgres => AnyPoolOptions::new().max_connections(6),
+        }
+        .acquire_timeout(Duration::from_secs(15))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL: readers never block the writer nor it them.
+                    // synchronous=NORMAL is durable across application
+                    // crashes in WAL mode (only a power cut can lose the last
+                    // transactions). busy_timeout makes a second writer wait
+                    // for the lock instead of failing at once.
+                    conn.execute(sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
+                    ))
+                    .await?;
+                }
+                Ok(())
+            })
+        });
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|source| DbError::Connect {
+                url: redact_url(url),
+                source,
+            })?;
+        migrations
+            .migrator(backend)
+            .run(&pool)
+            .await
+            .map_err(|source| DbError::Migrate {
+                url: redact_url(url),
+                source,
+            })?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction that will write.
+    ///
+    /// On SQLite this is `BEGIN IMMEDIATE`: the write lock is taken up front,
+    /// so two transactions that each read and then write cannot deadlock
+    /// (with a plain deferred `BEGIN`, the second one to upgrade from reader
+    /// to writer fails with `SQLITE_BUSY` instead of waiting). PostgreSQL
+    /// locks rows as it goes and needs nothing special.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// The clause that lets concurrent workers claim *different* rows:
+    /// ` FOR UPDATE SKIP LOCKED` on PostgreSQL. SQLite has one writer at a
+    /// time (see [`Db::begin_write`]), so a claim there is already exclusive.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate key).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                // The Any driver does not always carry the kind through;
+                // fall back to the backends' own codes/messages.
+                || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// A URL safe to print: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_come_from_the_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite:data/x.db?mode=rwc").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/store"),
+            "postgres://app:***@db:5432/store"
+        );
+        assert_eq!(redact_url("sqlite:data/store.db"), "sqlite:data/store.db");
+    }
+}

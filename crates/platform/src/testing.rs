@@ -1,0 +1,172 @@
+//! Fresh databases for tests, on either backend.
+//!
+//! Every integration test starts its services on port 0 against a database
+//! nobody else uses (zero2prod's `spawn_app` pattern), so tests run in
+//! parallel and never see each other's orders:
+//!
+//! * SQLite: a file in a temporary directory, removed with it;
+//! * PostgreSQL: a database named `pushpull_test_<uuid>` created on the
+//!   server at `TEST_DATABASE_URL` and dropped (`WITH (FORCE)`) when the
+//!   test's [`TestDatabase`] is dropped.
+//!
+//! [`db_test!`](crate::db_test) writes each test once and runs it on both
+//! backends. The PostgreSQL copy is compiled as `#[ignore]`d, with the reason
+//! shown in the test summary, when `TEST_DATABASE_URL` was not set at build
+//! time (see `build/test_cfg.rs`): on a machine without a server
+//! `cargo test --workspace` passes and says what it skipped.
+
+use sqlx::migrate::MigrateDatabase;
+
+/// The environment variable naming a PostgreSQL server for the test pass,
+/// e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { database_url: String },
+    Kept,
+}
+
+impl TestDatabase {
+    /// Creates an empty database of the given backend. Panics (failing the
+    /// test) when PostgreSQL is asked for but unreachable: a test run that
+    /// was told to use a server must not quietly pass without it.
+    pub async fn create(backend: TestBackend) -> TestDatabase {
+        sqlx::any::install_default_drivers();
+        match backend {
+            TestBackend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite:{}?mode=rwc", dir.path().join("test.db").display());
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+            TestBackend::Postgres => {
+                let server = std::env::var(TEST_DATABASE_URL).unwrap_or_else(|_| {
+                    panic!("{TEST_DATABASE_URL} must point at a PostgreSQL server for this test")
+                });
+                let name = format!("pushpull_test_{}", uuid::Uuid::new_v4().simple());
+                let url = replace_database(&server, &name);
+                sqlx::Any::create_database(&url).await.unwrap_or_else(|e| {
+                    panic!(
+                        "could not create test database on {} ({TEST_DATABASE_URL}): {e}",
+                        crate::db::redact_url(&server)
+                    )
+                });
+                TestDatabase {
+                    url: url.clone(),
+                    cleanup: Cleanup::Postgres { database_url: url },
+                }
+            }
+        }
+    }
+
+    /// A second handle on the same database (for a restarted service) that
+    /// does not drop it.
+    pub fn share(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            cleanup: Cleanup::Kept,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { database_url } = &self.cleanup {
+            let url = database_url.clone();
+            // Drop runs outside any async context we can rely on, so the
+            // drop gets a thread and a small runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime for test clean-up");
+                rt.block_on(async {
+                    if let Err(e) = sqlx::Any::force_drop_database(&url).await {
+                        eprintln!("warning: could not drop test database: {e}");
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// `postgres://user@host:5432/anything?x` → same server, database `name`.
+fn replace_database(server_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(server_url).expect("TEST_DATABASE_URL is a valid URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// Writes one async test that runs on SQLite and on PostgreSQL:
+///
+/// ```ignore
+/// platform::db_test!(async fn orders_are_listed(backend) {
+///     let app = spawn_app(backend).await;
+///     ...
+/// });
+/// ```
+///
+/// expands to a module `orders_are_listed` with tests `sqlite` and
+/// `postgres`. The crate using it must build with `build/test_cfg.rs` so the
+/// `pushpull_pg` cfg is known.
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::testing::TestBackend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::testing::TestBackend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(pushpull_pg),
+                ignore = "PostgreSQL pass: set TEST_DATABASE_URL=postgres://… to run it"
+            )]
+            async fn postgres() {
+                run($crate::testing::TestBackend::Postgres).await
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+    }
+}
