@@ -22,6 +22,7 @@
 //! * [`problem`] — RFC 9457 problem details.
 //! * [`xml`] — the second data format of the seed, via `quick-xml` + serde.
 
+pub mod demo;
 pub mod domain;
 pub mod events;
 pub mod inventory;

@@ -7,6 +7,7 @@
 //! * [`live`] — the in-process event hub and its `GET /events` SSE stream.
 //! * [`http`] — problem+json for everything the framework rejects, body
 //!   limits, bearer tokens and API-key hashing.
+//! * [`outbound`] — sending a request and recording exactly what crossed.
 //! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
 //! * [`telemetry`] — `tracing` set-up.
 //! * [`testing`] — fresh databases per test on both backends.
@@ -18,6 +19,7 @@ pub mod db;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod outbound;
 pub mod telemetry;
 pub mod testing;
 

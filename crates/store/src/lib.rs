@@ -1,1 +1,30 @@
+//! # The store
+//!
+//! A small online shop that hands its orders to a separate inventory
+//! service in one of three ways — and shows every message it takes.
+//!
+//! * [`orders`] — placing an order: one transaction, then the mode's channel.
+//! * [`integration`] — the three patterns, one module each:
+//!   [`integration::webhook`] (push: outbox, dispatcher, signing, retries),
+//!   [`integration::api`] (request/response to `/update_inventory`, voids),
+//!   [`integration::poll`] (the pull feed and acknowledgements);
+//!   plus [`integration::endpoints`], [`integration::deliveries`] and
+//!   [`integration::retry`].
+//! * [`timeline`] — the log of every exchange with the inventory.
+//! * [`domain`] — what a valid order request is.
+//! * [`routes`] — thin HTTP handlers; [`error`] — their problem+json.
+//! * [`startup`] — `Application::build(config)` / `run_until_stopped()`.
 
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod integration;
+pub mod orders;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod timeline;
+
+pub use config::StoreConfig;
+pub use startup::{AppHandle, Application};

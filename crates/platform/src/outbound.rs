@@ -1,0 +1,251 @@
+//! Sending an HTTP request and keeping a faithful record of it.
+//!
+//! Everything one service sends the other — a webhook attempt, an
+//! `/update_inventory` call, a void, a poll of the feed, an acknowledgement —
+//! goes through [`send_recorded`], which returns what was actually sent
+//! (method, URL, headers with credentials redacted, body) and what came back
+//! (status, headers, body, latency) or the error instead. That record is
+//! what the UI's message timelines show, and what the delivery log keeps for
+//! every attempt. Keeping the capture in one place means every channel is
+//! shown the same way and none forgets to redact a key.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::HeaderMap;
+
+use crate::http::redact_authorization;
+
+/// The most of a response body read into memory. Responses the services
+/// exchange are small; a misbehaving endpoint answering with megabytes must
+/// not be able to exhaust the sender's memory.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// What was sent and what (if anything) came back.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub started_at_ms: i64,
+    pub latency: Duration,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    },
+    /// No HTTP response: refused connection, timeout, reset, ...
+    Failed { error: String, timed_out: bool },
+}
+
+impl Recorded {
+    pub fn status(&self) -> Option<u16> {
+        match &self.outcome {
+            Outcome::Response { status, .. } => Some(*status),
+            Outcome::Failed { .. } => None,
+        }
+    }
+
+    pub fn body(&self) -> Option<&Bytes> {
+        match &self.outcome {
+            Outcome::Response { body, .. } => Some(body),
+            Outcome::Failed { .. } => None,
+        }
+    }
+
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Response { headers, .. } => headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+            Outcome::Failed { .. } => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Failed { error, .. } => Some(error),
+            Outcome::Response { .. } => None,
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.status().is_some_and(|s| (200..300).contains(&s))
+    }
+
+    pub fn latency_ms(&self) -> i64 {
+        self.latency.as_millis() as i64
+    }
+}
+
+/// Sends `request` with `client` and records the exchange. `now_ms` is the
+/// (possibly injected) clock reading when the request left.
+pub async fn send_recorded(client: &reqwest::Client, request: reqwest::Request, now_ms: i64) -> Recorded {
+    let method = request.method().to_string();
+    let url = request.url().to_string();
+    let request_headers = capture_headers(request.headers());
+    let request_body = request
+        .body()
+        .and_then(|b| b.as_bytes())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+
+    let started = Instant::now();
+    let outcome = match client.execute(request).await {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let headers = capture_headers(response.headers());
+            let mut body = BytesMut::new();
+            let mut read_error = None;
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = MAX_RESPONSE_BYTES.saturating_sub(body.len());
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        if room <= chunk.len() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            match read_error {
+                // A response whose body broke off mid-way is not an answer.
+                Some(e) => Outcome::Failed {
+                    timed_out: e.is_timeout(),
+                    error: describe(&e),
+                },
+                None => Outcome::Response {
+                    status,
+                    headers,
+                    body: body.freeze(),
+                },
+            }
+        }
+        Err(e) => Outcome::Failed {
+            timed_out: e.is_timeout(),
+            error: describe(&e),
+        },
+    };
+    Recorded {
+        method,
+        url,
+        request_headers,
+        request_body,
+        started_at_ms: now_ms,
+        latency: started.elapsed(),
+        outcome,
+    }
+}
+
+fn capture_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let text = value.to_str().unwrap_or("<binary>");
+            let text = if name == reqwest::header::AUTHORIZATION {
+                redact_authorization(text)
+            } else {
+                text.to_owned()
+            };
+            (name.as_str().to_owned(), text)
+        })
+        .collect()
+}
+
+/// A one-line, human explanation of a transport error (reqwest's Display
+/// hides the interesting part in its source chain).
+pub fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_redirect() {
+        "redirect refused"
+    } else if e.is_body() || e.is_decode() {
+        "broken response body"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+/// Headers as a JSON object string, for storing in a TEXT column.
+pub fn headers_json(headers: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary, with a
+/// marker saying how much was left out.
+pub fn truncate_for_log(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate_for_log("abc", 5), "abc");
+        assert_eq!(truncate_for_log("abcdef", 3), "abc… [3 more bytes]");
+        assert_eq!(truncate_for_log("ééé", 3), "é… [4 more bytes]");
+    }
+
+    #[test]
+    fn headers_become_a_json_object() {
+        let h = vec![("a".to_owned(), "1".to_owned()), ("b".to_owned(), "x\"y".to_owned())];
+        assert_eq!(headers_json(&h), r#"{"a":"1","b":"x\"y"}"#);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_recorded_as_a_failure() {
+        // Bind then drop: the port is (almost certainly) closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let client = reqwest::Client::new();
+        let request = client
+            .post(format!("http://127.0.0.1:{port}/x"))
+            .header("authorization", "Bearer sk_demo_1234567890")
+            .body("{}")
+            .build()
+            .unwrap();
+        let rec = send_recorded(&client, request, 42).await;
+        assert_eq!(rec.status(), None);
+        assert!(rec.error().unwrap().starts_with("could not connect"), "{:?}", rec.error());
+        assert_eq!(rec.request_body, "{}");
+        assert_eq!(rec.started_at_ms, 42);
+        assert!(rec.request_headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer sk_d…7890"));
+    }
+}

@@ -1,0 +1,44 @@
+//! The store's routes: the JSON API ([`api`]) and the operational
+//! endpoints every service has (`/healthz`, `/metrics`, `/events`).
+
+pub mod api;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/events", web::get().to(events));
+    api::configure(cfg);
+}
+
+/// Liveness and readiness in one: the process answers and its database
+/// does too.
+async fn healthz(app: web::Data<AppState>) -> HttpResponse {
+    let db_ok = sqlx::query("SELECT 1").execute(app.db.pool()).await.is_ok();
+    let body = serde_json::json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "service": "store",
+        "database": app.db.backend().name(),
+    });
+    if db_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(app: web::Data<AppState>) -> HttpResponse {
+    platform::metrics::metrics_response(&app.registry)
+}
+
+async fn events(app: web::Data<AppState>) -> HttpResponse {
+    app.live.sse_response()
+}
+
+/// Unknown routes: problem+json for API clients.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    platform::http::not_found_problem(&req)
+}

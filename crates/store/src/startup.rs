@@ -1,0 +1,187 @@
+//! Building and running the store: `Application::build(config)` connects
+//! the database, seeds it, binds the port, starts the background workers
+//! (the webhook dispatcher and the compensation worker) and returns;
+//! `run_until_stopped()` serves until stopped, then lets the workers finish
+//! what they hold. Tests call `build` with port 0 and a fresh database; the
+//! launcher calls it with the configured ones.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use prometheus_client::registry::Registry;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tracing_actix_web::TracingLogger;
+
+use platform::db::{Db, MigrationFile, Migrations};
+use platform::http::{form_config, json_config, path_config, payload_config, problem_errors, query_config};
+use platform::metrics::{HttpMetrics, track_http};
+use platform::LiveHub;
+
+use crate::config::StoreConfig;
+use crate::integration::api::CompensationWorker;
+use crate::integration::webhook::OutboxDispatcher;
+use crate::state::{AppState, StoreMetrics};
+use crate::{integration, routes, seed};
+
+macro_rules! migration {
+    ($backend:literal, $version:literal, $name:literal) => {
+        MigrationFile {
+            version: $version,
+            description: $name,
+            sql: include_str!(concat!("../../../migrations/store/", $backend, "/", $name, ".sql")),
+        }
+    };
+}
+
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: &[
+        migration!("sqlite", 1, "0001_orders"),
+        migration!("sqlite", 2, "0002_webhooks"),
+    ],
+    postgres: &[
+        migration!("postgres", 1, "0001_orders"),
+        migration!("postgres", 2, "0002_webhooks"),
+    ],
+};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    shutdown: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Stops a running store from outside (the launcher on Ctrl-C, tests).
+#[derive(Clone)]
+pub struct AppHandle {
+    server: ServerHandle,
+    shutdown: watch::Sender<bool>,
+}
+
+impl AppHandle {
+    /// Stops accepting requests, finishes the ones in progress, and tells
+    /// the workers to stop.
+    pub async fn stop(&self) {
+        let _ = self.shutdown.send(true);
+        self.server.stop(true).await;
+    }
+}
+
+impl Application {
+    pub async fn build(config: StoreConfig) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.database_url, &MIGRATIONS)
+            .await
+            .context("opening the store database")?;
+        let clock = config.clock.clone();
+        let live = LiveHub::new();
+        let now = clock.now_ms();
+        if config.seed_catalog {
+            seed::catalog(&db).await.context("seeding the catalog")?;
+        }
+        seed::api_key(&db, &config.store_api_key, now).await?;
+        if let Some(mode) = config.mode {
+            integration::set_mode(&db, &live, mode, now).await?;
+        }
+
+        let listener = TcpListener::bind((config.bind.as_str(), config.port))
+            .with_context(|| format!("binding the store to {}:{}", config.bind, config.port))?;
+        let port = listener.local_addr()?.port();
+
+        let mut registry = Registry::with_prefix("pushpull");
+        let http_metrics = HttpMetrics::register(&mut registry);
+        let metrics = StoreMetrics::register(&mut registry);
+
+        let outbound = |timeout| {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(std::time::Duration::from_secs(3)))
+                // Never follow a redirect: see integration::endpoints.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+        };
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            live,
+            api_client: outbound(config.api.timeout)?,
+            webhook_client: outbound(config.webhook.timeout)?,
+            dispatcher_wake: Arc::new(Notify::new()),
+            compensation_wake: Arc::new(Notify::new()),
+            metrics,
+            registry: Arc::new(registry),
+            config: Arc::new(config.clone()),
+        });
+
+        let app_state = state.clone();
+        let http_metrics = web::Data::new(http_metrics);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(http_metrics.clone())
+                .app_data(json_config())
+                .app_data(payload_config())
+                .app_data(query_config())
+                .app_data(path_config())
+                .app_data(form_config())
+                .wrap(problem_errors())
+                .wrap(from_fn(track_http))
+                .wrap(TracingLogger::default())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        // Open SSE streams would otherwise hold a graceful stop for 30 s.
+        .shutdown_timeout(2)
+        .disable_signals();
+        if let Some(n) = config.workers {
+            server = server.workers(n);
+        }
+        let server = server.run();
+
+        let (shutdown, _) = watch::channel(false);
+        let shared: Arc<AppState> = state.clone().into_inner();
+        let workers = vec![
+            tokio::spawn(OutboxDispatcher::new(shared.clone(), shutdown.subscribe()).run()),
+            tokio::spawn(CompensationWorker::new(shared, shutdown.subscribe()).run()),
+        ];
+        tracing::info!(port, config = ?config, "store ready");
+        Ok(Application {
+            port,
+            server,
+            state,
+            shutdown,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> AppHandle {
+        AppHandle {
+            server: self.server.handle(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// The shared state, for tests that need to look inside.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result
+    }
+}
