@@ -116,9 +116,10 @@ pub fn problem_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
+        // Already a problem (JSON or XML), or a page of the UI: leave it.
         let keep = content_type.starts_with(PROBLEM_CONTENT_TYPE)
             || content_type.starts_with("text/html")
-            || content_type.starts_with("application/xml");
+            || content_type.contains("xml");
         if keep {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }

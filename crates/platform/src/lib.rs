@@ -9,6 +9,7 @@
 //!   limits, bearer tokens and API-key hashing.
 //! * [`outbound`] — sending a request and recording exactly what crossed.
 //! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
+//! * [`server`] — the HTTP server and middleware stack both services run.
 //! * [`telemetry`] — `tracing` set-up.
 //! * [`testing`] — fresh databases per test on both backends.
 //!
@@ -20,6 +21,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod outbound;
+pub mod server;
 pub mod telemetry;
 pub mod testing;
 

@@ -5,21 +5,17 @@
 //! what they hold. Tests call `build` with port 0 and a fresh database; the
 //! launcher calls it with the configured ones.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use anyhow::Context;
 use prometheus_client::registry::Registry;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-use tracing_actix_web::TracingLogger;
 
 use platform::db::{Db, MigrationFile, Migrations};
-use platform::http::{form_config, json_config, path_config, payload_config, problem_errors, query_config};
-use platform::metrics::{HttpMetrics, track_http};
+use platform::metrics::HttpMetrics;
 use platform::LiveHub;
 
 use crate::config::StoreConfig;
@@ -89,7 +85,7 @@ impl Application {
             integration::set_mode(&db, &live, mode, now).await?;
         }
 
-        let listener = TcpListener::bind((config.bind.as_str(), config.port))
+        let listener = platform::server::bind(&config.bind, config.port)
             .with_context(|| format!("binding the store to {}:{}", config.bind, config.port))?;
         let port = listener.local_addr()?.port();
 
@@ -119,30 +115,11 @@ impl Application {
         });
 
         let app_state = state.clone();
-        let http_metrics = web::Data::new(http_metrics);
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .app_data(http_metrics.clone())
-                .app_data(json_config())
-                .app_data(payload_config())
-                .app_data(query_config())
-                .app_data(path_config())
-                .app_data(form_config())
-                .wrap(problem_errors())
-                .wrap(from_fn(track_http))
-                .wrap(TracingLogger::default())
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
-        })
-        .listen(listener)?
-        // Open SSE streams would otherwise hold a graceful stop for 30 s.
-        .shutdown_timeout(2)
-        .disable_signals();
-        if let Some(n) = config.workers {
-            server = server.workers(n);
-        }
-        let server = server.run();
+        let server = platform::server::serve(listener, config.workers, http_metrics, move |cfg| {
+            cfg.app_data(app_state.clone());
+            routes::configure(cfg);
+            cfg.default_service(web::to(routes::not_found));
+        })?;
 
         let (shutdown, _) = watch::channel(false);
         let shared: Arc<AppState> = state.clone().into_inner();

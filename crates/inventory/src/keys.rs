@@ -1,0 +1,102 @@
+//! API keys the inventory accepts on `/update_inventory`.
+//!
+//! Stored as SHA-256 hashes (see `platform::http::hash_api_key`): the
+//! database never holds a usable key. A key is shown once, when created;
+//! the UI lists only a hint (`pp_d…e_me`) and can revoke it. The key from
+//! configuration (`INVENTORY_API_KEY`) is registered on every start.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use platform::http::{hash_api_key, redact_secret};
+use platform::{Db, new_id};
+
+use crate::error::InventoryError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub label: String,
+    pub hint: String,
+    pub created_at: contract::Timestamp,
+    pub revoked: bool,
+    /// Only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+pub async fn register(db: &Db, key: &str, label: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, key_hash, label, hint, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (key_hash) DO NOTHING",
+    )
+    .bind(new_id("key"))
+    .bind(hash_api_key(key))
+    .bind(label)
+    .bind(redact_secret(key))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Whether `token` is a live key.
+pub async fn is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+        .bind(hash_api_key(token))
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Creates a random key and returns it (the only time it is visible).
+pub async fn create(db: &Db, label: &str, now: i64) -> Result<ApiKey, InventoryError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 60 {
+        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+            "label",
+            "a label of 1 to 60 characters says who the key is for",
+        )]));
+    }
+    let mut bytes = [0u8; 24];
+    rand::fill(&mut bytes);
+    let key = format!("pp_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    register(db, &key, label, now).await?;
+    let mut created = list(db)
+        .await?
+        .into_iter()
+        .find(|k| k.hint == redact_secret(&key) && k.label == label)
+        .ok_or_else(|| anyhow::anyhow!("the new key was not found after inserting it"))?;
+    created.key = Some(key);
+    Ok(created)
+}
+
+pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, label, hint, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ApiKey {
+                id: r.try_get("id")?,
+                label: r.try_get("label")?,
+                hint: r.try_get("hint")?,
+                created_at: contract::Timestamp(r.try_get("created_at")?),
+                revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                key: None,
+            })
+        })
+        .collect()
+}
+
+pub async fn revoke(db: &Db, id: &str, now: i64) -> Result<(), InventoryError> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(InventoryError::not_found("API key", id));
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The inventory's own JSON API, for the UI and for people with curl:
+//! stock and restocking, API keys, the message log, the poller, chaos.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use contract::Sku;
+
+use crate::chaos::{ChaosSettings, MAX_LATENCY_MS};
+use crate::error::InventoryError;
+use crate::integration::poller;
+use crate::state::AppState;
+use crate::{keys, messages, stock};
+
+type Data = web::Data<AppState>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/stock", web::get().to(list_stock))
+        .route("/api/stock/{sku}/restock", web::post().to(restock))
+        .route("/api/keys", web::get().to(list_keys))
+        .route("/api/keys", web::post().to(create_key))
+        .route("/api/keys/{id}", web::delete().to(revoke_key))
+        .route("/api/messages", web::get().to(list_messages))
+        .route("/api/poller", web::get().to(get_poller))
+        .route("/api/poller", web::put().to(put_poller))
+        .route("/api/poller/poll-now", web::post().to(poll_now))
+        .route("/api/chaos", web::get().to(get_chaos))
+        .route("/api/chaos", web::put().to(put_chaos));
+}
+
+async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {
+    Ok(HttpResponse::Ok()
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .json(stock::list(&app.db, app.clock.now_ms()).await?))
+}
+
+#[derive(Deserialize)]
+struct Restock {
+    quantity: Option<serde_json::Value>,
+}
+
+async fn restock(app: Data, sku: web::Path<String>, body: web::Json<Restock>) -> Result<HttpResponse, InventoryError> {
+    let sku = Sku::parse(&sku).map_err(|_| InventoryError::not_found("SKU", sku.as_str()))?;
+    let quantity = body
+        .quantity
+        .as_ref()
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| {
+            InventoryError::Validation(vec![contract::FieldError::new(
+                "quantity",
+                format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK),
+            )])
+        })?;
+    let level = stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await?;
+    app.live.publish("stock.changed", serde_json::json!({"stock": [&level]}));
+    Ok(HttpResponse::Ok().json(level))
+}
+
+async fn list_keys(app: Data) -> Result<HttpResponse, InventoryError> {
+    Ok(HttpResponse::Ok().json(keys::list(&app.db).await?))
+}
+
+#[derive(Deserialize)]
+struct NewKey {
+    label: Option<String>,
+}
+
+async fn create_key(app: Data, body: web::Json<NewKey>) -> Result<HttpResponse, InventoryError> {
+    let key = keys::create(&app.db, body.label.as_deref().unwrap_or(""), app.clock.now_ms()).await?;
+    Ok(HttpResponse::Created().json(key))
+}
+
+async fn revoke_key(app: Data, id: web::Path<String>) -> Result<HttpResponse, InventoryError> {
+    keys::revoke(&app.db, &id, app.clock.now_ms()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+struct MessageQuery {
+    channel: Option<String>,
+    order_id: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_messages(app: Data, q: web::Query<MessageQuery>) -> Result<HttpResponse, InventoryError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(InventoryError::BadRequest("`limit` must be between 1 and 500".into()));
+    }
+    let list = messages::recent(&app.db, q.channel.as_deref(), q.order_id.as_deref(), limit).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
+    Ok(HttpResponse::Ok().json(poller::load(&app).await?))
+}
+
+#[derive(Deserialize)]
+struct PollerChange {
+    paused: Option<bool>,
+    interval_ms: Option<i64>,
+}
+
+/// The shortest and longest poll intervals allowed.
+pub const MIN_INTERVAL_MS: i64 = 250;
+pub const MAX_INTERVAL_MS: i64 = 3_600_000;
+
+async fn put_poller(app: Data, body: web::Json<PollerChange>) -> Result<HttpResponse, InventoryError> {
+    if let Some(ms) = body.interval_ms
+        && !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms)
+    {
+        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+            "interval_ms",
+            format!("between {MIN_INTERVAL_MS} and {MAX_INTERVAL_MS} milliseconds"),
+        )]));
+    }
+    Ok(HttpResponse::Ok().json(poller::configure(&app, body.paused, body.interval_ms).await?))
+}
+
+async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
+    match poller::poll_cycle(&app).await {
+        Ok(report) => Ok(HttpResponse::Ok().json(report)),
+        Err(e) => Err(InventoryError::Unexpected(anyhow::anyhow!("the poll failed: {e}"))),
+    }
+}
+
+async fn get_chaos(app: Data) -> HttpResponse {
+    HttpResponse::Ok().json(app.chaos.settings())
+}
+
+async fn put_chaos(app: Data, body: web::Json<ChaosSettings>) -> Result<HttpResponse, InventoryError> {
+    if body.latency_ms > MAX_LATENCY_MS {
+        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+            "latency_ms",
+            format!("at most {MAX_LATENCY_MS} ms"),
+        )]));
+    }
+    app.chaos.set(&body);
+    let settings = app.chaos.settings();
+    tracing::warn!(?settings, "chaos controls changed");
+    app.live.publish("chaos.changed", &settings);
+    Ok(HttpResponse::Ok().json(settings))
+}

@@ -1,0 +1,46 @@
+//! The inventory's routes: the integration endpoints (the store calls
+//! these), its own JSON API (stock, keys, messages, poller, chaos), and
+//! `/healthz`, `/metrics`, `/events`.
+
+pub mod api;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::integration::{update_inventory, webhook_receiver};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/update_inventory", web::post().to(update_inventory::handle))
+        .route("/update_inventory/{order_id}/void", web::post().to(update_inventory::void))
+        .route("/webhooks/store", web::post().to(webhook_receiver::receive))
+        .route("/healthz", web::get().to(healthz))
+        .route("/metrics", web::get().to(metrics))
+        .route("/events", web::get().to(events));
+    api::configure(cfg);
+}
+
+async fn healthz(app: web::Data<AppState>) -> HttpResponse {
+    let db_ok = sqlx::query("SELECT 1").execute(app.db.pool()).await.is_ok();
+    let body = serde_json::json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "service": "inventory",
+        "database": app.db.backend().name(),
+    });
+    if db_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(app: web::Data<AppState>) -> HttpResponse {
+    platform::metrics::metrics_response(&app.registry)
+}
+
+async fn events(app: web::Data<AppState>) -> HttpResponse {
+    app.live.sse_response()
+}
+
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    platform::http::not_found_problem(&req)
+}

@@ -1,0 +1,68 @@
+//! What every handler and background task of the inventory shares.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+use tokio::sync::Notify;
+
+use platform::{Db, LiveHub, SharedClock};
+
+use crate::chaos::Chaos;
+use crate::config::InventoryConfig;
+
+pub struct AppState {
+    pub db: Db,
+    pub clock: SharedClock,
+    pub live: LiveHub,
+    pub config: Arc<InventoryConfig>,
+    /// Calls to the store: subscription, feed, acknowledgements.
+    pub client: reqwest::Client,
+    pub chaos: Arc<Chaos>,
+    /// Wakes the poller (resume, interval change, "poll now").
+    pub poller_wake: Arc<Notify>,
+    pub metrics: InventoryMetrics,
+    pub registry: Arc<Registry>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApplyLabels {
+    pub channel: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabels {
+    pub verdict: String,
+}
+
+#[derive(Clone, Default)]
+pub struct InventoryMetrics {
+    pub orders_applied: Family<ApplyLabels, Counter>,
+    pub webhooks_received: Family<VerdictLabels, Counter>,
+    pub polls: Counter,
+    pub empty_polls: Counter,
+    pub poll_failures: Counter,
+}
+
+impl InventoryMetrics {
+    pub fn register(registry: &mut Registry) -> InventoryMetrics {
+        let m = InventoryMetrics::default();
+        registry.register(
+            "inventory_orders_applied",
+            "Orders seen for the first time, by channel and outcome",
+            m.orders_applied.clone(),
+        );
+        registry.register(
+            "inventory_webhooks_received",
+            "Webhook requests received, by verdict",
+            m.webhooks_received.clone(),
+        );
+        registry.register("inventory_polls", "Requests to the store's order feed", m.polls.clone());
+        registry.register("inventory_empty_polls", "Feed requests that found nothing to apply", m.empty_polls.clone());
+        registry.register("inventory_poll_failures", "Feed requests that failed", m.poll_failures.clone());
+        m
+    }
+}

@@ -1,0 +1,417 @@
+//! Stock, and the one function every channel uses to take it:
+//! [`apply_order_once`].
+//!
+//! Whether an order arrives as an api call, a webhook or a polled feed
+//! entry — once, twice, or through two channels after a mode switch — it is
+//! applied **at most once**, keyed by its order id. The first arrival
+//! inserts the order's row in `applied_orders`; the primary key makes every
+//! later arrival find that row and get the first outcome back instead of
+//! taking stock again. The row and the stock change are written in the same
+//! transaction, so there is no moment at which one exists without the other.
+//!
+//! Taking stock is **all or nothing** across the order's lines: each line is
+//! a conditional decrement (`… SET on_hand = on_hand - q WHERE on_hand >= q`)
+//! that cannot go below zero even under concurrency, and if any line falls
+//! short the lines already taken are put back in the same transaction. Lines
+//! are processed in SKU order so two orders never lock the same rows in
+//! opposite orders (which on PostgreSQL would be a deadlock).
+//!
+//! What happens when stock is short depends on who asked:
+//! * **api** — the store is waiting to tell the customer: the answer is
+//!   `rejected` (a `409` with the shortages) and the store refuses the order.
+//! * **webhook / poll** — the store already accepted the order: it is
+//!   recorded as `backordered`, taking nothing, and the store shows it so.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+use contract::inventory::{ApplyOutcome, Shortage, StockLevel, UpdateInventoryResponse};
+use contract::order::LineItem;
+use contract::{IntegrationMode, OrderId, Problem, Sku};
+use platform::new_id;
+
+use crate::error::InventoryError;
+
+/// An order as the inventory needs it, from whichever channel.
+#[derive(Debug, Clone)]
+pub struct OrderToApply<'a> {
+    pub order_id: &'a OrderId,
+    pub items: &'a [LineItem],
+    /// The channel that brought it: decides what a shortage means.
+    pub channel: IntegrationMode,
+    /// When the store created it, for the end-to-end latency charts.
+    pub order_created_at: Option<i64>,
+}
+
+/// What [`apply_order_once`] did (or had done the first time).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub outcome: ApplyOutcome,
+    /// False when the order had been applied (or refused, or voided) before.
+    pub first_time: bool,
+    /// The channel of the first arrival.
+    pub first_channel: String,
+    /// The api answer recorded the first time: status and JSON body.
+    pub answer_status: u16,
+    pub answer: String,
+    /// Stock levels of the order's SKUs after this call.
+    pub stock: Vec<StockLevel>,
+}
+
+/// Sums quantities per SKU, sorted by SKU (the lock order).
+fn per_sku(items: &[LineItem]) -> BTreeMap<Sku, i64> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        *map.entry(item.sku.clone()).or_insert(0) += item.quantity.as_i64();
+    }
+    map
+}
+
+/// A digest of what an order asks for, to catch an id reused for
+/// different items.
+fn request_hash(items: &BTreeMap<Sku, i64>) -> String {
+    let mut h = Sha256::new();
+    for (sku, q) in items {
+        h.update(sku.as_str().as_bytes());
+        h.update(b":");
+        h.update(q.to_string().as_bytes());
+        h.update(b";");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct StoredItem {
+    sku: String,
+    quantity: i64,
+}
+
+/// Applies an order at most once. Runs on the caller's transaction (the
+/// webhook receiver records its inbox row in the same one); the caller
+/// commits.
+pub async fn apply_order_once(
+    tx: &mut AnyConnection,
+    order: &OrderToApply<'_>,
+    now: i64,
+) -> Result<Applied, InventoryError> {
+    let items = per_sku(order.items);
+    let hash = request_hash(&items);
+    let stored_items = serde_json::to_string(
+        &items
+            .iter()
+            .map(|(sku, q)| StoredItem { sku: sku.to_string(), quantity: *q })
+            .collect::<Vec<_>>(),
+    )
+    .map_err(anyhow::Error::from)?;
+
+    // Claim the order id first. If it is already there, this is a repeat.
+    let claimed = sqlx::query(
+        "INSERT INTO applied_orders (order_id, channel, outcome, request_hash, items, answer_status, answer, \
+         order_created_at, applied_at) VALUES ($1, $2, 'applying', $3, $4, 0, '', $5, $6) \
+         ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+    )
+    .bind(order.order_id.as_str())
+    .bind(order.channel.as_str())
+    .bind(&hash)
+    .bind(&stored_items)
+    .bind(order.order_created_at)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+
+    if claimed.is_none() {
+        let row = sqlx::query(
+            "SELECT channel, outcome, request_hash, answer_status, answer FROM applied_orders WHERE order_id = $1",
+        )
+        .bind(order.order_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let outcome: String = row.try_get("outcome")?;
+        let first_hash: String = row.try_get("request_hash")?;
+        let outcome = ApplyOutcome::parse(&outcome)
+            .ok_or_else(|| anyhow::anyhow!("stored outcome {outcome} is unknown"))?;
+        // A void tombstone has no items to compare; anything else must match.
+        if outcome != ApplyOutcome::Voided && !first_hash.is_empty() && first_hash != hash {
+            return Err(InventoryError::IdempotencyKeyReused);
+        }
+        return Ok(Applied {
+            outcome,
+            first_time: false,
+            first_channel: row.try_get("channel")?,
+            answer_status: row.try_get::<i64, _>("answer_status")? as u16,
+            answer: row.try_get("answer")?,
+            stock: levels(tx, items.keys()).await?,
+        });
+    }
+
+    // Take every line, remembering what was taken in case one falls short.
+    let mut taken: Vec<(&Sku, i64)> = Vec::new();
+    let mut short = false;
+    for (sku, q) in &items {
+        let done = sqlx::query("UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1")
+            .bind(*q)
+            .bind(now)
+            .bind(sku.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            taken.push((sku, *q));
+        } else {
+            short = true;
+            break;
+        }
+    }
+
+    let (outcome, status, answer) = if short {
+        for (sku, q) in &taken {
+            sqlx::query("UPDATE stock SET on_hand = on_hand + $1 WHERE sku = $2")
+                .bind(*q)
+                .bind(sku.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let shortages = shortages(tx, &items).await?;
+        let problem = InventoryError::OutOfStock(shortages).problem();
+        let outcome = match order.channel {
+            IntegrationMode::Api => ApplyOutcome::Rejected,
+            IntegrationMode::Webhook | IntegrationMode::Poll => ApplyOutcome::Backordered,
+        };
+        (outcome, 409u16, serde_json::to_string(&problem).map_err(anyhow::Error::from)?)
+    } else {
+        for (sku, q) in &taken {
+            record_movement(tx, sku.as_str(), -q, "order", Some(order.order_id.as_str()), now).await?;
+        }
+        let answer = UpdateInventoryResponse {
+            order_id: order.order_id.clone(),
+            applied: true,
+            stock: levels(tx, items.keys()).await?,
+        };
+        (ApplyOutcome::Applied, 200u16, serde_json::to_string(&answer).map_err(anyhow::Error::from)?)
+    };
+
+    sqlx::query("UPDATE applied_orders SET outcome = $1, answer_status = $2, answer = $3 WHERE order_id = $4")
+        .bind(outcome.as_str())
+        .bind(i64::from(status))
+        .bind(&answer)
+        .bind(order.order_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    Ok(Applied {
+        outcome,
+        first_time: true,
+        first_channel: order.channel.as_str().to_owned(),
+        answer_status: status,
+        answer,
+        stock: levels(tx, items.keys()).await?,
+    })
+}
+
+/// What the order lacked, line by line (unknown SKUs have 0 available).
+async fn shortages(tx: &mut AnyConnection, items: &BTreeMap<Sku, i64>) -> Result<Vec<Shortage>, sqlx::Error> {
+    let mut out = Vec::new();
+    for (sku, q) in items {
+        let available: i64 = sqlx::query("SELECT on_hand FROM stock WHERE sku = $1")
+            .bind(sku.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("on_hand"))
+            .transpose()?
+            .unwrap_or(0);
+        if available < *q {
+            out.push(Shortage {
+                sku: sku.to_string(),
+                requested: *q,
+                available,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn levels<'a>(
+    tx: &mut AnyConnection,
+    skus: impl Iterator<Item = &'a Sku>,
+) -> Result<Vec<StockLevel>, sqlx::Error> {
+    let mut out = Vec::new();
+    for sku in skus {
+        if let Some(row) = sqlx::query("SELECT on_hand FROM stock WHERE sku = $1")
+            .bind(sku.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            out.push(StockLevel {
+                sku: sku.clone(),
+                on_hand: row.try_get("on_hand")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn record_movement(
+    tx: &mut AnyConnection,
+    sku: &str,
+    delta: i64,
+    reason: &str,
+    order_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) \
+         SELECT $1, $2, $3, on_hand, $4, $5, $6 FROM stock WHERE sku = $2",
+    )
+    .bind(new_id("mov"))
+    .bind(sku)
+    .bind(delta)
+    .bind(reason)
+    .bind(order_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What a void did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Voided {
+    pub order_id: String,
+    pub outcome: ApplyOutcome,
+    /// Stock that had been taken and was put back now.
+    pub restored: bool,
+    /// The order had never arrived: a tombstone now refuses it if it does.
+    pub tombstone: bool,
+}
+
+/// Withdraws an order for the store (api-mode compensation): puts back
+/// whatever it took, and leaves a tombstone so a late copy of the original
+/// request is refused instead of applied. Idempotent.
+pub async fn void_order(tx: &mut AnyConnection, order_id: &OrderId, now: i64) -> Result<Voided, InventoryError> {
+    let answer = serde_json::to_string(&InventoryError::Voided(order_id.to_string()).problem())
+        .map_err(anyhow::Error::from)?;
+    let tombstone = sqlx::query(
+        "INSERT INTO applied_orders (order_id, channel, outcome, request_hash, items, answer_status, answer, \
+         applied_at, voided_at) VALUES ($1, 'void', 'voided', '', '[]', 409, $2, $3, $3) \
+         ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+    )
+    .bind(order_id.as_str())
+    .bind(&answer)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if tombstone.is_some() {
+        return Ok(Voided {
+            order_id: order_id.to_string(),
+            outcome: ApplyOutcome::Voided,
+            restored: false,
+            tombstone: true,
+        });
+    }
+    let row = sqlx::query("SELECT outcome, items FROM applied_orders WHERE order_id = $1")
+        .bind(order_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    let outcome: String = row.try_get("outcome")?;
+    let mut restored = false;
+    if outcome == ApplyOutcome::Applied.as_str() {
+        let items: Vec<StoredItem> =
+            serde_json::from_str(&row.try_get::<String, _>("items")?).map_err(anyhow::Error::from)?;
+        for item in &items {
+            sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3")
+                .bind(item.quantity)
+                .bind(now)
+                .bind(&item.sku)
+                .execute(&mut *tx)
+                .await?;
+            record_movement(tx, &item.sku, item.quantity, "void", Some(order_id.as_str()), now).await?;
+        }
+        restored = true;
+    }
+    if outcome != ApplyOutcome::Voided.as_str() {
+        sqlx::query(
+            "UPDATE applied_orders SET outcome = 'voided', answer_status = 409, answer = $1, voided_at = $2 \
+             WHERE order_id = $3",
+        )
+        .bind(&answer)
+        .bind(now)
+        .bind(order_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Voided {
+        order_id: order_id.to_string(),
+        outcome: ApplyOutcome::Voided,
+        restored,
+        tombstone: false,
+    })
+}
+
+/// One SKU's stock, as `GET /api/stock` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockItem {
+    pub sku: String,
+    pub name: String,
+    pub on_hand: i64,
+    /// Units taken by orders in the last 24 hours.
+    pub taken_24h: i64,
+    pub updated_at: contract::Timestamp,
+}
+
+pub async fn list(db: &platform::Db, now: i64) -> Result<Vec<StockItem>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.sku, s.name, s.on_hand, s.updated_at, \
+         CAST(COALESCE((SELECT SUM(-m.delta) FROM stock_movements m \
+           WHERE m.sku = s.sku AND m.reason = 'order' AND m.at > $1), 0) AS BIGINT) AS taken \
+         FROM stock s ORDER BY s.position, s.sku",
+    )
+    .bind(now - 24 * 3600 * 1000)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StockItem {
+                sku: r.try_get("sku")?,
+                name: r.try_get("name")?,
+                on_hand: r.try_get("on_hand")?,
+                taken_24h: r.try_get("taken")?,
+                updated_at: contract::Timestamp(r.try_get("updated_at")?),
+            })
+        })
+        .collect()
+}
+
+/// The largest restock accepted at once.
+pub const MAX_RESTOCK: i64 = 10_000;
+
+/// Adds units to a SKU. Returns the new level.
+pub async fn restock(db: &platform::Db, sku: &Sku, quantity: i64, now: i64) -> Result<StockLevel, InventoryError> {
+    if !(1..=MAX_RESTOCK).contains(&quantity) {
+        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+            "quantity",
+            format!("restock between 1 and {MAX_RESTOCK} units"),
+        )]));
+    }
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand")
+        .bind(quantity)
+        .bind(now)
+        .bind(sku.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| InventoryError::not_found("SKU", sku.as_str()))?;
+    record_movement(&mut tx, sku.as_str(), quantity, "restock", None, now).await?;
+    tx.commit().await?;
+    Ok(StockLevel {
+        sku: sku.clone(),
+        on_hand: row.try_get("on_hand")?,
+    })
+}
+
+/// The api answer as first given, for a repeat of the same request.
+pub fn replayed_problem(applied: &Applied) -> Option<Problem> {
+    (applied.answer_status >= 400)
+        .then(|| serde_json::from_str(&applied.answer).ok())
+        .flatten()
+}
