@@ -31,7 +31,9 @@ pub struct Chaos {
 }
 
 /// The controls as the API shows and takes them.
+/// Fields left out of a `PUT` are off (or zero).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChaosSettings {
     pub down: bool,
     pub latency_ms: u64,

@@ -23,6 +23,8 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod stock;
 
 pub use config::InventoryConfig;

@@ -170,3 +170,32 @@ mod tests {
         );
     }
 }
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics after
+/// `within`. For waiting on *conditions* that background work makes true
+/// (a webhook delivered, a poll applied) — not for waiting out time: tests
+/// never sleep to let a schedule pass, they advance a `ManualClock`.
+pub async fn eventually<T, F, Fut>(within: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {within:?} waiting for: {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A port that was free a moment ago (for a service started later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

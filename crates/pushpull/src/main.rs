@@ -1,1 +1,101 @@
-fn main() {}
+//! `pushpull` — the launcher. Thin on purpose: it turns the command line
+//! and environment into each service's config (`cli`), builds the services
+//! with `Application::build`, and runs them until Ctrl-C or SIGTERM.
+
+mod cli;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, DemoArgs};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("info,sqlx=warn,actix_server=warn,actix_web=warn");
+    let cli = Cli::parse();
+    match cli.command {
+        None => demo(cli.demo).await,
+        Some(Command::Demo(args)) => demo(args).await,
+        Some(Command::Store { shared, store }) => {
+            let app = store::Application::build(cli::store_config(&shared, &store, None)).await?;
+            println!("store     http://{}:{}", store.store_bind, app.port());
+            let handle = app.handle();
+            tokio::spawn(async move {
+                stopped().await;
+                handle.stop().await;
+            });
+            app.run_until_stopped().await.context("running the store")
+        }
+        Some(Command::Inventory { shared, inventory }) => {
+            let app = inventory::Application::build(cli::inventory_config(&shared, &inventory, None)).await?;
+            println!("inventory http://{}:{}", inventory.inventory_bind, app.port());
+            let handle = app.handle();
+            tokio::spawn(async move {
+                stopped().await;
+                handle.stop().await;
+            });
+            app.run_until_stopped().await.context("running the inventory")
+        }
+        Some(Command::Healthcheck { url }) => healthcheck(&url).await,
+    }
+}
+
+/// Both services in one process, wired to each other.
+async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let store_config = cli::store_config(&args.shared, &args.store, Some(&args.inventory));
+    let inventory_config = cli::inventory_config(&args.shared, &args.inventory, Some(&args.store));
+    let (store_url, inventory_url) = (store_config.public_url.clone(), inventory_config.public_url.clone());
+
+    let store = store::Application::build(store_config).await?;
+    let inventory = inventory::Application::build(inventory_config).await?;
+    println!();
+    println!("  pushpull is running — push vs pull, for real.");
+    println!();
+    println!("  store      {store_url}");
+    println!("  inventory  {inventory_url}");
+    println!();
+    println!("  Place an order in the store, flip the integration mode in its settings,");
+    println!("  and watch each message cross on the flow page. Ctrl-C stops both.");
+    println!();
+
+    let (store_handle, inventory_handle) = (store.handle(), inventory.handle());
+    tokio::spawn(async move {
+        stopped().await;
+        tracing::info!("stopping");
+        inventory_handle.stop().await;
+        store_handle.stop().await;
+    });
+    let (s, i) = tokio::join!(store.run_until_stopped(), inventory.run_until_stopped());
+    s.context("running the store")?;
+    i.context("running the inventory")?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn stopped() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn healthcheck(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()?;
+    let response = client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        anyhow::bail!("GET {url} answered {}", response.status())
+    }
+}

@@ -24,6 +24,8 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod timeline;
 
 pub use config::StoreConfig;

@@ -1,0 +1,110 @@
+//! Starting a real store for tests (the `test-support` feature): on port 0,
+//! against a fresh database, with one HTTP worker. Used by the store's own
+//! integration tests and by the launcher's system tests, so both start the
+//! store the same way the launcher does — through `Application::build`.
+
+use actix_web::web;
+use tokio::task::JoinHandle;
+
+use platform::testing::TestDatabase;
+
+use crate::config::StoreConfig;
+use crate::startup::{AppHandle, Application};
+use crate::state::AppState;
+
+pub struct TestStore {
+    pub address: String,
+    pub port: u16,
+    pub db: TestDatabase,
+    pub handle: AppHandle,
+    pub state: web::Data<AppState>,
+    pub client: reqwest::Client,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestStore {
+    /// Starts a store on `db`; `configure` adjusts the test defaults.
+    pub async fn spawn(db: TestDatabase, configure: impl FnOnce(&mut StoreConfig)) -> TestStore {
+        platform::telemetry::init("warn");
+        let mut config = StoreConfig {
+            bind: "127.0.0.1".into(),
+            port: 0,
+            database_url: db.url.clone(),
+            workers: Some(1),
+            ..StoreConfig::default()
+        };
+        // Fast in-request retries: tests check behaviour, not patience.
+        config.api.retry_backoff = std::time::Duration::from_millis(20);
+        configure(&mut config);
+        let app = Application::build(config).await.expect("store starts");
+        let port = app.port();
+        let handle = app.handle();
+        let state = app.state();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestStore {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            handle,
+            state,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Stops the store (as on SIGTERM) and hands back its database.
+    pub async fn stop(self) -> TestDatabase {
+        self.handle.stop().await;
+        let _ = self.server.await;
+        self.db
+    }
+
+    pub async fn post_order(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/orders"))
+            .json(body)
+            .send()
+            .await
+            .expect("POST /api/orders")
+    }
+
+    pub async fn set_mode(&self, mode: &str) {
+        let r = self
+            .client
+            .put(self.url("/api/integration"))
+            .json(&serde_json::json!({ "mode": mode }))
+            .send()
+            .await
+            .expect("PUT /api/integration");
+        assert_eq!(r.status(), 200, "setting mode {mode}");
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = self.client.get(self.url(path)).send().await.expect("GET");
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.expect("JSON")
+    }
+
+    /// An order's current status, straight from the API.
+    pub async fn order_status(&self, id: &str) -> String {
+        self.get_json(&format!("/api/orders/{id}")).await["status"]
+            .as_str()
+            .expect("status")
+            .to_owned()
+    }
+}
+
+/// A valid order body for `sku` × `quantity`.
+pub fn order_body(sku: &str, quantity: i64) -> serde_json::Value {
+    serde_json::json!({
+        "customer": {"name": "Test Customer", "email": "test@example.com"},
+        "items": [{"sku": sku, "quantity": quantity}]
+    })
+}
