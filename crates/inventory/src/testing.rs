@@ -17,7 +17,7 @@ pub struct TestInventory {
     pub handle: AppHandle,
     pub state: web::Data<AppState>,
     pub client: reqwest::Client,
-    server: JoinHandle<std::io::Result<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestInventory {
@@ -47,7 +47,7 @@ impl TestInventory {
             handle,
             state,
             client: reqwest::Client::new(),
-            server,
+            server: Some(server),
         }
     }
 
@@ -55,10 +55,12 @@ impl TestInventory {
         format!("{}{path}", self.address)
     }
 
-    pub async fn stop(self) -> TestDatabase {
+    pub async fn stop(mut self) -> TestDatabase {
         self.handle.stop().await;
-        let _ = self.server.await;
-        self.db
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.db.take()
     }
 
     /// Units on hand of one SKU.
@@ -111,5 +113,12 @@ impl TestInventory {
             .await
             .expect("PUT /api/chaos");
         assert_eq!(r.status(), 200);
+    }
+}
+
+impl Drop for TestInventory {
+    fn drop(&mut self) {
+        // Quiet the workers before the test's database is dropped.
+        self.handle.request_stop();
     }
 }

@@ -76,6 +76,13 @@ impl TestDatabase {
         }
     }
 
+    /// Moves the database (and the duty to drop it) out of `self`, which
+    /// is left as a mere share.
+    pub fn take(&mut self) -> TestDatabase {
+        let share = self.share();
+        std::mem::replace(self, share)
+    }
+
     /// A second handle on the same database (for a restarted service) that
     /// does not drop it.
     pub fn share(&self) -> TestDatabase {
@@ -90,6 +97,9 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Cleanup::Postgres { database_url } = &self.cleanup {
             let url = database_url.clone();
+            // Give the services' workers, just told to stop, a moment to
+            // let go of their connections before they are cut.
+            std::thread::sleep(std::time::Duration::from_millis(100));
             // Drop runs outside any async context we can rely on, so the
             // drop gets a thread and a small runtime of its own.
             let _ = std::thread::spawn(move || {

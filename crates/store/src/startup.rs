@@ -67,6 +67,12 @@ impl AppHandle {
         let _ = self.shutdown.send(true);
         self.server.stop(true).await;
     }
+
+    /// Asks the background workers to stop, without waiting (usable from
+    /// `Drop`); the HTTP server stops with its runtime.
+    pub fn request_stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
 }
 
 impl Application {

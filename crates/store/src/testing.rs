@@ -19,7 +19,7 @@ pub struct TestStore {
     pub handle: AppHandle,
     pub state: web::Data<AppState>,
     pub client: reqwest::Client,
-    server: JoinHandle<std::io::Result<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestStore {
@@ -51,7 +51,7 @@ impl TestStore {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            server,
+            server: Some(server),
         }
     }
 
@@ -60,10 +60,12 @@ impl TestStore {
     }
 
     /// Stops the store (as on SIGTERM) and hands back its database.
-    pub async fn stop(self) -> TestDatabase {
+    pub async fn stop(mut self) -> TestDatabase {
         self.handle.stop().await;
-        let _ = self.server.await;
-        self.db
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.db.take()
     }
 
     pub async fn post_order(&self, body: &serde_json::Value) -> reqwest::Response {
@@ -107,4 +109,11 @@ pub fn order_body(sku: &str, quantity: i64) -> serde_json::Value {
         "customer": {"name": "Test Customer", "email": "test@example.com"},
         "items": [{"sku": sku, "quantity": quantity}]
     })
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        // Quiet the workers before the test's database is dropped.
+        self.handle.request_stop();
+    }
 }

@@ -239,8 +239,10 @@ pub async fn register(app: &AppState, request: NewEndpoint) -> Result<(Endpoint,
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    // Say hello: a signed ping the owner can verify before any order exists.
-    enqueue_ping(&mut tx, &id, now).await?;
+    // Say hello: a signed ping the owner can verify before any order
+    // exists — a moment from now, so the owner has time to store the
+    // secret it is about to receive in this very response.
+    enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY_MS).await?;
     tx.commit().await?;
     app.dispatcher_wake.notify_one();
     app.live.publish("endpoint.changed", serde_json::json!({"id": id}));
@@ -415,8 +417,17 @@ pub async fn signing_secrets(
         .collect()
 }
 
-/// Queues a `ping` for one endpoint (on registration, or from the UI).
-pub async fn enqueue_ping(conn: &mut AnyConnection, endpoint_id: &str, now: i64) -> Result<String, sqlx::Error> {
+/// How long after registration the welcome ping is sent.
+pub const REGISTRATION_PING_DELAY_MS: i64 = 1_000;
+
+/// Queues a `ping` for one endpoint (on registration, or from the UI),
+/// due `delay_ms` from `now`.
+pub async fn enqueue_ping(
+    conn: &mut AnyConnection,
+    endpoint_id: &str,
+    now: i64,
+    delay_ms: i64,
+) -> Result<String, sqlx::Error> {
     let event = WebhookEvent {
         event_type: PING.to_owned(),
         timestamp: Timestamp(now),
@@ -427,14 +438,14 @@ pub async fn enqueue_ping(conn: &mut AnyConnection, endpoint_id: &str, now: i64)
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let message_id = super::webhook::insert_message(conn, PING, None, &payload, now).await?;
-    super::webhook::insert_delivery(conn, &message_id, endpoint_id, None, PING, now).await?;
+    super::webhook::insert_delivery(conn, &message_id, endpoint_id, None, PING, now, now + delay_ms).await?;
     Ok(message_id)
 }
 
 pub async fn ping(app: &AppState, id: &str) -> Result<String, StoreError> {
     get(app, id).await?;
     let mut tx = app.db.begin_write().await?;
-    let message_id = enqueue_ping(&mut tx, id, app.clock.now_ms()).await?;
+    let message_id = enqueue_ping(&mut tx, id, app.clock.now_ms(), 0).await?;
     tx.commit().await?;
     app.dispatcher_wake.notify_one();
     Ok(message_id)

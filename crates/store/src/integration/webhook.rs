@@ -84,7 +84,7 @@ pub async fn enqueue_order_created(conn: &mut AnyConnection, order: &Order, now:
         let id: String = row.try_get("id")?;
         let types: String = row.try_get("event_types")?;
         if types.split(',').any(|t| t == ORDER_CREATED || t == "*") {
-            insert_delivery(conn, &message_id, &id, Some(order.id.as_str()), ORDER_CREATED, now).await?;
+            insert_delivery(conn, &message_id, &id, Some(order.id.as_str()), ORDER_CREATED, now, now).await?;
         }
     }
     Ok(message_id)
@@ -111,6 +111,7 @@ pub async fn insert_message(
     Ok(id)
 }
 
+/// Queues one message for one endpoint, first attempt due at `due`.
 pub async fn insert_delivery(
     conn: &mut AnyConnection,
     message_id: &str,
@@ -118,17 +119,19 @@ pub async fn insert_delivery(
     order_id: Option<&str>,
     event_type: &str,
     now: i64,
+    due: i64,
 ) -> Result<String, sqlx::Error> {
     let id = new_id("dlv");
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, order_id, event_type, state, \
-         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)",
+         next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
     )
     .bind(&id)
     .bind(message_id)
     .bind(endpoint_id)
     .bind(order_id)
     .bind(event_type)
+    .bind(due)
     .bind(now)
     .execute(&mut *conn)
     .await?;
