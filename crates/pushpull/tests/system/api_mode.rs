@@ -7,13 +7,9 @@ use sqlx::Row;
 
 use crate::helpers::*;
 
-fn order_id(order: &serde_json::Value) -> String {
-    order["id"].as_str().expect("order id").to_owned()
-}
-
 platform::db_test!(async fn an_api_order_moves_stock_and_is_confirmed(backend) {
     let sys = spawn_system(backend, Options::default()).await;
-    sys.inventory.set_on_hand("TEA-SENCHA", 10).await;
+    sys.inventory().set_on_hand("TEA-SENCHA", 10).await;
 
     let response = sys.store.post_order(&order_body("TEA-SENCHA", 3)).await;
     assert_eq!(response.status(), 201);
@@ -21,7 +17,7 @@ platform::db_test!(async fn an_api_order_moves_stock_and_is_confirmed(backend) {
     assert_eq!(order["status"], "confirmed", "{order}");
     assert_eq!(order["mode"], "api");
     assert_eq!(order["total_cents"], 3 * 1250);
-    assert_eq!(sys.inventory.on_hand("TEA-SENCHA").await, 7);
+    assert_eq!(sys.inventory().on_hand("TEA-SENCHA").await, 7);
 
     // The timeline shows the call, made with the order id as the key.
     let detail = sys.store.get_json(&format!("/api/orders/{}", order_id(&order))).await;
@@ -36,15 +32,15 @@ platform::db_test!(async fn an_api_order_moves_stock_and_is_confirmed(backend) {
 
 platform::db_test!(async fn a_short_order_is_rejected_with_the_reason_and_moves_nothing(backend) {
     let sys = spawn_system(backend, Options::default()).await;
-    sys.inventory.set_on_hand("TEA-MATCHA", 2).await;
-    sys.inventory.set_on_hand("MUG-BLUE", 5).await;
+    sys.inventory().set_on_hand("TEA-MATCHA", 2).await;
+    sys.inventory().set_on_hand("MUG-BLUE", 5).await;
 
     let response = sys.store.post_order(&order_body("TEA-MATCHA", 3)).await;
     assert_eq!(response.status(), 201);
     let order: serde_json::Value = response.json().await.unwrap();
     assert_eq!(order["status"], "rejected");
     assert_eq!(order["status_reason"], "Not enough stock: TEA-MATCHA (asked 3, 2 left)");
-    assert_eq!(sys.inventory.on_hand("TEA-MATCHA").await, 2);
+    assert_eq!(sys.inventory().on_hand("TEA-MATCHA").await, 2);
 
     // All or nothing across lines: the mug that was available is not taken.
     let both = serde_json::json!({
@@ -53,13 +49,13 @@ platform::db_test!(async fn a_short_order_is_rejected_with_the_reason_and_moves_
     });
     let order: serde_json::Value = sys.store.post_order(&both).await.json().await.unwrap();
     assert_eq!(order["status"], "rejected");
-    assert_eq!(sys.inventory.on_hand("MUG-BLUE").await, 5);
-    assert_eq!(sys.inventory.on_hand("TEA-MATCHA").await, 2);
+    assert_eq!(sys.inventory().on_hand("MUG-BLUE").await, 5);
+    assert_eq!(sys.inventory().on_hand("TEA-MATCHA").await, 2);
 });
 
 platform::db_test!(async fn a_repeated_idempotency_key_gives_the_first_answer_and_applies_once(backend) {
     let sys = spawn_system(backend, Options::default()).await;
-    sys.inventory.set_on_hand("TEA-ASSAM", 10).await;
+    sys.inventory().set_on_hand("TEA-ASSAM", 10).await;
     let send = || async {
         sys.store
             .client
@@ -79,7 +75,7 @@ platform::db_test!(async fn a_repeated_idempotency_key_gives_the_first_answer_an
     assert_eq!(second.headers()["idempotent-replayed"], "true");
     let second: serde_json::Value = second.json().await.unwrap();
     assert_eq!(first, second);
-    assert_eq!(sys.inventory.on_hand("TEA-ASSAM").await, 6);
+    assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, 6);
     let orders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
         .fetch_one(sys.store.state.db.pool())
         .await
@@ -99,12 +95,12 @@ platform::db_test!(async fn a_repeated_idempotency_key_gives_the_first_answer_an
         .unwrap();
     assert_eq!(other.status(), 422);
     assert_eq!(other.headers()["content-type"], "application/problem+json");
-    assert_eq!(sys.inventory.on_hand("TEA-ASSAM").await, 6);
+    assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, 6);
 });
 
 platform::db_test!(async fn fifty_concurrent_orders_for_the_last_ten_units_confirm_exactly_ten(backend) {
     let sys = spawn_system(backend, Options::default()).await;
-    sys.inventory.set_on_hand("KETTLE-GOOSE", 10).await;
+    sys.inventory().set_on_hand("KETTLE-GOOSE", 10).await;
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..50 {
@@ -130,33 +126,33 @@ platform::db_test!(async fn fifty_concurrent_orders_for_the_last_ten_units_confi
         }
     }
     assert_eq!((confirmed, rejected), (10, 40));
-    assert_eq!(sys.inventory.on_hand("KETTLE-GOOSE").await, 0);
+    assert_eq!(sys.inventory().on_hand("KETTLE-GOOSE").await, 0);
     // Never negative on the way: every movement left a level >= 0.
     let lowest: i64 = sqlx::query("SELECT MIN(on_hand_after) AS low FROM stock_movements WHERE sku = 'KETTLE-GOOSE'")
-        .fetch_one(sys.inventory.state.db.pool())
+        .fetch_one(sys.inventory().state.db.pool())
         .await
         .unwrap()
         .get("low");
     assert_eq!(lowest, 0);
     let taken: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE sku = 'KETTLE-GOOSE' AND reason = 'order'")
-        .fetch_one(sys.inventory.state.db.pool())
+        .fetch_one(sys.inventory().state.db.pool())
         .await
         .unwrap()
         .get("n");
     assert_eq!(taken, 10);
 });
 
-async fn void_state(sys: &store::testing::TestStore, order_id: &str) -> Option<String> {
+async fn void_state(store: &store::testing::TestStore, order_id: &str) -> Option<String> {
     sqlx::query("SELECT state FROM pending_voids WHERE order_id = $1")
         .bind(order_id)
-        .fetch_optional(sys.state.db.pool())
+        .fetch_optional(store.state.db.pool())
         .await
         .unwrap()
         .map(|r| r.get("state"))
 }
 
 platform::db_test!(async fn with_the_inventory_down_the_order_is_rejected_and_leaves_no_trace(backend) {
-    let mut partial = spawn_partial(backend, Options::default()).await;
+    let mut partial = spawn_store_only(backend, Options::default()).await;
 
     let response = partial.store.post_order(&order_body("TIN-CADDY", 2)).await;
     assert_eq!(response.status(), 201);
@@ -173,7 +169,8 @@ platform::db_test!(async fn with_the_inventory_down_the_order_is_rejected_and_le
     assert_eq!(void_state(&partial.store, &id).await.as_deref(), Some("pending"));
 
     // The inventory comes back; the owed void reaches it on the next try.
-    let inventory = partial.start_inventory().await;
+    partial.start_inventory().await;
+    let inventory = partial.inventory();
     let before = inventory.on_hand("TIN-CADDY").await;
     advance_until(&partial.store_clock, Duration::from_secs(60), "the void is delivered", || async {
         (void_state(&partial.store, &id).await.as_deref() == Some("done")).then_some(())
@@ -211,8 +208,8 @@ platform::db_test!(async fn a_lost_answer_is_compensated_so_a_rejected_order_kee
         },
     )
     .await;
-    sys.inventory.set_on_hand("POT-GLASS", 15).await;
-    sys.inventory.set_chaos(serde_json::json!({"latency_ms": 800})).await;
+    sys.inventory().set_on_hand("POT-GLASS", 15).await;
+    sys.inventory().set_chaos(serde_json::json!({"latency_ms": 800})).await;
 
     let order: serde_json::Value = sys.store.post_order(&order_body("POT-GLASS", 4)).await.json().await.unwrap();
     let id = order_id(&order);
@@ -221,17 +218,17 @@ platform::db_test!(async fn a_lost_answer_is_compensated_so_a_rejected_order_kee
 
     // Behind the store's back the slow call did land...
     eventually(Duration::from_secs(10), "the slow call reaches the inventory", || async {
-        sys.inventory.outcome_of(&id).await
+        sys.inventory().outcome_of(&id).await
     })
     .await;
 
     // ...and once the inventory is healthy again the void undoes it.
-    sys.inventory.set_chaos(serde_json::json!({})).await;
+    sys.inventory().set_chaos(serde_json::json!({})).await;
     advance_until(&sys.store_clock, Duration::from_secs(60), "the void is delivered", || async {
         (void_state(&sys.store, &id).await.as_deref() == Some("done")).then_some(())
     })
     .await;
-    assert_eq!(sys.inventory.outcome_of(&id).await.as_deref(), Some("voided"));
-    assert_eq!(sys.inventory.on_hand("POT-GLASS").await, 15);
+    assert_eq!(sys.inventory().outcome_of(&id).await.as_deref(), Some("voided"));
+    assert_eq!(sys.inventory().on_hand("POT-GLASS").await, 15);
     assert_eq!(sys.store.order_status(&id).await, "rejected");
 });

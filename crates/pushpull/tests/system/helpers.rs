@@ -1,4 +1,7 @@
-//! `spawn_system`: both services, wired to each other.
+//! `spawn_system`: both services, wired to each other, each with its own
+//! fresh database and its own manual clock.
+
+use std::time::Duration;
 
 use inventory::testing::TestInventory;
 use platform::ManualClock;
@@ -7,13 +10,6 @@ use store::testing::TestStore;
 
 pub use platform::testing::eventually;
 pub use store::testing::order_body;
-
-pub struct System {
-    pub store: TestStore,
-    pub inventory: TestInventory,
-    /// The store's clock: tests move it to trigger retries and voids.
-    pub store_clock: ManualClock,
-}
 
 pub struct Options {
     pub mode: &'static str,
@@ -31,86 +27,163 @@ impl Default for Options {
     }
 }
 
-/// A system whose inventory may start later, on the port the store expects.
-pub struct PartialSystem {
+/// Inventory settings for push: subscribe to the store's webhooks on start.
+pub fn subscribing(c: &mut inventory::InventoryConfig) {
+    c.subscribe = true;
+}
+
+/// Inventory settings for pull: poll every second (of its manual clock).
+pub fn polling(c: &mut inventory::InventoryConfig) {
+    c.poll.paused = false;
+    c.poll.interval = Duration::from_secs(1);
+}
+
+/// The store, and an inventory that may be stopped and started again on
+/// the port the store expects.
+pub struct System {
     pub store: TestStore,
     pub store_clock: ManualClock,
-    pub inventory_port: u16,
+    inventory: Option<TestInventory>,
     inventory_db: Option<TestDatabase>,
+    pub inventory_clock: ManualClock,
+    pub inventory_port: u16,
     configure_inventory: fn(&mut inventory::InventoryConfig),
 }
 
-impl PartialSystem {
-    pub async fn start_inventory(&mut self) -> TestInventory {
-        let db = self.inventory_db.take().expect("inventory started once");
-        spawn_inventory(db, self.inventory_port, &self.store.address, self.configure_inventory).await
+impl System {
+    pub fn inventory(&self) -> &TestInventory {
+        self.inventory.as_ref().expect("the inventory is running")
+    }
+
+    pub async fn start_inventory(&mut self) -> &TestInventory {
+        let db = self.inventory_db.take().expect("the inventory is stopped");
+        let (port, store_url, configure) = (self.inventory_port, self.store.address.clone(), self.configure_inventory);
+        let clock = self.inventory_clock.shared();
+        let inventory = TestInventory::spawn(db, move |c| {
+            c.port = port;
+            c.url = format!("http://127.0.0.1:{port}");
+            c.public_url = c.url.clone();
+            c.store_url = store_url.clone();
+            c.store_public_url = store_url;
+            c.clock = clock;
+            configure(c);
+        })
+        .await;
+        self.inventory = Some(inventory);
+        self.inventory()
+    }
+
+    pub async fn stop_inventory(&mut self) {
+        let inventory = self.inventory.take().expect("the inventory is running");
+        self.inventory_db = Some(inventory.stop().await);
+    }
+
+    /// Stops the store and starts a new one on the same database (the
+    /// mode is kept: it is stored, and the restart does not set one).
+    pub async fn restart_store(self, configure: fn(&mut store::StoreConfig)) -> System {
+        let System { store, inventory, inventory_db, inventory_clock, inventory_port, configure_inventory, .. } = self;
+        let db = store.stop().await;
+        let (store, store_clock) = start_store(db, inventory_port, configure).await;
+        System { store, store_clock, inventory, inventory_db, inventory_clock, inventory_port, configure_inventory }
+    }
+
+    /// Waits until the inventory is subscribed to the store's webhooks.
+    pub async fn wait_subscribed(&self) {
+        eventually(Duration::from_secs(10), "the inventory subscribes", || async {
+            let endpoints = self.store.get_json("/api/webhook-endpoints").await;
+            let registered = !endpoints.as_array().unwrap().is_empty();
+            let keeps_secret = inventory::integration::subscription::current(&self.inventory().state.db)
+                .await
+                .unwrap()
+                .is_some();
+            (registered && keeps_secret).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until the welcome ping (sent a second after registration, on
+    /// the store's clock) has been delivered, so it does not take part in
+    /// what a test does next.
+    pub async fn wait_pinged(&self) {
+        advance_until(&self.store_clock, Duration::from_millis(500), "the welcome ping is delivered", || async {
+            let pings = self.store.get_json("/api/deliveries?state=succeeded").await;
+            pings.as_array().unwrap().iter().any(|d| d["event_type"] == "ping").then_some(())
+        })
+        .await;
     }
 }
 
-async fn spawn_inventory(
-    db: TestDatabase,
-    port: u16,
-    store_url: &str,
-    configure: fn(&mut inventory::InventoryConfig),
-) -> TestInventory {
-    let store_url = store_url.to_owned();
-    TestInventory::spawn(db, move |c| {
-        c.port = port;
-        c.url = format!("http://127.0.0.1:{port}");
-        c.public_url = c.url.clone();
-        c.store_url = store_url.clone();
-        c.store_public_url = store_url;
+async fn start_store(db: TestDatabase, inventory_port: u16, configure: fn(&mut store::StoreConfig)) -> (TestStore, ManualClock) {
+    let clock = ManualClock::new();
+    let shared = clock.shared();
+    let store = TestStore::spawn(db, move |c| {
+        c.inventory_url = format!("http://127.0.0.1:{inventory_port}");
+        c.inventory_public_url = c.inventory_url.clone();
+        c.clock = shared;
+        c.webhook.jitter = 0.0;
         configure(c);
     })
-    .await
+    .await;
+    (store, clock)
 }
 
-pub async fn spawn_partial(backend: TestBackend, options: Options) -> PartialSystem {
+/// The store in `options.mode`, and nothing listening on the inventory's
+/// port yet.
+pub async fn spawn_store_only(backend: TestBackend, options: Options) -> System {
     let store_db = TestDatabase::create(backend).await;
     let inventory_db = TestDatabase::create(backend).await;
     let inventory_port = free_port();
-    let clock = ManualClock::new();
-    let shared_clock = clock.shared();
-    let configure_store = options.store;
-    let store = TestStore::spawn(store_db, move |c| {
-        c.inventory_url = format!("http://127.0.0.1:{inventory_port}");
-        c.inventory_public_url = c.inventory_url.clone();
-        c.clock = shared_clock;
-        configure_store(c);
-    })
-    .await;
+    let (store, store_clock) = start_store(store_db, inventory_port, options.store).await;
     store.set_mode(options.mode).await;
-    PartialSystem {
+    System {
         store,
-        store_clock: clock,
-        inventory_port,
+        store_clock,
+        inventory: None,
         inventory_db: Some(inventory_db),
+        inventory_clock: ManualClock::new(),
+        inventory_port,
         configure_inventory: options.inventory,
     }
 }
 
+/// Both services, running.
 pub async fn spawn_system(backend: TestBackend, options: Options) -> System {
-    let mut partial = spawn_partial(backend, options).await;
-    let inventory = partial.start_inventory().await;
-    System {
-        store: partial.store,
-        inventory,
-        store_clock: partial.store_clock,
-    }
+    let mut system = spawn_store_only(backend, options).await;
+    system.start_inventory().await;
+    system
 }
 
-/// Moves the store's clock forward by `step` until `check` holds: the
-/// background workers sleep on that clock, so each step releases whatever
-/// they scheduled (a retry, a void) — without the test waiting for real
+/// Moves `clock` forward by `step` until `check` holds: the background
+/// workers sleep on that clock, so each step releases whatever they
+/// scheduled (a retry, a void, a poll) — without the test waiting for real
 /// time to pass.
-pub async fn advance_until<T, F, Fut>(clock: &ManualClock, step: std::time::Duration, what: &str, mut check: F) -> T
+pub async fn advance_until<T, F, Fut>(clock: &ManualClock, step: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    eventually(std::time::Duration::from_secs(20), what, || {
+    eventually(Duration::from_secs(20), what, || {
         clock.advance(step);
         check()
+    })
+    .await
+}
+
+pub fn order_id(order: &serde_json::Value) -> String {
+    order["id"].as_str().expect("order id").to_owned()
+}
+
+pub async fn place(store: &TestStore, sku: &str, quantity: i64) -> serde_json::Value {
+    let r = store.post_order(&order_body(sku, quantity)).await;
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+/// Waits until the order has left `pending`, and returns its status.
+pub async fn settled(store: &TestStore, id: &str) -> String {
+    eventually(Duration::from_secs(10), &format!("{id} settles"), || async {
+        let status = store.order_status(id).await;
+        (status != "pending").then_some(status)
     })
     .await
 }

@@ -5,3 +5,6 @@
 
 mod api_mode;
 mod helpers;
+mod poll_mode;
+mod switching;
+mod webhook_mode;

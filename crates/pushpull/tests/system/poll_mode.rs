@@ -1,0 +1,141 @@
+//! poll mode end to end: the inventory reads the store's feed on its own
+//! timer, applies poll-mode orders and acknowledges them.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use crate::helpers::*;
+
+fn pull() -> Options {
+    Options { mode: "poll", inventory: polling, ..Options::default() }
+}
+
+async fn movements(inv: &inventory::testing::TestInventory, sku: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE sku = $1 AND reason = 'order'")
+        .bind(sku)
+        .fetch_one(inv.state.db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+platform::db_test!(async fn a_polled_order_is_applied_and_acknowledged(backend) {
+    let sys = spawn_system(backend, pull()).await;
+    let order = place(&sys.store, "TEA-SENCHA", 4).await;
+    assert_eq!(order["status"], "pending");
+    let id = order_id(&order);
+    let status = advance_until(&sys.inventory_clock, Duration::from_secs(1), "polled", || async {
+        let status = sys.store.order_status(&id).await;
+        (status != "pending").then_some(status)
+    })
+    .await;
+    assert_eq!(status, "confirmed");
+    assert_eq!(sys.inventory().on_hand("TEA-SENCHA").await, 36);
+    // The timeline: the inventory initiated both exchanges.
+    let detail = sys.store.get_json(&format!("/api/orders/{id}")).await;
+    let channels: Vec<(&str, &str)> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["channel"].as_str().unwrap(), e["initiator"].as_str().unwrap()))
+        .collect();
+    assert_eq!(channels, vec![("feed", "inventory"), ("ack", "inventory")]);
+});
+
+platform::db_test!(async fn a_paused_poller_applies_nothing_until_resumed(backend) {
+    let sys = spawn_system(backend, Options { mode: "poll", inventory: |c| c.poll.paused = true, ..Options::default() }).await;
+    let id = order_id(&place(&sys.store, "TEA-ASSAM", 1).await);
+    for _ in 0..5 {
+        sys.inventory_clock.advance(Duration::from_secs(10));
+        tokio::task::yield_now().await;
+    }
+    let polls: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel = 'feed'")
+        .fetch_one(sys.inventory().state.db.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(polls, 0);
+    assert_eq!(sys.store.order_status(&id).await, "pending");
+    assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, 60);
+
+    let r = sys
+        .inventory()
+        .client
+        .put(sys.inventory().url("/api/poller"))
+        .json(&serde_json::json!({"paused": false, "interval_ms": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    advance_until(&sys.inventory_clock, Duration::from_secs(1), "applied after resuming", || async {
+        (sys.store.order_status(&id).await == "confirmed").then_some(())
+    })
+    .await;
+    assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, 59);
+});
+
+platform::db_test!(async fn each_polled_order_is_applied_once_across_restarts_and_lost_cursors(backend) {
+    let mut sys = spawn_system(backend, pull()).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(order_id(&place(&sys.store, "KETTLE-GOOSE", 1).await));
+    }
+    advance_until(&sys.inventory_clock, Duration::from_secs(1), "first three applied", || async {
+        (movements(sys.inventory(), "KETTLE-GOOSE").await == 3).then_some(())
+    })
+    .await;
+
+    // Restart: the cursor was saved, nothing is re-applied.
+    sys.stop_inventory().await;
+    for _ in 0..2 {
+        ids.push(order_id(&place(&sys.store, "KETTLE-GOOSE", 1).await));
+    }
+    sys.start_inventory().await;
+    advance_until(&sys.inventory_clock, Duration::from_secs(1), "the next two applied", || async {
+        (movements(sys.inventory(), "KETTLE-GOOSE").await == 5).then_some(())
+    })
+    .await;
+
+    // A crash that lost the cursor (saved after applying) means the feed is
+    // read again from the start — and still nothing is applied twice.
+    sqlx::query("UPDATE poller_state SET cursor = '' WHERE id = 1")
+        .execute(sys.inventory().state.db.pool())
+        .await
+        .unwrap();
+    let r = sys.inventory().client.post(sys.inventory().url("/api/poller/poll-now")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let report: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(report["orders_seen"], 5);
+    assert_eq!(report["orders_applied"], 0);
+    assert_eq!(movements(sys.inventory(), "KETTLE-GOOSE").await, 5);
+    assert_eq!(sys.inventory().on_hand("KETTLE-GOOSE").await, 3);
+    for id in &ids {
+        assert_eq!(sys.store.order_status(id).await, "confirmed");
+    }
+});
+
+platform::db_test!(async fn empty_polls_are_counted_and_the_store_being_down_means_backoff(backend) {
+    let sys = spawn_system(backend, pull()).await;
+    // Three ticks with nothing to do.
+    for _ in 0..3 {
+        let r = sys.inventory().client.post(sys.inventory().url("/api/poller/poll-now")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let empty: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel = 'feed' AND verdict LIKE 'empty%'")
+        .fetch_one(sys.inventory().state.db.pool())
+        .await
+        .unwrap()
+        .get("n");
+    assert!(empty >= 3, "{empty}");
+    let metrics = sys.inventory().client.get(sys.inventory().url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("pushpull_inventory_empty_polls_total"), "{metrics}");
+
+    // Orders placed in other modes are not the poller's business.
+    sys.store.set_mode("webhook").await;
+    let webhook_order = order_id(&place(&sys.store, "TEA-ASSAM", 1).await);
+    let r: serde_json::Value = sys.inventory().client.post(sys.inventory().url("/api/poller/poll-now")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["orders_seen"], 1);
+    assert_eq!(r["orders_applied"], 0);
+    assert_eq!(sys.inventory().outcome_of(&webhook_order).await, None);
+});
