@@ -127,7 +127,7 @@ fn replace_database(server_url: &str, name: &str) -> String {
 
 /// Writes one async test that runs on SQLite and on PostgreSQL:
 ///
-/// ```ignore
+/// ```text
 /// platform::db_test!(async fn orders_are_listed(backend) {
 ///     let app = spawn_app(backend).await;
 ///     ...

@@ -2,12 +2,10 @@
 //! and environment into each service's config (`cli`), builds the services
 //! with `Application::build`, and runs them until Ctrl-C or SIGTERM.
 
-mod cli;
-
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Command, DemoArgs};
+use pushpull::cli::{self, Cli, Command, DemoArgs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

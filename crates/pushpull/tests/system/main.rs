@@ -4,6 +4,7 @@
 //! `TEST_DATABASE_URL` is set, on PostgreSQL.
 
 mod api_mode;
+mod compose;
 mod helpers;
 mod poll_mode;
 mod switching;

@@ -1,0 +1,6 @@
+//! The launcher's library half: command-line configuration ([`cli`]) and
+//! the benchmark ([`bench`]). `main.rs` is only the entry point, so the
+//! tests can check the configuration surface (for example, that every
+//! variable `docker-compose.yml` sets is one the services read).
+
+pub mod cli;
