@@ -12,6 +12,7 @@
 //! * [`keys`] — hashed API keys; [`messages`] — the message log.
 //! * [`routes`] — thin handlers; [`error`] — problem+json (and +xml).
 //! * [`startup`] — `Application::build(config)` / `run_until_stopped()`.
+//! * [`ui`] — the web pages: stock, messages, chaos, poller, keys.
 
 pub mod chaos;
 pub mod config;
@@ -26,6 +27,7 @@ pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod stock;
+pub mod ui;
 
 pub use config::InventoryConfig;
 pub use startup::{AppHandle, Application};

@@ -11,6 +11,7 @@
 //! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
 //! * [`server`] — the HTTP server and middleware stack both services run.
 //! * [`telemetry`] — `tracing` set-up.
+//! * [`ui`] — what both web UIs share: page chrome, headers, formatting.
 //! * [`testing`] — fresh databases per test on both backends.
 //!
 //! `contract` stays free of I/O; this crate is where shared I/O lives.
@@ -24,6 +25,7 @@ pub mod outbound;
 pub mod server;
 pub mod telemetry;
 pub mod testing;
+pub mod ui;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Backend, Db};

@@ -14,10 +14,16 @@
 //! * [`domain`] — what a valid order request is.
 //! * [`routes`] — thin HTTP handlers; [`error`] — their problem+json.
 //! * [`startup`] — `Application::build(config)` / `run_until_stopped()`.
+//! * [`ui`] — the web pages; [`catalog`], [`compare`], [`flow`] and
+//!   [`burst`] — what the pages read and run.
 
+pub mod burst;
+pub mod catalog;
+pub mod compare;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod flow;
 pub mod integration;
 pub mod orders;
 pub mod routes;
@@ -27,6 +33,7 @@ pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod timeline;
+pub mod ui;
 
 pub use config::StoreConfig;
 pub use startup::{AppHandle, Application};

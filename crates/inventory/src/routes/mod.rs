@@ -1,6 +1,6 @@
 //! The inventory's routes: the integration endpoints (the store calls
-//! these), its own JSON API (stock, keys, messages, poller, chaos), and
-//! `/healthz`, `/metrics`, `/events`.
+//! these), its own JSON API (stock, keys, messages, poller, chaos), the web
+//! pages ([`crate::ui`]), and `/healthz`, `/metrics`, `/events`.
 
 pub mod api;
 
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/events", web::get().to(events));
     api::configure(cfg);
+    crate::ui::configure(cfg);
 }
 
 async fn healthz(app: web::Data<AppState>) -> HttpResponse {
@@ -41,6 +42,11 @@ async fn events(app: web::Data<AppState>) -> HttpResponse {
     app.live.sse_response()
 }
 
+/// Unknown routes: problem+json for programs, a readable page for people.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    platform::http::not_found_problem(&req)
+    if platform::ui::is_machine_path(req.path()) {
+        platform::http::not_found_problem(&req)
+    } else {
+        crate::ui::not_found(&req)
+    }
 }

@@ -1,5 +1,6 @@
-//! The store's routes: the JSON API ([`api`]) and the operational
-//! endpoints every service has (`/healthz`, `/metrics`, `/events`).
+//! The store's routes: the JSON API ([`api`]), the web pages
+//! ([`crate::ui`]) and the operational endpoints every service has
+//! (`/healthz`, `/metrics`, `/events`).
 
 pub mod api;
 
@@ -12,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route("/events", web::get().to(events));
     api::configure(cfg);
+    crate::ui::configure(cfg);
 }
 
 /// Liveness and readiness in one: the process answers and its database
@@ -38,7 +40,12 @@ async fn events(app: web::Data<AppState>) -> HttpResponse {
     app.live.sse_response()
 }
 
-/// Unknown routes: problem+json for API clients.
+/// Unknown routes: problem+json for API clients and other programs, a
+/// readable page for a person who mistyped an address.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    platform::http::not_found_problem(&req)
+    if platform::ui::is_machine_path(req.path()) {
+        platform::http::not_found_problem(&req)
+    } else {
+        crate::ui::not_found(&req)
+    }
 }

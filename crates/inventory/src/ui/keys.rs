@@ -1,0 +1,113 @@
+//! The API keys page: who may call `/update_inventory`. Keys are stored
+//! hashed (`crate::keys`), so the list shows only a hint of each; a new key
+//! is shown once, in the answer to the form that created it, and never
+//! travels in a URL.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use platform::ui::{Layout, date_time, see_other};
+
+use super::{Data, PageError, layout, notice, page};
+use crate::error::InventoryError;
+use crate::keys;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/keys", web::get().to(keys_page))
+        .route("/keys", web::post().to(create))
+        .route("/keys/{id}/revoke", web::post().to(revoke));
+}
+
+pub struct KeyRow {
+    pub id: String,
+    pub label: String,
+    pub hint: String,
+    pub created: String,
+    pub revoked: bool,
+}
+
+/// A key just created, shown this once.
+pub struct NewKey {
+    pub label: String,
+    pub key: String,
+}
+
+#[derive(Template)]
+#[template(path = "inventory/keys.html")]
+pub struct KeysPage {
+    pub layout: Layout,
+    pub rows: Vec<KeyRow>,
+    pub created: Option<NewKey>,
+    pub label: String,
+    pub label_error: Option<String>,
+}
+
+async fn render(
+    app: &Data,
+    req: &HttpRequest,
+    status: StatusCode,
+    notice_key: Option<&str>,
+    created: Option<NewKey>,
+    label: String,
+    label_error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let rows = keys::list(&app.db)
+        .await?
+        .into_iter()
+        .map(|k| KeyRow {
+            created: date_time(k.created_at.millis()),
+            id: k.id,
+            label: k.label,
+            hint: k.hint,
+            revoked: k.revoked,
+        })
+        .collect();
+    let template = KeysPage {
+        layout: layout(app, req, "API keys").with_notice(notice(notice_key)),
+        rows,
+        created,
+        label,
+        label_error,
+    };
+    page(app, status, &template)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    notice: Option<String>,
+}
+
+async fn keys_page(app: Data, req: HttpRequest, query: web::Query<PageQuery>) -> Result<HttpResponse, PageError> {
+    render(&app, &req, StatusCode::OK, query.notice.as_deref(), None, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+struct NewKeyFields {
+    #[serde(default)]
+    label: String,
+}
+
+async fn create(app: Data, req: HttpRequest, form: web::Form<NewKeyFields>) -> Result<HttpResponse, PageError> {
+    let label = form.into_inner().label;
+    match keys::create(&app.db, &label, app.clock.now_ms()).await {
+        Ok(key) => {
+            let created = NewKey {
+                label: key.label,
+                key: key.key.unwrap_or_default(),
+            };
+            render(&app, &req, StatusCode::OK, None, Some(created), String::new(), None).await
+        }
+        Err(InventoryError::Validation(errors)) => {
+            let message = errors.into_iter().next().map(|e| e.message);
+            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, None, None, label, message).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn revoke(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    keys::revoke(&app.db, &id, app.clock.now_ms()).await?;
+    Ok(see_other("/keys?notice=revoked"))
+}

@@ -1,0 +1,245 @@
+//! The poller's controls: pause, resume, change the interval, poll now —
+//! and the state a consumer keeps in pull mode, its cursor.
+//!
+//! The controls are drawn by one fragment, [`PollerPanel`], shown on this
+//! inventory's `/poller` page and inside the store's settings page (the
+//! poller is the inventory's, but a learner switching the store to poll
+//! mode wants its timer at hand). Its forms therefore post to this
+//! inventory's absolute URL, and carry `back=store` when they were shown by
+//! the store, so the browser is sent back there afterwards — to a fixed
+//! page of the configured store, never to an address taken from the form.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use platform::ui::{Layout, Notice, clock_time, duration_ms, see_other};
+
+use super::messages::verdict_tone;
+use super::{Data, PageError, fragment, layout, notice, page, store_url};
+use crate::integration::poller;
+use crate::messages;
+use crate::routes::api::{MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/poller", web::get().to(poller_page))
+        .route("/poller", web::post().to(change))
+        .route("/poller/poll-now", web::post().to(poll_now))
+        .route("/fragments/poller", web::get().to(poller_fragment));
+}
+
+/// Recent polls listed under the controls.
+pub const RECENT_POLLS: i64 = 8;
+
+pub struct PollRow {
+    pub id: String,
+    pub time: String,
+    pub verdict: String,
+    pub tone: &'static str,
+    pub latency: String,
+}
+
+#[derive(Template)]
+#[template(path = "inventory/fragments/poller.html")]
+pub struct PollerPanel {
+    pub paused: bool,
+    pub interval_ms: i64,
+    pub interval: String,
+    /// The interval as typed in seconds (`5`, `0.5`).
+    pub interval_s: String,
+    pub interval_error: Option<String>,
+    pub cursor: String,
+    pub recent: Vec<PollRow>,
+    /// This inventory's public address: the forms' target.
+    pub action_base: String,
+    /// `store` when shown on the store's page.
+    pub back: Option<&'static str>,
+}
+
+impl askama::filters::HtmlSafe for PollerPanel {}
+
+fn seconds_text(ms: i64) -> String {
+    let s = format!("{:.2}", ms as f64 / 1000.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+impl PollerPanel {
+    pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
+        let state = poller::load(app).await?;
+        let recent = messages::recent(&app.db, Some("feed"), None, RECENT_POLLS)
+            .await?
+            .into_iter()
+            .map(|m| PollRow {
+                tone: verdict_tone(&m.verdict),
+                time: clock_time(m.at.millis()),
+                latency: duration_ms(m.latency_ms),
+                verdict: m.verdict,
+                id: m.id,
+            })
+            .collect();
+        Ok(PollerPanel {
+            paused: state.paused,
+            interval_ms: state.interval_ms,
+            interval: duration_ms(state.interval_ms),
+            interval_s: seconds_text(state.interval_ms),
+            interval_error: None,
+            cursor: state.cursor,
+            recent,
+            action_base: app.config.public_url.trim_end_matches('/').to_owned(),
+            back,
+        })
+    }
+
+    pub fn min_s(&self) -> String {
+        seconds_text(MIN_INTERVAL_MS)
+    }
+
+    pub fn max_s(&self) -> String {
+        seconds_text(MAX_INTERVAL_MS)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct BackQuery {
+    back: Option<String>,
+    notice: Option<String>,
+    requests: Option<u32>,
+    empty: Option<u32>,
+    applied: Option<u32>,
+}
+
+/// Only one other page may be returned to: the store's settings.
+fn back_target(back: Option<&str>) -> Option<&'static str> {
+    (back == Some("store")).then_some("store")
+}
+
+async fn poller_fragment(app: Data, query: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
+    fragment(&PollerPanel::load(&app, back_target(query.back.as_deref())).await?)
+}
+
+#[derive(Template)]
+#[template(path = "inventory/poller.html")]
+pub struct PollerPage {
+    pub layout: Layout,
+    pub panel: PollerPanel,
+    pub store_url: String,
+}
+
+async fn render(app: &Data, req: &HttpRequest, status: StatusCode, panel: PollerPanel, notice: Option<Notice>) -> Result<HttpResponse, PageError> {
+    let template = PollerPage {
+        layout: layout(app, req, "Poller").with_notice(notice),
+        panel,
+        store_url: store_url(app),
+    };
+    page(app, status, &template)
+}
+
+async fn poller_page(app: Data, req: HttpRequest, query: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
+    let query = query.into_inner();
+    let notice = match query.notice.as_deref() {
+        Some("polled") => Some(Notice::success(format!(
+            "Polled now: {} request(s) to the store, {} empty, {} order(s) applied.",
+            query.requests.unwrap_or(0),
+            query.empty.unwrap_or(0),
+            query.applied.unwrap_or(0)
+        ))),
+        other => notice(other),
+    };
+    let panel = PollerPanel::load(&app, None).await?;
+    render(&app, &req, StatusCode::OK, panel, notice).await
+}
+
+fn after(app: &Data, back: Option<&str>, own: &str) -> HttpResponse {
+    match back_target(back) {
+        Some(_) => see_other(&format!("{}/settings?notice=poller#poller", store_url(app))),
+        None => see_other(own),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangeFields {
+    /// `pause`, `resume` or `interval`.
+    action: String,
+    #[serde(default)]
+    interval_s: String,
+    back: Option<String>,
+}
+
+async fn change(app: Data, req: HttpRequest, form: web::Form<ChangeFields>) -> Result<HttpResponse, PageError> {
+    let fields = form.into_inner();
+    match fields.action.as_str() {
+        "pause" => {
+            poller::configure(&app, Some(true), None).await?;
+        }
+        "resume" => {
+            poller::configure(&app, Some(false), None).await?;
+        }
+        _ => {
+            let ms = fields
+                .interval_s
+                .trim()
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite())
+                .map(|s| (s * 1000.0).round() as i64)
+                .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
+            match ms {
+                Some(ms) => {
+                    poller::configure(&app, None, Some(ms)).await?;
+                }
+                None => {
+                    let mut panel = PollerPanel::load(&app, None).await?;
+                    panel.interval_s = fields.interval_s;
+                    panel.interval_error = Some(format!(
+                        "an interval in seconds, from {} to {}",
+                        panel.min_s(),
+                        panel.max_s()
+                    ));
+                    return render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, panel, None).await;
+                }
+            }
+        }
+    }
+    Ok(after(&app, fields.back.as_deref(), "/poller?notice=poller"))
+}
+
+#[derive(Deserialize)]
+struct PollNowFields {
+    back: Option<String>,
+}
+
+async fn poll_now(app: Data, form: web::Form<PollNowFields>) -> Result<HttpResponse, PageError> {
+    let own = match poller::poll_cycle(&app).await {
+        Ok(r) => format!(
+            "/poller?notice=polled&requests={}&empty={}&applied={}",
+            r.requests, r.empty_requests, r.orders_applied
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "a poll started from the UI failed");
+            "/poller?notice=poll-failed".to_owned()
+        }
+    };
+    Ok(after(&app, form.back.as_deref(), &own))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_as_seconds() {
+        assert_eq!(seconds_text(5000), "5");
+        assert_eq!(seconds_text(250), "0.25");
+        assert_eq!(seconds_text(1500), "1.5");
+        assert_eq!(seconds_text(3_600_000), "3600");
+    }
+
+    #[test]
+    fn only_the_store_is_a_way_back() {
+        assert_eq!(back_target(Some("store")), Some("store"));
+        assert_eq!(back_target(Some("http://evil.example")), None);
+        assert_eq!(back_target(None), None);
+    }
+}

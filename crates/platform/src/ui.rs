@@ -1,0 +1,466 @@
+//! What the two web UIs share: the page chrome (a [`Layout`] every page
+//! template receives), the response helpers that put the right headers on
+//! a page, a fragment or a static file, and the small formatting functions
+//! the templates need (money, times, latencies, pretty-printed bodies).
+//!
+//! The UIs are server-rendered: each service renders its own pages with
+//! askama (`store::ui`, `inventory::ui`; the templates are in `templates/`)
+//! and one hand-written script, `templates/static/app.js`, keeps marked
+//! regions of a page up to date from the service's `GET /events` stream by
+//! re-fetching their server-rendered fragments. Nothing is loaded from
+//! another site and there is no front-end build: both files are compiled
+//! into the binaries with `include_str!`.
+//!
+//! Two services serve one UI, so a page often talks to both origins: the
+//! store's flow page listens to the inventory's events and fetches its
+//! fragments, the store's settings page posts the poller form to the
+//! inventory. That is why fragments carry `Access-Control-Allow-Origin: *`
+//! (they are read-only and show nothing the events do not) and why the
+//! Content-Security-Policy of a page names exactly one other origin: its
+//! peer's.
+
+use std::sync::OnceLock;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+/// The stylesheet, the same bytes in both services.
+pub const APP_CSS: &str = include_str!("../../../templates/static/app.css");
+/// The live-update script.
+pub const APP_JS: &str = include_str!("../../../templates/static/app.js");
+
+/// Which service is rendering the page (and so which one is the peer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Store,
+    Inventory,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Store => "store",
+            Service::Inventory => "inventory",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Service::Store => "Store",
+            Service::Inventory => "Inventory",
+        }
+    }
+
+    pub fn peer(self) -> Service {
+        match self {
+            Service::Store => Service::Inventory,
+            Service::Inventory => Service::Store,
+        }
+    }
+}
+
+/// One entry of a service's main navigation.
+#[derive(Debug, Clone, Copy)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// A one-line message at the top of a page ("Mode switched to api.").
+/// Pages that redirect after a form pass a fixed key in the query string
+/// (`?notice=mode`), never the text itself, so nobody can make a page say
+/// something by crafting a link.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// `success`, `info`, `warning` or `error` (a CSS class).
+    pub tone: &'static str,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn success(text: impl Into<String>) -> Notice {
+        Notice { tone: "success", text: text.into() }
+    }
+
+    pub fn info(text: impl Into<String>) -> Notice {
+        Notice { tone: "info", text: text.into() }
+    }
+
+    pub fn warning(text: impl Into<String>) -> Notice {
+        Notice { tone: "warning", text: text.into() }
+    }
+
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice { tone: "error", text: text.into() }
+    }
+}
+
+/// What `templates/shared/base.html` needs to draw the chrome around a
+/// page: whose page it is, its title, where it sits in the navigation and
+/// where the other service lives.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub service: Service,
+    pub title: String,
+    /// The request path, to mark the current navigation entry.
+    pub path: String,
+    pub nav: &'static [NavItem],
+    /// The other service's address as a browser reaches it, without a
+    /// trailing slash.
+    pub peer_url: String,
+    pub notice: Option<Notice>,
+}
+
+impl Layout {
+    pub fn new(service: Service, nav: &'static [NavItem], peer_url: &str, title: impl Into<String>, path: &str) -> Layout {
+        Layout {
+            service,
+            title: title.into(),
+            path: path.to_owned(),
+            nav,
+            peer_url: peer_url.trim_end_matches('/').to_owned(),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, notice: Option<Notice>) -> Layout {
+        self.notice = notice;
+        self
+    }
+
+    /// Whether `href` is the section the page belongs to (`/orders/ord_1`
+    /// belongs to `/orders`; only `/` itself belongs to `/`).
+    pub fn is_current(&self, href: &str) -> bool {
+        if href == "/" {
+            self.path == "/"
+        } else {
+            self.path == href || self.path.starts_with(&format!("{href}/"))
+        }
+    }
+
+    pub fn asset_version(&self) -> &'static str {
+        asset_version()
+    }
+
+    /// A page of the other service, as a full URL.
+    pub fn peer(&self, path: &str) -> String {
+        format!("{}{path}", self.peer_url)
+    }
+}
+
+/// A short digest of the stylesheet and the script: pages link to
+/// `/static/app.css?v=…`, so a new build is fetched at once while an
+/// unchanged one is cached for good.
+pub fn asset_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut h = Sha256::new();
+        h.update(APP_CSS.as_bytes());
+        h.update([0]);
+        h.update(APP_JS.as_bytes());
+        h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    })
+}
+
+/// The origin (`scheme://host:port`) of a URL, for the CSP.
+fn origin(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    match parsed.origin() {
+        url::Origin::Tuple(..) => Some(parsed.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
+/// The Content-Security-Policy of every page: scripts, styles and images
+/// from this origin only (so even a bug that let markup through could not
+/// run a script), and the peer service as the one other place the page may
+/// fetch from, listen to, or post a form to.
+pub fn content_security_policy(peer_url: &str) -> String {
+    let peer = origin(peer_url).map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{peer}; form-action 'self'{peer}; frame-ancestors 'none'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// A rendered page. Pages are never cached: they show live state, and
+/// some show a secret exactly once.
+pub fn page_response(status: StatusCode, html: String, peer_url: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy(peer_url)))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .body(html)
+}
+
+/// A server-rendered piece of a page, fetched by `app.js` when an event
+/// says it changed. Readable from the peer's pages (see the module note).
+pub fn fragment_response(html: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(html)
+}
+
+/// "Post/redirect/get": after a form did its work, send the browser to
+/// a page it can reload without repeating the action.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// `GET /static/{name}`: the stylesheet and the script. With the current
+/// `?v=` they are cached for a year (the URL changes when they do);
+/// without it, revalidated by ETag.
+pub async fn static_asset(req: HttpRequest) -> HttpResponse {
+    let name = req.match_info().get("name").unwrap_or("");
+    let (body, content_type) = match name {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => return crate::http::not_found_problem(&req),
+    };
+    let etag = format!("\"{}\"", asset_version());
+    let versioned = req
+        .query_string()
+        .split('&')
+        .any(|pair| pair == format!("v={}", asset_version()));
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=0, must-revalidate"
+    };
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if matches {
+        response.finish()
+    } else {
+        response.insert_header((header::CONTENT_TYPE, content_type)).body(body)
+    }
+}
+
+/// Paths meant for programs, not people: their 404 stays problem+json.
+/// Everything else is a page address, and a mistyped one deserves a page.
+pub fn is_machine_path(path: &str) -> bool {
+    const PREFIXES: &[&str] = &["/api/", "/fragments/", "/static/", "/webhooks/", "/update_inventory"];
+    const EXACT: &[&str] = &["/api", "/events", "/metrics", "/healthz", "/fragments", "/static"];
+    EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+/// Integer cents as money: `1250` → `€12.50`.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "−" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}€{}.{:02}", abs / 100, abs % 100)
+}
+
+/// `HH:MM:SS` (UTC) of a unix-millisecond time.
+pub fn clock_time(ms: i64) -> String {
+    let text = contract::Timestamp(ms).to_rfc3339();
+    text.get(11..19).unwrap_or(&text).to_owned()
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn date_time(ms: i64) -> String {
+    let text = contract::Timestamp(ms).to_rfc3339();
+    match (text.get(0..10), text.get(11..19)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => text,
+    }
+}
+
+/// A duration for people: `850 ms`, `1.2 s`, `2 min 05 s`.
+pub fn duration_ms(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{} min {:02} s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{} h {:02} min", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+    }
+}
+
+/// A message body made readable: JSON and XML indented, anything else as
+/// it came. The text is re-indented, never re-serialised, so keys keep
+/// their order and values their exact spelling — it is still the body
+/// that was signed, only with line breaks.
+pub fn pretty_body(body: &str) -> String {
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
+            return indent_json(body);
+        }
+    } else if trimmed.starts_with('<')
+        && let Some(pretty) = indent_xml(body)
+    {
+        return pretty;
+    }
+    body.to_owned()
+}
+
+/// Re-indents valid JSON text, two spaces per level.
+fn indent_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", depth));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                // Keep empty containers on one line: `{}`, `[]`.
+                while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    out.push(chars.next().unwrap_or(' '));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Re-indents well-formed XML; `None` if it does not parse.
+fn indent_xml(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().trim_text(true);
+    let mut writer = quick_xml::Writer::new_with_indent(Vec::new(), b' ', 2);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(event) => writer.write_event(event).ok()?,
+            Err(_) => return None,
+        }
+    }
+    String::from_utf8(writer.into_inner()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_indented_without_reordering() {
+        let body = r#"{"type":"order.created","data":{"id":"ord_1","items":[{"sku":"A-1","quantity":2}],"note":"a, {b}: \"c\""},"empty":[]}"#;
+        let pretty = pretty_body(body);
+        assert_eq!(
+            pretty,
+            "{\n  \"type\": \"order.created\",\n  \"data\": {\n    \"id\": \"ord_1\",\n    \"items\": [\n      {\n        \"sku\": \"A-1\",\n        \"quantity\": 2\n      }\n    ],\n    \"note\": \"a, {b}: \\\"c\\\"\"\n  },\n  \"empty\": []\n}"
+        );
+        // Same data, same order.
+        let a: serde_json::Value = serde_json::from_str(body).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(a, b);
+        assert!(pretty.find("\"type\"").unwrap() < pretty.find("\"data\"").unwrap());
+    }
+
+    #[test]
+    fn xml_is_indented_and_other_text_left_alone() {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event><type>order.created</type><data><id>ord_1</id></data></event>";
+        assert_eq!(
+            pretty_body(xml),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<event>\n  <type>order.created</type>\n  <data>\n    <id>ord_1</id>\n  </data>\n</event>"
+        );
+        assert_eq!(pretty_body("plain text"), "plain text");
+        assert_eq!(pretty_body("{not json"), "{not json");
+        assert_eq!(pretty_body("<a><b></a>"), "<a><b></a>");
+    }
+
+    #[test]
+    fn formatting_for_people() {
+        assert_eq!(money(1250), "€12.50");
+        assert_eq!(money(5), "€0.05");
+        assert_eq!(money(-199), "−€1.99");
+        assert_eq!(duration_ms(850), "850 ms");
+        assert_eq!(duration_ms(1234), "1.2 s");
+        assert_eq!(duration_ms(125_000), "2 min 05 s");
+        assert_eq!(clock_time(1_700_000_000_123), "22:13:20");
+        assert_eq!(date_time(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
+    }
+
+    #[test]
+    fn machine_paths_are_recognised() {
+        for p in ["/api/orders", "/api", "/events", "/metrics", "/healthz", "/fragments/stock", "/static/x.css", "/update_inventory/x", "/webhooks/store"] {
+            assert!(is_machine_path(p), "{p}");
+        }
+        for p in ["/", "/orders", "/nope", "/apix", "/settings/x"] {
+            assert!(!is_machine_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn the_csp_names_the_peer_origin_only() {
+        let csp = content_security_policy("http://127.0.0.1:8081/some/path");
+        assert!(csp.contains("connect-src 'self' http://127.0.0.1:8081;"), "{csp}");
+        assert!(csp.contains("form-action 'self' http://127.0.0.1:8081;"), "{csp}");
+        assert!(csp.contains("script-src 'self';"));
+        assert!(!content_security_policy("not a url").contains("connect-src 'self' "));
+    }
+
+    #[test]
+    fn the_current_section_is_marked() {
+        const NAV: &[NavItem] = &[NavItem { href: "/", label: "Shop" }, NavItem { href: "/orders", label: "Orders" }];
+        let layout = Layout::new(Service::Store, NAV, "http://x:1/", "t", "/orders/ord_1");
+        assert!(layout.is_current("/orders"));
+        assert!(!layout.is_current("/"));
+        assert!(!layout.is_current("/order"));
+        assert_eq!(layout.peer("/chaos"), "http://x:1/chaos");
+    }
+}

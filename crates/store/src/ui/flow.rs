@@ -1,0 +1,146 @@
+//! The flow page: both services' message logs side by side, live.
+//!
+//! The left column is the store's log, rendered here; the right column is
+//! the inventory's log, which the page fetches from the inventory's own
+//! `/fragments/flow` and refreshes on the inventory's own `/events` — the
+//! store never reads the inventory's database, and the page shows each
+//! message as each side recorded it. Every message appears twice, once on
+//! the side that sent it and once on the side that received it, and its
+//! arrow points the way the request travelled: `→` store to inventory
+//! (webhook and api mode), `←` inventory to store (poll mode, on the
+//! inventory's timer, empty or not). Between the columns, the script sends
+//! a packet across "the wire" for each exchange as it happens.
+//!
+//! Without JavaScript the store's column is complete and the inventory's
+//! is a link to its message log.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use platform::ui::{Layout, clock_time, duration_ms};
+
+use super::shop::ModeBanner;
+use super::{Data, PageError, fragment, layout, page};
+use crate::catalog;
+use crate::flow::{self, Carried};
+use crate::timeline::ExchangeView;
+
+/// How many messages each column shows.
+pub const FLOW_LIMIT: i64 = 40;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/flow", web::get().to(flow_page))
+        .route("/fragments/flow", web::get().to(flow_fragment));
+}
+
+/// One message in a column.
+pub struct FlowItem {
+    pub id: String,
+    /// `→` (store to inventory) or `←`.
+    pub arrow: &'static str,
+    pub arrow_class: &'static str,
+    pub by: &'static str,
+    /// From this column's point of view: `sent` or `received`.
+    pub verb: &'static str,
+    pub channel: String,
+    pub method: String,
+    pub path: String,
+    pub status: String,
+    pub failed: bool,
+    pub latency: String,
+    pub time: String,
+    pub note: Option<String>,
+    pub order_id: Option<String>,
+}
+
+impl FlowItem {
+    fn from_exchange(ex: &ExchangeView, carried: &[Carried]) -> FlowItem {
+        let by_store = ex.initiator == "store";
+        let failed = ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
+        let note = match ex.channel.as_str() {
+            "feed" => {
+                let polled = carried.iter().filter(|c| c.mode == "poll").count();
+                Some(match (carried.len(), polled) {
+                    (0, _) => "empty poll: nothing new".to_owned(),
+                    (n, 0) => format!("carried {n} order(s), none placed in poll mode"),
+                    (n, p) if n == p => format!("carried {n} poll-mode order(s)"),
+                    (n, p) => format!("carried {n} orders, {p} in poll mode"),
+                })
+            }
+            "webhook" if carried.is_empty() => Some("ping".to_owned()),
+            _ => None,
+        };
+        FlowItem {
+            id: ex.id.clone(),
+            arrow: if by_store { "→" } else { "←" },
+            arrow_class: if by_store { "to-inventory" } else { "to-store" },
+            by: if by_store { "by-store" } else { "by-inventory" },
+            verb: if by_store { "sent" } else { "received" },
+            channel: ex.channel.clone(),
+            method: ex.method.clone(),
+            path: url::Url::parse(&ex.url)
+                .map(|u| u.path().to_owned())
+                .unwrap_or_else(|_| ex.url.clone()),
+            status: match (ex.response_status, &ex.error) {
+                (Some(s), _) => s.to_string(),
+                (None, _) => "no answer".to_owned(),
+            },
+            failed,
+            latency: duration_ms(ex.latency_ms),
+            time: clock_time(ex.started_at.millis()),
+            note,
+            order_id: (carried.len() == 1).then(|| carried[0].order_id.clone()),
+        }
+    }
+}
+
+/// The store's column.
+#[derive(Template)]
+#[template(path = "store/fragments/flow.html")]
+pub struct StoreColumn {
+    pub items: Vec<FlowItem>,
+}
+
+impl askama::filters::HtmlSafe for StoreColumn {}
+
+impl StoreColumn {
+    pub async fn load(app: &Data) -> Result<StoreColumn, sqlx::Error> {
+        Ok(StoreColumn {
+            items: flow::recent(&app.db, FLOW_LIMIT)
+                .await?
+                .iter()
+                .map(|(ex, carried)| FlowItem::from_exchange(ex, carried))
+                .collect(),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "store/flow.html")]
+pub struct FlowPage {
+    pub layout: Layout,
+    pub mode: ModeBanner,
+    pub store: StoreColumn,
+    pub inventory_url: String,
+    /// For the "place a sample order" button.
+    pub sample_sku: Option<String>,
+    pub form_key: String,
+}
+
+async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let sample_sku = catalog::list(&app.db).await?.into_iter().next().map(|p| p.sku);
+    let template = FlowPage {
+        layout: layout(&app, &req, "Flow"),
+        mode: ModeBanner::load(&app).await?,
+        store: StoreColumn::load(&app).await?,
+        inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+        sample_sku,
+        form_key: format!("form-{}", uuid::Uuid::new_v4().simple()),
+    };
+    page(&app, StatusCode::OK, &template)
+}
+
+async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
+    fragment(&StoreColumn::load(&app).await?)
+}

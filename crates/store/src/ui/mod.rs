@@ -1,0 +1,257 @@
+//! The store's web UI: a small tea shop on the front, and the instruments
+//! that show how its orders reach the inventory behind it.
+//!
+//! | page        | module        | what it shows                                      |
+//! |-------------|---------------|----------------------------------------------------|
+//! | `/`         | [`shop`]      | the catalog, the order form, the current mode      |
+//! | `/orders`   | [`shop`]      | every order and its status                         |
+//! | `/orders/…` | [`shop`]      | one order: its sequence diagram and every message  |
+//! | `/flow`     | [`flow`]      | both services' message logs side by side, live     |
+//! | `/settings` | [`settings`]  | mode switch, webhook endpoints, delivery log       |
+//! | `/compare`  | [`compare`]   | charts per mode, and the burst experiment          |
+//! | `/tour`     | [`tour`]      | the six differences, each linked to where it shows |
+//!
+//! The pattern is the same throughout: server-rendered askama templates
+//! (in `templates/store/`) that work without JavaScript — every action is a
+//! form that posts and redirects ("post/redirect/get"), or re-renders
+//! itself with the errors next to the fields — plus regions marked
+//! `data-live` that `templates/static/app.js` re-fetches from
+//! `/fragments/…` when an event on `GET /events` says they changed. A
+//! fragment is rendered by the same template struct the page embeds, so
+//! the live view and a reload can never disagree.
+//!
+//! Handlers stay thin: they parse the form, call one function of the
+//! domain or integration modules (`orders::place_order`,
+//! `integration::set_mode`, `integration::endpoints`, `burst::start`, …)
+//! and render. Queries only the UI needs live in named modules
+//! ([`crate::catalog`], [`crate::compare`]), not here.
+//!
+//! Escaping: askama escapes every `{{ … }}` in these templates. Nothing
+//! here is ever marked `|safe`; the only values written unescaped are other
+//! askama templates (the [`HtmlSafe`](askama::filters::HtmlSafe) impls
+//! below), which escape their own contents.
+
+pub mod charts;
+pub mod compare;
+pub mod diagram;
+pub mod flow;
+pub mod settings;
+pub mod shop;
+pub mod tour;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use askama::Template;
+
+use contract::IntegrationMode;
+use platform::ui::{Layout, NavItem, Notice, Service};
+
+use crate::error::StoreError;
+use crate::state::AppState;
+
+type Data = web::Data<AppState>;
+
+/// The store's main navigation.
+pub const NAV: &[NavItem] = &[
+    NavItem { href: "/", label: "Shop" },
+    NavItem { href: "/orders", label: "Orders" },
+    NavItem { href: "/flow", label: "Flow" },
+    NavItem { href: "/compare", label: "Compare" },
+    NavItem { href: "/settings", label: "Settings" },
+    NavItem { href: "/tour", label: "Tour" },
+];
+
+/// Registers every page, form action, fragment and static file.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/{name}", web::get().to(platform::ui::static_asset));
+    shop::configure(cfg);
+    flow::configure(cfg);
+    settings::configure(cfg);
+    compare::configure(cfg);
+    tour::configure(cfg);
+}
+
+/// The chrome of a store page.
+pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {
+    Layout::new(Service::Store, NAV, &app.config.inventory_public_url, title, req.path())
+}
+
+/// A rendered page with the store's headers.
+pub fn page(app: &AppState, status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(platform::ui::page_response(status, template.render()?, &app.config.inventory_public_url))
+}
+
+/// A rendered fragment for `app.js`.
+pub fn fragment(template: &impl Template) -> Result<HttpResponse, PageError> {
+    Ok(platform::ui::fragment_response(template.render()?))
+}
+
+/// How each mode is described wherever the UI names it.
+pub struct ModeInfo {
+    pub mode: IntegrationMode,
+    pub name: &'static str,
+    pub pattern: &'static str,
+    pub summary: &'static str,
+}
+
+pub fn mode_info(mode: IntegrationMode) -> ModeInfo {
+    match mode {
+        IntegrationMode::Webhook => ModeInfo {
+            mode,
+            name: "Webhook",
+            pattern: "push",
+            summary: "The store pushes each order to the inventory the moment it is placed, signed, \
+                      and retries until the inventory says it has it.",
+        },
+        IntegrationMode::Api => ModeInfo {
+            mode,
+            name: "API call",
+            pattern: "request/response",
+            summary: "The store calls the inventory's /update_inventory while you wait at checkout; \
+                      the answer decides whether your order is confirmed.",
+        },
+        IntegrationMode::Poll => ModeInfo {
+            mode,
+            name: "Polling",
+            pattern: "pull",
+            summary: "The store only records the order. The inventory asks the store's order feed \
+                      for news on its own timer, and reports back what it did.",
+        },
+    }
+}
+
+impl ModeInfo {
+    pub fn slug(&self) -> &'static str {
+        self.mode.as_str()
+    }
+}
+
+/// Every way a page can fail, as a page (not problem+json: a person is
+/// reading it).
+#[derive(Debug)]
+pub enum PageError {
+    NotFound(String),
+    Store(StoreError),
+    Render(askama::Error),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => PageError::NotFound(format!("There is no {what} {id}.")),
+            other => PageError::Store(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError::Store(StoreError::Database(e))
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::Render(e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::NotFound(what) => write!(f, "{what}"),
+            PageError::Store(e) => write!(f, "{e}"),
+            PageError::Render(e) => write!(f, "rendering failed: {e}"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "shared/error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: String,
+    pub detail: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            PageError::Store(e) => e.status_code(),
+            PageError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (heading, detail) = match self {
+            PageError::NotFound(what) => ("Not found".to_owned(), what.clone()),
+            PageError::Store(e) if status.is_client_error() => {
+                ("That did not work".to_owned(), e.problem().detail.unwrap_or_else(|| e.to_string()))
+            }
+            PageError::Store(e) => {
+                // Logged with its cause; the page says only that it happened.
+                tracing::error!(error = ?e, "a store page failed");
+                ("Something went wrong".to_owned(), "The store could not show this page. The error has been logged.".to_owned())
+            }
+            PageError::Render(e) => {
+                tracing::error!(error = %e, "a store template failed to render");
+                ("Something went wrong".to_owned(), "The store could not draw this page. The error has been logged.".to_owned())
+            }
+        };
+        error_page(status, heading, detail)
+    }
+}
+
+/// An error page. `ResponseError` has no request at hand, so the page
+/// leaves out the link to the inventory rather than guess its address.
+fn error_page(status: StatusCode, heading: String, detail: String) -> HttpResponse {
+    let template = ErrorPage {
+        layout: Layout::new(Service::Store, NAV, "", heading.clone(), ""),
+        status: status.as_u16(),
+        heading,
+        detail,
+    };
+    match template.render() {
+        Ok(html) => platform::ui::page_response(status, html, ""),
+        Err(_) => HttpResponse::build(status).body(status.canonical_reason().unwrap_or("Error")),
+    }
+}
+
+/// The 404 for a page address that does not exist.
+pub fn not_found(req: &HttpRequest) -> HttpResponse {
+    let peer = req
+        .app_data::<Data>()
+        .map(|app| app.config.inventory_public_url.clone())
+        .unwrap_or_default();
+    let template = ErrorPage {
+        layout: Layout::new(Service::Store, NAV, &peer, "Page not found", req.path()),
+        status: 404,
+        heading: "There is no such page".into(),
+        detail: format!("Nothing lives at {} in this shop. The menu above has everything there is.", req.path()),
+    };
+    match template.render() {
+        Ok(html) => platform::ui::page_response(StatusCode::NOT_FOUND, html, &peer),
+        Err(_) => platform::http::not_found_problem(req),
+    }
+}
+
+/// A fixed message for a `?notice=` key (see `platform::ui::Notice`).
+pub fn notice(key: Option<&str>) -> Option<Notice> {
+    Some(match key? {
+        "mode" => Notice::success("Integration mode switched. New orders go through it; orders already under way finish the way they started."),
+        "endpoint-deleted" => Notice::success("Endpoint deleted. Its pending deliveries were cancelled."),
+        "endpoint-enabled" => Notice::success("Endpoint enabled. Deliveries waiting for it are sent now."),
+        "endpoint-disabled" => Notice::warning("Endpoint disabled. Its deliveries wait until it is enabled again."),
+        "ping" => Notice::success("Ping queued. Watch it arrive in the delivery log below."),
+        "recovered" => Notice::success("Failed deliveries queued again."),
+        "redelivered" => Notice::success("Redelivery queued: a new attempt of the same message (same webhook-id) leaves now."),
+        "redeliver-busy" => Notice::warning("That delivery cannot be redelivered right now: an attempt is in flight (try again in a moment), or its endpoint was deleted."),
+        "poller" => Notice::success("Poller settings saved on the inventory."),
+        "burst-started" => Notice::info("Burst started: five orders in each mode, one mode after the other."),
+        "burst-running" => Notice::warning("A burst is already running; its progress is below."),
+        _ => return None,
+    })
+}

@@ -1,0 +1,31 @@
+//! The guided tour: the six ways push and pull differ, each with a link to
+//! the place in this UI where it can be seen happening. The page is static
+//! text; what makes it a tour rather than an essay is that every claim
+//! points at the running system.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use platform::ui::Layout;
+
+use super::{Data, PageError, layout, page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tour", web::get().to(tour_page));
+}
+
+#[derive(Template)]
+#[template(path = "store/tour.html")]
+pub struct TourPage {
+    pub layout: Layout,
+    pub inventory_url: String,
+}
+
+async fn tour_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let template = TourPage {
+        layout: layout(&app, &req, "Tour"),
+        inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+    };
+    page(&app, StatusCode::OK, &template)
+}

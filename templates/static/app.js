@@ -1,0 +1,258 @@
+// pushpull — live updates for server-rendered pages.
+//
+// Every page works without this script: forms post and redirect, links
+// navigate. What the script adds is *watching*: it opens an EventSource on
+// each service's `GET /events` stream and, when an event names something a
+// region of the page shows, re-fetches that region's server-rendered HTML
+// and swaps it in. The server stays the only place that knows how to draw
+// an order, a stock level or a message; the script only knows *when* to
+// ask again.
+//
+// A region is marked up like this:
+//
+//   <div data-live="stock"                  a name, for people and tests
+//        data-src="/fragments/stock"        where its fresh HTML comes from
+//        data-on="stock.changed"            the events that make it stale
+//        data-events="http://…/events"      optional: another service's stream
+//        data-throttle="2000">              optional: at most one fetch per 2 s
+//
+// Events carry only a hint of what changed; the fragment is the truth. That
+// keeps the two in step even when events are missed (a reconnect or a
+// `resync` event re-fetches everything) and means no HTML is ever built
+// from event data here. The other things the script does: announce the
+// connection state, animate messages crossing the wire on the flow page,
+// and give long-running forms a busy state.
+
+(function () {
+  "use strict";
+
+  const body = document.body;
+  const defaultStream = body.dataset.events || "/events";
+
+  // ---- Streams -----------------------------------------------------------
+
+  // url -> { url, handlers: Map(kind -> [fn]), regions: [], source, opened }
+  const streams = new Map();
+
+  function streamFor(url) {
+    let s = streams.get(url);
+    if (!s) {
+      s = { url, handlers: new Map(), regions: [], source: null, opened: false, state: "connecting" };
+      streams.set(url, s);
+    }
+    return s;
+  }
+
+  function on(url, kind, fn) {
+    const s = streamFor(url);
+    if (!s.handlers.has(kind)) s.handlers.set(kind, []);
+    s.handlers.get(kind).push(fn);
+  }
+
+  function open(s) {
+    const source = new EventSource(s.url);
+    s.source = source;
+    for (const [kind, fns] of s.handlers) {
+      source.addEventListener(kind, (event) => {
+        let data = null;
+        try {
+          data = JSON.parse(event.data);
+        } catch (_) {
+          // A payload we cannot read still says "something changed".
+        }
+        for (const fn of fns) fn(data, kind);
+      });
+    }
+    // The hub tells a tab that fell behind to re-read what it shows.
+    source.addEventListener("resync", () => s.regions.forEach((r) => r.schedule()));
+    source.addEventListener("open", () => {
+      // After a drop, events were missed: refresh everything once.
+      if (s.opened) s.regions.forEach((r) => r.schedule());
+      s.opened = true;
+      s.state = "open";
+      showState();
+    });
+    source.addEventListener("error", () => {
+      // EventSource reconnects by itself (the server asks for 2 s).
+      s.state = source.readyState === EventSource.CLOSED ? "closed" : "connecting";
+      showState();
+    });
+  }
+
+  function showState() {
+    const states = [...streams.values()].map((s) => s.state);
+    let state = "open";
+    if (states.includes("closed")) state = "closed";
+    else if (states.includes("connecting")) state = "connecting";
+    body.dataset.liveState = state;
+    const label = { open: "Live", connecting: "Connecting…", closed: "Offline" }[state];
+    document.querySelectorAll("[data-live-status]").forEach((el) => {
+      el.dataset.state = state;
+      el.textContent = label;
+      el.title =
+        state === "open"
+          ? "This page updates itself as things happen"
+          : "Live updates are paused; reload the page to see the latest";
+    });
+  }
+
+  // ---- Regions -----------------------------------------------------------
+
+  class Region {
+    constructor(el) {
+      this.el = el;
+      this.src = el.dataset.src;
+      this.throttle = Number(el.dataset.throttle || 0);
+      this.timer = null;
+      this.inflight = false;
+      this.again = false;
+      this.last = 0;
+      // A region that starts empty is filled by its first fetch; only
+      // later fetches mark their new rows as new.
+      this.loaded = !el.hasAttribute("data-load");
+    }
+
+    schedule() {
+      if (this.timer) return;
+      // A short delay coalesces a burst of events into one fetch.
+      const wait = Math.max(120, this.last + this.throttle - Date.now());
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.refresh();
+      }, wait);
+    }
+
+    async refresh() {
+      if (this.inflight) {
+        this.again = true;
+        return;
+      }
+      // Never replace a field someone is typing in.
+      const active = document.activeElement;
+      if (active && this.el.contains(active) && active.matches("input, textarea, select")) {
+        this.el.addEventListener("focusout", () => this.schedule(), { once: true });
+        return;
+      }
+      this.inflight = true;
+      this.last = Date.now();
+      this.el.setAttribute("aria-busy", "true");
+      try {
+        const response = await fetch(this.src, { headers: { Accept: "text/html" }, cache: "no-store" });
+        if (!response.ok) throw new Error(`${response.status}`);
+        this.swap(await response.text());
+        delete this.el.dataset.liveError;
+      } catch (error) {
+        this.el.dataset.liveError = String(error.message || error);
+      } finally {
+        this.el.removeAttribute("aria-busy");
+        this.inflight = false;
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      }
+    }
+
+    swap(html) {
+      const known = new Set([...this.el.querySelectorAll("[data-id]")].map((n) => n.dataset.id));
+      const open = new Set([...this.el.querySelectorAll("details[open][id]")].map((n) => n.id));
+      const template = document.createElement("template");
+      template.innerHTML = html;
+      const fresh = template.content;
+      fresh.querySelectorAll("details[id]").forEach((d) => {
+        if (open.has(d.id)) d.open = true;
+      });
+      if (this.loaded) {
+        fresh.querySelectorAll("[data-id]").forEach((n) => {
+          if (!known.has(n.dataset.id)) n.classList.add("is-new");
+        });
+      }
+      this.el.replaceChildren(fresh);
+      this.loaded = true;
+      this.el.dataset.refreshed = String((Number(this.el.dataset.refreshed) || 0) + 1);
+    }
+  }
+
+  document.querySelectorAll("[data-live][data-src]").forEach((el) => {
+    const region = new Region(el);
+    const url = el.dataset.events || defaultStream;
+    const s = streamFor(url);
+    s.regions.push(region);
+    (el.dataset.on || "").split(/\s+/).filter(Boolean).forEach((kind) => on(url, kind, () => region.schedule()));
+    if (!region.loaded) region.refresh();
+  });
+
+  // ---- The wire on the flow page ------------------------------------------
+
+  // Each exchange the store records (it sees both directions) sends a
+  // labelled packet across the wire, from whoever opened the connection.
+  const wire = document.querySelector("[data-wire]");
+  if (wire) {
+    let lane = 0;
+    on(defaultStream, "exchange", (data) => {
+      if (!data) return;
+      const packet = document.createElement("span");
+      const toInventory = data.initiator === "store";
+      const failed = Boolean(data.error) || !(data.status >= 200 && data.status < 300);
+      packet.className = `packet ${toInventory ? "to-inventory" : "to-store"}${failed ? " failed" : ""}`;
+      let path = data.url || "";
+      try {
+        path = new URL(path).pathname;
+      } catch (_) {
+        // Keep what we have.
+      }
+      packet.textContent = `${data.method || ""} ${path.split("/").filter(Boolean)[0] || "/"}`;
+      packet.title = `${data.method} ${data.url}`;
+      packet.style.setProperty("--y", `${0.6 + (lane % 6) * 2}rem`);
+      lane += 1;
+      wire.appendChild(packet);
+      const remove = () => packet.remove();
+      packet.addEventListener("animationend", remove);
+      setTimeout(remove, 4000);
+    });
+  }
+
+  // ---- Forms ---------------------------------------------------------------
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    const label = form.dataset.busy;
+    if (!label) return;
+    const button = event.submitter || form.querySelector("[type=submit]");
+    form.setAttribute("aria-busy", "true");
+    if (button) {
+      button.dataset.idleLabel = button.textContent;
+      button.textContent = label;
+      button.classList.add("is-busy");
+      // After the browser has collected the form data (a disabled
+      // submitter would drop out of it).
+      setTimeout(() => {
+        button.disabled = true;
+      }, 0);
+    }
+  });
+
+  // Coming back with the Back button restores a page from memory, busy
+  // buttons included: make them usable again.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    document.querySelectorAll("button.is-busy").forEach((button) => {
+      button.disabled = false;
+      button.classList.remove("is-busy");
+      if (button.dataset.idleLabel) button.textContent = button.dataset.idleLabel;
+    });
+    document.querySelectorAll("form[aria-busy]").forEach((form) => form.removeAttribute("aria-busy"));
+  });
+
+  // ---- Start ---------------------------------------------------------------
+
+  // Every page listens to its own service, if only for the status light.
+  streamFor(defaultStream);
+  streams.forEach(open);
+  showState();
+})();
