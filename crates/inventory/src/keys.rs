@@ -35,7 +35,7 @@ pub async fn register(db: &Db, key: &str, label: &str, now: i64) -> Result<(), s
     .bind(label)
     .bind(redact_secret(key))
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }
@@ -93,7 +93,7 @@ pub async fn revoke(db: &Db, id: &str, now: i64) -> Result<(), InventoryError> {
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     if done.rows_affected() == 0 {
         return Err(InventoryError::not_found("API key", id));

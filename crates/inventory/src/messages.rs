@@ -129,7 +129,7 @@ pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<String, s
     .bind(m.order_id.as_deref())
     .bind(m.latency_ms)
     .bind(m.at)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     live.publish(
         "message",

@@ -15,7 +15,7 @@ pub async fn stock(db: &Db, now: i64) -> Result<(), sqlx::Error> {
         .bind(p.initial_stock)
         .bind(position as i64)
         .bind(now)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(())

@@ -88,7 +88,7 @@ impl TestInventory {
         sqlx::query("UPDATE stock SET on_hand = $1 WHERE sku = $2")
             .bind(n)
             .bind(sku)
-            .execute(self.state.db.pool())
+            .execute(self.state.db.writer())
             .await
             .expect("set stock");
     }

@@ -110,9 +110,18 @@ pub enum DbError {
 }
 
 /// A pool plus the knowledge of which backend it talks to.
+///
+/// On SQLite there are two pools: readers, and a single writer connection.
+/// SQLite allows one writer at a time anyway; letting many connections
+/// compete for its lock means each loser sleeps in SQLite's busy handler
+/// (in steps of up to 100 ms) and retries, which under load turns into long
+/// tail latencies. Queueing writers on one connection in the pool's fair
+/// async queue is both faster and fairer. On PostgreSQL, which has real
+/// row-level concurrency, `writer()` is the same pool as `pool()`.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -129,16 +138,11 @@ impl Db {
             url: redact_url(url),
             source,
         })?;
-        let pool_options = match backend {
-            // SQLite allows one writer at a time whatever the pool size; a
-            // few connections let readers proceed beside it (WAL mode).
-            Backend::Sqlite => AnyPoolOptions::new().max_connections(8),
-            // Small on purpose: the test suite runs many services at once
-            // against one server, and PostgreSQL's default limit is 100.
-            Backend::Postgres => AnyPoolOptions::new().max_connections(6),
-        }
-        .acquire_timeout(Duration::from_secs(15))
-        .after_connect(move |conn, _meta| {
+        let pool_options = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
                     // WAL: readers never block the writer nor it them.
@@ -154,27 +158,45 @@ impl Db {
                 }
                 Ok(())
             })
-        });
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(|source| DbError::Connect {
-                url: redact_url(url),
-                source,
-            })?;
+        })
+        };
+        let connect_error = |source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        };
+        let (pool, writer) = match backend {
+            // Readers proceed beside the one writer (WAL mode).
+            Backend::Sqlite => {
+                let writer = pool_options(1).connect_with(options.clone()).await.map_err(connect_error)?;
+                let pool = pool_options(8).connect_with(options).await.map_err(connect_error)?;
+                (pool, writer)
+            }
+            // Small on purpose: the test suite runs many services at once
+            // against one server, and PostgreSQL's default limit is 100.
+            Backend::Postgres => {
+                let pool = pool_options(6).connect_with(options).await.map_err(connect_error)?;
+                (pool.clone(), pool)
+            }
+        };
         migrations
             .migrator(backend)
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|source| DbError::Migrate {
                 url: redact_url(url),
                 source,
             })?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, writer, backend })
     }
 
+    /// For reads (and, on PostgreSQL, anything).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For statements that write outside [`Db::begin_write`]'s transactions.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {
@@ -190,8 +212,8 @@ impl Db {
     /// locks rows as it goes and needs nothing special.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -207,6 +229,7 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -44,6 +44,8 @@ pub enum Command {
         #[command(flatten)]
         inventory: InventoryArgs,
     },
+    /// Measures each mode against the floor and writes BENCHMARKS.md.
+    Bench(crate::bench::BenchArgs),
     /// Exits 0 if the URL answers 2xx within two seconds (for container
     /// health checks, so images need no curl).
     Healthcheck {

@@ -3,4 +3,5 @@
 //! tests can check the configuration surface (for example, that every
 //! variable `docker-compose.yml` sets is one the services read).
 
+pub mod bench;
 pub mod cli;

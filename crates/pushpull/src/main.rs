@@ -34,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
             });
             app.run_until_stopped().await.context("running the inventory")
         }
+        Some(Command::Bench(args)) => pushpull::bench::run(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
     }
 }

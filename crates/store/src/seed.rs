@@ -17,7 +17,7 @@ pub async fn catalog(db: &Db) -> Result<(), sqlx::Error> {
         .bind(p.description)
         .bind(p.price_cents)
         .bind(position as i64)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     }
     Ok(())
@@ -31,7 +31,7 @@ pub async fn api_key(db: &Db, key: &str, now: i64) -> Result<(), sqlx::Error> {
     )
     .bind(platform::http::hash_api_key(key))
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

@@ -197,7 +197,7 @@ pub async fn record_and_publish(
     exchange: &NewExchange,
     order_ids: &[&str],
 ) -> Result<String, sqlx::Error> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let id = record(&mut conn, exchange, order_ids).await?;
     publish(live, &id, exchange, order_ids);
     Ok(id)

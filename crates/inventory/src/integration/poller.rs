@@ -67,7 +67,7 @@ pub async fn init(app: &AppState) -> Result<(), sqlx::Error> {
     .bind(i64::from(app.config.poll.paused))
     .bind(app.config.poll.interval.as_millis() as i64)
     .bind(app.clock.now_ms())
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
     Ok(())
 }
@@ -79,7 +79,7 @@ pub async fn configure(app: &AppState, paused: Option<bool>, interval_ms: Option
         .bind(i64::from(paused.unwrap_or(current.paused)))
         .bind(interval_ms.unwrap_or(current.interval_ms))
         .bind(app.clock.now_ms())
-        .execute(app.db.pool())
+        .execute(app.db.writer())
         .await?;
     app.poller_wake.notify_one();
     let state = load(app).await?;
@@ -256,7 +256,7 @@ pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
         sqlx::query("UPDATE poller_state SET cursor = $1, updated_at = $2 WHERE id = 1")
             .bind(&page.iterator)
             .bind(app.clock.now_ms())
-            .execute(app.db.pool())
+            .execute(app.db.writer())
             .await
             .map_err(|e| e.to_string())?;
         cursor = page.iterator;

@@ -63,7 +63,7 @@ async fn keep_secret(app: &AppState, endpoint_id: &str, secret: &str) -> Result<
     .bind(endpoint_id)
     .bind(&app.config.store_url)
     .bind(app.clock.now_ms())
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
     Ok(())
 }

@@ -168,7 +168,7 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
     let now = app.clock.now_ms();
     match verdict {
         Verdict::Reserved => {
-            let mut conn = app.db.pool().acquire().await?;
+            let mut conn = app.db.writer().acquire().await?;
             if orders::resolve(&mut conn, order.id.as_str(), OrderStatus::Confirmed, None, now).await? {
                 orders::announce_resolution(app, order.id.as_str(), order.mode, OrderStatus::Confirmed, None);
             } else {
@@ -179,7 +179,7 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
             }
         }
         Verdict::Refused(reason) => {
-            let mut conn = app.db.pool().acquire().await?;
+            let mut conn = app.db.writer().acquire().await?;
             if orders::resolve(&mut conn, order.id.as_str(), OrderStatus::Rejected, Some(&reason), now).await? {
                 orders::announce_resolution(app, order.id.as_str(), order.mode, OrderStatus::Rejected, Some(&reason));
             }
@@ -341,7 +341,7 @@ impl CompensationWorker {
             sqlx::query("UPDATE pending_voids SET state = 'done', attempts = attempts + 1, completed_at = $1 WHERE order_id = $2")
                 .bind(now)
                 .bind(order_id)
-                .execute(app.db.pool())
+                .execute(app.db.writer())
                 .await?;
         } else {
             let error = rec
@@ -357,7 +357,7 @@ impl CompensationWorker {
             .bind(now + backoff.as_millis() as i64)
             .bind(&error)
             .bind(order_id)
-            .execute(app.db.pool())
+            .execute(app.db.writer())
             .await?;
         }
         Ok(())

@@ -133,7 +133,7 @@ pub async fn redeliver(app: &AppState, id: &str) -> Result<DeliveryView, StoreEr
     )
     .bind(now)
     .bind(id)
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
     if done.rows_affected() == 0 {
         let current = get(app, id).await?; // 404 if it does not exist
@@ -159,7 +159,7 @@ pub async fn recover(app: &AppState, endpoint_id: &str) -> Result<u64, StoreErro
     )
     .bind(now)
     .bind(endpoint_id)
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
     app.dispatcher_wake.notify_one();
     Ok(done.rows_affected())

@@ -319,7 +319,7 @@ pub async fn update(app: &AppState, id: &str, changes: EndpointChanges) -> Resul
     .bind(changes.description.unwrap_or(current.description))
     .bind(app.clock.now_ms())
     .bind(id)
-    .execute(app.db.pool())
+    .execute(app.db.writer())
     .await?;
     if enabled {
         app.dispatcher_wake.notify_one();

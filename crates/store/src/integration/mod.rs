@@ -58,7 +58,7 @@ pub async fn set_mode(db: &Db, live: &LiveHub, mode: IntegrationMode, now: i64) 
     .bind(MODE_KEY)
     .bind(mode.as_str())
     .bind(now)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     live.publish("mode.changed", serde_json::json!({ "mode": mode }));
     tracing::info!(%mode, "integration mode set");

@@ -146,7 +146,7 @@ pub async fn acknowledge(app: &AppState, order_id: &str, ack: &Acknowledgement) 
             Some(ack.reason.clone().unwrap_or_else(|| "The inventory refused the order.".into())),
         ),
     };
-    let mut conn = app.db.pool().acquire().await?;
+    let mut conn = app.db.writer().acquire().await?;
     let changed = orders::resolve(&mut conn, order_id, status, reason.as_deref(), app.clock.now_ms()).await?;
     drop(conn);
     app.metrics.acknowledgements.inc();

@@ -257,7 +257,7 @@ impl OutboxDispatcher {
             .bind(now + self.lease().as_millis() as i64)
             .bind(now)
             .bind(limit)
-            .fetch_all(self.app.db.pool())
+            .fetch_all(self.app.db.writer())
             .await?;
         rows.iter().map(|r| r.try_get("id")).collect()
     }
