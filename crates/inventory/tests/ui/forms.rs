@@ -1,0 +1,120 @@
+//! The inventory's forms: restock, chaos, poller, keys.
+
+use crate::helpers::*;
+
+platform::db_test!(async fn stock_is_restocked_from_the_form(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let done = post_form(&inventory, "/stock/restock", &[("sku", "POT-KYUSU"), ("quantity", "7")]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/?notice=restocked"));
+    assert_eq!(inventory.on_hand("POT-KYUSU").await, 3 + 7);
+    let page = get(&inventory, "/?notice=restocked").await;
+    page.assert_contains("Restocked.");
+    page.assert_contains("data-on-hand=\"10\"");
+
+    for (sku, quantity, field, message) in [
+        ("POT-KYUSU", "0", "restock-quantity-error", "restock between 1 and 10000 units"),
+        ("POT-KYUSU", "lots", "restock-quantity-error", "a whole number of units"),
+        ("NO-SUCH-SKU", "5", "restock-sku-error", "there is no such SKU in stock"),
+        ("<b>", "5", "restock-sku-error", "a SKU contains only letters"),
+    ] {
+        let page = post_form(&inventory, "/stock/restock", &[("sku", sku), ("quantity", quantity)]).await;
+        assert_eq!(page.status, 422, "{sku} {quantity}");
+        page.assert_contains(&format!("id=\"{field}\">{message}"));
+        page.assert_contains(&format!("value=\"{quantity}\""));
+        page.assert_lacks("<b>");
+    }
+    assert_eq!(inventory.on_hand("POT-KYUSU").await, 10, "refused restocks change nothing");
+});
+
+platform::db_test!(async fn chaos_is_switched_on_and_healed_from_the_form(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let done = post_form(&inventory, "/chaos", &[("down", "on"), ("latency_ms", "250"), ("fail_next", "2"), ("action", "apply")]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/chaos?notice=chaos"));
+    let settings = inventory.state.chaos.settings();
+    assert!(settings.down && !settings.reject_signatures);
+    assert_eq!((settings.latency_ms, settings.fail_next), (250, 2));
+    let page = get(&inventory, "/chaos").await;
+    page.assert_contains("down (503 to everything), slow (+250 ms), failing the next 2");
+    page.assert_contains("<input type=\"checkbox\" id=\"chaos-down\" name=\"down\" checked>");
+    get(&inventory, "/").await.assert_contains("data-chaos=\"true\"");
+
+    // The integration endpoints feel it; the pages do not.
+    let r = reqwest::Client::new().post(inventory.url("/webhooks/store")).body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 503);
+
+    let refused = post_form(&inventory, "/chaos", &[("latency_ms", "9999999"), ("fail_next", "-1"), ("action", "apply")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"chaos-latency-error\"");
+    refused.assert_contains("id=\"chaos-fail-error\"");
+    refused.assert_contains("value=\"9999999\"");
+    assert!(inventory.state.chaos.settings().down, "a refused form changes nothing");
+
+    let healed = post_form(&inventory, "/chaos", &[("down", "on"), ("action", "heal")]).await;
+    assert_eq!(healed.location.as_deref(), Some("/chaos?notice=healed"));
+    assert_eq!(inventory.state.chaos.settings(), inventory::chaos::ChaosSettings::default());
+    get(&inventory, "/chaos").await.assert_contains("all off: behaving normally");
+});
+
+platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let poller = || async { inventory::integration::poller::load(&inventory.state).await.unwrap() };
+
+    let done = post_form(&inventory, "/poller", &[("action", "interval"), ("interval_s", "0.5")]).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/poller?notice=poller"));
+    assert_eq!(poller().await.interval_ms, 500);
+
+    let refused = post_form(&inventory, "/poller", &[("action", "interval"), ("interval_s", "0.1")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"poll-interval-error\">an interval in seconds, from 0.25 to 3600");
+    refused.assert_contains("value=\"0.1\"");
+    assert_eq!(poller().await.interval_ms, 500);
+
+    // From the store's settings page, the browser is sent back there.
+    let resumed = post_form(&inventory, "/poller", &[("action", "resume"), ("back", "store")]).await;
+    assert_eq!(resumed.location.as_deref(), Some(&*format!("{STORE}/settings?notice=poller#poller")));
+    assert!(!poller().await.paused);
+    // Never anywhere else.
+    let paused = post_form(&inventory, "/poller", &[("action", "pause"), ("back", "https://evil.example/")]).await;
+    assert_eq!(paused.location.as_deref(), Some("/poller?notice=poller"));
+    assert!(poller().await.paused);
+
+    // Poll now, with no store to ask: the page says it failed.
+    let polled = post_form(&inventory, "/poller/poll-now", &[]).await;
+    assert_eq!(polled.location.as_deref(), Some("/poller?notice=poll-failed"));
+    get(&inventory, "/poller?notice=poll-failed").await.assert_contains("The poll failed");
+    get(&inventory, "/messages?channel=feed").await.assert_contains("failed: ");
+    get(&inventory, "/poller?notice=polled&requests=2&empty=1&applied=1").await
+        .assert_contains("Polled now: 2 request(s) to the store, 1 empty, 1 order(s) applied.");
+});
+
+platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let created = post_form(&inventory, "/keys", &[("label", "<script>staging</script>")]).await;
+    assert_eq!(created.status, 200);
+    let start = created.body.find("<code id=\"new-key\">").expect("the key, once") + "<code id=\"new-key\">".len();
+    let key = created.body[start..start + created.body[start..].find('<').unwrap()].to_owned();
+    assert!(key.starts_with("pp_") && key.len() > 20, "{key}");
+    created.assert_lacks("<script>staging");
+    created.assert_contains("&#60;script&#62;staging&#60;/script&#62;");
+    assert!(inventory::keys::is_valid(&inventory.state.db, &key).await.unwrap());
+
+    let later = get(&inventory, "/keys").await;
+    later.assert_lacks(&key);
+    later.assert_contains(&platform::http::redact_secret(&key));
+
+    let refused = post_form(&inventory, "/keys", &[("label", "   ")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"key-label-error\"");
+
+    let id = inventory::keys::list(&inventory.state.db).await.unwrap().into_iter().find(|k| k.hint == platform::http::redact_secret(&key)).unwrap().id;
+    let revoked = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
+    assert_eq!(revoked.location.as_deref(), Some("/keys?notice=revoked"));
+    assert!(!inventory::keys::is_valid(&inventory.state.db, &key).await.unwrap());
+    get(&inventory, "/keys?notice=revoked").await.assert_contains("<span class=\"badge tone-muted\">revoked</span>");
+    let again = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
+    assert_eq!(again.status, 404);
+    assert!(again.content_type.starts_with("text/html"));
+});

@@ -1,0 +1,90 @@
+//! Every page renders with its key content; 404s; fragments.
+
+use crate::helpers::*;
+
+platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let cases: &[(&str, &[&str])] = &[
+        ("/", &["<h1>Stock</h1>", "data-sku=\"TEA-SENCHA\"", "data-on-hand=\"40\"", "Restock", "all off: behaving normally", "not subscribed"]),
+        ("/messages", &["<h1>Messages</h1>", "Nothing has crossed yet.", "<option value=\"webhook\">webhook</option>"]),
+        ("/chaos", &["Chaos controls", "name=\"down\"", "name=\"latency_ms\"", "name=\"fail_next\"", "name=\"reject_signatures\"", "Heal everything"]),
+        ("/poller", &["<h1>Poller</h1>", "data-paused=\"true\"", "Resume polling", "Poll now", "name=\"interval_s\"", "(none yet"]),
+        ("/keys", &["API keys", "configured (INVENTORY_API_KEY)", "pp_d…e_me", "Create a key"]),
+    ];
+    for (path, needles) in cases {
+        let page = get(&inventory, path).await;
+        assert_eq!(page.status, 200, "GET {path}");
+        assert_eq!(page.content_type, "text/html; charset=utf-8", "GET {path}");
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains(&format!("form-action 'self' {STORE};")), "{path}: {csp}");
+        page.assert_contains("class=\"service-inventory\"");
+        page.assert_contains(&format!("href=\"{STORE}/\""));
+        for needle in *needles {
+            assert!(page.body.contains(needle), "GET {path}: expected {needle:?}\n{}", page.body);
+        }
+    }
+    // The full key is never on the page.
+    get(&inventory, "/keys").await.assert_lacks("pp_demo_inventory_key_change_me");
+});
+
+platform::db_test!(async fn unknown_pages_get_a_page_and_machine_paths_a_problem(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let page = get(&inventory, "/shelves").await;
+    assert_eq!(page.status, 404);
+    assert!(page.content_type.starts_with("text/html"));
+    page.assert_contains("There is no such page");
+    for path in ["/api/shelves", "/webhooks/other", "/fragments/shelves"] {
+        let page = get(&inventory, path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(page.content_type, "application/problem+json", "{path}");
+    }
+    let css = get(&inventory, "/static/app.css").await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.body, platform::ui::APP_CSS);
+});
+
+platform::db_test!(async fn fragments_can_be_embedded_by_the_store(backend) {
+    let inventory = spawn_inventory(backend).await;
+    for path in ["/fragments/stock", "/fragments/status", "/fragments/messages", "/fragments/flow", "/fragments/chaos", "/fragments/poller", "/fragments/poller?back=store"] {
+        let page = get(&inventory, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.headers["access-control-allow-origin"], "*", "{path}");
+        page.assert_lacks("<html");
+    }
+    // Shown on the store's settings page, the poller's forms post back
+    // here by absolute URL and say where to return.
+    let panel = get(&inventory, "/fragments/poller?back=store").await;
+    panel.assert_contains(&format!("action=\"{}/poller\"", inventory.address));
+    panel.assert_contains("<input type=\"hidden\" name=\"back\" value=\"store\">");
+    get(&inventory, "/fragments/poller?back=elsewhere").await.assert_lacks("name=\"back\"");
+});
+
+platform::db_test!(async fn the_message_log_shows_verdicts_and_filters(backend) {
+    let inventory = spawn_inventory(backend).await;
+    // An unsigned webhook and an api call without a key: both refused, and
+    // both logged with what the inventory made of them.
+    let client = reqwest::Client::new();
+    let r = client.post(inventory.url("/webhooks/store")).body("{\"type\":\"order.created\"}").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = client.post(inventory.url("/update_inventory")).body("{}").header("content-type", "application/json").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    let page = get(&inventory, "/messages").await;
+    page.assert_contains("refused: missing webhook-id");
+    page.assert_contains("<span class=\"badge tone-bad\">signature refused</span>");
+    page.assert_contains("refused: no valid API key");
+    page.assert_contains("received from the store");
+
+    let webhooks = get(&inventory, "/messages?channel=webhook").await;
+    webhooks.assert_contains("data-channel=\"webhook\"");
+    webhooks.assert_lacks("data-channel=\"api\"");
+    webhooks.assert_contains("<option value=\"webhook\" selected>webhook</option>");
+    webhooks.assert_contains("data-src=\"/fragments/messages?channel=webhook\"");
+    // An unknown channel is no filter, not an error.
+    let all = get(&inventory, "/messages?channel=%3Cscript%3E").await;
+    assert_eq!(all.status, 200);
+    all.assert_contains("data-channel=\"api\"");
+    all.assert_lacks("<script>");
+    let none = get(&inventory, "/messages?order_id=ord_nothing").await;
+    none.assert_contains("No messages match.");
+});

@@ -1,0 +1,96 @@
+//! Every page renders, with the headers a page needs; unknown addresses
+//! get the right kind of 404; the static files are cached properly.
+
+use crate::helpers::*;
+
+platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    let cases: &[(&str, &[&str])] = &[
+        ("/", &["Sencha green tea, 100 g", "€12.50", "name=\"qty-TEA-SENCHA\"", "Orders reach the inventory by", "Webhook", "Place order"]),
+        ("/orders", &["No orders yet", "data-live=\"orders\""]),
+        ("/flow", &["Flow: both sides of every message", "data-wire", "http://127.0.0.1:9/fragments/flow", "http://127.0.0.1:9/events"]),
+        ("/settings", &["Integration mode", "name=\"mode\" value=\"api\"", "Webhook endpoints", "Delivery log", "http://127.0.0.1:9/fragments/poller?back=store"]),
+        ("/compare", &["Compare the modes", "Place 5 orders in each mode", "data-chart=\"latency\"", "data-chart=\"requests\"", "data-chart=\"polls\"", "data-chart=\"failures\""]),
+        ("/tour", &["six differences", "id=\"direction\"", "id=\"initiation\"", "id=\"use-case\"", "id=\"data-format\"", "id=\"authentication\"", "id=\"statelessness\"", "http://127.0.0.1:9/chaos"]),
+    ];
+    for (path, needles) in cases {
+        let page = get(&store, path).await;
+        assert_eq!(page.status, 200, "GET {path}");
+        assert_eq!(page.content_type, "text/html; charset=utf-8", "GET {path}");
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self';") && csp.contains("connect-src 'self' http://127.0.0.1:9;"), "{path}: {csp}");
+        assert_eq!(page.headers["cache-control"], "no-store", "{path}");
+        // The chrome: the stylesheet, the script, the link to the inventory.
+        page.assert_contains("/static/app.css?v=");
+        page.assert_contains("/static/app.js?v=");
+        page.assert_contains("href=\"http://127.0.0.1:9/\"");
+        for needle in *needles {
+            assert!(page.body.contains(needle), "GET {path}: expected {needle:?}");
+        }
+    }
+    // The current page is marked in the navigation.
+    get(&store, "/compare").await.assert_contains("<a href=\"/compare\" aria-current=\"page\">Compare</a>");
+});
+
+platform::db_test!(async fn unknown_pages_get_a_page_and_unknown_api_paths_a_problem(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    let page = get(&store, "/no-such-page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
+    page.assert_contains("There is no such page");
+    page.assert_contains("/no-such-page");
+
+    for path in ["/api/nothing", "/fragments/nothing", "/static/nothing.css"] {
+        let page = get(&store, path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(page.content_type, "application/problem+json", "{path}");
+    }
+
+    // A malformed or unknown order id is a page too, not a problem document.
+    for path in ["/orders/ord_doesnotexist", "/orders/<script>"] {
+        let page = get(&store, path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.content_type.starts_with("text/html"), "{path}");
+        page.assert_lacks("<script>");
+    }
+});
+
+platform::db_test!(async fn static_files_are_served_with_cache_headers(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    let css = get(&store, "/static/app.css").await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.content_type, "text/css; charset=utf-8");
+    assert_eq!(css.body, platform::ui::APP_CSS);
+    assert_eq!(css.headers["cache-control"], "public, max-age=0, must-revalidate");
+    let etag = css.headers["etag"].to_str().unwrap().to_owned();
+
+    let js = get(&store, &format!("/static/app.js?v={}", platform::ui::asset_version())).await;
+    assert_eq!(js.status, 200);
+    assert_eq!(js.content_type, "text/javascript; charset=utf-8");
+    assert_eq!(js.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert!(js.body.contains("new EventSource"));
+
+    let again = store
+        .client
+        .get(store.url("/static/app.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    // Pages link the current version, so a new build is fetched at once.
+    get(&store, "/").await.assert_contains(&format!("/static/app.css?v={}", platform::ui::asset_version()));
+});
+
+platform::db_test!(async fn fragments_are_readable_from_the_other_service(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    for path in ["/fragments/mode", "/fragments/orders", "/fragments/flow", "/fragments/endpoints", "/fragments/deliveries", "/fragments/compare/charts", "/fragments/compare/burst"] {
+        let page = get(&store, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.headers["access-control-allow-origin"], "*", "{path}");
+        // A fragment is a piece of a page, not a page.
+        page.assert_lacks("<html");
+    }
+    get(&store, "/fragments/mode").await.assert_contains("data-mode=\"webhook\"");
+});
