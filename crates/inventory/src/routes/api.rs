@@ -14,18 +14,16 @@ use crate::{keys, messages, stock};
 
 type Data = web::Data<AppState>;
 
+/// One resource per path: the wrong method on a known path is a 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/stock", web::get().to(list_stock))
-        .route("/api/stock/{sku}/restock", web::post().to(restock))
-        .route("/api/keys", web::get().to(list_keys))
-        .route("/api/keys", web::post().to(create_key))
-        .route("/api/keys/{id}", web::delete().to(revoke_key))
-        .route("/api/messages", web::get().to(list_messages))
-        .route("/api/poller", web::get().to(get_poller))
-        .route("/api/poller", web::put().to(put_poller))
-        .route("/api/poller/poll-now", web::post().to(poll_now))
-        .route("/api/chaos", web::get().to(get_chaos))
-        .route("/api/chaos", web::put().to(put_chaos));
+    cfg.service(web::resource("/api/stock").get(list_stock))
+        .service(web::resource("/api/stock/{sku}/restock").post(restock))
+        .service(web::resource("/api/keys").get(list_keys).post(create_key))
+        .service(web::resource("/api/keys/{id}").delete(revoke_key))
+        .service(web::resource("/api/messages").get(list_messages))
+        .service(web::resource("/api/poller").get(get_poller).put(put_poller))
+        .service(web::resource("/api/poller/poll-now").post(poll_now))
+        .service(web::resource("/api/chaos").get(get_chaos).put(put_chaos));
 }
 
 async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {

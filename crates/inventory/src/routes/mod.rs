@@ -10,12 +10,12 @@ use crate::integration::{update_inventory, webhook_receiver};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/update_inventory", web::post().to(update_inventory::handle))
-        .route("/update_inventory/{order_id}/void", web::post().to(update_inventory::void))
-        .route("/webhooks/store", web::post().to(webhook_receiver::receive))
-        .route("/healthz", web::get().to(healthz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/events", web::get().to(events));
+    cfg.service(web::resource("/update_inventory").post(update_inventory::handle))
+        .service(web::resource("/update_inventory/{order_id}/void").post(update_inventory::void))
+        .service(web::resource("/webhooks/store").post(webhook_receiver::receive))
+        .service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/events").get(events));
     api::configure(cfg);
     crate::ui::configure(cfg);
 }

@@ -24,25 +24,27 @@ use crate::timeline::{self, Channel, NewExchange, Party};
 
 type Data = web::Data<AppState>;
 
+/// One resource per path, so a known path with the wrong method is a
+/// `405 Method Not Allowed` (with `Allow`), not a 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/products", web::get().to(list_products))
-        .route("/api/orders", web::post().to(place_order))
-        .route("/api/orders", web::get().to(order_feed))
-        .route("/api/orders/{id}", web::get().to(get_order))
-        .route("/api/orders/{id}/acknowledgement", web::post().to(acknowledge_order))
-        .route("/api/integration", web::get().to(get_integration))
-        .route("/api/integration", web::put().to(put_integration))
-        .route("/api/webhook-endpoints", web::post().to(create_endpoint))
-        .route("/api/webhook-endpoints", web::get().to(list_endpoints))
-        .route("/api/webhook-endpoints/{id}", web::get().to(get_endpoint))
-        .route("/api/webhook-endpoints/{id}", web::patch().to(update_endpoint))
-        .route("/api/webhook-endpoints/{id}", web::delete().to(delete_endpoint))
-        .route("/api/webhook-endpoints/{id}/rotate-secret", web::post().to(rotate_secret))
-        .route("/api/webhook-endpoints/{id}/ping", web::post().to(ping_endpoint))
-        .route("/api/webhook-endpoints/{id}/recover", web::post().to(recover_endpoint))
-        .route("/api/deliveries", web::get().to(list_deliveries))
-        .route("/api/deliveries/{id}", web::get().to(get_delivery))
-        .route("/api/deliveries/{id}/redeliver", web::post().to(redeliver));
+    cfg.service(web::resource("/api/products").get(list_products))
+        .service(web::resource("/api/orders").post(place_order).get(order_feed))
+        .service(web::resource("/api/orders/{id}").get(get_order))
+        .service(web::resource("/api/orders/{id}/acknowledgement").post(acknowledge_order))
+        .service(web::resource("/api/integration").get(get_integration).put(put_integration))
+        .service(web::resource("/api/webhook-endpoints").post(create_endpoint).get(list_endpoints))
+        .service(
+            web::resource("/api/webhook-endpoints/{id}")
+                .get(get_endpoint)
+                .patch(update_endpoint)
+                .delete(delete_endpoint),
+        )
+        .service(web::resource("/api/webhook-endpoints/{id}/rotate-secret").post(rotate_secret))
+        .service(web::resource("/api/webhook-endpoints/{id}/ping").post(ping_endpoint))
+        .service(web::resource("/api/webhook-endpoints/{id}/recover").post(recover_endpoint))
+        .service(web::resource("/api/deliveries").get(list_deliveries))
+        .service(web::resource("/api/deliveries/{id}").get(get_delivery))
+        .service(web::resource("/api/deliveries/{id}/redeliver").post(redeliver));
 }
 
 async fn list_products(app: Data) -> Result<HttpResponse, StoreError> {

@@ -9,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/metrics", web::get().to(metrics))
-        .route("/events", web::get().to(events));
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/events").get(events));
     api::configure(cfg);
     crate::ui::configure(cfg);
 }

@@ -230,6 +230,15 @@ platform::db_test!(async fn the_mode_switch_validates_and_persists(backend) {
     assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
 });
 
+platform::db_test!(async fn a_known_path_with_the_wrong_method_is_405(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let r = store.client.delete(store.url("/api/products")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = store.client.patch(store.url("/api/orders")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+});
+
 platform::db_test!(async fn health_and_metrics_answer(backend) {
     let (store, _) = spawn_store(backend).await;
     let health = store.get_json("/healthz").await;
