@@ -5,16 +5,15 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use anyhow::Context;
 use prometheus_client::registry::Registry;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use platform::LiveHub;
 use platform::db::{Db, MigrationFile, Migrations};
 use platform::metrics::HttpMetrics;
+use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 
 use crate::chaos::Chaos;
 use crate::config::InventoryConfig;
@@ -36,32 +35,12 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 pub struct Application {
-    port: u16,
-    server: Server,
+    service: Service,
     state: web::Data<AppState>,
-    shutdown: watch::Sender<bool>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 /// Stops a running inventory from outside.
-#[derive(Clone)]
-pub struct AppHandle {
-    server: ServerHandle,
-    shutdown: watch::Sender<bool>,
-}
-
-impl AppHandle {
-    pub async fn stop(&self) {
-        let _ = self.shutdown.send(true);
-        self.server.stop(true).await;
-    }
-
-    /// Asks the background workers to stop, without waiting (usable from
-    /// `Drop`); the HTTP server stops with its runtime.
-    pub fn request_stop(&self) {
-        let _ = self.shutdown.send(true);
-    }
-}
+pub type AppHandle = ServiceHandle;
 
 impl Application {
     pub async fn build(config: InventoryConfig) -> anyhow::Result<Application> {
@@ -77,7 +56,6 @@ impl Application {
 
         let listener = platform::server::bind(&config.bind, config.port)
             .with_context(|| format!("binding the inventory to {}:{}", config.bind, config.port))?;
-        let port = listener.local_addr()?.port();
 
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
@@ -100,38 +78,35 @@ impl Application {
         });
         poller::init(&state).await?;
 
+        let ops = Ops {
+            service: "inventory",
+            db: state.db.clone(),
+            live: state.live.clone(),
+            registry: state.registry.clone(),
+        };
         let app_state = state.clone();
-        let server = platform::server::serve(listener, config.workers, http_metrics, move |cfg| {
+        let mut service = Service::start(listener, config.workers, http_metrics, move |cfg| {
             cfg.app_data(app_state.clone());
+            ops_routes(cfg, ops.clone());
             routes::configure(cfg);
             cfg.default_service(web::to(routes::not_found));
         })?;
 
-        let (shutdown, _) = watch::channel(false);
         let shared: Arc<AppState> = state.clone().into_inner();
-        let mut workers = vec![tokio::spawn(poller::Poller::new(shared.clone(), shutdown.subscribe()).run())];
+        service.spawn_worker(poller::Poller::new(shared.clone(), service.stopping()).run());
         if config.subscribe {
-            workers.push(tokio::spawn(subscription::run(shared, shutdown.subscribe())));
+            service.spawn_worker(subscription::run(shared, service.stopping()));
         }
-        tracing::info!(port, config = ?config, "inventory ready");
-        Ok(Application {
-            port,
-            server,
-            state,
-            shutdown,
-            workers,
-        })
+        tracing::info!(port = service.port(), config = ?config, "inventory ready");
+        Ok(Application { service, state })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.service.port()
     }
 
     pub fn handle(&self) -> AppHandle {
-        AppHandle {
-            server: self.server.handle(),
-            shutdown: self.shutdown.clone(),
-        }
+        self.service.handle()
     }
 
     pub fn state(&self) -> web::Data<AppState> {
@@ -139,11 +114,6 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        let _ = self.shutdown.send(true);
-        for worker in self.workers {
-            let _ = worker.await;
-        }
-        result
+        self.service.run_until_stopped().await
     }
 }

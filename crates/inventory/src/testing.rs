@@ -2,22 +2,21 @@
 //! `store::testing`.
 
 use actix_web::web;
-use tokio::task::JoinHandle;
 
-use platform::testing::TestDatabase;
+use platform::testing::{TestDatabase, TestService};
 
 use crate::config::InventoryConfig;
-use crate::startup::{AppHandle, Application};
+use crate::startup::Application;
 use crate::state::AppState;
 
-pub struct TestInventory {
-    pub address: String,
-    pub port: u16,
-    pub db: TestDatabase,
-    pub handle: AppHandle,
-    pub state: web::Data<AppState>,
-    pub client: reqwest::Client,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+pub struct TestInventory(TestService<web::Data<AppState>>);
+
+impl std::ops::Deref for TestInventory {
+    type Target = TestService<web::Data<AppState>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestInventory {
@@ -36,31 +35,12 @@ impl TestInventory {
         config.poll.paused = true;
         configure(&mut config);
         let app = Application::build(config).await.expect("inventory starts");
-        let port = app.port();
-        let handle = app.handle();
-        let state = app.state();
-        let server = tokio::spawn(app.run_until_stopped());
-        TestInventory {
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            db,
-            handle,
-            state,
-            client: reqwest::Client::new(),
-            server: Some(server),
-        }
+        let (port, handle, state) = (app.port(), app.handle(), app.state());
+        TestInventory(TestService::started(db, port, handle, state, app.run_until_stopped()))
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub async fn stop(mut self) -> TestDatabase {
-        self.handle.stop().await;
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-        self.db.take()
+    pub async fn stop(self) -> TestDatabase {
+        self.0.stop().await
     }
 
     /// Units on hand of one SKU.
@@ -113,12 +93,5 @@ impl TestInventory {
             .await
             .expect("PUT /api/chaos");
         assert_eq!(r.status(), 200);
-    }
-}
-
-impl Drop for TestInventory {
-    fn drop(&mut self) {
-        // Quiet the workers before the test's database is dropped.
-        self.handle.request_stop();
     }
 }

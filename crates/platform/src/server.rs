@@ -59,3 +59,121 @@ where
     }
     Ok(server.run())
 }
+
+/// What the operational endpoints every service has need to answer.
+#[derive(Clone)]
+pub struct Ops {
+    /// `store` or `inventory`, as `/healthz` reports it.
+    pub service: &'static str,
+    pub db: crate::Db,
+    pub live: crate::LiveHub,
+    pub registry: std::sync::Arc<prometheus_client::registry::Registry>,
+}
+
+/// Registers `GET /healthz`, `GET /metrics` and `GET /events`.
+pub fn ops_routes(cfg: &mut web::ServiceConfig, ops: Ops) {
+    cfg.app_data(web::Data::new(ops))
+        .service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/events").get(events));
+}
+
+/// Liveness and readiness in one: the process answers and its database
+/// does too.
+async fn healthz(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+    let db_ok = sqlx::query("SELECT 1").execute(ops.db.pool()).await.is_ok();
+    let body = serde_json::json!({
+        "status": if db_ok { "ok" } else { "degraded" },
+        "service": ops.service,
+        "database": ops.db.backend().name(),
+    });
+    if db_ok {
+        actix_web::HttpResponse::Ok().json(body)
+    } else {
+        actix_web::HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+    crate::metrics::metrics_response(&ops.registry)
+}
+
+async fn events(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+    ops.live.sse_response()
+}
+
+/// A running service: its HTTP server and its background workers, which
+/// stop together. Each service's `Application` wraps one.
+pub struct Service {
+    port: u16,
+    server: actix_web::dev::Server,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Stops a running service from outside (the launcher on Ctrl-C, tests).
+#[derive(Clone)]
+pub struct ServiceHandle {
+    server: actix_web::dev::ServerHandle,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl ServiceHandle {
+    /// Tells the workers to stop, stops accepting requests and finishes the
+    /// ones in progress.
+    pub async fn stop(&self) {
+        let _ = self.shutdown.send(true);
+        self.server.stop(true).await;
+    }
+
+    /// Asks the workers to stop without waiting (usable from `Drop`).
+    pub fn request_stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl Service {
+    /// Starts serving (see [`serve`]); workers are added with
+    /// [`Service::spawn_worker`].
+    pub fn start<F>(listener: TcpListener, workers: Option<usize>, http_metrics: HttpMetrics, routes: F) -> std::io::Result<Service>
+    where
+        F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    {
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, workers, http_metrics, routes)?;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Ok(Service { port, server, shutdown, workers: Vec::new() })
+    }
+
+    /// A receiver that turns `true` when the service is stopping.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Runs a background task for the life of the service; it should
+    /// return soon after [`Service::stopping`] turns `true`.
+    pub fn spawn_worker(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.workers.push(tokio::spawn(task));
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServiceHandle {
+        ServiceHandle {
+            server: self.server.handle(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Serves until stopped, then lets the workers finish what they hold.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result
+    }
+}

@@ -209,3 +209,68 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// A service started for a test: its address, its database, a handle to
+/// stop it, its shared state (for looking inside), and an HTTP client that
+/// does not follow redirects. Each service crate's `testing` module wraps
+/// one (`store::testing::TestStore`, `inventory::testing::TestInventory`).
+pub struct TestService<S> {
+    pub address: String,
+    pub port: u16,
+    pub db: TestDatabase,
+    pub handle: crate::server::ServiceHandle,
+    pub state: S,
+    pub client: reqwest::Client,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl<S> TestService<S> {
+    /// Wraps a built service; `run` is its `run_until_stopped()`.
+    pub fn started(
+        db: TestDatabase,
+        port: u16,
+        handle: crate::server::ServiceHandle,
+        state: S,
+        run: impl std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+    ) -> TestService<S> {
+        TestService {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            db,
+            handle,
+            state,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+            server: Some(tokio::spawn(run)),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Stops the service (as on SIGTERM) and hands back its database.
+    pub async fn stop(mut self) -> TestDatabase {
+        self.handle.stop().await;
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.db.take()
+    }
+
+    /// GETs `path` and parses the JSON answer, which must be a 2xx.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = self.client.get(self.url(path)).send().await.expect("GET");
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.expect("JSON")
+    }
+}
+
+impl<S> Drop for TestService<S> {
+    fn drop(&mut self) {
+        // Quiet the workers before the test's database is dropped.
+        self.handle.request_stop();
+    }
+}

@@ -7,15 +7,14 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use anyhow::Context;
 use prometheus_client::registry::Registry;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use platform::db::{Db, MigrationFile, Migrations};
 use platform::metrics::HttpMetrics;
+use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use platform::LiveHub;
 
 use crate::config::StoreConfig;
@@ -46,34 +45,12 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 pub struct Application {
-    port: u16,
-    server: Server,
+    service: Service,
     state: web::Data<AppState>,
-    shutdown: watch::Sender<bool>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 /// Stops a running store from outside (the launcher on Ctrl-C, tests).
-#[derive(Clone)]
-pub struct AppHandle {
-    server: ServerHandle,
-    shutdown: watch::Sender<bool>,
-}
-
-impl AppHandle {
-    /// Stops accepting requests, finishes the ones in progress, and tells
-    /// the workers to stop.
-    pub async fn stop(&self) {
-        let _ = self.shutdown.send(true);
-        self.server.stop(true).await;
-    }
-
-    /// Asks the background workers to stop, without waiting (usable from
-    /// `Drop`); the HTTP server stops with its runtime.
-    pub fn request_stop(&self) {
-        let _ = self.shutdown.send(true);
-    }
-}
+pub type AppHandle = ServiceHandle;
 
 impl Application {
     pub async fn build(config: StoreConfig) -> anyhow::Result<Application> {
@@ -93,7 +70,6 @@ impl Application {
 
         let listener = platform::server::bind(&config.bind, config.port)
             .with_context(|| format!("binding the store to {}:{}", config.bind, config.port))?;
-        let port = listener.local_addr()?.port();
 
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
@@ -120,38 +96,33 @@ impl Application {
             config: Arc::new(config.clone()),
         });
 
+        let ops = Ops {
+            service: "store",
+            db: state.db.clone(),
+            live: state.live.clone(),
+            registry: state.registry.clone(),
+        };
         let app_state = state.clone();
-        let server = platform::server::serve(listener, config.workers, http_metrics, move |cfg| {
+        let mut service = Service::start(listener, config.workers, http_metrics, move |cfg| {
             cfg.app_data(app_state.clone());
+            ops_routes(cfg, ops.clone());
             routes::configure(cfg);
             cfg.default_service(web::to(routes::not_found));
         })?;
 
-        let (shutdown, _) = watch::channel(false);
         let shared: Arc<AppState> = state.clone().into_inner();
-        let workers = vec![
-            tokio::spawn(OutboxDispatcher::new(shared.clone(), shutdown.subscribe()).run()),
-            tokio::spawn(CompensationWorker::new(shared, shutdown.subscribe()).run()),
-        ];
-        tracing::info!(port, config = ?config, "store ready");
-        Ok(Application {
-            port,
-            server,
-            state,
-            shutdown,
-            workers,
-        })
+        service.spawn_worker(OutboxDispatcher::new(shared.clone(), service.stopping()).run());
+        service.spawn_worker(CompensationWorker::new(shared, service.stopping()).run());
+        tracing::info!(port = service.port(), config = ?config, "store ready");
+        Ok(Application { service, state })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.service.port()
     }
 
     pub fn handle(&self) -> AppHandle {
-        AppHandle {
-            server: self.server.handle(),
-            shutdown: self.shutdown.clone(),
-        }
+        self.service.handle()
     }
 
     /// The shared state, for tests that need to look inside.
@@ -160,11 +131,6 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
-        let _ = self.shutdown.send(true);
-        for worker in self.workers {
-            let _ = worker.await;
-        }
-        result
+        self.service.run_until_stopped().await
     }
 }

@@ -4,22 +4,21 @@
 //! store the same way the launcher does — through `Application::build`.
 
 use actix_web::web;
-use tokio::task::JoinHandle;
 
-use platform::testing::TestDatabase;
+use platform::testing::{TestDatabase, TestService};
 
 use crate::config::StoreConfig;
-use crate::startup::{AppHandle, Application};
+use crate::startup::Application;
 use crate::state::AppState;
 
-pub struct TestStore {
-    pub address: String,
-    pub port: u16,
-    pub db: TestDatabase,
-    pub handle: AppHandle,
-    pub state: web::Data<AppState>,
-    pub client: reqwest::Client,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+pub struct TestStore(TestService<web::Data<AppState>>);
+
+impl std::ops::Deref for TestStore {
+    type Target = TestService<web::Data<AppState>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestStore {
@@ -37,35 +36,13 @@ impl TestStore {
         config.api.retry_backoff = std::time::Duration::from_millis(20);
         configure(&mut config);
         let app = Application::build(config).await.expect("store starts");
-        let port = app.port();
-        let handle = app.handle();
-        let state = app.state();
-        let server = tokio::spawn(app.run_until_stopped());
-        TestStore {
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            db,
-            handle,
-            state,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            server: Some(server),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+        let (port, handle, state) = (app.port(), app.handle(), app.state());
+        TestStore(TestService::started(db, port, handle, state, app.run_until_stopped()))
     }
 
     /// Stops the store (as on SIGTERM) and hands back its database.
-    pub async fn stop(mut self) -> TestDatabase {
-        self.handle.stop().await;
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
-        self.db.take()
+    pub async fn stop(self) -> TestDatabase {
+        self.0.stop().await
     }
 
     pub async fn post_order(&self, body: &serde_json::Value) -> reqwest::Response {
@@ -88,12 +65,6 @@ impl TestStore {
         assert_eq!(r.status(), 200, "setting mode {mode}");
     }
 
-    pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let r = self.client.get(self.url(path)).send().await.expect("GET");
-        assert!(r.status().is_success(), "GET {path}: {}", r.status());
-        r.json().await.expect("JSON")
-    }
-
     /// An order's current status, straight from the API.
     pub async fn order_status(&self, id: &str) -> String {
         self.get_json(&format!("/api/orders/{id}")).await["status"]
@@ -109,11 +80,4 @@ pub fn order_body(sku: &str, quantity: i64) -> serde_json::Value {
         "customer": {"name": "Test Customer", "email": "test@example.com"},
         "items": [{"sku": sku, "quantity": quantity}]
     })
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        // Quiet the workers before the test's database is dropped.
-        self.handle.request_stop();
-    }
 }

@@ -7,39 +7,13 @@ pub mod api;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::integration::{update_inventory, webhook_receiver};
-use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/update_inventory").post(update_inventory::handle))
         .service(web::resource("/update_inventory/{order_id}/void").post(update_inventory::void))
-        .service(web::resource("/webhooks/store").post(webhook_receiver::receive))
-        .service(web::resource("/healthz").get(healthz))
-        .service(web::resource("/metrics").get(metrics))
-        .service(web::resource("/events").get(events));
+        .service(web::resource("/webhooks/store").post(webhook_receiver::receive));
     api::configure(cfg);
     crate::ui::configure(cfg);
-}
-
-async fn healthz(app: web::Data<AppState>) -> HttpResponse {
-    let db_ok = sqlx::query("SELECT 1").execute(app.db.pool()).await.is_ok();
-    let body = serde_json::json!({
-        "status": if db_ok { "ok" } else { "degraded" },
-        "service": "inventory",
-        "database": app.db.backend().name(),
-    });
-    if db_ok {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
-}
-
-async fn metrics(app: web::Data<AppState>) -> HttpResponse {
-    platform::metrics::metrics_response(&app.registry)
-}
-
-async fn events(app: web::Data<AppState>) -> HttpResponse {
-    app.live.sse_response()
 }
 
 /// Unknown routes: problem+json for programs, a readable page for people.
