@@ -7,5 +7,6 @@ mod api_mode;
 mod compose;
 mod helpers;
 mod poll_mode;
+mod scaling;
 mod switching;
 mod webhook_mode;
