@@ -87,6 +87,46 @@ pub async fn configure(app: &AppState, paused: Option<bool>, interval_ms: Option
     Ok(state)
 }
 
+/// What polling has cost and delivered so far, from the message log and
+/// the applied orders: every poll is a request, most find nothing, and an
+/// order waits for the next tick.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PollStats {
+    pub polls: i64,
+    pub empty_polls: i64,
+    pub failed_polls: i64,
+    pub orders_applied: i64,
+    /// Order created (at the store) → applied here, in milliseconds.
+    pub average_delay_ms: Option<i64>,
+    pub max_delay_ms: Option<i64>,
+}
+
+pub async fn stats(app: &AppState) -> Result<PollStats, sqlx::Error> {
+    let polls = sqlx::query(
+        "SELECT COUNT(*) AS polls, \
+         CAST(COALESCE(SUM(CASE WHEN verdict LIKE 'empty%' THEN 1 ELSE 0 END), 0) AS BIGINT) AS empty, \
+         CAST(COALESCE(SUM(CASE WHEN verdict LIKE 'failed%' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
+         FROM messages WHERE channel = 'feed'",
+    )
+    .fetch_one(app.db.pool())
+    .await?;
+    let applied = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(AVG(applied_at - order_created_at) AS BIGINT) AS average, \
+         MAX(applied_at - order_created_at) AS longest \
+         FROM applied_orders WHERE channel = 'poll' AND order_created_at IS NOT NULL",
+    )
+    .fetch_one(app.db.pool())
+    .await?;
+    Ok(PollStats {
+        polls: polls.try_get("polls")?,
+        empty_polls: polls.try_get("empty")?,
+        failed_polls: polls.try_get("failed")?,
+        orders_applied: applied.try_get("n")?,
+        average_delay_ms: applied.try_get("average")?,
+        max_delay_ms: applied.try_get("longest")?,
+    })
+}
+
 /// What one poll cycle did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CycleReport {

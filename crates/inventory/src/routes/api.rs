@@ -89,8 +89,16 @@ async fn list_messages(app: Data, q: web::Query<MessageQuery>) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// The poller's settings and cursor, and what polling has cost so far.
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
-    Ok(HttpResponse::Ok().json(poller::load(&app).await?))
+    let state = poller::load(&app).await?;
+    let stats = poller::stats(&app).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "paused": state.paused,
+        "interval_ms": state.interval_ms,
+        "cursor": state.cursor,
+        "stats": stats,
+    })))
 }
 
 #[derive(Deserialize)]

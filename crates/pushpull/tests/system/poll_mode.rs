@@ -32,6 +32,10 @@ platform::db_test!(async fn a_polled_order_is_applied_and_acknowledged(backend) 
     .await;
     assert_eq!(status, "confirmed");
     assert_eq!(sys.inventory().on_hand("TEA-SENCHA").await, 36);
+    // The delay between the order's creation and its application is kept.
+    let stats = &sys.inventory().get_json("/api/poller").await["stats"];
+    assert_eq!(stats["orders_applied"], 1);
+    assert!(stats["average_delay_ms"].as_i64().unwrap() >= 0, "{stats}");
     // The timeline: the inventory initiated both exchanges.
     let detail = sys.store.get_json(&format!("/api/orders/{id}")).await;
     let channels: Vec<(&str, &str)> = detail["timeline"]
@@ -141,6 +145,9 @@ platform::db_test!(async fn empty_polls_are_counted_and_the_store_being_down_mea
         .unwrap()
         .get("n");
     assert!(empty >= 3, "{empty}");
+    let poller = sys.inventory().get_json("/api/poller").await;
+    assert!(poller["stats"]["empty_polls"].as_i64().unwrap() >= 3, "{poller}");
+    assert_eq!(poller["stats"]["failed_polls"], 0);
     let metrics = sys.inventory().client.get(sys.inventory().url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("pushpull_inventory_empty_polls_total"), "{metrics}");
 
