@@ -16,12 +16,12 @@
 //        data-events="http://…/events"      optional: another service's stream
 //        data-throttle="2000">              optional: at most one fetch per 2 s
 //
-// Events carry only a hint of what changed; the fragment is the truth. That
-// keeps the two in step even when events are missed (a reconnect or a
-// `resync` event re-fetches everything) and means no HTML is ever built
-// from event data here. The other things the script does: announce the
-// connection state, animate messages crossing the wire on the flow page,
-// and give long-running forms a busy state.
+// Events carry only a hint of what changed; the fragment is the truth.
+// That keeps the two in step even when events are missed — connecting,
+// reconnecting and a `resync` event all re-fetch everything — and means
+// no HTML is ever built from event data here. The other things the script
+// does: announce the connection state, animate messages crossing the wire
+// on the flow page, and give long-running forms a busy state.
 
 (function () {
   "use strict";
@@ -31,13 +31,13 @@
 
   // ---- Streams -----------------------------------------------------------
 
-  // url -> { url, handlers: Map(kind -> [fn]), regions: [], source, opened }
+  // url -> { url, handlers: Map(kind -> [fn]), regions: [], source, state }
   const streams = new Map();
 
   function streamFor(url) {
     let s = streams.get(url);
     if (!s) {
-      s = { url, handlers: new Map(), regions: [], source: null, opened: false, state: "connecting" };
+      s = { url, handlers: new Map(), regions: [], source: null, state: "connecting" };
       streams.set(url, s);
     }
     return s;
@@ -66,9 +66,10 @@
     // The hub tells a tab that fell behind to re-read what it shows.
     source.addEventListener("resync", () => s.regions.forEach((r) => r.schedule()));
     source.addEventListener("open", () => {
-      // After a drop, events were missed: refresh everything once.
-      if (s.opened) s.regions.forEach((r) => r.schedule());
-      s.opened = true;
+      // Whatever happened between drawing the page and this moment — or,
+      // after a drop, while disconnected — was never announced here:
+      // refresh every region of this stream once, then follow events.
+      s.regions.forEach((r) => r.schedule());
       s.state = "open";
       showState();
     });

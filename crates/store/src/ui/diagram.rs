@@ -106,7 +106,10 @@ impl SequenceDiagram {
                     class: if failed { "msg-reply failed" } else { "msg-reply" },
                 });
                 let cross = (ex.status.is_none() && !ex.incidental).then_some((to - dir * 14, y));
-                let mut label = format!("{} {}", ex.method, shorten(&ex.path, 34));
+                // A message that was not for this order is labelled without
+                // its query, to keep it short.
+                let path = if ex.incidental { ex.path.split('?').next().unwrap_or("") } else { ex.path.as_str() };
+                let mut label = format!("{} {}", ex.method, shorten(path, 34));
                 if let Some(n) = ex.attempt_no {
                     label.push_str(&format!(" · attempt {n}"));
                 }
@@ -149,7 +152,7 @@ impl SequenceDiagram {
                         (false, false) => "head by-inventory",
                     },
                     reply,
-                    note_y: reply_y + 17,
+                    note_y: if ex.incidental { y + 19 } else { reply_y + 17 },
                     label_class: if ex.incidental { "msg-label incidental" } else { "msg-label" },
                     note_class: if failed && !ex.incidental { "msg-note failed" } else { "msg-note" },
                     cross,
