@@ -148,28 +148,35 @@ pub async fn apply_order_once(
     }
 
     // Take every line, remembering what was taken in case one falls short.
-    let mut taken: Vec<(&Sku, i64)> = Vec::new();
+    let mut taken: Vec<StockLevel> = Vec::new();
     let mut short = false;
     for (sku, q) in &items {
-        let done = sqlx::query("UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1")
-            .bind(*q)
-            .bind(now)
-            .bind(sku.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 1 {
-            taken.push((sku, *q));
-        } else {
-            short = true;
-            break;
+        let row = sqlx::query(
+            "UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1 \
+             RETURNING on_hand",
+        )
+        .bind(*q)
+        .bind(now)
+        .bind(sku.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        match row {
+            Some(row) => taken.push(StockLevel {
+                sku: sku.clone(),
+                on_hand: row.try_get("on_hand")?,
+            }),
+            None => {
+                short = true;
+                break;
+            }
         }
     }
 
-    let (outcome, status, answer) = if short {
-        for (sku, q) in &taken {
+    let (outcome, status, answer, stock) = if short {
+        for level in &taken {
             sqlx::query("UPDATE stock SET on_hand = on_hand + $1 WHERE sku = $2")
-                .bind(*q)
-                .bind(sku.as_str())
+                .bind(items[&level.sku])
+                .bind(level.sku.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -179,17 +186,26 @@ pub async fn apply_order_once(
             IntegrationMode::Api => ApplyOutcome::Rejected,
             IntegrationMode::Webhook | IntegrationMode::Poll => ApplyOutcome::Backordered,
         };
-        (outcome, 409u16, serde_json::to_string(&problem).map_err(anyhow::Error::from)?)
+        let stock = levels(tx, items.keys()).await?;
+        (outcome, 409u16, serde_json::to_string(&problem).map_err(anyhow::Error::from)?, stock)
     } else {
-        for (sku, q) in &taken {
-            record_movement(tx, sku.as_str(), -q, "order", Some(order.order_id.as_str()), now).await?;
+        for level in &taken {
+            let movement = Movement {
+                sku: level.sku.as_str(),
+                delta: -items[&level.sku],
+                on_hand_after: level.on_hand,
+                reason: "order",
+                order_id: Some(order.order_id.as_str()),
+            };
+            movement.record(tx, now).await?;
         }
         let answer = UpdateInventoryResponse {
             order_id: order.order_id.clone(),
             applied: true,
-            stock: levels(tx, items.keys()).await?,
+            stock: taken,
         };
-        (ApplyOutcome::Applied, 200u16, serde_json::to_string(&answer).map_err(anyhow::Error::from)?)
+        let text = serde_json::to_string(&answer).map_err(anyhow::Error::from)?;
+        (ApplyOutcome::Applied, 200u16, text, answer.stock)
     };
 
     sqlx::query("UPDATE applied_orders SET outcome = $1, answer_status = $2, answer = $3 WHERE order_id = $4")
@@ -205,7 +221,7 @@ pub async fn apply_order_once(
         first_channel: order.channel.as_str().to_owned(),
         answer_status: status,
         answer,
-        stock: levels(tx, items.keys()).await?,
+        stock,
     })
 }
 
@@ -251,27 +267,32 @@ async fn levels<'a>(
     Ok(out)
 }
 
-async fn record_movement(
-    tx: &mut AnyConnection,
-    sku: &str,
+/// One change of one SKU's stock, for the audit trail (`stock_movements`).
+struct Movement<'a> {
+    sku: &'a str,
     delta: i64,
-    reason: &str,
-    order_id: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) \
-         SELECT $1, $2, $3, on_hand, $4, $5, $6 FROM stock WHERE sku = $2",
-    )
-    .bind(new_id("mov"))
-    .bind(sku)
-    .bind(delta)
-    .bind(reason)
-    .bind(order_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    on_hand_after: i64,
+    reason: &'a str,
+    order_id: Option<&'a str>,
+}
+
+impl Movement<'_> {
+    async fn record(&self, tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new_id("mov"))
+        .bind(self.sku)
+        .bind(self.delta)
+        .bind(self.on_hand_after)
+        .bind(self.reason)
+        .bind(self.order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
 }
 
 /// What a void did.
@@ -319,13 +340,22 @@ pub async fn void_order(tx: &mut AnyConnection, order_id: &OrderId, now: i64) ->
         let items: Vec<StoredItem> =
             serde_json::from_str(&row.try_get::<String, _>("items")?).map_err(anyhow::Error::from)?;
         for item in &items {
-            sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3")
+            let row = sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand")
                 .bind(item.quantity)
                 .bind(now)
                 .bind(&item.sku)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-            record_movement(tx, &item.sku, item.quantity, "void", Some(order_id.as_str()), now).await?;
+            if let Some(row) = row {
+                let movement = Movement {
+                    sku: &item.sku,
+                    delta: item.quantity,
+                    on_hand_after: row.try_get("on_hand")?,
+                    reason: "void",
+                    order_id: Some(order_id.as_str()),
+                };
+                movement.record(tx, now).await?;
+            }
         }
         restored = true;
     }
@@ -401,11 +431,19 @@ pub async fn restock(db: &platform::Db, sku: &Sku, quantity: i64, now: i64) -> R
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| InventoryError::not_found("SKU", sku.as_str()))?;
-    record_movement(&mut tx, sku.as_str(), quantity, "restock", None, now).await?;
+    let on_hand: i64 = row.try_get("on_hand")?;
+    let movement = Movement {
+        sku: sku.as_str(),
+        delta: quantity,
+        on_hand_after: on_hand,
+        reason: "restock",
+        order_id: None,
+    };
+    movement.record(&mut tx, now).await?;
     tx.commit().await?;
     Ok(StockLevel {
         sku: sku.clone(),
-        on_hand: row.try_get("on_hand")?,
+        on_hand,
     })
 }
 

@@ -129,7 +129,7 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
     let body = serde_json::to_vec(&request_for(&order)).map_err(anyhow::Error::from)?;
 
     let mut attempt: u32 = 0;
-    let verdict = loop {
+    let (verdict, last) = loop {
         attempt += 1;
         let request = app
             .api_client
@@ -144,8 +144,6 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
         let rec = send_recorded(&app.api_client, request, app.clock.now_ms()).await;
         let verdict = classify(&rec);
         tracing::info!(attempt, status = rec.status(), latency_ms = rec.latency_ms(), ?verdict, "called /update_inventory");
-        timeline::record_and_publish(&app.db, &app.live, &NewExchange::sent(Channel::Api, &rec), &[order.id.as_str()])
-            .await?;
         let label = match &verdict {
             Verdict::Reserved => "reserved",
             Verdict::Refused(_) => "refused",
@@ -157,67 +155,79 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
             .inc();
         match verdict {
             Verdict::Unclear(_) if attempt <= settings.retries => {
+                let exchange = NewExchange::sent(Channel::Api, &rec);
+                timeline::record_and_publish(&app.db, &app.live, &exchange, &[order.id.as_str()]).await?;
                 // A short, growing pause: the customer is waiting.
                 let pause = settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
                 tokio::time::sleep(pause).await;
             }
-            v => break v,
+            v => break (v, rec),
         }
     };
 
-    let now = app.clock.now_ms();
-    match verdict {
-        Verdict::Reserved => {
-            let mut conn = app.db.writer().acquire().await?;
-            if orders::resolve(&mut conn, order.id.as_str(), OrderStatus::Confirmed, None, now).await? {
-                orders::announce_resolution(app, order.id.as_str(), order.mode, OrderStatus::Confirmed, None);
-            } else {
-                // Someone (the stale-order sweep) rejected it while we
-                // waited: the reservation must be given back.
-                drop(conn);
-                owe_void(app, order.id.as_str(), None).await?;
-            }
-        }
-        Verdict::Refused(reason) => {
-            let mut conn = app.db.writer().acquire().await?;
-            if orders::resolve(&mut conn, order.id.as_str(), OrderStatus::Rejected, Some(&reason), now).await? {
-                orders::announce_resolution(app, order.id.as_str(), order.mode, OrderStatus::Rejected, Some(&reason));
-            }
-        }
-        Verdict::Unclear(why) => {
-            let reason = format!(
+    // The last call, the order's fate and (if the outcome is unclear) the
+    // void the store now owes: one transaction, so none exists without the
+    // others.
+    let (status, reason, unclear) = match &verdict {
+        Verdict::Reserved => (OrderStatus::Confirmed, None, false),
+        Verdict::Refused(reason) => (OrderStatus::Rejected, Some(reason.clone()), false),
+        Verdict::Unclear(why) => (
+            OrderStatus::Rejected,
+            Some(format!(
                 "The inventory did not answer in time ({why}), so the order was not placed. \
                  Nothing was reserved; please try again."
-            );
-            owe_void(app, order.id.as_str(), Some(&reason)).await?;
-        }
+            )),
+            true,
+        ),
+    };
+    let exchange = NewExchange::sent(Channel::Api, &last);
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin_write().await?;
+    let exchange_id = timeline::record(&mut tx, &exchange, &[order.id.as_str()]).await?;
+    let resolved = orders::resolve(&mut tx, order.id.as_str(), status, reason.as_deref(), now).await?;
+    // Reserved, but no longer pending — the stale-order sweep rejected it
+    // while we waited — so the reservation must be given back too.
+    let owes_void = unclear || (verdict == Verdict::Reserved && !resolved);
+    if owes_void {
+        insert_pending_void(&mut tx, order.id.as_str(), now).await?;
+    }
+    tx.commit().await?;
+
+    timeline::publish(&app.live, &exchange_id, &exchange, &[order.id.as_str()]);
+    if resolved {
+        orders::announce_resolution(app, order.id.as_str(), order.mode, status, reason.as_deref());
+    }
+    if owes_void {
+        app.compensation_wake.notify_one();
     }
     orders::get_order(&app.db, order.id.as_str())
         .await?
         .ok_or_else(|| StoreError::not_found("order", order.id.as_str()))
 }
 
-/// Rejects the order (if `reason` is given and it is still pending) and
-/// records the void the store now owes the inventory — in one transaction,
-/// so there is never a rejected order whose stock nobody will give back.
-async fn owe_void(app: &AppState, order_id: &str, reason: Option<&str>) -> Result<(), StoreError> {
-    let now = app.clock.now_ms();
-    let mut tx = app.db.begin_write().await?;
-    let rejected = match reason {
-        Some(reason) => orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?,
-        None => false,
-    };
+async fn insert_pending_void(conn: &mut sqlx::AnyConnection, order_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO pending_voids (order_id, state, attempts, next_attempt_at, created_at) \
          VALUES ($1, 'pending', 0, $2, $2) ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(order_id)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Rejects the order (if it is still pending) and records the void the
+/// store now owes the inventory — in one transaction, so there is never a
+/// rejected order whose stock nobody will give back.
+async fn reject_and_void(app: &AppState, order_id: &str, reason: &str) -> Result<(), StoreError> {
+    let now = app.clock.now_ms();
+    let mut tx = app.db.begin_write().await?;
+    let rejected = orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?;
+    insert_pending_void(&mut tx, order_id, now).await?;
     tx.commit().await?;
     if rejected {
-        orders::announce_resolution(app, order_id, contract::IntegrationMode::Api, OrderStatus::Rejected, reason);
+        orders::announce_resolution(app, order_id, contract::IntegrationMode::Api, OrderStatus::Rejected, Some(reason));
     }
     app.compensation_wake.notify_one();
     Ok(())
@@ -309,10 +319,10 @@ impl CompensationWorker {
         for row in rows {
             let id: String = row.try_get("id")?;
             tracing::warn!(order_id = %id, "api order abandoned mid-call (store restarted?); rejecting and voiding");
-            owe_void(
+            reject_and_void(
                 &self.app,
                 &id,
-                Some("The store stopped before the inventory answered, so the order was not placed. Nothing was reserved."),
+                "The store stopped before the inventory answered, so the order was not placed. Nothing was reserved.",
             )
             .await?;
         }
