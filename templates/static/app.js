@@ -14,7 +14,8 @@
 //        data-src="/fragments/stock"        where its fresh HTML comes from
 //        data-on="stock.changed"            the events that make it stale
 //        data-events="http://…/events"      optional: another service's stream
-//        data-throttle="2000">              optional: at most one fetch per 2 s
+//        data-throttle="2000"               optional: at most one fetch per 2 s
+//        data-order="ord_…">                optional: only events about this order
 //
 // Events carry only a hint of what changed; the fragment is the truth.
 // That keeps the two in step even when events are missed — connecting,
@@ -111,6 +112,18 @@
       // A region that starts empty is filled by its first fetch; only
       // later fetches mark their new rows as new.
       this.loaded = !el.hasAttribute("data-load");
+      // A region about one order (`data-order="ord_…"`) ignores events
+      // that say they are about other orders — an order page need not
+      // re-fetch itself for every poll of the feed.
+      this.order = el.dataset.order || null;
+    }
+
+    concerns(data) {
+      if (!this.order || !data) return true;
+      if (Array.isArray(data.order_ids)) return data.order_ids.includes(this.order);
+      if (typeof data.order_id === "string") return data.order_id === this.order;
+      if (typeof data.id === "string" && data.id.startsWith("ord_")) return data.id === this.order;
+      return true;
     }
 
     schedule() {
@@ -179,7 +192,11 @@
     const url = el.dataset.events || defaultStream;
     const s = streamFor(url);
     s.regions.push(region);
-    (el.dataset.on || "").split(/\s+/).filter(Boolean).forEach((kind) => on(url, kind, () => region.schedule()));
+    (el.dataset.on || "").split(/\s+/).filter(Boolean).forEach((kind) =>
+      on(url, kind, (data) => {
+        if (region.concerns(data)) region.schedule();
+      }),
+    );
     if (!region.loaded) region.refresh();
   });
 

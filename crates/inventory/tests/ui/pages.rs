@@ -8,7 +8,7 @@ platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
         ("/", &["<h1>Stock</h1>", "data-sku=\"TEA-SENCHA\"", "data-on-hand=\"40\"", "Restock", "all off: behaving normally", "not subscribed"]),
         ("/messages", &["<h1>Messages</h1>", "Nothing has crossed yet.", "<option value=\"webhook\">webhook</option>"]),
         ("/chaos", &["Chaos controls", "name=\"down\"", "name=\"latency_ms\"", "name=\"fail_next\"", "name=\"reject_signatures\"", "Heal everything"]),
-        ("/poller", &["<h1>Poller</h1>", "data-paused=\"true\"", "Resume polling", "Poll now", "name=\"interval_s\"", "(none yet"]),
+        ("/poller", &["<h1>Poller</h1>", "data-paused=\"true\"", "Resume polling", "Poll now", "name=\"interval_s\"", "none yet — the next poll starts at the beginning"]),
         ("/keys", &["API keys", "configured (INVENTORY_API_KEY)", "pp_d…e_me", "Create a key"]),
     ];
     for (path, needles) in cases {

@@ -290,7 +290,9 @@ impl Page {
         // WebDriver shoots the viewport: make it as tall as the page.
         let (width, original) = self.client.get_window_size().await.unwrap_or((1280, 900));
         let height = self
-            .execute("return Math.min(document.documentElement.scrollHeight, 6000);")
+            .execute(
+                "return Math.min(document.documentElement.scrollHeight + window.outerHeight - window.innerHeight, 6000);",
+            )
             .await
             .as_u64()
             .unwrap_or(900)
