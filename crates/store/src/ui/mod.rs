@@ -26,6 +26,13 @@
 //! and render. Queries only the UI needs live in named modules
 //! ([`crate::catalog`], [`crate::compare`]), not here.
 //!
+//! Who may press the buttons: anyone who can reach the store, exactly as
+//! with its JSON API — the demo has no accounts, so there is no session a
+//! forged form could ride on. A real shop's admin pages would sit behind a
+//! login and carry CSRF tokens; the customer-facing order form would not
+//! need more than it has (an `Idempotency-Key`, so a double submit places
+//! one order).
+//!
 //! Escaping: askama escapes every `{{ … }}` in these templates. Nothing
 //! here is ever marked `|safe`; the only values written unescaped are other
 //! askama templates (the [`HtmlSafe`](askama::filters::HtmlSafe) impls

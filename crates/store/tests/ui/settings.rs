@@ -187,3 +187,28 @@ platform::db_test!(async fn a_burst_runs_in_the_background_and_puts_the_mode_bac
     panel.assert_contains("The store is back in poll mode.");
     panel.assert_contains("data-step=\"api\"");
 });
+
+platform::db_test!(async fn an_xml_webhook_is_shown_indented_with_its_signature(backend) {
+    let store = spawn_store(backend, |c| {
+        c.webhook.retry_schedule = "1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let dead = platform::testing::free_port();
+    post_form(&store, "/settings/endpoints", &[("url", &format!("http://127.0.0.1:{dead}/hook")), ("format", "xml")]).await;
+    let placed = post_form(&store, "/orders", &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1")).await;
+    let location = placed.location.unwrap();
+    let page = eventually(Duration::from_secs(10), "the webhook attempt on the order page", || async {
+        let page = get(&store, &location).await;
+        page.body.contains("data-exchange=\"1\"").then_some(page)
+    })
+    .await;
+    // The body as sent, indented, escaped for the page.
+    page.assert_contains("&#60;event&#62;\n  &#60;type&#62;order.created&#60;/type&#62;");
+    // The Standard Webhooks headers, highlighted.
+    for header in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        page.assert_contains(&format!("<tr class=\"signature\"><th scope=\"row\">{header}</th>"));
+    }
+    page.assert_contains("<td>v1,");
+    page.assert_contains("attempt 1 · first attempt");
+});
