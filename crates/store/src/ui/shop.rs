@@ -23,7 +23,7 @@ use contract::{IntegrationMode, OrderId, OrderStatus};
 use platform::ui::{Layout, clock_time, date_time, duration_ms, money, pretty_body, see_other};
 
 use super::diagram::SequenceDiagram;
-use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
+use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
 use crate::domain::{CustomerRequest, LineRequest, OrderRequest};
 use crate::error::StoreError;
 use crate::timeline::{self, ExchangeView};
@@ -570,8 +570,7 @@ pub struct OrderPage {
 
 async fn detail(app: Data, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     let live = OrderLive::load(&app, &id).await?;
-    let title = format!("Order {}", live.id);
-    let layout = layout(&app, &req, title).with_notice(notice(req.query_string().strip_prefix("notice=")));
+    let layout = layout(&app, &req, format!("Order {}", live.id));
     page(&app, StatusCode::OK, &OrderPage { layout, live })
 }
 
