@@ -294,7 +294,10 @@ mod tests {
         for m in IntegrationMode::ALL {
             assert_eq!(IntegrationMode::parse(m.as_str()).unwrap(), *m);
         }
-        assert_eq!(IntegrationMode::parse("WEBHOOK").unwrap(), IntegrationMode::Webhook);
+        assert_eq!(
+            IntegrationMode::parse("WEBHOOK").unwrap(),
+            IntegrationMode::Webhook
+        );
         assert!(IntegrationMode::parse("carrier-pigeon").is_err());
         for s in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(s.as_str()).unwrap(), *s);

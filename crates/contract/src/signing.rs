@@ -81,7 +81,10 @@ impl WebhookSecret {
     /// Parses `whsec_<base64>`. The prefix is optional on input, as in the
     /// reference libraries, because people paste secrets without it.
     pub fn parse(text: &str) -> Result<WebhookSecret, SecretError> {
-        let b64 = text.trim().strip_prefix(SECRET_PREFIX).unwrap_or(text.trim());
+        let b64 = text
+            .trim()
+            .strip_prefix(SECRET_PREFIX)
+            .unwrap_or(text.trim());
         let key = B64.decode(b64).map_err(|_| SecretError::Malformed)?;
         if !(24..=64).contains(&key.len()) {
             return Err(SecretError::WrongLength);
@@ -113,7 +116,12 @@ impl WebhookSecret {
 
 /// The value of a `webhook-signature` header signed with every given secret,
 /// space-separated: during a rotation the sender signs with old and new.
-pub fn signature_header(secrets: &[WebhookSecret], id: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn signature_header(
+    secrets: &[WebhookSecret],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     secrets
         .iter()
         .map(|s| s.sign(id, timestamp, body))
@@ -138,10 +146,22 @@ pub enum VerifyError {
     MissingHeader(&'static str),
     #[error("`webhook-timestamp` is not a unix timestamp in seconds")]
     InvalidTimestamp,
-    #[error("the message is too old: timestamp {timestamp} is {age}s behind this server's clock (tolerance {tolerance}s)")]
-    TimestampTooOld { timestamp: i64, age: i64, tolerance: i64 },
-    #[error("the message is from the future: timestamp {timestamp} is {ahead}s ahead of this server's clock (tolerance {tolerance}s)")]
-    TimestampTooNew { timestamp: i64, ahead: i64, tolerance: i64 },
+    #[error(
+        "the message is too old: timestamp {timestamp} is {age}s behind this server's clock (tolerance {tolerance}s)"
+    )]
+    TimestampTooOld {
+        timestamp: i64,
+        age: i64,
+        tolerance: i64,
+    },
+    #[error(
+        "the message is from the future: timestamp {timestamp} is {ahead}s ahead of this server's clock (tolerance {tolerance}s)"
+    )]
+    TimestampTooNew {
+        timestamp: i64,
+        ahead: i64,
+        tolerance: i64,
+    },
     #[error("no `v1` signature in `webhook-signature` matches the body with any known secret")]
     NoMatchingSignature,
 }
@@ -250,7 +270,12 @@ mod tests {
         }
     }
 
-    fn check(secrets: &[WebhookSecret], sig: &str, body: &[u8], now: i64) -> Result<(), VerifyError> {
+    fn check(
+        secrets: &[WebhookSecret],
+        sig: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), VerifyError> {
         verify(
             secrets,
             headers(SPEC_ID, &SPEC_TS.to_string(), sig),
@@ -268,7 +293,10 @@ mod tests {
 
     #[test]
     fn verifying_accepts_the_spec_test_vector() {
-        assert_eq!(check(&[spec_secret()], SPEC_SIG, SPEC_BODY, SPEC_TS), Ok(()));
+        assert_eq!(
+            check(&[spec_secret()], SPEC_SIG, SPEC_BODY, SPEC_TS),
+            Ok(())
+        );
     }
 
     #[test]
@@ -280,7 +308,12 @@ mod tests {
         );
         // Even whitespace counts: this is why we verify the raw bytes.
         assert_eq!(
-            check(&[spec_secret()], SPEC_SIG, br#"{"test":2432232314}"#, SPEC_TS),
+            check(
+                &[spec_secret()],
+                SPEC_SIG,
+                br#"{"test":2432232314}"#,
+                SPEC_TS
+            ),
             Err(VerifyError::NoMatchingSignature)
         );
     }
@@ -326,7 +359,10 @@ mod tests {
         assert!(matches!(old, VerifyError::TimestampTooOld { age: 301, .. }));
         assert!(old.is_timestamp_problem());
         let new = check(&s, SPEC_SIG, SPEC_BODY, SPEC_TS - 301).unwrap_err();
-        assert!(matches!(new, VerifyError::TimestampTooNew { ahead: 301, .. }));
+        assert!(matches!(
+            new,
+            VerifyError::TimestampTooNew { ahead: 301, .. }
+        ));
         assert!(new.is_timestamp_problem());
     }
 
@@ -348,8 +384,20 @@ mod tests {
         let full = headers(SPEC_ID, &ts, SPEC_SIG);
         let cases = [
             (SignedHeaders { id: None, ..full }, HEADER_ID),
-            (SignedHeaders { timestamp: None, ..full }, HEADER_TIMESTAMP),
-            (SignedHeaders { signature: None, ..full }, HEADER_SIGNATURE),
+            (
+                SignedHeaders {
+                    timestamp: None,
+                    ..full
+                },
+                HEADER_TIMESTAMP,
+            ),
+            (
+                SignedHeaders {
+                    signature: None,
+                    ..full
+                },
+                HEADER_SIGNATURE,
+            ),
         ];
         for (h, name) in cases {
             let err = verify(&[spec_secret()], h, SPEC_BODY, SPEC_TS, 300).unwrap_err();
@@ -363,9 +411,20 @@ mod tests {
         // Rotation: the sender signs with the old and the new secret.
         let other = WebhookSecret::generate();
         let rotated = format!("{} {}", other.sign(SPEC_ID, SPEC_TS, SPEC_BODY), SPEC_SIG);
-        assert_eq!(check(&[spec_secret()], &rotated, SPEC_BODY, SPEC_TS), Ok(()));
+        assert_eq!(
+            check(&[spec_secret()], &rotated, SPEC_BODY, SPEC_TS),
+            Ok(())
+        );
         // ...and a receiver holding several secrets accepts either.
-        assert_eq!(check(&[other.clone(), spec_secret()], SPEC_SIG, SPEC_BODY, SPEC_TS), Ok(()));
+        assert_eq!(
+            check(
+                &[other.clone(), spec_secret()],
+                SPEC_SIG,
+                SPEC_BODY,
+                SPEC_TS
+            ),
+            Ok(())
+        );
         // Unknown versions and junk entries are skipped, not fatal.
         let noisy = format!("v1a,AAAA garbage v1,%%% {SPEC_SIG}");
         assert_eq!(check(&[spec_secret()], &noisy, SPEC_BODY, SPEC_TS), Ok(()));
@@ -399,8 +458,14 @@ mod tests {
             WebhookSecret::parse(text.trim_start_matches("whsec_")).unwrap(),
             s
         );
-        assert_eq!(WebhookSecret::parse("whsec_!!!"), Err(SecretError::Malformed));
-        assert_eq!(WebhookSecret::parse("whsec_c2hvcnQ="), Err(SecretError::WrongLength));
+        assert_eq!(
+            WebhookSecret::parse("whsec_!!!"),
+            Err(SecretError::Malformed)
+        );
+        assert_eq!(
+            WebhookSecret::parse("whsec_c2hvcnQ="),
+            Err(SecretError::WrongLength)
+        );
         assert!(!format!("{s:?}").contains(&text[6..]));
     }
 }

@@ -30,7 +30,9 @@ pub enum XmlError {
 pub fn to_string<T: Serialize>(root: &str, value: &T) -> Result<String, XmlError> {
     let body = quick_xml::se::to_string_with_root(root, value)
         .map_err(|e| XmlError::Write(e.to_string()))?;
-    Ok(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"))
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
+    ))
 }
 
 /// Parses an XML document (whatever its root element is called).
@@ -47,7 +49,12 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, XmlError> {
 
 /// Whether a `Content-Type` (or `Accept`) header value names XML.
 pub fn is_xml_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
 }
 
@@ -130,8 +137,14 @@ mod tests {
         let req = UpdateInventoryRequest {
             order_id: OrderId::parse("ord_1").unwrap(),
             items: vec![
-                LineItem { sku: Sku::parse("TEA-SENCHA").unwrap(), quantity: Quantity::parse(3).unwrap() },
-                LineItem { sku: Sku::parse("MUG-BLUE").unwrap(), quantity: Quantity::parse(1).unwrap() },
+                LineItem {
+                    sku: Sku::parse("TEA-SENCHA").unwrap(),
+                    quantity: Quantity::parse(3).unwrap(),
+                },
+                LineItem {
+                    sku: Sku::parse("MUG-BLUE").unwrap(),
+                    quantity: Quantity::parse(1).unwrap(),
+                },
             ],
         };
         let xml = to_string("update_inventory", &req).unwrap();
@@ -139,7 +152,10 @@ mod tests {
         let resp = UpdateInventoryResponse {
             order_id: req.order_id.clone(),
             applied: true,
-            stock: vec![StockLevel { sku: Sku::parse("TEA-SENCHA").unwrap(), on_hand: 7 }],
+            stock: vec![StockLevel {
+                sku: Sku::parse("TEA-SENCHA").unwrap(),
+                on_hand: 7,
+            }],
         };
         let xml = to_string("update_inventory_result", &resp).unwrap();
         assert_eq!(from_str::<UpdateInventoryResponse>(&xml).unwrap(), resp);

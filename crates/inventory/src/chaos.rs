@@ -56,9 +56,11 @@ impl Chaos {
 
     pub fn set(&self, s: &ChaosSettings) {
         self.down.store(s.down, Ordering::SeqCst);
-        self.latency_ms.store(s.latency_ms.min(MAX_LATENCY_MS), Ordering::SeqCst);
+        self.latency_ms
+            .store(s.latency_ms.min(MAX_LATENCY_MS), Ordering::SeqCst);
         self.fail_next.store(s.fail_next, Ordering::SeqCst);
-        self.reject_signatures.store(s.reject_signatures, Ordering::SeqCst);
+        self.reject_signatures
+            .store(s.reject_signatures, Ordering::SeqCst);
     }
 
     pub fn is_down(&self) -> bool {
@@ -99,9 +101,18 @@ mod tests {
     #[tokio::test]
     async fn fail_next_fails_exactly_n_times() {
         let chaos = Chaos::default();
-        chaos.set(&ChaosSettings { fail_next: 2, ..Default::default() });
-        assert!(matches!(chaos.gate().await, Err(InventoryError::ChaosFailure(1))));
-        assert!(matches!(chaos.gate().await, Err(InventoryError::ChaosFailure(0))));
+        chaos.set(&ChaosSettings {
+            fail_next: 2,
+            ..Default::default()
+        });
+        assert!(matches!(
+            chaos.gate().await,
+            Err(InventoryError::ChaosFailure(1))
+        ));
+        assert!(matches!(
+            chaos.gate().await,
+            Err(InventoryError::ChaosFailure(0))
+        ));
         assert!(chaos.gate().await.is_ok());
         assert_eq!(chaos.settings().fail_next, 0);
     }
@@ -109,7 +120,10 @@ mod tests {
     #[tokio::test]
     async fn down_refuses_until_switched_off() {
         let chaos = Chaos::default();
-        chaos.set(&ChaosSettings { down: true, ..Default::default() });
+        chaos.set(&ChaosSettings {
+            down: true,
+            ..Default::default()
+        });
         assert!(matches!(chaos.gate().await, Err(InventoryError::ChaosDown)));
         chaos.set(&ChaosSettings::default());
         assert!(chaos.gate().await.is_ok());

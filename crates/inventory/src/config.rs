@@ -78,7 +78,9 @@ impl Default for InventoryConfig {
             poll: PollSettings::default(),
             subscribe: true,
             webhook_format: "json".into(),
-            webhook_tolerance: Duration::from_secs(contract::signing::DEFAULT_TOLERANCE_SECONDS as u64),
+            webhook_tolerance: Duration::from_secs(
+                contract::signing::DEFAULT_TOLERANCE_SECONDS as u64,
+            ),
             workers: None,
             seed_stock: true,
             clock: SystemClock::shared(),
@@ -91,7 +93,10 @@ impl std::fmt::Debug for InventoryConfig {
         f.debug_struct("InventoryConfig")
             .field("bind", &self.bind)
             .field("port", &self.port)
-            .field("database_url", &platform::db::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &platform::db::redact_url(&self.database_url),
+            )
             .field("url", &self.url)
             .field("store_url", &self.store_url)
             .field("poll", &self.poll)

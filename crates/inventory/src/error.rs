@@ -5,11 +5,11 @@
 //! `application/problem+xml`, as RFC 9457 defines — see [`respond`].
 
 use actix_web::http::{StatusCode, header};
-use serde::Serialize;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use contract::inventory::Shortage;
 use contract::signing::VerifyError;
 use contract::{FieldError, Problem};
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -45,41 +45,82 @@ pub enum InventoryError {
 
 impl InventoryError {
     pub fn not_found(what: &'static str, id: impl Into<String>) -> InventoryError {
-        InventoryError::NotFound { what, id: id.into() }
+        InventoryError::NotFound {
+            what,
+            id: id.into(),
+        }
     }
 
     pub fn problem(&self) -> Problem {
         let detail = self.to_string();
         match self {
-            InventoryError::Validation(errors) => Problem::new(422, "/problems/validation", "The request is invalid")
-                .with_detail(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
-                .with_errors(errors.clone()),
-            InventoryError::BadRequest(_) => Problem::new(400, "/problems/bad-request", "Bad request").with_detail(detail),
+            InventoryError::Validation(errors) => {
+                Problem::new(422, "/problems/validation", "The request is invalid")
+                    .with_detail(
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                    .with_errors(errors.clone())
+            }
+            InventoryError::BadRequest(_) => {
+                Problem::new(400, "/problems/bad-request", "Bad request").with_detail(detail)
+            }
             InventoryError::MalformedBody(_) => {
-                Problem::new(400, "/problems/malformed-body", "Malformed request body").with_detail(detail)
+                Problem::new(400, "/problems/malformed-body", "Malformed request body")
+                    .with_detail(detail)
             }
-            InventoryError::UnsupportedMediaType => {
-                Problem::new(415, "/problems/unsupported-media-type", "Unsupported media type").with_detail(detail)
+            InventoryError::UnsupportedMediaType => Problem::new(
+                415,
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+            )
+            .with_detail(detail),
+            InventoryError::Unauthorized => {
+                Problem::new(401, "/problems/unauthorized", "Unauthorized").with_detail(detail)
             }
-            InventoryError::Unauthorized => Problem::new(401, "/problems/unauthorized", "Unauthorized").with_detail(detail),
-            InventoryError::NotFound { .. } => Problem::new(404, "/problems/not-found", "Not found").with_detail(detail),
-            InventoryError::OutOfStock(shortages) => Problem::new(409, "/problems/out-of-stock", "Not enough stock")
-                .with_detail(detail)
-                .with_shortages(shortages.clone()),
-            InventoryError::Voided(_) => Problem::new(409, "/problems/order-voided", "Order withdrawn").with_detail(detail),
-            InventoryError::IdempotencyKeyReused => {
-                Problem::new(422, "/problems/idempotency-key-reused", "Idempotency-Key reused").with_detail(detail)
+            InventoryError::NotFound { .. } => {
+                Problem::new(404, "/problems/not-found", "Not found").with_detail(detail)
             }
-            InventoryError::Signature(e) if e.is_timestamp_problem() => {
-                Problem::new(400, "/problems/webhook-timestamp", "Webhook timestamp out of tolerance").with_detail(detail)
+            InventoryError::OutOfStock(shortages) => {
+                Problem::new(409, "/problems/out-of-stock", "Not enough stock")
+                    .with_detail(detail)
+                    .with_shortages(shortages.clone())
             }
-            InventoryError::Signature(_) => {
-                Problem::new(401, "/problems/webhook-signature", "Webhook signature invalid").with_detail(detail)
+            InventoryError::Voided(_) => {
+                Problem::new(409, "/problems/order-voided", "Order withdrawn").with_detail(detail)
             }
-            InventoryError::ChaosDown => Problem::new(503, "/problems/chaos-down", "Service unavailable").with_detail(detail),
-            InventoryError::ChaosFailure(_) => Problem::new(500, "/problems/chaos-failure", "Internal server error").with_detail(detail),
-            InventoryError::Database(_) | InventoryError::Unexpected(_) => Problem::new(500, "about:blank", "Internal server error")
-                .with_detail("something went wrong on our side; it has been logged"),
+            InventoryError::IdempotencyKeyReused => Problem::new(
+                422,
+                "/problems/idempotency-key-reused",
+                "Idempotency-Key reused",
+            )
+            .with_detail(detail),
+            InventoryError::Signature(e) if e.is_timestamp_problem() => Problem::new(
+                400,
+                "/problems/webhook-timestamp",
+                "Webhook timestamp out of tolerance",
+            )
+            .with_detail(detail),
+            InventoryError::Signature(_) => Problem::new(
+                401,
+                "/problems/webhook-signature",
+                "Webhook signature invalid",
+            )
+            .with_detail(detail),
+            InventoryError::ChaosDown => {
+                Problem::new(503, "/problems/chaos-down", "Service unavailable").with_detail(detail)
+            }
+            InventoryError::ChaosFailure(_) => {
+                Problem::new(500, "/problems/chaos-failure", "Internal server error")
+                    .with_detail(detail)
+            }
+            InventoryError::Database(_) | InventoryError::Unexpected(_) => {
+                Problem::new(500, "about:blank", "Internal server error")
+                    .with_detail("something went wrong on our side; it has been logged")
+            }
         }
     }
 }
@@ -97,7 +138,11 @@ impl ResponseError for InventoryError {
 /// Whether the client asked for XML answers (`Accept: application/xml`
 /// ahead of, or instead of, JSON).
 pub fn wants_xml(req: &HttpRequest) -> bool {
-    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     for part in accept.split(',') {
@@ -135,7 +180,12 @@ impl Reply {
                 .map_err(|e| e.to_string())
         };
         match rendered {
-            Ok((content_type, body)) => Reply { status, content_type, body, headers: Vec::new() },
+            Ok((content_type, body)) => Reply {
+                status,
+                content_type,
+                body,
+                headers: Vec::new(),
+            },
             Err(e) => Reply::problem(&InventoryError::Unexpected(anyhow::anyhow!(e)), false),
         }
     }
@@ -149,9 +199,15 @@ impl Reply {
         }
         let problem = err.problem();
         let (content_type, body) = if xml {
-            ("application/problem+xml", contract::xml::to_string("problem", &problem).unwrap_or_default())
+            (
+                "application/problem+xml",
+                contract::xml::to_string("problem", &problem).unwrap_or_default(),
+            )
         } else {
-            (contract::problem::CONTENT_TYPE, serde_json::to_string(&problem).unwrap_or_default())
+            (
+                contract::problem::CONTENT_TYPE,
+                serde_json::to_string(&problem).unwrap_or_default(),
+            )
         };
         let mut headers = Vec::new();
         match err {
@@ -160,7 +216,8 @@ impl Reply {
             _ => {}
         }
         Reply {
-            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: StatusCode::from_u16(problem.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             content_type,
             body,
             headers,

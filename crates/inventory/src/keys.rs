@@ -42,10 +42,11 @@ pub async fn register(db: &Db, key: &str, label: &str, now: i64) -> Result<(), s
 
 /// Whether `token` is a live key.
 pub async fn is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-        .bind(hash_api_key(token))
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(hash_api_key(token))
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.is_some())
 }
 
@@ -60,7 +61,10 @@ pub async fn create(db: &Db, label: &str, now: i64) -> Result<ApiKey, InventoryE
     }
     let mut bytes = [0u8; 24];
     rand::fill(&mut bytes);
-    let key = format!("pp_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let key = format!(
+        "pp_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
     register(db, &key, label, now).await?;
     let mut created = list(db)
         .await?
@@ -72,9 +76,11 @@ pub async fn create(db: &Db, label: &str, now: i64) -> Result<ApiKey, InventoryE
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, label, hint, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, label, hint, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+    )
+    .fetch_all(db.pool())
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(ApiKey {
@@ -90,11 +96,12 @@ pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
 }
 
 pub async fn revoke(db: &Db, id: &str, now: i64) -> Result<(), InventoryError> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(db.writer())
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(db.writer())
+            .await?;
     if done.rows_affected() == 0 {
         return Err(InventoryError::not_found("API key", id));
     }

@@ -24,9 +24,9 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod stock;
 #[cfg(feature = "test-support")]
 pub mod testing;
-pub mod stock;
 pub mod ui;
 
 pub use config::InventoryConfig;

@@ -80,11 +80,19 @@ impl NewMessage {
     }
 
     /// A request we made of the store, from its recording.
-    pub fn sent(channel: &'static str, rec: &Recorded, verdict: impl Into<String>, order_id: Option<String>) -> NewMessage {
+    pub fn sent(
+        channel: &'static str,
+        rec: &Recorded,
+        verdict: impl Into<String>,
+        order_id: Option<String>,
+    ) -> NewMessage {
         let (status, body, error) = match &rec.outcome {
             Outcome::Response { status, body, .. } => (
                 Some(i64::from(*status)),
-                Some(truncate_for_log(&String::from_utf8_lossy(body), MAX_LOGGED_BODY)),
+                Some(truncate_for_log(
+                    &String::from_utf8_lossy(body),
+                    MAX_LOGGED_BODY,
+                )),
                 None,
             ),
             Outcome::Failed { error, .. } => (None, None, Some(error.clone())),

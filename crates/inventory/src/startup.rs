@@ -52,7 +52,13 @@ impl Application {
         if config.seed_stock {
             seed::stock(&db, now).await.context("seeding the stock")?;
         }
-        keys::register(&db, &config.inventory_api_key, "configured (INVENTORY_API_KEY)", now).await?;
+        keys::register(
+            &db,
+            &config.inventory_api_key,
+            "configured (INVENTORY_API_KEY)",
+            now,
+        )
+        .await?;
 
         let listener = platform::server::bind(&config.bind, config.port)
             .with_context(|| format!("binding the inventory to {}:{}", config.bind, config.port))?;

@@ -60,9 +60,21 @@ impl InventoryMetrics {
             "Webhook requests received, by verdict",
             m.webhooks_received.clone(),
         );
-        registry.register("inventory_polls", "Requests to the store's order feed", m.polls.clone());
-        registry.register("inventory_empty_polls", "Feed requests that found nothing to apply", m.empty_polls.clone());
-        registry.register("inventory_poll_failures", "Feed requests that failed", m.poll_failures.clone());
+        registry.register(
+            "inventory_polls",
+            "Requests to the store's order feed",
+            m.polls.clone(),
+        );
+        registry.register(
+            "inventory_empty_polls",
+            "Feed requests that found nothing to apply",
+            m.empty_polls.clone(),
+        );
+        registry.register(
+            "inventory_poll_failures",
+            "Feed requests that failed",
+            m.poll_failures.clone(),
+        );
         m
     }
 }

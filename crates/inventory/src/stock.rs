@@ -102,7 +102,10 @@ pub async fn apply_order_once(
     let stored_items = serde_json::to_string(
         &items
             .iter()
-            .map(|(sku, q)| StoredItem { sku: sku.to_string(), quantity: *q })
+            .map(|(sku, q)| StoredItem {
+                sku: sku.to_string(),
+                quantity: *q,
+            })
             .collect::<Vec<_>>(),
     )
     .map_err(anyhow::Error::from)?;
@@ -187,7 +190,12 @@ pub async fn apply_order_once(
             IntegrationMode::Webhook | IntegrationMode::Poll => ApplyOutcome::Backordered,
         };
         let stock = levels(tx, items.keys()).await?;
-        (outcome, 409u16, serde_json::to_string(&problem).map_err(anyhow::Error::from)?, stock)
+        (
+            outcome,
+            409u16,
+            serde_json::to_string(&problem).map_err(anyhow::Error::from)?,
+            stock,
+        )
     } else {
         for level in &taken {
             let movement = Movement {
@@ -226,7 +234,10 @@ pub async fn apply_order_once(
 }
 
 /// What the order lacked, line by line (unknown SKUs have 0 available).
-async fn shortages(tx: &mut AnyConnection, items: &BTreeMap<Sku, i64>) -> Result<Vec<Shortage>, sqlx::Error> {
+async fn shortages(
+    tx: &mut AnyConnection,
+    items: &BTreeMap<Sku, i64>,
+) -> Result<Vec<Shortage>, sqlx::Error> {
     let mut out = Vec::new();
     for (sku, q) in items {
         let available: i64 = sqlx::query("SELECT on_hand FROM stock WHERE sku = $1")
@@ -309,7 +320,11 @@ pub struct Voided {
 /// Withdraws an order for the store (api-mode compensation): puts back
 /// whatever it took, and leaves a tombstone so a late copy of the original
 /// request is refused instead of applied. Idempotent.
-pub async fn void_order(tx: &mut AnyConnection, order_id: &OrderId, now: i64) -> Result<Voided, InventoryError> {
+pub async fn void_order(
+    tx: &mut AnyConnection,
+    order_id: &OrderId,
+    now: i64,
+) -> Result<Voided, InventoryError> {
     let answer = serde_json::to_string(&InventoryError::Voided(order_id.to_string()).problem())
         .map_err(anyhow::Error::from)?;
     let tombstone = sqlx::query(
@@ -337,8 +352,8 @@ pub async fn void_order(tx: &mut AnyConnection, order_id: &OrderId, now: i64) ->
     let outcome: String = row.try_get("outcome")?;
     let mut restored = false;
     if outcome == ApplyOutcome::Applied.as_str() {
-        let items: Vec<StoredItem> =
-            serde_json::from_str(&row.try_get::<String, _>("items")?).map_err(anyhow::Error::from)?;
+        let items: Vec<StoredItem> = serde_json::from_str(&row.try_get::<String, _>("items")?)
+            .map_err(anyhow::Error::from)?;
         for item in &items {
             let row = sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand")
                 .bind(item.quantity)
@@ -416,7 +431,12 @@ pub async fn list(db: &platform::Db, now: i64) -> Result<Vec<StockItem>, sqlx::E
 pub const MAX_RESTOCK: i64 = 10_000;
 
 /// Adds units to a SKU. Returns the new level.
-pub async fn restock(db: &platform::Db, sku: &Sku, quantity: i64, now: i64) -> Result<StockLevel, InventoryError> {
+pub async fn restock(
+    db: &platform::Db,
+    sku: &Sku,
+    quantity: i64,
+    now: i64,
+) -> Result<StockLevel, InventoryError> {
     if !(1..=MAX_RESTOCK).contains(&quantity) {
         return Err(InventoryError::Validation(vec![contract::FieldError::new(
             "quantity",
@@ -424,13 +444,15 @@ pub async fn restock(db: &platform::Db, sku: &Sku, quantity: i64, now: i64) -> R
         )]));
     }
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand")
-        .bind(quantity)
-        .bind(now)
-        .bind(sku.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| InventoryError::not_found("SKU", sku.as_str()))?;
+    let row = sqlx::query(
+        "UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand",
+    )
+    .bind(quantity)
+    .bind(now)
+    .bind(sku.as_str())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| InventoryError::not_found("SKU", sku.as_str()))?;
     let on_hand: i64 = row.try_get("on_hand")?;
     let movement = Movement {
         sku: sku.as_str(),

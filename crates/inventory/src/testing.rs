@@ -22,7 +22,10 @@ impl std::ops::Deref for TestInventory {
 impl TestInventory {
     /// Starts an inventory on `db`. By default it neither subscribes to a
     /// store nor polls (no store is running); `configure` turns them on.
-    pub async fn spawn(db: TestDatabase, configure: impl FnOnce(&mut InventoryConfig)) -> TestInventory {
+    pub async fn spawn(
+        db: TestDatabase,
+        configure: impl FnOnce(&mut InventoryConfig),
+    ) -> TestInventory {
         platform::telemetry::init("warn");
         let mut config = InventoryConfig {
             bind: "127.0.0.1".into(),
@@ -36,7 +39,13 @@ impl TestInventory {
         configure(&mut config);
         let app = Application::build(config).await.expect("inventory starts");
         let (port, handle, state) = (app.port(), app.handle(), app.state());
-        TestInventory(TestService::started(db, port, handle, state, app.run_until_stopped()))
+        TestInventory(TestService::started(
+            db,
+            port,
+            handle,
+            state,
+            app.run_until_stopped(),
+        ))
     }
 
     pub async fn stop(self) -> TestDatabase {

@@ -143,22 +143,22 @@ impl Db {
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL: readers never block the writer nor it them.
-                    // synchronous=NORMAL is durable across application
-                    // crashes in WAL mode (only a power cut can lose the last
-                    // transactions). busy_timeout makes a second writer wait
-                    // for the lock instead of failing at once.
-                    conn.execute(sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL: readers never block the writer nor it them.
+                            // synchronous=NORMAL is durable across application
+                            // crashes in WAL mode (only a power cut can lose the last
+                            // transactions). busy_timeout makes a second writer wait
+                            // for the lock instead of failing at once.
+                            conn.execute(sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
-                    ))
-                    .await?;
-                }
-                Ok(())
-            })
-        })
+                            ))
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                })
         };
         let connect_error = |source| DbError::Connect {
             url: redact_url(url),
@@ -167,14 +167,23 @@ impl Db {
         let (pool, writer) = match backend {
             // Readers proceed beside the one writer (WAL mode).
             Backend::Sqlite => {
-                let writer = pool_options(1).connect_with(options.clone()).await.map_err(connect_error)?;
-                let pool = pool_options(8).connect_with(options).await.map_err(connect_error)?;
+                let writer = pool_options(1)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(connect_error)?;
+                let pool = pool_options(8)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
                 (pool, writer)
             }
             // Small on purpose: the test suite runs many services at once
             // against one server, and PostgreSQL's default limit is 100.
             Backend::Postgres => {
-                let pool = pool_options(6).connect_with(options).await.map_err(connect_error)?;
+                let pool = pool_options(6)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
                 (pool.clone(), pool)
             }
         };
@@ -186,7 +195,11 @@ impl Db {
                 url: redact_url(url),
                 source,
             })?;
-        Ok(Db { pool, writer, backend })
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// For reads (and, on PostgreSQL, anything).
@@ -284,9 +297,18 @@ mod tests {
 
     #[test]
     fn backends_come_from_the_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite:data/x.db?mode=rwc").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite:data/x.db?mode=rwc").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://u@h/db").is_err());
     }
 

@@ -48,20 +48,16 @@ pub fn json_config() -> web::JsonConfig {
         .limit(MAX_BODY_BYTES)
         .error_handler(|err, _req| {
             let problem = match &err {
-                JsonPayloadError::OverflowKnownLength { length, limit } => Problem::new(
-                    413,
-                    "/problems/body-too-large",
-                    "Request body too large",
-                )
-                .with_detail(format!(
-                    "the body is {length} bytes; this API accepts at most {limit}"
-                )),
-                JsonPayloadError::Overflow { limit } => Problem::new(
-                    413,
-                    "/problems/body-too-large",
-                    "Request body too large",
-                )
-                .with_detail(format!("this API accepts at most {limit} bytes")),
+                JsonPayloadError::OverflowKnownLength { length, limit } => {
+                    Problem::new(413, "/problems/body-too-large", "Request body too large")
+                        .with_detail(format!(
+                            "the body is {length} bytes; this API accepts at most {limit}"
+                        ))
+                }
+                JsonPayloadError::Overflow { limit } => {
+                    Problem::new(413, "/problems/body-too-large", "Request body too large")
+                        .with_detail(format!("this API accepts at most {limit} bytes"))
+                }
                 JsonPayloadError::ContentType => Problem::new(
                     415,
                     "/problems/unsupported-media-type",
@@ -133,7 +129,9 @@ pub fn problem_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         let mut problem = status_problem(status, detail);
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             problem.problem_type = "/problems/body-too-large".into();
-            problem.detail = Some(format!("this API accepts bodies of at most {MAX_BODY_BYTES} bytes"));
+            problem.detail = Some(format!(
+                "this API accepts bodies of at most {MAX_BODY_BYTES} bytes"
+            ));
         }
         let mut response = problem_response(&problem);
         // Keep headers that tell the client what to do next.
@@ -222,6 +220,9 @@ mod tests {
         assert_eq!(hash_api_key("abc"), hash_api_key("abc"));
         assert_ne!(hash_api_key("abc"), hash_api_key("abd"));
         assert_eq!(redact_secret("sk_demo_1234567890"), "sk_d…7890");
-        assert_eq!(redact_authorization("Bearer sk_demo_1234567890"), "Bearer sk_d…7890");
+        assert_eq!(
+            redact_authorization("Bearer sk_demo_1234567890"),
+            "Bearer sk_d…7890"
+        );
     }
 }

@@ -47,8 +47,9 @@ pub struct HttpMetrics {
 impl HttpMetrics {
     pub fn register(registry: &mut Registry) -> HttpMetrics {
         let requests = Family::<HttpLabels, Counter>::default();
-        let duration =
-            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        let duration = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
         registry.register(
             "http_requests",
             "HTTP requests served, by route pattern and status",

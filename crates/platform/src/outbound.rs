@@ -87,7 +87,11 @@ impl Recorded {
 
 /// Sends `request` with `client` and records the exchange. `now_ms` is the
 /// (possibly injected) clock reading when the request left.
-pub async fn send_recorded(client: &reqwest::Client, request: reqwest::Request, now_ms: i64) -> Recorded {
+pub async fn send_recorded(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    now_ms: i64,
+) -> Recorded {
     let method = request.method().to_string();
     let url = request.url().to_string();
     let request_headers = capture_headers(request.headers());
@@ -226,14 +230,21 @@ mod tests {
 
     #[test]
     fn headers_become_a_json_object() {
-        let h = vec![("a".to_owned(), "1".to_owned()), ("b".to_owned(), "x\"y".to_owned())];
+        let h = vec![
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "x\"y".to_owned()),
+        ];
         assert_eq!(headers_json(&h), r#"{"a":"1","b":"x\"y"}"#);
     }
 
     #[tokio::test]
     async fn a_refused_connection_is_recorded_as_a_failure() {
         // Bind then drop: the port is (almost certainly) closed.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let client = reqwest::Client::new();
         let request = client
             .post(format!("http://127.0.0.1:{port}/x"))
@@ -243,9 +254,17 @@ mod tests {
             .unwrap();
         let rec = send_recorded(&client, request, 42).await;
         assert_eq!(rec.status(), None);
-        assert!(rec.error().unwrap().starts_with("could not connect"), "{:?}", rec.error());
+        assert!(
+            rec.error().unwrap().starts_with("could not connect"),
+            "{:?}",
+            rec.error()
+        );
         assert_eq!(rec.request_body, "{}");
         assert_eq!(rec.started_at_ms, 42);
-        assert!(rec.request_headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer sk_d…7890"));
+        assert!(
+            rec.request_headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v == "Bearer sk_d…7890")
+        );
     }
 }

@@ -13,7 +13,9 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::http::{form_config, json_config, path_config, payload_config, problem_errors, query_config};
+use crate::http::{
+    form_config, json_config, path_config, payload_config, problem_errors, query_config,
+};
 use crate::metrics::{HttpMetrics, track_http};
 
 /// Seconds a graceful stop waits for open connections. Short, because the
@@ -135,14 +137,24 @@ impl ServiceHandle {
 impl Service {
     /// Starts serving (see [`serve`]); workers are added with
     /// [`Service::spawn_worker`].
-    pub fn start<F>(listener: TcpListener, workers: Option<usize>, http_metrics: HttpMetrics, routes: F) -> std::io::Result<Service>
+    pub fn start<F>(
+        listener: TcpListener,
+        workers: Option<usize>,
+        http_metrics: HttpMetrics,
+        routes: F,
+    ) -> std::io::Result<Service>
     where
         F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
     {
         let port = listener.local_addr()?.port();
         let server = serve(listener, workers, http_metrics, routes)?;
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        Ok(Service { port, server, shutdown, workers: Vec::new() })
+        Ok(Service {
+            port,
+            server,
+            shutdown,
+            workers: Vec::new(),
+        })
     }
 
     /// A receiver that turns `true` when the service is stopping.

@@ -164,23 +164,6 @@ macro_rules! db_test {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_database_name_is_replaced() {
-        assert_eq!(
-            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
-            "postgres://u:p@h/t2?sslmode=disable"
-        );
-    }
-}
-
 /// Polls `check` every 20 ms until it returns `Some`, or panics after
 /// `within`. For waiting on *conditions* that background work makes true
 /// (a webhook delivered, a poll applied) — not for waiting out time: tests
@@ -272,5 +255,22 @@ impl<S> Drop for TestService<S> {
     fn drop(&mut self) {
         // Quiet the workers before the test's database is dropped.
         self.handle.request_stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
     }
 }

@@ -80,19 +80,31 @@ pub struct Notice {
 
 impl Notice {
     pub fn success(text: impl Into<String>) -> Notice {
-        Notice { tone: "success", text: text.into() }
+        Notice {
+            tone: "success",
+            text: text.into(),
+        }
     }
 
     pub fn info(text: impl Into<String>) -> Notice {
-        Notice { tone: "info", text: text.into() }
+        Notice {
+            tone: "info",
+            text: text.into(),
+        }
     }
 
     pub fn warning(text: impl Into<String>) -> Notice {
-        Notice { tone: "warning", text: text.into() }
+        Notice {
+            tone: "warning",
+            text: text.into(),
+        }
     }
 
     pub fn error(text: impl Into<String>) -> Notice {
-        Notice { tone: "error", text: text.into() }
+        Notice {
+            tone: "error",
+            text: text.into(),
+        }
     }
 }
 
@@ -113,7 +125,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(service: Service, nav: &'static [NavItem], peer_url: &str, title: impl Into<String>, path: &str) -> Layout {
+    pub fn new(
+        service: Service,
+        nav: &'static [NavItem],
+        peer_url: &str,
+        title: impl Into<String>,
+        path: &str,
+    ) -> Layout {
         Layout {
             service,
             title: title.into(),
@@ -159,7 +177,11 @@ pub fn asset_version() -> &'static str {
         h.update(APP_CSS.as_bytes());
         h.update([0]);
         h.update(APP_JS.as_bytes());
-        h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+        h.finalize()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     })
 }
 
@@ -177,7 +199,9 @@ fn origin(url: &str) -> Option<String> {
 /// run a script), and the peer service as the one other place the page may
 /// fetch from, listen to, or post a form to.
 pub fn content_security_policy(peer_url: &str) -> String {
-    let peer = origin(peer_url).map(|o| format!(" {o}")).unwrap_or_default();
+    let peer = origin(peer_url)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'{peer}; form-action 'self'{peer}; frame-ancestors 'none'; \
@@ -191,7 +215,10 @@ pub fn page_response(status: StatusCode, html: String, peer_url: &str) -> HttpRe
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, content_security_policy(peer_url)))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy(peer_url),
+        ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
         .body(html)
@@ -253,15 +280,30 @@ pub async fn static_asset(req: HttpRequest) -> HttpResponse {
     if matches {
         response.finish()
     } else {
-        response.insert_header((header::CONTENT_TYPE, content_type)).body(body)
+        response
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .body(body)
     }
 }
 
 /// Paths meant for programs, not people: their 404 stays problem+json.
 /// Everything else is a page address, and a mistyped one deserves a page.
 pub fn is_machine_path(path: &str) -> bool {
-    const PREFIXES: &[&str] = &["/api/", "/fragments/", "/static/", "/webhooks/", "/update_inventory"];
-    const EXACT: &[&str] = &["/api", "/events", "/metrics", "/healthz", "/fragments", "/static"];
+    const PREFIXES: &[&str] = &[
+        "/api/",
+        "/fragments/",
+        "/static/",
+        "/webhooks/",
+        "/update_inventory",
+    ];
+    const EXACT: &[&str] = &[
+        "/api",
+        "/events",
+        "/metrics",
+        "/healthz",
+        "/fragments",
+        "/static",
+    ];
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
@@ -437,7 +479,17 @@ mod tests {
 
     #[test]
     fn machine_paths_are_recognised() {
-        for p in ["/api/orders", "/api", "/events", "/metrics", "/healthz", "/fragments/stock", "/static/x.css", "/update_inventory/x", "/webhooks/store"] {
+        for p in [
+            "/api/orders",
+            "/api",
+            "/events",
+            "/metrics",
+            "/healthz",
+            "/fragments/stock",
+            "/static/x.css",
+            "/update_inventory/x",
+            "/webhooks/store",
+        ] {
             assert!(is_machine_path(p), "{p}");
         }
         for p in ["/", "/orders", "/nope", "/apix", "/settings/x"] {
@@ -448,15 +500,30 @@ mod tests {
     #[test]
     fn the_csp_names_the_peer_origin_only() {
         let csp = content_security_policy("http://127.0.0.1:8081/some/path");
-        assert!(csp.contains("connect-src 'self' http://127.0.0.1:8081;"), "{csp}");
-        assert!(csp.contains("form-action 'self' http://127.0.0.1:8081;"), "{csp}");
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:8081;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("form-action 'self' http://127.0.0.1:8081;"),
+            "{csp}"
+        );
         assert!(csp.contains("script-src 'self';"));
         assert!(!content_security_policy("not a url").contains("connect-src 'self' "));
     }
 
     #[test]
     fn the_current_section_is_marked() {
-        const NAV: &[NavItem] = &[NavItem { href: "/", label: "Shop" }, NavItem { href: "/orders", label: "Orders" }];
+        const NAV: &[NavItem] = &[
+            NavItem {
+                href: "/",
+                label: "Shop",
+            },
+            NavItem {
+                href: "/orders",
+                label: "Orders",
+            },
+        ];
         let layout = Layout::new(Service::Store, NAV, "http://x:1/", "t", "/orders/ord_1");
         assert!(layout.is_current("/orders"));
         assert!(!layout.is_current("/"));

@@ -106,7 +106,9 @@ impl Drop for Children {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 async fn wait_healthy(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
@@ -137,7 +139,8 @@ async fn drive(
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
-        let (client, url, body, next) = (client.clone(), url.to_owned(), body.clone(), next.clone());
+        let (client, url, body, next) =
+            (client.clone(), url.to_owned(), body.clone(), next.clone());
         workers.spawn(async move {
             let mut latencies = Vec::new();
             let mut answers = Vec::new();
@@ -181,7 +184,9 @@ fn spawn(exe: &Path, args: &[&str], env: &[(&str, String)], dir: &Path) -> anyho
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        eprintln!("warning: this is a debug build; run `cargo run --release -- bench` for meaningful numbers");
+        eprintln!(
+            "warning: this is a debug build; run `cargo run --release -- bench` for meaningful numbers"
+        );
     }
     let exe = std::env::current_exe()?;
     let dir = tempfile::tempdir()?;
@@ -193,29 +198,50 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let env = vec![
         ("STORE_PORT", store_port.to_string()),
         ("INVENTORY_PORT", inventory_port.to_string()),
-        ("STORE_DATABASE_URL", format!("sqlite:{}?mode=rwc", store_db.display())),
-        ("INVENTORY_DATABASE_URL", format!("sqlite:{}?mode=rwc", inventory_db.display())),
+        (
+            "STORE_DATABASE_URL",
+            format!("sqlite:{}?mode=rwc", store_db.display()),
+        ),
+        (
+            "INVENTORY_DATABASE_URL",
+            format!("sqlite:{}?mode=rwc", inventory_db.display()),
+        ),
         ("STORE_URL", store.clone()),
         ("INVENTORY_URL", inventory.clone()),
-        ("POLL_INTERVAL", format!("{}ms", args.poll_interval.as_millis())),
+        (
+            "POLL_INTERVAL",
+            format!("{}ms", args.poll_interval.as_millis()),
+        ),
         ("POLL_PAUSED", "true".into()),
     ];
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency * 2)
+        .build()?;
     let _children = Children(vec![spawn(&exe, &["store"], &env, dir.path())?]);
     wait_healthy(&client, &format!("{store}/healthz")).await?;
     let mut children = _children;
-    children.0.push(spawn(&exe, &["inventory"], &env, dir.path())?);
+    children
+        .0
+        .push(spawn(&exe, &["inventory"], &env, dir.path())?);
     wait_healthy(&client, &format!("{inventory}/healthz")).await?;
 
     // Enough stock that no mode runs out: shortages are not what is measured.
     sqlx::any::install_default_drivers();
-    let inventory_pool = sqlx::AnyPool::connect(&format!("sqlite:{}", inventory_db.display())).await?;
-    sqlx::query("UPDATE stock SET on_hand = 100000000").execute(&inventory_pool).await?;
+    let inventory_pool =
+        sqlx::AnyPool::connect(&format!("sqlite:{}", inventory_db.display())).await?;
+    sqlx::query("UPDATE stock SET on_hand = 100000000")
+        .execute(&inventory_pool)
+        .await?;
     let store_pool = sqlx::AnyPool::connect(&format!("sqlite:{}", store_db.display())).await?;
     // The inventory subscribes itself on start; wait for it.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let endpoints: serde_json::Value = client.get(format!("{store}/api/webhook-endpoints")).send().await?.json().await?;
+        let endpoints: serde_json::Value = client
+            .get(format!("{store}/api/webhook-endpoints"))
+            .send()
+            .await?
+            .json()
+            .await?;
         if !endpoints.as_array().map(|a| a.is_empty()).unwrap_or(true) {
             break;
         }
@@ -231,24 +257,52 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     });
     let mut results = Vec::new();
     for mode in ["api", "webhook", "poll"] {
-        let r = client.put(format!("{store}/api/integration")).json(&serde_json::json!({"mode": mode})).send().await?;
+        let r = client
+            .put(format!("{store}/api/integration"))
+            .json(&serde_json::json!({"mode": mode}))
+            .send()
+            .await?;
         if !r.status().is_success() {
             bail!("could not switch to {mode}");
         }
         let poller = serde_json::json!({"paused": mode != "poll", "interval_ms": args.poll_interval.as_millis() as i64});
-        client.put(format!("{inventory}/api/poller")).json(&poller).send().await?;
+        client
+            .put(format!("{inventory}/api/poller"))
+            .json(&poller)
+            .send()
+            .await?;
         // A short warm-up, not measured.
-        drive(&client, &format!("{store}/api/orders"), &body, args.concurrency.min(args.orders), args.concurrency).await;
+        drive(
+            &client,
+            &format!("{store}/api/orders"),
+            &body,
+            args.concurrency.min(args.orders),
+            args.concurrency,
+        )
+        .await;
         wait_settled(&store_pool, mode).await?;
         let exchanges_before = count(&store_pool, "SELECT COUNT(*) AS n FROM exchanges").await?;
         let empty_before = empty_polls(&store_pool).await?;
-        eprintln!("bench: {mode} mode, {} orders, concurrency {}", args.orders, args.concurrency);
-        let (latencies, answers, failed, seconds) =
-            drive(&client, &format!("{store}/api/orders"), &body, args.orders, args.concurrency).await;
+        eprintln!(
+            "bench: {mode} mode, {} orders, concurrency {}",
+            args.orders, args.concurrency
+        );
+        let (latencies, answers, failed, seconds) = drive(
+            &client,
+            &format!("{store}/api/orders"),
+            &body,
+            args.orders,
+            args.concurrency,
+        )
+        .await;
         wait_settled(&store_pool, mode).await?;
-        let ids: Vec<String> = answers.iter().filter_map(|a| a["id"].as_str().map(str::to_owned)).collect();
+        let ids: Vec<String> = answers
+            .iter()
+            .filter_map(|a| a["id"].as_str().map(str::to_owned))
+            .collect();
         let (e2e, statuses) = end_to_end(&store_pool, &ids).await?;
-        let exchanges = count(&store_pool, "SELECT COUNT(*) AS n FROM exchanges").await? - exchanges_before;
+        let exchanges =
+            count(&store_pool, "SELECT COUNT(*) AS n FROM exchanges").await? - exchanges_before;
         results.push(ModeResult {
             name: mode.to_owned(),
             orders: latencies.len(),
@@ -273,7 +327,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         None
     };
     let report = render(&args, &results, floor.as_ref());
-    std::fs::write(&args.output, &report).with_context(|| format!("writing {}", args.output.display()))?;
+    std::fs::write(&args.output, &report)
+        .with_context(|| format!("writing {}", args.output.display()))?;
     println!("{report}");
     println!("(written to {})", args.output.display());
     Ok(())
@@ -297,11 +352,12 @@ async fn empty_polls(pool: &sqlx::AnyPool) -> anyhow::Result<i64> {
 async fn wait_settled(pool: &sqlx::AnyPool, mode: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let pending: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE status = 'pending' AND mode = $1")
-            .bind(mode)
-            .fetch_one(pool)
-            .await?
-            .try_get("n")?;
+        let pending: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE status = 'pending' AND mode = $1")
+                .bind(mode)
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?;
         if pending == 0 {
             return Ok(());
         }
@@ -312,7 +368,10 @@ async fn wait_settled(pool: &sqlx::AnyPool, mode: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn end_to_end(pool: &sqlx::AnyPool, ids: &[String]) -> anyhow::Result<(Vec<f64>, Vec<(String, i64)>)> {
+async fn end_to_end(
+    pool: &sqlx::AnyPool,
+    ids: &[String],
+) -> anyhow::Result<(Vec<f64>, Vec<(String, i64)>)> {
     let mut latencies = Vec::with_capacity(ids.len());
     let mut statuses: std::collections::BTreeMap<String, i64> = Default::default();
     for id in ids {
@@ -329,29 +388,52 @@ async fn end_to_end(pool: &sqlx::AnyPool, ids: &[String]) -> anyhow::Result<(Vec
     Ok((latencies, statuses.into_iter().collect()))
 }
 
-async fn run_floor(args: &BenchArgs, client: &reqwest::Client, body: &serde_json::Value) -> anyhow::Result<ModeResult> {
+async fn run_floor(
+    args: &BenchArgs,
+    client: &reqwest::Client,
+    body: &serde_json::Value,
+) -> anyhow::Result<ModeResult> {
     let dir = tempfile::tempdir()?;
     let (a, b) = (free_port()?, free_port()?);
     let hop = |port: u16, db: &str, next: String| -> anyhow::Result<Child> {
         Command::new(&args.floor)
-            .args(["hop", &port.to_string(), &dir.path().join(db).display().to_string(), &next])
+            .args([
+                "hop",
+                &port.to_string(),
+                &dir.path().join(db).display().to_string(),
+                &next,
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting the floor")
     };
-    let _floor = Children(vec![hop(b, "b.db", "-".into())?, hop(a, "a.db", format!("http://127.0.0.1:{b}/"))?]);
+    let _floor = Children(vec![
+        hop(b, "b.db", "-".into())?,
+        hop(a, "a.db", format!("http://127.0.0.1:{b}/"))?,
+    ]);
     let url = format!("http://127.0.0.1:{a}/");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client.post(&url).json(body).send().await.map(|r| !r.status().is_success()).unwrap_or(true) {
+    while client
+        .post(&url)
+        .json(body)
+        .send()
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
         if Instant::now() > deadline {
             bail!("the floor did not start");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    eprintln!("bench: floor, {} requests, concurrency {}", args.orders, args.concurrency);
+    eprintln!(
+        "bench: floor, {} requests, concurrency {}",
+        args.orders, args.concurrency
+    );
     drive(client, &url, body, args.concurrency, args.concurrency).await;
-    let (latencies, _, failed, seconds) = drive(client, &url, body, args.orders, args.concurrency).await;
+    let (latencies, _, failed, seconds) =
+        drive(client, &url, body, args.orders, args.concurrency).await;
     Ok(ModeResult {
         name: "floor".into(),
         orders: latencies.len(),
@@ -366,24 +448,38 @@ async fn run_floor(args: &BenchArgs, client: &reqwest::Client, body: &serde_json
 }
 
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cpus} cores, {model}")
 }
 
 fn ms(x: f64) -> String {
-    if x >= 100.0 { format!("{x:.0}") } else { format!("{x:.1}") }
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
 }
 
 pub fn render(args: &BenchArgs, results: &[ModeResult], floor: Option<&ModeResult>) -> String {
     let date = contract::Timestamp(platform::Clock::now_ms(&platform::SystemClock)).to_rfc3339();
     let mut out = String::new();
     out.push_str("# Benchmarks\n\n");
-    out.push_str("Written by `cargo run --release -- bench` (see `crates/pushpull/src/bench.rs`). ");
-    out.push_str("Store and inventory run as two processes on SQLite; the client drives `POST /api/orders` ");
+    out.push_str(
+        "Written by `cargo run --release -- bench` (see `crates/pushpull/src/bench.rs`). ",
+    );
+    out.push_str(
+        "Store and inventory run as two processes on SQLite; the client drives `POST /api/orders` ",
+    );
     out.push_str("with a two-line order. Absolute numbers drift between machines: compare modes, and quote ratios to the floor.\n\n");
     out.push_str(&format!(
         "- date: {date}\n- machine: {}\n- build: {}\n- orders per mode: {}, concurrency: {}, poll interval: {} ms\n\n",
@@ -417,8 +513,12 @@ pub fn render(args: &BenchArgs, results: &[ModeResult], floor: Option<&ModeResul
             ms(r.placement.p90),
             ms(r.placement.p99),
             e2e,
-            r.requests_per_order.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into()),
-            r.empty_polls.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
+            r.requests_per_order
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_else(|| "—".into()),
+            r.empty_polls
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "—".into()),
             statuses
         ));
     }
@@ -471,7 +571,12 @@ mod tests {
             floor: PathBuf::from("x"),
             output: PathBuf::from("y"),
         };
-        let p = Percentiles { p50: 2.0, p90: 3.0, p99: 4.0, max: 5.0 };
+        let p = Percentiles {
+            p50: 2.0,
+            p90: 3.0,
+            p99: 4.0,
+            max: 5.0,
+        };
         let api = ModeResult {
             name: "api".into(),
             orders: 10,
@@ -483,9 +588,20 @@ mod tests {
             empty_polls: None,
             failed_requests: 0,
         };
-        let floor = ModeResult { name: "floor".into(), seconds: 0.5, end_to_end: None, statuses: vec![], ..api.clone() };
+        let floor = ModeResult {
+            name: "floor".into(),
+            seconds: 0.5,
+            end_to_end: None,
+            statuses: vec![],
+            ..api.clone()
+        };
         let text = render(&args, std::slice::from_ref(&api), Some(&floor));
-        assert!(text.contains("| api | 10 | 2.0 / 3.0 / 4.0 | 2.0 / 3.0 / 4.0 | 1.00 | — | 10 confirmed |"), "{text}");
+        assert!(
+            text.contains(
+                "| api | 10 | 2.0 / 3.0 / 4.0 | 2.0 / 3.0 / 4.0 | 1.00 | — | 10 confirmed |"
+            ),
+            "{text}"
+        );
         assert!(text.contains("50 % of the floor's throughput"), "{text}");
         assert!(text.contains("orders per mode: 10, concurrency: 2"));
     }

@@ -49,7 +49,11 @@ pub enum Command {
     /// Exits 0 if the URL answers 2xx within two seconds (for container
     /// health checks, so images need no curl).
     Healthcheck {
-        #[arg(long, env = "HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080/healthz")]
+        #[arg(
+            long,
+            env = "HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/healthz"
+        )]
         url: String,
     },
 }
@@ -113,7 +117,12 @@ pub struct StoreArgs {
     #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 16)]
     pub webhook_max_in_flight: usize,
     /// Hosts webhook endpoints may point at (comma-separated; * = any).
-    #[arg(long, env = "WEBHOOK_ALLOWED_HOSTS", default_value = "localhost,127.0.0.1,::1,inventory", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "WEBHOOK_ALLOWED_HOSTS",
+        default_value = "localhost,127.0.0.1,::1,inventory",
+        value_delimiter = ','
+    )]
     pub webhook_allowed_hosts: Vec<String>,
     /// Timeout of one /update_inventory call (api mode).
     #[arg(long, env = "API_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
@@ -175,15 +184,21 @@ impl SharedArgs {
     }
 
     fn inventory_url(&self, inventory: Option<&InventoryArgs>) -> String {
-        self.inventory_url.clone().unwrap_or_else(|| match inventory {
-            Some(i) => local_url(&i.inventory_bind, i.inventory_port),
-            None => local_url("127.0.0.1", inventory::config::DEFAULT_PORT),
-        })
+        self.inventory_url
+            .clone()
+            .unwrap_or_else(|| match inventory {
+                Some(i) => local_url(&i.inventory_bind, i.inventory_port),
+                None => local_url("127.0.0.1", inventory::config::DEFAULT_PORT),
+            })
     }
 }
 
 /// The store's configuration from the command line and environment.
-pub fn store_config(shared: &SharedArgs, s: &StoreArgs, inventory: Option<&InventoryArgs>) -> store::StoreConfig {
+pub fn store_config(
+    shared: &SharedArgs,
+    s: &StoreArgs,
+    inventory: Option<&InventoryArgs>,
+) -> store::StoreConfig {
     let store_url = shared.store_url(Some(s));
     let inventory_url = shared.inventory_url(inventory);
     store::StoreConfig {
@@ -191,7 +206,10 @@ pub fn store_config(shared: &SharedArgs, s: &StoreArgs, inventory: Option<&Inven
         port: s.store_port,
         database_url: s.store_database_url.clone(),
         public_url: shared.store_public_url.clone().unwrap_or(store_url),
-        inventory_public_url: shared.inventory_public_url.clone().unwrap_or_else(|| inventory_url.clone()),
+        inventory_public_url: shared
+            .inventory_public_url
+            .clone()
+            .unwrap_or_else(|| inventory_url.clone()),
         inventory_url,
         inventory_api_key: shared.inventory_api_key.clone(),
         store_api_key: shared.store_api_key.clone(),
@@ -201,7 +219,11 @@ pub fn store_config(shared: &SharedArgs, s: &StoreArgs, inventory: Option<&Inven
             jitter: s.webhook_jitter,
             timeout: s.webhook_timeout,
             max_in_flight: s.webhook_max_in_flight,
-            allowed_hosts: s.webhook_allowed_hosts.iter().map(|h| h.trim().to_owned()).collect(),
+            allowed_hosts: s
+                .webhook_allowed_hosts
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .collect(),
             ..Default::default()
         },
         api: store::config::ApiCallSettings {
@@ -214,16 +236,26 @@ pub fn store_config(shared: &SharedArgs, s: &StoreArgs, inventory: Option<&Inven
 }
 
 /// The inventory's configuration from the command line and environment.
-pub fn inventory_config(shared: &SharedArgs, i: &InventoryArgs, store: Option<&StoreArgs>) -> inventory::InventoryConfig {
+pub fn inventory_config(
+    shared: &SharedArgs,
+    i: &InventoryArgs,
+    store: Option<&StoreArgs>,
+) -> inventory::InventoryConfig {
     let url = shared.inventory_url(Some(i));
     let store_url = shared.store_url(store);
     inventory::InventoryConfig {
         bind: i.inventory_bind.clone(),
         port: i.inventory_port,
         database_url: i.inventory_database_url.clone(),
-        public_url: shared.inventory_public_url.clone().unwrap_or_else(|| url.clone()),
+        public_url: shared
+            .inventory_public_url
+            .clone()
+            .unwrap_or_else(|| url.clone()),
         url,
-        store_public_url: shared.store_public_url.clone().unwrap_or_else(|| store_url.clone()),
+        store_public_url: shared
+            .store_public_url
+            .clone()
+            .unwrap_or_else(|| store_url.clone()),
         store_url,
         inventory_api_key: shared.inventory_api_key.clone(),
         store_api_key: shared.store_api_key.clone(),
@@ -250,7 +282,14 @@ mod tests {
 
     #[test]
     fn urls_follow_the_ports_unless_given() {
-        let cli = Cli::try_parse_from(["pushpull", "--store-port", "9000", "--inventory-bind", "0.0.0.0"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "pushpull",
+            "--store-port",
+            "9000",
+            "--inventory-bind",
+            "0.0.0.0",
+        ])
+        .unwrap();
         let d = cli.demo;
         let s = store_config(&d.shared, &d.store, Some(&d.inventory));
         assert_eq!(s.public_url, "http://127.0.0.1:9000");
@@ -263,11 +302,19 @@ mod tests {
     #[test]
     fn explicit_urls_win() {
         let cli = Cli::try_parse_from([
-            "pushpull", "inventory", "--store-url", "http://store:8080", "--inventory-url", "http://inventory:8081",
-            "--inventory-public-url", "http://localhost:8081",
+            "pushpull",
+            "inventory",
+            "--store-url",
+            "http://store:8080",
+            "--inventory-url",
+            "http://inventory:8081",
+            "--inventory-public-url",
+            "http://localhost:8081",
         ])
         .unwrap();
-        let Some(Command::Inventory { shared, inventory }) = cli.command else { panic!() };
+        let Some(Command::Inventory { shared, inventory }) = cli.command else {
+            panic!()
+        };
         let i = inventory_config(&shared, &inventory, None);
         assert_eq!(i.store_url, "http://store:8080");
         assert_eq!(i.url, "http://inventory:8081");

@@ -25,14 +25,22 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await.context("running the store")
         }
         Some(Command::Inventory { shared, inventory }) => {
-            let app = inventory::Application::build(cli::inventory_config(&shared, &inventory, None)).await?;
-            println!("inventory http://{}:{}", inventory.inventory_bind, app.port());
+            let app =
+                inventory::Application::build(cli::inventory_config(&shared, &inventory, None))
+                    .await?;
+            println!(
+                "inventory http://{}:{}",
+                inventory.inventory_bind,
+                app.port()
+            );
             let handle = app.handle();
             tokio::spawn(async move {
                 stopped().await;
                 handle.stop().await;
             });
-            app.run_until_stopped().await.context("running the inventory")
+            app.run_until_stopped()
+                .await
+                .context("running the inventory")
         }
         Some(Command::Bench(args)) => pushpull::bench::run(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
@@ -43,7 +51,10 @@ async fn main() -> anyhow::Result<()> {
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let store_config = cli::store_config(&args.shared, &args.store, Some(&args.inventory));
     let inventory_config = cli::inventory_config(&args.shared, &args.inventory, Some(&args.store));
-    let (store_url, inventory_url) = (store_config.public_url.clone(), inventory_config.public_url.clone());
+    let (store_url, inventory_url) = (
+        store_config.public_url.clone(),
+        inventory_config.public_url.clone(),
+    );
 
     let store = store::Application::build(store_config).await?;
     let inventory = inventory::Application::build(inventory_config).await?;
@@ -75,7 +86,8 @@ async fn stopped() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -91,7 +103,11 @@ async fn healthcheck(url: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(2))
         .build()?;
-    let response = client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     if response.status().is_success() {
         Ok(())
     } else {

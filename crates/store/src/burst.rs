@@ -177,7 +177,11 @@ async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
     .bind(now)
     .execute(app.db.pool())
     .await?;
-    let lock = if burst.running { burst.id.as_str() } else { IDLE };
+    let lock = if burst.running {
+        burst.id.as_str()
+    } else {
+        IDLE
+    };
     sqlx::query("UPDATE settings SET value = $1, updated_at = $2 WHERE key = $3 AND value = $4")
         .bind(lock)
         .bind(now)
@@ -233,7 +237,9 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
             burst.problem = Some(format!("stopped early: {e}"));
         }
         // Whatever happened, put the store back in the mode it was in.
-        if let Err(e) = integration::set_mode(&app.db, &app.live, burst.restore_mode, app.clock.now_ms()).await {
+        if let Err(e) =
+            integration::set_mode(&app.db, &app.live, burst.restore_mode, app.clock.now_ms()).await
+        {
             tracing::error!(error = %e, "could not restore the mode after a burst");
         }
         burst.running = false;
@@ -245,7 +251,12 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
     Ok(burst)
 }
 
-async fn run(app: &AppState, plan: Plan, items: &[Sku], burst: &mut Burst) -> Result<(), sqlx::Error> {
+async fn run(
+    app: &AppState,
+    plan: Plan,
+    items: &[Sku],
+    burst: &mut Burst,
+) -> Result<(), sqlx::Error> {
     let one = Quantity::parse(1).expect("1 is a valid quantity");
     for step in 0..burst.steps.len() {
         let mode = burst.steps[step].mode;
@@ -260,12 +271,18 @@ async fn run(app: &AppState, plan: Plan, items: &[Sku], burst: &mut Burst) -> Re
                     name: format!("Burst shopper {} of {}", k + 1, items.len()),
                     email: "burst@example.com".into(),
                 },
-                items: vec![LineItem { sku: sku.clone(), quantity: one }],
+                items: vec![LineItem {
+                    sku: sku.clone(),
+                    quantity: one,
+                }],
             };
             match orders::place_order(app, order, None).await {
-                Ok(placed) => burst.steps[step].order_ids.push(placed.order.id.to_string()),
+                Ok(placed) => burst.steps[step]
+                    .order_ids
+                    .push(placed.order.id.to_string()),
                 Err(e) => {
-                    burst.problem = Some(format!("an order in {mode} mode could not be placed: {e}"));
+                    burst.problem =
+                        Some(format!("an order in {mode} mode could not be placed: {e}"));
                 }
             }
             burst.steps[step].placed = k + 1;

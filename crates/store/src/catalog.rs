@@ -22,9 +22,11 @@ pub struct CatalogItem {
 
 /// Every product, in shop-window order.
 pub async fn list(db: &Db) -> Result<Vec<CatalogItem>, sqlx::Error> {
-    let rows = sqlx::query("SELECT sku, name, description, price_cents FROM products ORDER BY position, sku")
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT sku, name, description, price_cents FROM products ORDER BY position, sku",
+    )
+    .fetch_all(db.pool())
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(CatalogItem {

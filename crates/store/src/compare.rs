@@ -125,7 +125,10 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn mode(&self, mode: IntegrationMode) -> &ModeFigures {
-        self.modes.iter().find(|m| m.mode == mode).expect("every mode is present")
+        self.modes
+            .iter()
+            .find(|m| m.mode == mode)
+            .expect("every mode is present")
     }
 
     pub fn total_orders(&self) -> i64 {
@@ -140,10 +143,12 @@ const OWN_CHANNELS: &str = "((o.mode = 'webhook' AND e.channel = 'webhook') \
      OR (o.mode = 'poll' AND e.channel IN ('feed', 'ack')))";
 
 /// A message without a 2xx answer, as an SQL condition on `e`.
-const FAILED: &str =
-    "(e.error IS NOT NULL OR e.response_status IS NULL OR e.response_status < 200 OR e.response_status > 299)";
+const FAILED: &str = "(e.error IS NOT NULL OR e.response_status IS NULL OR e.response_status < 200 OR e.response_status > 299)";
 
-fn mode_of_row(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<IntegrationMode>, sqlx::Error> {
+fn mode_of_row(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<IntegrationMode>, sqlx::Error> {
     let text: String = row.try_get(column)?;
     Ok(IntegrationMode::parse(&text).ok())
 }
@@ -159,15 +164,25 @@ fn mode_of_channel(channel: &str) -> Option<IntegrationMode> {
 
 /// Reads every figure the compare page shows.
 pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
-    let mut modes: Vec<ModeFigures> = IntegrationMode::ALL.iter().map(|m| ModeFigures::empty(*m)).collect();
-    let index = |mode: IntegrationMode| IntegrationMode::ALL.iter().position(|m| *m == mode).unwrap_or(0);
+    let mut modes: Vec<ModeFigures> = IntegrationMode::ALL
+        .iter()
+        .map(|m| ModeFigures::empty(*m))
+        .collect();
+    let index = |mode: IntegrationMode| {
+        IntegrationMode::ALL
+            .iter()
+            .position(|m| *m == mode)
+            .unwrap_or(0)
+    };
 
     // Orders by mode and status.
     let rows = sqlx::query("SELECT mode, status, COUNT(*) AS n FROM orders GROUP BY mode, status")
         .fetch_all(db.pool())
         .await?;
     for row in &rows {
-        let Some(mode) = mode_of_row(row, "mode")? else { continue };
+        let Some(mode) = mode_of_row(row, "mode")? else {
+            continue;
+        };
         let status: String = row.try_get("status")?;
         let n: i64 = row.try_get("n")?;
         let m = &mut modes[index(mode)];
@@ -224,9 +239,11 @@ pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
 
     // Retries. Webhook attempts number themselves; for the other channels
     // a repeat is a second message of the same channel for the same order.
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM exchanges WHERE channel = 'webhook' AND attempt_no > 1")
-        .fetch_one(db.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM exchanges WHERE channel = 'webhook' AND attempt_no > 1",
+    )
+    .fetch_one(db.pool())
+    .await?;
     modes[index(IntegrationMode::Webhook)].retries = row.try_get("n")?;
     let rows = sqlx::query(
         "SELECT o.mode AS mode, COUNT(*) AS n FROM exchange_orders eo \

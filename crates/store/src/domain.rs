@@ -76,8 +76,10 @@ impl OrderRequest {
     pub fn parse(self) -> Result<ValidOrder, Vec<FieldError>> {
         let mut errors = Vec::new();
         let customer = self.customer.unwrap_or_default();
-        let name = parse_name(customer.name.as_ref()).map_err(|m| errors.push(FieldError::new("customer.name", m)));
-        let email = parse_email(customer.email.as_ref()).map_err(|m| errors.push(FieldError::new("customer.email", m)));
+        let name = parse_name(customer.name.as_ref())
+            .map_err(|m| errors.push(FieldError::new("customer.name", m)));
+        let email = parse_email(customer.email.as_ref())
+            .map_err(|m| errors.push(FieldError::new("customer.email", m)));
 
         let mut items = Vec::new();
         match self.items {
@@ -87,7 +89,10 @@ impl OrderRequest {
             }
             Some(lines) if lines.len() > MAX_LINES => errors.push(FieldError::new(
                 "items",
-                format!("an order has at most {MAX_LINES} lines (this one has {})", lines.len()),
+                format!(
+                    "an order has at most {MAX_LINES} lines (this one has {})",
+                    lines.len()
+                ),
             )),
             Some(lines) => {
                 for (i, line) in lines.into_iter().enumerate() {
@@ -154,7 +159,9 @@ fn parse_email(value: Option<&serde_json::Value>) -> Result<String, String> {
         .filter(|s| !s.is_empty())
         .ok_or("an email address is required")?;
     if text.len() > MAX_EMAIL_CHARS {
-        return Err(format!("an email address has at most {MAX_EMAIL_CHARS} characters"));
+        return Err(format!(
+            "an email address has at most {MAX_EMAIL_CHARS} characters"
+        ));
     }
     let valid = match text.split_once('@') {
         Some((local, domain)) => {
@@ -175,7 +182,12 @@ fn parse_email(value: Option<&serde_json::Value>) -> Result<String, String> {
 }
 
 fn parse_quantity(value: Option<&serde_json::Value>) -> Result<Quantity, String> {
-    let range = || format!("quantity must be a whole number from 1 to {}", Quantity::MAX);
+    let range = || {
+        format!(
+            "quantity must be a whole number from 1 to {}",
+            Quantity::MAX
+        )
+    };
     let value = value.ok_or_else(|| "a quantity is required".to_owned())?;
     match value {
         serde_json::Value::Number(n) => match n.as_i64() {
@@ -241,7 +253,15 @@ mod tests {
 
     #[test]
     fn quantities_outside_1_to_99_are_refused() {
-        for q in [json!(0), json!(-5), json!(100), json!(1.5), json!(u64::MAX), json!(true), json!("x")] {
+        for q in [
+            json!(0),
+            json!(-5),
+            json!(100),
+            json!(1.5),
+            json!(u64::MAX),
+            json!(true),
+            json!("x"),
+        ] {
             let errs = parse(json!({
                 "customer": {"name": "A", "email": "a@b.co"},
                 "items": [{"sku": "TEA-SENCHA", "quantity": q}]
@@ -253,12 +273,16 @@ mod tests {
 
     #[test]
     fn item_count_is_bounded_and_duplicates_refused() {
-        let errs = parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": []})).unwrap_err();
+        let errs =
+            parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": []})).unwrap_err();
         assert_eq!(fields(errs), vec!["items"]);
         let errs = parse(json!({"customer": {"name": "A", "email": "a@b.co"}})).unwrap_err();
         assert_eq!(fields(errs), vec!["items"]);
-        let many: Vec<_> = (0..21).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
-        let errs = parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": many})).unwrap_err();
+        let many: Vec<_> = (0..21)
+            .map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1}))
+            .collect();
+        let errs = parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": many}))
+            .unwrap_err();
         assert_eq!(fields(errs), vec!["items"]);
         let errs = parse(json!({
             "customer": {"name": "A", "email": "a@b.co"},

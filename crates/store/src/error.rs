@@ -43,24 +43,25 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn not_found(what: &'static str, id: impl Into<String>) -> StoreError {
-        StoreError::NotFound { what, id: id.into() }
+        StoreError::NotFound {
+            what,
+            id: id.into(),
+        }
     }
 
     pub fn problem(&self) -> Problem {
         match self {
-            StoreError::Validation(errors) => Problem::new(
-                422,
-                "/problems/validation",
-                "The request is invalid",
-            )
-            .with_detail(
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-            .with_errors(errors.clone()),
+            StoreError::Validation(errors) => {
+                Problem::new(422, "/problems/validation", "The request is invalid")
+                    .with_detail(
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                    .with_errors(errors.clone())
+            }
             StoreError::BadRequest(detail) => {
                 Problem::new(400, "/problems/bad-request", "Bad request").with_detail(detail)
             }
@@ -84,18 +85,15 @@ impl StoreError {
             .with_detail(
                 "the first request with this Idempotency-Key has not finished; retry shortly",
             ),
-            StoreError::Unauthorized => {
-                Problem::new(401, "/problems/unauthorized", "Unauthorized").with_detail(self.to_string())
-            }
+            StoreError::Unauthorized => Problem::new(401, "/problems/unauthorized", "Unauthorized")
+                .with_detail(self.to_string()),
             StoreError::Conflict(detail) => {
                 Problem::new(409, "/problems/conflict", "Conflict").with_detail(detail)
             }
-            StoreError::Database(_) | StoreError::Unexpected(_) => Problem::new(
-                500,
-                "about:blank",
-                "Internal server error",
-            )
-            .with_detail("something went wrong on our side; it has been logged"),
+            StoreError::Database(_) | StoreError::Unexpected(_) => {
+                Problem::new(500, "about:blank", "Internal server error")
+                    .with_detail("something went wrong on our side; it has been logged")
+            }
         }
     }
 }

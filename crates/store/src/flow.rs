@@ -36,10 +36,13 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<(ExchangeView, Vec<Carrie
     }
     let mut carried: HashMap<String, Vec<Carried>> = HashMap::new();
     for row in query.fetch_all(db.pool()).await? {
-        carried.entry(row.try_get("exchange_id")?).or_default().push(Carried {
-            order_id: row.try_get("order_id")?,
-            mode: row.try_get("mode")?,
-        });
+        carried
+            .entry(row.try_get("exchange_id")?)
+            .or_default()
+            .push(Carried {
+                order_id: row.try_get("order_id")?,
+                mode: row.try_get("mode")?,
+            });
     }
     Ok(exchanges
         .into_iter()

@@ -148,7 +148,9 @@ pub async fn place_order(
 
     app.metrics
         .orders_placed
-        .get_or_create(&ModeLabels { mode: mode.to_string() })
+        .get_or_create(&ModeLabels {
+            mode: mode.to_string(),
+        })
         .inc();
     app.live.publish("order.created", summary(&order));
     tracing::info!(order_id = %order.id, %mode, total_cents = order.total_cents, "order placed");
@@ -168,11 +170,17 @@ pub async fn place_order(
 }
 
 /// The first answer for an `Idempotency-Key`, if the key was seen before.
-async fn replay(app: &AppState, key: &str, fingerprint: &str) -> Result<Option<Placed>, StoreError> {
-    let row = sqlx::query("SELECT order_id, request_hash FROM idempotency_keys WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(app.db.pool())
-        .await?;
+async fn replay(
+    app: &AppState,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<Placed>, StoreError> {
+    let row = sqlx::query(
+        "SELECT order_id, request_hash FROM idempotency_keys WHERE idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(app.db.pool())
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let hash: String = row.try_get("request_hash")?;
     if hash != fingerprint {
@@ -193,7 +201,11 @@ async fn replay(app: &AppState, key: &str, fingerprint: &str) -> Result<Option<P
     }))
 }
 
-async fn insert_order(conn: &mut AnyConnection, order: &Order, feed_seq: i64) -> Result<(), sqlx::Error> {
+async fn insert_order(
+    conn: &mut AnyConnection,
+    order: &Order,
+    feed_seq: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO orders (id, feed_seq, status, mode, customer_name, customer_email, \
          total_cents, status_reason, created_at, updated_at) \
@@ -250,7 +262,13 @@ pub async fn resolve(
 }
 
 /// After a resolution committed: count it and tell the browsers.
-pub fn announce_resolution(app: &AppState, order_id: &str, mode: IntegrationMode, status: OrderStatus, reason: Option<&str>) {
+pub fn announce_resolution(
+    app: &AppState,
+    order_id: &str,
+    mode: IntegrationMode,
+    status: OrderStatus,
+    reason: Option<&str>,
+) {
     app.metrics
         .orders_resolved
         .get_or_create(&ModeStatusLabels {
@@ -287,7 +305,10 @@ fn decode_error(what: &str, e: contract::domain::ParseError) -> sqlx::Error {
 
 /// Builds an order from an `orders` row (selected with [`ORDER_COLUMNS`])
 /// and its lines.
-pub(crate) fn order_from_row(row: &sqlx::any::AnyRow, items: Vec<OrderLine>) -> Result<Order, sqlx::Error> {
+pub(crate) fn order_from_row(
+    row: &sqlx::any::AnyRow,
+    items: Vec<OrderLine>,
+) -> Result<Order, sqlx::Error> {
     let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let mode: String = row.try_get("mode")?;
@@ -323,8 +344,14 @@ pub(crate) fn line_from_row(row: &sqlx::any::AnyRow) -> Result<(String, OrderLin
 }
 
 pub async fn get_order(db: &platform::Db, order_id: &str) -> Result<Option<Order>, sqlx::Error> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1"));
-    let Some(row) = sqlx::query(sql).bind(order_id).fetch_optional(db.pool()).await? else {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1"
+    ));
+    let Some(row) = sqlx::query(sql)
+        .bind(order_id)
+        .fetch_optional(db.pool())
+        .await?
+    else {
         return Ok(None);
     };
     let lines = sqlx::query(
@@ -346,7 +373,11 @@ pub async fn recent_orders(
     status: Option<OrderStatus>,
     limit: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
-    let filter = if status.is_some() { "WHERE o.status = $2" } else { "" };
+    let filter = if status.is_some() {
+        "WHERE o.status = $2"
+    } else {
+        ""
+    };
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLUMNS} FROM orders o {filter} ORDER BY o.feed_seq DESC LIMIT $1"
     ));
@@ -359,7 +390,10 @@ pub async fn recent_orders(
 }
 
 /// Attaches lines to a batch of order rows in one query.
-pub(crate) async fn with_lines(db: &platform::Db, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Order>, sqlx::Error> {
+pub(crate) async fn with_lines(
+    db: &platform::Db,
+    rows: Vec<sqlx::any::AnyRow>,
+) -> Result<Vec<Order>, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -378,7 +412,8 @@ pub(crate) async fn with_lines(db: &platform::Db, rows: Vec<sqlx::any::AnyRow>) 
     for id in &ids {
         query = query.bind(id);
     }
-    let mut by_order: std::collections::HashMap<String, Vec<OrderLine>> = std::collections::HashMap::new();
+    let mut by_order: std::collections::HashMap<String, Vec<OrderLine>> =
+        std::collections::HashMap::new();
     for row in query.fetch_all(db.pool()).await? {
         let (order_id, line) = line_from_row(&row)?;
         by_order.entry(order_id).or_default().push(line);

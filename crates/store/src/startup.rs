@@ -12,10 +12,10 @@ use anyhow::Context;
 use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
+use platform::LiveHub;
 use platform::db::{Db, MigrationFile, Migrations};
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
-use platform::LiveHub;
 
 use crate::config::StoreConfig;
 use crate::integration::api::CompensationWorker;
@@ -28,7 +28,13 @@ macro_rules! migration {
         MigrationFile {
             version: $version,
             description: $name,
-            sql: include_str!(concat!("../../../migrations/store/", $backend, "/", $name, ".sql")),
+            sql: include_str!(concat!(
+                "../../../migrations/store/",
+                $backend,
+                "/",
+                $name,
+                ".sql"
+            )),
         }
     };
 }

@@ -59,7 +59,11 @@ pub struct StoreMetrics {
 impl StoreMetrics {
     pub fn register(registry: &mut Registry) -> StoreMetrics {
         let m = StoreMetrics::default();
-        registry.register("store_orders_placed", "Orders placed, by integration mode", m.orders_placed.clone());
+        registry.register(
+            "store_orders_placed",
+            "Orders placed, by integration mode",
+            m.orders_placed.clone(),
+        );
         registry.register(
             "store_orders_resolved",
             "Orders that left `pending`, by mode and final status",
@@ -70,8 +74,16 @@ impl StoreMetrics {
             "Webhook delivery attempts, by outcome",
             m.webhook_attempts.clone(),
         );
-        registry.register("store_api_calls", "Calls to /update_inventory, by outcome", m.api_calls.clone());
-        registry.register("store_feed_reads", "Pages of the order feed served", m.feed_reads.clone());
+        registry.register(
+            "store_api_calls",
+            "Calls to /update_inventory, by outcome",
+            m.api_calls.clone(),
+        );
+        registry.register(
+            "store_feed_reads",
+            "Pages of the order feed served",
+            m.feed_reads.clone(),
+        );
         registry.register(
             "store_acknowledgements",
             "Acknowledgements of polled orders received",

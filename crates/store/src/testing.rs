@@ -37,7 +37,13 @@ impl TestStore {
         configure(&mut config);
         let app = Application::build(config).await.expect("store starts");
         let (port, handle, state) = (app.port(), app.handle(), app.state());
-        TestStore(TestService::started(db, port, handle, state, app.run_until_stopped()))
+        TestStore(TestService::started(
+            db,
+            port,
+            handle,
+            state,
+            app.run_until_stopped(),
+        ))
     }
 
     /// Stops the store (as on SIGTERM) and hands back its database.

@@ -94,10 +94,17 @@ impl NewExchange {
     /// An exchange the store initiated, from what was sent and received.
     pub fn sent(channel: Channel, rec: &Recorded) -> NewExchange {
         let (status, headers, body, error) = match &rec.outcome {
-            Outcome::Response { status, headers, body } => (
+            Outcome::Response {
+                status,
+                headers,
+                body,
+            } => (
                 Some(i64::from(*status)),
                 Some(headers_json(headers)),
-                Some(truncate_for_log(&String::from_utf8_lossy(body), MAX_LOGGED_BODY)),
+                Some(truncate_for_log(
+                    &String::from_utf8_lossy(body),
+                    MAX_LOGGED_BODY,
+                )),
                 None,
             ),
             Outcome::Failed { error, .. } => (None, None, None, Some(error.clone())),
@@ -239,7 +246,9 @@ fn view_from_row(row: &sqlx::any::AnyRow) -> Result<ExchangeView, sqlx::Error> {
         request_headers: parse(row.try_get("request_headers")?),
         request_body: row.try_get("request_body")?,
         response_status: row.try_get("response_status")?,
-        response_headers: row.try_get::<Option<String>, _>("response_headers")?.map(parse),
+        response_headers: row
+            .try_get::<Option<String>, _>("response_headers")?
+            .map(parse),
         response_body: row.try_get("response_body")?,
         error: row.try_get("error")?,
         latency_ms: row.try_get("latency_ms")?,

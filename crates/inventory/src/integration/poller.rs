@@ -73,14 +73,20 @@ pub async fn init(app: &AppState) -> Result<(), sqlx::Error> {
 }
 
 /// Pauses/resumes or changes the interval; wakes the poller.
-pub async fn configure(app: &AppState, paused: Option<bool>, interval_ms: Option<i64>) -> Result<PollerState, sqlx::Error> {
+pub async fn configure(
+    app: &AppState,
+    paused: Option<bool>,
+    interval_ms: Option<i64>,
+) -> Result<PollerState, sqlx::Error> {
     let current = load(app).await?;
-    sqlx::query("UPDATE poller_state SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1")
-        .bind(i64::from(paused.unwrap_or(current.paused)))
-        .bind(interval_ms.unwrap_or(current.interval_ms))
-        .bind(app.clock.now_ms())
-        .execute(app.db.writer())
-        .await?;
+    sqlx::query(
+        "UPDATE poller_state SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1",
+    )
+    .bind(i64::from(paused.unwrap_or(current.paused)))
+    .bind(interval_ms.unwrap_or(current.interval_ms))
+    .bind(app.clock.now_ms())
+    .execute(app.db.writer())
+    .await?;
     app.poller_wake.notify_one();
     let state = load(app).await?;
     app.live.publish("poller.changed", &state);
@@ -157,7 +163,11 @@ impl Poller {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "reading the poller state failed");
-                    PollerState { cursor: String::new(), paused: true, interval_ms: 5_000 }
+                    PollerState {
+                        cursor: String::new(),
+                        paused: true,
+                        interval_ms: 5_000,
+                    }
                 }
             };
             let interval = Duration::from_millis(state.interval_ms.max(100) as u64);
@@ -221,32 +231,51 @@ pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
         app.metrics.polls.inc();
 
         let page: FeedPage = match rec.status() {
-            Some(200) => match serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default()) {
-                Ok(page) => page,
-                Err(e) => {
-                    let why = format!("unreadable feed page: {e}");
-                    messages::record_quietly(&app.db, &app.live, &NewMessage::sent("feed", &rec, format!("failed: {why}"), None)).await;
-                    return Err(why);
+            Some(200) => {
+                match serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default()) {
+                    Ok(page) => page,
+                    Err(e) => {
+                        let why = format!("unreadable feed page: {e}");
+                        messages::record_quietly(
+                            &app.db,
+                            &app.live,
+                            &NewMessage::sent("feed", &rec, format!("failed: {why}"), None),
+                        )
+                        .await;
+                        return Err(why);
+                    }
                 }
-            },
+            }
             other => {
                 let why = match other {
                     Some(s) => format!("the store answered {s}"),
                     None => rec.error().unwrap_or("no answer").to_owned(),
                 };
-                messages::record_quietly(&app.db, &app.live, &NewMessage::sent("feed", &rec, format!("failed: {why}"), None)).await;
+                messages::record_quietly(
+                    &app.db,
+                    &app.live,
+                    &NewMessage::sent("feed", &rec, format!("failed: {why}"), None),
+                )
+                .await;
                 return Err(why);
             }
         };
 
-        let mine: Vec<_> = page.data.iter().filter(|o| o.mode == IntegrationMode::Poll).collect();
+        let mine: Vec<_> = page
+            .data
+            .iter()
+            .filter(|o| o.mode == IntegrationMode::Poll)
+            .collect();
         report.orders_seen += page.data.len() as u32;
         let mut applied_here = 0u32;
         for order in &mine {
             let items: Vec<LineItem> = order
                 .items
                 .iter()
-                .map(|l| LineItem { sku: l.sku.clone(), quantity: l.quantity })
+                .map(|l| LineItem {
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                })
                 .collect();
             let now = app.clock.now_ms();
             let mut tx = app.db.begin_write().await.map_err(|e| e.to_string())?;
@@ -267,9 +296,13 @@ pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
                 applied_here += 1;
                 app.metrics
                     .orders_applied
-                    .get_or_create(&ApplyLabels { channel: "poll".into(), outcome: applied.outcome.as_str().into() })
+                    .get_or_create(&ApplyLabels {
+                        channel: "poll".into(),
+                        outcome: applied.outcome.as_str().into(),
+                    })
                     .inc();
-                app.live.publish("stock.changed", serde_json::json!({"order_id": order.id}));
+                app.live
+                    .publish("stock.changed", serde_json::json!({"order_id": order.id}));
             }
             // Acknowledge every poll-mode order on the page, even one
             // applied on an earlier read: its acknowledgement may be the
@@ -290,7 +323,12 @@ pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
         };
         report.orders_applied += applied_here;
         let order_id = (mine.len() == 1).then(|| mine[0].id.to_string());
-        messages::record_quietly(&app.db, &app.live, &NewMessage::sent("feed", &rec, verdict, order_id)).await;
+        messages::record_quietly(
+            &app.db,
+            &app.live,
+            &NewMessage::sent("feed", &rec, verdict, order_id),
+        )
+        .await;
 
         // Only now, with every order applied and acknowledged, advance.
         sqlx::query("UPDATE poller_state SET cursor = $1, updated_at = $2 WHERE id = 1")
@@ -311,7 +349,9 @@ pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
 async fn acknowledge(app: &AppState, order_id: &str, outcome: ApplyOutcome) -> Result<(), String> {
     let store = app.config.store_url.trim_end_matches('/');
     let reason = match outcome {
-        ApplyOutcome::Backordered => Some("Accepted, but the inventory is short: it will ship when restocked.".to_owned()),
+        ApplyOutcome::Backordered => {
+            Some("Accepted, but the inventory is short: it will ship when restocked.".to_owned())
+        }
         _ => None,
     };
     let ack = Acknowledgement {
@@ -329,14 +369,25 @@ async fn acknowledge(app: &AppState, order_id: &str, outcome: ApplyOutcome) -> R
         .map_err(|e| e.to_string())?;
     let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
     let ok = rec.is_success();
-    let verdict = if ok { format!("acknowledged: {}", outcome.as_str()) } else { "failed".to_owned() };
-    messages::record_quietly(&app.db, &app.live, &NewMessage::sent("ack", &rec, verdict, Some(order_id.to_owned()))).await;
+    let verdict = if ok {
+        format!("acknowledged: {}", outcome.as_str())
+    } else {
+        "failed".to_owned()
+    };
+    messages::record_quietly(
+        &app.db,
+        &app.live,
+        &NewMessage::sent("ack", &rec, verdict, Some(order_id.to_owned())),
+    )
+    .await;
     if ok {
         Ok(())
     } else {
         Err(format!(
             "acknowledging {order_id} failed: {}",
-            rec.error().map(str::to_owned).unwrap_or_else(|| format!("answered {:?}", rec.status()))
+            rec.error()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("answered {:?}", rec.status()))
         ))
     }
 }

@@ -40,18 +40,23 @@ pub async fn secrets(db: &Db) -> Result<Vec<WebhookSecret>, sqlx::Error> {
 
 /// Where the inventory is subscribed, for the UI.
 pub async fn current(db: &Db) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT endpoint_id, store_url FROM webhook_secrets ORDER BY added_at DESC LIMIT 1")
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| Ok((r.try_get("endpoint_id")?, r.try_get("store_url")?))).transpose()
+    let row = sqlx::query(
+        "SELECT endpoint_id, store_url FROM webhook_secrets ORDER BY added_at DESC LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((r.try_get("endpoint_id")?, r.try_get("store_url")?)))
+        .transpose()
 }
 
 async fn has_secret_for(db: &Db, endpoint_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 AS ok FROM webhook_secrets WHERE endpoint_id = $1")
-        .bind(endpoint_id)
-        .fetch_optional(db.pool())
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 AS ok FROM webhook_secrets WHERE endpoint_id = $1")
+            .bind(endpoint_id)
+            .fetch_optional(db.pool())
+            .await?
+            .is_some(),
+    )
 }
 
 async fn keep_secret(app: &AppState, endpoint_id: &str, secret: &str) -> Result<(), sqlx::Error> {
@@ -102,36 +107,58 @@ pub async fn subscribe_once(app: &AppState) -> Result<String, String> {
         Some(_) => "refused",
         None => "store unreachable",
     };
-    messages::record_quietly(&app.db, &app.live, &NewMessage::sent("subscribe", &rec, verdict, None)).await;
+    messages::record_quietly(
+        &app.db,
+        &app.live,
+        &NewMessage::sent("subscribe", &rec, verdict, None),
+    )
+    .await;
     let answer: EndpointAnswer = match status {
-        Some(200 | 201) => serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
-            .map_err(|e| format!("unreadable answer from the store: {e}"))?,
+        Some(200 | 201) => {
+            serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
+                .map_err(|e| format!("unreadable answer from the store: {e}"))?
+        }
         Some(s) => return Err(format!("the store answered {s}")),
         None => return Err(rec.error().unwrap_or("no answer").to_owned()),
     };
     if let Some(secret) = answer.secret {
-        keep_secret(app, &answer.id, &secret).await.map_err(|e| e.to_string())?;
+        keep_secret(app, &answer.id, &secret)
+            .await
+            .map_err(|e| e.to_string())?;
         return Ok(answer.id);
     }
-    if has_secret_for(&app.db, &answer.id).await.map_err(|e| e.to_string())? {
+    if has_secret_for(&app.db, &answer.id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         return Ok(answer.id);
     }
     // Registered, but we lost the secret: get a new one.
     let request = app
         .client
-        .post(format!("{store}/api/webhook-endpoints/{}/rotate-secret", answer.id))
+        .post(format!(
+            "{store}/api/webhook-endpoints/{}/rotate-secret",
+            answer.id
+        ))
         .json(&serde_json::json!({ "grace_seconds": 3600 }))
         .build()
         .map_err(|e| e.to_string())?;
     let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
-    messages::record_quietly(&app.db, &app.live, &NewMessage::sent("subscribe", &rec, "secret rotated", None)).await;
+    messages::record_quietly(
+        &app.db,
+        &app.live,
+        &NewMessage::sent("subscribe", &rec, "secret rotated", None),
+    )
+    .await;
     let rotated: EndpointAnswer = match rec.status() {
         Some(200) => serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
             .map_err(|e| format!("unreadable answer from the store: {e}"))?,
         other => return Err(format!("rotating the secret failed ({other:?})")),
     };
     let secret = rotated.secret.ok_or("the store did not return a secret")?;
-    keep_secret(app, &rotated.id, &secret).await.map_err(|e| e.to_string())?;
+    keep_secret(app, &rotated.id, &secret)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(rotated.id)
 }
 
@@ -142,10 +169,15 @@ pub async fn run(app: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
         match subscribe_once(&app).await {
             Ok(endpoint_id) => {
                 tracing::info!(%endpoint_id, url = %receiver_url(&app), "subscribed to the store's webhooks");
-                app.live.publish("subscription.changed", serde_json::json!({"endpoint_id": endpoint_id}));
+                app.live.publish(
+                    "subscription.changed",
+                    serde_json::json!({"endpoint_id": endpoint_id}),
+                );
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "not subscribed yet"),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "not subscribed yet")
+            }
         }
         let deadline = app.clock.now_ms() + backoff.as_millis() as i64;
         tokio::select! {

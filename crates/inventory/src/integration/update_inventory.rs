@@ -50,7 +50,8 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<UpdateInventoryReques
     let parsed = if contract::xml::is_xml_media_type(content_type) {
         contract::xml::from_slice(body).map_err(|e| InventoryError::MalformedBody(e.to_string()))?
     } else if content_type.starts_with("application/json") || content_type.ends_with("+json") {
-        serde_json::from_slice(body).map_err(|e| InventoryError::MalformedBody(format!("invalid JSON: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| InventoryError::MalformedBody(format!("invalid JSON: {e}")))?
     } else {
         return Err(InventoryError::UnsupportedMediaType);
     };
@@ -97,7 +98,17 @@ pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     messages::record_quietly(
         &app.db,
         &app.live,
-        &NewMessage::received(&req, "api", &body, reply.status.as_u16(), &reply.body, verdict, order_id, started, at),
+        &NewMessage::received(
+            &req,
+            "api",
+            &body,
+            reply.status.as_u16(),
+            &reply.body,
+            verdict,
+            order_id,
+            started,
+            at,
+        ),
     )
     .await;
     reply.into_response()
@@ -120,7 +131,11 @@ async fn reserve(
         .headers()
         .get("Idempotency-Key")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| fail(InventoryError::BadRequest("the Idempotency-Key header is required (use the order id)".into())))?;
+        .ok_or_else(|| {
+            fail(InventoryError::BadRequest(
+                "the Idempotency-Key header is required (use the order id)".into(),
+            ))
+        })?;
     if key != request.order_id.as_str() {
         return Err(fail(InventoryError::BadRequest(format!(
             "Idempotency-Key must be the order id ({}), got {key}",
@@ -152,11 +167,17 @@ async fn reserve(
                 outcome: applied.outcome.as_str().into(),
             })
             .inc();
-        app.live.publish("stock.changed", serde_json::json!({"order_id": order_id, "stock": applied.stock}));
+        app.live.publish(
+            "stock.changed",
+            serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+        );
     }
     let replayed = !applied.first_time;
     let verdict = if replayed {
-        format!("duplicate: first answer repeated ({})", applied.outcome.as_str())
+        format!(
+            "duplicate: first answer repeated ({})",
+            applied.outcome.as_str()
+        )
     } else {
         applied.outcome.as_str().to_owned()
     };
@@ -173,16 +194,25 @@ async fn reserve(
         }
         None => {
             let first: contract::inventory::UpdateInventoryResponse =
-                serde_json::from_str(&applied.answer).map_err(|e| fail(anyhow::Error::from(e).into()))?;
+                serde_json::from_str(&applied.answer)
+                    .map_err(|e| fail(anyhow::Error::from(e).into()))?;
             Reply::negotiated(StatusCode::OK, xml, "update_inventory_result", &first)
         }
     };
-    let reply = if replayed { reply.with_header("idempotent-replayed", "true") } else { reply };
+    let reply = if replayed {
+        reply.with_header("idempotent-replayed", "true")
+    } else {
+        reply
+    };
     Ok((reply, verdict, Some(order_id)))
 }
 
 /// `POST /update_inventory/{order_id}/void`.
-pub async fn void(app: web::Data<AppState>, req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
+pub async fn void(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    order_id: web::Path<String>,
+) -> HttpResponse {
     let started = std::time::Instant::now();
     let at = app.clock.now_ms();
     let xml = wants_xml(&req);
@@ -199,7 +229,10 @@ pub async fn void(app: web::Data<AppState>, req: HttpRequest, order_id: web::Pat
     let (reply, verdict) = match result {
         Ok(voided) => {
             if voided.restored {
-                app.live.publish("stock.changed", serde_json::json!({"order_id": voided.order_id}));
+                app.live.publish(
+                    "stock.changed",
+                    serde_json::json!({"order_id": voided.order_id}),
+                );
             }
             let verdict = if voided.restored {
                 "voided: stock put back"
@@ -208,7 +241,10 @@ pub async fn void(app: web::Data<AppState>, req: HttpRequest, order_id: web::Pat
             } else {
                 "voided: nothing to put back"
             };
-            (Reply::negotiated(StatusCode::OK, xml, "void_result", &voided), verdict.to_owned())
+            (
+                Reply::negotiated(StatusCode::OK, xml, "void_result", &voided),
+                verdict.to_owned(),
+            )
         }
         Err(e) => {
             let verdict = format!("refused: {}", e.problem().title.to_lowercase());

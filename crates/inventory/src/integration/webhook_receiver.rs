@@ -37,14 +37,16 @@ use sqlx::Row;
 
 use contract::events::{EventTypeOnly, ORDER_CREATED, OrderCreated, PING};
 use contract::inventory::{ApplyOutcome, WebhookAck};
-use contract::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError};
+use contract::signing::{
+    self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError,
+};
 use contract::{IntegrationMode, OrderId};
 
+use super::subscription;
 use crate::error::{InventoryError, Reply};
 use crate::messages::{self, NewMessage};
 use crate::state::{AppState, ApplyLabels, VerdictLabels};
 use crate::stock::{self, OrderToApply};
-use super::subscription;
 
 /// `POST /webhooks/store`.
 pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -53,12 +55,20 @@ pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Byte
     let (reply, verdict, order_id) = match handle(&app, &req, &body).await {
         Ok((ack, verdict)) => {
             let order_id = ack.order_id.as_ref().map(|id| id.to_string());
-            (Reply::negotiated(StatusCode::OK, false, "ack", &ack), verdict, order_id)
+            (
+                Reply::negotiated(StatusCode::OK, false, "ack", &ack),
+                verdict,
+                order_id,
+            )
         }
         Err(e) => {
             let verdict = match &e {
-                InventoryError::Signature(v) if v.is_timestamp_problem() => "refused: stale timestamp".to_owned(),
-                InventoryError::Signature(VerifyError::MissingHeader(h)) => format!("refused: missing {h}"),
+                InventoryError::Signature(v) if v.is_timestamp_problem() => {
+                    "refused: stale timestamp".to_owned()
+                }
+                InventoryError::Signature(VerifyError::MissingHeader(h)) => {
+                    format!("refused: missing {h}")
+                }
                 InventoryError::Signature(_) => "refused: bad signature".to_owned(),
                 other => format!("refused: {}", other.problem().title.to_lowercase()),
             };
@@ -74,7 +84,17 @@ pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Byte
     messages::record_quietly(
         &app.db,
         &app.live,
-        &NewMessage::received(&req, "webhook", &body, reply.status.as_u16(), &reply.body, verdict, order_id, started, at),
+        &NewMessage::received(
+            &req,
+            "webhook",
+            &body,
+            reply.status.as_u16(),
+            &reply.body,
+            verdict,
+            order_id,
+            started,
+            at,
+        ),
     )
     .await;
     reply.into_response()
@@ -89,15 +109,23 @@ fn is_xml(req: &HttpRequest) -> bool {
 }
 
 /// Parses the event body (JSON, or XML when the endpoint asked for it).
-fn parse<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, InventoryError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, InventoryError> {
     if is_xml(req) {
         contract::xml::from_slice(body).map_err(|e| InventoryError::MalformedBody(e.to_string()))
     } else {
-        serde_json::from_slice(body).map_err(|e| InventoryError::MalformedBody(format!("invalid JSON: {e}")))
+        serde_json::from_slice(body)
+            .map_err(|e| InventoryError::MalformedBody(format!("invalid JSON: {e}")))
     }
 }
 
-async fn handle(app: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(WebhookAck, String), InventoryError> {
+async fn handle(
+    app: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(WebhookAck, String), InventoryError> {
     app.chaos.gate().await?;
 
     // 1-2. Verify the raw bytes before looking inside them.
@@ -175,12 +203,14 @@ async fn handle(app: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(Webho
                 now,
             )
             .await?;
-            sqlx::query("UPDATE webhook_inbox SET order_id = $1, outcome = $2 WHERE webhook_id = $3")
-                .bind(order.id.as_str())
-                .bind(applied.outcome.as_str())
-                .bind(&webhook_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE webhook_inbox SET order_id = $1, outcome = $2 WHERE webhook_id = $3",
+            )
+            .bind(order.id.as_str())
+            .bind(applied.outcome.as_str())
+            .bind(&webhook_id)
+            .execute(&mut *tx)
+            .await?;
             if applied.first_time {
                 app.metrics
                     .orders_applied
@@ -193,7 +223,11 @@ async fn handle(app: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(Webho
             let verdict = if applied.first_time {
                 applied.outcome.as_str().to_owned()
             } else {
-                format!("order already applied via {} ({})", applied.first_channel, applied.outcome.as_str())
+                format!(
+                    "order already applied via {} ({})",
+                    applied.first_channel,
+                    applied.outcome.as_str()
+                )
             };
             let ack = WebhookAck {
                 webhook_id: webhook_id.clone(),
@@ -228,7 +262,10 @@ async fn handle(app: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(Webho
     };
     tx.commit().await?;
     if ack.order_id.is_some() {
-        app.live.publish("stock.changed", serde_json::json!({"order_id": ack.order_id}));
+        app.live.publish(
+            "stock.changed",
+            serde_json::json!({"order_id": ack.order_id}),
+        );
     }
     Ok((ack, verdict))
 }

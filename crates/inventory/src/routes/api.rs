@@ -37,7 +37,11 @@ struct Restock {
     quantity: Option<serde_json::Value>,
 }
 
-async fn restock(app: Data, sku: web::Path<String>, body: web::Json<Restock>) -> Result<HttpResponse, InventoryError> {
+async fn restock(
+    app: Data,
+    sku: web::Path<String>,
+    body: web::Json<Restock>,
+) -> Result<HttpResponse, InventoryError> {
     let sku = Sku::parse(&sku).map_err(|_| InventoryError::not_found("SKU", sku.as_str()))?;
     let quantity = body
         .quantity
@@ -50,7 +54,8 @@ async fn restock(app: Data, sku: web::Path<String>, body: web::Json<Restock>) ->
             )])
         })?;
     let level = stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await?;
-    app.live.publish("stock.changed", serde_json::json!({"stock": [&level]}));
+    app.live
+        .publish("stock.changed", serde_json::json!({"stock": [&level]}));
     Ok(HttpResponse::Ok().json(level))
 }
 
@@ -64,7 +69,12 @@ struct NewKey {
 }
 
 async fn create_key(app: Data, body: web::Json<NewKey>) -> Result<HttpResponse, InventoryError> {
-    let key = keys::create(&app.db, body.label.as_deref().unwrap_or(""), app.clock.now_ms()).await?;
+    let key = keys::create(
+        &app.db,
+        body.label.as_deref().unwrap_or(""),
+        app.clock.now_ms(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(key))
 }
 
@@ -80,12 +90,18 @@ struct MessageQuery {
     limit: Option<i64>,
 }
 
-async fn list_messages(app: Data, q: web::Query<MessageQuery>) -> Result<HttpResponse, InventoryError> {
+async fn list_messages(
+    app: Data,
+    q: web::Query<MessageQuery>,
+) -> Result<HttpResponse, InventoryError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(InventoryError::BadRequest("`limit` must be between 1 and 500".into()));
+        return Err(InventoryError::BadRequest(
+            "`limit` must be between 1 and 500".into(),
+        ));
     }
-    let list = messages::recent(&app.db, q.channel.as_deref(), q.order_id.as_deref(), limit).await?;
+    let list =
+        messages::recent(&app.db, q.channel.as_deref(), q.order_id.as_deref(), limit).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -111,7 +127,10 @@ struct PollerChange {
 pub const MIN_INTERVAL_MS: i64 = 250;
 pub const MAX_INTERVAL_MS: i64 = 3_600_000;
 
-async fn put_poller(app: Data, body: web::Json<PollerChange>) -> Result<HttpResponse, InventoryError> {
+async fn put_poller(
+    app: Data,
+    body: web::Json<PollerChange>,
+) -> Result<HttpResponse, InventoryError> {
     if let Some(ms) = body.interval_ms
         && !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms)
     {
@@ -126,7 +145,9 @@ async fn put_poller(app: Data, body: web::Json<PollerChange>) -> Result<HttpResp
 async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
     match poller::poll_cycle(&app).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
-        Err(e) => Err(InventoryError::Unexpected(anyhow::anyhow!("the poll failed: {e}"))),
+        Err(e) => Err(InventoryError::Unexpected(anyhow::anyhow!(
+            "the poll failed: {e}"
+        ))),
     }
 }
 
@@ -134,7 +155,10 @@ async fn get_chaos(app: Data) -> HttpResponse {
     HttpResponse::Ok().json(app.chaos.settings())
 }
 
-async fn put_chaos(app: Data, body: web::Json<ChaosSettings>) -> Result<HttpResponse, InventoryError> {
+async fn put_chaos(
+    app: Data,
+    body: web::Json<ChaosSettings>,
+) -> Result<HttpResponse, InventoryError> {
     if body.latency_ms > MAX_LATENCY_MS {
         return Err(InventoryError::Validation(vec![contract::FieldError::new(
             "latency_ms",

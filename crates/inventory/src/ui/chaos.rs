@@ -90,7 +90,11 @@ struct PageQuery {
     notice: Option<String>,
 }
 
-async fn chaos_page(app: Data, req: HttpRequest, query: web::Query<PageQuery>) -> Result<HttpResponse, PageError> {
+async fn chaos_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
     let state = ChaosState::now(&app);
     let template = ChaosPage {
         layout: layout(&app, &req, "Chaos").with_notice(notice(query.notice.as_deref())),
@@ -130,13 +134,21 @@ where
     }
 }
 
-async fn apply(app: Data, req: HttpRequest, form: web::Form<ChaosFields>) -> Result<HttpResponse, PageError> {
+async fn apply(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<ChaosFields>,
+) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
     let heal = fields.action.as_deref() == Some("heal");
     let settings = if heal {
         Ok(ChaosSettings::default())
     } else {
-        let latency = number::<u64>(&fields.latency_ms, MAX_LATENCY_MS, "added latency in milliseconds");
+        let latency = number::<u64>(
+            &fields.latency_ms,
+            MAX_LATENCY_MS,
+            "added latency in milliseconds",
+        );
         let fail_next = number::<u32>(&fields.fail_next, MAX_FAIL_NEXT, "requests to fail");
         match (latency, fail_next) {
             (Ok(latency_ms), Ok(fail_next)) => Ok(ChaosSettings {
@@ -161,7 +173,11 @@ async fn apply(app: Data, req: HttpRequest, form: web::Form<ChaosFields>) -> Res
             let now = app.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
             app.live.publish("chaos.changed", &now);
-            Ok(see_other(if heal { "/chaos?notice=healed" } else { "/chaos?notice=chaos" }))
+            Ok(see_other(if heal {
+                "/chaos?notice=healed"
+            } else {
+                "/chaos?notice=chaos"
+            }))
         }
         Err(form) => {
             let template = ChaosPage {

@@ -79,8 +79,21 @@ struct PageQuery {
     notice: Option<String>,
 }
 
-async fn keys_page(app: Data, req: HttpRequest, query: web::Query<PageQuery>) -> Result<HttpResponse, PageError> {
-    render(&app, &req, StatusCode::OK, query.notice.as_deref(), None, String::new(), None).await
+async fn keys_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    render(
+        &app,
+        &req,
+        StatusCode::OK,
+        query.notice.as_deref(),
+        None,
+        String::new(),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -89,7 +102,11 @@ struct NewKeyFields {
     label: String,
 }
 
-async fn create(app: Data, req: HttpRequest, form: web::Form<NewKeyFields>) -> Result<HttpResponse, PageError> {
+async fn create(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<NewKeyFields>,
+) -> Result<HttpResponse, PageError> {
     let label = form.into_inner().label;
     match keys::create(&app.db, &label, app.clock.now_ms()).await {
         Ok(key) => {
@@ -97,11 +114,29 @@ async fn create(app: Data, req: HttpRequest, form: web::Form<NewKeyFields>) -> R
                 label: key.label,
                 key: key.key.unwrap_or_default(),
             };
-            render(&app, &req, StatusCode::OK, None, Some(created), String::new(), None).await
+            render(
+                &app,
+                &req,
+                StatusCode::OK,
+                None,
+                Some(created),
+                String::new(),
+                None,
+            )
+            .await
         }
         Err(InventoryError::Validation(errors)) => {
             let message = errors.into_iter().next().map(|e| e.message);
-            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, None, None, label, message).await
+            render(
+                &app,
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                label,
+                message,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }

@@ -39,7 +39,10 @@ pub fn verdict_tone(verdict: &str) -> &'static str {
         "tone-bad"
     } else if v.contains("backordered") || v == "rejected" || v.ends_with(": rejected") {
         "tone-warn"
-    } else if v.starts_with("duplicate") || v.starts_with("order already applied") || v.starts_with("voided") {
+    } else if v.starts_with("duplicate")
+        || v.starts_with("order already applied")
+        || v.starts_with("voided")
+    {
         "tone-info"
     } else if v.starts_with("empty") {
         "tone-muted"
@@ -100,9 +103,16 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn from_view(number: usize, m: &MessageView) -> MessageRow {
-        const NOTABLE: &[&str] = &["webhook-id", "webhook-timestamp", "webhook-signature", "authorization", "idempotency-key"];
+        const NOTABLE: &[&str] = &[
+            "webhook-id",
+            "webhook-timestamp",
+            "webhook-signature",
+            "authorization",
+            "idempotency-key",
+        ];
         let incoming = m.direction == "in";
-        let failed = m.error.is_some() || !m.response_status.is_some_and(|s| (200..300).contains(&s));
+        let failed =
+            m.error.is_some() || !m.response_status.is_some_and(|s| (200..300).contains(&s));
         MessageRow {
             id: m.id.clone(),
             number,
@@ -110,7 +120,11 @@ impl MessageRow {
             arrow: if incoming { "→" } else { "←" },
             arrow_class: if incoming { "to-inventory" } else { "to-store" },
             by: if incoming { "by-store" } else { "by-inventory" },
-            summary: if incoming { "received from the store" } else { "sent to the store" },
+            summary: if incoming {
+                "received from the store"
+            } else {
+                "sent to the store"
+            },
             channel: m.channel.clone(),
             method: m.method.clone(),
             path: url::Url::parse(&m.url)
@@ -141,7 +155,10 @@ impl MessageRow {
                         .map(|(name, value)| HeaderRow {
                             highlight: NOTABLE.contains(&name.to_ascii_lowercase().as_str()),
                             name: name.clone(),
-                            value: value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()),
+                            value: value
+                                .as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| value.to_string()),
                         })
                         .collect()
                 })
@@ -201,11 +218,21 @@ impl askama::filters::HtmlSafe for MessageList {}
 
 impl MessageList {
     pub async fn load(app: &Data, filter: &Filter) -> Result<MessageList, sqlx::Error> {
-        let list = messages::recent(&app.db, filter.channel.as_deref(), filter.order_id.as_deref(), PAGE_LIMIT).await?;
+        let list = messages::recent(
+            &app.db,
+            filter.channel.as_deref(),
+            filter.order_id.as_deref(),
+            PAGE_LIMIT,
+        )
+        .await?;
         let n = list.len();
         Ok(MessageList {
             // Numbered oldest = 1, shown newest first.
-            rows: list.iter().enumerate().map(|(i, m)| MessageRow::from_view(n - i, m)).collect(),
+            rows: list
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MessageRow::from_view(n - i, m))
+                .collect(),
             filtered: filter.channel.is_some() || filter.order_id.is_some(),
             store_url: store_url(app),
         })
@@ -222,13 +249,21 @@ pub struct MessagesPage {
     pub src: String,
 }
 
-async fn messages_page(app: Data, req: HttpRequest, query: web::Query<Filter>) -> Result<HttpResponse, PageError> {
+async fn messages_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<Filter>,
+) -> Result<HttpResponse, PageError> {
     let filter = query.into_inner().clean();
     let list = MessageList::load(&app, &filter).await?;
     let q = filter.query();
     let template = MessagesPage {
         layout: layout(&app, &req, "Messages"),
-        src: if q.is_empty() { "/fragments/messages".into() } else { format!("/fragments/messages?{q}") },
+        src: if q.is_empty() {
+            "/fragments/messages".into()
+        } else {
+            format!("/fragments/messages?{q}")
+        },
         filter,
         channels: CHANNELS,
         list,
@@ -236,7 +271,10 @@ async fn messages_page(app: Data, req: HttpRequest, query: web::Query<Filter>) -
     page(&app, StatusCode::OK, &template)
 }
 
-async fn messages_fragment(app: Data, query: web::Query<Filter>) -> Result<HttpResponse, PageError> {
+async fn messages_fragment(
+    app: Data,
+    query: web::Query<Filter>,
+) -> Result<HttpResponse, PageError> {
     fragment(&MessageList::load(&app, &query.into_inner().clean()).await?)
 }
 
@@ -252,7 +290,11 @@ async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
     let list = messages::recent(&app.db, None, None, FLOW_LIMIT).await?;
     let n = list.len();
     fragment(&FlowColumn {
-        rows: list.iter().enumerate().map(|(i, m)| MessageRow::from_view(n - i, m)).collect(),
+        rows: list
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MessageRow::from_view(n - i, m))
+            .collect(),
         store_url: store_url(&app),
     })
 }
@@ -272,6 +314,9 @@ mod tests {
         assert_eq!(verdict_tone("rejected"), "tone-warn");
         assert_eq!(verdict_tone("duplicate: already received"), "tone-info");
         assert_eq!(verdict_tone("empty"), "tone-muted");
-        assert_eq!(verdict_tone("empty: 3 orders, none new for poll mode"), "tone-muted");
+        assert_eq!(
+            verdict_tone("empty: 3 orders, none new for poll mode"),
+            "tone-muted"
+        );
     }
 }

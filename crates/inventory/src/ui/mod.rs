@@ -36,11 +36,26 @@ use crate::state::AppState;
 type Data = web::Data<AppState>;
 
 pub const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Stock" },
-    NavItem { href: "/messages", label: "Messages" },
-    NavItem { href: "/chaos", label: "Chaos" },
-    NavItem { href: "/poller", label: "Poller" },
-    NavItem { href: "/keys", label: "API keys" },
+    NavItem {
+        href: "/",
+        label: "Stock",
+    },
+    NavItem {
+        href: "/messages",
+        label: "Messages",
+    },
+    NavItem {
+        href: "/chaos",
+        label: "Chaos",
+    },
+    NavItem {
+        href: "/poller",
+        label: "Poller",
+    },
+    NavItem {
+        href: "/keys",
+        label: "API keys",
+    },
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -53,11 +68,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {
-    Layout::new(Service::Inventory, NAV, &app.config.store_public_url, title, req.path())
+    Layout::new(
+        Service::Inventory,
+        NAV,
+        &app.config.store_public_url,
+        title,
+        req.path(),
+    )
 }
 
-pub fn page(app: &AppState, status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
-    Ok(platform::ui::page_response(status, template.render()?, &app.config.store_public_url))
+pub fn page(
+    app: &AppState,
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, PageError> {
+    Ok(platform::ui::page_response(
+        status,
+        template.render()?,
+        &app.config.store_public_url,
+    ))
 }
 
 pub fn fragment(template: &impl Template) -> Result<HttpResponse, PageError> {
@@ -80,7 +109,9 @@ pub enum PageError {
 impl From<InventoryError> for PageError {
     fn from(e: InventoryError) -> Self {
         match e {
-            InventoryError::NotFound { what, id } => PageError::NotFound(format!("There is no {what} {id}.")),
+            InventoryError::NotFound { what, id } => {
+                PageError::NotFound(format!("There is no {what} {id}."))
+            }
             other => PageError::Inventory(other),
         }
     }
@@ -122,7 +153,9 @@ impl ErrorPage {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match self.render() {
             Ok(html) => platform::ui::page_response(status, html, peer),
-            Err(_) => HttpResponse::build(status).body(status.canonical_reason().unwrap_or("Error")),
+            Err(_) => {
+                HttpResponse::build(status).body(status.canonical_reason().unwrap_or("Error"))
+            }
         }
     }
 }
@@ -140,16 +173,23 @@ impl ResponseError for PageError {
         let status = self.status_code();
         let (heading, detail) = match self {
             PageError::NotFound(what) => ("Not found".to_owned(), what.clone()),
-            PageError::Inventory(e) if status.is_client_error() => {
-                ("That did not work".to_owned(), e.problem().detail.unwrap_or_else(|| e.to_string()))
-            }
+            PageError::Inventory(e) if status.is_client_error() => (
+                "That did not work".to_owned(),
+                e.problem().detail.unwrap_or_else(|| e.to_string()),
+            ),
             PageError::Inventory(e) => {
                 tracing::error!(error = ?e, "an inventory page failed");
-                ("Something went wrong".to_owned(), "The inventory could not show this page. The error has been logged.".to_owned())
+                (
+                    "Something went wrong".to_owned(),
+                    "The inventory could not show this page. The error has been logged.".to_owned(),
+                )
             }
             PageError::Render(e) => {
                 tracing::error!(error = %e, "an inventory template failed to render");
-                ("Something went wrong".to_owned(), "The inventory could not draw this page. The error has been logged.".to_owned())
+                (
+                    "Something went wrong".to_owned(),
+                    "The inventory could not draw this page. The error has been logged.".to_owned(),
+                )
             }
         };
         // No request here, so no peer link (see `store::ui`).
@@ -173,7 +213,10 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
         layout: Layout::new(Service::Inventory, NAV, &peer, "Page not found", req.path()),
         status: 404,
         heading: "There is no such page".into(),
-        detail: format!("Nothing is stored at {}. The menu above lists every page of the inventory.", req.path()),
+        detail: format!(
+            "Nothing is stored at {}. The menu above lists every page of the inventory.",
+            req.path()
+        ),
     }
     .respond(&peer)
 }
@@ -181,8 +224,12 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
 /// A fixed message for a `?notice=` key.
 pub fn notice(key: Option<&str>) -> Option<Notice> {
     Some(match key? {
-        "restocked" => Notice::success("Restocked. The shop's orders can take the new units straight away."),
-        "chaos" => Notice::warning("Chaos controls changed. They apply to the integration endpoints and the poller, never to these pages."),
+        "restocked" => {
+            Notice::success("Restocked. The shop's orders can take the new units straight away.")
+        }
+        "chaos" => Notice::warning(
+            "Chaos controls changed. They apply to the integration endpoints and the poller, never to these pages.",
+        ),
         "healed" => Notice::success("All chaos switched off: the inventory behaves again."),
         "revoked" => Notice::success("Key revoked. Requests presenting it now get 401."),
         "poller" => Notice::success("Poller settings saved."),

@@ -114,7 +114,10 @@ fn back_target(back: Option<&str>) -> Option<&'static str> {
     (back == Some("store")).then_some("store")
 }
 
-async fn poller_fragment(app: Data, query: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
+async fn poller_fragment(
+    app: Data,
+    query: web::Query<BackQuery>,
+) -> Result<HttpResponse, PageError> {
     fragment(&PollerPanel::load(&app, back_target(query.back.as_deref())).await?)
 }
 
@@ -126,7 +129,13 @@ pub struct PollerPage {
     pub store_url: String,
 }
 
-async fn render(app: &Data, req: &HttpRequest, status: StatusCode, panel: PollerPanel, notice: Option<Notice>) -> Result<HttpResponse, PageError> {
+async fn render(
+    app: &Data,
+    req: &HttpRequest,
+    status: StatusCode,
+    panel: PollerPanel,
+    notice: Option<Notice>,
+) -> Result<HttpResponse, PageError> {
     let template = PollerPage {
         layout: layout(app, req, "Poller").with_notice(notice),
         panel,
@@ -135,7 +144,11 @@ async fn render(app: &Data, req: &HttpRequest, status: StatusCode, panel: Poller
     page(app, status, &template)
 }
 
-async fn poller_page(app: Data, req: HttpRequest, query: web::Query<BackQuery>) -> Result<HttpResponse, PageError> {
+async fn poller_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<BackQuery>,
+) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
     let notice = match query.notice.as_deref() {
         Some("polled") => Some(Notice::success(format!(
@@ -166,7 +179,11 @@ struct ChangeFields {
     back: Option<String>,
 }
 
-async fn change(app: Data, req: HttpRequest, form: web::Form<ChangeFields>) -> Result<HttpResponse, PageError> {
+async fn change(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<ChangeFields>,
+) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
     match fields.action.as_str() {
         "pause" => {

@@ -157,7 +157,13 @@ pub struct StockPage {
     pub max_restock: i64,
 }
 
-async fn render(app: &Data, req: &HttpRequest, status: StatusCode, form: RestockForm, notice_key: Option<&str>) -> Result<HttpResponse, PageError> {
+async fn render(
+    app: &Data,
+    req: &HttpRequest,
+    status: StatusCode,
+    form: RestockForm,
+    notice_key: Option<&str>,
+) -> Result<HttpResponse, PageError> {
     let template = StockPage {
         layout: layout(app, req, "Stock").with_notice(notice(notice_key)),
         status: StatusStrip::load(app).await?,
@@ -168,8 +174,19 @@ async fn render(app: &Data, req: &HttpRequest, status: StatusCode, form: Restock
     page(app, status, &template)
 }
 
-async fn stock_page(app: Data, req: HttpRequest, query: web::Query<HashMap<String, String>>) -> Result<HttpResponse, PageError> {
-    render(&app, &req, StatusCode::OK, RestockForm::default(), query.get("notice").map(String::as_str)).await
+async fn stock_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    render(
+        &app,
+        &req,
+        StatusCode::OK,
+        RestockForm::default(),
+        query.get("notice").map(String::as_str),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -180,7 +197,11 @@ struct RestockFields {
     quantity: String,
 }
 
-async fn restock(app: Data, req: HttpRequest, form: web::Form<RestockFields>) -> Result<HttpResponse, PageError> {
+async fn restock(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<RestockFields>,
+) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
     let mut typed = RestockForm {
         sku: fields.sku.clone(),
@@ -194,7 +215,9 @@ async fn restock(app: Data, req: HttpRequest, form: web::Form<RestockFields>) ->
         .parse::<i64>()
         .map_err(|_| format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK));
     let outcome = match (sku, quantity) {
-        (Ok(sku), Ok(quantity)) => stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await,
+        (Ok(sku), Ok(quantity)) => {
+            stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await
+        }
         (sku, quantity) => {
             typed.sku_error = sku.err();
             typed.quantity_error = quantity.err();
@@ -203,7 +226,8 @@ async fn restock(app: Data, req: HttpRequest, form: web::Form<RestockFields>) ->
     };
     match outcome {
         Ok(level) => {
-            app.live.publish("stock.changed", serde_json::json!({"stock": [&level]}));
+            app.live
+                .publish("stock.changed", serde_json::json!({"stock": [&level]}));
             Ok(see_other("/?notice=restocked"))
         }
         Err(InventoryError::Validation(errors)) => {

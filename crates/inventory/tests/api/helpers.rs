@@ -1,8 +1,8 @@
 use sqlx::Row;
 
 use contract::signing::{WebhookSecret, signature_header};
-use platform::testing::{TestBackend, TestDatabase};
 pub use inventory::testing::TestInventory;
+use platform::testing::{TestBackend, TestDatabase};
 
 pub const KEY: &str = "pp_demo_inventory_key_change_me";
 
@@ -22,7 +22,10 @@ pub async fn install_secret(inv: &TestInventory) -> WebhookSecret {
 }
 
 pub fn now_s() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// POSTs a webhook signed with `secret` at `timestamp`.
@@ -39,7 +42,10 @@ pub async fn send_webhook(
         .header("content-type", content_type)
         .header("webhook-id", id)
         .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature_header(std::slice::from_ref(secret), id, timestamp, body))
+        .header(
+            "webhook-signature",
+            signature_header(std::slice::from_ref(secret), id, timestamp, body),
+        )
         .body(body.to_vec())
         .send()
         .await
@@ -63,7 +69,12 @@ pub fn order_event(order_id: &str, sku: &str, quantity: i64) -> serde_json::Valu
     })
 }
 
-pub async fn update_inventory(inv: &TestInventory, key: Option<&str>, idem: Option<&str>, body: &serde_json::Value) -> reqwest::Response {
+pub async fn update_inventory(
+    inv: &TestInventory,
+    key: Option<&str>,
+    idem: Option<&str>,
+    body: &serde_json::Value,
+) -> reqwest::Response {
     let mut r = inv.client.post(inv.url("/update_inventory")).json(body);
     if let Some(key) = key {
         r = r.bearer_auth(key);

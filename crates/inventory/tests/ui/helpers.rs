@@ -28,11 +28,19 @@ pub struct Page {
 
 impl Page {
     pub fn assert_contains(&self, needle: &str) {
-        assert!(self.body.contains(needle), "expected {needle:?} in the page:\n{}", self.body);
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in the page:\n{}",
+            self.body
+        );
     }
 
     pub fn assert_lacks(&self, needle: &str) {
-        assert!(!self.body.contains(needle), "did not expect {needle:?} in the page:\n{}", self.body);
+        assert!(
+            !self.body.contains(needle),
+            "did not expect {needle:?} in the page:\n{}",
+            self.body
+        );
     }
 }
 
@@ -46,7 +54,12 @@ fn client() -> reqwest::Client {
 async fn page(response: reqwest::Response) -> Page {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     Page {
         status,
         content_type: header("content-type").unwrap_or_default(),
@@ -61,7 +74,9 @@ pub async fn get(inventory: &TestInventory, path: &str) -> Page {
 }
 
 pub async fn post_form(inventory: &TestInventory, path: &str, fields: &[(&str, &str)]) -> Page {
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
     let response = client()
         .post(inventory.url(path))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -88,7 +88,10 @@ impl Browser {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let profile = std::env::temp_dir().join(format!("pushpull-chromium-{}-{port}-{stamp}", std::process::id()));
+        let profile = std::env::temp_dir().join(format!(
+            "pushpull-chromium-{}-{port}-{stamp}",
+            std::process::id()
+        ));
         let log = profile.join("chromedriver.log");
         if let Err(e) = std::fs::create_dir_all(&profile) {
             return unavailable(format!("cannot create a profile directory: {e}"));
@@ -108,7 +111,10 @@ impl Browser {
             Ok(child) => child,
             Err(e) => return unavailable(format!("{} would not start: {e}", path.display())),
         };
-        let mut driver = Driver { child, profile: profile.clone() };
+        let mut driver = Driver {
+            child,
+            profile: profile.clone(),
+        };
 
         // Ready when /status says so.
         let status_url = format!("http://127.0.0.1:{port}/status");
@@ -119,7 +125,11 @@ impl Browser {
                 return unavailable(format!("chromedriver exited at once ({exit})"));
             }
             let ready = match http.get(&status_url).send().await {
-                Ok(r) => r.json::<serde_json::Value>().await.ok().is_some_and(|v| v["value"]["ready"] == true),
+                Ok(r) => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .is_some_and(|v| v["value"]["ready"] == true),
                 Err(_) => false,
             };
             if ready {
@@ -149,7 +159,10 @@ impl Browser {
                 format!("--user-data-dir={}", profile.display()),
             ],
         });
-        if let Some(binary) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().find(|b| std::path::Path::new(b).exists()) {
+        if let Some(binary) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .find(|b| std::path::Path::new(b).exists())
+        {
             options["binary"] = serde_json::json!(binary);
         }
         let mut capabilities = serde_json::Map::new();
@@ -164,7 +177,16 @@ impl Browser {
             Ok(client) => Some(Browser { client, driver }),
             Err(e) => {
                 let tail = std::fs::read_to_string(&log)
-                    .map(|t| t.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+                    .map(|t| {
+                        t.lines()
+                            .rev()
+                            .take(15)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
                     .unwrap_or_default();
                 drop(driver);
                 unavailable(format!("no browser session: {e}\n{tail}"))
@@ -180,7 +202,10 @@ impl Browser {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let Browser { client, driver } = self;
-        let outcome = tokio::spawn(body(Page { client: client.clone() })).await;
+        let outcome = tokio::spawn(body(Page {
+            client: client.clone(),
+        }))
+        .await;
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
         drop(driver);
         if let Err(e) = outcome {
@@ -200,7 +225,10 @@ pub struct Page {
 
 impl Page {
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("navigating to {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("navigating to {url}: {e}"));
     }
 
     pub async fn path(&self) -> String {
@@ -219,7 +247,11 @@ impl Page {
     }
 
     async fn path_now(&self) -> String {
-        self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default()
     }
 
     /// The text of the first element matching `css`, if there is one.
@@ -234,22 +266,39 @@ impl Page {
     }
 
     pub async fn count(&self, css: &str) -> usize {
-        self.client.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
     /// Replaces what is in a field with `text`, typed as a person would.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
-        field.clear().await.unwrap_or_else(|e| panic!("clearing {css}: {e}"));
-        field.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clearing {css}: {e}"));
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
     pub async fn execute(&self, script: &str) -> serde_json::Value {
-        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("running {script}: {e}"))
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("running {script}: {e}"))
     }
 
     /// Polls `check` until it returns `Some`, or fails the test after
@@ -266,7 +315,11 @@ impl Page {
             }
             if Instant::now() > deadline {
                 let url = self.path_now().await;
-                self.screenshot(&format!("failed-{}", what.replace(|c: char| !c.is_ascii_alphanumeric(), "-"))).await;
+                self.screenshot(&format!(
+                    "failed-{}",
+                    what.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+                ))
+                .await;
                 panic!("timed out after {PATIENCE:?} on {url} waiting for: {what}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -275,7 +328,8 @@ impl Page {
 
     /// Waits until the text of `css` satisfies `ok`, and returns it.
     pub async fn wait_for_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        self.wait_for(what, || async { self.text(css).await.filter(|t| ok(t)) }).await
+        self.wait_for(what, || async { self.text(css).await.filter(|t| ok(t)) })
+            .await
     }
 
     /// Waits until the page's live updates are connected (its event
@@ -303,16 +357,24 @@ impl Page {
             .as_u64()
             .unwrap_or(900)
             .max(600);
-        let _ = self.client.set_window_size(width as u32, height as u32).await;
+        let _ = self
+            .client
+            .set_window_size(width as u32, height as u32)
+            .await;
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
         }
-        let _ = self.client.set_window_size(width as u32, original as u32).await;
+        let _ = self
+            .client
+            .set_window_size(width as u32, original as u32)
+            .await;
     }
 }
 
 /// `target/screenshots`, next to cargo's own temporary directory.
 pub fn screenshot_dir() -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().map(|t| t.join("screenshots")).unwrap_or_else(|| tmp.join("screenshots"))
+    tmp.parent()
+        .map(|t| t.join("screenshots"))
+        .unwrap_or_else(|| tmp.join("screenshots"))
 }

@@ -6,9 +6,14 @@ use crate::browser::Browser;
 use crate::system::spawn_system;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(pushpull_browser), ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    not(pushpull_browser),
+    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn a_webhook_is_retried_while_the_inventory_is_down_and_delivered_after() {
-    let Some(browser) = Browser::start().await else { return };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     let sys = spawn_system("webhook").await;
     let store = sys.store("");
     let inventory = sys.inventory("");
@@ -19,7 +24,10 @@ async fn a_webhook_is_retried_while_the_inventory_is_down_and_delivered_after() 
             page.goto(&format!("{inventory}/chaos")).await;
             page.click("#chaos-down").await;
             page.click("#chaos-apply").await;
-            page.wait_for_text("#chaos-summary", "the inventory to be down", |t| t.starts_with("down")).await;
+            page.wait_for_text("#chaos-summary", "the inventory to be down", |t| {
+                t.starts_with("down")
+            })
+            .await;
             page.screenshot("inventory-chaos-down").await;
 
             // A webhook-mode order: its first attempt meets a 503.
@@ -37,18 +45,29 @@ async fn a_webhook_is_retried_while_the_inventory_is_down_and_delivered_after() 
             let order_id = order_path.trim_start_matches("/orders/").to_owned();
             page.wait_live().await;
             page.wait_for("a failed attempt on the timeline", || async {
-                let status = page.text("details.exchange[data-failed=\"true\"] [data-http-status]").await?;
+                let status = page
+                    .text("details.exchange[data-failed=\"true\"] [data-http-status]")
+                    .await?;
                 (status == "503 Service Unavailable").then_some(())
             })
             .await;
-            assert_eq!(page.attr("#order-status", "data-status").await.as_deref(), Some("pending"));
-            assert!(page.count("svg .msg-line.failed").await >= 1, "the failed attempt is red in the diagram");
+            assert_eq!(
+                page.attr("#order-status", "data-status").await.as_deref(),
+                Some("pending")
+            );
+            assert!(
+                page.count("svg .msg-line.failed").await >= 1,
+                "the failed attempt is red in the diagram"
+            );
             page.screenshot("store-order-webhook-inventory-down").await;
 
             // Back up.
             page.goto(&format!("{inventory}/chaos")).await;
             page.click("#chaos-heal").await;
-            page.wait_for_text("#chaos-summary", "the inventory to be healed", |t| t.starts_with("all off")).await;
+            page.wait_for_text("#chaos-summary", "the inventory to be healed", |t| {
+                t.starts_with("all off")
+            })
+            .await;
 
             // Redeliver from the delivery log (rather than wait for the
             // next retry), and watch the log say it went through.
@@ -65,17 +84,29 @@ async fn a_webhook_is_retried_while_the_inventory_is_down_and_delivered_after() 
             // The order is confirmed, and its timeline shows both attempts.
             page.goto(&format!("{store}{order_path}")).await;
             page.wait_for("the order to be confirmed", || async {
-                (page.attr("#order-status", "data-status").await.as_deref() == Some("confirmed")).then_some(())
+                (page.attr("#order-status", "data-status").await.as_deref() == Some("confirmed"))
+                    .then_some(())
             })
             .await;
             let answers = {
                 let mut texts = Vec::new();
-                for element in page.client.find_all(fantoccini::Locator::Css("details.exchange [data-http-status]")).await.unwrap() {
+                for element in page
+                    .client
+                    .find_all(fantoccini::Locator::Css(
+                        "details.exchange [data-http-status]",
+                    ))
+                    .await
+                    .unwrap()
+                {
                     texts.push(element.text().await.unwrap());
                 }
                 texts
             };
-            assert_eq!(answers.first().map(String::as_str), Some("503 Service Unavailable"), "{answers:?}");
+            assert_eq!(
+                answers.first().map(String::as_str),
+                Some("503 Service Unavailable"),
+                "{answers:?}"
+            );
             assert!(answers.iter().any(|a| a == "200 OK"), "{answers:?}");
             page.screenshot("store-order-webhook-recovered").await;
         })

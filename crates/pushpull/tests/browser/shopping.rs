@@ -7,9 +7,14 @@ use crate::browser::Browser;
 use crate::system::spawn_system;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(pushpull_browser), ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)")]
+#[cfg_attr(
+    not(pushpull_browser),
+    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
+)]
 async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
-    let Some(browser) = Browser::start().await else { return };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     let sys = spawn_system("webhook").await;
     let store = sys.store("");
     let inventory = sys.inventory("");
@@ -20,7 +25,8 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
             let inventory_tab = page.client.window().await.unwrap();
             page.goto(&format!("{inventory}/")).await;
             page.wait_live().await;
-            page.execute("window.__openedOnce = 'yes'; return null;").await;
+            page.execute("window.__openedOnce = 'yes'; return null;")
+                .await;
             let store_tab = page.client.new_window(true).await.unwrap().handle;
 
             for (mode, sku, quantity, before) in [
@@ -28,14 +34,21 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
                 ("api", "TEA-ASSAM", 3, 60),
                 ("poll", "TEA-OOLONG", 1, 12),
             ] {
-                page.client.switch_to_window(store_tab.clone()).await.unwrap();
+                page.client
+                    .switch_to_window(store_tab.clone())
+                    .await
+                    .unwrap();
 
                 // Switch the mode on the settings page.
                 page.goto(&format!("{store}/settings")).await;
                 page.click(&format!("label.choice.mode-{mode}")).await;
                 page.click("#switch-mode").await;
-                page.wait_for_text("#current-mode", &format!("the settings page to show {mode} mode"), |t| t == mode)
-                    .await;
+                page.wait_for_text(
+                    "#current-mode",
+                    &format!("the settings page to show {mode} mode"),
+                    |t| t == mode,
+                )
+                .await;
                 assert!(page.path().await.contains("notice=mode"));
                 if mode == "api" {
                     page.screenshot("store-settings").await;
@@ -43,10 +56,14 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
 
                 // Place an order through the form.
                 page.goto(&format!("{store}/")).await;
-                assert_eq!(page.attr(".mode-banner", "data-mode").await.as_deref(), Some(mode));
+                assert_eq!(
+                    page.attr(".mode-banner", "data-mode").await.as_deref(),
+                    Some(mode)
+                );
                 page.fill("#name", "Ada Lovelace").await;
                 page.fill("#email", "ada@example.com").await;
-                page.fill(&format!("#qty-{sku}"), &quantity.to_string()).await;
+                page.fill(&format!("#qty-{sku}"), &quantity.to_string())
+                    .await;
                 if mode == "webhook" {
                     page.screenshot("store-front").await;
                 }
@@ -59,14 +76,22 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
                 // drawn, so the page itself must take the news.
                 page.wait_live().await;
                 page.wait_for(&format!("the {mode} order to be confirmed"), || async {
-                    (page.attr("#order-status", "data-status").await.as_deref() == Some("confirmed")).then_some(())
+                    (page.attr("#order-status", "data-status").await.as_deref()
+                        == Some("confirmed"))
+                    .then_some(())
                 })
                 .await;
-                assert!(page.count("svg .seq-row").await >= 1, "the sequence diagram has an arrow");
+                assert!(
+                    page.count("svg .seq-row").await >= 1,
+                    "the sequence diagram has an arrow"
+                );
                 page.screenshot(&format!("store-order-{mode}")).await;
 
                 // The inventory's page shows the new level by itself.
-                page.client.switch_to_window(inventory_tab.clone()).await.unwrap();
+                page.client
+                    .switch_to_window(inventory_tab.clone())
+                    .await
+                    .unwrap();
                 let expected = (before - quantity).to_string();
                 page.wait_for_text(
                     &format!("tr[data-sku=\"{sku}\"] .on-hand"),

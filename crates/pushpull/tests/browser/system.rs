@@ -42,7 +42,9 @@ pub async fn spawn_system(mode: &str) -> System {
         c.inventory_public_url = i;
         // Quick retries, no jitter: a failed webhook is retried soon and
         // predictably (the inventory's "down" also says Retry-After: 5).
-        c.webhook.retry_schedule = "200ms,500ms,1s,1s,2s,2s,5s,5s,5s,5s".parse().expect("a schedule");
+        c.webhook.retry_schedule = "200ms,500ms,1s,1s,2s,2s,5s,5s,5s,5s"
+            .parse()
+            .expect("a schedule");
         c.webhook.jitter = 0.0;
         c.webhook.sweep_interval = Duration::from_millis(500);
     })
@@ -50,25 +52,30 @@ pub async fn spawn_system(mode: &str) -> System {
     store.set_mode(mode).await;
 
     let (s, i) = (store_url.clone(), inventory_url.clone());
-    let inventory = TestInventory::spawn(TestDatabase::create(TestBackend::Sqlite).await, move |c| {
-        c.port = inventory_port;
-        c.url = i.clone();
-        c.public_url = i;
-        c.store_url = s.clone();
-        c.store_public_url = s;
-        c.subscribe = true;
-        c.poll.paused = false;
-        c.poll.interval = Duration::from_millis(400);
-    })
-    .await;
+    let inventory =
+        TestInventory::spawn(TestDatabase::create(TestBackend::Sqlite).await, move |c| {
+            c.port = inventory_port;
+            c.url = i.clone();
+            c.public_url = i;
+            c.store_url = s.clone();
+            c.store_public_url = s;
+            c.subscribe = true;
+            c.poll.paused = false;
+            c.poll.interval = Duration::from_millis(400);
+        })
+        .await;
 
-    eventually(Duration::from_secs(20), "the inventory to subscribe to the store's webhooks", || async {
-        inventory::integration::subscription::current(&inventory.state.db)
-            .await
-            .ok()
-            .flatten()
-            .map(|_| ())
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the inventory to subscribe to the store's webhooks",
+        || async {
+            inventory::integration::subscription::current(&inventory.state.db)
+                .await
+                .ok()
+                .flatten()
+                .map(|_| ())
+        },
+    )
     .await;
     System { store, inventory }
 }

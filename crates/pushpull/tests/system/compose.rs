@@ -18,11 +18,14 @@ use serde_yaml::Value;
 use crate::helpers::eventually;
 
 fn repo_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(name)
 }
 
 fn compose() -> Value {
-    let text = std::fs::read_to_string(repo_file("docker-compose.yml")).expect("docker-compose.yml");
+    let text =
+        std::fs::read_to_string(repo_file("docker-compose.yml")).expect("docker-compose.yml");
     let mut value: Value = serde_yaml::from_str(&text).expect("valid YAML");
     value.apply_merge().expect("merge keys resolve");
     value
@@ -38,7 +41,11 @@ fn interpolate(text: &str) -> String {
     while let Some(start) = out.find("${") {
         let end = out[start..].find('}').expect("closed ${") + start;
         let inner = &out[start + 2..end];
-        let default = inner.split_once(":-").map(|(_, d)| d).unwrap_or("").to_owned();
+        let default = inner
+            .split_once(":-")
+            .map(|(_, d)| d)
+            .unwrap_or("")
+            .to_owned();
         out.replace_range(start..=end, &default);
     }
     out
@@ -73,7 +80,9 @@ fn command_of(compose: &Value, name: &str) -> Vec<String> {
 /// The environment variables a `pushpull` subcommand reads.
 fn variables_read_by(subcommand: &str) -> BTreeSet<String> {
     let cli = pushpull::cli::Cli::command();
-    let sub = cli.find_subcommand(subcommand).unwrap_or_else(|| panic!("no `{subcommand}` subcommand"));
+    let sub = cli
+        .find_subcommand(subcommand)
+        .unwrap_or_else(|| panic!("no `{subcommand}` subcommand"));
     sub.get_arguments()
         .filter_map(|a| a.get_env())
         .map(|e| e.to_string_lossy().into_owned())
@@ -81,7 +90,11 @@ fn variables_read_by(subcommand: &str) -> BTreeSet<String> {
 }
 
 fn published_port(compose: &Value, name: &str) -> (u16, u16) {
-    let mapping = interpolate(service(compose, name)["ports"][0].as_str().expect("a published port"));
+    let mapping = interpolate(
+        service(compose, name)["ports"][0]
+            .as_str()
+            .expect("a published port"),
+    );
     let (host, container) = mapping.split_once(':').expect("HOST:CONTAINER");
     (host.parse().unwrap(), container.parse().unwrap())
 }
@@ -91,10 +104,17 @@ fn every_variable_compose_sets_is_one_the_service_reads() {
     let compose = compose();
     for name in ["store", "inventory"] {
         let command = command_of(&compose, name);
-        assert_eq!(command, vec![name.to_owned()], "{name} runs `pushpull {name}`");
+        assert_eq!(
+            command,
+            vec![name.to_owned()],
+            "{name} runs `pushpull {name}`"
+        );
         let known = variables_read_by(name);
         for var in env_of(&compose, name).keys() {
-            assert!(known.contains(var), "{name} sets {var}, which `pushpull {name}` does not read (it reads {known:?})");
+            assert!(
+                known.contains(var),
+                "{name} sets {var}, which `pushpull {name}` does not read (it reads {known:?})"
+            );
         }
     }
 }
@@ -112,7 +132,11 @@ fn ports_urls_keys_and_databases_agree() {
     let (inventory_host, inventory_container) = published_port(&compose, "inventory");
     assert_eq!(store["STORE_PORT"], store_container.to_string());
     assert_eq!(inventory["INVENTORY_PORT"], inventory_container.to_string());
-    assert_eq!((store_host, inventory_host), (8080, 8081), "the documented ports");
+    assert_eq!(
+        (store_host, inventory_host),
+        (8080, 8081),
+        "the documented ports"
+    );
 
     // Service-to-service URLs use the compose service names and container
     // ports; browser URLs use the published host ports.
@@ -121,14 +145,23 @@ fn ports_urls_keys_and_databases_agree() {
     for env in [&store, &inventory] {
         assert_eq!(env["STORE_URL"], store_url);
         assert_eq!(env["INVENTORY_URL"], inventory_url);
-        assert_eq!(env["STORE_PUBLIC_URL"], format!("http://localhost:{store_host}"));
-        assert_eq!(env["INVENTORY_PUBLIC_URL"], format!("http://localhost:{inventory_host}"));
+        assert_eq!(
+            env["STORE_PUBLIC_URL"],
+            format!("http://localhost:{store_host}")
+        );
+        assert_eq!(
+            env["INVENTORY_PUBLIC_URL"],
+            format!("http://localhost:{inventory_host}")
+        );
         // Both sides hold the same demo keys.
         assert_eq!(env["STORE_API_KEY"], store["STORE_API_KEY"]);
         assert_eq!(env["INVENTORY_API_KEY"], store["INVENTORY_API_KEY"]);
     }
     // The store may deliver webhooks to the inventory's receiver.
-    let allowed: Vec<&str> = store["WEBHOOK_ALLOWED_HOSTS"].split(',').map(str::trim).collect();
+    let allowed: Vec<&str> = store["WEBHOOK_ALLOWED_HOSTS"]
+        .split(',')
+        .map(str::trim)
+        .collect();
     assert!(allowed.contains(&"inventory"), "{allowed:?}");
 
     // Each service has its own database on the postgres service, created by
@@ -137,48 +170,139 @@ fn ports_urls_keys_and_databases_agree() {
     let user = pg["POSTGRES_USER"].as_str().unwrap();
     let password = pg["POSTGRES_PASSWORD"].as_str().unwrap();
     let init = std::fs::read_to_string(repo_file("docker/postgres-init.sql")).unwrap();
-    for (env, var, db) in [(&store, "STORE_DATABASE_URL", "store"), (&inventory, "INVENTORY_DATABASE_URL", "inventory")] {
-        assert_eq!(env[var], format!("postgres://{user}:{password}@postgres:5432/{db}"));
-        assert!(init.contains(&format!("CREATE DATABASE {db};")), "init script creates {db}");
+    for (env, var, db) in [
+        (&store, "STORE_DATABASE_URL", "store"),
+        (&inventory, "INVENTORY_DATABASE_URL", "inventory"),
+    ] {
+        assert_eq!(
+            env[var],
+            format!("postgres://{user}:{password}@postgres:5432/{db}")
+        );
+        assert!(
+            init.contains(&format!("CREATE DATABASE {db};")),
+            "init script creates {db}"
+        );
     }
-    let mounts: Vec<&str> = service(&compose, "postgres")["volumes"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert!(mounts.iter().any(|m| m.starts_with("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/")));
-    assert!(mounts.iter().any(|m| m.starts_with("pgdata:")), "a volume keeps the data");
+    let mounts: Vec<&str> = service(&compose, "postgres")["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m.starts_with("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/"))
+    );
+    assert!(
+        mounts.iter().any(|m| m.starts_with("pgdata:")),
+        "a volume keeps the data"
+    );
 
     // Start order: postgres healthy → store healthy → inventory.
-    assert_eq!(service(&compose, "store")["depends_on"]["postgres"]["condition"], "service_healthy");
-    assert_eq!(service(&compose, "inventory")["depends_on"]["postgres"]["condition"], "service_healthy");
-    assert_eq!(service(&compose, "inventory")["depends_on"]["store"]["condition"], "service_healthy");
+    assert_eq!(
+        service(&compose, "store")["depends_on"]["postgres"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(
+        service(&compose, "inventory")["depends_on"]["postgres"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(
+        service(&compose, "inventory")["depends_on"]["store"]["condition"],
+        "service_healthy"
+    );
     // Health checks use the binary itself (the image has no curl), on the
     // port the service listens on.
-    for (name, port) in [("store", store_container), ("inventory", inventory_container)] {
-        let test: Vec<&str> = service(&compose, name)["healthcheck"]["test"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(test, vec!["CMD", "pushpull", "healthcheck", "--url", &format!("http://127.0.0.1:{port}/healthz")]);
+    for (name, port) in [
+        ("store", store_container),
+        ("inventory", inventory_container),
+    ] {
+        let test: Vec<&str> = service(&compose, name)["healthcheck"]["test"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            test,
+            vec![
+                "CMD",
+                "pushpull",
+                "healthcheck",
+                "--url",
+                &format!("http://127.0.0.1:{port}/healthz")
+            ]
+        );
     }
-    assert!(service(&compose, "postgres")["healthcheck"]["test"].as_sequence().is_some());
+    assert!(
+        service(&compose, "postgres")["healthcheck"]["test"]
+            .as_sequence()
+            .is_some()
+    );
 }
 
 #[test]
 fn the_dockerfile_builds_the_launcher_and_ships_only_it_as_non_root() {
     let text = std::fs::read_to_string(repo_file("Dockerfile")).unwrap();
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
     let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
     assert_eq!(froms.len(), 2, "multi-stage: build and runtime");
-    assert!(froms[0].starts_with("FROM rust:") && froms[0].ends_with(" AS build"), "{}", froms[0]);
-    assert!(froms[1].starts_with("FROM debian:") && froms[1].contains("-slim"), "{}", froms[1]);
+    assert!(
+        froms[0].starts_with("FROM rust:") && froms[0].ends_with(" AS build"),
+        "{}",
+        froms[0]
+    );
+    assert!(
+        froms[1].starts_with("FROM debian:") && froms[1].contains("-slim"),
+        "{}",
+        froms[1]
+    );
     assert!(text.contains("cargo build --release --locked -p pushpull"));
-    let runtime: Vec<&&str> = lines.iter().skip_while(|l| !l.starts_with("FROM debian:")).collect();
+    let runtime: Vec<&&str> = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("FROM debian:"))
+        .collect();
     let copies: Vec<&&&str> = runtime.iter().filter(|l| l.starts_with("COPY ")).collect();
-    assert_eq!(copies.len(), 1, "the runtime stage copies only the binary: {copies:?}");
-    assert!(copies[0].starts_with("COPY --from=build ") && copies[0].ends_with("/usr/local/bin/pushpull"));
-    let user = runtime.iter().find(|l| l.starts_with("USER ")).expect("a USER line");
+    assert_eq!(
+        copies.len(),
+        1,
+        "the runtime stage copies only the binary: {copies:?}"
+    );
+    assert!(
+        copies[0].starts_with("COPY --from=build ")
+            && copies[0].ends_with("/usr/local/bin/pushpull")
+    );
+    let user = runtime
+        .iter()
+        .find(|l| l.starts_with("USER "))
+        .expect("a USER line");
     assert_ne!(**user, "USER root");
-    assert!(runtime.iter().any(|l| l.starts_with("ENTRYPOINT [\"pushpull\"]")));
+    assert!(
+        runtime
+            .iter()
+            .any(|l| l.starts_with("ENTRYPOINT [\"pushpull\"]"))
+    );
     // Every variable the image sets is read by one of the services.
-    let known: BTreeSet<String> = variables_read_by("store").union(&variables_read_by("inventory")).cloned().collect();
+    let known: BTreeSet<String> = variables_read_by("store")
+        .union(&variables_read_by("inventory"))
+        .cloned()
+        .collect();
     for line in runtime.iter().filter(|l| l.starts_with("ENV ")) {
-        for var in line.trim_start_matches("ENV ").split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, _)| k) {
-            assert!(known.contains(var) || var == "RUST_LOG", "the image sets {var}, which nothing reads");
+        for var in line
+            .trim_start_matches("ENV ")
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, _)| k)
+        {
+            assert!(
+                known.contains(var) || var == "RUST_LOG",
+                "the image sets {var}, which nothing reads"
+            );
         }
     }
     // The build context leaves out what would only slow it down.
@@ -204,7 +328,11 @@ impl Drop for Running {
 /// The compose environment of a service, with the compose network mapped
 /// onto this machine: service names → 127.0.0.1, container ports → free
 /// local ports, and the postgres service → the test server's databases.
-fn as_on_this_machine(env: &BTreeMap<String, String>, ports: &[(u16, u16)], databases: &[(&str, String)]) -> BTreeMap<String, String> {
+fn as_on_this_machine(
+    env: &BTreeMap<String, String>,
+    ports: &[(u16, u16)],
+    databases: &[(&str, String)],
+) -> BTreeMap<String, String> {
     env.iter()
         .map(|(k, v)| {
             let mut v = v.clone();
@@ -264,13 +392,23 @@ fn healthy(url: &str) -> bool {
 async fn compose_database(user: &str, password: &str, server: &str) -> (String, String) {
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await.unwrap();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
+        .await
+        .unwrap();
     let create_role = format!(
         "DO $$ BEGIN CREATE ROLE {user} LOGIN PASSWORD '{password}'; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
     );
-    admin.execute(sqlx::AssertSqlSafe(create_role)).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(create_role))
+        .await
+        .unwrap();
     let name = format!("pushpull_compose_{}", uuid_like());
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} OWNER {user}"))).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} OWNER {user}"
+        )))
+        .await
+        .unwrap();
     let mut url = url::Url::parse(server).unwrap();
     url.set_username(user).unwrap();
     url.set_password(Some(password)).unwrap();
@@ -279,62 +417,127 @@ async fn compose_database(user: &str, password: &str, server: &str) -> (String, 
 }
 
 fn uuid_like() -> String {
-    format!("{:x}{:x}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 async fn drop_database(server: &str, name: &str) {
     use sqlx::Executor;
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server).await.unwrap();
-    let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
+        .await
+        .unwrap();
+    let _ = admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(pushpull_pg), ignore = "PostgreSQL pass: set TEST_DATABASE_URL=postgres://… to run it")]
+#[cfg_attr(
+    not(pushpull_pg),
+    ignore = "PostgreSQL pass: set TEST_DATABASE_URL=postgres://… to run it"
+)]
 async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode() {
     let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
     let compose = compose();
     let pg = &service(&compose, "postgres")["environment"];
-    let (user, password) = (pg["POSTGRES_USER"].as_str().unwrap(), pg["POSTGRES_PASSWORD"].as_str().unwrap());
+    let (user, password) = (
+        pg["POSTGRES_USER"].as_str().unwrap(),
+        pg["POSTGRES_PASSWORD"].as_str().unwrap(),
+    );
     let (store_db, store_url) = compose_database(user, password, &server).await;
     let (inventory_db, inventory_url) = compose_database(user, password, &server).await;
 
-    let (store_port, inventory_port) = (platform::testing::free_port(), platform::testing::free_port());
+    let (store_port, inventory_port) = (
+        platform::testing::free_port(),
+        platform::testing::free_port(),
+    );
     let ports = [(8080, store_port), (8081, inventory_port)];
     let databases = [("store", store_url), ("inventory", inventory_url)];
     let store_env = as_on_this_machine(&env_of(&compose, "store"), &ports, &databases);
     let inventory_env = as_on_this_machine(&env_of(&compose, "inventory"), &ports, &databases);
-    assert_eq!(store_env["INVENTORY_URL"], format!("http://127.0.0.1:{inventory_port}"));
+    assert_eq!(
+        store_env["INVENTORY_URL"],
+        format!("http://127.0.0.1:{inventory_port}")
+    );
 
     // An empty working directory: the binary must need nothing beside it.
     let dir = tempfile::tempdir().unwrap();
     let store_health = format!("http://127.0.0.1:{store_port}/healthz");
     let inventory_health = format!("http://127.0.0.1:{inventory_port}/healthz");
     let mut running = Running(vec![spawn_service("store", &store_env, dir.path())]);
-    eventually(Duration::from_secs(30), "the store is healthy", || async { healthy(&store_health).then_some(()) }).await;
-    running.0.push(spawn_service("inventory", &inventory_env, dir.path()));
-    eventually(Duration::from_secs(30), "the inventory is healthy", || async { healthy(&inventory_health).then_some(()) }).await;
+    eventually(Duration::from_secs(30), "the store is healthy", || async {
+        healthy(&store_health).then_some(())
+    })
+    .await;
+    running
+        .0
+        .push(spawn_service("inventory", &inventory_env, dir.path()));
+    eventually(
+        Duration::from_secs(30),
+        "the inventory is healthy",
+        || async { healthy(&inventory_health).then_some(()) },
+    )
+    .await;
 
     let client = reqwest::Client::new();
     let store = format!("http://127.0.0.1:{store_port}");
     let inventory = format!("http://127.0.0.1:{inventory_port}");
     // The inventory subscribed itself at http://inventory:8081 (mapped).
-    eventually(Duration::from_secs(15), "the inventory subscribes", || async {
-        let endpoints: serde_json::Value = client.get(format!("{store}/api/webhook-endpoints")).send().await.ok()?.json().await.ok()?;
-        (endpoints[0]["url"] == format!("http://127.0.0.1:{inventory_port}/webhooks/store")).then_some(())
-    })
+    eventually(
+        Duration::from_secs(15),
+        "the inventory subscribes",
+        || async {
+            let endpoints: serde_json::Value = client
+                .get(format!("{store}/api/webhook-endpoints"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (endpoints[0]["url"] == format!("http://127.0.0.1:{inventory_port}/webhooks/store"))
+                .then_some(())
+        },
+    )
     .await;
 
     let stock = |sku: &'static str| {
         let client = client.clone();
         let inventory = inventory.clone();
         async move {
-            let all: serde_json::Value = client.get(format!("{inventory}/api/stock")).send().await.unwrap().json().await.unwrap();
-            all.as_array().unwrap().iter().find(|s| s["sku"] == sku).unwrap()["on_hand"].as_i64().unwrap()
+            let all: serde_json::Value = client
+                .get(format!("{inventory}/api/stock"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            all.as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["sku"] == sku)
+                .unwrap()["on_hand"]
+                .as_i64()
+                .unwrap()
         }
     };
     let before = stock("TEA-ASSAM").await;
     for mode in ["webhook", "api", "poll"] {
-        let r = client.put(format!("{store}/api/integration")).json(&serde_json::json!({"mode": mode})).send().await.unwrap();
+        let r = client
+            .put(format!("{store}/api/integration"))
+            .json(&serde_json::json!({"mode": mode}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         let order: serde_json::Value = client
             .post(format!("{store}/api/orders"))
@@ -349,14 +552,29 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
         let id = order["id"].as_str().unwrap().to_owned();
         if mode == "poll" {
             // Not waiting out the 5 s interval: ask for a poll now.
-            let r = client.post(format!("{inventory}/api/poller/poll-now")).send().await.unwrap();
+            let r = client
+                .post(format!("{inventory}/api/poller/poll-now"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
         }
-        let status = eventually(Duration::from_secs(15), &format!("the {mode} order settles"), || async {
-            let o: serde_json::Value = client.get(format!("{store}/api/orders/{id}")).send().await.ok()?.json().await.ok()?;
-            let s = o["status"].as_str()?.to_owned();
-            (s != "pending").then_some(s)
-        })
+        let status = eventually(
+            Duration::from_secs(15),
+            &format!("the {mode} order settles"),
+            || async {
+                let o: serde_json::Value = client
+                    .get(format!("{store}/api/orders/{id}"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                let s = o["status"].as_str()?.to_owned();
+                (s != "pending").then_some(s)
+            },
+        )
         .await;
         assert_eq!(status, "confirmed", "{mode}");
     }

@@ -57,7 +57,11 @@ impl System {
 
     pub async fn start_inventory(&mut self) -> &TestInventory {
         let db = self.inventory_db.take().expect("the inventory is stopped");
-        let (port, store_url, configure) = (self.inventory_port, self.store.address.clone(), self.configure_inventory);
+        let (port, store_url, configure) = (
+            self.inventory_port,
+            self.store.address.clone(),
+            self.configure_inventory,
+        );
         let clock = self.inventory_clock.shared();
         let inventory = TestInventory::spawn(db, move |c| {
             c.port = port;
@@ -81,23 +85,44 @@ impl System {
     /// Stops the store and starts a new one on the same database (the
     /// mode is kept: it is stored, and the restart does not set one).
     pub async fn restart_store(self, configure: fn(&mut store::StoreConfig)) -> System {
-        let System { store, inventory, inventory_db, inventory_clock, inventory_port, configure_inventory, .. } = self;
+        let System {
+            store,
+            inventory,
+            inventory_db,
+            inventory_clock,
+            inventory_port,
+            configure_inventory,
+            ..
+        } = self;
         let db = store.stop().await;
         let (store, store_clock) = start_store(db, inventory_port, configure).await;
-        System { store, store_clock, inventory, inventory_db, inventory_clock, inventory_port, configure_inventory }
+        System {
+            store,
+            store_clock,
+            inventory,
+            inventory_db,
+            inventory_clock,
+            inventory_port,
+            configure_inventory,
+        }
     }
 
     /// Waits until the inventory is subscribed to the store's webhooks.
     pub async fn wait_subscribed(&self) {
-        eventually(Duration::from_secs(10), "the inventory subscribes", || async {
-            let endpoints = self.store.get_json("/api/webhook-endpoints").await;
-            let registered = !endpoints.as_array().unwrap().is_empty();
-            let keeps_secret = inventory::integration::subscription::current(&self.inventory().state.db)
-                .await
-                .unwrap()
-                .is_some();
-            (registered && keeps_secret).then_some(())
-        })
+        eventually(
+            Duration::from_secs(10),
+            "the inventory subscribes",
+            || async {
+                let endpoints = self.store.get_json("/api/webhook-endpoints").await;
+                let registered = !endpoints.as_array().unwrap().is_empty();
+                let keeps_secret =
+                    inventory::integration::subscription::current(&self.inventory().state.db)
+                        .await
+                        .unwrap()
+                        .is_some();
+                (registered && keeps_secret).then_some(())
+            },
+        )
         .await;
     }
 
@@ -105,15 +130,29 @@ impl System {
     /// the store's clock) has been delivered, so it does not take part in
     /// what a test does next.
     pub async fn wait_pinged(&self) {
-        advance_until(&self.store_clock, Duration::from_millis(500), "the welcome ping is delivered", || async {
-            let pings = self.store.get_json("/api/deliveries?state=succeeded").await;
-            pings.as_array().unwrap().iter().any(|d| d["event_type"] == "ping").then_some(())
-        })
+        advance_until(
+            &self.store_clock,
+            Duration::from_millis(500),
+            "the welcome ping is delivered",
+            || async {
+                let pings = self.store.get_json("/api/deliveries?state=succeeded").await;
+                pings
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d["event_type"] == "ping")
+                    .then_some(())
+            },
+        )
         .await;
     }
 }
 
-async fn start_store(db: TestDatabase, inventory_port: u16, configure: fn(&mut store::StoreConfig)) -> (TestStore, ManualClock) {
+async fn start_store(
+    db: TestDatabase,
+    inventory_port: u16,
+    configure: fn(&mut store::StoreConfig),
+) -> (TestStore, ManualClock) {
     let clock = ManualClock::new();
     let shared = clock.shared();
     let store = TestStore::spawn(db, move |c| {
@@ -157,7 +196,12 @@ pub async fn spawn_system(backend: TestBackend, options: Options) -> System {
 /// workers sleep on that clock, so each step releases whatever they
 /// scheduled (a retry, a void, a poll) — without the test waiting for real
 /// time to pass.
-pub async fn advance_until<T, F, Fut>(clock: &ManualClock, step: Duration, what: &str, mut check: F) -> T
+pub async fn advance_until<T, F, Fut>(
+    clock: &ManualClock,
+    step: Duration,
+    what: &str,
+    mut check: F,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -181,9 +225,13 @@ pub async fn place(store: &TestStore, sku: &str, quantity: i64) -> serde_json::V
 
 /// Waits until the order has left `pending`, and returns its status.
 pub async fn settled(store: &TestStore, id: &str) -> String {
-    eventually(Duration::from_secs(10), &format!("{id} settles"), || async {
-        let status = store.order_status(id).await;
-        (status != "pending").then_some(status)
-    })
+    eventually(
+        Duration::from_secs(10),
+        &format!("{id} settles"),
+        || async {
+            let status = store.order_status(id).await;
+            (status != "pending").then_some(status)
+        },
+    )
     .await
 }

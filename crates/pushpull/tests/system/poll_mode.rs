@@ -8,7 +8,11 @@ use sqlx::Row;
 use crate::helpers::*;
 
 fn pull() -> Options {
-    Options { mode: "poll", inventory: polling, ..Options::default() }
+    Options {
+        mode: "poll",
+        inventory: polling,
+        ..Options::default()
+    }
 }
 
 async fn movements(inv: &inventory::testing::TestInventory, sku: &str) -> i64 {

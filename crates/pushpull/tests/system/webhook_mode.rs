@@ -8,7 +8,11 @@ use sqlx::Row;
 use crate::helpers::*;
 
 fn push() -> Options {
-    Options { mode: "webhook", inventory: subscribing, ..Options::default() }
+    Options {
+        mode: "webhook",
+        inventory: subscribing,
+        ..Options::default()
+    }
 }
 
 platform::db_test!(async fn a_pushed_order_moves_stock_and_is_confirmed(backend) {

@@ -85,7 +85,9 @@ fn classify(rec: &platform::outbound::Recorded) -> Verdict {
                 .ok()
                 .and_then(|p| p.detail.or(Some(p.title)))
                 .unwrap_or_default();
-            Verdict::Refused(format!("the inventory refused the request ({status}): {detail}"))
+            Verdict::Refused(format!(
+                "the inventory refused the request ({status}): {detail}"
+            ))
         }
     }
 }
@@ -125,7 +127,10 @@ fn request_for(order: &Order) -> UpdateInventoryRequest {
 #[tracing::instrument(name = "update_inventory", skip_all, fields(order_id = %order.id))]
 pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Order, StoreError> {
     let settings = &app.config.api;
-    let url = format!("{}/update_inventory", app.config.inventory_url.trim_end_matches('/'));
+    let url = format!(
+        "{}/update_inventory",
+        app.config.inventory_url.trim_end_matches('/')
+    );
     let body = serde_json::to_vec(&request_for(&order)).map_err(anyhow::Error::from)?;
 
     let mut attempt: u32 = 0;
@@ -143,7 +148,13 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
             .map_err(anyhow::Error::from)?;
         let rec = send_recorded(&app.api_client, request, app.clock.now_ms()).await;
         let verdict = classify(&rec);
-        tracing::info!(attempt, status = rec.status(), latency_ms = rec.latency_ms(), ?verdict, "called /update_inventory");
+        tracing::info!(
+            attempt,
+            status = rec.status(),
+            latency_ms = rec.latency_ms(),
+            ?verdict,
+            "called /update_inventory"
+        );
         let label = match &verdict {
             Verdict::Reserved => "reserved",
             Verdict::Refused(_) => "refused",
@@ -151,12 +162,15 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
         };
         app.metrics
             .api_calls
-            .get_or_create(&OutcomeLabels { outcome: label.into() })
+            .get_or_create(&OutcomeLabels {
+                outcome: label.into(),
+            })
             .inc();
         match verdict {
             Verdict::Unclear(_) if attempt <= settings.retries => {
                 let exchange = NewExchange::sent(Channel::Api, &rec);
-                timeline::record_and_publish(&app.db, &app.live, &exchange, &[order.id.as_str()]).await?;
+                timeline::record_and_publish(&app.db, &app.live, &exchange, &[order.id.as_str()])
+                    .await?;
                 // A short, growing pause: the customer is waiting.
                 let pause = settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
                 tokio::time::sleep(pause).await;
@@ -184,7 +198,8 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
     let now = app.clock.now_ms();
     let mut tx = app.db.begin_write().await?;
     let exchange_id = timeline::record(&mut tx, &exchange, &[order.id.as_str()]).await?;
-    let resolved = orders::resolve(&mut tx, order.id.as_str(), status, reason.as_deref(), now).await?;
+    let resolved =
+        orders::resolve(&mut tx, order.id.as_str(), status, reason.as_deref(), now).await?;
     // Reserved, but no longer pending — the stale-order sweep rejected it
     // while we waited — so the reservation must be given back too.
     let owes_void = unclear || (verdict == Verdict::Reserved && !resolved);
@@ -195,7 +210,13 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
 
     timeline::publish(&app.live, &exchange_id, &exchange, &[order.id.as_str()]);
     if resolved {
-        orders::announce_resolution(app, order.id.as_str(), order.mode, status, reason.as_deref());
+        orders::announce_resolution(
+            app,
+            order.id.as_str(),
+            order.mode,
+            status,
+            reason.as_deref(),
+        );
     }
     if owes_void {
         app.compensation_wake.notify_one();
@@ -205,7 +226,11 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
         .ok_or_else(|| StoreError::not_found("order", order.id.as_str()))
 }
 
-async fn insert_pending_void(conn: &mut sqlx::AnyConnection, order_id: &str, now: i64) -> Result<(), sqlx::Error> {
+async fn insert_pending_void(
+    conn: &mut sqlx::AnyConnection,
+    order_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO pending_voids (order_id, state, attempts, next_attempt_at, created_at) \
          VALUES ($1, 'pending', 0, $2, $2) ON CONFLICT (order_id) DO NOTHING",
@@ -223,11 +248,18 @@ async fn insert_pending_void(conn: &mut sqlx::AnyConnection, order_id: &str, now
 async fn reject_and_void(app: &AppState, order_id: &str, reason: &str) -> Result<(), StoreError> {
     let now = app.clock.now_ms();
     let mut tx = app.db.begin_write().await?;
-    let rejected = orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?;
+    let rejected =
+        orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?;
     insert_pending_void(&mut tx, order_id, now).await?;
     tx.commit().await?;
     if rejected {
-        orders::announce_resolution(app, order_id, contract::IntegrationMode::Api, OrderStatus::Rejected, Some(reason));
+        orders::announce_resolution(
+            app,
+            order_id,
+            contract::IntegrationMode::Api,
+            OrderStatus::Rejected,
+            Some(reason),
+        );
     }
     app.compensation_wake.notify_one();
     Ok(())
@@ -301,10 +333,12 @@ impl CompensationWorker {
             let attempts: i64 = row.try_get("attempts")?;
             self.send_void(&order_id, attempts).await?;
         }
-        let next = sqlx::query("SELECT MIN(next_attempt_at) AS next FROM pending_voids WHERE state = 'pending'")
-            .fetch_one(self.app.db.pool())
-            .await?
-            .try_get::<Option<i64>, _>("next")?;
+        let next = sqlx::query(
+            "SELECT MIN(next_attempt_at) AS next FROM pending_voids WHERE state = 'pending'",
+        )
+        .fetch_one(self.app.db.pool())
+        .await?
+        .try_get::<Option<i64>, _>("next")?;
         Ok(next)
     }
 
@@ -344,7 +378,13 @@ impl CompensationWorker {
             .build()
             .map_err(anyhow::Error::from)?;
         let rec = send_recorded(&app.api_client, request, app.clock.now_ms()).await;
-        timeline::record_and_publish(&app.db, &app.live, &NewExchange::sent(Channel::Void, &rec), &[order_id]).await?;
+        timeline::record_and_publish(
+            &app.db,
+            &app.live,
+            &NewExchange::sent(Channel::Void, &rec),
+            &[order_id],
+        )
+        .await?;
         let now = app.clock.now_ms();
         if rec.is_success() {
             tracing::info!(order_id, "void delivered");
@@ -358,7 +398,9 @@ impl CompensationWorker {
                 .error()
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("answered {}", rec.status().unwrap_or(0)));
-            let backoff = (Duration::from_secs(1) * 2u32.saturating_pow(attempts.clamp(0, 16) as u32)).min(MAX_VOID_BACKOFF);
+            let backoff = (Duration::from_secs(1)
+                * 2u32.saturating_pow(attempts.clamp(0, 16) as u32))
+            .min(MAX_VOID_BACKOFF);
             tracing::warn!(order_id, %error, retry_in_ms = backoff.as_millis() as u64, "void not delivered yet");
             sqlx::query(
                 "UPDATE pending_voids SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
@@ -403,15 +445,27 @@ mod tests {
     #[test]
     fn answers_are_classified() {
         assert_eq!(
-            classify(&answered(200, r#"{"order_id":"ord_1","applied":true,"stock":[]}"#)),
+            classify(&answered(
+                200,
+                r#"{"order_id":"ord_1","applied":true,"stock":[]}"#
+            )),
             Verdict::Reserved
         );
-        assert!(matches!(classify(&answered(200, "garbage")), Verdict::Unclear(_)));
+        assert!(matches!(
+            classify(&answered(200, "garbage")),
+            Verdict::Unclear(_)
+        ));
         assert!(matches!(classify(&answered(503, "")), Verdict::Unclear(_)));
         assert!(matches!(classify(&answered(429, "")), Verdict::Unclear(_)));
-        assert!(matches!(classify(&answered(401, r#"{"title":"Unauthorized","status":401}"#)), Verdict::Refused(_)));
         assert!(matches!(
-            classify(&rec(Outcome::Failed { error: "timed out".into(), timed_out: true })),
+            classify(&answered(401, r#"{"title":"Unauthorized","status":401}"#)),
+            Verdict::Refused(_)
+        ));
+        assert!(matches!(
+            classify(&rec(Outcome::Failed {
+                error: "timed out".into(),
+                timed_out: true
+            })),
             Verdict::Unclear(_)
         ));
     }

@@ -62,7 +62,9 @@ fn view_from_row(row: &sqlx::any::AnyRow) -> Result<DeliveryView, sqlx::Error> {
         last_status: row.try_get("last_status")?,
         last_error: row.try_get("last_error")?,
         created_at: Timestamp(row.try_get("created_at")?),
-        completed_at: row.try_get::<Option<i64>, _>("completed_at")?.map(Timestamp),
+        completed_at: row
+            .try_get::<Option<i64>, _>("completed_at")?
+            .map(Timestamp),
         attempt_log: Vec::new(),
     })
 }
@@ -74,7 +76,9 @@ const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, e.url, d.order_id, d.e
 pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<DeliveryView>, StoreError> {
     let limit = filter.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(StoreError::BadRequest("`limit` must be between 1 and 200".into()));
+        return Err(StoreError::BadRequest(
+            "`limit` must be between 1 and 200".into(),
+        ));
     }
     if let Some(state) = &filter.state
         && !STATES.contains(&state.as_str())
@@ -144,7 +148,10 @@ pub async fn redeliver(app: &AppState, id: &str) -> Result<DeliveryView, StoreEr
         }));
     }
     app.dispatcher_wake.notify_one();
-    app.live.publish("delivery.updated", serde_json::json!({"id": id, "state": "pending"}));
+    app.live.publish(
+        "delivery.updated",
+        serde_json::json!({"id": id, "state": "pending"}),
+    );
     get(app, id).await
 }
 
@@ -167,9 +174,11 @@ pub async fn recover(app: &AppState, endpoint_id: &str) -> Result<u64, StoreErro
 
 /// Counts of deliveries by state, for the settings page.
 pub async fn counts(app: &AppState) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM webhook_deliveries GROUP BY state ORDER BY state")
-        .fetch_all(app.db.pool())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM webhook_deliveries GROUP BY state ORDER BY state",
+    )
+    .fetch_all(app.db.pool())
+    .await?;
     Ok(rows
         .iter()
         .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))

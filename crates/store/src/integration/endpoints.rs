@@ -54,7 +54,9 @@ impl Format {
         match text.trim().to_ascii_lowercase().as_str() {
             "json" => Ok(Format::Json),
             "xml" => Ok(Format::Xml),
-            other => Err(format!("format must be \"json\" or \"xml\" (got \"{other}\")")),
+            other => Err(format!(
+                "format must be \"json\" or \"xml\" (got \"{other}\")"
+            )),
         }
     }
 
@@ -126,7 +128,10 @@ pub fn validate_url(text: &str, allowed_hosts: &[String]) -> Result<url::Url, St
         other => return Err(format!("the URL scheme must be http (got {other})")),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("credentials do not belong in an endpoint URL; the signature authenticates the sender".into());
+        return Err(
+            "credentials do not belong in an endpoint URL; the signature authenticates the sender"
+                .into(),
+        );
     }
     let host = url
         .host_str()
@@ -153,7 +158,10 @@ fn parse_event_types(requested: Option<Vec<String>>) -> Result<Vec<String>, Stri
     }
     for t in &types {
         if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
-            return Err(format!("unknown event type \"{t}\" (known: {})", EVENT_TYPES.join(", ")));
+            return Err(format!(
+                "unknown event type \"{t}\" (known: {})",
+                EVENT_TYPES.join(", ")
+            ));
         }
     }
     Ok(types)
@@ -169,7 +177,11 @@ fn endpoint_from_row(row: &sqlx::any::AnyRow) -> Result<Endpoint, sqlx::Error> {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
         description: row.try_get("description")?,
-        event_types: types.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        event_types: types
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         format: Format::parse(&format).map_err(|e| sqlx::Error::Decode(e.into()))?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         disabled_reason: row.try_get("disabled_reason")?,
@@ -180,7 +192,10 @@ fn endpoint_from_row(row: &sqlx::any::AnyRow) -> Result<Endpoint, sqlx::Error> {
 
 /// Registers an endpoint, or finds the live one with the same URL.
 /// Returns the endpoint and whether it was created (only then with secret).
-pub async fn register(app: &AppState, request: NewEndpoint) -> Result<(Endpoint, bool), StoreError> {
+pub async fn register(
+    app: &AppState,
+    request: NewEndpoint,
+) -> Result<(Endpoint, bool), StoreError> {
     let mut errors = Vec::new();
     let url = match request.url.as_deref() {
         Some(u) => validate_url(u, &app.config.webhook.allowed_hosts)
@@ -199,7 +214,10 @@ pub async fn register(app: &AppState, request: NewEndpoint) -> Result<(Endpoint,
         .ok();
     let description = request.description.unwrap_or_default();
     if description.chars().count() > 200 {
-        errors.push(contract::FieldError::new("description", "at most 200 characters"));
+        errors.push(contract::FieldError::new(
+            "description",
+            "at most 200 characters",
+        ));
     }
     let (Some(url), Some(types), Some(format)) = (url, types, format) else {
         return Err(StoreError::Validation(errors));
@@ -227,25 +245,28 @@ pub async fn register(app: &AppState, request: NewEndpoint) -> Result<(Endpoint,
     .await?;
     if inserted.is_none() {
         tx.rollback().await?;
-        let existing = find_by_url(app, url.as_str())
-            .await?
-            .ok_or_else(|| StoreError::Conflict("the endpoint was deleted while registering; try again".into()))?;
+        let existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
+            StoreError::Conflict("the endpoint was deleted while registering; try again".into())
+        })?;
         return Ok((existing, false));
     }
-    sqlx::query("INSERT INTO webhook_secrets (id, endpoint_id, secret, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id("whs"))
-        .bind(&id)
-        .bind(&secret)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO webhook_secrets (id, endpoint_id, secret, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(new_id("whs"))
+    .bind(&id)
+    .bind(&secret)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     // Say hello: a signed ping the owner can verify before any order
     // exists — a moment from now, so the owner has time to store the
     // secret it is about to receive in this very response.
     enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY_MS).await?;
     tx.commit().await?;
     app.dispatcher_wake.notify_one();
-    app.live.publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live
+        .publish("endpoint.changed", serde_json::json!({"id": id}));
     tracing::info!(endpoint_id = %id, url = %url, "webhook endpoint registered");
 
     let mut endpoint = get(app, &id).await?;
@@ -283,16 +304,24 @@ pub async fn list(app: &AppState) -> Result<Vec<Endpoint>, StoreError> {
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY created_at, id"
     ));
     let rows = sqlx::query(sql).fetch_all(app.db.pool()).await?;
-    Ok(rows.iter().map(endpoint_from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(endpoint_from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Enables or disables an endpoint, or changes what it receives.
 /// Re-enabling clears the reason it was disabled and resumes its queue.
-pub async fn update(app: &AppState, id: &str, changes: EndpointChanges) -> Result<Endpoint, StoreError> {
+pub async fn update(
+    app: &AppState,
+    id: &str,
+    changes: EndpointChanges,
+) -> Result<Endpoint, StoreError> {
     let current = get(app, id).await?;
     let types = match changes.event_types {
-        Some(t) => parse_event_types(Some(t))
-            .map_err(|m| StoreError::Validation(vec![contract::FieldError::new("event_types", m)]))?,
+        Some(t) => parse_event_types(Some(t)).map_err(|m| {
+            StoreError::Validation(vec![contract::FieldError::new("event_types", m)])
+        })?,
         None => current.event_types.clone(),
     };
     let format = match changes.format {
@@ -324,7 +353,8 @@ pub async fn update(app: &AppState, id: &str, changes: EndpointChanges) -> Resul
     if enabled {
         app.dispatcher_wake.notify_one();
     }
-    app.live.publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live
+        .publish("endpoint.changed", serde_json::json!({"id": id}));
     get(app, id).await
 }
 
@@ -363,12 +393,17 @@ pub async fn delete(app: &AppState, id: &str) -> Result<(), StoreError> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    app.live.publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live
+        .publish("endpoint.changed", serde_json::json!({"id": id}));
     Ok(())
 }
 
 /// Issues a new secret; the old ones keep signing for `grace`.
-pub async fn rotate_secret(app: &AppState, id: &str, grace: std::time::Duration) -> Result<Endpoint, StoreError> {
+pub async fn rotate_secret(
+    app: &AppState,
+    id: &str,
+    grace: std::time::Duration,
+) -> Result<Endpoint, StoreError> {
     let mut endpoint = get(app, id).await?;
     let now = app.clock.now_ms();
     let secret = WebhookSecret::generate().expose();
@@ -381,16 +416,23 @@ pub async fn rotate_secret(app: &AppState, id: &str, grace: std::time::Duration)
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO webhook_secrets (id, endpoint_id, secret, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id("whs"))
-        .bind(id)
-        .bind(&secret)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO webhook_secrets (id, endpoint_id, secret, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(new_id("whs"))
+    .bind(id)
+    .bind(&secret)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    tracing::info!(endpoint_id = id, grace_s = grace.as_secs(), "webhook secret rotated");
-    app.live.publish("endpoint.changed", serde_json::json!({"id": id}));
+    tracing::info!(
+        endpoint_id = id,
+        grace_s = grace.as_secs(),
+        "webhook secret rotated"
+    );
+    app.live
+        .publish("endpoint.changed", serde_json::json!({"id": id}));
     endpoint.secret = Some(secret);
     Ok(endpoint)
 }
@@ -433,12 +475,22 @@ pub async fn enqueue_ping(
         timestamp: Timestamp(now),
         data: PingData {
             endpoint_id: endpoint_id.to_owned(),
-            message: "Hello from the pushpull store: this endpoint will receive signed webhooks.".into(),
+            message: "Hello from the pushpull store: this endpoint will receive signed webhooks."
+                .into(),
         },
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let message_id = super::webhook::insert_message(conn, PING, None, &payload, now).await?;
-    super::webhook::insert_delivery(conn, &message_id, endpoint_id, None, PING, now, now + delay_ms).await?;
+    super::webhook::insert_delivery(
+        conn,
+        &message_id,
+        endpoint_id,
+        None,
+        PING,
+        now,
+        now + delay_ms,
+    )
+    .await?;
     Ok(message_id)
 }
 
@@ -456,7 +508,12 @@ mod tests {
     use super::*;
 
     fn hosts() -> Vec<String> {
-        vec!["localhost".into(), "127.0.0.1".into(), "::1".into(), "inventory".into()]
+        vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+            "inventory".into(),
+        ]
     }
 
     #[test]
@@ -489,9 +546,15 @@ mod tests {
 
     #[test]
     fn event_types_default_to_all_and_are_checked() {
-        assert_eq!(parse_event_types(None).unwrap(), vec!["order.created", "ping"]);
+        assert_eq!(
+            parse_event_types(None).unwrap(),
+            vec!["order.created", "ping"]
+        );
         assert!(parse_event_types(Some(vec!["order.exploded".into()])).is_err());
         assert!(parse_event_types(Some(vec![])).is_err());
-        assert_eq!(parse_event_types(Some(vec!["*".into()])).unwrap(), vec!["*"]);
+        assert_eq!(
+            parse_event_types(Some(vec!["*".into()])).unwrap(),
+            vec!["*"]
+        );
     }
 }

@@ -50,7 +50,12 @@ pub async fn read_mode(db: &Db) -> Result<IntegrationMode, sqlx::Error> {
 }
 
 /// Switches the mode for orders placed from now on.
-pub async fn set_mode(db: &Db, live: &LiveHub, mode: IntegrationMode, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_mode(
+    db: &Db,
+    live: &LiveHub,
+    mode: IntegrationMode,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

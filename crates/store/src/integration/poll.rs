@@ -52,10 +52,12 @@ pub const MAX_PAGE: i64 = 200;
 /// Takes the next feed number. Must run inside the order's transaction; see
 /// the module comment for why the row lock is the point.
 pub async fn next_feed_seq(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE feed_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("last_value")
+    sqlx::query(
+        "UPDATE feed_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
+    )
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last_value")
 }
 
 /// A position in the feed. Opaque to clients (`c1.<base64>`), so the
@@ -129,7 +131,11 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
 }
 
 /// Records what the inventory did with an order it pulled.
-pub async fn acknowledge(app: &AppState, order_id: &str, ack: &Acknowledgement) -> Result<Order, StoreError> {
+pub async fn acknowledge(
+    app: &AppState,
+    order_id: &str,
+    ack: &Acknowledgement,
+) -> Result<Order, StoreError> {
     let order = orders::get_order(&app.db, order_id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order_id))?;
@@ -143,11 +149,22 @@ pub async fn acknowledge(app: &AppState, order_id: &str, ack: &Acknowledgement) 
         ),
         ApplyOutcome::Rejected | ApplyOutcome::Voided => (
             OrderStatus::Rejected,
-            Some(ack.reason.clone().unwrap_or_else(|| "The inventory refused the order.".into())),
+            Some(
+                ack.reason
+                    .clone()
+                    .unwrap_or_else(|| "The inventory refused the order.".into()),
+            ),
         ),
     };
     let mut conn = app.db.writer().acquire().await?;
-    let changed = orders::resolve(&mut conn, order_id, status, reason.as_deref(), app.clock.now_ms()).await?;
+    let changed = orders::resolve(
+        &mut conn,
+        order_id,
+        status,
+        reason.as_deref(),
+        app.clock.now_ms(),
+    )
+    .await?;
     drop(conn);
     app.metrics.acknowledgements.inc();
     if changed {
@@ -166,7 +183,10 @@ mod tests {
         for n in [0, 1, 42, i64::MAX] {
             assert_eq!(Cursor::decode(&Cursor(n).encode()).unwrap(), Cursor(n));
         }
-        for bad in ["", "42", "c1.", "c1.!!", "c2.NDI", "c1.LTE" /* -1 */, "c1.YWJj" /* abc */] {
+        for bad in [
+            "", "42", "c1.", "c1.!!", "c2.NDI", "c1.LTE",  /* -1 */
+            "c1.YWJj", /* abc */
+        ] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
         }
     }

@@ -101,7 +101,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
         "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")),
+        _ => Err(format!(
+            "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+        )),
     }
 }
 
@@ -133,10 +135,7 @@ pub fn parse_retry_after(value: &str, now_ms: i64) -> Option<Duration> {
         return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    let at_ms = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_millis() as i64;
+    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
     let wait = at_ms - now_ms;
     (wait > 0).then(|| Duration::from_millis(wait as u64).min(MAX_RETRY_AFTER))
 }
@@ -195,7 +194,10 @@ mod tests {
             parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Tue, 14 Nov 2023 22:13:10 GMT", now), None);
+        assert_eq!(
+            parse_retry_after("Tue, 14 Nov 2023 22:13:10 GMT", now),
+            None
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("999999999", now), Some(MAX_RETRY_AFTER));
     }

@@ -67,14 +67,19 @@ use crate::timeline::{self, AttemptInfo, Channel, NewExchange};
 
 /// Writes the `order.created` event and a delivery for every enabled
 /// endpoint that subscribes to it. Call inside the order's transaction.
-pub async fn enqueue_order_created(conn: &mut AnyConnection, order: &Order, now: i64) -> Result<String, sqlx::Error> {
+pub async fn enqueue_order_created(
+    conn: &mut AnyConnection,
+    order: &Order,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let event = WebhookEvent {
         event_type: ORDER_CREATED.to_owned(),
         timestamp: Timestamp(now),
         data: order.clone(),
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let message_id = insert_message(conn, ORDER_CREATED, Some(order.id.as_str()), &payload, now).await?;
+    let message_id =
+        insert_message(conn, ORDER_CREATED, Some(order.id.as_str()), &payload, now).await?;
     let subscribers = sqlx::query(
         "SELECT id, event_types FROM webhook_endpoints WHERE enabled = 1 AND deleted_at IS NULL",
     )
@@ -84,7 +89,16 @@ pub async fn enqueue_order_created(conn: &mut AnyConnection, order: &Order, now:
         let id: String = row.try_get("id")?;
         let types: String = row.try_get("event_types")?;
         if types.split(',').any(|t| t == ORDER_CREATED || t == "*") {
-            insert_delivery(conn, &message_id, &id, Some(order.id.as_str()), ORDER_CREATED, now, now).await?;
+            insert_delivery(
+                conn,
+                &message_id,
+                &id,
+                Some(order.id.as_str()),
+                ORDER_CREATED,
+                now,
+                now,
+            )
+            .await?;
         }
     }
     Ok(message_id)
@@ -186,7 +200,12 @@ impl OutboxDispatcher {
                     Ok(ids) => {
                         claimed_all = ids.len() == free;
                         for id in ids {
-                            let permit = self.slots.clone().acquire_owned().await.expect("semaphore open");
+                            let permit = self
+                                .slots
+                                .clone()
+                                .acquire_owned()
+                                .await
+                                .expect("semaphore open");
                             let app = self.app.clone();
                             let owner = self.owner.clone();
                             let wake = wake.clone();
@@ -287,9 +306,14 @@ pub enum Decision {
     /// `410 Gone`: disable the endpoint; the delivery waits for it.
     EndpointGone,
     /// Try again at this time (unix ms).
-    RetryAt { at: i64, why: String },
+    RetryAt {
+        at: i64,
+        why: String,
+    },
     /// The schedule is exhausted.
-    GiveUp { why: String },
+    GiveUp {
+        why: String,
+    },
 }
 
 /// Applies the retry policy to an attempt's result. `failures` counts this
@@ -309,7 +333,10 @@ pub fn decide(
     };
     let Some(scheduled) = settings.retry_schedule.delay_after(failures) else {
         return Decision::GiveUp {
-            why: format!("{why}; gave up after {} attempts", settings.retry_schedule.max_attempts()),
+            why: format!(
+                "{why}; gave up after {} attempts",
+                settings.retry_schedule.max_attempts()
+            ),
         };
     };
     // The receiver's own word on when to come back wins over our schedule.
@@ -339,10 +366,14 @@ fn render_body(event_type: &str, payload: &str, format: Format) -> Result<String
             let xml = match event_type {
                 ORDER_CREATED => serde_json::from_str::<WebhookEvent<Order>>(payload)
                     .map_err(|e| e.to_string())
-                    .and_then(|ev| contract::xml::to_string("event", &ev).map_err(|e| e.to_string())),
+                    .and_then(|ev| {
+                        contract::xml::to_string("event", &ev).map_err(|e| e.to_string())
+                    }),
                 PING => serde_json::from_str::<WebhookEvent<PingData>>(payload)
                     .map_err(|e| e.to_string())
-                    .and_then(|ev| contract::xml::to_string("event", &ev).map_err(|e| e.to_string())),
+                    .and_then(|ev| {
+                        contract::xml::to_string("event", &ev).map_err(|e| e.to_string())
+                    }),
                 other => Err(format!("no XML form for {other}")),
             }?;
             Ok(xml)
@@ -351,7 +382,11 @@ fn render_body(event_type: &str, payload: &str, format: Format) -> Result<String
 }
 
 /// Runs one claimed delivery attempt end to end.
-async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Result<(), sqlx::Error> {
+async fn attempt_delivery(
+    app: &AppState,
+    owner: &str,
+    delivery_id: &str,
+) -> Result<(), sqlx::Error> {
     let row = sqlx::query(
         "SELECT d.message_id, d.endpoint_id, d.order_id, d.event_type, d.attempts, d.failures, d.next_trigger, \
                 m.payload, e.url, e.format \
@@ -383,7 +418,8 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
         let mut conn = app.db.pool().acquire().await?;
         endpoints::signing_secrets(&mut conn, &endpoint_id, now).await?
     };
-    let body = render_body(&event_type, &payload, format).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let body =
+        render_body(&event_type, &payload, format).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let timestamp = now.div_euclid(1000);
     let signature = signature_header(&secrets, &message_id, timestamp, body.as_bytes());
 
@@ -391,7 +427,10 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
         .webhook_client
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, format.content_type())
-        .header(reqwest::header::USER_AGENT, concat!("pushpull-store/", env!("CARGO_PKG_VERSION")))
+        .header(
+            reqwest::header::USER_AGENT,
+            concat!("pushpull-store/", env!("CARGO_PKG_VERSION")),
+        )
         .header(HEADER_ID, &message_id)
         .header(HEADER_TIMESTAMP, timestamp.to_string())
         .header(HEADER_SIGNATURE, signature)
@@ -416,7 +455,13 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
     let attempt_no = attempts + 1;
     let after = app.clock.now_ms();
     let failures_now = if rec.is_success() { 0 } else { failures + 1 };
-    let decision = decide(&rec, failures_now as u32, after, &app.config.webhook, rand::random::<f64>());
+    let decision = decide(
+        &rec,
+        failures_now as u32,
+        after,
+        &app.config.webhook,
+        rand::random::<f64>(),
+    );
     tracing::info!(
         attempt_no, status = rec.status(), latency_ms = rec.latency_ms(), ?decision, trigger = %trigger,
         "webhook attempt"
@@ -431,13 +476,22 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
     let exchange = NewExchange::sent(Channel::Webhook, &rec).with_attempt(AttemptInfo {
         delivery_id: delivery_id.to_owned(),
         attempt_no,
-        trigger: if trigger == "manual" { "manual" } else { "scheduled" },
+        trigger: if trigger == "manual" {
+            "manual"
+        } else {
+            "scheduled"
+        },
     });
     let order_ids: Vec<&str> = order_id.as_deref().into_iter().collect();
 
     let (state, next_at, completed, last_error) = match &decision {
         Decision::Succeeded => ("succeeded", after, Some(after), None),
-        Decision::EndpointGone => ("pending", after, None, Some("410 Gone: endpoint disabled".to_owned())),
+        Decision::EndpointGone => (
+            "pending",
+            after,
+            None,
+            Some("410 Gone: endpoint disabled".to_owned()),
+        ),
         Decision::RetryAt { at, why } => ("pending", *at, None, Some(why.clone())),
         Decision::GiveUp { why } => ("failed", after, Some(after), Some(why.clone())),
     };
@@ -464,7 +518,9 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
     if moved.rows_affected() == 0 {
         // Our lease expired mid-attempt and someone else owns the delivery
         // now; the attempt stays in the log but decides nothing.
-        tracing::warn!("lease lost during the attempt; result recorded, decision left to the new owner");
+        tracing::warn!(
+            "lease lost during the attempt; result recorded, decision left to the new owner"
+        );
     }
     if decision == Decision::EndpointGone {
         endpoints::disable_gone(&mut tx, &endpoint_id, after).await?;
@@ -477,9 +533,10 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
                 Some(OrderStatus::Backordered),
                 Some("Accepted, but the inventory is short: it will ship when restocked."),
             ),
-            Some(ApplyOutcome::Rejected | ApplyOutcome::Voided) => {
-                (Some(OrderStatus::Rejected), Some("The inventory refused the order."))
-            }
+            Some(ApplyOutcome::Rejected | ApplyOutcome::Voided) => (
+                Some(OrderStatus::Rejected),
+                Some("The inventory refused the order."),
+            ),
             None => (None, None),
         };
         if let Some(status) = status
@@ -496,7 +553,8 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
         serde_json::json!({"id": delivery_id, "state": state, "attempts": attempt_no, "order_id": order_id}),
     );
     if decision == Decision::EndpointGone {
-        app.live.publish("endpoint.changed", serde_json::json!({"id": endpoint_id}));
+        app.live
+            .publish("endpoint.changed", serde_json::json!({"id": endpoint_id}));
     }
     let outcome = match &decision {
         Decision::Succeeded => "succeeded",
@@ -506,10 +564,18 @@ async fn attempt_delivery(app: &AppState, owner: &str, delivery_id: &str) -> Res
     };
     app.metrics
         .webhook_attempts
-        .get_or_create(&OutcomeLabels { outcome: outcome.into() })
+        .get_or_create(&OutcomeLabels {
+            outcome: outcome.into(),
+        })
         .inc();
     if let (Some((status, reason)), Some(order_id)) = (resolved, order_id.as_deref()) {
-        orders::announce_resolution(app, order_id, contract::IntegrationMode::Webhook, status, reason);
+        orders::announce_resolution(
+            app,
+            order_id,
+            contract::IntegrationMode::Webhook,
+            status,
+            reason,
+        );
     }
     Ok(())
 }
@@ -532,7 +598,10 @@ mod tests {
             outcome: match status {
                 Some(status) => Outcome::Response {
                     status,
-                    headers: headers.into_iter().map(|(a, b)| (a.into(), b.into())).collect(),
+                    headers: headers
+                        .into_iter()
+                        .map(|(a, b)| (a.into(), b.into()))
+                        .collect(),
                     body: Bytes::new(),
                 },
                 None => Outcome::Failed {
@@ -552,8 +621,14 @@ mod tests {
 
     #[test]
     fn success_and_gone_are_final() {
-        assert_eq!(decide(&rec(Some(204), vec![]), 0, 0, &settings(), 0.0), Decision::Succeeded);
-        assert_eq!(decide(&rec(Some(410), vec![]), 1, 0, &settings(), 0.0), Decision::EndpointGone);
+        assert_eq!(
+            decide(&rec(Some(204), vec![]), 0, 0, &settings(), 0.0),
+            Decision::Succeeded
+        );
+        assert_eq!(
+            decide(&rec(Some(410), vec![]), 1, 0, &settings(), 0.0),
+            Decision::EndpointGone
+        );
     }
 
     #[test]
@@ -566,9 +641,15 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert!(matches!(decide(&rec(None, vec![]), 6, 0, &s, 0.0), Decision::GiveUp { .. }));
+        assert!(matches!(
+            decide(&rec(None, vec![]), 6, 0, &s, 0.0),
+            Decision::GiveUp { .. }
+        ));
         // Redirects count as failures: they are not followed.
-        assert!(matches!(decide(&rec(Some(302), vec![]), 1, 0, &s, 0.0), Decision::RetryAt { .. }));
+        assert!(matches!(
+            decide(&rec(Some(302), vec![]), 1, 0, &s, 0.0),
+            Decision::RetryAt { .. }
+        ));
     }
 
     #[test]
@@ -577,15 +658,27 @@ mod tests {
         let ra = vec![("retry-after", "42")];
         assert_eq!(
             decide(&rec(Some(429), ra.clone()), 1, 0, &s, 0.0),
-            Decision::RetryAt { at: 42_000, why: "answered 429".into() }
+            Decision::RetryAt {
+                at: 42_000,
+                why: "answered 429".into()
+            }
         );
-        assert!(matches!(decide(&rec(Some(503), ra.clone()), 1, 0, &s, 0.0), Decision::RetryAt { at: 42_000, .. }));
-        assert!(matches!(decide(&rec(Some(500), ra), 1, 0, &s, 0.0), Decision::RetryAt { at: 1_000, .. }));
+        assert!(matches!(
+            decide(&rec(Some(503), ra.clone()), 1, 0, &s, 0.0),
+            Decision::RetryAt { at: 42_000, .. }
+        ));
+        assert!(matches!(
+            decide(&rec(Some(500), ra), 1, 0, &s, 0.0),
+            Decision::RetryAt { at: 1_000, .. }
+        ));
     }
 
     #[test]
     fn jitter_spreads_retries() {
-        let s = WebhookSettings { jitter: 0.5, ..WebhookSettings::default() };
+        let s = WebhookSettings {
+            jitter: 0.5,
+            ..WebhookSettings::default()
+        };
         match decide(&rec(Some(500), vec![]), 2, 0, &s, 0.5) {
             Decision::RetryAt { at, .. } => assert_eq!(at, 6_250),
             other => panic!("{other:?}"),

@@ -28,11 +28,23 @@ type Data = web::Data<AppState>;
 /// `405 Method Not Allowed` (with `Allow`), not a 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/products").get(list_products))
-        .service(web::resource("/api/orders").post(place_order).get(order_feed))
+        .service(
+            web::resource("/api/orders")
+                .post(place_order)
+                .get(order_feed),
+        )
         .service(web::resource("/api/orders/{id}").get(get_order))
         .service(web::resource("/api/orders/{id}/acknowledgement").post(acknowledge_order))
-        .service(web::resource("/api/integration").get(get_integration).put(put_integration))
-        .service(web::resource("/api/webhook-endpoints").post(create_endpoint).get(list_endpoints))
+        .service(
+            web::resource("/api/integration")
+                .get(get_integration)
+                .put(put_integration),
+        )
+        .service(
+            web::resource("/api/webhook-endpoints")
+                .post(create_endpoint)
+                .get(list_endpoints),
+        )
         .service(
             web::resource("/api/webhook-endpoints/{id}")
                 .get(get_endpoint)
@@ -69,15 +81,19 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, StoreError> {
     match req.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(v) => {
-            let text = v
-                .to_str()
-                .map_err(|_| StoreError::BadRequest("Idempotency-Key must be visible ASCII".into()))?;
+            let text = v.to_str().map_err(|_| {
+                StoreError::BadRequest("Idempotency-Key must be visible ASCII".into())
+            })?;
             orders::parse_idempotency_key(text).map(Some)
         }
     }
 }
 
-async fn place_order(app: Data, req: HttpRequest, body: web::Json<OrderRequest>) -> Result<HttpResponse, StoreError> {
+async fn place_order(
+    app: Data,
+    req: HttpRequest,
+    body: web::Json<OrderRequest>,
+) -> Result<HttpResponse, StoreError> {
     let key = idempotency_key(&req)?;
     let valid = body.into_inner().parse().map_err(StoreError::Validation)?;
     let placed = orders::place_order(&app, valid, key.as_deref()).await?;
@@ -169,12 +185,19 @@ impl Inbound {
             channel,
             initiator: Party::Inventory,
             method: req.method().to_string(),
-            url: format!("{}{}", app.config.public_url.trim_end_matches('/'), req.uri()),
+            url: format!(
+                "{}{}",
+                app.config.public_url.trim_end_matches('/'),
+                req.uri()
+            ),
             request_headers: logged_headers(req),
             request_body,
             response_status: Some(200),
             response_headers: Some(r#"{"content-type":"application/json"}"#.into()),
-            response_body: Some(platform::outbound::truncate_for_log(response_body, timeline::MAX_LOGGED_BODY)),
+            response_body: Some(platform::outbound::truncate_for_log(
+                response_body,
+                timeline::MAX_LOGGED_BODY,
+            )),
             error: None,
             latency_ms: self.started.elapsed().as_millis() as i64,
             started_at: self.started_at,
@@ -185,7 +208,11 @@ impl Inbound {
     }
 }
 
-async fn order_feed(app: Data, req: HttpRequest, query: web::Query<FeedQuery>) -> Result<HttpResponse, StoreError> {
+async fn order_feed(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, StoreError> {
     let inbound = Inbound::arrived(&app);
     require_store_key(&app, &req).await?;
     let cursor = match query.after.as_deref() {
@@ -196,8 +223,12 @@ async fn order_feed(app: Data, req: HttpRequest, query: web::Query<FeedQuery>) -
     let page = poll::read_feed(&app, cursor, limit).await?;
     let body = serde_json::to_string(&page).map_err(anyhow::Error::from)?;
     let ids: Vec<&str> = page.data.iter().map(|o| o.id.as_str()).collect();
-    inbound.record(&app, &req, Channel::Feed, String::new(), &body, &ids).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    inbound
+        .record(&app, &req, Channel::Feed, String::new(), &body, &ids)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 async fn acknowledge_order(
@@ -212,8 +243,19 @@ async fn acknowledge_order(
     let order = poll::acknowledge(&app, id.as_str(), &body).await?;
     let response = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
     let request_body = serde_json::to_string(&body.into_inner()).unwrap_or_default();
-    inbound.record(&app, &req, Channel::Ack, request_body, &response, &[id.as_str()]).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(response))
+    inbound
+        .record(
+            &app,
+            &req,
+            Channel::Ack,
+            request_body,
+            &response,
+            &[id.as_str()],
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(response))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -223,22 +265,34 @@ pub struct IntegrationSetting {
 
 async fn get_integration(app: Data) -> Result<HttpResponse, StoreError> {
     let mode = integration::read_mode(&app.db).await?;
-    Ok(HttpResponse::Ok().json(IntegrationSetting { mode: mode.to_string() }))
+    Ok(HttpResponse::Ok().json(IntegrationSetting {
+        mode: mode.to_string(),
+    }))
 }
 
-async fn put_integration(app: Data, body: web::Json<IntegrationSetting>) -> Result<HttpResponse, StoreError> {
-    let mode = IntegrationMode::parse(&body.mode).map_err(|e| {
-        StoreError::Validation(vec![contract::FieldError::new("mode", e.0)])
-    })?;
+async fn put_integration(
+    app: Data,
+    body: web::Json<IntegrationSetting>,
+) -> Result<HttpResponse, StoreError> {
+    let mode = IntegrationMode::parse(&body.mode)
+        .map_err(|e| StoreError::Validation(vec![contract::FieldError::new("mode", e.0)]))?;
     integration::set_mode(&app.db, &app.live, mode, app.clock.now_ms()).await?;
-    Ok(HttpResponse::Ok().json(IntegrationSetting { mode: mode.to_string() }))
+    Ok(HttpResponse::Ok().json(IntegrationSetting {
+        mode: mode.to_string(),
+    }))
 }
 
-async fn create_endpoint(app: Data, body: web::Json<endpoints::NewEndpoint>) -> Result<HttpResponse, StoreError> {
+async fn create_endpoint(
+    app: Data,
+    body: web::Json<endpoints::NewEndpoint>,
+) -> Result<HttpResponse, StoreError> {
     let (endpoint, created) = endpoints::register(&app, body.into_inner()).await?;
     Ok(if created {
         HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/webhook-endpoints/{}", endpoint.id)))
+            .insert_header((
+                header::LOCATION,
+                format!("/api/webhook-endpoints/{}", endpoint.id),
+            ))
             .json(endpoint)
     } else {
         // Registering a URL twice finds the first registration (without
@@ -279,7 +333,10 @@ async fn rotate_secret(
     id: web::Path<String>,
     body: Option<web::Json<RotateRequest>>,
 ) -> Result<HttpResponse, StoreError> {
-    let grace = body.and_then(|b| b.grace_seconds).unwrap_or(3600).min(7 * 24 * 3600);
+    let grace = body
+        .and_then(|b| b.grace_seconds)
+        .unwrap_or(3600)
+        .min(7 * 24 * 3600);
     let endpoint = endpoints::rotate_secret(&app, &id, Duration::from_secs(grace)).await?;
     Ok(HttpResponse::Ok().json(endpoint))
 }
@@ -294,7 +351,10 @@ async fn recover_endpoint(app: Data, id: web::Path<String>) -> Result<HttpRespon
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "requeued": requeued })))
 }
 
-async fn list_deliveries(app: Data, query: web::Query<deliveries::DeliveryFilter>) -> Result<HttpResponse, StoreError> {
+async fn list_deliveries(
+    app: Data,
+    query: web::Query<deliveries::DeliveryFilter>,
+) -> Result<HttpResponse, StoreError> {
     Ok(HttpResponse::Ok().json(deliveries::list(&app, query.into_inner()).await?))
 }
 

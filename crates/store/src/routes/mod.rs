@@ -6,7 +6,6 @@ pub mod api;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     crate::ui::configure(cfg);

@@ -94,7 +94,13 @@ impl ChartBuilder {
 
     /// A row: its label, its bars and the text written beside them, and
     /// the same numbers as a row of the data table.
-    pub fn row(mut self, label: impl Into<String>, values: Vec<Value>, text: impl Into<String>, table: Vec<String>) -> ChartBuilder {
+    pub fn row(
+        mut self,
+        label: impl Into<String>,
+        values: Vec<Value>,
+        text: impl Into<String>,
+        table: Vec<String>,
+    ) -> ChartBuilder {
         self.rows.push((label.into(), values, text.into()));
         self.table_rows.push(table);
         self
@@ -133,7 +139,13 @@ impl ChartBuilder {
                         values.sort_by(|a, b| b.amount.total_cmp(&a.amount));
                         values
                             .into_iter()
-                            .map(|v| Bar { w: scale(v.amount), class: v.class, x: PLOT_X, y: top, h: height })
+                            .map(|v| Bar {
+                                w: scale(v.amount),
+                                class: v.class,
+                                x: PLOT_X,
+                                y: top,
+                                h: height,
+                            })
                             .collect()
                     }
                     Arrangement::Grouped => {
@@ -184,7 +196,10 @@ mod tests {
     use super::*;
 
     fn value(amount: f64) -> Value {
-        Value { amount, class: "bar".into() }
+        Value {
+            amount,
+            class: "bar".into(),
+        }
     }
 
     #[test]

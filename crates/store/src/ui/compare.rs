@@ -48,12 +48,24 @@ fn latency_chart(c: &Comparison) -> BarChart {
                     bar(s.p50 as f64, format!("bar mode-{slug}")),
                 ],
                 format!("median {} · p95 {}", duration_ms(s.p50), duration_ms(s.p95)),
-                vec![slug.to_owned(), s.count.to_string(), duration_ms(s.p50), duration_ms(s.p95), duration_ms(s.max)],
+                vec![
+                    slug.to_owned(),
+                    s.count.to_string(),
+                    duration_ms(s.p50),
+                    duration_ms(s.p95),
+                    duration_ms(s.max),
+                ],
             ),
             None => (
                 vec![bar(0.0, format!("bar mode-{slug}"))],
                 "no resolved orders yet".to_owned(),
-                vec![slug.to_owned(), "0".into(), "—".into(), "—".into(), "—".into()],
+                vec![
+                    slug.to_owned(),
+                    "0".into(),
+                    "—".into(),
+                    "—".into(),
+                    "—".into(),
+                ],
             ),
         };
         chart = chart.row(mode_info(m.mode).name, values, text, table);
@@ -76,7 +88,10 @@ fn requests_chart(c: &Comparison) -> BarChart {
         let slug = m.mode.as_str();
         let per = m.requests_per_order();
         let text = match per {
-            Some(p) => format!("{p:.1} per order ({} requests, {} orders)", m.requests, m.orders),
+            Some(p) => format!(
+                "{p:.1} per order ({} requests, {} orders)",
+                m.requests, m.orders
+            ),
             None => "no orders yet".to_owned(),
         };
         chart = chart.row(
@@ -116,7 +131,10 @@ fn polls_chart(c: &Comparison) -> BarChart {
         };
         chart = chart.row(
             mode_info(m.mode).name,
-            vec![bar(reads as f64, format!("bar mode-{slug} light")), bar(empty as f64, format!("bar mode-{slug}"))],
+            vec![
+                bar(reads as f64, format!("bar mode-{slug} light")),
+                bar(empty as f64, format!("bar mode-{slug}")),
+            ],
             text,
             vec![slug.to_owned(), reads.to_string(), empty.to_string()],
         );
@@ -139,7 +157,10 @@ fn failures_chart(c: &Comparison) -> BarChart {
         let slug = m.mode.as_str();
         chart = chart.row(
             mode_info(m.mode).name,
-            vec![bar(m.failed as f64, "bar bad".into()), bar(m.retries as f64, format!("bar mode-{slug}"))],
+            vec![
+                bar(m.failed as f64, "bar bad".into()),
+                bar(m.retries as f64, format!("bar mode-{slug}")),
+            ],
             format!("{} failed · {} retried", m.failed, m.retries),
             vec![slug.to_owned(), m.failed.to_string(), m.retries.to_string()],
         );
@@ -271,7 +292,10 @@ impl BurstPanel {
                     resolved: s.resolved,
                     total: s.total,
                     elapsed: duration_ms(s.elapsed_ms),
-                    finished: matches!(s.state, burst::StepState::Done | burst::StepState::TimedOut),
+                    finished: matches!(
+                        s.state,
+                        burst::StepState::Done | burst::StepState::TimedOut
+                    ),
                 })
                 .collect(),
             problem: b.problem.clone(),
@@ -281,7 +305,9 @@ impl BurstPanel {
     }
 
     pub async fn load(app: &Data) -> Result<BurstPanel, sqlx::Error> {
-        Ok(BurstPanel::from_burst(burst::current(&app.db).await?.as_ref()))
+        Ok(BurstPanel::from_burst(
+            burst::current(&app.db).await?.as_ref(),
+        ))
     }
 }
 
@@ -293,7 +319,9 @@ async fn start_burst(app: Data) -> Result<HttpResponse, PageError> {
     match burst::start(app.into_inner(), burst::Plan::default()).await {
         Ok(_) => Ok(see_other("/compare?notice=burst-started#burst")),
         Err(BurstError::AlreadyRunning) => Ok(see_other("/compare?notice=burst-running#burst")),
-        Err(BurstError::NoProducts) => Err(PageError::NotFound("The catalog is empty: there is nothing to order.".into())),
+        Err(BurstError::NoProducts) => Err(PageError::NotFound(
+            "The catalog is empty: there is nothing to order.".into(),
+        )),
         Err(BurstError::Database(e)) => Err(e.into()),
     }
 }
@@ -316,7 +344,11 @@ struct PageQuery {
     notice: Option<String>,
 }
 
-async fn compare_page(app: Data, req: HttpRequest, query: web::Query<PageQuery>) -> Result<HttpResponse, PageError> {
+async fn compare_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
     let template = ComparePage {
         layout: layout(&app, &req, "Compare").with_notice(notice(query.notice.as_deref())),
         burst: BurstPanel::load(&app).await?,

@@ -90,7 +90,11 @@ impl SequenceDiagram {
             .map(|(i, ex)| {
                 let y = TOP + i as i64 * ROW;
                 let from_store = ex.initiator == "store";
-                let (from, to) = if from_store { (STORE_X, INVENTORY_X) } else { (INVENTORY_X, STORE_X) };
+                let (from, to) = if from_store {
+                    (STORE_X, INVENTORY_X)
+                } else {
+                    (INVENTORY_X, STORE_X)
+                };
                 let dir = if from_store { 1 } else { -1 };
                 // The line stops short of the lifeline so the head sits on it.
                 let x2 = to - dir * 2;
@@ -103,12 +107,20 @@ impl SequenceDiagram {
                     x1: to,
                     x2: from + dir * 2,
                     head: head(from + dir * 2, reply_y, -dir),
-                    class: if failed { "msg-reply failed" } else { "msg-reply" },
+                    class: if failed {
+                        "msg-reply failed"
+                    } else {
+                        "msg-reply"
+                    },
                 });
                 let cross = (ex.status.is_none() && !ex.incidental).then_some((to - dir * 14, y));
                 // A message that was not for this order is labelled without
                 // its query, to keep it short.
-                let path = if ex.incidental { ex.path.split('?').next().unwrap_or("") } else { ex.path.as_str() };
+                let path = if ex.incidental {
+                    ex.path.split('?').next().unwrap_or("")
+                } else {
+                    ex.path.as_str()
+                };
                 let mut label = format!("{} {}", ex.method, shorten(path, 34));
                 if let Some(n) = ex.attempt_no {
                     label.push_str(&format!(" · attempt {n}"));
@@ -153,8 +165,16 @@ impl SequenceDiagram {
                     },
                     reply,
                     note_y: if ex.incidental { y + 19 } else { reply_y + 17 },
-                    label_class: if ex.incidental { "msg-label incidental" } else { "msg-label" },
-                    note_class: if failed && !ex.incidental { "msg-note failed" } else { "msg-note" },
+                    label_class: if ex.incidental {
+                        "msg-label incidental"
+                    } else {
+                        "msg-label"
+                    },
+                    note_class: if failed && !ex.incidental {
+                        "msg-note failed"
+                    } else {
+                        "msg-note"
+                    },
                     cross,
                 }
             })

@@ -57,7 +57,8 @@ pub struct FlowItem {
 impl FlowItem {
     fn from_exchange(ex: &ExchangeView, carried: &[Carried]) -> FlowItem {
         let by_store = ex.initiator == "store";
-        let failed = ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
+        let failed =
+            ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
         let note = match ex.channel.as_str() {
             "feed" => {
                 let polled = carried.iter().filter(|c| c.mode == "poll").count();
@@ -129,12 +130,20 @@ pub struct FlowPage {
 }
 
 async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let sample_sku = catalog::list(&app.db).await?.into_iter().next().map(|p| p.sku);
+    let sample_sku = catalog::list(&app.db)
+        .await?
+        .into_iter()
+        .next()
+        .map(|p| p.sku);
     let template = FlowPage {
         layout: layout(&app, &req, "Flow"),
         mode: ModeBanner::load(&app).await?,
         store: StoreColumn::load(&app).await?,
-        inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+        inventory_url: app
+            .config
+            .inventory_public_url
+            .trim_end_matches('/')
+            .to_owned(),
         sample_sku,
         form_key: format!("form-{}", uuid::Uuid::new_v4().simple()),
     };

@@ -60,12 +60,30 @@ type Data = web::Data<AppState>;
 
 /// The store's main navigation.
 pub const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Shop" },
-    NavItem { href: "/orders", label: "Orders" },
-    NavItem { href: "/flow", label: "Flow" },
-    NavItem { href: "/compare", label: "Compare" },
-    NavItem { href: "/settings", label: "Settings" },
-    NavItem { href: "/tour", label: "Tour" },
+    NavItem {
+        href: "/",
+        label: "Shop",
+    },
+    NavItem {
+        href: "/orders",
+        label: "Orders",
+    },
+    NavItem {
+        href: "/flow",
+        label: "Flow",
+    },
+    NavItem {
+        href: "/compare",
+        label: "Compare",
+    },
+    NavItem {
+        href: "/settings",
+        label: "Settings",
+    },
+    NavItem {
+        href: "/tour",
+        label: "Tour",
+    },
 ];
 
 /// Registers every page, form action, fragment and static file.
@@ -80,12 +98,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The chrome of a store page.
 pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {
-    Layout::new(Service::Store, NAV, &app.config.inventory_public_url, title, req.path())
+    Layout::new(
+        Service::Store,
+        NAV,
+        &app.config.inventory_public_url,
+        title,
+        req.path(),
+    )
 }
 
 /// A rendered page with the store's headers.
-pub fn page(app: &AppState, status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
-    Ok(platform::ui::page_response(status, template.render()?, &app.config.inventory_public_url))
+pub fn page(
+    app: &AppState,
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, PageError> {
+    Ok(platform::ui::page_response(
+        status,
+        template.render()?,
+        &app.config.inventory_public_url,
+    ))
 }
 
 /// A rendered fragment for `app.js`.
@@ -145,7 +177,9 @@ pub enum PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { what, id } => PageError::NotFound(format!("There is no {what} {id}.")),
+            StoreError::NotFound { what, id } => {
+                PageError::NotFound(format!("There is no {what} {id}."))
+            }
             other => PageError::Store(other),
         }
     }
@@ -195,17 +229,24 @@ impl ResponseError for PageError {
         let status = self.status_code();
         let (heading, detail) = match self {
             PageError::NotFound(what) => ("Not found".to_owned(), what.clone()),
-            PageError::Store(e) if status.is_client_error() => {
-                ("That did not work".to_owned(), e.problem().detail.unwrap_or_else(|| e.to_string()))
-            }
+            PageError::Store(e) if status.is_client_error() => (
+                "That did not work".to_owned(),
+                e.problem().detail.unwrap_or_else(|| e.to_string()),
+            ),
             PageError::Store(e) => {
                 // Logged with its cause; the page says only that it happened.
                 tracing::error!(error = ?e, "a store page failed");
-                ("Something went wrong".to_owned(), "The store could not show this page. The error has been logged.".to_owned())
+                (
+                    "Something went wrong".to_owned(),
+                    "The store could not show this page. The error has been logged.".to_owned(),
+                )
             }
             PageError::Render(e) => {
                 tracing::error!(error = %e, "a store template failed to render");
-                ("Something went wrong".to_owned(), "The store could not draw this page. The error has been logged.".to_owned())
+                (
+                    "Something went wrong".to_owned(),
+                    "The store could not draw this page. The error has been logged.".to_owned(),
+                )
             }
         };
         error_page(status, heading, detail)
@@ -237,7 +278,10 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
         layout: Layout::new(Service::Store, NAV, &peer, "Page not found", req.path()),
         status: 404,
         heading: "There is no such page".into(),
-        detail: format!("Nothing lives at {} in this shop. The menu above has everything there is.", req.path()),
+        detail: format!(
+            "Nothing lives at {} in this shop. The menu above has everything there is.",
+            req.path()
+        ),
     };
     match template.render() {
         Ok(html) => platform::ui::page_response(StatusCode::NOT_FOUND, html, &peer),
@@ -248,16 +292,30 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
 /// A fixed message for a `?notice=` key (see `platform::ui::Notice`).
 pub fn notice(key: Option<&str>) -> Option<Notice> {
     Some(match key? {
-        "mode" => Notice::success("Integration mode switched. New orders go through it; orders already under way finish the way they started."),
-        "endpoint-deleted" => Notice::success("Endpoint deleted. Its pending deliveries were cancelled."),
-        "endpoint-enabled" => Notice::success("Endpoint enabled. Deliveries waiting for it are sent now."),
-        "endpoint-disabled" => Notice::warning("Endpoint disabled. Its deliveries wait until it is enabled again."),
+        "mode" => Notice::success(
+            "Integration mode switched. New orders go through it; orders already under way finish the way they started.",
+        ),
+        "endpoint-deleted" => {
+            Notice::success("Endpoint deleted. Its pending deliveries were cancelled.")
+        }
+        "endpoint-enabled" => {
+            Notice::success("Endpoint enabled. Deliveries waiting for it are sent now.")
+        }
+        "endpoint-disabled" => {
+            Notice::warning("Endpoint disabled. Its deliveries wait until it is enabled again.")
+        }
         "ping" => Notice::success("Ping queued. Watch it arrive in the delivery log below."),
         "recovered" => Notice::success("Failed deliveries queued again."),
-        "redelivered" => Notice::success("Redelivery queued: a new attempt of the same message (same webhook-id) leaves now."),
-        "redeliver-busy" => Notice::warning("That delivery cannot be redelivered right now: an attempt is in flight (try again in a moment), or its endpoint was deleted."),
+        "redelivered" => Notice::success(
+            "Redelivery queued: a new attempt of the same message (same webhook-id) leaves now.",
+        ),
+        "redeliver-busy" => Notice::warning(
+            "That delivery cannot be redelivered right now: an attempt is in flight (try again in a moment), or its endpoint was deleted.",
+        ),
         "poller" => Notice::success("Poller settings saved on the inventory."),
-        "burst-started" => Notice::info("Burst started: five orders in each mode, one mode after the other."),
+        "burst-started" => {
+            Notice::info("Burst started: five orders in each mode, one mode after the other.")
+        }
         "burst-running" => Notice::warning("A burst is already running; its progress is below."),
         _ => return None,
     })

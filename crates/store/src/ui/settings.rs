@@ -27,12 +27,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(settings_page))
         .route("/settings/mode", web::post().to(set_mode))
         .route("/settings/endpoints", web::post().to(add_endpoint))
-        .route("/settings/endpoints/{id}/enabled", web::post().to(set_enabled))
+        .route(
+            "/settings/endpoints/{id}/enabled",
+            web::post().to(set_enabled),
+        )
         .route("/settings/endpoints/{id}/rotate", web::post().to(rotate))
         .route("/settings/endpoints/{id}/ping", web::post().to(ping))
         .route("/settings/endpoints/{id}/recover", web::post().to(recover))
         .route("/settings/endpoints/{id}/delete", web::post().to(delete))
-        .route("/settings/deliveries/{id}/redeliver", web::post().to(redeliver))
+        .route(
+            "/settings/deliveries/{id}/redeliver",
+            web::post().to(redeliver),
+        )
         .route("/fragments/endpoints", web::get().to(endpoints_fragment))
         .route("/fragments/deliveries", web::get().to(deliveries_fragment));
 }
@@ -170,7 +176,11 @@ impl DeliveryLog {
                 },
                 next: d.next_attempt_at.map(|t| {
                     let wait = t.millis() - now;
-                    if wait <= 0 { "now".to_owned() } else { format!("in {}", duration_ms(wait)) }
+                    if wait <= 0 {
+                        "now".to_owned()
+                    } else {
+                        format!("in {}", duration_ms(wait))
+                    }
                 }),
                 id: d.id,
                 event_type: d.event_type,
@@ -204,7 +214,10 @@ struct StateQuery {
     state: Option<String>,
 }
 
-async fn deliveries_fragment(app: Data, query: web::Query<StateQuery>) -> Result<HttpResponse, PageError> {
+async fn deliveries_fragment(
+    app: Data,
+    query: web::Query<StateQuery>,
+) -> Result<HttpResponse, PageError> {
     fragment(&DeliveryLog::load(&app, query.into_inner().state).await?)
 }
 
@@ -249,16 +262,36 @@ async fn render(
         endpoints: EndpointList::load(app).await?,
         form,
         deliveries: DeliveryLog::load(app, state).await?,
-        inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+        inventory_url: app
+            .config
+            .inventory_public_url
+            .trim_end_matches('/')
+            .to_owned(),
         allowed_hosts: app.config.webhook.allowed_hosts.join(", "),
     };
     page(app, status, &template)
 }
 
-async fn settings_page(app: Data, req: HttpRequest, query: web::Query<PageQuery>) -> Result<HttpResponse, PageError> {
+async fn settings_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    let form = EndpointForm { format: "json".into(), ..Default::default() };
-    render(&app, &req, StatusCode::OK, notice(query.notice.as_deref()), None, form, query.state).await
+    let form = EndpointForm {
+        format: "json".into(),
+        ..Default::default()
+    };
+    render(
+        &app,
+        &req,
+        StatusCode::OK,
+        notice(query.notice.as_deref()),
+        None,
+        form,
+        query.state,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -270,7 +303,11 @@ struct ModeForm {
     mode: String,
 }
 
-async fn set_mode(app: Data, req: HttpRequest, form: web::Form<ModeForm>) -> Result<HttpResponse, PageError> {
+async fn set_mode(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<ModeForm>,
+) -> Result<HttpResponse, PageError> {
     match IntegrationMode::parse(&form.mode) {
         Ok(mode) => {
             integration::set_mode(&app.db, &app.live, mode, app.clock.now_ms()).await?;
@@ -278,8 +315,20 @@ async fn set_mode(app: Data, req: HttpRequest, form: web::Form<ModeForm>) -> Res
         }
         Err(e) => {
             let notice = Notice::error(format!("Unknown mode: {e}."));
-            let form = EndpointForm { format: "json".into(), ..Default::default() };
-            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(notice), None, form, None).await
+            let form = EndpointForm {
+                format: "json".into(),
+                ..Default::default()
+            };
+            render(
+                &app,
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(notice),
+                None,
+                form,
+                None,
+            )
+            .await
         }
     }
 }
@@ -294,7 +343,11 @@ struct NewEndpointForm {
     description: String,
 }
 
-async fn add_endpoint(app: Data, req: HttpRequest, form: web::Form<NewEndpointForm>) -> Result<HttpResponse, PageError> {
+async fn add_endpoint(
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<NewEndpointForm>,
+) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let request = endpoints::NewEndpoint {
         url: Some(form.url.clone()),
@@ -312,7 +365,10 @@ async fn add_endpoint(app: Data, req: HttpRequest, form: web::Form<NewEndpointFo
                               The receiver uses it to check that each webhook really came from this store. \
                               A signed ping is on its way to the endpoint.",
             };
-            let blank = EndpointForm { format: "json".into(), ..Default::default() };
+            let blank = EndpointForm {
+                format: "json".into(),
+                ..Default::default()
+            };
             render(&app, &req, StatusCode::OK, None, Some(secret), blank, None).await
         }
         Ok((endpoint, false)) => {
@@ -320,7 +376,10 @@ async fn add_endpoint(app: Data, req: HttpRequest, form: web::Form<NewEndpointFo
                 "{} is already registered; its secret was shown when it was added (rotate it to get a new one).",
                 endpoint.url
             ));
-            let blank = EndpointForm { format: "json".into(), ..Default::default() };
+            let blank = EndpointForm {
+                format: "json".into(),
+                ..Default::default()
+            };
             render(&app, &req, StatusCode::OK, Some(notice), None, blank, None).await
         }
         Err(StoreError::Validation(errors)) => {
@@ -338,7 +397,16 @@ async fn add_endpoint(app: Data, req: HttpRequest, form: web::Form<NewEndpointFo
                     _ => typed.other_error = Some(e.message),
                 }
             }
-            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, None, None, typed, None).await
+            render(
+                &app,
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                typed,
+                None,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -349,7 +417,11 @@ struct EnabledForm {
     enabled: String,
 }
 
-async fn set_enabled(app: Data, id: web::Path<String>, form: web::Form<EnabledForm>) -> Result<HttpResponse, PageError> {
+async fn set_enabled(
+    app: Data,
+    id: web::Path<String>,
+    form: web::Form<EnabledForm>,
+) -> Result<HttpResponse, PageError> {
     let enabled = form.enabled == "true";
     let changes = endpoints::EndpointChanges {
         enabled: Some(enabled),
@@ -363,7 +435,11 @@ async fn set_enabled(app: Data, id: web::Path<String>, form: web::Form<EnabledFo
     }))
 }
 
-async fn rotate(app: Data, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn rotate(
+    app: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let endpoint = endpoints::rotate_secret(&app, &id, ROTATION_GRACE).await?;
     let secret = SecretReveal {
         heading: "Secret rotated".into(),
@@ -373,7 +449,10 @@ async fn rotate(app: Data, req: HttpRequest, id: web::Path<String>) -> Result<Ht
                       (a Standard Webhooks signature header may carry both). Give the new secret to the receiver \
                       within the hour; it is shown only this once.",
     };
-    let form = EndpointForm { format: "json".into(), ..Default::default() };
+    let form = EndpointForm {
+        format: "json".into(),
+        ..Default::default()
+    };
     render(&app, &req, StatusCode::OK, None, Some(secret), form, None).await
 }
 

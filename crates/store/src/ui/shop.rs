@@ -92,7 +92,10 @@ pub struct OrderForm {
 
 impl OrderForm {
     pub fn has_errors(&self) -> bool {
-        self.name_error.is_some() || self.email_error.is_some() || self.items_error.is_some() || self.form_error.is_some()
+        self.name_error.is_some()
+            || self.email_error.is_some()
+            || self.items_error.is_some()
+            || self.form_error.is_some()
     }
 }
 
@@ -137,7 +140,10 @@ async fn front_page(
 }
 
 async fn front(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let form = OrderForm { idempotency_key: new_form_key(), ..OrderForm::default() };
+    let form = OrderForm {
+        idempotency_key: new_form_key(),
+        ..OrderForm::default()
+    };
     let page_data = front_page(&app, &req, form, &HashMap::new(), &HashMap::new()).await?;
     page(&app, StatusCode::OK, &page_data)
 }
@@ -152,7 +158,12 @@ const NEXT_PAGES: &[&str] = &["/flow"];
 
 async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpResponse, PageError> {
     let fields: HashMap<String, String> = fields.into_inner().into_iter().collect();
-    let field = |name: &str| fields.get(name).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
 
     // One line per product with a quantity other than empty or zero, in
     // catalog order; remember which line is which product.
@@ -207,7 +218,12 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
                 match e.field.as_str() {
                     "customer.name" => form.name_error = Some(e.message),
                     "customer.email" => form.email_error = Some(e.message),
-                    "items" => form.items_error = Some(format!("{}: set a quantity on at least one product.", e.message)),
+                    "items" => {
+                        form.items_error = Some(format!(
+                            "{}: set a quantity on at least one product.",
+                            e.message
+                        ))
+                    }
                     other => {
                         // `items[3].quantity` → the fourth line's product.
                         let index = other
@@ -306,10 +322,26 @@ impl OrdersTable {
         Ok(OrdersTable {
             rows: rows.iter().map(OrderRow::from_order).collect(),
             counts: vec![
-                StatusCount { status: "pending", count: c.pending, current: current(OrderStatus::Pending) },
-                StatusCount { status: "confirmed", count: c.confirmed, current: current(OrderStatus::Confirmed) },
-                StatusCount { status: "rejected", count: c.rejected, current: current(OrderStatus::Rejected) },
-                StatusCount { status: "backordered", count: c.backordered, current: current(OrderStatus::Backordered) },
+                StatusCount {
+                    status: "pending",
+                    count: c.pending,
+                    current: current(OrderStatus::Pending),
+                },
+                StatusCount {
+                    status: "confirmed",
+                    count: c.confirmed,
+                    current: current(OrderStatus::Confirmed),
+                },
+                StatusCount {
+                    status: "rejected",
+                    count: c.rejected,
+                    current: current(OrderStatus::Rejected),
+                },
+                StatusCount {
+                    status: "backordered",
+                    count: c.backordered,
+                    current: current(OrderStatus::Backordered),
+                },
             ],
             total: c.pending + c.confirmed + c.rejected + c.backordered,
             filter,
@@ -332,7 +364,9 @@ struct ListQuery {
 
 impl ListQuery {
     fn status(&self) -> Option<OrderStatus> {
-        self.status.as_deref().and_then(|s| OrderStatus::parse(s).ok())
+        self.status
+            .as_deref()
+            .and_then(|s| OrderStatus::parse(s).ok())
     }
 }
 
@@ -343,12 +377,26 @@ pub struct OrdersPage {
     pub table: OrdersTable,
 }
 
-async fn list(app: Data, req: HttpRequest, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+async fn list(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
     let table = OrdersTable::load(&app, query.status()).await?;
-    page(&app, StatusCode::OK, &OrdersPage { layout: layout(&app, &req, "Orders"), table })
+    page(
+        &app,
+        StatusCode::OK,
+        &OrdersPage {
+            layout: layout(&app, &req, "Orders"),
+            table,
+        },
+    )
 }
 
-async fn orders_fragment(app: Data, query: web::Query<ListQuery>) -> Result<HttpResponse, PageError> {
+async fn orders_fragment(
+    app: Data,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
     fragment(&OrdersTable::load(&app, query.status()).await?)
 }
 
@@ -365,7 +413,13 @@ pub struct HeaderRow {
 }
 
 fn header_rows(headers: &serde_json::Value) -> Vec<HeaderRow> {
-    const NOTABLE: &[&str] = &["webhook-id", "webhook-timestamp", "webhook-signature", "authorization", "idempotency-key"];
+    const NOTABLE: &[&str] = &[
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "authorization",
+        "idempotency-key",
+    ];
     headers
         .as_object()
         .map(|map| {
@@ -373,7 +427,10 @@ fn header_rows(headers: &serde_json::Value) -> Vec<HeaderRow> {
                 .map(|(name, value)| HeaderRow {
                     highlight: NOTABLE.contains(&name.to_ascii_lowercase().as_str()),
                     name: name.clone(),
-                    value: value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()),
+                    value: value
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| value.to_string()),
                 })
                 .collect()
         })
@@ -411,7 +468,8 @@ pub struct ExchangeItem {
 
 impl ExchangeItem {
     pub fn from_view(number: usize, ex: &ExchangeView) -> ExchangeItem {
-        let failed = ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
+        let failed =
+            ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
         let status_text = match (ex.response_status, &ex.error) {
             (Some(s), _) => {
                 let reason = u16::try_from(s)
@@ -435,7 +493,11 @@ impl ExchangeItem {
             anchor: format!("ex-{}", ex.id),
             number,
             channel: ex.channel.clone(),
-            receiver: if ex.initiator == "store" { "inventory" } else { "store" },
+            receiver: if ex.initiator == "store" {
+                "inventory"
+            } else {
+                "store"
+            },
             initiator: ex.initiator.clone(),
             failed,
             incidental: false,
@@ -459,7 +521,11 @@ impl ExchangeItem {
             }),
             request_headers: header_rows(&ex.request_headers),
             request_body: pretty_body(&ex.request_body),
-            response_headers: ex.response_headers.as_ref().map(header_rows).unwrap_or_default(),
+            response_headers: ex
+                .response_headers
+                .as_ref()
+                .map(header_rows)
+                .unwrap_or_default(),
             response_body: ex.response_body.as_deref().map(pretty_body),
         }
     }
@@ -519,7 +585,9 @@ impl OrderLive {
     pub async fn load(app: &Data, raw_id: &str) -> Result<OrderLive, PageError> {
         let missing = || PageError::NotFound(format!("There is no order {raw_id}."));
         let id = OrderId::parse(raw_id).map_err(|_| missing())?;
-        let order = orders::get_order(&app.db, id.as_str()).await?.ok_or_else(missing)?;
+        let order = orders::get_order(&app.db, id.as_str())
+            .await?
+            .ok_or_else(missing)?;
         let exchanges: Vec<ExchangeItem> = timeline::for_order(&app.db, id.as_str())
             .await?
             .iter()
@@ -552,7 +620,11 @@ impl OrderLive {
                 .collect(),
             diagram: SequenceDiagram::new(&exchanges),
             exchanges,
-            inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+            inventory_url: app
+                .config
+                .inventory_public_url
+                .trim_end_matches('/')
+                .to_owned(),
         })
     }
 
@@ -568,7 +640,11 @@ pub struct OrderPage {
     pub live: OrderLive,
 }
 
-async fn detail(app: Data, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn detail(
+    app: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let live = OrderLive::load(&app, &id).await?;
     let layout = layout(&app, &req, format!("Order {}", live.id));
     page(&app, StatusCode::OK, &OrderPage { layout, live })

@@ -25,7 +25,11 @@ pub struct TourPage {
 async fn tour_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let template = TourPage {
         layout: layout(&app, &req, "Tour"),
-        inventory_url: app.config.inventory_public_url.trim_end_matches('/').to_owned(),
+        inventory_url: app
+            .config
+            .inventory_public_url
+            .trim_end_matches('/')
+            .to_owned(),
     };
     page(&app, StatusCode::OK, &template)
 }

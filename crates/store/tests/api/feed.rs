@@ -23,7 +23,12 @@ async fn page(store: &TestStore, query: &str) -> serde_json::Value {
 }
 
 fn ids(page: &serde_json::Value) -> Vec<String> {
-    page["data"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect()
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 platform::db_test!(async fn an_empty_feed_is_done_at_once(backend) {

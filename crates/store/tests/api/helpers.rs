@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 
 use platform::ManualClock;
-use platform::testing::{TestBackend, TestDatabase};
 pub use platform::testing::eventually;
+use platform::testing::{TestBackend, TestDatabase};
 pub use store::testing::{TestStore, order_body};
 
 /// A store on a fresh database, with a manual clock and no jitter.
@@ -15,13 +15,19 @@ pub async fn spawn_store(backend: TestBackend) -> (TestStore, ManualClock) {
     spawn_store_with(backend, |_| {}).await
 }
 
-pub async fn spawn_store_with(backend: TestBackend, configure: impl FnOnce(&mut store::StoreConfig)) -> (TestStore, ManualClock) {
+pub async fn spawn_store_with(
+    backend: TestBackend,
+    configure: impl FnOnce(&mut store::StoreConfig),
+) -> (TestStore, ManualClock) {
     let db = TestDatabase::create(backend).await;
     restart_store(db, configure).await
 }
 
 /// Starts a store on an existing database (a restart).
-pub async fn restart_store(db: TestDatabase, configure: impl FnOnce(&mut store::StoreConfig)) -> (TestStore, ManualClock) {
+pub async fn restart_store(
+    db: TestDatabase,
+    configure: impl FnOnce(&mut store::StoreConfig),
+) -> (TestStore, ManualClock) {
     let clock = ManualClock::new();
     let shared = clock.shared();
     let store = TestStore::spawn(db, move |c| {
@@ -42,7 +48,10 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn status(status: u16) -> Scripted {
-        Scripted { status, headers: Vec::new() }
+        Scripted {
+            status,
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Scripted {
@@ -60,7 +69,10 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn event_type(&self) -> String {
@@ -94,12 +106,16 @@ impl ScriptedEndpoint {
             received: Vec::new(),
         }));
         let data = web::Data::new(script.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(answer)))
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(0)
-            .bind(("127.0.0.1", port))
-            .expect("bind scripted endpoint");
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(answer))
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(0)
+        .bind(("127.0.0.1", port))
+        .expect("bind scripted endpoint");
         let port = server.addrs()[0].port();
         tokio::spawn(server.run());
         ScriptedEndpoint {
@@ -113,11 +129,18 @@ impl ScriptedEndpoint {
     }
 
     pub fn orders_received(&self) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.event_type() == "order.created").collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.event_type() == "order.created")
+            .collect()
     }
 }
 
-async fn answer(req: HttpRequest, body: web::Bytes, script: web::Data<Arc<Mutex<Script>>>) -> HttpResponse {
+async fn answer(
+    req: HttpRequest,
+    body: web::Bytes,
+    script: web::Data<Arc<Mutex<Script>>>,
+) -> HttpResponse {
     let received = Received {
         headers: req
             .headers()
@@ -129,9 +152,14 @@ async fn answer(req: HttpRequest, body: web::Bytes, script: web::Data<Arc<Mutex<
     let is_order = received.event_type() == "order.created";
     let mut script = script.lock().unwrap();
     script.received.push(received);
-    let scripted = if is_order { script.answers.pop_front() } else { None };
+    let scripted = if is_order {
+        script.answers.pop_front()
+    } else {
+        None
+    };
     let scripted = scripted.unwrap_or(Scripted::status(200));
-    let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(scripted.status).unwrap());
+    let mut response =
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(scripted.status).unwrap());
     for (name, value) in scripted.headers {
         response.insert_header((name, value));
     }
@@ -139,7 +167,11 @@ async fn answer(req: HttpRequest, body: web::Bytes, script: web::Data<Arc<Mutex<
 }
 
 /// Registers an endpoint and returns (id, secret).
-pub async fn register_endpoint(store: &TestStore, url: &str, extra: serde_json::Value) -> (String, String) {
+pub async fn register_endpoint(
+    store: &TestStore,
+    url: &str,
+    extra: serde_json::Value,
+) -> (String, String) {
     let mut body = serde_json::json!({ "url": url });
     if let serde_json::Value::Object(map) = extra {
         for (k, v) in map {
@@ -155,7 +187,10 @@ pub async fn register_endpoint(store: &TestStore, url: &str, extra: serde_json::
         .unwrap();
     assert_eq!(r.status(), 201, "registering {url}");
     let v: serde_json::Value = r.json().await.unwrap();
-    (v["id"].as_str().unwrap().to_owned(), v["secret"].as_str().unwrap().to_owned())
+    (
+        v["id"].as_str().unwrap().to_owned(),
+        v["secret"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// The deliveries of one order (there is one per endpoint).

@@ -11,7 +11,11 @@ async fn count(store: &TestStore, table: &str) -> i64 {
         "webhook_messages" => "SELECT COUNT(*) AS n FROM webhook_messages",
         _ => unreachable!(),
     };
-    sqlx::query(sql).fetch_one(store.state.db.pool()).await.unwrap().get("n")
+    sqlx::query(sql)
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap()
+        .get("n")
 }
 
 platform::db_test!(async fn the_catalog_lists_a_dozen_products_in_cents(backend) {

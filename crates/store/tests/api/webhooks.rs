@@ -20,15 +20,23 @@ async fn delivery(store: &TestStore, order_id: &str) -> serde_json::Value {
 }
 
 async fn wait_for_attempts(store: &TestStore, order_id: &str, n: usize) -> serde_json::Value {
-    eventually(Duration::from_secs(10), &format!("{n} attempts of {order_id}"), || async {
-        let d = delivery(store, order_id).await;
-        (d["attempt_log"].as_array().unwrap().len() >= n && d["attempts"].as_i64().unwrap() >= n as i64).then_some(d)
-    })
+    eventually(
+        Duration::from_secs(10),
+        &format!("{n} attempts of {order_id}"),
+        || async {
+            let d = delivery(store, order_id).await;
+            (d["attempt_log"].as_array().unwrap().len() >= n
+                && d["attempts"].as_i64().unwrap() >= n as i64)
+                .then_some(d)
+        },
+    )
     .await
 }
 
 fn started_at_ms(attempt: &serde_json::Value) -> i64 {
-    contract::Timestamp::parse_rfc3339(attempt["started_at"].as_str().unwrap()).unwrap().millis()
+    contract::Timestamp::parse_rfc3339(attempt["started_at"].as_str().unwrap())
+        .unwrap()
+        .millis()
 }
 
 platform::db_test!(async fn a_delivery_is_signed_per_standard_webhooks_and_verifies(backend) {

@@ -7,7 +7,10 @@ pub use platform::testing::eventually;
 
 /// A store alone. Its inventory address points at a port nobody listens
 /// on, so api-mode calls fail fast and webhooks have nowhere to go.
-pub async fn spawn_store(backend: TestBackend, configure: impl FnOnce(&mut store::StoreConfig)) -> TestStore {
+pub async fn spawn_store(
+    backend: TestBackend,
+    configure: impl FnOnce(&mut store::StoreConfig),
+) -> TestStore {
     let dead = platform::testing::free_port();
     TestStore::spawn(TestDatabase::create(backend).await, move |c| {
         c.inventory_url = format!("http://127.0.0.1:{dead}");
@@ -28,18 +31,31 @@ pub struct Page {
 
 impl Page {
     pub fn assert_contains(&self, needle: &str) {
-        assert!(self.body.contains(needle), "expected {needle:?} in the page:\n{}", self.body);
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in the page:\n{}",
+            self.body
+        );
     }
 
     pub fn assert_lacks(&self, needle: &str) {
-        assert!(!self.body.contains(needle), "did not expect {needle:?} in the page:\n{}", self.body);
+        assert!(
+            !self.body.contains(needle),
+            "did not expect {needle:?} in the page:\n{}",
+            self.body
+        );
     }
 }
 
 async fn page(response: reqwest::Response) -> Page {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     Page {
         status,
         content_type: header("content-type").unwrap_or_default(),
@@ -56,7 +72,9 @@ pub async fn get(store: &TestStore, path: &str) -> Page {
 /// Posts a form as a browser does (`application/x-www-form-urlencoded`).
 /// Redirects are not followed, so the test sees the 303 and its target.
 pub async fn post_form(store: &TestStore, path: &str, fields: &[(&str, &str)]) -> Page {
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
     let response = store
         .client
         .post(store.url(path))
@@ -77,6 +95,11 @@ pub fn order_id_from(location: &str) -> String {
 }
 
 /// An order form: one product and the customer.
-pub fn order_form<'a>(name: &'a str, email: &'a str, sku_field: &'a str, quantity: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn order_form<'a>(
+    name: &'a str,
+    email: &'a str,
+    sku_field: &'a str,
+    quantity: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![("name", name), ("email", email), (sku_field, quantity)]
 }

@@ -89,7 +89,10 @@ platform::db_test!(async fn webhook_endpoints_are_managed_from_the_settings_page
 });
 
 fn secret_in(body: &str) -> String {
-    let start = body.find("<code id=\"secret-value\">").expect("a secret on the page") + "<code id=\"secret-value\">".len();
+    let start = body
+        .find("<code id=\"secret-value\">")
+        .expect("a secret on the page")
+        + "<code id=\"secret-value\">".len();
     body[start..start + body[start..].find('<').unwrap()].to_owned()
 }
 
