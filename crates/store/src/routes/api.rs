@@ -8,7 +8,6 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use contract::inventory::Acknowledgement;
 use contract::order::{Order, Product};
@@ -60,17 +59,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list_products(app: Data) -> Result<HttpResponse, StoreError> {
-    let rows = sqlx::query("SELECT sku, name, price_cents FROM products ORDER BY position, sku")
-        .fetch_all(app.db.pool())
-        .await?;
-    let products = rows
-        .iter()
-        .map(|r| {
-            let sku: String = r.try_get("sku")?;
+    let products = crate::catalog::list(&app.db)
+        .await?
+        .into_iter()
+        .map(|item| {
             Ok(Product {
-                sku: Sku::parse(&sku).map_err(|e| sqlx::Error::Decode(e.0.into()))?,
-                name: r.try_get("name")?,
-                price_cents: r.try_get("price_cents")?,
+                sku: Sku::parse(&item.sku).map_err(|e| sqlx::Error::Decode(e.0.into()))?,
+                name: item.name,
+                price_cents: item.price_cents,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
