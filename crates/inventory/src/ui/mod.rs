@@ -28,7 +28,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
-use platform::ui::{Layout, NavItem, Notice, Service};
+use platform::ui::{Layout, NavItem, Notice, PageProblem, Service};
 
 use crate::error::InventoryError;
 use crate::state::AppState;
@@ -98,108 +98,26 @@ pub fn store_url(app: &AppState) -> String {
     app.config.store_public_url.trim_end_matches('/').to_owned()
 }
 
-/// Every way an inventory page can fail, as a page.
-#[derive(Debug)]
-pub enum PageError {
-    NotFound(String),
-    Inventory(InventoryError),
-    Render(askama::Error),
-}
+/// A page's failure, rendered as a page (see `platform::ui::PageError`).
+pub type PageError = platform::ui::PageError<InventoryError>;
 
-impl From<InventoryError> for PageError {
-    fn from(e: InventoryError) -> Self {
-        match e {
-            InventoryError::NotFound { what, id } => {
-                PageError::NotFound(format!("There is no {what} {id}."))
-            }
-            other => PageError::Inventory(other),
-        }
+impl PageProblem for InventoryError {
+    const SERVICE: Service = Service::Inventory;
+    const NAV: &'static [NavItem] = NAV;
+
+    fn status(&self) -> StatusCode {
+        self.status_code()
     }
-}
 
-impl From<sqlx::Error> for PageError {
-    fn from(e: sqlx::Error) -> Self {
-        PageError::Inventory(InventoryError::Database(e))
+    fn detail(&self) -> String {
+        self.problem().detail.unwrap_or_else(|| self.to_string())
     }
-}
 
-impl From<askama::Error> for PageError {
-    fn from(e: askama::Error) -> Self {
-        PageError::Render(e)
-    }
-}
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn missing(&self) -> Option<String> {
         match self {
-            PageError::NotFound(what) => write!(f, "{what}"),
-            PageError::Inventory(e) => write!(f, "{e}"),
-            PageError::Render(e) => write!(f, "rendering failed: {e}"),
+            InventoryError::NotFound { what, id } => Some(format!("There is no {what} {id}.")),
+            _ => None,
         }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "shared/error.html")]
-pub struct ErrorPage {
-    pub layout: Layout,
-    pub status: u16,
-    pub heading: String,
-    pub detail: String,
-}
-
-impl ErrorPage {
-    fn respond(self, peer: &str) -> HttpResponse {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        match self.render() {
-            Ok(html) => platform::ui::page_response(status, html, peer),
-            Err(_) => {
-                HttpResponse::build(status).body(status.canonical_reason().unwrap_or("Error"))
-            }
-        }
-    }
-}
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            PageError::NotFound(_) => StatusCode::NOT_FOUND,
-            PageError::Inventory(e) => e.status_code(),
-            PageError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let (heading, detail) = match self {
-            PageError::NotFound(what) => ("Not found".to_owned(), what.clone()),
-            PageError::Inventory(e) if status.is_client_error() => (
-                "That did not work".to_owned(),
-                e.problem().detail.unwrap_or_else(|| e.to_string()),
-            ),
-            PageError::Inventory(e) => {
-                tracing::error!(error = ?e, "an inventory page failed");
-                (
-                    "Something went wrong".to_owned(),
-                    "The inventory could not show this page. The error has been logged.".to_owned(),
-                )
-            }
-            PageError::Render(e) => {
-                tracing::error!(error = %e, "an inventory template failed to render");
-                (
-                    "Something went wrong".to_owned(),
-                    "The inventory could not draw this page. The error has been logged.".to_owned(),
-                )
-            }
-        };
-        // No request here, so no peer link (see `store::ui`).
-        ErrorPage {
-            layout: Layout::new(Service::Inventory, NAV, "", heading.clone(), ""),
-            status: status.as_u16(),
-            heading,
-            detail,
-        }
-        .respond("")
     }
 }
 
@@ -209,16 +127,14 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
         .app_data::<Data>()
         .map(|app| app.config.store_public_url.clone())
         .unwrap_or_default();
-    ErrorPage {
-        layout: Layout::new(Service::Inventory, NAV, &peer, "Page not found", req.path()),
-        status: 404,
-        heading: "There is no such page".into(),
-        detail: format!(
+    platform::ui::not_found_page::<InventoryError>(
+        req,
+        &peer,
+        format!(
             "Nothing is stored at {}. The menu above lists every page of the inventory.",
             req.path()
         ),
-    }
-    .respond(&peer)
+    )
 }
 
 /// A fixed message for a `?notice=` key.

@@ -51,7 +51,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
 use contract::IntegrationMode;
-use platform::ui::{Layout, NavItem, Notice, Service};
+use platform::ui::{Layout, NavItem, Notice, PageProblem, Service};
 
 use crate::error::StoreError;
 use crate::state::AppState;
@@ -165,106 +165,26 @@ impl ModeInfo {
     }
 }
 
-/// Every way a page can fail, as a page (not problem+json: a person is
-/// reading it).
-#[derive(Debug)]
-pub enum PageError {
-    NotFound(String),
-    Store(StoreError),
-    Render(askama::Error),
-}
+/// A page's failure, rendered as a page (see `platform::ui::PageError`).
+pub type PageError = platform::ui::PageError<StoreError>;
 
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound { what, id } => {
-                PageError::NotFound(format!("There is no {what} {id}."))
-            }
-            other => PageError::Store(other),
-        }
+impl PageProblem for StoreError {
+    const SERVICE: Service = Service::Store;
+    const NAV: &'static [NavItem] = NAV;
+
+    fn status(&self) -> StatusCode {
+        self.status_code()
     }
-}
 
-impl From<sqlx::Error> for PageError {
-    fn from(e: sqlx::Error) -> Self {
-        PageError::Store(StoreError::Database(e))
+    fn detail(&self) -> String {
+        self.problem().detail.unwrap_or_else(|| self.to_string())
     }
-}
 
-impl From<askama::Error> for PageError {
-    fn from(e: askama::Error) -> Self {
-        PageError::Render(e)
-    }
-}
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn missing(&self) -> Option<String> {
         match self {
-            PageError::NotFound(what) => write!(f, "{what}"),
-            PageError::Store(e) => write!(f, "{e}"),
-            PageError::Render(e) => write!(f, "rendering failed: {e}"),
+            StoreError::NotFound { what, id } => Some(format!("There is no {what} {id}.")),
+            _ => None,
         }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "shared/error.html")]
-pub struct ErrorPage {
-    pub layout: Layout,
-    pub status: u16,
-    pub heading: String,
-    pub detail: String,
-}
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            PageError::NotFound(_) => StatusCode::NOT_FOUND,
-            PageError::Store(e) => e.status_code(),
-            PageError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let (heading, detail) = match self {
-            PageError::NotFound(what) => ("Not found".to_owned(), what.clone()),
-            PageError::Store(e) if status.is_client_error() => (
-                "That did not work".to_owned(),
-                e.problem().detail.unwrap_or_else(|| e.to_string()),
-            ),
-            PageError::Store(e) => {
-                // Logged with its cause; the page says only that it happened.
-                tracing::error!(error = ?e, "a store page failed");
-                (
-                    "Something went wrong".to_owned(),
-                    "The store could not show this page. The error has been logged.".to_owned(),
-                )
-            }
-            PageError::Render(e) => {
-                tracing::error!(error = %e, "a store template failed to render");
-                (
-                    "Something went wrong".to_owned(),
-                    "The store could not draw this page. The error has been logged.".to_owned(),
-                )
-            }
-        };
-        error_page(status, heading, detail)
-    }
-}
-
-/// An error page. `ResponseError` has no request at hand, so the page
-/// leaves out the link to the inventory rather than guess its address.
-fn error_page(status: StatusCode, heading: String, detail: String) -> HttpResponse {
-    let template = ErrorPage {
-        layout: Layout::new(Service::Store, NAV, "", heading.clone(), ""),
-        status: status.as_u16(),
-        heading,
-        detail,
-    };
-    match template.render() {
-        Ok(html) => platform::ui::page_response(status, html, ""),
-        Err(_) => HttpResponse::build(status).body(status.canonical_reason().unwrap_or("Error")),
     }
 }
 
@@ -274,19 +194,14 @@ pub fn not_found(req: &HttpRequest) -> HttpResponse {
         .app_data::<Data>()
         .map(|app| app.config.inventory_public_url.clone())
         .unwrap_or_default();
-    let template = ErrorPage {
-        layout: Layout::new(Service::Store, NAV, &peer, "Page not found", req.path()),
-        status: 404,
-        heading: "There is no such page".into(),
-        detail: format!(
+    platform::ui::not_found_page::<StoreError>(
+        req,
+        &peer,
+        format!(
             "Nothing lives at {} in this shop. The menu above has everything there is.",
             req.path()
         ),
-    };
-    match template.render() {
-        Ok(html) => platform::ui::page_response(StatusCode::NOT_FOUND, html, &peer),
-        Err(_) => platform::http::not_found_problem(req),
-    }
+    )
 }
 
 /// A fixed message for a `?notice=` key (see `platform::ui::Notice`).
