@@ -5,7 +5,6 @@
 //! exchanges; the flow page shows the two side by side.
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -49,19 +48,7 @@ impl NewMessage {
         started: std::time::Instant,
         at: i64,
     ) -> NewMessage {
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                let text = v.to_str().unwrap_or("<binary>");
-                let text = if k == header::AUTHORIZATION {
-                    platform::http::redact_authorization(text)
-                } else {
-                    text.to_owned()
-                };
-                (k.as_str().to_owned(), text)
-            })
-            .collect();
+        let headers = platform::http::logged_request_headers(req);
         NewMessage {
             direction: "in",
             channel,

@@ -187,6 +187,27 @@ pub fn redact_secret(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// One header as the message logs keep it: the name, and the value as
+/// text with credentials redacted. Used for requests received (actix
+/// headers) and sent (reqwest headers) alike, so no log ever holds a key.
+pub fn logged_header(name: &str, value: &[u8]) -> (String, String) {
+    let text = std::str::from_utf8(value).unwrap_or("<binary>");
+    let text = if name.eq_ignore_ascii_case("authorization") {
+        redact_authorization(text)
+    } else {
+        text.to_owned()
+    };
+    (name.to_owned(), text)
+}
+
+/// The headers of a request received, as the message logs keep them.
+pub fn logged_request_headers(req: &HttpRequest) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .map(|(name, value)| logged_header(name.as_str(), value.as_bytes()))
+        .collect()
+}
+
 /// The value of `Authorization` as the UI's message log shows it.
 pub fn redact_authorization(value: &str) -> String {
     match value.split_once(' ') {

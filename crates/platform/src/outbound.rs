@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::HeaderMap;
 
-use crate::http::redact_authorization;
+use crate::http::logged_header;
 
 /// The most of a response body read into memory. Responses the services
 /// exchange are small; a misbehaving endpoint answering with megabytes must
@@ -156,15 +156,7 @@ pub async fn send_recorded(
 fn capture_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(name, value)| {
-            let text = value.to_str().unwrap_or("<binary>");
-            let text = if name == reqwest::header::AUTHORIZATION {
-                redact_authorization(text)
-            } else {
-                text.to_owned()
-            };
-            (name.as_str().to_owned(), text)
-        })
+        .map(|(name, value)| logged_header(name.as_str(), value.as_bytes()))
         .collect()
 }
 

@@ -137,20 +137,7 @@ struct FeedQuery {
 
 /// Request headers as the message log shows them (credentials redacted).
 fn logged_headers(req: &HttpRequest) -> String {
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            let text = v.to_str().unwrap_or("<binary>");
-            let text = if k == header::AUTHORIZATION {
-                platform::http::redact_authorization(text)
-            } else {
-                text.to_owned()
-            };
-            (k.as_str().to_owned(), text)
-        })
-        .collect();
-    platform::outbound::headers_json(&headers)
+    platform::outbound::headers_json(&platform::http::logged_request_headers(req))
 }
 
 /// A request the inventory made of the store, timed from its arrival, to
