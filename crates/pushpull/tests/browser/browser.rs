@@ -273,12 +273,20 @@ impl Page {
             .unwrap_or(0)
     }
 
+    /// Clicks the first element matching `css`. A live region may swap in
+    /// a fresh copy of the element between finding and clicking it (the
+    /// old one is then "stale"); the click is retried on the new one.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("clicking {css}: {e}"),
+            }
+        }
     }
 
     /// Replaces what is in a field with `text`, typed as a person would.
