@@ -197,16 +197,17 @@ pub async fn apply_order_once(
             stock,
         )
     } else {
-        for level in &taken {
-            let movement = Movement {
+        let movements: Vec<Movement> = taken
+            .iter()
+            .map(|level| Movement {
                 sku: level.sku.as_str(),
                 delta: -items[&level.sku],
                 on_hand_after: level.on_hand,
                 reason: "order",
                 order_id: Some(order.order_id.as_str()),
-            };
-            movement.record(tx, now).await?;
-        }
+            })
+            .collect();
+        Movement::record_all(tx, &movements, now).await?;
         let answer = UpdateInventoryResponse {
             order_id: order.order_id.clone(),
             applied: true,
@@ -289,19 +290,34 @@ struct Movement<'a> {
 
 impl Movement<'_> {
     async fn record(&self, tx: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(new_id("mov"))
-        .bind(self.sku)
-        .bind(self.delta)
-        .bind(self.on_hand_after)
-        .bind(self.reason)
-        .bind(self.order_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Movement::record_all(tx, std::slice::from_ref(self), now).await
+    }
+
+    /// Records several movements in one statement.
+    async fn record_all(
+        tx: &mut AnyConnection,
+        movements: &[Movement<'_>],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        if movements.is_empty() {
+            return Ok(());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) VALUES {}",
+            platform::db::value_rows(7, movements.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for m in movements {
+            query = query
+                .bind(new_id("mov"))
+                .bind(m.sku)
+                .bind(m.delta)
+                .bind(m.on_hand_after)
+                .bind(m.reason)
+                .bind(m.order_id)
+                .bind(now);
+        }
+        query.execute(&mut *tx).await?;
         Ok(())
     }
 }

@@ -246,6 +246,25 @@ impl Db {
     }
 }
 
+/// `$first, $first+1, …` — `count` numbered placeholders, for `IN (…)`
+/// lists whose length is only known at run time. (Bound values, never
+/// interpolated ones: the text this builds contains only `$n`.)
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, $2), ($3, $4), …` — `rows` tuples of `width` placeholders, for a
+/// multi-row `INSERT … VALUES` (one statement instead of one per row).
+pub fn value_rows(width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * width, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether an error is a unique-constraint violation (a duplicate key).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
@@ -310,6 +329,13 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::from_url("mysql://u@h/db").is_err());
+    }
+
+    #[test]
+    fn placeholders_are_numbered_from_where_they_start() {
+        assert_eq!(placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(placeholders(4, 1), "$4");
+        assert_eq!(value_rows(2, 3), "($1, $2), ($3, $4), ($5, $6)");
     }
 
     #[test]

@@ -76,24 +76,37 @@ pub async fn place_order(
     // entirely after a mode switch, never half in each mode.
     let mode = integration::current_mode(&mut tx).await?;
 
+    // Price every line from the catalog, in one query.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT sku, name, price_cents FROM products WHERE sku IN ({})",
+        platform::db::placeholders(1, request.items.len())
+    ));
+    let mut query = sqlx::query(sql);
+    for item in &request.items {
+        query = query.bind(item.sku.as_str());
+    }
+    let mut catalog = std::collections::HashMap::new();
+    for row in query.fetch_all(&mut *tx).await? {
+        let sku: String = row.try_get("sku")?;
+        catalog.insert(
+            sku,
+            (
+                row.try_get::<String, _>("name")?,
+                row.try_get::<i64, _>("price_cents")?,
+            ),
+        );
+    }
     let mut lines = Vec::with_capacity(request.items.len());
     let mut unknown = Vec::new();
     for (i, item) in request.items.iter().enumerate() {
-        let row = sqlx::query("SELECT name, price_cents FROM products WHERE sku = $1")
-            .bind(item.sku.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        match row {
-            Some(row) => {
-                let unit: i64 = row.try_get("price_cents")?;
-                lines.push(OrderLine {
-                    sku: item.sku.clone(),
-                    name: row.try_get("name")?,
-                    quantity: item.quantity,
-                    unit_price_cents: unit,
-                    line_total_cents: unit * item.quantity.as_i64(),
-                });
-            }
+        match catalog.remove(item.sku.as_str()) {
+            Some((name, unit)) => lines.push(OrderLine {
+                sku: item.sku.clone(),
+                name,
+                quantity: item.quantity,
+                unit_price_cents: unit,
+                line_total_cents: unit * item.quantity.as_i64(),
+            }),
             None => unknown.push(FieldError::new(
                 format!("items[{i}].sku"),
                 format!("there is no product with SKU {}", item.sku),
@@ -221,20 +234,21 @@ async fn insert_order(
     .bind(order.created_at.millis())
     .execute(&mut *conn)
     .await?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_cents) VALUES {}",
+        platform::db::value_rows(6, order.items.len())
+    ));
+    let mut query = sqlx::query(sql);
     for (n, line) in order.items.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_cents) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(order.id.as_str())
-        .bind(n as i64)
-        .bind(line.sku.as_str())
-        .bind(&line.name)
-        .bind(line.quantity.as_i64())
-        .bind(line.unit_price_cents)
-        .execute(&mut *conn)
-        .await?;
+        query = query
+            .bind(order.id.as_str())
+            .bind(n as i64)
+            .bind(line.sku.as_str())
+            .bind(&line.name)
+            .bind(line.quantity.as_i64())
+            .bind(line.unit_price_cents);
     }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -402,11 +416,10 @@ pub(crate) async fn with_lines(
         .map(|r| r.try_get::<String, _>("id"))
         .collect::<Result<_, _>>()?;
     // One placeholder per id: portable, and bounded by the page size.
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT order_id, sku, name, quantity, unit_price_cents FROM order_lines \
          WHERE order_id IN ({}) ORDER BY order_id, line_no",
-        placeholders.join(", ")
+        platform::db::placeholders(1, ids.len())
     ));
     let mut query = sqlx::query(sql);
     for id in &ids {
