@@ -536,8 +536,10 @@ pub fn render(args: &BenchArgs, results: &[ModeResult], floor: Option<&ModeResul
          - **Placement** is what the customer waits for. In api mode it includes the synchronous call to the \
          inventory, so it is the slowest to answer — and the only mode that cannot oversell. Webhook and poll \
          modes answer as soon as the order (and, for webhooks, its outbox event) is committed.\n\
-         - **End to end** is order created → status final. Webhooks follow within milliseconds of the commit; \
-         polls wait for the next tick, so their latency is bounded below by nothing and above by the interval.\n\
+         - **End to end** is order created → status final. One order at a time (the demo), a webhook lands \
+         within milliseconds of the commit and a poll within one interval. In a burst like this one, both are \
+         queueing: the dispatcher sends at most `WEBHOOK_MAX_IN_FLIGHT` attempts at once, each a write on both \
+         sides, and the poller reads a page and then acknowledges its orders one by one.\n\
          - **Requests per order** counts every HTTP exchange the store logged (webhook attempts, api calls, feed \
          reads, acknowledgements) divided by the orders of the run; a poll that finds nothing still costs a request.\n\
          - What the project does beyond the floor, per order: validation, pricing, an idempotency record, the \
