@@ -251,6 +251,75 @@ impl<S> TestService<S> {
     }
 }
 
+/// A page as a browser would receive it (redirects not followed, so a
+/// test sees the `303` and where it points).
+pub struct Page {
+    pub status: u16,
+    pub content_type: String,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    async fn from_response(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Page {
+            status,
+            content_type: header("content-type").unwrap_or_default(),
+            location: header("location"),
+            body: response.text().await.expect("a body"),
+            headers,
+        }
+    }
+
+    pub fn assert_contains(&self, needle: &str) {
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in the page:\n{}",
+            self.body
+        );
+    }
+
+    pub fn assert_lacks(&self, needle: &str) {
+        assert!(
+            !self.body.contains(needle),
+            "did not expect {needle:?} in the page:\n{}",
+            self.body
+        );
+    }
+}
+
+impl<S> TestService<S> {
+    /// GETs a page.
+    pub async fn get_page(&self, path: &str) -> Page {
+        Page::from_response(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// Posts a form as a browser does (`application/x-www-form-urlencoded`).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        Page::from_response(response).await
+    }
+}
+
 impl<S> Drop for TestService<S> {
     fn drop(&mut self) {
         // Quiet the workers before the test's database is dropped.

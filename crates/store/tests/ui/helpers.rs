@@ -20,70 +20,16 @@ pub async fn spawn_store(
     .await
 }
 
-/// A page's status, content type and body.
-pub struct Page {
-    pub status: u16,
-    pub content_type: String,
-    pub location: Option<String>,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
-}
-
-impl Page {
-    pub fn assert_contains(&self, needle: &str) {
-        assert!(
-            self.body.contains(needle),
-            "expected {needle:?} in the page:\n{}",
-            self.body
-        );
-    }
-
-    pub fn assert_lacks(&self, needle: &str) {
-        assert!(
-            !self.body.contains(needle),
-            "did not expect {needle:?} in the page:\n{}",
-            self.body
-        );
-    }
-}
-
-async fn page(response: reqwest::Response) -> Page {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    Page {
-        status,
-        content_type: header("content-type").unwrap_or_default(),
-        location: header("location"),
-        body: response.text().await.expect("a body"),
-        headers,
-    }
-}
+pub use platform::testing::Page;
 
 pub async fn get(store: &TestStore, path: &str) -> Page {
-    page(store.client.get(store.url(path)).send().await.expect("GET")).await
+    store.get_page(path).await
 }
 
-/// Posts a form as a browser does (`application/x-www-form-urlencoded`).
-/// Redirects are not followed, so the test sees the 303 and its target.
+/// Posts a form as a browser does; redirects are not followed, so the test
+/// sees the 303 and its target.
 pub async fn post_form(store: &TestStore, path: &str, fields: &[(&str, &str)]) -> Page {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    let response = store
-        .client
-        .post(store.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    page(response).await
+    store.post_form(path, fields).await
 }
 
 /// The order id a form post redirected to.
