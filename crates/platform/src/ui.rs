@@ -532,6 +532,42 @@ mod tests {
     }
 }
 
+/// A header as the message views show it; the ones that authenticate a
+/// message or make it safe to repeat are highlighted.
+pub struct HeaderRow {
+    pub name: String,
+    pub value: String,
+    pub highlight: bool,
+}
+
+/// The headers a learner should notice.
+const NOTABLE_HEADERS: &[&str] = &[
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "authorization",
+    "idempotency-key",
+];
+
+/// Rows for a logged header object (`{"name": "value", …}`).
+pub fn header_rows(headers: &serde_json::Value) -> Vec<HeaderRow> {
+    headers
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(name, value)| HeaderRow {
+                    highlight: NOTABLE_HEADERS.contains(&name.to_ascii_lowercase().as_str()),
+                    name: name.clone(),
+                    value: value
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| value.to_string()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What a service's own error type tells its pages: how a failed page
 /// request looks to a person rather than to a program (which gets
 /// problem+json from the same error).

@@ -67,11 +67,7 @@ pub fn signature_verdict(m: &MessageView) -> Option<&'static str> {
     }
 }
 
-pub struct HeaderRow {
-    pub name: String,
-    pub value: String,
-    pub highlight: bool,
-}
+pub use platform::ui::HeaderRow;
 
 pub struct MessageRow {
     pub id: String,
@@ -103,13 +99,6 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn from_view(number: usize, m: &MessageView) -> MessageRow {
-        const NOTABLE: &[&str] = &[
-            "webhook-id",
-            "webhook-timestamp",
-            "webhook-signature",
-            "authorization",
-            "idempotency-key",
-        ];
         let incoming = m.direction == "in";
         let failed =
             m.error.is_some() || !m.response_status.is_some_and(|s| (200..300).contains(&s));
@@ -147,22 +136,7 @@ impl MessageRow {
             latency: duration_ms(m.latency_ms),
             time: clock_time(m.at.millis()),
             time_full: date_time(m.at.millis()),
-            headers: m
-                .request_headers
-                .as_object()
-                .map(|map| {
-                    map.iter()
-                        .map(|(name, value)| HeaderRow {
-                            highlight: NOTABLE.contains(&name.to_ascii_lowercase().as_str()),
-                            name: name.clone(),
-                            value: value
-                                .as_str()
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| value.to_string()),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            headers: platform::ui::header_rows(&m.request_headers),
             request_body: pretty_body(&m.request_body),
             response_body: m.response_body.as_deref().map(pretty_body),
             error: m.error.clone(),

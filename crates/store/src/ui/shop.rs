@@ -404,38 +404,8 @@ async fn orders_fragment(
 // One order and its message timeline.
 // ---------------------------------------------------------------------------
 
-/// A header as the timeline shows it; the ones that authenticate a
-/// message or make it safe to repeat are highlighted.
-pub struct HeaderRow {
-    pub name: String,
-    pub value: String,
-    pub highlight: bool,
-}
-
-fn header_rows(headers: &serde_json::Value) -> Vec<HeaderRow> {
-    const NOTABLE: &[&str] = &[
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "authorization",
-        "idempotency-key",
-    ];
-    headers
-        .as_object()
-        .map(|map| {
-            map.iter()
-                .map(|(name, value)| HeaderRow {
-                    highlight: NOTABLE.contains(&name.to_ascii_lowercase().as_str()),
-                    name: name.clone(),
-                    value: value
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| value.to_string()),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use platform::ui::HeaderRow;
+use platform::ui::header_rows;
 
 /// One exchange, ready to draw: in the diagram and in the details list.
 pub struct ExchangeItem {
