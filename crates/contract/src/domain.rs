@@ -100,115 +100,6 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
-/// An order id, as the store mints it: `ord_` followed by a UUIDv7 in simple
-/// hex. Ids are strings on the wire and in both databases; the v7 layout
-/// makes them roughly time-ordered, which keeps indexes tidy, but nothing
-/// relies on that ordering (the order feed has its own sequence, see the
-/// store's `integration::poll`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct OrderId(String);
-
-impl OrderId {
-    pub const PREFIX: &'static str = "ord_";
-
-    /// Wraps an id minted by the store (see `store::domain`), without checks
-    /// beyond the prefix and a sane length.
-    pub fn parse(raw: &str) -> Result<OrderId, ParseError> {
-        let ok = raw.starts_with(Self::PREFIX)
-            && raw.len() <= 64
-            && raw.len() > Self::PREFIX.len()
-            && raw[Self::PREFIX.len()..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric());
-        if ok {
-            Ok(OrderId(raw.to_owned()))
-        } else {
-            Err(ParseError(format!(
-                "an order id looks like `{}` followed by letters and digits",
-                Self::PREFIX
-            )))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for OrderId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        OrderId::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
-
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Result<$name, ParseError> {
-                match raw.trim().to_ascii_lowercase().as_str() {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(ParseError(format!(
-                        "expected one of: {}",
-                        [$($text),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
-    /// How new orders reach the inventory. The store owns the current mode;
-    /// every order records the mode it was placed under and finishes through
-    /// that channel even if the mode is switched afterwards.
-    IntegrationMode {
-        Webhook => "webhook",
-        Api => "api",
-        Poll => "poll",
-    }
-}
-
-string_enum! {
-    /// Where an order stands, as the store reports it.
-    ///
-    /// `pending` until the channel of its mode has an answer; `confirmed`
-    /// when the inventory applied it; `rejected` when the store refused it
-    /// (api mode: stock short or the inventory unreachable);
-    /// `backordered` when a pushed or polled order found the stock short —
-    /// the oversell that push and pull allow and api mode prevents.
-    OrderStatus {
-        Pending => "pending",
-        Confirmed => "confirmed",
-        Rejected => "rejected",
-        Backordered => "backordered",
-    }
-}
-
 /// A point in time as unix milliseconds inside the services (and in both
 /// databases, as BIGINT), written as RFC 3339 in UTC on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -223,8 +114,14 @@ impl Timestamp {
         self.0
     }
 
-    pub fn seconds(self) -> i64 {
+    /// Whole unix seconds (what a `webhook-timestamp` header carries).
+    pub fn unix_seconds(self) -> i64 {
         self.0.div_euclid(1000)
+    }
+
+    /// How long after `earlier` this is (zero if it is not after it).
+    pub fn since(self, earlier: Timestamp) -> std::time::Duration {
+        std::time::Duration::from_millis((self.0 - earlier.0).max(0) as u64)
     }
 
     pub fn to_rfc3339(self) -> String {
@@ -243,6 +140,32 @@ impl Timestamp {
         let dt = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
             .map_err(|_| ParseError("expected an RFC 3339 timestamp".into()))?;
         Ok(Timestamp((dt.unix_timestamp_nanos() / 1_000_000) as i64))
+    }
+}
+
+impl std::ops::Add<std::time::Duration> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, d: std::time::Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+}
+
+impl std::ops::Sub<std::time::Duration> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, d: std::time::Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+}
+
+impl From<i64> for Timestamp {
+    fn from(ms: i64) -> Timestamp {
+        Timestamp(ms)
     }
 }
 
@@ -282,29 +205,6 @@ mod tests {
     }
 
     #[test]
-    fn order_id_shape() {
-        assert!(OrderId::parse("ord_0193abc").is_ok());
-        assert!(OrderId::parse("ord_").is_err());
-        assert!(OrderId::parse("xyz_123").is_err());
-        assert!(OrderId::parse("ord_12;drop").is_err());
-    }
-
-    #[test]
-    fn enums_round_trip_through_text() {
-        for m in IntegrationMode::ALL {
-            assert_eq!(IntegrationMode::parse(m.as_str()).unwrap(), *m);
-        }
-        assert_eq!(
-            IntegrationMode::parse("WEBHOOK").unwrap(),
-            IntegrationMode::Webhook
-        );
-        assert!(IntegrationMode::parse("carrier-pigeon").is_err());
-        for s in OrderStatus::ALL {
-            assert_eq!(OrderStatus::parse(s.as_str()).unwrap(), *s);
-        }
-    }
-
-    #[test]
     fn timestamps_are_fixed_width_rfc3339_in_utc() {
         let t = Timestamp(1_700_000_000_123);
         assert_eq!(t.to_rfc3339(), "2023-11-14T22:13:20.123Z");
@@ -314,5 +214,18 @@ mod tests {
             Timestamp::parse_rfc3339("2023-11-14T23:13:20.123+01:00").unwrap(),
             t
         );
+    }
+
+    #[test]
+    fn timestamps_move_by_durations() {
+        let t = Timestamp(10_000);
+        assert_eq!(t + std::time::Duration::from_secs(2), Timestamp(12_000));
+        assert_eq!(t - std::time::Duration::from_millis(1), Timestamp(9_999));
+        assert_eq!(
+            Timestamp(12_500).since(t),
+            std::time::Duration::from_millis(2_500)
+        );
+        assert_eq!(t.since(Timestamp(12_500)), std::time::Duration::ZERO);
+        assert_eq!(Timestamp(1_999).unix_seconds(), 1);
     }
 }

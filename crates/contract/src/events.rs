@@ -8,23 +8,21 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Timestamp;
+use crate::ids::EndpointId;
 use crate::order::Order;
-
-pub const ORDER_CREATED: &str = "order.created";
-pub const PING: &str = "ping";
-
-/// Every event type the store can send; endpoints filter on these.
-pub const EVENT_TYPES: &[&str] = &[ORDER_CREATED, PING];
+use crate::vocabulary::EventType;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEvent<T> {
     #[serde(rename = "type")]
-    pub event_type: String,
+    pub event_type: EventType,
     pub timestamp: Timestamp,
     pub data: T,
 }
 
-/// Just the envelope's type, for routing before the data is parsed.
+/// Just the envelope's type, for routing before the data is parsed. (A
+/// type this build does not know is kept as text, so a receiver can answer
+/// "not interested" instead of "malformed".)
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventTypeOnly {
     #[serde(rename = "type")]
@@ -37,8 +35,6 @@ pub type OrderCreated = WebhookEvent<Order>;
 /// so its owner sees a signed message arrive before any order is placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PingData {
-    pub endpoint_id: String,
+    pub endpoint_id: EndpointId,
     pub message: String,
 }
-
-pub type Ping = WebhookEvent<PingData>;

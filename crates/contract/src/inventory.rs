@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{IntegrationMode, OrderId, Sku, Timestamp};
+use crate::domain::{Sku, Timestamp};
+use crate::ids::OrderId;
 use crate::order::LineItem;
+use crate::vocabulary::{ApplyOutcome, IntegrationMode};
 
 /// `POST /update_inventory`, sent by the store in api mode with
 /// `Idempotency-Key: <order_id>`.
@@ -39,47 +41,6 @@ pub struct Shortage {
     pub sku: String,
     pub requested: i64,
     pub available: i64,
-}
-
-/// What applying an order did, whichever channel carried it. Recorded once
-/// per order id in the inventory; every later delivery of the same order
-/// (retry, replay, another channel) gets this first outcome back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApplyOutcome {
-    /// Stock was decremented for every line.
-    Applied,
-    /// Pushed or polled, stock was short: nothing was applied and the order
-    /// waits for stock (the oversell push and pull allow).
-    Backordered,
-    /// Asked synchronously (api mode), stock was short: nothing was applied
-    /// and the store refuses the order.
-    Rejected,
-    /// The store withdrew the order (it could not get an answer in time);
-    /// any stock it had taken was put back, and a late copy of the request
-    /// will not take it again.
-    Voided,
-}
-
-impl ApplyOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplyOutcome::Applied => "applied",
-            ApplyOutcome::Backordered => "backordered",
-            ApplyOutcome::Rejected => "rejected",
-            ApplyOutcome::Voided => "voided",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<ApplyOutcome> {
-        match raw {
-            "applied" => Some(ApplyOutcome::Applied),
-            "backordered" => Some(ApplyOutcome::Backordered),
-            "rejected" => Some(ApplyOutcome::Rejected),
-            "voided" => Some(ApplyOutcome::Voided),
-            _ => None,
-        }
-    }
 }
 
 /// The body of the webhook receiver's `2xx` answer. Standard Webhooks does

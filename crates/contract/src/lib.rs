@@ -17,6 +17,11 @@
 //!
 //! * [`domain`] — small value types that parse instead of validate
 //!   ([`domain::Sku::parse`], [`domain::Quantity::parse`], ...).
+//! * [`ids`] — typed ids (`ord_…`, `msg_…`, `dlv_…`): an order id cannot be
+//!   passed where a delivery id is wanted.
+//! * [`vocabulary`] — every state, kind and channel as an enum with one
+//!   text form ([`IntegrationMode`], [`OrderStatus`], [`DeliveryState`],
+//!   [`Channel`], [`VerdictKind`], ...).
 //! * [`order`], [`inventory`], [`events`] — the messages themselves.
 //! * [`signing`] — Standard Webhooks signatures (sign and verify).
 //! * [`problem`] — RFC 9457 problem details.
@@ -25,11 +30,21 @@
 pub mod demo;
 pub mod domain;
 pub mod events;
+pub mod ids;
 pub mod inventory;
 pub mod order;
 pub mod problem;
 pub mod signing;
+pub mod vocabulary;
 pub mod xml;
 
-pub use domain::{IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
+pub use domain::{ParseError, Quantity, Sku, Timestamp};
+pub use ids::{
+    ApiKeyId, BurstId, DeliveryId, DispatcherId, EndpointId, ExchangeId, LogEntryId, MessageId,
+    MovementId, OrderId, SecretId,
+};
 pub use problem::{FieldError, Problem};
+pub use vocabulary::{
+    ApplyOutcome, Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party,
+    Verdict, VerdictKind, Word,
+};

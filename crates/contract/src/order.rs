@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
+use crate::domain::{Quantity, Sku, Timestamp};
+use crate::ids::OrderId;
+use crate::vocabulary::{IntegrationMode, OrderStatus};
 
 /// Who placed the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -61,10 +61,12 @@ pub fn is_xml_media_type(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
-    use crate::events::{ORDER_CREATED, WebhookEvent};
+    use crate::domain::{Quantity, Sku, Timestamp};
+    use crate::events::WebhookEvent;
+    use crate::ids::OrderId;
     use crate::inventory::{StockLevel, UpdateInventoryRequest, UpdateInventoryResponse};
     use crate::order::{Customer, LineItem, Order, OrderLine};
+    use crate::vocabulary::{EventType, IntegrationMode, OrderStatus};
 
     fn order() -> Order {
         Order {
@@ -123,7 +125,7 @@ mod tests {
     #[test]
     fn an_event_round_trips() {
         let event = WebhookEvent {
-            event_type: ORDER_CREATED.into(),
+            event_type: EventType::OrderCreated,
             timestamp: Timestamp(1_700_000_000_999),
             data: order(),
         };

@@ -11,9 +11,10 @@ use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
 use platform::LiveHub;
-use platform::db::{Db, MigrationFile, Migrations};
+use platform::db::Db;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
+use sqlx::migrate::Migrator;
 
 use crate::chaos::Chaos;
 use crate::config::InventoryConfig;
@@ -21,18 +22,9 @@ use crate::integration::{poller, subscription};
 use crate::state::{AppState, InventoryMetrics};
 use crate::{keys, routes, seed};
 
-pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[MigrationFile {
-        version: 1,
-        description: "0001_inventory",
-        sql: include_str!("../../../migrations/inventory/sqlite/0001_inventory.sql"),
-    }],
-    postgres: &[MigrationFile {
-        version: 1,
-        description: "0001_inventory",
-        sql: include_str!("../../../migrations/inventory/postgres/0001_inventory.sql"),
-    }],
-};
+/// The inventory's schema: one folder of portable SQL, embedded in the
+/// binary and run at start-up on either backend.
+pub static MIGRATIONS: Migrator = sqlx::sqlx_macros::migrate!("../../migrations/inventory");
 
 pub struct Application {
     service: Service,
@@ -91,7 +83,7 @@ impl Application {
             registry: state.registry.clone(),
         };
         let app_state = state.clone();
-        let mut service = Service::start(listener, config.workers, http_metrics, move |cfg| {
+        let service = Service::start(listener, config.workers, http_metrics, move |cfg| {
             cfg.app_data(app_state.clone());
             ops_routes(cfg, ops.clone());
             routes::configure(cfg);
@@ -99,9 +91,15 @@ impl Application {
         })?;
 
         let shared: Arc<AppState> = state.clone().into_inner();
-        service.spawn_worker(poller::Poller::new(shared.clone(), service.stopping()).run());
+        service.spawn_worker(
+            poller::Poller::new(shared.clone()),
+            poller::Poller::pacing(&shared),
+        );
         if config.subscribe {
-            service.spawn_worker(subscription::run(shared, service.stopping()));
+            service.spawn_worker(
+                subscription::Subscriber::new(shared.clone()),
+                subscription::Subscriber::pacing(&shared),
+            );
         }
         tracing::info!(port = service.port(), config = ?config, "inventory ready");
         Ok(Application { service, state })

@@ -28,7 +28,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use contract::inventory::{ApplyOutcome, Shortage, StockLevel, UpdateInventoryResponse};
+use contract::ApplyOutcome;
+use contract::inventory::{Shortage, StockLevel, UpdateInventoryResponse};
 use contract::order::LineItem;
 use contract::{IntegrationMode, OrderId, Problem, Sku};
 use platform::new_id;
@@ -135,7 +136,7 @@ pub async fn apply_order_once(
         let outcome: String = row.try_get("outcome")?;
         let first_hash: String = row.try_get("request_hash")?;
         let outcome = ApplyOutcome::parse(&outcome)
-            .ok_or_else(|| anyhow::anyhow!("stored outcome {outcome} is unknown"))?;
+            .map_err(|_| anyhow::anyhow!("stored outcome {outcome} is unknown"))?;
         // A void tombstone has no items to compare; anything else must match.
         if outcome != ApplyOutcome::Voided && !first_hash.is_empty() && first_hash != hash {
             return Err(InventoryError::IdempotencyKeyReused);

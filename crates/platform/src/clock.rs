@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use contract::Timestamp;
 use tokio::sync::watch;
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -25,8 +26,13 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub trait Clock: Send + Sync + 'static {
     /// Now, as unix milliseconds.
     fn now_ms(&self) -> i64;
-    /// Resolves once `now_ms() >= deadline_ms`.
-    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture;
+    /// Resolves once `now_ms() >= deadline`.
+    fn sleep_until(&self, deadline: Timestamp) -> BoxFuture;
+
+    /// Now.
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now_ms())
+    }
 }
 
 pub type SharedClock = Arc<dyn Clock>;
@@ -49,9 +55,8 @@ impl Clock for SystemClock {
             .unwrap_or(0)
     }
 
-    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture {
-        let wait = (deadline_ms - self.now_ms()).max(0) as u64;
-        Box::pin(tokio::time::sleep(Duration::from_millis(wait)))
+    fn sleep_until(&self, deadline: Timestamp) -> BoxFuture {
+        Box::pin(tokio::time::sleep(deadline.since(self.now())))
     }
 }
 
@@ -86,10 +91,6 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         self.now.send_modify(|t| *t += by.as_millis() as i64);
     }
-
-    pub fn set(&self, ms: i64) {
-        self.now.send_replace(ms);
-    }
 }
 
 impl Clock for ManualClock {
@@ -97,11 +98,11 @@ impl Clock for ManualClock {
         *self.now.borrow()
     }
 
-    fn sleep_until(&self, deadline_ms: i64) -> BoxFuture {
+    fn sleep_until(&self, deadline: Timestamp) -> BoxFuture {
         let mut rx = self.now.subscribe();
         Box::pin(async move {
             // wait_for checks the current value first, then every change.
-            let _ = rx.wait_for(|now| *now >= deadline_ms).await;
+            let _ = rx.wait_for(|now| *now >= deadline.millis()).await;
         })
     }
 }
@@ -113,7 +114,7 @@ mod tests {
     #[tokio::test]
     async fn a_manual_clock_wakes_sleepers_only_when_advanced_past_their_deadline() {
         let clock = ManualClock::starting_at(1_000);
-        let sleeper = tokio::spawn(clock.sleep_until(2_000));
+        let sleeper = tokio::spawn(clock.sleep_until(Timestamp(2_000)));
         tokio::task::yield_now().await;
         clock.advance(Duration::from_millis(999));
         tokio::task::yield_now().await;
@@ -129,7 +130,7 @@ mod tests {
     #[tokio::test]
     async fn a_deadline_in_the_past_resolves_at_once() {
         let clock = ManualClock::starting_at(5_000);
-        tokio::time::timeout(Duration::from_secs(5), clock.sleep_until(10))
+        tokio::time::timeout(Duration::from_secs(5), clock.sleep_until(Timestamp(10)))
             .await
             .expect("immediate");
     }

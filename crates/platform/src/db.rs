@@ -15,12 +15,11 @@
 //! in SQL is found by the tests rather than the compiler — and the tests run
 //! every query on both backends.
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use thiserror::Error;
 
@@ -47,47 +46,6 @@ impl Backend {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
-    }
-}
-
-/// One migration file, embedded in the binary with `include_str!` so the
-/// single `pushpull` executable needs nothing beside it at run time.
-#[derive(Debug, Clone, Copy)]
-pub struct MigrationFile {
-    pub version: i64,
-    pub description: &'static str,
-    pub sql: &'static str,
-}
-
-/// A service's migrations, one list per backend (`migrations/<service>/
-/// {sqlite,postgres}/`). The lists must keep the same versions so a schema
-/// change is always made on both.
-#[derive(Debug, Clone, Copy)]
-pub struct Migrations {
-    pub sqlite: &'static [MigrationFile],
-    pub postgres: &'static [MigrationFile],
-}
-
-impl Migrations {
-    fn migrator(&self, backend: Backend) -> Migrator {
-        let files = match backend {
-            Backend::Sqlite => self.sqlite,
-            Backend::Postgres => self.postgres,
-        };
-        Migrator::with_migrations(
-            files
-                .iter()
-                .map(|f| {
-                    Migration::new(
-                        f.version,
-                        Cow::Borrowed(f.description),
-                        MigrationType::Simple,
-                        sqlx::SqlSafeStr::into_sql_str(f.sql),
-                        false,
-                    )
-                })
-                .collect(),
-        )
     }
 }
 
@@ -128,7 +86,11 @@ pub struct Db {
 impl Db {
     /// Connects (creating the SQLite file and its directory if needed),
     /// applies pending migrations, and returns the handle.
-    pub async fn connect(url: &str, migrations: &Migrations) -> Result<Db, DbError> {
+    ///
+    /// `migrations` is the service's one schema folder, embedded in the
+    /// binary at build time (`sqlx::migrate!("../../migrations/store")`):
+    /// the same portable SQL runs on both backends.
+    pub async fn connect(url: &str, migrations: &Migrator) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         if backend == Backend::Sqlite {
@@ -188,7 +150,6 @@ impl Db {
             }
         };
         migrations
-            .migrator(backend)
             .run(&writer)
             .await
             .map_err(|source| DbError::Migrate {
@@ -263,20 +224,6 @@ pub fn value_rows(width: usize, rows: usize) -> String {
         .map(|r| format!("({})", placeholders(1 + r * width, width)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Whether an error is a unique-constraint violation (a duplicate key).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                // The Any driver does not always carry the kind through;
-                // fall back to the backends' own codes/messages.
-                || db.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
-                || db.message().contains("UNIQUE constraint failed")
-        }
-        _ => false,
-    }
 }
 
 fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {

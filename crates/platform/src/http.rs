@@ -172,8 +172,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 /// is that a leaked database does not leak usable keys. Lookup is by hash,
 /// so no secret is ever compared byte-by-byte in application code.
 pub fn hash_api_key(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// An API key shown in logs and the UI: prefix and last four characters.

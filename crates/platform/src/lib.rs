@@ -1,6 +1,9 @@
 //! What both services stand on, so that neither re-implements it and the
 //! service crates contain only what is particular to them.
 //!
+//! * [`worker`] — the one loop every background worker runs in, and
+//!   [`backoff`] — the one way anything waits before trying again.
+//! * [`error`] — the failures both APIs share, and their problem+json.
 //! * [`db`] — one handle for SQLite and PostgreSQL through sqlx `Any`,
 //!   embedded migrations, the two places the dialects differ.
 //! * [`clock`] — injected time, so retry schedules are tested exactly.
@@ -12,23 +15,30 @@
 //! * [`server`] — the HTTP server and middleware stack both services run.
 //! * [`telemetry`] — `tracing` set-up.
 //! * [`ui`] — what both web UIs share: page chrome, headers, formatting.
-//! * [`testing`] — fresh databases per test on both backends.
+//! * [`testing`] — fresh databases per test on both backends (only with
+//!   the `test-support` feature: none of it is in the release binary).
 //!
 //! `contract` stays free of I/O; this crate is where shared I/O lives.
 
+pub mod backoff;
 pub mod clock;
 pub mod db;
+pub mod error;
 pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod outbound;
 pub mod server;
 pub mod telemetry;
+#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod ui;
+pub mod worker;
 
+pub use backoff::Backoff;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Backend, Db};
+pub use error::ApiError;
 pub use live::LiveHub;
 
 /// Short random ids with a readable prefix: `msg_…`, `dlv_…`, `whe_…`.

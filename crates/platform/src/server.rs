@@ -11,12 +11,15 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing_actix_web::TracingLogger;
 
 use crate::http::{
     form_config, json_config, path_config, payload_config, problem_errors, query_config,
 };
 use crate::metrics::{HttpMetrics, track_http};
+use crate::worker::{Pacing, Worker};
 
 /// Seconds a graceful stop waits for open connections. Short, because the
 /// live pages hold Server-Sent Events streams open indefinitely.
@@ -106,31 +109,36 @@ async fn events(ops: web::Data<Ops>) -> actix_web::HttpResponse {
 
 /// A running service: its HTTP server and its background workers, which
 /// stop together. Each service's `Application` wraps one.
+///
+/// Stopping is one [`CancellationToken`]: the launcher (or a test) cancels
+/// it, the HTTP server stops accepting and finishes what it holds, and every
+/// worker finishes its pass and drains ([`crate::worker`]). The
+/// [`TaskTracker`] is how `run_until_stopped` knows they all have.
 pub struct Service {
     port: u16,
     server: actix_web::dev::Server,
-    shutdown: tokio::sync::watch::Sender<bool>,
-    workers: Vec<tokio::task::JoinHandle<()>>,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
 }
 
 /// Stops a running service from outside (the launcher on Ctrl-C, tests).
 #[derive(Clone)]
 pub struct ServiceHandle {
     server: actix_web::dev::ServerHandle,
-    shutdown: tokio::sync::watch::Sender<bool>,
+    cancel: CancellationToken,
 }
 
 impl ServiceHandle {
     /// Tells the workers to stop, stops accepting requests and finishes the
     /// ones in progress.
     pub async fn stop(&self) {
-        let _ = self.shutdown.send(true);
+        self.cancel.cancel();
         self.server.stop(true).await;
     }
 
     /// Asks the workers to stop without waiting (usable from `Drop`).
     pub fn request_stop(&self) {
-        let _ = self.shutdown.send(true);
+        self.cancel.cancel();
     }
 }
 
@@ -148,24 +156,29 @@ impl Service {
     {
         let port = listener.local_addr()?.port();
         let server = serve(listener, workers, http_metrics, routes)?;
-        let (shutdown, _) = tokio::sync::watch::channel(false);
         Ok(Service {
             port,
             server,
-            shutdown,
-            workers: Vec::new(),
+            cancel: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         })
     }
 
-    /// A receiver that turns `true` when the service is stopping.
-    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.shutdown.subscribe()
+    /// Cancelled when the service is stopping.
+    pub fn stopping(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Runs a background worker for the life of the service.
+    pub fn spawn_worker<W: Worker>(&self, worker: W, pacing: Pacing) {
+        self.tasks
+            .spawn(crate::worker::run(worker, pacing, self.cancel.clone()));
     }
 
     /// Runs a background task for the life of the service; it should
-    /// return soon after [`Service::stopping`] turns `true`.
-    pub fn spawn_worker(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
-        self.workers.push(tokio::spawn(task));
+    /// return soon after [`Service::stopping`] is cancelled.
+    pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
     }
 
     pub fn port(&self) -> u16 {
@@ -175,17 +188,16 @@ impl Service {
     pub fn handle(&self) -> ServiceHandle {
         ServiceHandle {
             server: self.server.handle(),
-            shutdown: self.shutdown.clone(),
+            cancel: self.cancel.clone(),
         }
     }
 
     /// Serves until stopped, then lets the workers finish what they hold.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        let _ = self.shutdown.send(true);
-        for worker in self.workers {
-            let _ = worker.await;
-        }
+        self.cancel.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
         result
     }
 }

@@ -13,9 +13,10 @@ use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
 use platform::LiveHub;
-use platform::db::{Db, MigrationFile, Migrations};
+use platform::db::Db;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
+use sqlx::migrate::Migrator;
 
 use crate::config::StoreConfig;
 use crate::integration::api::CompensationWorker;
@@ -23,32 +24,9 @@ use crate::integration::webhook::OutboxDispatcher;
 use crate::state::{AppState, StoreMetrics};
 use crate::{integration, routes, seed};
 
-macro_rules! migration {
-    ($backend:literal, $version:literal, $name:literal) => {
-        MigrationFile {
-            version: $version,
-            description: $name,
-            sql: include_str!(concat!(
-                "../../../migrations/store/",
-                $backend,
-                "/",
-                $name,
-                ".sql"
-            )),
-        }
-    };
-}
-
-pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[
-        migration!("sqlite", 1, "0001_orders"),
-        migration!("sqlite", 2, "0002_webhooks"),
-    ],
-    postgres: &[
-        migration!("postgres", 1, "0001_orders"),
-        migration!("postgres", 2, "0002_webhooks"),
-    ],
-};
+/// The store's schema: one folder of portable SQL, embedded in the binary
+/// and run at start-up on either backend.
+pub static MIGRATIONS: Migrator = sqlx::sqlx_macros::migrate!("../../migrations/store");
 
 pub struct Application {
     service: Service,
@@ -109,7 +87,7 @@ impl Application {
             registry: state.registry.clone(),
         };
         let app_state = state.clone();
-        let mut service = Service::start(listener, config.workers, http_metrics, move |cfg| {
+        let service = Service::start(listener, config.workers, http_metrics, move |cfg| {
             cfg.app_data(app_state.clone());
             ops_routes(cfg, ops.clone());
             routes::configure(cfg);
@@ -117,8 +95,14 @@ impl Application {
         })?;
 
         let shared: Arc<AppState> = state.clone().into_inner();
-        service.spawn_worker(OutboxDispatcher::new(shared.clone(), service.stopping()).run());
-        service.spawn_worker(CompensationWorker::new(shared, service.stopping()).run());
+        service.spawn_worker(
+            OutboxDispatcher::new(shared.clone()),
+            OutboxDispatcher::pacing(&shared),
+        );
+        service.spawn_worker(
+            CompensationWorker::new(shared.clone()),
+            CompensationWorker::pacing(&shared),
+        );
         tracing::info!(port = service.port(), config = ?config, "store ready");
         Ok(Application { service, state })
     }

@@ -28,12 +28,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::Row;
-use tokio::sync::watch;
 
-use contract::inventory::{Acknowledgement, ApplyOutcome};
+use contract::ApplyOutcome;
+use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, LineItem};
 use contract::{IntegrationMode, Timestamp};
+use platform::Backoff;
 use platform::outbound::send_recorded;
+use platform::worker::{Next, Pacing, Worker};
 
 use crate::messages::{self, NewMessage};
 use crate::state::{AppState, ApplyLabels};
@@ -144,65 +146,61 @@ pub struct CycleReport {
 
 pub struct Poller {
     app: Arc<AppState>,
-    shutdown: watch::Receiver<bool>,
+    /// Failed cycles in a row, for the back-off.
+    failures: u32,
 }
 
 impl Poller {
-    pub fn new(app: Arc<AppState>, shutdown: watch::Receiver<bool>) -> Poller {
-        Poller { app, shutdown }
+    pub fn new(app: Arc<AppState>) -> Poller {
+        Poller { app, failures: 0 }
     }
 
-    pub async fn run(mut self) {
-        let wake = self.app.poller_wake.clone();
-        let mut failures: u32 = 0;
-        loop {
-            if *self.shutdown.borrow() {
-                return;
-            }
-            let state = match load(&self.app).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the poller state failed");
-                    PollerState {
-                        cursor: String::new(),
-                        paused: true,
-                        interval_ms: 5_000,
-                    }
-                }
-            };
-            let interval = Duration::from_millis(state.interval_ms.max(100) as u64);
-            let delay = if state.paused || self.app.chaos.is_down() {
-                // Paused (or "down"): sleep until told otherwise, checking
-                // again every interval in case chaos was switched off.
-                interval
-            } else {
-                match poll_cycle(&self.app).await {
-                    Ok(report) => {
-                        failures = 0;
-                        tracing::debug!(?report, "poll cycle done");
-                        interval
-                    }
-                    Err(e) => {
-                        failures += 1;
-                        self.app.metrics.poll_failures.inc();
-                        let backoff = (interval * 2u32.saturating_pow(failures.min(16)))
-                            .min(self.app.config.poll.max_backoff.max(interval));
-                        tracing::warn!(error = %e, failures, backoff_ms = backoff.as_millis() as u64, "poll failed; backing off");
-                        self.app.live.publish(
-                            "poller.backoff",
-                            serde_json::json!({"error": e, "failures": failures, "backoff_ms": backoff.as_millis() as u64}),
-                        );
-                        backoff
-                    }
-                }
-            };
-            let deadline = self.app.clock.now_ms() + delay.as_millis() as i64;
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = self.app.clock.sleep_until(deadline) => {}
-                _ = self.shutdown.changed() => {}
-            }
+    /// Paced by its own interval; "poll now" wakes it.
+    pub fn pacing(app: &AppState) -> Pacing {
+        Pacing {
+            clock: app.clock.clone(),
+            wake: app.poller_wake.clone(),
+            sweep: None,
         }
+    }
+}
+
+impl Worker for Poller {
+    const NAME: &'static str = "poller";
+
+    async fn pass(&mut self) -> anyhow::Result<Next> {
+        let state = load(&self.app).await?;
+        let interval = Duration::from_millis(state.interval_ms.max(100) as u64);
+        let now = self.app.clock.now();
+        if state.paused || self.app.chaos.is_down() {
+            // Paused (or "down"): look again every interval in case that
+            // was switched off; resuming wakes it at once.
+            return Ok(Next::At(now + interval));
+        }
+        let delay = match poll_cycle(&self.app).await {
+            Ok(report) => {
+                self.failures = 0;
+                tracing::debug!(?report, "poll cycle done");
+                interval
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.app.metrics.poll_failures.inc();
+                let backoff = Backoff::exponential(
+                    interval * 2,
+                    self.app.config.poll.max_backoff.max(interval),
+                )
+                .delay_after(self.failures)
+                .unwrap_or(interval);
+                tracing::warn!(error = %e, failures = self.failures, backoff_ms = backoff.as_millis() as u64, "poll failed; backing off");
+                self.app.live.publish(
+                    "poller.backoff",
+                    serde_json::json!({"error": e, "failures": self.failures, "backoff_ms": backoff.as_millis() as u64}),
+                );
+                backoff
+            }
+        };
+        Ok(Next::At(self.app.clock.now() + delay))
     }
 }
 

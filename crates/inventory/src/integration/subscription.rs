@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sqlx::Row;
-use tokio::sync::watch;
 
 use contract::signing::WebhookSecret;
-use platform::Db;
 use platform::outbound::send_recorded;
+use platform::worker::{Next, Pacing, Worker};
+use platform::{Backoff, Db};
 
 use crate::messages::{self, NewMessage};
 use crate::state::AppState;
@@ -89,7 +89,7 @@ pub async fn subscribe_once(app: &AppState) -> Result<String, String> {
     let store = app.config.store_url.trim_end_matches('/');
     let body = serde_json::json!({
         "url": receiver_url(app),
-        "event_types": [contract::events::ORDER_CREATED, contract::events::PING],
+        "event_types": contract::EventType::ALL,
         "format": app.config.webhook_format,
         "description": "the inventory's webhook receiver (registered by the inventory itself)",
     });
@@ -163,27 +163,49 @@ pub async fn subscribe_once(app: &AppState) -> Result<String, String> {
 }
 
 /// Keeps trying [`subscribe_once`] until it succeeds or the service stops.
-pub async fn run(app: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
-    let mut backoff = Duration::from_millis(500);
-    loop {
-        match subscribe_once(&app).await {
+pub struct Subscriber {
+    app: Arc<AppState>,
+    failures: u32,
+}
+
+impl Subscriber {
+    pub fn new(app: Arc<AppState>) -> Subscriber {
+        Subscriber { app, failures: 0 }
+    }
+
+    /// Paced only by its own back-off.
+    pub fn pacing(app: &AppState) -> Pacing {
+        Pacing {
+            clock: app.clock.clone(),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            sweep: None,
+        }
+    }
+}
+
+impl Worker for Subscriber {
+    const NAME: &'static str = "subscription";
+
+    async fn pass(&mut self) -> anyhow::Result<Next> {
+        let app = &self.app;
+        match subscribe_once(app).await {
             Ok(endpoint_id) => {
-                tracing::info!(%endpoint_id, url = %receiver_url(&app), "subscribed to the store's webhooks");
+                tracing::info!(%endpoint_id, url = %receiver_url(app), "subscribed to the store's webhooks");
                 app.live.publish(
                     "subscription.changed",
                     serde_json::json!({"endpoint_id": endpoint_id}),
                 );
-                return;
+                Ok(Next::Done)
             }
             Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "not subscribed yet")
+                self.failures += 1;
+                let backoff =
+                    Backoff::exponential(Duration::from_millis(500), Duration::from_secs(30))
+                        .delay_after(self.failures)
+                        .unwrap_or_default();
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "not subscribed yet");
+                Ok(Next::At(app.clock.now() + backoff))
             }
         }
-        let deadline = app.clock.now_ms() + backoff.as_millis() as i64;
-        tokio::select! {
-            _ = app.clock.sleep_until(deadline) => {}
-            _ = shutdown.changed() => return,
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }

@@ -35,8 +35,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sqlx::Row;
 
-use contract::events::{EventTypeOnly, ORDER_CREATED, OrderCreated, PING};
-use contract::inventory::{ApplyOutcome, WebhookAck};
+use contract::ApplyOutcome;
+use contract::EventType;
+use contract::events::{EventTypeOnly, OrderCreated};
+use contract::inventory::WebhookAck;
 use contract::signing::{
     self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError,
 };
@@ -175,13 +177,13 @@ async fn handle(
             webhook_id,
             duplicate: true,
             order_id: order_id.as_deref().and_then(|id| OrderId::parse(id).ok()),
-            outcome: outcome.as_deref().and_then(ApplyOutcome::parse),
+            outcome: outcome.as_deref().and_then(|o| ApplyOutcome::parse(o).ok()),
         };
         return Ok((ack, "duplicate: already received".into()));
     }
 
-    let (ack, verdict) = match envelope.event_type.as_str() {
-        ORDER_CREATED => {
+    let (ack, verdict) = match EventType::parse(&envelope.event_type).ok() {
+        Some(EventType::OrderCreated) => {
             let event: OrderCreated = parse(req, body)?;
             let order = event.data;
             let items: Vec<contract::order::LineItem> = order
@@ -237,7 +239,7 @@ async fn handle(
             };
             (ack, verdict)
         }
-        PING => (
+        Some(EventType::Ping) => (
             WebhookAck {
                 webhook_id: webhook_id.clone(),
                 duplicate: false,
@@ -246,7 +248,8 @@ async fn handle(
             },
             "ping: verified".to_owned(),
         ),
-        other => {
+        None => {
+            let other = envelope.event_type.as_str();
             // Unknown types are acknowledged, not refused: a sender that
             // adds an event type must not break existing receivers.
             (

@@ -68,13 +68,9 @@ fn unavailable(why: String) -> Option<Browser> {
     if browser_required() {
         panic!("PUSHPULL_REQUIRE_BROWSER=1 but the browser could not start: {why}");
     }
-    // Straight to stderr, past the test harness's capture: a skip must be
-    // seen even when the test is reported as passing.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: a browser test could not start Chromium ({why}); set PUSHPULL_REQUIRE_BROWSER=1 to make this a failure"
-    );
+    platform::testing::skipped(&format!(
+        "a browser test could not start Chromium ({why}); set PUSHPULL_REQUIRE_BROWSER=1 to make this a failure"
+    ));
     None
 }
 

@@ -6,10 +6,6 @@ use crate::browser::Browser;
 use crate::system::spawn_system;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(pushpull_browser),
-    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
-)]
 async fn a_webhook_is_retried_while_the_inventory_is_down_and_delivered_after() {
     let Some(browser) = Browser::start().await else {
         return;

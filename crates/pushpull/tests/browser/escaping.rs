@@ -7,10 +7,6 @@ use crate::system::spawn_system;
 const NAME: &str = r#"<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(pushpull_browser),
-    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
-)]
 async fn a_script_in_a_customer_name_is_shown_as_text() {
     let Some(browser) = Browser::start().await else {
         return;

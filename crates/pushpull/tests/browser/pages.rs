@@ -50,10 +50,6 @@ async fn assert_fits(page: &Page, what: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(pushpull_browser),
-    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
-)]
 async fn the_burst_the_flow_and_every_page_at_two_widths() {
     let Some(browser) = Browser::start().await else {
         return;

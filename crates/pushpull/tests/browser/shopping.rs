@@ -7,10 +7,6 @@ use crate::browser::Browser;
 use crate::system::spawn_system;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(pushpull_browser),
-    ignore = "needs chromium + chromedriver (apt-get install chromium chromium-driver)"
-)]
 async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
     let Some(browser) = Browser::start().await else {
         return;

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use clap::CommandFactory;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use crate::helpers::eventually;
 
@@ -26,7 +26,7 @@ fn repo_file(name: &str) -> PathBuf {
 fn compose() -> Value {
     let text =
         std::fs::read_to_string(repo_file("docker-compose.yml")).expect("docker-compose.yml");
-    let mut value: Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let mut value: Value = serde_norway::from_str(&text).expect("valid YAML");
     value.apply_merge().expect("merge keys resolve");
     value
 }
@@ -440,11 +440,10 @@ async fn drop_database(server: &str, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(pushpull_pg),
-    ignore = "PostgreSQL pass: set TEST_DATABASE_URL=postgres://… to run it"
-)]
 async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode() {
+    if !platform::testing::postgres_available(module_path!()) {
+        return;
+    }
     let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
     let compose = compose();
     let pg = &service(&compose, "postgres")["environment"];

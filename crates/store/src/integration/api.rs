@@ -42,12 +42,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Row;
-use tokio::sync::{Notify, watch};
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::{LineItem, Order};
 use contract::{OrderStatus, Problem};
 use platform::outbound::send_recorded;
+use platform::worker::{Next, Pacing, Worker};
 
 use crate::error::StoreError;
 use crate::orders;
@@ -281,15 +281,34 @@ async fn reject_and_void(app: &AppState, order_id: &str, reason: &str) -> Result
 /// sending the same one is harmless.
 pub struct CompensationWorker {
     app: Arc<AppState>,
-    shutdown: watch::Receiver<bool>,
 }
 
 /// Longest pause between two attempts at the same void.
 const MAX_VOID_BACKOFF: Duration = Duration::from_secs(60);
 
+impl Worker for CompensationWorker {
+    const NAME: &'static str = "compensation";
+
+    async fn pass(&mut self) -> anyhow::Result<Next> {
+        Ok(match CompensationWorker::pass(self).await? {
+            Some(due) => Next::At(contract::Timestamp(due)),
+            None => Next::Idle,
+        })
+    }
+}
+
 impl CompensationWorker {
-    pub fn new(app: Arc<AppState>, shutdown: watch::Receiver<bool>) -> CompensationWorker {
-        CompensationWorker { app, shutdown }
+    pub fn new(app: Arc<AppState>) -> CompensationWorker {
+        CompensationWorker { app }
+    }
+
+    /// Woken when a void is owed; the sweep also finds abandoned orders.
+    pub fn pacing(app: &AppState) -> Pacing {
+        Pacing {
+            clock: app.clock.clone(),
+            wake: app.compensation_wake.clone(),
+            sweep: Some(app.config.webhook.sweep_interval),
+        }
     }
 
     /// How long after placement an api order still `pending` must have been
@@ -299,30 +318,6 @@ impl CompensationWorker {
         let attempts = s.retries + 1;
         let pauses: Duration = (0..s.retries).map(|i| s.retry_backoff * 2u32.pow(i)).sum();
         s.timeout * attempts + pauses + Duration::from_secs(10)
-    }
-
-    pub async fn run(mut self) {
-        let wake: Arc<Notify> = self.app.compensation_wake.clone();
-        loop {
-            if *self.shutdown.borrow() {
-                return;
-            }
-            let next = match self.pass().await {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::error!(error = %e, "compensation pass failed");
-                    None
-                }
-            };
-            let now = self.app.clock.now_ms();
-            let sweep = now + self.app.config.webhook.sweep_interval.as_millis() as i64;
-            let deadline = next.map_or(sweep, |n| n.min(sweep));
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = self.app.clock.sleep_until(deadline) => {}
-                _ = self.shutdown.changed() => {}
-            }
-        }
     }
 
     /// One pass; returns when the next void is due, if any is waiting.

@@ -26,8 +26,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
+use contract::EventType;
 use contract::Timestamp;
-use contract::events::{EVENT_TYPES, PING, PingData, WebhookEvent};
+use contract::events::{PingData, WebhookEvent};
 use contract::signing::WebhookSecret;
 use platform::new_id;
 
@@ -152,15 +153,16 @@ pub fn validate_url(text: &str, allowed_hosts: &[String]) -> Result<url::Url, St
 }
 
 fn parse_event_types(requested: Option<Vec<String>>) -> Result<Vec<String>, String> {
-    let types = requested.unwrap_or_else(|| EVENT_TYPES.iter().map(|s| s.to_string()).collect());
+    let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+    let types = requested.unwrap_or_else(|| known.iter().map(|s| s.to_string()).collect());
     if types.is_empty() {
         return Err("event_types cannot be empty (omit it to receive every event)".into());
     }
     for t in &types {
-        if t != "*" && !EVENT_TYPES.contains(&t.as_str()) {
+        if t != "*" && EventType::parse(t).is_err() {
             return Err(format!(
                 "unknown event type \"{t}\" (known: {})",
-                EVENT_TYPES.join(", ")
+                known.join(", ")
             ));
         }
     }
@@ -471,22 +473,24 @@ pub async fn enqueue_ping(
     delay_ms: i64,
 ) -> Result<String, sqlx::Error> {
     let event = WebhookEvent {
-        event_type: PING.to_owned(),
+        event_type: EventType::Ping,
         timestamp: Timestamp(now),
         data: PingData {
-            endpoint_id: endpoint_id.to_owned(),
+            endpoint_id: contract::EndpointId::parse(endpoint_id)
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
             message: "Hello from the pushpull store: this endpoint will receive signed webhooks."
                 .into(),
         },
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let message_id = super::webhook::insert_message(conn, PING, None, &payload, now).await?;
+    let message_id =
+        super::webhook::insert_message(conn, EventType::Ping.as_str(), None, &payload, now).await?;
     super::webhook::insert_delivery(
         conn,
         &message_id,
         endpoint_id,
         None,
-        PING,
+        EventType::Ping.as_str(),
         now,
         now + delay_ms,
     )

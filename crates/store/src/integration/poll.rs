@@ -38,8 +38,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sqlx::{AnyConnection, Row};
 
+use contract::ApplyOutcome;
 use contract::OrderStatus;
-use contract::inventory::{Acknowledgement, ApplyOutcome};
+use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
 
 use crate::error::StoreError;

@@ -43,17 +43,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::{AnyConnection, Row};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use contract::events::{ORDER_CREATED, PING, PingData, WebhookEvent};
-use contract::inventory::{ApplyOutcome, WebhookAck};
+use contract::EventType;
+use contract::events::{PingData, WebhookEvent};
+
+const ORDER_CREATED: &str = "order.created";
+const PING: &str = "ping";
+use contract::ApplyOutcome;
+use contract::inventory::WebhookAck;
 use contract::order::Order;
 use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header};
 use contract::{OrderStatus, Timestamp};
 use platform::new_id;
 use platform::outbound::{Recorded, send_recorded};
+use platform::worker::{Next, Pacing, Worker};
 
 use super::endpoints::{self, Format};
 use super::retry::{parse_retry_after, with_jitter};
@@ -73,7 +79,7 @@ pub async fn enqueue_order_created(
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let event = WebhookEvent {
-        event_type: ORDER_CREATED.to_owned(),
+        event_type: EventType::OrderCreated,
         timestamp: Timestamp(now),
         data: order.clone(),
     };
@@ -161,18 +167,27 @@ pub struct OutboxDispatcher {
     app: Arc<AppState>,
     /// This process's identity in lease columns.
     owner: String,
-    shutdown: watch::Receiver<bool>,
     slots: Arc<Semaphore>,
+    in_flight: JoinSet<()>,
 }
 
 impl OutboxDispatcher {
-    pub fn new(app: Arc<AppState>, shutdown: watch::Receiver<bool>) -> OutboxDispatcher {
+    pub fn new(app: Arc<AppState>) -> OutboxDispatcher {
         let slots = Arc::new(Semaphore::new(app.config.webhook.max_in_flight.max(1)));
         OutboxDispatcher {
-            owner: new_id("dispatcher"),
+            owner: contract::DispatcherId::new().to_string(),
             app,
-            shutdown,
             slots,
+            in_flight: JoinSet::new(),
+        }
+    }
+
+    /// How it is woken (the moment an event commits) and its safety net.
+    pub fn pacing(app: &AppState) -> Pacing {
+        Pacing {
+            clock: app.clock.clone(),
+            wake: app.dispatcher_wake.clone(),
+            sweep: Some(app.config.webhook.sweep_interval),
         }
     }
 
@@ -180,77 +195,6 @@ impl OutboxDispatcher {
     /// record the result. Past it, another dispatcher may take over.
     fn lease(&self) -> Duration {
         self.app.config.webhook.timeout + Duration::from_secs(30)
-    }
-
-    pub async fn run(mut self) {
-        let wake: Arc<Notify> = self.app.dispatcher_wake.clone();
-        let mut in_flight = JoinSet::new();
-        tracing::info!(owner = %self.owner, "webhook dispatcher started");
-        loop {
-            if *self.shutdown.borrow() {
-                break;
-            }
-            // Reap finished attempts so the set does not grow.
-            while in_flight.try_join_next().is_some() {}
-
-            let free = self.slots.available_permits();
-            let mut claimed_all = false;
-            if free > 0 {
-                match self.claim(free as i64).await {
-                    Ok(ids) => {
-                        claimed_all = ids.len() == free;
-                        for id in ids {
-                            let permit = self
-                                .slots
-                                .clone()
-                                .acquire_owned()
-                                .await
-                                .expect("semaphore open");
-                            let app = self.app.clone();
-                            let owner = self.owner.clone();
-                            let wake = wake.clone();
-                            let span = tracing::info_span!("webhook_delivery", delivery_id = %id);
-                            in_flight.spawn(
-                                async move {
-                                    if let Err(e) = attempt_delivery(&app, &owner, &id).await {
-                                        tracing::error!(error = %e, "delivery attempt could not be recorded");
-                                    }
-                                    drop(permit);
-                                    // A slot is free: look for more work.
-                                    wake.notify_one();
-                                }
-                                .instrument(span),
-                            );
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "claiming deliveries failed"),
-                }
-            }
-            if claimed_all {
-                // There may be more due right now.
-                continue;
-            }
-
-            let now = self.app.clock.now_ms();
-            let sweep = now + self.app.config.webhook.sweep_interval.as_millis() as i64;
-            let deadline = match self.next_due().await {
-                Ok(Some(due)) => due.min(sweep),
-                Ok(None) => sweep,
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the outbox failed");
-                    sweep
-                }
-            };
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = self.app.clock.sleep_until(deadline) => {}
-                _ = self.shutdown.changed() => {}
-            }
-        }
-        // Graceful stop: let attempts in flight finish and be recorded, so
-        // a restart does not have to wait for their leases to expire.
-        while in_flight.join_next().await.is_some() {}
-        tracing::info!("webhook dispatcher stopped");
     }
 
     /// Claims up to `limit` due deliveries for this dispatcher.
@@ -292,6 +236,55 @@ impl OutboxDispatcher {
         .fetch_one(self.app.db.pool())
         .await?;
         row.try_get("due")
+    }
+}
+
+impl Worker for OutboxDispatcher {
+    const NAME: &'static str = "webhook_dispatcher";
+
+    async fn pass(&mut self) -> anyhow::Result<Next> {
+        // Reap finished attempts so the set does not grow.
+        while self.in_flight.try_join_next().is_some() {}
+        let free = self.slots.available_permits();
+        if free == 0 {
+            // Every slot is busy; each attempt wakes us as it finishes.
+            return Ok(Next::Idle);
+        }
+        let ids = self.claim(free as i64).await?;
+        let claimed_all = ids.len() == free;
+        let wake: Arc<Notify> = self.app.dispatcher_wake.clone();
+        for id in ids {
+            let permit = self.slots.clone().acquire_owned().await?;
+            let app = self.app.clone();
+            let owner = self.owner.clone();
+            let wake = wake.clone();
+            let span = tracing::info_span!("webhook_delivery", delivery_id = %id);
+            self.in_flight.spawn(
+                async move {
+                    if let Err(e) = attempt_delivery(&app, &owner, &id).await {
+                        tracing::error!(error = %e, "delivery attempt could not be recorded");
+                    }
+                    drop(permit);
+                    // A slot is free: look for more work.
+                    wake.notify_one();
+                }
+                .instrument(span),
+            );
+        }
+        if claimed_all {
+            // There may be more due right now.
+            return Ok(Next::Now);
+        }
+        Ok(match self.next_due().await? {
+            Some(due) => Next::At(Timestamp(due)),
+            None => Next::Idle,
+        })
+    }
+
+    /// Graceful stop: let attempts in flight finish and be recorded, so a
+    /// restart does not have to wait for their leases to expire.
+    async fn stop(&mut self) {
+        while self.in_flight.join_next().await.is_some() {}
     }
 }
 

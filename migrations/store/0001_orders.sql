@@ -1,7 +1,8 @@
 -- The store: catalog, orders, the order feed's sequence, idempotency keys,
 -- API keys it accepts, the log of every HTTP exchange with the inventory,
 -- and the voids it still owes the inventory (api mode compensation).
--- PostgreSQL twin of migrations/store/sqlite/0001_orders.sql.
+-- Portable SQL: this one file runs on SQLite and on PostgreSQL (see
+-- platform::db for the rules it keeps).
 
 CREATE TABLE products (
     sku         TEXT PRIMARY KEY,

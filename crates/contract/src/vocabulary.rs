@@ -1,0 +1,405 @@
+//! The words both services use for states, kinds and channels — each one
+//! an enum, written once, with its text form derived (by `strum`) rather
+//! than spelled out in `match` arms beside every use.
+//!
+//! Each of these is stored as TEXT (with a `CHECK` constraint in the schema
+//! listing the same words), sent as a lowercase JSON string, and shown in
+//! the UI. A string compared against a literal in three files is a typo
+//! waiting to happen; an enum is a compile error instead. The road not
+//! taken: integer codes in the database. They would save a few bytes per
+//! row and cost every reader of the tables a lookup.
+//!
+//! Every enum here implements [`Word`]: `as_str()` for the one text form,
+//! `Word::parse` (trimmed, case-insensitive) with an error message that
+//! lists what is allowed, and `ALL`.
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
+
+use crate::domain::ParseError;
+
+/// An enum with one text form per variant.
+pub trait Word:
+    Sized + Copy + 'static + std::str::FromStr + VariantArray + Into<&'static str>
+{
+    /// Every variant, in declaration order.
+    const ALL: &'static [Self] = Self::VARIANTS;
+
+    /// The variant's text form, as stored, sent and shown.
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Reads a variant from its text form (surrounding space and case
+    /// ignored), or says which words are allowed.
+    fn parse(raw: &str) -> Result<Self, ParseError> {
+        raw.trim().parse().map_err(|_| {
+            let allowed: Vec<&str> = Self::ALL.iter().map(|w| w.as_str()).collect();
+            ParseError(format!("expected one of: {}", allowed.join(", ")))
+        })
+    }
+}
+
+/// Declares enums of plain words with everything [`Word`] needs: the text
+/// form (`snake_case` unless a variant says otherwise with
+/// `#[strum(serialize = "…")]` plus a matching `#[serde(rename = "…")]`),
+/// `Display`, serde, and `TryFrom<String>` (what `#[sqlx(try_from =
+/// "String")]` uses to read a column).
+macro_rules! words {
+    ($($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? })+) => {$(
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            Serialize, Deserialize, EnumString, IntoStaticStr, VariantArray,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl Word for $name {}
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Self] = <Self as VariantArray>::VARIANTS;
+
+            /// The text form (see [`Word::as_str`]).
+            pub fn as_str(self) -> &'static str {
+                <Self as Word>::as_str(self)
+            }
+
+            /// See [`Word::parse`].
+            pub fn parse(raw: &str) -> Result<Self, ParseError> {
+                <Self as Word>::parse(raw)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(raw: String) -> Result<Self, ParseError> {
+                <Self as Word>::parse(&raw)
+            }
+        }
+    )+};
+}
+
+words! {
+    /// How new orders reach the inventory. The store owns the current mode;
+    /// every order records the mode it was placed under and finishes through
+    /// that channel even if the mode is switched afterwards.
+    pub enum IntegrationMode {
+        /// Push: the store POSTs a signed `order.created` event.
+        Webhook,
+        /// Request/response: the store calls `/update_inventory` while the
+        /// customer waits.
+        Api,
+        /// Pull: the inventory reads the store's order feed on its timer.
+        Poll,
+    }
+
+    /// Where an order stands, as the store reports it.
+    ///
+    /// `pending` until the channel of its mode has an answer; `confirmed`
+    /// when the inventory applied it; `rejected` when the store refused it
+    /// (api mode: stock short or the inventory unreachable);
+    /// `backordered` when a pushed or polled order found the stock short —
+    /// the oversell that push and pull allow and api mode prevents.
+    pub enum OrderStatus {
+        Pending,
+        Confirmed,
+        Rejected,
+        Backordered,
+    }
+
+    /// What applying an order did, whichever channel carried it. Recorded
+    /// once per order id in the inventory; every later delivery of the same
+    /// order (retry, replay, another channel) gets this first outcome back.
+    pub enum ApplyOutcome {
+        /// Stock was decremented for every line.
+        Applied,
+        /// Pushed or polled, stock was short: nothing was applied and the
+        /// order waits for stock (the oversell push and pull allow).
+        Backordered,
+        /// Asked synchronously (api mode), stock was short: nothing was
+        /// applied and the store refuses the order.
+        Rejected,
+        /// The store withdrew the order (it could not get an answer in
+        /// time); any stock it had taken was put back, and a late copy of
+        /// the request will not take it again.
+        Voided,
+    }
+
+    /// The two data formats of the contract.
+    pub enum Format {
+        Json,
+        Xml,
+    }
+
+    /// Which integration pattern a logged exchange belongs to. Both
+    /// services' message logs use these words, so the flow page can set
+    /// the two sides of one exchange next to each other.
+    pub enum Channel {
+        /// Push: a signed `order.created` (or `ping`) POSTed by the store.
+        Webhook,
+        /// Request/response: the store calling `/update_inventory`.
+        Api,
+        /// Compensation: the store withdrawing an api order it had to reject.
+        Void,
+        /// Pull: the inventory reading the order feed.
+        Feed,
+        /// Pull: the inventory reporting what it did with a polled order.
+        Ack,
+        /// The inventory registering its webhook receiver with the store.
+        Subscribe,
+    }
+
+    /// Who opened the connection — the heart of push versus pull.
+    pub enum Party {
+        Store,
+        Inventory,
+    }
+
+    /// Where one webhook message stands for one endpoint.
+    pub enum DeliveryState {
+        /// Waiting for its next attempt (or for its endpoint to be enabled).
+        Pending,
+        /// An attempt was answered 2xx.
+        Succeeded,
+        /// Every scheduled attempt failed; a person may redeliver it.
+        Failed,
+        /// Its endpoint was deleted before it could be delivered.
+        Cancelled,
+    }
+
+    /// What a service made of a message in its log, in one word; the
+    /// words for a person go beside it (see [`Verdict`]).
+    pub enum VerdictKind {
+        /// The order was applied (stock taken).
+        Applied,
+        /// The order was taken but the stock was short.
+        Backordered,
+        /// Stock was short and the order was refused (api mode).
+        Rejected,
+        /// The order was withdrawn by the store.
+        Voided,
+        /// Seen before: nothing was done again.
+        Duplicate,
+        /// Refused before anything was done: bad key, bad signature, bad body.
+        Refused,
+        /// A signed message checked out and needed nothing more (a ping).
+        Verified,
+        /// A poll that found no orders at all.
+        Empty,
+        /// A poll that found orders, none of them new work for this service.
+        NothingNew,
+        /// The store took note of what the inventory did.
+        Acknowledged,
+        /// A webhook subscription was made or its secret renewed.
+        Subscribed,
+        /// The request did not get a usable answer.
+        Failed,
+    }
+}
+
+impl IntegrationMode {
+    /// The channel that carries an order placed under this mode.
+    pub fn channel(self) -> Channel {
+        match self {
+            IntegrationMode::Webhook => Channel::Webhook,
+            IntegrationMode::Api => Channel::Api,
+            IntegrationMode::Poll => Channel::Feed,
+        }
+    }
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Xml => "application/xml",
+        }
+    }
+}
+
+impl Party {
+    /// The other service.
+    pub fn peer(self) -> Party {
+        match self {
+            Party::Store => Party::Inventory,
+            Party::Inventory => Party::Store,
+        }
+    }
+}
+
+impl DeliveryState {
+    /// Whether nothing will happen to the delivery without a person.
+    pub fn is_final(self) -> bool {
+        !matches!(self, DeliveryState::Pending)
+    }
+}
+
+/// The kinds of webhook event the store sends; endpoints subscribe to
+/// these (or to all of them).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[strum(ascii_case_insensitive)]
+pub enum EventType {
+    /// An order was placed (in webhook mode).
+    #[serde(rename = "order.created")]
+    #[strum(serialize = "order.created")]
+    OrderCreated,
+    /// A signed hello, sent when an endpoint is registered or on demand.
+    #[serde(rename = "ping")]
+    #[strum(serialize = "ping")]
+    Ping,
+}
+
+impl Word for EventType {}
+
+impl EventType {
+    pub const ALL: &'static [Self] = <Self as VariantArray>::VARIANTS;
+
+    pub fn as_str(self) -> &'static str {
+        <Self as Word>::as_str(self)
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        <Self as Word>::parse(raw)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for EventType {
+    type Error = ParseError;
+    fn try_from(raw: String) -> Result<Self, ParseError> {
+        <Self as Word>::parse(&raw)
+    }
+}
+
+/// A verdict in a message log: the kind (stored in its own column, so it
+/// can be counted and coloured without parsing text) and, optionally, the
+/// words a person reads (`refused` + "bad signature").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Verdict {
+    pub fn new(kind: VerdictKind) -> Verdict {
+        Verdict { kind, detail: None }
+    }
+
+    pub fn with_detail(kind: VerdictKind, detail: impl Into<String>) -> Verdict {
+        Verdict {
+            kind,
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+impl From<ApplyOutcome> for VerdictKind {
+    fn from(outcome: ApplyOutcome) -> VerdictKind {
+        match outcome {
+            ApplyOutcome::Applied => VerdictKind::Applied,
+            ApplyOutcome::Backordered => VerdictKind::Backordered,
+            ApplyOutcome::Rejected => VerdictKind::Rejected,
+            ApplyOutcome::Voided => VerdictKind::Voided,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    /// `kind` or `kind: detail` (`nothing_new` is written with a space).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.kind.as_str().replace('_', " ");
+        match &self.detail {
+            Some(detail) => write!(f, "{kind}: {detail}"),
+            None => f.write_str(&kind),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_through_text() {
+        fn round_trip<W: Word + PartialEq + std::fmt::Debug>() {
+            for w in W::ALL {
+                assert_eq!(W::parse(w.as_str()).unwrap(), *w);
+                assert_eq!(W::parse(&w.as_str().to_uppercase()).unwrap(), *w);
+            }
+        }
+        round_trip::<IntegrationMode>();
+        round_trip::<OrderStatus>();
+        round_trip::<ApplyOutcome>();
+        round_trip::<Format>();
+        round_trip::<Channel>();
+        round_trip::<Party>();
+        round_trip::<DeliveryState>();
+        round_trip::<VerdictKind>();
+        round_trip::<EventType>();
+    }
+
+    #[test]
+    fn text_forms_are_the_documented_ones() {
+        assert_eq!(IntegrationMode::Webhook.as_str(), "webhook");
+        assert_eq!(VerdictKind::NothingNew.as_str(), "nothing_new");
+        assert_eq!(EventType::OrderCreated.as_str(), "order.created");
+        assert_eq!(
+            serde_json::to_string(&EventType::OrderCreated).unwrap(),
+            "\"order.created\""
+        );
+        assert_eq!(
+            serde_json::to_string(&VerdictKind::NothingNew).unwrap(),
+            "\"nothing_new\""
+        );
+        assert_eq!(
+            IntegrationMode::parse(" WEBHOOK ").unwrap(),
+            IntegrationMode::Webhook
+        );
+        assert_eq!(
+            IntegrationMode::parse("carrier-pigeon").unwrap_err().0,
+            "expected one of: webhook, api, poll"
+        );
+    }
+
+    #[test]
+    fn verdicts_read_as_words() {
+        assert_eq!(Verdict::new(VerdictKind::Applied).to_string(), "applied");
+        assert_eq!(
+            Verdict::with_detail(VerdictKind::Refused, "bad signature").to_string(),
+            "refused: bad signature"
+        );
+        assert_eq!(
+            Verdict::new(VerdictKind::NothingNew).to_string(),
+            "nothing new"
+        );
+    }
+}
