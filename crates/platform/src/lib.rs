@@ -8,6 +8,7 @@
 //!   embedded migrations, the two places the dialects differ.
 //! * [`clock`] — injected time, so retry schedules are tested exactly.
 //! * [`live`] — the in-process event hub and its `GET /events` SSE stream.
+//! * [`limits`] — how many header bytes and how much time a request may take.
 //! * [`http`] — problem+json for everything the framework rejects, body
 //!   limits, bearer tokens and API-key hashing.
 //! * [`outbound`] — sending a request and recording exactly what crossed.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod outbound;

@@ -2,7 +2,9 @@
 //! and shutdown behaviour, so the two differ only in their routes.
 //!
 //! Middleware, outermost first: a `tracing` span per request (with a
-//! request id), per-route metrics, and the problem+json safety net. Every
+//! request id), per-route metrics, the problem+json safety net, and the
+//! request limits (header bytes, time to send the body — see
+//! [`crate::limits`]). Every
 //! extractor gets the shared body limit and problem-producing error
 //! handlers.
 
@@ -43,6 +45,7 @@ where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     let http_metrics = web::Data::new(http_metrics);
+    let limits = crate::limits::Limits::default();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(http_metrics.clone())
@@ -51,6 +54,9 @@ where
             .app_data(query_config())
             .app_data(path_config())
             .app_data(form_config())
+            .wrap(from_fn(move |req, next| {
+                crate::limits::enforce(limits, req, next)
+            }))
             .wrap(problem_errors())
             .wrap(from_fn(track_http))
             .wrap(TracingLogger::default())
