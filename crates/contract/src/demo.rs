@@ -6,6 +6,20 @@
 //! very little stock on purpose, so that a learner quickly sees api mode
 //! refuse an order that push and pull accept and then backorder.
 
+/// The ports the demo listens on (`cargo run`: the store on
+/// `http://127.0.0.1:8080`, the inventory on `:8081`). Each service's
+/// default address, and its default idea of where the other one is, come
+/// from these.
+pub const STORE_PORT: u16 = 8080;
+pub const INVENTORY_PORT: u16 = 8081;
+
+/// Demo API keys, so `cargo run` works with no set-up: the store accepts
+/// the first on its order feed, the inventory the second on
+/// `/update_inventory`. Anything reachable by others must set its own
+/// (`STORE_API_KEY`, `INVENTORY_API_KEY`).
+pub const DEMO_STORE_API_KEY: &str = "pp_demo_store_key_change_me";
+pub const DEMO_INVENTORY_API_KEY: &str = "pp_demo_inventory_key_change_me";
+
 pub struct DemoProduct {
     pub sku: &'static str,
     pub name: &'static str,
