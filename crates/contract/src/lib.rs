@@ -23,6 +23,8 @@
 //!   text form ([`IntegrationMode`], [`OrderStatus`], [`DeliveryState`],
 //!   [`Channel`], [`VerdictKind`], ...).
 //! * [`order`], [`inventory`], [`events`] — the messages themselves.
+//! * [`validation`] — the one set of rules an order must keep, whichever
+//!   door (API, form, `/update_inventory`, webhook, feed) it comes in by.
 //! * [`signing`] — Standard Webhooks signatures (sign and verify).
 //! * [`problem`] — RFC 9457 problem details.
 //! * [`xml`] — the second data format of the seed, via `quick-xml` + serde.
@@ -35,6 +37,7 @@ pub mod inventory;
 pub mod order;
 pub mod problem;
 pub mod signing;
+pub mod validation;
 pub mod vocabulary;
 pub mod xml;
 

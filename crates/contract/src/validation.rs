@@ -1,0 +1,543 @@
+//! One validation of an order, whichever door it comes in by.
+//!
+//! An order reaches the two services four ways: a customer's
+//! `POST /api/orders` (or the shop's form), the store's call to
+//! `/update_inventory` (JSON or XML), a pushed `order.created` webhook, and
+//! a page of the pulled feed. If each door checked its own way, the same
+//! order could be refused at one and accepted at another — a duplicate SKU
+//! line summed here and refused there, a quantity `"2"` taken as text by
+//! one side only — and a learner comparing the modes would be comparing
+//! validators instead of patterns. So the rules live here, once:
+//!
+//! * 1 to [`MAX_LINES`] lines, each SKU at most once ("put the total on one
+//!   line" — summing silently would hide a client's bug);
+//! * a SKU as [`Sku::parse`] allows; a quantity that is a *number* (in JSON;
+//!   XML and forms carry only text, so there an integer literal is the
+//!   number) from 1 to [`Quantity::MAX`];
+//! * a customer name of 1 to [`MAX_NAME_CHARS`] characters and an email of
+//!   at most [`MAX_EMAIL_CHARS`], neither with control characters or
+//!   bidirectional-override characters (which can make a name display as
+//!   something else than it is — "Trojan Source").
+//!
+//! Input is first read loosely ([`Raw`]), so *every* problem of a request is
+//! reported at once, each tied to its field (`items[2].quantity`), instead
+//! of stopping at a deserializer's first complaint. Orders that arrive fully
+//! typed (a webhook's event, a feed page) go through [`check_order`], which
+//! applies the rules types alone cannot hold.
+
+use serde_json::Value;
+
+use crate::domain::{Quantity, Sku};
+use crate::ids::OrderId;
+use crate::order::{Customer, LineItem, NewOrder, Order};
+use crate::problem::FieldError;
+
+/// Lines per order: at least one, at most twenty.
+pub const MAX_LINES: usize = 20;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// One input value, as loosely as the formats allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raw<'a> {
+    Missing,
+    /// A JSON string, or text that is not an integer literal.
+    Text(&'a str),
+    /// A JSON integer, or an integer literal in XML or a form.
+    Int(i64),
+    /// Anything else (a fraction, `true`, an object, …), by kind.
+    Other(&'static str),
+}
+
+impl<'a> Raw<'a> {
+    /// A JSON member as it arrived (strings stay text: JSON has numbers).
+    pub fn json(value: Option<&'a Value>) -> Raw<'a> {
+        match value {
+            None | Some(Value::Null) => Raw::Missing,
+            Some(Value::String(s)) => Raw::Text(s),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(i) => Raw::Int(i),
+                None => Raw::Other("a number that is not a whole number in range"),
+            },
+            Some(Value::Bool(_)) => Raw::Other("true or false"),
+            Some(Value::Array(_)) => Raw::Other("a list"),
+            Some(Value::Object(_)) => Raw::Other("an object"),
+        }
+    }
+
+    /// Text from a format without numbers (XML, a form): an integer
+    /// literal is read as the number it spells.
+    pub fn text(value: Option<&'a str>) -> Raw<'a> {
+        match value {
+            None => Raw::Missing,
+            Some(s) => match s.trim().parse::<i64>() {
+                Ok(i) => Raw::Int(i),
+                Err(_) => Raw::Text(s),
+            },
+        }
+    }
+
+    fn as_text(self) -> Option<&'a str> {
+        match self {
+            Raw::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One order line as read loosely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLine<'a> {
+    pub sku: Raw<'a>,
+    pub quantity: Raw<'a>,
+}
+
+impl<'a> RawLine<'a> {
+    /// `{"sku": …, "quantity": …}`; anything else is a line with neither.
+    pub fn json(value: &'a Value) -> RawLine<'a> {
+        RawLine {
+            sku: Raw::json(value.get("sku")),
+            quantity: Raw::json(value.get("quantity")),
+        }
+    }
+}
+
+/// Collects the field errors of one request.
+#[derive(Debug, Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// The lines of an order (`None`: the list is missing, or is not a list).
+fn lines(items: Option<&[RawLine<'_>]>, errors: &mut Errors) -> Vec<LineItem> {
+    let Some(items) = items else {
+        errors.add("items", "an order needs at least one item");
+        return Vec::new();
+    };
+    if items.is_empty() {
+        errors.add("items", "an order needs at least one item");
+        return Vec::new();
+    }
+    if items.len() > MAX_LINES {
+        errors.add(
+            "items",
+            format!(
+                "an order has at most {MAX_LINES} lines (this one has {})",
+                items.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut parsed: Vec<LineItem> = Vec::with_capacity(items.len());
+    for (i, line) in items.iter().enumerate() {
+        let sku = match line.sku {
+            Raw::Text(text) => Sku::parse(text).map_err(|e| e.0),
+            Raw::Missing => Err("a SKU is required".to_owned()),
+            _ => Err("a SKU is text, such as \"TEA-SENCHA\"".to_owned()),
+        };
+        let quantity = quantity(line.quantity);
+        match (sku, quantity) {
+            (Ok(sku), Ok(quantity)) => {
+                if parsed.iter().any(|l| l.sku == sku) {
+                    errors.add(
+                        format!("items[{i}].sku"),
+                        format!("{sku} appears twice; put the total on one line"),
+                    );
+                } else {
+                    parsed.push(LineItem { sku, quantity });
+                }
+            }
+            (sku, quantity) => {
+                if let Err(m) = sku {
+                    errors.add(format!("items[{i}].sku"), m);
+                }
+                if let Err(m) = quantity {
+                    errors.add(format!("items[{i}].quantity"), m);
+                }
+            }
+        }
+    }
+    parsed
+}
+
+fn quantity(raw: Raw<'_>) -> Result<Quantity, String> {
+    let range = || {
+        format!(
+            "quantity must be a whole number from 1 to {}",
+            Quantity::MAX
+        )
+    };
+    match raw {
+        Raw::Int(q) => Quantity::parse(q).map_err(|_| range()),
+        Raw::Missing => Err("a quantity is required".into()),
+        Raw::Text(_) => Err(format!(
+            "quantity must be a number, not text (write 2, not \"2\"), from 1 to {}",
+            Quantity::MAX
+        )),
+        Raw::Other(_) => Err(range()),
+    }
+}
+
+/// Whether a character may appear in a name or an address a person reads:
+/// no control characters, and none of the invisible marks that reorder
+/// how the text around them is displayed.
+pub fn is_plain(c: char) -> bool {
+    !c.is_control()
+        && !matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn name(raw: Raw<'_>) -> Result<String, String> {
+    let text = raw
+        .as_text()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or("a name is required")?;
+    if text.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("a name has at most {MAX_NAME_CHARS} characters"));
+    }
+    if !text.chars().all(is_plain) {
+        return Err("a name cannot contain control or text-direction characters".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// Deliberately modest: something@something.tld, no spaces. Real address
+/// validation is sending a confirmation mail, which a demo shop does not do.
+fn email(raw: Raw<'_>) -> Result<String, String> {
+    let text = raw
+        .as_text()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or("an email address is required")?;
+    if text.len() > MAX_EMAIL_CHARS {
+        return Err(format!(
+            "an email address has at most {MAX_EMAIL_CHARS} characters"
+        ));
+    }
+    let valid = match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && text.chars().all(|c| is_plain(c) && !c.is_whitespace())
+        }
+        None => false,
+    };
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("this does not look like an email address (name@example.com)".into())
+    }
+}
+
+/// A new order (`POST /api/orders`, the shop's form), from its loosely read
+/// parts.
+pub fn new_order(
+    customer_name: Raw<'_>,
+    customer_email: Raw<'_>,
+    items: Option<&[RawLine<'_>]>,
+) -> Result<NewOrder, Vec<FieldError>> {
+    let mut errors = Errors::default();
+    let name = name(customer_name).map_err(|m| errors.add("customer.name", m));
+    let email = email(customer_email).map_err(|m| errors.add("customer.email", m));
+    let items = lines(items, &mut errors);
+    errors.finish(|| NewOrder {
+        customer: Customer {
+            name: name.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+        },
+        items,
+    })
+}
+
+/// A new order from a JSON body (any JSON value: the shape is checked here).
+pub fn new_order_json(body: &Value) -> Result<NewOrder, Vec<FieldError>> {
+    let customer = body.get("customer");
+    let items: Option<Vec<RawLine<'_>>> = body
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|lines| lines.iter().map(RawLine::json).collect());
+    new_order(
+        Raw::json(customer.and_then(|c| c.get("name"))),
+        Raw::json(customer.and_then(|c| c.get("email"))),
+        items.as_deref(),
+    )
+}
+
+/// The lines of an `/update_inventory` request, with its order id.
+pub fn inventory_request(
+    order_id: Raw<'_>,
+    items: Option<&[RawLine<'_>]>,
+) -> Result<(OrderId, Vec<LineItem>), Vec<FieldError>> {
+    let mut errors = Errors::default();
+    let id = match order_id {
+        Raw::Text(text) => OrderId::parse(text).map_err(|e| e.0),
+        Raw::Missing => Err("an order id is required".into()),
+        _ => Err("an order id is text, such as \"ord_0193…\"".into()),
+    }
+    .map_err(|m| errors.add("order_id", m));
+    let items = lines(items, &mut errors);
+    errors.finish(|| (id.expect("checked"), items))
+}
+
+/// The rules an order that arrived fully typed (a webhook event, a feed
+/// page) must still keep: line count, one line per SKU, a plain name and
+/// address.
+pub fn check_order(order: &Order) -> Result<(), Vec<FieldError>> {
+    let raw: Vec<RawLine<'_>> = order
+        .items
+        .iter()
+        .map(|l| RawLine {
+            sku: Raw::Text(l.sku.as_str()),
+            quantity: Raw::Int(l.quantity.as_i64()),
+        })
+        .collect();
+    new_order(
+        Raw::Text(&order.customer.name),
+        Raw::Text(&order.customer.email),
+        Some(&raw),
+    )
+    .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(errors: Vec<FieldError>) -> Vec<String> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    fn order(items: Value) -> Result<NewOrder, Vec<FieldError>> {
+        new_order_json(&json!({"customer": {"name": "A", "email": "a@b.co"}, "items": items}))
+    }
+
+    #[test]
+    fn a_good_order_parses_and_is_normalised() {
+        let o = new_order_json(&json!({
+            "customer": {"name": " Ada ", "email": "ada@example.com"},
+            "items": [{"sku": "tea-sencha", "quantity": 2}, {"sku": "MUG-BLUE", "quantity": 1}]
+        }))
+        .unwrap();
+        assert_eq!(o.customer.name, "Ada");
+        assert_eq!(o.items[0].sku.as_str(), "TEA-SENCHA");
+        assert_eq!(o.items[1].quantity.get(), 1);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errs = new_order_json(&json!({
+            "customer": {"name": "", "email": "nope"},
+            "items": [{"sku": "TEA-SENCHA", "quantity": 0}, {"sku": "<b>", "quantity": 1e30}, {"quantity": -1}]
+        }))
+        .unwrap_err();
+        assert_eq!(
+            fields(errs),
+            vec![
+                "customer.name",
+                "customer.email",
+                "items[0].quantity",
+                "items[1].sku",
+                "items[1].quantity",
+                "items[2].sku",
+                "items[2].quantity"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_quantity_is_a_number_from_1_to_99() {
+        for q in [
+            json!(0),
+            json!(-5),
+            json!(100),
+            json!(1.5),
+            json!(u64::MAX),
+            json!(true),
+            json!("x"),
+            json!("2"),
+            json!(null),
+        ] {
+            let errs = order(json!([{"sku": "TEA-SENCHA", "quantity": q}])).unwrap_err();
+            assert_eq!(fields(errs), vec!["items[0].quantity"], "{q}");
+        }
+        let text = order(json!([{"sku": "TEA-SENCHA", "quantity": "2"}])).unwrap_err();
+        assert!(text[0].message.contains("not text"), "{text:?}");
+    }
+
+    #[test]
+    fn xml_and_form_text_spell_numbers() {
+        assert_eq!(Raw::text(Some(" 2 ")), Raw::Int(2));
+        assert_eq!(Raw::text(Some("two")), Raw::Text("two"));
+        assert_eq!(Raw::text(None), Raw::Missing);
+        let lines = [RawLine {
+            sku: Raw::text(Some("TEA-SENCHA")),
+            quantity: Raw::text(Some("3")),
+        }];
+        let (_, items) = inventory_request(Raw::Text("ord_1"), Some(&lines)).unwrap();
+        assert_eq!(items[0].quantity.get(), 3);
+    }
+
+    #[test]
+    fn line_count_is_bounded_and_a_sku_appears_once() {
+        assert_eq!(fields(order(json!([])).unwrap_err()), vec!["items"]);
+        assert_eq!(
+            fields(
+                new_order_json(&json!({"customer": {"name": "A", "email": "a@b.co"}})).unwrap_err()
+            ),
+            vec!["items"]
+        );
+        assert_eq!(
+            fields(order(json!("not a list")).unwrap_err()),
+            vec!["items"]
+        );
+        let many: Vec<_> = (0..21)
+            .map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1}))
+            .collect();
+        assert_eq!(fields(order(json!(many)).unwrap_err()), vec!["items"]);
+        let twice = order(json!([
+            {"sku": "TEA-SENCHA", "quantity": 1},
+            {"sku": "tea-sencha", "quantity": 2}
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(twice), vec!["items[1].sku"]);
+    }
+
+    #[test]
+    fn names_and_addresses_are_plain_text() {
+        for bad in [
+            "Ada\u{202E}gnp.exe",
+            "Ada\u{2066}x",
+            "Ada\u{0007}",
+            "Ada\nLovelace",
+        ] {
+            let errs = new_order_json(&json!({
+                "customer": {"name": bad, "email": "a@b.co"},
+                "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+            }))
+            .unwrap_err();
+            assert_eq!(fields(errs), vec!["customer.name"], "{bad:?}");
+        }
+        let errs = new_order_json(&json!({
+            "customer": {"name": "Ada", "email": "a\u{202E}@b.co"},
+            "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+        }))
+        .unwrap_err();
+        assert_eq!(fields(errs), vec!["customer.email"]);
+        assert!(is_plain('é') && is_plain('名') && !is_plain('\u{200F}'));
+    }
+
+    #[test]
+    fn an_inventory_request_needs_an_order_id() {
+        let lines = [RawLine {
+            sku: Raw::Text("TEA-SENCHA"),
+            quantity: Raw::Int(1),
+        }];
+        assert_eq!(
+            fields(inventory_request(Raw::Missing, Some(&lines)).unwrap_err()),
+            vec!["order_id"]
+        );
+        assert_eq!(
+            fields(inventory_request(Raw::Int(7), None).unwrap_err()),
+            vec!["order_id", "items"]
+        );
+    }
+
+    #[test]
+    fn a_typed_order_keeps_the_rules_types_cannot() {
+        let mut o: Order = serde_json::from_value(json!({
+            "id": "ord_1", "status": "pending", "mode": "webhook",
+            "customer": {"name": "Ada", "email": "ada@example.com"},
+            "items": [
+                {"sku": "TEA-SENCHA", "name": "Sencha", "quantity": 1, "unit_price_cents": 100, "line_total_cents": 100},
+                {"sku": "TEA-SENCHA", "name": "Sencha", "quantity": 2, "unit_price_cents": 100, "line_total_cents": 200}
+            ],
+            "total_cents": 300, "created_at": "2026-01-01T00:00:00.000Z"
+        }))
+        .unwrap();
+        assert_eq!(fields(check_order(&o).unwrap_err()), vec!["items[1].sku"]);
+        o.items.truncate(1);
+        assert!(check_order(&o).is_ok());
+        o.customer.name = "\u{202E}".into();
+        assert_eq!(fields(check_order(&o).unwrap_err()), vec!["customer.name"]);
+    }
+
+    /// Arbitrary JSON, a few levels deep.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| json!(i)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..25).prop_map(Value::Array),
+                prop::collection::hash_map(
+                    prop_oneof![
+                        Just("customer".to_owned()),
+                        Just("items".to_owned()),
+                        Just("name".to_owned()),
+                        Just("email".to_owned()),
+                        Just("sku".to_owned()),
+                        Just("quantity".to_owned()),
+                        ".{0,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever arrives: no panic, and either a valid order or at least
+        /// one field error, each naming a field and saying what is allowed.
+        #[test]
+        fn any_json_is_an_order_or_field_errors(body in any_json()) {
+            match new_order_json(&body) {
+                Ok(order) => {
+                    prop_assert!(!order.items.is_empty() && order.items.len() <= MAX_LINES);
+                    prop_assert!(order.customer.name.chars().all(is_plain));
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for e in errors {
+                        prop_assert!(!e.field.is_empty() && !e.message.is_empty());
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_text_is_a_quantity_or_a_clear_no(text in ".{0,30}") {
+            let lines = [RawLine { sku: Raw::Text("TEA-SENCHA"), quantity: Raw::text(Some(&text)) }];
+            match inventory_request(Raw::Text("ord_1"), Some(&lines)) {
+                Ok((_, items)) => prop_assert!((1..=99).contains(&items[0].quantity.get())),
+                Err(errors) => prop_assert_eq!(fields(errors), vec!["items[0].quantity".to_owned()]),
+            }
+        }
+    }
+}
