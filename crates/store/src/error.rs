@@ -1,82 +1,56 @@
 //! Every way a store request can fail, and the problem+json each becomes.
 //!
-//! Handlers return `Result<_, StoreError>`; the mapping to status, problem
-//! type and wording is here and only here (the realworld-axum-sqlx style).
-//! Internal failures are logged with their cause and answered with a
-//! generic 500 — a database error message is for the operator, not the
-//! client.
+//! Handlers return `Result<_, StoreError>`. The failures both services
+//! share — invalid fields, not found, unauthorized, a reused
+//! `Idempotency-Key`, a database error — are [`platform::ApiError`], whose
+//! status, problem type and wording are written once for both; this enum
+//! wraps it and adds only what the store alone can say. Internal failures
+//! are logged with their cause and answered with a generic 500 — a
+//! database error message is for the operator, not the client.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use contract::{FieldError, Problem};
+use platform::ApiError;
 use platform::http::problem_response;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the request is invalid")]
-    Validation(Vec<FieldError>),
+    #[error(transparent)]
+    Api(#[from] ApiError),
 
-    #[error("{0}")]
-    BadRequest(String),
-
-    #[error("{what} {id} does not exist")]
-    NotFound { what: &'static str, id: String },
-
-    #[error("this Idempotency-Key was used for a different request")]
-    IdempotencyKeyReused,
-
+    /// A second request with an `Idempotency-Key` whose first request has
+    /// not answered yet (an api-mode order still waiting for the inventory).
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyKeyInFlight,
-
-    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
-    Unauthorized,
-
-    #[error("{0}")]
-    Conflict(String),
-
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
-
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
 }
 
 impl StoreError {
     pub fn not_found(what: &'static str, id: impl Into<String>) -> StoreError {
-        StoreError::NotFound {
-            what,
-            id: id.into(),
-        }
+        ApiError::not_found(what, id).into()
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> StoreError {
+        ApiError::BadRequest(detail.into()).into()
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> StoreError {
+        ApiError::Conflict(detail.into()).into()
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> StoreError {
+        ApiError::Validation(errors).into()
+    }
+
+    /// One invalid field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        ApiError::invalid(field, message).into()
     }
 
     pub fn problem(&self) -> Problem {
         match self {
-            StoreError::Validation(errors) => {
-                Problem::new(422, "/problems/validation", "The request is invalid")
-                    .with_detail(
-                        errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
-                    .with_errors(errors.clone())
-            }
-            StoreError::BadRequest(detail) => {
-                Problem::new(400, "/problems/bad-request", "Bad request").with_detail(detail)
-            }
-            StoreError::NotFound { .. } => {
-                Problem::new(404, "/problems/not-found", "Not found").with_detail(self.to_string())
-            }
-            StoreError::IdempotencyKeyReused => Problem::new(
-                422,
-                "/problems/idempotency-key-reused",
-                "Idempotency-Key reused",
-            )
-            .with_detail(
-                "this Idempotency-Key was first used for a different order; \
-                 use a new key for a new order",
-            ),
+            StoreError::Api(e) => e.problem(),
             StoreError::IdempotencyKeyInFlight => Problem::new(
                 409,
                 "/problems/idempotency-key-in-flight",
@@ -85,16 +59,19 @@ impl StoreError {
             .with_detail(
                 "the first request with this Idempotency-Key has not finished; retry shortly",
             ),
-            StoreError::Unauthorized => Problem::new(401, "/problems/unauthorized", "Unauthorized")
-                .with_detail(self.to_string()),
-            StoreError::Conflict(detail) => {
-                Problem::new(409, "/problems/conflict", "Conflict").with_detail(detail)
-            }
-            StoreError::Database(_) | StoreError::Unexpected(_) => {
-                Problem::new(500, "about:blank", "Internal server error")
-                    .with_detail("something went wrong on our side; it has been logged")
-            }
         }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Api(ApiError::Database(e))
+    }
+}
+
+impl From<anyhow::Error> for StoreError {
+    fn from(e: anyhow::Error) -> StoreError {
+        StoreError::Api(ApiError::Unexpected(e))
     }
 }
 
@@ -104,18 +81,38 @@ impl ResponseError for StoreError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            StoreError::Database(e) => tracing::error!(error = %e, "database error"),
-            StoreError::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
-            _ => {}
-        }
         let mut response = problem_response(&self.problem());
-        if matches!(self, StoreError::Unauthorized) {
-            response.headers_mut().insert(
-                actix_web::http::header::WWW_AUTHENTICATE,
-                actix_web::http::header::HeaderValue::from_static("Bearer"),
-            );
+        if let StoreError::Api(e) = self {
+            e.log();
+            for (name, value) in e.headers() {
+                response.headers_mut().insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                );
+            }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_adds_only_its_own_failures_to_the_shared_ones() {
+        let in_flight = StoreError::IdempotencyKeyInFlight.problem();
+        assert_eq!(
+            (in_flight.status, in_flight.problem_type.as_str()),
+            (409, "/problems/idempotency-key-in-flight")
+        );
+        let unauthorized = StoreError::from(ApiError::Unauthorized).error_response();
+        assert_eq!(unauthorized.status(), 401);
+        assert_eq!(
+            unauthorized.headers().get("www-authenticate").unwrap(),
+            "Bearer"
+        );
+        let internal = StoreError::from(sqlx::Error::PoolClosed).problem();
+        assert_eq!(internal.status, 500);
     }
 }

@@ -28,6 +28,7 @@ use crate::domain::ValidOrder;
 use crate::error::StoreError;
 use crate::integration;
 use crate::state::{AppState, ModeLabels, ModeStatusLabels};
+use platform::ApiError;
 
 /// The longest `Idempotency-Key` accepted (Stripe allows 255).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -49,7 +50,7 @@ pub fn parse_idempotency_key(raw: &str) -> Result<String, StoreError> {
     if ok {
         Ok(raw.to_owned())
     } else {
-        Err(StoreError::BadRequest(format!(
+        Err(StoreError::bad_request(format!(
             "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
         )))
     }
@@ -115,7 +116,7 @@ pub async fn place_order(
     }
     if !unknown.is_empty() {
         tx.rollback().await?;
-        return Err(StoreError::Validation(unknown));
+        return Err(StoreError::validation(unknown));
     }
 
     let order = Order {
@@ -197,7 +198,7 @@ async fn replay(
     let Some(row) = row else { return Ok(None) };
     let hash: String = row.try_get("request_hash")?;
     if hash != fingerprint {
-        return Err(StoreError::IdempotencyKeyReused);
+        return Err(ApiError::IdempotencyKeyReused.into());
     }
     let order_id: String = row.try_get("order_id")?;
     let order = get_order(&app.db, &order_id)

@@ -76,14 +76,12 @@ const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, e.url, d.order_id, d.e
 pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<DeliveryView>, StoreError> {
     let limit = filter.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(StoreError::BadRequest(
-            "`limit` must be between 1 and 200".into(),
-        ));
+        return Err(StoreError::bad_request("`limit` must be between 1 and 200"));
     }
     if let Some(state) = &filter.state
         && !STATES.contains(&state.as_str())
     {
-        return Err(StoreError::BadRequest(format!(
+        return Err(StoreError::bad_request(format!(
             "`state` must be one of {}",
             STATES.join(", ")
         )));
@@ -141,10 +139,10 @@ pub async fn redeliver(app: &AppState, id: &str) -> Result<DeliveryView, StoreEr
     .await?;
     if done.rows_affected() == 0 {
         let current = get(app, id).await?; // 404 if it does not exist
-        return Err(StoreError::Conflict(if current.state == "cancelled" {
-            "this delivery's endpoint was deleted".into()
+        return Err(StoreError::conflict(if current.state == "cancelled" {
+            "this delivery's endpoint was deleted"
         } else {
-            "an attempt of this delivery is in flight right now; try again in a moment".into()
+            "an attempt of this delivery is in flight right now; try again in a moment"
         }));
     }
     app.dispatcher_wake.notify_one();

@@ -222,10 +222,10 @@ pub async fn register(
         ));
     }
     let (Some(url), Some(types), Some(format)) = (url, types, format) else {
-        return Err(StoreError::Validation(errors));
+        return Err(StoreError::validation(errors));
     };
     if !errors.is_empty() {
-        return Err(StoreError::Validation(errors));
+        return Err(StoreError::validation(errors));
     }
 
     let now = app.clock.now_ms();
@@ -248,7 +248,7 @@ pub async fn register(
     if inserted.is_none() {
         tx.rollback().await?;
         let existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
-            StoreError::Conflict("the endpoint was deleted while registering; try again".into())
+            StoreError::conflict("the endpoint was deleted while registering; try again")
         })?;
         return Ok((existing, false));
     }
@@ -322,13 +322,13 @@ pub async fn update(
     let current = get(app, id).await?;
     let types = match changes.event_types {
         Some(t) => parse_event_types(Some(t)).map_err(|m| {
-            StoreError::Validation(vec![contract::FieldError::new("event_types", m)])
+            StoreError::validation(vec![contract::FieldError::new("event_types", m)])
         })?,
         None => current.event_types.clone(),
     };
     let format = match changes.format {
         Some(f) => Format::parse(&f)
-            .map_err(|m| StoreError::Validation(vec![contract::FieldError::new("format", m)]))?,
+            .map_err(|m| StoreError::validation(vec![contract::FieldError::new("format", m)]))?,
         None => current.format,
     };
     let enabled = changes.enabled.unwrap_or(current.enabled);

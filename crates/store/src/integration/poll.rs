@@ -75,7 +75,7 @@ impl Cursor {
 
     pub fn decode(text: &str) -> Result<Cursor, StoreError> {
         let bad = || {
-            StoreError::BadRequest(format!(
+            StoreError::bad_request(format!(
                 "`after` is not a cursor this feed issued (`{}`); pass back the `iterator` \
                  of the previous page, or omit `after` to start from the beginning",
                 text.chars().take(64).collect::<String>()
@@ -99,7 +99,7 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, StoreError> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(n) => Err(StoreError::BadRequest(format!(
+        Some(n) => Err(StoreError::bad_request(format!(
             "`limit` must be between 1 and {MAX_PAGE} (got {n})"
         ))),
     }

@@ -20,6 +20,7 @@ use crate::integration::{self, deliveries, endpoints, poll};
 use crate::orders;
 use crate::state::AppState;
 use crate::timeline::{self, Channel, NewExchange, Party};
+use platform::ApiError;
 
 type Data = web::Data<AppState>;
 
@@ -77,9 +78,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, StoreError> {
     match req.headers().get("Idempotency-Key") {
         None => Ok(None),
         Some(v) => {
-            let text = v.to_str().map_err(|_| {
-                StoreError::BadRequest("Idempotency-Key must be visible ASCII".into())
-            })?;
+            let text = v
+                .to_str()
+                .map_err(|_| StoreError::bad_request("Idempotency-Key must be visible ASCII"))?;
             orders::parse_idempotency_key(text).map(Some)
         }
     }
@@ -91,7 +92,7 @@ async fn place_order(
     body: web::Json<OrderRequest>,
 ) -> Result<HttpResponse, StoreError> {
     let key = idempotency_key(&req)?;
-    let valid = body.into_inner().parse().map_err(StoreError::Validation)?;
+    let valid = body.into_inner().parse().map_err(StoreError::validation)?;
     let placed = orders::place_order(&app, valid, key.as_deref()).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/api/orders/{}", placed.order.id)));
@@ -121,12 +122,14 @@ async fn get_order(app: Data, id: web::Path<String>) -> Result<HttpResponse, Sto
 
 /// The feed and the acknowledgement are for the inventory, not the public.
 async fn require_store_key(app: &AppState, req: &HttpRequest) -> Result<(), StoreError> {
-    let token = bearer_token(req).ok_or(StoreError::Unauthorized)?;
+    let token = bearer_token(req).ok_or(StoreError::from(ApiError::Unauthorized))?;
     let found = sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1")
         .bind(platform::http::hash_api_key(token))
         .fetch_optional(app.db.pool())
         .await?;
-    found.map(|_| ()).ok_or(StoreError::Unauthorized)
+    found
+        .map(|_| ())
+        .ok_or(StoreError::from(ApiError::Unauthorized))
 }
 
 #[derive(Deserialize)]
@@ -258,7 +261,7 @@ async fn put_integration(
     body: web::Json<IntegrationSetting>,
 ) -> Result<HttpResponse, StoreError> {
     let mode = IntegrationMode::parse(&body.mode)
-        .map_err(|e| StoreError::Validation(vec![contract::FieldError::new("mode", e.0)]))?;
+        .map_err(|e| StoreError::validation(vec![contract::FieldError::new("mode", e.0)]))?;
     integration::set_mode(&app.db, &app.live, mode, app.clock.now_ms()).await?;
     Ok(HttpResponse::Ok().json(IntegrationSetting {
         mode: mode.to_string(),

@@ -55,6 +55,7 @@ use platform::ui::{Layout, NavItem, Notice, PageProblem, Service};
 
 use crate::error::StoreError;
 use crate::state::AppState;
+use platform::ApiError;
 
 type Data = web::Data<AppState>;
 
@@ -182,7 +183,9 @@ impl PageProblem for StoreError {
 
     fn missing(&self) -> Option<String> {
         match self {
-            StoreError::NotFound { what, id } => Some(format!("There is no {what} {id}.")),
+            StoreError::Api(ApiError::NotFound { what, id }) => {
+                Some(format!("There is no {what} {id}."))
+            }
             _ => None,
         }
     }

@@ -22,6 +22,7 @@ use platform::ui::{Layout, Notice, clock_time, date_time, duration_ms, see_other
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
 use crate::error::StoreError;
 use crate::integration::{self, deliveries, endpoints};
+use platform::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(settings_page))
@@ -382,7 +383,7 @@ async fn add_endpoint(
             };
             render(&app, &req, StatusCode::OK, Some(notice), None, blank, None).await
         }
-        Err(StoreError::Validation(errors)) => {
+        Err(StoreError::Api(ApiError::Validation(errors))) => {
             let mut typed = EndpointForm {
                 url: form.url,
                 format: form.format,
@@ -474,7 +475,9 @@ async fn delete(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageEr
 async fn redeliver(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     match deliveries::redeliver(&app, &id).await {
         Ok(_) => Ok(see_other("/settings?notice=redelivered#deliveries")),
-        Err(StoreError::Conflict(_)) => Ok(see_other("/settings?notice=redeliver-busy#deliveries")),
+        Err(StoreError::Api(ApiError::Conflict(_))) => {
+            Ok(see_other("/settings?notice=redeliver-busy#deliveries"))
+        }
         Err(other) => Err(other.into()),
     }
 }

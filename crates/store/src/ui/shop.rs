@@ -28,6 +28,7 @@ use crate::domain::{CustomerRequest, LineRequest, OrderRequest};
 use crate::error::StoreError;
 use crate::timeline::{self, ExchangeView};
 use crate::{catalog, integration, orders};
+use platform::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(front))
@@ -201,7 +202,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
     let mut errors = HashMap::new();
     let outcome = match request.parse() {
         Ok(valid) => orders::place_order(&app, valid, key.as_deref()).await,
-        Err(field_errors) => Err(StoreError::Validation(field_errors)),
+        Err(field_errors) => Err(StoreError::validation(field_errors)),
     };
     match outcome {
         Ok(placed) => {
@@ -213,7 +214,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
             };
             return Ok(see_other(&target));
         }
-        Err(StoreError::Validation(field_errors)) => {
+        Err(StoreError::Api(ApiError::Validation(field_errors))) => {
             for e in field_errors {
                 match e.field.as_str() {
                     "customer.name" => form.name_error = Some(e.message),
@@ -240,7 +241,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
                 }
             }
         }
-        Err(StoreError::IdempotencyKeyReused) => {
+        Err(StoreError::Api(ApiError::IdempotencyKeyReused)) => {
             form.form_error = Some(
                 "This form already placed a different order. Check the form and place the order again.".into(),
             );
