@@ -25,6 +25,7 @@ pub mod backoff;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod guard;
 pub mod http;
 pub mod limits;
 pub mod live;
