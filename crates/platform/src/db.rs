@@ -226,6 +226,35 @@ pub fn value_rows(width: usize, rows: usize) -> String {
         .join(", ")
 }
 
+/// A portable boolean column (INTEGER 0/1) as a row struct reads it:
+/// `#[sqlx(try_from = "platform::db::IntBool")] pub paused: bool`. (The
+/// `Any` driver decodes `bool` only from a backend's own boolean type, which
+/// a portable schema does not use.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntBool(pub bool);
+
+impl sqlx::Type<Any> for IntBool {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for IntBool {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(IntBool(<i64 as sqlx::Decode<Any>>::decode(value)? != 0))
+    }
+}
+
+impl From<IntBool> for bool {
+    fn from(b: IntBool) -> bool {
+        b.0
+    }
+}
+
 fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
     let rest = url
         .strip_prefix("sqlite://")
