@@ -1,8 +1,71 @@
-//! The inventory's settings; see `store::config` for how they are layered.
+//! The inventory's settings, layered the zero2prod way: every setting has a
+//! default that works on a fresh machine, an environment variable, and a
+//! flag (flags win over variables, variables over defaults).
+//!
+//! The defaults are written **once**, as clap's: [`InventoryArgs`] declares
+//! each flag with its variable and default, and [`InventoryConfig::default`]
+//! is what that declaration yields for an empty command line (with the
+//! variables ignored, so a test's defaults never depend on the shell it runs
+//! in). The launcher (`crates/pushpull`) flattens [`InventoryArgs`] into its
+//! command line; tests build an [`InventoryConfig`] in code (port 0, a fresh
+//! database, a manual clock).
+//!
+//! The settings both services read — where each reaches the other, where a
+//! browser reaches each, the two API keys — belong to the launcher, which
+//! knows both; here they default to the demo's (`contract::demo`).
 
 use std::time::Duration;
 
+use clap::{Args, FromArgMatches};
+use secrecy::SecretString;
+
+use contract::Format;
+use contract::demo::{DEMO_INVENTORY_API_KEY, DEMO_STORE_API_KEY, INVENTORY_PORT, STORE_PORT};
+use platform::backoff::parse_duration;
 use platform::{SharedClock, SystemClock};
+
+/// Where the inventory listens and keeps its data unless told otherwise.
+pub const DEFAULT_PORT: u16 = INVENTORY_PORT;
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/inventory.db?mode=rwc";
+
+/// The inventory's own flags.
+#[derive(Debug, Clone, Args)]
+pub struct InventoryArgs {
+    #[arg(long, env = "INVENTORY_BIND", default_value = "127.0.0.1")]
+    pub inventory_bind: String,
+    #[arg(long, env = "INVENTORY_PORT", default_value_t = DEFAULT_PORT)]
+    pub inventory_port: u16,
+    #[arg(long, env = "INVENTORY_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub inventory_database_url: String,
+    /// Time between polls of the store's order feed (poll mode).
+    #[arg(long, env = "POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// Start with the poller paused.
+    #[arg(long, env = "POLL_PAUSED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub poll_paused: bool,
+    /// Register the inventory's webhook receiver with the store on start.
+    #[arg(long, env = "WEBHOOK_SUBSCRIBE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhook_subscribe: bool,
+    /// Body format the inventory asks the store's webhooks to use: json or xml.
+    #[arg(long, env = "WEBHOOK_FORMAT", default_value_t = Format::Json, value_parser = parse_format)]
+    pub webhook_format: Format,
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    Format::parse(text).map_err(|e| e.0)
+}
+
+impl Default for InventoryArgs {
+    /// The declared defaults: an empty command line, environment ignored.
+    fn default() -> Self {
+        let command = InventoryArgs::augment_args(clap::Command::new("inventory"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["inventory"])
+            .expect("every inventory flag has a default");
+        InventoryArgs::from_arg_matches(&matches).expect("the defaults parse")
+    }
+}
 
 #[derive(Clone)]
 pub struct InventoryConfig {
@@ -21,14 +84,14 @@ pub struct InventoryConfig {
     /// How a browser reaches the store.
     pub store_public_url: String,
     /// The key the store must present on `/update_inventory`.
-    pub inventory_api_key: String,
+    pub inventory_api_key: SecretString,
     /// The key the inventory presents to the store's feed.
-    pub store_api_key: String,
+    pub store_api_key: SecretString,
     pub poll: PollSettings,
     /// Register the webhook receiver with the store on start.
     pub subscribe: bool,
-    /// The body format asked for when subscribing: `json` or `xml`.
-    pub webhook_format: String,
+    /// The body format asked for when subscribing.
+    pub webhook_format: Format,
     /// How far a webhook's timestamp may be from our clock.
     pub webhook_tolerance: Duration,
     pub workers: Option<usize>,
@@ -49,35 +112,44 @@ pub struct PollSettings {
     pub max_backoff: Duration,
 }
 
-impl Default for PollSettings {
-    fn default() -> Self {
+impl PollSettings {
+    /// The poller's part of the flags; the rest are fixed.
+    pub fn from_args(args: &InventoryArgs) -> PollSettings {
         PollSettings {
-            interval: Duration::from_secs(5),
-            paused: false,
+            interval: args.poll_interval,
+            paused: args.poll_paused,
             page_size: 50,
             max_backoff: Duration::from_secs(60),
         }
     }
 }
 
-pub const DEFAULT_PORT: u16 = 8081;
-pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/inventory.db?mode=rwc";
-
-impl Default for InventoryConfig {
+impl Default for PollSettings {
     fn default() -> Self {
+        PollSettings::from_args(&InventoryArgs::default())
+    }
+}
+
+impl InventoryConfig {
+    /// The settings the flags give, with the inventory's own address
+    /// derived from its bind address and port; the addresses of the store
+    /// and the API keys are the demo's until the launcher sets them.
+    pub fn from_args(args: &InventoryArgs) -> InventoryConfig {
+        let url = loopback_url(&args.inventory_bind, args.inventory_port);
+        let store_url = loopback_url("127.0.0.1", STORE_PORT);
         InventoryConfig {
-            bind: "127.0.0.1".into(),
-            port: DEFAULT_PORT,
-            database_url: DEFAULT_DATABASE_URL.into(),
-            url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
-            public_url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
-            store_url: "http://127.0.0.1:8080".into(),
-            store_public_url: "http://127.0.0.1:8080".into(),
-            inventory_api_key: "pp_demo_inventory_key_change_me".into(),
-            store_api_key: "pp_demo_store_key_change_me".into(),
-            poll: PollSettings::default(),
-            subscribe: true,
-            webhook_format: "json".into(),
+            bind: args.inventory_bind.clone(),
+            port: args.inventory_port,
+            database_url: args.inventory_database_url.clone(),
+            public_url: url.clone(),
+            url,
+            store_public_url: store_url.clone(),
+            store_url,
+            inventory_api_key: DEMO_INVENTORY_API_KEY.into(),
+            store_api_key: DEMO_STORE_API_KEY.into(),
+            poll: PollSettings::from_args(args),
+            subscribe: args.webhook_subscribe,
+            webhook_format: args.webhook_format,
             webhook_tolerance: Duration::from_secs(
                 contract::signing::DEFAULT_TOLERANCE_SECONDS as u64,
             ),
@@ -88,8 +160,29 @@ impl Default for InventoryConfig {
     }
 }
 
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        InventoryConfig::from_args(&InventoryArgs::default())
+    }
+}
+
+/// `http://host:port`, a wildcard bind address read as loopback (what this
+/// machine can reach).
+fn loopback_url(bind: &str, port: u16) -> String {
+    let host = match bind {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        other => other,
+    };
+    if host.contains(':') {
+        format!("http://[{host}]:{port}")
+    } else {
+        format!("http://{host}:{port}")
+    }
+}
+
 impl std::fmt::Debug for InventoryConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys are left out: configs end up in logs.
         f.debug_struct("InventoryConfig")
             .field("bind", &self.bind)
             .field("port", &self.port)
@@ -101,6 +194,71 @@ impl std::fmt::Debug for InventoryConfig {
             .field("store_url", &self.store_url)
             .field("poll", &self.poll)
             .field("subscribe", &self.subscribe)
+            .field("webhook_format", &self.webhook_format)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn the_defaults_are_the_flags_defaults() {
+        let c = InventoryConfig::default();
+        assert_eq!(c.bind, "127.0.0.1");
+        assert_eq!(c.port, 8081);
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.url, "http://127.0.0.1:8081");
+        assert_eq!(c.public_url, c.url);
+        assert_eq!(c.store_url, "http://127.0.0.1:8080");
+        assert_eq!(c.inventory_api_key.expose_secret(), DEMO_INVENTORY_API_KEY);
+        assert_eq!(c.store_api_key.expose_secret(), DEMO_STORE_API_KEY);
+        assert_eq!(c.poll.interval, Duration::from_secs(5));
+        assert!(!c.poll.paused);
+        assert!(c.subscribe);
+        assert_eq!(c.webhook_format, Format::Json);
+        assert_eq!(c.webhook_tolerance, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn flags_are_read_with_their_types() {
+        let command = InventoryArgs::augment_args(clap::Command::new("inventory"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let parse = |argv: &[&str]| {
+            command
+                .clone()
+                .try_get_matches_from(argv)
+                .and_then(|m| InventoryArgs::from_arg_matches(&m))
+        };
+        let args = parse(&[
+            "inventory",
+            "--inventory-bind",
+            "0.0.0.0",
+            "--inventory-port",
+            "9001",
+            "--poll-interval",
+            "250ms",
+            "--webhook-format",
+            "XML",
+            "--webhook-subscribe",
+            "false",
+        ])
+        .unwrap();
+        let c = InventoryConfig::from_args(&args);
+        assert_eq!(c.url, "http://127.0.0.1:9001");
+        assert_eq!(c.poll.interval, Duration::from_millis(250));
+        assert_eq!(c.webhook_format, Format::Xml);
+        assert!(!c.subscribe);
+        assert!(parse(&["inventory", "--webhook-format", "yaml"]).is_err());
+        assert!(parse(&["inventory", "--poll-interval", "soon"]).is_err());
+    }
+
+    #[test]
+    fn wildcard_binds_are_reached_on_loopback() {
+        assert_eq!(loopback_url("0.0.0.0", 1), "http://127.0.0.1:1");
+        assert_eq!(loopback_url("::1", 2), "http://[::1]:2");
+        assert_eq!(loopback_url("inventory", 3), "http://inventory:3");
     }
 }

@@ -1,89 +1,72 @@
 //! Every way an inventory request can fail, and the problem each becomes.
 //!
-//! Problems are JSON (`application/problem+json`) unless the client asked
-//! for XML (`Accept: application/xml`), in which case they are
-//! `application/problem+xml`, as RFC 9457 defines — see [`respond`].
+//! The failures every API shares — a bad request, a missing key, something
+//! that does not exist, a database error — are `platform::ApiError`,
+//! wrapped here and mapped to problem+json in that one place. This enum
+//! adds only what the inventory alone can say: the stock ran out, the store
+//! withdrew the order, a webhook's signature did not verify, the chaos
+//! controls said no.
+//!
+//! How a problem is *sent* — JSON, or XML for a client that asked for it —
+//! is [`crate::reply`]'s business.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
 use contract::inventory::Shortage;
 use contract::signing::VerifyError;
-use contract::{FieldError, Problem};
-use serde::Serialize;
+use contract::{OrderId, Problem, Verdict, VerdictKind};
+use platform::ApiError;
+
+use crate::reply::Reply;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("the request is invalid")]
-    Validation(Vec<FieldError>),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("the body could not be read: {0}")]
-    MalformedBody(String),
-    #[error("send the body as application/json or application/xml")]
-    UnsupportedMediaType,
-    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
-    Unauthorized,
-    #[error("{what} {id} does not exist")]
-    NotFound { what: &'static str, id: String },
+    /// A failure every API shares (see `platform::error`).
+    #[error(transparent)]
+    Api(#[from] ApiError),
     #[error("not enough stock for this order; nothing was reserved")]
     OutOfStock(Vec<Shortage>),
     #[error("the store withdrew order {0}; it will not be applied")]
-    Voided(String),
-    #[error("this Idempotency-Key was first used with different items")]
-    IdempotencyKeyReused,
+    Voided(OrderId),
     #[error("the webhook was refused: {0}")]
     Signature(VerifyError),
     #[error("chaos: the inventory is down (switched on in the chaos controls)")]
     ChaosDown,
     #[error("chaos: failing this request on purpose ({0} more to fail)")]
     ChaosFailure(u32),
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for InventoryError {
+    fn from(e: sqlx::Error) -> Self {
+        InventoryError::Api(ApiError::Database(e))
+    }
+}
+
+impl From<anyhow::Error> for InventoryError {
+    fn from(e: anyhow::Error) -> Self {
+        InventoryError::Api(ApiError::Unexpected(e))
+    }
 }
 
 impl InventoryError {
+    /// One invalid field (shorthand for the shared validation failure).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> InventoryError {
+        ApiError::invalid(field, message).into()
+    }
+
     pub fn not_found(what: &'static str, id: impl Into<String>) -> InventoryError {
-        InventoryError::NotFound {
-            what,
-            id: id.into(),
-        }
+        ApiError::not_found(what, id).into()
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> InventoryError {
+        ApiError::BadRequest(detail.into()).into()
     }
 
     pub fn problem(&self) -> Problem {
         let detail = self.to_string();
         match self {
-            InventoryError::Validation(errors) => {
-                Problem::new(422, "/problems/validation", "The request is invalid")
-                    .with_detail(
-                        errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
-                    .with_errors(errors.clone())
-            }
-            InventoryError::BadRequest(_) => {
-                Problem::new(400, "/problems/bad-request", "Bad request").with_detail(detail)
-            }
-            InventoryError::MalformedBody(_) => {
-                Problem::new(400, "/problems/malformed-body", "Malformed request body")
-                    .with_detail(detail)
-            }
-            InventoryError::UnsupportedMediaType => Problem::new(
-                415,
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-            )
-            .with_detail(detail),
-            InventoryError::Unauthorized => {
-                Problem::new(401, "/problems/unauthorized", "Unauthorized").with_detail(detail)
-            }
-            InventoryError::NotFound { .. } => {
-                Problem::new(404, "/problems/not-found", "Not found").with_detail(detail)
-            }
+            InventoryError::Api(e) => e.problem(),
             InventoryError::OutOfStock(shortages) => {
                 Problem::new(409, "/problems/out-of-stock", "Not enough stock")
                     .with_detail(detail)
@@ -92,12 +75,6 @@ impl InventoryError {
             InventoryError::Voided(_) => {
                 Problem::new(409, "/problems/order-voided", "Order withdrawn").with_detail(detail)
             }
-            InventoryError::IdempotencyKeyReused => Problem::new(
-                422,
-                "/problems/idempotency-key-reused",
-                "Idempotency-Key reused",
-            )
-            .with_detail(detail),
             InventoryError::Signature(e) if e.is_timestamp_problem() => Problem::new(
                 400,
                 "/problems/webhook-timestamp",
@@ -117,10 +94,40 @@ impl InventoryError {
                 Problem::new(500, "/problems/chaos-failure", "Internal server error")
                     .with_detail(detail)
             }
-            InventoryError::Database(_) | InventoryError::Unexpected(_) => {
-                Problem::new(500, "about:blank", "Internal server error")
-                    .with_detail("something went wrong on our side; it has been logged")
+        }
+    }
+
+    /// Headers the answer carries besides the problem body.
+    pub fn headers(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            InventoryError::Api(e) => e.headers(),
+            // "Down" says when to try again, as a real 503 should.
+            InventoryError::ChaosDown => &[("retry-after", "5")],
+            _ => &[],
+        }
+    }
+
+    /// What the message log says about a request refused with this error:
+    /// `refused: bad signature`, `refused: no valid API key`, …
+    pub fn verdict(&self) -> Verdict {
+        let detail = match self {
+            InventoryError::Api(ApiError::Unauthorized) => "no valid API key".to_owned(),
+            InventoryError::Signature(e) if e.is_timestamp_problem() => {
+                "stale timestamp".to_owned()
             }
+            InventoryError::Signature(VerifyError::MissingHeader(header)) => {
+                format!("missing {header}")
+            }
+            InventoryError::Signature(_) => "bad signature".to_owned(),
+            other => other.problem().title.to_lowercase(),
+        };
+        Verdict::with_detail(VerdictKind::Refused, detail)
+    }
+
+    /// Logs an internal failure with its cause (once, where it is answered).
+    pub fn log(&self) {
+        if let InventoryError::Api(e) = self {
+            e.log();
         }
     }
 }
@@ -131,110 +138,74 @@ impl ResponseError for InventoryError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        Reply::problem(self, false).into_response()
+        Reply::problem(self, contract::Format::Json).into_response()
     }
 }
 
-/// Whether the client asked for XML answers (`Accept: application/xml`
-/// ahead of, or instead of, JSON).
-pub fn wants_xml(req: &HttpRequest) -> bool {
-    let Some(accept) = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    for part in accept.split(',') {
-        let media = part.split(';').next().unwrap_or("").trim();
-        if contract::xml::is_xml_media_type(media) {
-            return true;
-        }
-        if media == "application/json" || media.ends_with("+json") {
-            return false;
-        }
-    }
-    false
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A response whose body is still readable, so the integration endpoints
-/// can log exactly what they answered before sending it.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub content_type: &'static str,
-    pub body: String,
-    pub headers: Vec<(&'static str, &'static str)>,
-}
-
-impl Reply {
-    /// `value` as JSON, or as XML under `root` when `xml` is asked for.
-    pub fn negotiated<T: Serialize>(status: StatusCode, xml: bool, root: &str, value: &T) -> Reply {
-        let rendered = if xml {
-            contract::xml::to_string(root, value)
-                .map(|b| (contract::xml::CONTENT_TYPE, b))
-                .map_err(|e| e.to_string())
-        } else {
-            serde_json::to_string(value)
-                .map(|b| ("application/json", b))
-                .map_err(|e| e.to_string())
-        };
-        match rendered {
-            Ok((content_type, body)) => Reply {
-                status,
-                content_type,
-                body,
-                headers: Vec::new(),
-            },
-            Err(e) => Reply::problem(&InventoryError::Unexpected(anyhow::anyhow!(e)), false),
-        }
-    }
-
-    /// An error as problem+json, or problem+xml when `xml` is asked for.
-    pub fn problem(err: &InventoryError, xml: bool) -> Reply {
-        match err {
-            InventoryError::Database(e) => tracing::error!(error = %e, "database error"),
-            InventoryError::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
-            _ => {}
-        }
-        let problem = err.problem();
-        let (content_type, body) = if xml {
+    #[test]
+    fn the_inventory_s_own_failures_have_their_status_and_type() {
+        let cases = [
             (
-                "application/problem+xml",
-                contract::xml::to_string("problem", &problem).unwrap_or_default(),
-            )
-        } else {
+                InventoryError::OutOfStock(vec![]),
+                409,
+                "/problems/out-of-stock",
+            ),
             (
-                contract::problem::CONTENT_TYPE,
-                serde_json::to_string(&problem).unwrap_or_default(),
-            )
-        };
-        let mut headers = Vec::new();
-        match err {
-            InventoryError::Unauthorized => headers.push(("www-authenticate", "Bearer")),
-            InventoryError::ChaosDown => headers.push(("retry-after", "5")),
-            _ => {}
+                InventoryError::Voided(OrderId::new()),
+                409,
+                "/problems/order-voided",
+            ),
+            (
+                InventoryError::Signature(VerifyError::NoMatchingSignature),
+                401,
+                "/problems/webhook-signature",
+            ),
+            (InventoryError::ChaosDown, 503, "/problems/chaos-down"),
+            (
+                InventoryError::ChaosFailure(0),
+                500,
+                "/problems/chaos-failure",
+            ),
+            // The shared ones are the shared mapping's.
+            (
+                InventoryError::invalid("x", "y"),
+                422,
+                "/problems/validation",
+            ),
+            (ApiError::Unauthorized.into(), 401, "/problems/unauthorized"),
+        ];
+        for (error, status, kind) in cases {
+            let p = error.problem();
+            assert_eq!(
+                (p.status, p.problem_type.as_str()),
+                (status, kind),
+                "{error:?}"
+            );
         }
-        Reply {
-            status: StatusCode::from_u16(problem.status)
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            content_type,
-            body,
-            headers,
-        }
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Reply {
-        self.headers.push((name, value));
-        self
-    }
-
-    pub fn into_response(self) -> HttpResponse {
-        let mut builder = HttpResponse::build(self.status);
-        builder.content_type(self.content_type);
-        for (name, value) in self.headers {
-            builder.insert_header((name, value));
-        }
-        builder.body(self.body)
+        assert_eq!(
+            InventoryError::Signature(VerifyError::MissingHeader("webhook-id"))
+                .verdict()
+                .to_string(),
+            "refused: missing webhook-id"
+        );
+        assert_eq!(
+            InventoryError::from(ApiError::Unauthorized)
+                .verdict()
+                .to_string(),
+            "refused: no valid API key"
+        );
+        assert_eq!(
+            InventoryError::ChaosFailure(1).verdict().to_string(),
+            "refused: internal server error"
+        );
+        assert_eq!(InventoryError::ChaosDown.headers(), &[("retry-after", "5")]);
+        assert_eq!(
+            InventoryError::from(ApiError::Unauthorized).headers(),
+            &[("www-authenticate", "Bearer")]
+        );
     }
 }

@@ -6,35 +6,40 @@
 //! configuration (`INVENTORY_API_KEY`) is registered on every start.
 
 use serde::Serialize;
-use sqlx::Row;
 
+use contract::{ApiKeyId, Timestamp};
+use platform::Db;
 use platform::http::{hash_api_key, redact_secret};
-use platform::{Db, new_id};
 
 use crate::error::InventoryError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiKey {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ApiKeyId,
     pub label: String,
     pub hint: String,
-    pub created_at: contract::Timestamp,
+    #[sqlx(try_from = "i64")]
+    pub created_at: Timestamp,
+    #[sqlx(try_from = "platform::db::IntBool")]
     pub revoked: bool,
     /// Only in the answer that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(skip)]
     pub key: Option<String>,
 }
 
-pub async fn register(db: &Db, key: &str, label: &str, now: i64) -> Result<(), sqlx::Error> {
+/// Accepts `key` from now on (if it is not accepted already).
+pub async fn register(db: &Db, key: &str, label: &str, now: Timestamp) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO api_keys (id, key_hash, label, hint, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (key_hash) DO NOTHING",
     )
-    .bind(new_id("key"))
+    .bind(ApiKeyId::new().as_str())
     .bind(hash_api_key(key))
     .bind(label)
     .bind(redact_secret(key))
-    .bind(now)
+    .bind(now.millis())
     .execute(db.writer())
     .await?;
     Ok(())
@@ -51,20 +56,17 @@ pub async fn is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// Creates a random key and returns it (the only time it is visible).
-pub async fn create(db: &Db, label: &str, now: i64) -> Result<ApiKey, InventoryError> {
+pub async fn create(db: &Db, label: &str, now: Timestamp) -> Result<ApiKey, InventoryError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 60 {
-        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+        return Err(InventoryError::invalid(
             "label",
             "a label of 1 to 60 characters says who the key is for",
-        )]));
+        ));
     }
     let mut bytes = [0u8; 24];
     rand::fill(&mut bytes);
-    let key = format!(
-        "pp_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let key = format!("pp_{}", hex::encode(bytes));
     register(db, &key, label, now).await?;
     let mut created = list(db)
         .await?
@@ -76,34 +78,28 @@ pub async fn create(db: &Db, label: &str, now: i64) -> Result<ApiKey, InventoryE
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, label, hint, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+    sqlx::query_as(
+        "SELECT id, label, hint, created_at, \
+         CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END AS revoked \
+         FROM api_keys ORDER BY created_at, id",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ApiKey {
-                id: r.try_get("id")?,
-                label: r.try_get("label")?,
-                hint: r.try_get("hint")?,
-                created_at: contract::Timestamp(r.try_get("created_at")?),
-                revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-                key: None,
-            })
-        })
-        .collect()
+    .await
 }
 
-pub async fn revoke(db: &Db, id: &str, now: i64) -> Result<(), InventoryError> {
+/// Stops accepting a key; `id` as given (a page's path), so an id that is
+/// not one of ours is simply not found.
+pub async fn revoke(db: &Db, id: &str, now: Timestamp) -> Result<(), InventoryError> {
+    let not_found = || InventoryError::not_found("API key", id);
+    let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
     let done =
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
+            .bind(now.millis())
+            .bind(id.as_str())
             .execute(db.writer())
             .await?;
     if done.rows_affected() == 0 {
-        return Err(InventoryError::not_found("API key", id));
+        return Err(not_found());
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::web;
 use anyhow::Context;
 use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
 use platform::LiveHub;
@@ -16,8 +17,8 @@ use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
 
-use crate::chaos::Chaos;
 use crate::config::InventoryConfig;
+use crate::instruments::chaos::Chaos;
 use crate::integration::{poller, subscription};
 use crate::state::{AppState, InventoryMetrics};
 use crate::{keys, routes, seed};
@@ -40,13 +41,13 @@ impl Application {
             .await
             .context("opening the inventory database")?;
         let clock = config.clock.clone();
-        let now = clock.now_ms();
+        let now = clock.now();
         if config.seed_stock {
             seed::stock(&db, now).await.context("seeding the stock")?;
         }
         keys::register(
             &db,
-            &config.inventory_api_key,
+            config.inventory_api_key.expose_secret(),
             "configured (INVENTORY_API_KEY)",
             now,
         )
@@ -74,10 +75,10 @@ impl Application {
             registry: Arc::new(registry),
             config: Arc::new(config.clone()),
         });
-        poller::init(&state).await?;
+        poller::cursor::init(&state).await?;
 
         let ops = Ops {
-            service: "inventory",
+            service: contract::Party::Inventory.as_str(),
             db: state.db.clone(),
             live: state.live.clone(),
             registry: state.registry.clone(),
@@ -119,5 +120,49 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.service.run_until_stopped().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use contract::{ApplyOutcome, Channel, IntegrationMode, Party, VerdictKind};
+    use strum::VariantArray;
+
+    use crate::stock::MovementReason;
+
+    /// The schema, whitespace collapsed, so a CHECK reads on one line.
+    fn schema() -> String {
+        include_str!("../../../migrations/inventory/0001_inventory.sql")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("( ", "(")
+    }
+
+    fn check(column: &str, words: impl IntoIterator<Item = &'static str>) -> String {
+        let listed: Vec<String> = words.into_iter().map(|w| format!("'{w}'")).collect();
+        format!("{column} IN ({})", listed.join(", "))
+    }
+
+    #[test]
+    fn every_enumerated_column_lists_exactly_its_enum_s_words() {
+        let schema = schema();
+        let expected = [
+            check(
+                "reason",
+                MovementReason::VARIANTS.iter().map(|r| r.as_str()),
+            ),
+            check("channel", IntegrationMode::ALL.iter().map(|m| m.as_str())),
+            check("outcome", ApplyOutcome::ALL.iter().map(|o| o.as_str())),
+            check("initiator", Party::ALL.iter().map(|p| p.as_str())),
+            check("channel", Channel::ALL.iter().map(|c| c.as_str())),
+            check("verdict", VerdictKind::ALL.iter().map(|v| v.as_str())),
+        ];
+        for constraint in expected {
+            assert!(
+                schema.contains(&constraint),
+                "the schema lacks CHECK ({constraint})"
+            );
+        }
     }
 }

@@ -8,10 +8,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
+use contract::{ApplyOutcome, IntegrationMode, VerdictKind};
 use platform::{Db, LiveHub, SharedClock};
 
-use crate::chaos::Chaos;
 use crate::config::InventoryConfig;
+use crate::instruments::chaos::Chaos;
 
 pub struct AppState {
     pub db: Db,
@@ -27,15 +28,34 @@ pub struct AppState {
     pub registry: Arc<Registry>,
 }
 
+/// Orders applied, by the mode whose channel brought them and outcome.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ApplyLabels {
     pub channel: String,
     pub outcome: String,
 }
 
+impl ApplyLabels {
+    pub fn new(channel: IntegrationMode, outcome: ApplyOutcome) -> ApplyLabels {
+        ApplyLabels {
+            channel: channel.as_str().into(),
+            outcome: outcome.as_str().into(),
+        }
+    }
+}
+
+/// Webhooks received, by the kind of verdict.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VerdictLabels {
     pub verdict: String,
+}
+
+impl VerdictLabels {
+    pub fn new(kind: VerdictKind) -> VerdictLabels {
+        VerdictLabels {
+            verdict: kind.as_str().into(),
+        }
+    }
 }
 
 #[derive(Clone, Default)]

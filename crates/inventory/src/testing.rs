@@ -84,13 +84,11 @@ impl TestInventory {
 
     /// The outcome recorded for an order id, if it ever arrived.
     pub async fn outcome_of(&self, order_id: &str) -> Option<String> {
-        use sqlx::Row;
-        sqlx::query("SELECT outcome FROM applied_orders WHERE order_id = $1")
+        sqlx::query_scalar("SELECT outcome FROM applied_orders WHERE order_id = $1")
             .bind(order_id)
             .fetch_optional(self.state.db.pool())
             .await
             .expect("query")
-            .map(|r| r.try_get("outcome").expect("outcome"))
     }
 
     pub async fn set_chaos(&self, settings: serde_json::Value) {

@@ -257,15 +257,16 @@ pub fn inventory_config(
             .clone()
             .unwrap_or_else(|| store_url.clone()),
         store_url,
-        inventory_api_key: shared.inventory_api_key.clone(),
-        store_api_key: shared.store_api_key.clone(),
+        inventory_api_key: shared.inventory_api_key.clone().into(),
+        store_api_key: shared.store_api_key.clone().into(),
         poll: inventory::config::PollSettings {
             interval: i.poll_interval,
             paused: i.poll_paused,
             ..Default::default()
         },
         subscribe: i.webhook_subscribe,
-        webhook_format: i.webhook_format.clone(),
+        webhook_format: contract::Format::parse(&i.webhook_format)
+            .expect("clap allows json or xml"),
         ..Default::default()
     }
 }

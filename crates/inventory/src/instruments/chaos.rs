@@ -14,6 +14,9 @@
 //! The controls apply to the integration endpoints only (`/update_inventory`,
 //! `/webhooks/store`) and to the poller — never to the UI, so the learner
 //! can always switch them off again. They live in memory: a restart heals.
+//! A teaching instrument, not part of any pattern: the patterns only ever
+//! see its effect — a slow answer, a 500, a 503, a refused signature —
+//! exactly as they would see a real failure.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;

@@ -1,81 +1,81 @@
 //! The inventory's message log: every request it received from the store
 //! (api calls, voids, webhooks — verified or refused, applied or duplicate)
 //! and every request it made of the store (polls of the feed, empty or not,
-//! and acknowledgements). The store keeps its own log of the same
-//! exchanges; the flow page shows the two side by side.
+//! acknowledgements, its subscription). The store keeps its own log of the
+//! same exchanges; the flow page shows the two side by side.
+//!
+//! Each entry says who opened the connection (a [`Party`]), which
+//! [`Channel`] it belongs to, and its [`Verdict`]: what the inventory made
+//! of it, as a kind (its own column, so it can be counted and coloured
+//! without reading text) and the words for a person beside it.
+
+use std::time::Instant;
 
 use actix_web::HttpRequest;
-use serde::Serialize;
-use sqlx::Row;
+use serde::{Serialize, Serializer};
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
+use contract::{Channel, LogEntryId, OrderId, Party, Timestamp, Verdict, VerdictKind};
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
-use platform::{Db, LiveHub, new_id};
+use platform::{Db, LiveHub};
+
+use crate::reply::Reply;
 
 pub const MAX_LOGGED_BODY: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    /// `in` (the store called us) or `out` (we called the store).
-    pub direction: &'static str,
-    /// `api`, `void`, `webhook`, `feed`, `ack`, `subscribe`.
-    pub channel: &'static str,
+    /// Who opened the connection: the store (it called us) or the inventory.
+    pub initiator: Party,
+    pub channel: Channel,
     pub method: String,
     pub url: String,
     pub request_headers: String,
     pub request_body: String,
-    pub response_status: Option<i64>,
+    pub response_status: Option<u16>,
     pub response_body: Option<String>,
     pub error: Option<String>,
-    /// What the inventory made of it, in a few words: `applied`,
-    /// `duplicate`, `backordered`, `bad signature`, `empty`, ...
-    pub verdict: String,
-    pub order_id: Option<String>,
+    pub verdict: Verdict,
+    pub order_id: Option<OrderId>,
     pub latency_ms: i64,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 impl NewMessage {
     /// A request the store made of us, with our answer.
-    #[allow(clippy::too_many_arguments)]
     pub fn received(
         req: &HttpRequest,
-        channel: &'static str,
+        channel: Channel,
         body: &[u8],
-        status: u16,
-        response_body: &str,
-        verdict: impl Into<String>,
-        order_id: Option<String>,
-        started: std::time::Instant,
-        at: i64,
+        reply: &Reply,
+        verdict: Verdict,
+        started: Instant,
+        at: Timestamp,
     ) -> NewMessage {
         let headers = platform::http::logged_request_headers(req);
         NewMessage {
-            direction: "in",
+            initiator: Party::Store,
             channel,
             method: req.method().to_string(),
             url: req.uri().to_string(),
             request_headers: headers_json(&headers),
             request_body: truncate_for_log(&String::from_utf8_lossy(body), MAX_LOGGED_BODY),
-            response_status: Some(i64::from(status)),
-            response_body: Some(truncate_for_log(response_body, MAX_LOGGED_BODY)),
+            response_status: Some(reply.status.as_u16()),
+            response_body: Some(truncate_for_log(&reply.body, MAX_LOGGED_BODY)),
             error: None,
-            verdict: verdict.into(),
-            order_id,
+            verdict,
+            order_id: None,
             latency_ms: started.elapsed().as_millis() as i64,
             at,
         }
     }
 
     /// A request we made of the store, from its recording.
-    pub fn sent(
-        channel: &'static str,
-        rec: &Recorded,
-        verdict: impl Into<String>,
-        order_id: Option<String>,
-    ) -> NewMessage {
+    pub fn sent(channel: Channel, rec: &Recorded, verdict: Verdict) -> NewMessage {
         let (status, body, error) = match &rec.outcome {
             Outcome::Response { status, body, .. } => (
-                Some(i64::from(*status)),
+                Some(*status),
                 Some(truncate_for_log(
                     &String::from_utf8_lossy(body),
                     MAX_LOGGED_BODY,
@@ -85,7 +85,7 @@ impl NewMessage {
             Outcome::Failed { error, .. } => (None, None, Some(error.clone())),
         };
         NewMessage {
-            direction: "out",
+            initiator: Party::Inventory,
             channel,
             method: rec.method.clone(),
             url: rec.url.clone(),
@@ -94,43 +94,51 @@ impl NewMessage {
             response_status: status,
             response_body: body,
             error,
-            verdict: verdict.into(),
-            order_id,
+            verdict,
+            order_id: None,
             latency_ms: rec.latency_ms(),
-            at: rec.started_at_ms,
+            at: Timestamp(rec.started_at_ms),
         }
+    }
+
+    /// The order the message was about.
+    pub fn about(mut self, order_id: Option<OrderId>) -> NewMessage {
+        self.order_id = order_id;
+        self
     }
 }
 
 /// Stores a message and tells open browser tabs.
-pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<String, sqlx::Error> {
-    let id = new_id("imsg");
+pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<LogEntryId, sqlx::Error> {
+    let id = LogEntryId::new();
     sqlx::query(
-        "INSERT INTO messages (id, direction, channel, method, url, request_headers, request_body, \
-         response_status, response_body, error, verdict, order_id, latency_ms, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "INSERT INTO messages (id, initiator, channel, method, url, request_headers, request_body, \
+         response_status, response_body, error, verdict, verdict_detail, order_id, latency_ms, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
-    .bind(&id)
-    .bind(m.direction)
-    .bind(m.channel)
+    .bind(id.as_str())
+    .bind(m.initiator.as_str())
+    .bind(m.channel.as_str())
     .bind(&m.method)
     .bind(&m.url)
     .bind(&m.request_headers)
     .bind(&m.request_body)
-    .bind(m.response_status)
+    .bind(m.response_status.map(i64::from))
     .bind(m.response_body.as_deref())
     .bind(m.error.as_deref())
-    .bind(&m.verdict)
-    .bind(m.order_id.as_deref())
+    .bind(m.verdict.kind.as_str())
+    .bind(m.verdict.detail.as_deref())
+    .bind(m.order_id.as_ref().map(OrderId::as_str))
     .bind(m.latency_ms)
-    .bind(m.at)
+    .bind(m.at.millis())
     .execute(db.writer())
     .await?;
     live.publish(
         "message",
         serde_json::json!({
-            "id": id, "direction": m.direction, "channel": m.channel, "method": m.method,
-            "url": m.url, "status": m.response_status, "error": m.error, "verdict": m.verdict,
+            "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
+            "url": m.url, "status": m.response_status, "error": m.error,
+            "verdict": m.verdict.to_string(), "verdict_kind": m.verdict.kind,
             "order_id": m.order_id, "latency_ms": m.latency_ms, "at": m.at,
         }),
     );
@@ -145,61 +153,127 @@ pub async fn record_quietly(db: &Db, live: &LiveHub, m: &NewMessage) {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One logged message, as `GET /api/messages` lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MessageView {
-    pub id: String,
-    pub direction: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub id: LogEntryId,
+    #[sqlx(try_from = "String")]
+    pub initiator: Party,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub method: String,
     pub url: String,
-    pub request_headers: serde_json::Value,
+    /// Stored as JSON text; listed as JSON.
+    #[serde(serialize_with = "json_text")]
+    pub request_headers: String,
     pub request_body: String,
     pub response_status: Option<i64>,
     pub response_body: Option<String>,
     pub error: Option<String>,
-    pub verdict: String,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub verdict: LoggedVerdict,
+    /// As logged (always an order id the inventory parsed).
     pub order_id: Option<String>,
     pub latency_ms: i64,
-    pub at: contract::Timestamp,
+    #[sqlx(try_from = "i64")]
+    pub at: Timestamp,
 }
 
-/// The newest messages, optionally of one channel or one order.
+impl MessageView {
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict.0
+    }
+
+    /// The request's headers as (name, value) JSON.
+    pub fn headers_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.request_headers).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether the other side got a 2xx.
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+            && self
+                .response_status
+                .is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+fn json_text<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .unwrap_or(serde_json::Value::Null)
+        .serialize(s)
+}
+
+/// A verdict as the log stores it — two columns, `verdict` (the kind's
+/// word) and `verdict_detail` — and lists it: `verdict` in words for a
+/// person (`refused: bad signature`), `verdict_kind` for a program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedVerdict(pub Verdict);
+
+impl<'r> FromRow<'r, AnyRow> for LoggedVerdict {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        let kind: String = row.try_get("verdict")?;
+        let kind = VerdictKind::try_from(kind).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "verdict".into(),
+            source: Box::new(e),
+        })?;
+        Ok(LoggedVerdict(Verdict {
+            kind,
+            detail: row.try_get("verdict_detail")?,
+        }))
+    }
+}
+
+impl Serialize for LoggedVerdict {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("verdict", &self.0.to_string())?;
+        map.serialize_entry("verdict_kind", &self.0.kind)?;
+        map.end()
+    }
+}
+
+/// Which messages to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub channel: Option<Channel>,
+    pub order_id: Option<&'a OrderId>,
+}
+
+/// The newest messages of a selection, newest first.
 pub async fn recent(
     db: &Db,
-    channel: Option<&str>,
-    order_id: Option<&str>,
+    selection: Selection<'_>,
     limit: i64,
 ) -> Result<Vec<MessageView>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, direction, channel, method, url, request_headers, request_body, response_status, \
-         response_body, error, verdict, order_id, latency_ms, at FROM messages \
+    sqlx::query_as(
+        "SELECT id, initiator, channel, method, url, request_headers, request_body, response_status, \
+         response_body, error, verdict, verdict_detail, order_id, latency_ms, at FROM messages \
          WHERE ($1 IS NULL OR channel = $1) AND ($2 IS NULL OR order_id = $2) \
          ORDER BY at DESC, id DESC LIMIT $3",
     )
-    .bind(channel)
-    .bind(order_id)
+    .bind(selection.channel.map(Channel::as_str))
+    .bind(selection.order_id.map(OrderId::as_str))
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let headers: String = r.try_get("request_headers")?;
-            Ok(MessageView {
-                id: r.try_get("id")?,
-                direction: r.try_get("direction")?,
-                channel: r.try_get("channel")?,
-                method: r.try_get("method")?,
-                url: r.try_get("url")?,
-                request_headers: serde_json::from_str(&headers).unwrap_or(serde_json::Value::Null),
-                request_body: r.try_get("request_body")?,
-                response_status: r.try_get("response_status")?,
-                response_body: r.try_get("response_body")?,
-                error: r.try_get("error")?,
-                verdict: r.try_get("verdict")?,
-                order_id: r.try_get("order_id")?,
-                latency_ms: r.try_get("latency_ms")?,
-                at: contract::Timestamp(r.try_get("at")?),
-            })
-        })
-        .collect()
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_is_listed_in_words_and_as_a_kind() {
+        let v = LoggedVerdict(Verdict::with_detail(VerdictKind::Refused, "bad signature"));
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            serde_json::json!({"verdict": "refused: bad signature", "verdict_kind": "refused"})
+        );
+        let v = LoggedVerdict(Verdict::new(VerdictKind::NothingNew));
+        assert_eq!(serde_json::to_value(&v).unwrap()["verdict"], "nothing new");
+    }
 }

@@ -6,11 +6,12 @@
 //! | `api`     | [`update_inventory`]   | the store     | reserves and answers        |
 //! | `poll`    | [`poller`]             | the inventory | reads the feed, acknowledges|
 //!
-//! All three end in the same call, `crate::stock::apply_order_once`, keyed
-//! by order id — which is why a mode switch, a retry or a replay can never
+//! All three end in the same call, [`apply::apply_order_once`], keyed by
+//! order id — which is why a mode switch, a retry or a replay can never
 //! take stock twice. [`subscription`] registers the webhook receiver with
 //! the store on start.
 
+pub mod apply;
 pub mod poller;
 pub mod subscription;
 pub mod update_inventory;

@@ -2,81 +2,61 @@
 //! *owner*: on start it registers its own receiver URL
 //! (`{INVENTORY_URL}/webhooks/store`) with the store, and keeps the signing
 //! secret the store answers with — the same dance a developer does by hand
-//! in Stripe's dashboard, automated.
+//! in Stripe's dashboard, automated. [`subscribe_once`] reads in order:
 //!
-//! Registration is idempotent on the URL, so restarts (and a second
-//! inventory process behind the same URL) do not pile up endpoints. The
-//! secret is shown only once, though; an inventory that finds itself
-//! registered but without the secret (a wiped database) asks the store to
-//! rotate it, and the store keeps signing with the old one during the grace
-//! period. Until the store answers at all, registration is retried with
-//! backoff — the store may simply not be up yet.
+//! 1. **register** the receiver URL; registration is idempotent on the URL,
+//!    so restarts (and a second inventory process behind the same URL) do
+//!    not pile up endpoints;
+//! 2. **keep the secret** the store answers with;
+//! 3. an endpoint registered before comes back *without* its secret (it is
+//!    shown only once): fine if we still have it — and if we do not (a
+//!    wiped database), **rotate** it, and keep the new one. The store keeps
+//!    signing with the old one during the grace period.
+//!
+//! Until the store answers at all, the [`Subscriber`] retries with backoff
+//! — the store may simply not be up yet.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use sqlx::Row;
 
 use contract::signing::WebhookSecret;
-use platform::outbound::send_recorded;
+use contract::{Channel, EndpointId, Verdict, VerdictKind};
+use platform::outbound::{Recorded, send_recorded};
 use platform::worker::{Next, Pacing, Worker};
 use platform::{Backoff, Db};
 
-use crate::messages::{self, NewMessage};
+use crate::instruments::messages::{self, NewMessage};
 use crate::state::AppState;
 
 /// Every secret the receiver accepts signatures from.
 pub async fn secrets(db: &Db) -> Result<Vec<WebhookSecret>, sqlx::Error> {
-    let rows = sqlx::query("SELECT secret FROM webhook_secrets ORDER BY added_at DESC")
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT secret FROM webhook_secrets ORDER BY added_at DESC")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(stored
         .iter()
-        .filter_map(|r| r.try_get::<String, _>("secret").ok())
-        .filter_map(|s| WebhookSecret::parse(&s).ok())
+        .filter_map(|s| WebhookSecret::parse(s).ok())
         .collect())
 }
 
-/// Where the inventory is subscribed, for the UI.
-pub async fn current(db: &Db) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query(
+/// Where the inventory is subscribed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Subscription {
+    #[sqlx(try_from = "String")]
+    pub endpoint_id: EndpointId,
+    pub store_url: String,
+}
+
+/// The newest subscription, for the UI.
+pub async fn current(db: &Db) -> Result<Option<Subscription>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT endpoint_id, store_url FROM webhook_secrets ORDER BY added_at DESC LIMIT 1",
     )
     .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| Ok((r.try_get("endpoint_id")?, r.try_get("store_url")?)))
-        .transpose()
-}
-
-async fn has_secret_for(db: &Db, endpoint_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT 1 AS ok FROM webhook_secrets WHERE endpoint_id = $1")
-            .bind(endpoint_id)
-            .fetch_optional(db.pool())
-            .await?
-            .is_some(),
-    )
-}
-
-async fn keep_secret(app: &AppState, endpoint_id: &str, secret: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO webhook_secrets (secret, endpoint_id, store_url, added_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (secret) DO NOTHING",
-    )
-    .bind(secret)
-    .bind(endpoint_id)
-    .bind(&app.config.store_url)
-    .bind(app.clock.now_ms())
-    .execute(app.db.writer())
-    .await?;
-    Ok(())
-}
-
-#[derive(Deserialize)]
-struct EndpointAnswer {
-    id: String,
-    secret: Option<String>,
+    .await
 }
 
 /// The URL the store should deliver to.
@@ -84,8 +64,38 @@ pub fn receiver_url(app: &AppState) -> String {
     format!("{}/webhooks/store", app.config.url.trim_end_matches('/'))
 }
 
+/// The store's answer about an endpoint (`201`/`200`, or a rotation).
+#[derive(Deserialize)]
+struct EndpointAnswer {
+    id: EndpointId,
+    /// Only when the endpoint was created, or its secret rotated.
+    secret: Option<String>,
+}
+
 /// One attempt to be subscribed with a known secret.
-pub async fn subscribe_once(app: &AppState) -> Result<String, String> {
+pub async fn subscribe_once(app: &AppState) -> anyhow::Result<EndpointId> {
+    // 1. Register the receiver URL.
+    let answer = register(app).await?;
+
+    // 2. Keep the secret it came with.
+    if let Some(secret) = &answer.secret {
+        keep_secret(app, &answer.id, secret).await?;
+        return Ok(answer.id);
+    }
+
+    // 3. Registered before: we may still have its secret — or rotate it.
+    if has_secret_for(&app.db, &answer.id).await? {
+        return Ok(answer.id);
+    }
+    let rotated = rotate_secret(app, &answer.id).await?;
+    let secret = rotated
+        .secret
+        .ok_or_else(|| anyhow::anyhow!("the store did not return a secret"))?;
+    keep_secret(app, &rotated.id, &secret).await?;
+    Ok(rotated.id)
+}
+
+async fn register(app: &AppState) -> anyhow::Result<EndpointAnswer> {
     let store = app.config.store_url.trim_end_matches('/');
     let body = serde_json::json!({
         "url": receiver_url(app),
@@ -97,75 +107,95 @@ pub async fn subscribe_once(app: &AppState) -> Result<String, String> {
         .client
         .post(format!("{store}/api/webhook-endpoints"))
         .json(&body)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
-    let status = rec.status();
-    let verdict = match status {
-        Some(201) => "subscribed",
-        Some(200) => "already subscribed",
-        Some(_) => "refused",
-        None => "store unreachable",
-    };
-    messages::record_quietly(
-        &app.db,
-        &app.live,
-        &NewMessage::sent("subscribe", &rec, verdict, None),
-    )
-    .await;
-    let answer: EndpointAnswer = match status {
-        Some(200 | 201) => {
-            serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
-                .map_err(|e| format!("unreadable answer from the store: {e}"))?
+        .build()?;
+    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
+    let verdict = match rec.status() {
+        Some(201) => Verdict::new(VerdictKind::Subscribed),
+        Some(200) => Verdict::with_detail(VerdictKind::Subscribed, "already registered"),
+        Some(status) => {
+            Verdict::with_detail(VerdictKind::Refused, format!("the store answered {status}"))
         }
-        Some(s) => return Err(format!("the store answered {s}")),
-        None => return Err(rec.error().unwrap_or("no answer").to_owned()),
+        None => Verdict::with_detail(VerdictKind::Failed, "store unreachable"),
     };
-    if let Some(secret) = answer.secret {
-        keep_secret(app, &answer.id, &secret)
-            .await
-            .map_err(|e| e.to_string())?;
-        return Ok(answer.id);
+    log(app, &rec, verdict).await;
+    match rec.status() {
+        Some(200 | 201) => read_answer(&rec),
+        Some(status) => Err(anyhow::anyhow!("the store answered {status}")),
+        None => Err(anyhow::anyhow!(
+            "{}",
+            rec.error().unwrap_or("no answer").to_owned()
+        )),
     }
-    if has_secret_for(&app.db, &answer.id)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        return Ok(answer.id);
-    }
-    // Registered, but we lost the secret: get a new one.
+}
+
+async fn rotate_secret(app: &AppState, endpoint: &EndpointId) -> anyhow::Result<EndpointAnswer> {
+    let store = app.config.store_url.trim_end_matches('/');
     let request = app
         .client
         .post(format!(
-            "{store}/api/webhook-endpoints/{}/rotate-secret",
-            answer.id
+            "{store}/api/webhook-endpoints/{endpoint}/rotate-secret"
         ))
         .json(&serde_json::json!({ "grace_seconds": 3600 }))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
-    messages::record_quietly(
-        &app.db,
-        &app.live,
-        &NewMessage::sent("subscribe", &rec, "secret rotated", None),
-    )
-    .await;
-    let rotated: EndpointAnswer = match rec.status() {
-        Some(200) => serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
-            .map_err(|e| format!("unreadable answer from the store: {e}"))?,
-        other => return Err(format!("rotating the secret failed ({other:?})")),
+        .build()?;
+    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
+    let verdict = match rec.status() {
+        Some(200) => Verdict::with_detail(VerdictKind::Subscribed, "secret rotated"),
+        _ => Verdict::with_detail(VerdictKind::Failed, "the secret could not be rotated"),
     };
-    let secret = rotated.secret.ok_or("the store did not return a secret")?;
-    keep_secret(app, &rotated.id, &secret)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(rotated.id)
+    log(app, &rec, verdict).await;
+    match rec.status() {
+        Some(200) => read_answer(&rec),
+        other => Err(anyhow::anyhow!("rotating the secret failed ({other:?})")),
+    }
+}
+
+fn read_answer(rec: &Recorded) -> anyhow::Result<EndpointAnswer> {
+    serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("unreadable answer from the store: {e}"))
+}
+
+async fn log(app: &AppState, rec: &Recorded, verdict: Verdict) {
+    let message = NewMessage::sent(Channel::Subscribe, rec, verdict);
+    messages::record_quietly(&app.db, &app.live, &message).await;
+}
+
+async fn has_secret_for(db: &Db, endpoint: &EndpointId) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 AS ok FROM webhook_secrets WHERE endpoint_id = $1")
+            .bind(endpoint.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
+async fn keep_secret(
+    app: &AppState,
+    endpoint: &EndpointId,
+    secret: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_secrets (secret, endpoint_id, store_url, added_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (secret) DO NOTHING",
+    )
+    .bind(secret)
+    .bind(endpoint.as_str())
+    .bind(&app.config.store_url)
+    .bind(app.clock.now().millis())
+    .execute(app.db.writer())
+    .await?;
+    Ok(())
 }
 
 /// Keeps trying [`subscribe_once`] until it succeeds or the service stops.
 pub struct Subscriber {
     app: Arc<AppState>,
     failures: u32,
+}
+
+/// Half a second, doubling up to 30 s: quick while the store starts up
+/// beside us, patient if it is really gone.
+fn retry_backoff() -> Backoff {
+    Backoff::exponential(Duration::from_millis(500), Duration::from_secs(30))
 }
 
 impl Subscriber {
@@ -199,13 +229,26 @@ impl Worker for Subscriber {
             }
             Err(e) => {
                 self.failures += 1;
-                let backoff =
-                    Backoff::exponential(Duration::from_millis(500), Duration::from_secs(30))
-                        .delay_after(self.failures)
-                        .unwrap_or_default();
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "not subscribed yet");
-                Ok(Next::At(app.clock.now() + backoff))
+                let pause = retry_backoff()
+                    .delay_after(self.failures)
+                    .unwrap_or_default();
+                tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "not subscribed yet");
+                Ok(Next::At(app.clock.now() + pause))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribing_retries_quickly_then_patiently_for_ever() {
+        let b = retry_backoff();
+        assert_eq!(b.delay_after(1), Some(Duration::from_millis(500)));
+        assert_eq!(b.delay_after(2), Some(Duration::from_secs(1)));
+        assert_eq!(b.delay_after(20), Some(Duration::from_secs(30)));
+        assert_eq!(b.max_attempts(), None);
     }
 }

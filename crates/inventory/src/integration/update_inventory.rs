@@ -2,20 +2,23 @@
 //!
 //! The store asks, synchronously, "reserve these lines for this order", and
 //! the answer decides whether the customer's order is confirmed. So this
-//! endpoint must be:
+//! endpoint, in the order [`reserve`] reads:
 //!
-//! * **authenticated** — `Authorization: Bearer <key>`; keys are stored
-//!   hashed (`crate::keys`). No key or a wrong one: `401`, nothing changes.
-//! * **idempotent** — `Idempotency-Key: <order id>` is required. The store
-//!   retries after a timeout without knowing whether the first call landed;
-//!   a repeat gets the first answer back (`Idempotent-Replayed: true`), and
-//!   stock moves once. The key must be the order id because "apply this
-//!   order once" is the promise, shared with the webhook and poll channels.
-//! * **all or nothing** — every line is reserved, or none is and the answer
-//!   is `409` with the shortages (see `crate::stock::apply_order_once`).
-//! * **bilingual** — JSON by default; `Content-Type: application/xml`
-//!   bodies are accepted and `Accept: application/xml` gets XML back (the
-//!   seed's second data format), errors included (`application/problem+xml`).
+//! 1. **authenticates** — `Authorization: Bearer <key>`; keys are stored
+//!    hashed (`crate::keys`). No key or a wrong one: `401`, nothing changes.
+//! 2. **reads the body in either format** — JSON by default;
+//!    `Content-Type: application/xml` bodies are accepted (and
+//!    `Accept: application/xml` gets XML back, errors included: the seed's
+//!    second data format).
+//! 3. **requires an idempotency key** — `Idempotency-Key: <order id>`. The
+//!    store retries after a timeout without knowing whether the first call
+//!    landed; the key must be the order id because "apply this order once"
+//!    is the promise, shared with the webhook and poll channels.
+//! 4. **applies the order once, all or nothing** — every line is reserved,
+//!    or none is and the answer is `409` with the shortages (see
+//!    `super::apply`).
+//! 5. **answers with the first answer** — a repeat gets exactly what the
+//!    first call got (`Idempotent-Replayed: true`), and stock moved once.
 //!
 //! `POST /update_inventory/{order_id}/void` is its compensating twin: the
 //! store, having rejected an order after an unclear answer, withdraws it;
@@ -24,187 +27,217 @@
 //! Seen in the UI: the inventory's message log (each call, its key hint,
 //! its verdict) and the stock table moving live.
 
-use actix_web::http::{StatusCode, header};
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use contract::inventory::UpdateInventoryRequest;
-use contract::{IntegrationMode, OrderId};
+use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
+use contract::{
+    ApplyOutcome, Channel, Format, IntegrationMode, OrderId, Problem, Verdict, VerdictKind,
+};
+use platform::ApiError;
 use platform::http::bearer_token;
 
-use crate::error::{InventoryError, Reply, wants_xml};
+use super::apply::{Applied, OrderToApply, Voided, apply_order_once, void_order};
+use crate::error::InventoryError;
+use crate::instruments::messages::{self, NewMessage};
 use crate::keys;
-use crate::messages::{self, NewMessage};
+use crate::reply::{Reply, answer_format, body_format, read_body};
 use crate::state::{AppState, ApplyLabels};
-use crate::stock::{self, OrderToApply};
+use crate::stock::Quantities;
 
 /// Lines one request may carry (the store's own limit is 20).
 pub const MAX_LINES: usize = 100;
 
-/// Parses the body by its `Content-Type`: JSON (also when absent) or XML.
-fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<UpdateInventoryRequest, InventoryError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    let parsed = if contract::xml::is_xml_media_type(content_type) {
-        contract::xml::from_slice(body).map_err(|e| InventoryError::MalformedBody(e.to_string()))?
-    } else if content_type.starts_with("application/json") || content_type.ends_with("+json") {
-        serde_json::from_slice(body)
-            .map_err(|e| InventoryError::MalformedBody(format!("invalid JSON: {e}")))?
-    } else {
-        return Err(InventoryError::UnsupportedMediaType);
-    };
-    let parsed: UpdateInventoryRequest = parsed;
-    if parsed.items.is_empty() {
-        return Err(InventoryError::Validation(vec![contract::FieldError::new(
-            "items",
-            "an update needs at least one item",
-        )]));
-    }
-    if parsed.items.len() > MAX_LINES {
-        return Err(InventoryError::Validation(vec![contract::FieldError::new(
-            "items",
-            format!("at most {MAX_LINES} items per update"),
-        )]));
-    }
-    Ok(parsed)
-}
-
-async fn authenticate(app: &AppState, req: &HttpRequest) -> Result<(), InventoryError> {
-    let token = bearer_token(req).ok_or(InventoryError::Unauthorized)?;
-    if keys::is_valid(&app.db, token).await? {
-        Ok(())
-    } else {
-        Err(InventoryError::Unauthorized)
-    }
-}
-
 /// `POST /update_inventory`.
 pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let started = std::time::Instant::now();
-    let at = app.clock.now_ms();
-    let xml = wants_xml(&req);
-    let (reply, verdict, order_id) = match reserve(&app, &req, &body, xml).await {
-        Ok(done) => done,
-        Err((e, order_id)) => {
-            let verdict = match &e {
-                InventoryError::Unauthorized => "refused: no valid API key".to_owned(),
-                other => format!("refused: {}", other.problem().title.to_lowercase()),
-            };
-            (Reply::problem(&e, xml), verdict, order_id)
-        }
-    };
-    messages::record_quietly(
-        &app.db,
-        &app.live,
-        &NewMessage::received(
-            &req,
-            "api",
-            &body,
-            reply.status.as_u16(),
-            &reply.body,
-            verdict,
-            order_id,
-            started,
-            at,
+    let started = Instant::now();
+    let at = app.clock.now();
+    let format = answer_format(&req);
+    let (reply, verdict, order_id) = match reserve(&app, &req, &body, format).await {
+        Ok(reserved) => (reserved.reply, reserved.verdict, Some(reserved.order_id)),
+        Err(refusal) => (
+            Reply::problem(&refusal.error, format),
+            refusal.error.verdict(),
+            refusal.order_id,
         ),
-    )
-    .await;
+    };
+    let message = NewMessage::received(&req, Channel::Api, &body, &reply, verdict, started, at)
+        .about(order_id);
+    messages::record_quietly(&app.db, &app.live, &message).await;
     reply.into_response()
 }
 
-type Failed = (InventoryError, Option<String>);
+/// A reservation answered (applied, refused for stock, or repeated).
+struct Reserved {
+    reply: Reply,
+    verdict: Verdict,
+    order_id: OrderId,
+}
+
+/// A request refused, and the order it was about if it got that far.
+struct Refusal {
+    error: InventoryError,
+    order_id: Option<OrderId>,
+}
+
+impl From<InventoryError> for Refusal {
+    fn from(error: InventoryError) -> Refusal {
+        Refusal {
+            error,
+            order_id: None,
+        }
+    }
+}
 
 async fn reserve(
     app: &AppState,
     req: &HttpRequest,
     body: &[u8],
-    xml: bool,
-) -> Result<(Reply, String, Option<String>), Failed> {
-    app.chaos.gate().await.map_err(|e| (e, None))?;
-    authenticate(app, req).await.map_err(|e| (e, None))?;
-    let request = parse_request(req, body).map_err(|e| (e, None))?;
-    let order_id = request.order_id.to_string();
-    let fail = |e: InventoryError| (e, Some(order_id.clone()));
+    format: Format,
+) -> Result<Reserved, Refusal> {
+    app.chaos.gate().await?;
+
+    // 1. Authenticate.
+    authenticate(app, req).await?;
+
+    // 2. Read the body.
+    let request = parse_request(req, body)?;
+    let order_id = request.order_id.clone();
+    let refused = |error| Refusal {
+        error,
+        order_id: Some(order_id.clone()),
+    };
+
+    // 3. The Idempotency-Key is required, and is the order id.
+    check_idempotency_key(req, &request.order_id).map_err(refused)?;
+
+    // 4. Apply the order once.
+    let applied = apply(app, &request).await.map_err(refused)?;
+
+    // 5. Answer with the first answer.
+    let reply = first_answer(&applied, &order_id, format).map_err(refused)?;
+    let verdict = if applied.first_time {
+        Verdict::new(applied.outcome.into())
+    } else {
+        Verdict::with_detail(
+            VerdictKind::Duplicate,
+            format!("first answer repeated ({})", applied.outcome),
+        )
+    };
+    Ok(Reserved {
+        reply,
+        verdict,
+        order_id,
+    })
+}
+
+async fn authenticate(app: &AppState, req: &HttpRequest) -> Result<(), InventoryError> {
+    let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
+    if keys::is_valid(&app.db, token).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized.into())
+    }
+}
+
+/// Parses the body by its `Content-Type`: JSON (also when absent) or XML.
+fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<UpdateInventoryRequest, InventoryError> {
+    let format = body_format(req).ok_or_else(|| {
+        ApiError::UnsupportedMediaType(
+            "send the body as application/json or application/xml".into(),
+        )
+    })?;
+    let parsed: UpdateInventoryRequest =
+        read_body(format, body).map_err(ApiError::MalformedBody)?;
+    if parsed.items.is_empty() {
+        return Err(InventoryError::invalid(
+            "items",
+            "an update needs at least one item",
+        ));
+    }
+    if parsed.items.len() > MAX_LINES {
+        return Err(InventoryError::invalid(
+            "items",
+            format!("at most {MAX_LINES} items per update"),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn check_idempotency_key(req: &HttpRequest, order_id: &OrderId) -> Result<(), InventoryError> {
     let key = req
         .headers()
         .get("Idempotency-Key")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
-            fail(InventoryError::BadRequest(
-                "the Idempotency-Key header is required (use the order id)".into(),
-            ))
+            InventoryError::bad_request("the Idempotency-Key header is required (use the order id)")
         })?;
-    if key != request.order_id.as_str() {
-        return Err(fail(InventoryError::BadRequest(format!(
-            "Idempotency-Key must be the order id ({}), got {key}",
-            request.order_id
-        ))));
+    if key != order_id.as_str() {
+        return Err(InventoryError::bad_request(format!(
+            "Idempotency-Key must be the order id ({order_id}), got {key}"
+        )));
     }
+    Ok(())
+}
 
-    let now = app.clock.now_ms();
-    let mut tx = app.db.begin_write().await.map_err(|e| fail(e.into()))?;
-    let applied = stock::apply_order_once(
+async fn apply(
+    app: &AppState,
+    request: &UpdateInventoryRequest,
+) -> Result<Applied, InventoryError> {
+    let wanted = Quantities::of(&request.items);
+    let mut tx = app.db.begin_write().await?;
+    let applied = apply_order_once(
         &mut tx,
         &OrderToApply {
             order_id: &request.order_id,
-            items: &request.items,
+            wanted: &wanted,
             channel: IntegrationMode::Api,
             order_created_at: None,
         },
-        now,
+        app.clock.now(),
     )
-    .await
-    .map_err(fail)?;
-    tx.commit().await.map_err(|e| fail(e.into()))?;
-
+    .await?;
+    tx.commit().await?;
     if applied.first_time {
         app.metrics
             .orders_applied
-            .get_or_create(&ApplyLabels {
-                channel: "api".into(),
-                outcome: applied.outcome.as_str().into(),
-            })
+            .get_or_create(&ApplyLabels::new(IntegrationMode::Api, applied.outcome))
             .inc();
         app.live.publish(
             "stock.changed",
-            serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+            serde_json::json!({"order_id": request.order_id, "stock": applied.stock}),
         );
     }
-    let replayed = !applied.first_time;
-    let verdict = if replayed {
-        format!(
-            "duplicate: first answer repeated ({})",
-            applied.outcome.as_str()
-        )
+    Ok(applied)
+}
+
+/// The first answer, repeated as it was given (re-rendered only if this
+/// request asks for the other format).
+fn first_answer(
+    applied: &Applied,
+    order_id: &OrderId,
+    format: Format,
+) -> Result<Reply, InventoryError> {
+    let reply = if applied.answer.status >= 400 {
+        let problem: Problem =
+            serde_json::from_str(&applied.answer.body).map_err(anyhow::Error::from)?;
+        let error = match applied.outcome {
+            ApplyOutcome::Voided => InventoryError::Voided(order_id.clone()),
+            _ => InventoryError::OutOfStock(problem.shortages),
+        };
+        Reply::problem(&error, format)
     } else {
-        applied.outcome.as_str().to_owned()
+        let first: UpdateInventoryResponse =
+            serde_json::from_str(&applied.answer.body).map_err(anyhow::Error::from)?;
+        Reply::negotiated(StatusCode::OK, format, "update_inventory_result", &first)
     };
-    // The first answer, repeated as it was given (re-rendered only if this
-    // request asks for the other format).
-    let reply = match stock::replayed_problem(&applied) {
-        Some(problem) => {
-            let err = if problem.problem_type == "/problems/order-voided" {
-                InventoryError::Voided(order_id.clone())
-            } else {
-                InventoryError::OutOfStock(problem.shortages)
-            };
-            Reply::problem(&err, xml)
-        }
-        None => {
-            let first: contract::inventory::UpdateInventoryResponse =
-                serde_json::from_str(&applied.answer)
-                    .map_err(|e| fail(anyhow::Error::from(e).into()))?;
-            Reply::negotiated(StatusCode::OK, xml, "update_inventory_result", &first)
-        }
-    };
-    let reply = if replayed {
-        reply.with_header("idempotent-replayed", "true")
-    } else {
+    Ok(if applied.first_time {
         reply
-    };
-    Ok((reply, verdict, Some(order_id)))
+    } else {
+        reply.with_header("idempotent-replayed", "true")
+    })
 }
 
 /// `POST /update_inventory/{order_id}/void`.
@@ -213,20 +246,10 @@ pub async fn void(
     req: HttpRequest,
     order_id: web::Path<String>,
 ) -> HttpResponse {
-    let started = std::time::Instant::now();
-    let at = app.clock.now_ms();
-    let xml = wants_xml(&req);
-    let result: Result<stock::Voided, InventoryError> = async {
-        app.chaos.gate().await?;
-        authenticate(&app, &req).await?;
-        let id = OrderId::parse(&order_id).map_err(|e| InventoryError::BadRequest(e.0))?;
-        let mut tx = app.db.begin_write().await?;
-        let voided = stock::void_order(&mut tx, &id, app.clock.now_ms()).await?;
-        tx.commit().await?;
-        Ok(voided)
-    }
-    .await;
-    let (reply, verdict) = match result {
+    let started = Instant::now();
+    let at = app.clock.now();
+    let format = answer_format(&req);
+    let (reply, verdict) = match withdraw(&app, &req, &order_id).await {
         Ok(voided) => {
             if voided.restored {
                 app.live.publish(
@@ -234,38 +257,81 @@ pub async fn void(
                     serde_json::json!({"order_id": voided.order_id}),
                 );
             }
-            let verdict = if voided.restored {
-                "voided: stock put back"
-            } else if voided.tombstone {
-                "voided: never arrived, will be refused"
-            } else {
-                "voided: nothing to put back"
-            };
             (
-                Reply::negotiated(StatusCode::OK, xml, "void_result", &voided),
-                verdict.to_owned(),
+                Reply::negotiated(StatusCode::OK, format, "void_result", &voided),
+                void_verdict(&voided),
             )
         }
-        Err(e) => {
-            let verdict = format!("refused: {}", e.problem().title.to_lowercase());
-            (Reply::problem(&e, xml), verdict)
-        }
+        Err(e) => (Reply::problem(&e, format), e.verdict()),
     };
-    messages::record_quietly(
-        &app.db,
-        &app.live,
-        &NewMessage::received(
-            &req,
-            "void",
-            b"",
-            reply.status.as_u16(),
-            &reply.body,
-            verdict,
-            Some(order_id.into_inner()),
-            started,
-            at,
-        ),
-    )
-    .await;
+    let message = NewMessage::received(&req, Channel::Void, b"", &reply, verdict, started, at)
+        .about(OrderId::parse(&order_id).ok());
+    messages::record_quietly(&app.db, &app.live, &message).await;
     reply.into_response()
+}
+
+async fn withdraw(
+    app: &AppState,
+    req: &HttpRequest,
+    raw_id: &str,
+) -> Result<Voided, InventoryError> {
+    app.chaos.gate().await?;
+    authenticate(app, req).await?;
+    let id = OrderId::parse(raw_id).map_err(|e| InventoryError::bad_request(e.0))?;
+    let mut tx = app.db.begin_write().await?;
+    let voided = void_order(&mut tx, &id, app.clock.now()).await?;
+    tx.commit().await?;
+    Ok(voided)
+}
+
+fn void_verdict(voided: &Voided) -> Verdict {
+    let detail = if voided.restored {
+        "stock put back"
+    } else if voided.tombstone {
+        "never arrived, will be refused"
+    } else {
+        "nothing to put back"
+    };
+    Verdict::with_detail(VerdictKind::Voided, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_idempotency_key_must_be_the_order_id() {
+        let id = OrderId::parse("ord_1").unwrap();
+        let with = |key: &str| {
+            TestRequest::default()
+                .insert_header(("Idempotency-Key", key))
+                .to_http_request()
+        };
+        assert!(check_idempotency_key(&with("ord_1"), &id).is_ok());
+        assert!(check_idempotency_key(&with("ord_2"), &id).is_err());
+        assert!(check_idempotency_key(&TestRequest::default().to_http_request(), &id).is_err());
+    }
+
+    #[test]
+    fn a_void_says_what_it_did() {
+        let voided = |restored, tombstone| Voided {
+            order_id: OrderId::parse("ord_1").unwrap(),
+            outcome: ApplyOutcome::Voided,
+            restored,
+            tombstone,
+        };
+        assert_eq!(
+            void_verdict(&voided(true, false)).to_string(),
+            "voided: stock put back"
+        );
+        assert_eq!(
+            void_verdict(&voided(false, true)).to_string(),
+            "voided: never arrived, will be refused"
+        );
+        assert_eq!(
+            void_verdict(&voided(false, false)).to_string(),
+            "voided: nothing to put back"
+        );
+    }
 }

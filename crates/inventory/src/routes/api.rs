@@ -4,13 +4,15 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use contract::Sku;
+use contract::{Channel, OrderId, Sku};
 
-use crate::chaos::{ChaosSettings, MAX_LATENCY_MS};
 use crate::error::InventoryError;
-use crate::integration::poller;
+use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
+use crate::instruments::messages::{self, Selection};
+use crate::instruments::poll_cost;
+use crate::integration::poller::{self, cursor};
 use crate::state::AppState;
-use crate::{keys, messages, stock};
+use crate::{keys, stock};
 
 type Data = web::Data<AppState>;
 
@@ -29,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Access-Control-Allow-Origin", "*"))
-        .json(stock::list(&app.db, app.clock.now_ms()).await?))
+        .json(stock::list(&app.db, app.clock.now()).await?))
 }
 
 #[derive(Deserialize)]
@@ -48,12 +50,12 @@ async fn restock(
         .as_ref()
         .and_then(|v| v.as_i64())
         .ok_or_else(|| {
-            InventoryError::Validation(vec![contract::FieldError::new(
+            InventoryError::invalid(
                 "quantity",
                 format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK),
-            )])
+            )
         })?;
-    let level = stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await?;
+    let level = stock::restock(&app.db, &sku, quantity, app.clock.now()).await?;
     app.live
         .publish("stock.changed", serde_json::json!({"stock": [&level]}));
     Ok(HttpResponse::Ok().json(level))
@@ -72,21 +74,21 @@ async fn create_key(app: Data, body: web::Json<NewKey>) -> Result<HttpResponse, 
     let key = keys::create(
         &app.db,
         body.label.as_deref().unwrap_or(""),
-        app.clock.now_ms(),
+        app.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(key))
 }
 
 async fn revoke_key(app: Data, id: web::Path<String>) -> Result<HttpResponse, InventoryError> {
-    keys::revoke(&app.db, &id, app.clock.now_ms()).await?;
+    keys::revoke(&app.db, &id, app.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize)]
 struct MessageQuery {
-    channel: Option<String>,
-    order_id: Option<String>,
+    channel: Option<Channel>,
+    order_id: Option<OrderId>,
     limit: Option<i64>,
 }
 
@@ -96,19 +98,22 @@ async fn list_messages(
 ) -> Result<HttpResponse, InventoryError> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        return Err(InventoryError::BadRequest(
-            "`limit` must be between 1 and 500".into(),
+        return Err(InventoryError::bad_request(
+            "`limit` must be between 1 and 500",
         ));
     }
-    let list =
-        messages::recent(&app.db, q.channel.as_deref(), q.order_id.as_deref(), limit).await?;
+    let selection = Selection {
+        channel: q.channel,
+        order_id: q.order_id.as_ref(),
+    };
+    let list = messages::recent(&app.db, selection, limit).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// The poller's settings and cursor, and what polling has cost so far.
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
-    let state = poller::load(&app).await?;
-    let stats = poller::stats(&app).await?;
+    let state = cursor::load(&app).await?;
+    let stats = poll_cost::stats(&app.db).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "paused": state.paused,
         "interval_ms": state.interval_ms,
@@ -134,20 +139,18 @@ async fn put_poller(
     if let Some(ms) = body.interval_ms
         && !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms)
     {
-        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+        return Err(InventoryError::invalid(
             "interval_ms",
             format!("between {MIN_INTERVAL_MS} and {MAX_INTERVAL_MS} milliseconds"),
-        )]));
+        ));
     }
-    Ok(HttpResponse::Ok().json(poller::configure(&app, body.paused, body.interval_ms).await?))
+    Ok(HttpResponse::Ok().json(cursor::configure(&app, body.paused, body.interval_ms).await?))
 }
 
 async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
     match poller::poll_cycle(&app).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
-        Err(e) => Err(InventoryError::Unexpected(anyhow::anyhow!(
-            "the poll failed: {e}"
-        ))),
+        Err(e) => Err(e.context("the poll failed").into()),
     }
 }
 
@@ -160,10 +163,10 @@ async fn put_chaos(
     body: web::Json<ChaosSettings>,
 ) -> Result<HttpResponse, InventoryError> {
     if body.latency_ms > MAX_LATENCY_MS {
-        return Err(InventoryError::Validation(vec![contract::FieldError::new(
+        return Err(InventoryError::invalid(
             "latency_ms",
             format!("at most {MAX_LATENCY_MS} ms"),
-        )]));
+        ));
     }
     app.chaos.set(&body);
     let settings = app.chaos.settings();

@@ -13,7 +13,7 @@ use platform::ui::{Layout, see_other};
 
 use super::stock::chaos_summary;
 use super::{Data, PageError, fragment, layout, notice, page};
-use crate::chaos::{ChaosSettings, MAX_LATENCY_MS};
+use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/chaos", web::get().to(chaos_page))

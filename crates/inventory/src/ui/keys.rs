@@ -11,6 +11,8 @@ use serde::Deserialize;
 use platform::ui::{Layout, date_time, see_other};
 
 use super::{Data, PageError, layout, notice, page};
+use platform::ApiError;
+
 use crate::error::InventoryError;
 use crate::keys;
 
@@ -58,7 +60,7 @@ async fn render(
         .into_iter()
         .map(|k| KeyRow {
             created: date_time(k.created_at.millis()),
-            id: k.id,
+            id: k.id.to_string(),
             label: k.label,
             hint: k.hint,
             revoked: k.revoked,
@@ -108,7 +110,7 @@ async fn create(
     form: web::Form<NewKeyFields>,
 ) -> Result<HttpResponse, PageError> {
     let label = form.into_inner().label;
-    match keys::create(&app.db, &label, app.clock.now_ms()).await {
+    match keys::create(&app.db, &label, app.clock.now()).await {
         Ok(key) => {
             let created = NewKey {
                 label: key.label,
@@ -125,7 +127,7 @@ async fn create(
             )
             .await
         }
-        Err(InventoryError::Validation(errors)) => {
+        Err(InventoryError::Api(ApiError::Validation(errors))) => {
             let message = errors.into_iter().next().map(|e| e.message);
             render(
                 &app,
@@ -143,6 +145,6 @@ async fn create(
 }
 
 async fn revoke(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    keys::revoke(&app.db, &id, app.clock.now_ms()).await?;
+    keys::revoke(&app.db, &id, app.clock.now()).await?;
     Ok(see_other("/keys?notice=revoked"))
 }

@@ -14,10 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use contract::{Channel, OrderId, Party, VerdictKind};
 use platform::ui::{Layout, clock_time, date_time, duration_ms, pretty_body};
 
 use super::{Data, PageError, fragment, layout, page, store_url};
-use crate::messages::{self, MessageView};
+use crate::instruments::messages::{self, MessageView, Selection};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/messages", web::get().to(messages_page))
@@ -29,41 +30,57 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub const PAGE_LIMIT: i64 = 100;
 pub const FLOW_LIMIT: i64 = 40;
 
-/// The channels a filter can pick.
-pub const CHANNELS: &[&str] = &["webhook", "api", "void", "feed", "ack", "subscribe"];
-
 /// A verdict's colour: what kind of outcome it was.
-pub fn verdict_tone(verdict: &str) -> &'static str {
-    let v = verdict.to_ascii_lowercase();
-    if v.starts_with("refused") || v.starts_with("failed") || v == "store unreachable" {
-        "tone-bad"
-    } else if v.contains("backordered") || v == "rejected" || v.ends_with(": rejected") {
-        "tone-warn"
-    } else if v.starts_with("duplicate")
-        || v.starts_with("order already applied")
-        || v.starts_with("voided")
-    {
-        "tone-info"
-    } else if v.starts_with("empty") {
-        "tone-muted"
-    } else {
-        "tone-good"
+pub fn verdict_tone(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Refused | VerdictKind::Failed => "tone-bad",
+        VerdictKind::Backordered | VerdictKind::Rejected => "tone-warn",
+        VerdictKind::Duplicate | VerdictKind::Voided => "tone-info",
+        VerdictKind::Empty | VerdictKind::NothingNew => "tone-muted",
+        VerdictKind::Applied
+        | VerdictKind::Verified
+        | VerdictKind::Acknowledged
+        | VerdictKind::Subscribed => "tone-good",
     }
 }
 
-/// For a received webhook: whether its signature passed.
-pub fn signature_verdict(m: &MessageView) -> Option<&'static str> {
-    if m.channel != "webhook" || m.direction != "in" {
-        return None;
+/// For a webhook the store sent: whether its signature passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    Verified,
+    Refused,
+}
+
+impl SignatureCheck {
+    /// Read from the verdict's kind and the answer: the receiver refuses a
+    /// bad signature, a stale timestamp or a missing header with a `4xx`;
+    /// its other refusals (chaos, its own failures) are `5xx` and come
+    /// before the signature is looked at; a body it could not read after
+    /// the signature passed is logged as failed, not refused.
+    pub fn of(m: &MessageView) -> Option<SignatureCheck> {
+        if m.channel != Channel::Webhook || m.initiator != Party::Store {
+            return None;
+        }
+        let client_error = m.response_status.is_some_and(|s| (400..500).contains(&s));
+        match m.verdict().kind {
+            VerdictKind::Refused if client_error => Some(SignatureCheck::Refused),
+            VerdictKind::Refused | VerdictKind::Failed => None,
+            _ => Some(SignatureCheck::Verified),
+        }
     }
-    let v = m.verdict.to_ascii_lowercase();
-    if v.contains("signature") || v.contains("timestamp") || v.contains("missing webhook") {
-        Some("signature refused")
-    } else if v.starts_with("refused") {
-        // Refused before the signature was looked at (chaos, a bad body).
-        None
-    } else {
-        Some("signature verified")
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SignatureCheck::Verified => "signature verified",
+            SignatureCheck::Refused => "signature refused",
+        }
+    }
+
+    pub fn tone(self) -> &'static str {
+        match self {
+            SignatureCheck::Verified => "tone-good",
+            SignatureCheck::Refused => "tone-bad",
+        }
     }
 }
 
@@ -72,12 +89,13 @@ pub use platform::ui::HeaderRow;
 pub struct MessageRow {
     pub id: String,
     pub number: usize,
-    pub direction: String,
+    /// The store opened the connection (else the inventory did).
+    pub incoming: bool,
     pub arrow: &'static str,
     pub arrow_class: &'static str,
     pub by: &'static str,
     pub summary: &'static str,
-    pub channel: String,
+    pub channel: Channel,
     pub method: String,
     pub url: String,
     pub path: String,
@@ -99,13 +117,12 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn from_view(number: usize, m: &MessageView) -> MessageRow {
-        let incoming = m.direction == "in";
-        let failed =
-            m.error.is_some() || !m.response_status.is_some_and(|s| (200..300).contains(&s));
+        let incoming = m.initiator == Party::Store;
+        let signature = SignatureCheck::of(m);
         MessageRow {
-            id: m.id.clone(),
+            id: m.id.to_string(),
             number,
-            direction: m.direction.clone(),
+            incoming,
             arrow: if incoming { "→" } else { "←" },
             arrow_class: if incoming { "to-inventory" } else { "to-store" },
             by: if incoming { "by-store" } else { "by-inventory" },
@@ -114,7 +131,7 @@ impl MessageRow {
             } else {
                 "sent to the store"
             },
-            channel: m.channel.clone(),
+            channel: m.channel,
             method: m.method.clone(),
             path: url::Url::parse(&m.url)
                 .map(|u| u.path().to_owned())
@@ -124,19 +141,16 @@ impl MessageRow {
                 Some(s) => s.to_string(),
                 None => "no answer".into(),
             },
-            failed,
-            verdict: m.verdict.clone(),
-            verdict_tone: verdict_tone(&m.verdict),
-            signature: signature_verdict(m),
-            signature_tone: match signature_verdict(m) {
-                Some("signature verified") => "tone-good",
-                _ => "tone-bad",
-            },
+            failed: !m.succeeded(),
+            verdict: m.verdict().to_string(),
+            verdict_tone: verdict_tone(m.verdict().kind),
+            signature: signature.map(SignatureCheck::label),
+            signature_tone: signature.map_or("tone-bad", SignatureCheck::tone),
             order_id: m.order_id.clone(),
             latency: duration_ms(m.latency_ms),
             time: clock_time(m.at.millis()),
             time_full: date_time(m.at.millis()),
-            headers: platform::ui::header_rows(&m.request_headers),
+            headers: platform::ui::header_rows(&m.headers_json()),
             request_body: pretty_body(&m.request_body),
             response_body: m.response_body.as_deref().map(pretty_body),
             error: m.error.clone(),
@@ -144,26 +158,36 @@ impl MessageRow {
     }
 }
 
+/// The filter as a browser sends it (an unset `<select>` is blank).
 #[derive(Deserialize, Default, Clone)]
-pub struct Filter {
+pub struct FilterQuery {
     pub channel: Option<String>,
     pub order_id: Option<String>,
 }
 
-impl Filter {
-    /// Blank fields (an unset `<select>`) mean "any".
-    fn clean(self) -> Filter {
+/// The filter as understood: an unknown channel is no filter, not an error.
+#[derive(Default, Clone)]
+pub struct Filter {
+    pub channel: Option<Channel>,
+    /// The order id as typed (at most 64 characters).
+    pub order_id: Option<String>,
+}
+
+impl From<FilterQuery> for Filter {
+    fn from(q: FilterQuery) -> Filter {
         let keep = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         Filter {
-            channel: keep(self.channel).filter(|c| CHANNELS.contains(&c.as_str())),
-            order_id: keep(self.order_id).map(|s| s.chars().take(64).collect()),
+            channel: keep(q.channel).and_then(|c| Channel::parse(&c).ok()),
+            order_id: keep(q.order_id).map(|s| s.chars().take(64).collect()),
         }
     }
+}
 
+impl Filter {
     pub fn query(&self) -> String {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(c) = &self.channel {
-            q.append_pair("channel", c);
+            q.append_pair("channel", c.as_str());
         }
         if let Some(o) = &self.order_id {
             q.append_pair("order_id", o);
@@ -171,12 +195,16 @@ impl Filter {
         q.finish()
     }
 
-    pub fn is_channel(&self, channel: &str) -> bool {
-        self.channel.as_deref() == Some(channel)
+    pub fn is_channel(&self, channel: &Channel) -> bool {
+        self.channel.as_ref() == Some(channel)
     }
 
     pub fn order_text(&self) -> &str {
         self.order_id.as_deref().unwrap_or("")
+    }
+
+    fn is_set(&self) -> bool {
+        self.channel.is_some() || self.order_id.is_some()
     }
 }
 
@@ -192,13 +220,18 @@ impl askama::filters::HtmlSafe for MessageList {}
 
 impl MessageList {
     pub async fn load(app: &Data, filter: &Filter) -> Result<MessageList, sqlx::Error> {
-        let list = messages::recent(
-            &app.db,
-            filter.channel.as_deref(),
-            filter.order_id.as_deref(),
-            PAGE_LIMIT,
-        )
-        .await?;
+        // Text that is no order id matches no message.
+        let order_id = filter.order_id.as_deref().map(OrderId::parse);
+        let list = match &order_id {
+            Some(Err(_)) => Vec::new(),
+            _ => {
+                let selection = Selection {
+                    channel: filter.channel,
+                    order_id: order_id.as_ref().and_then(|id| id.as_ref().ok()),
+                };
+                messages::recent(&app.db, selection, PAGE_LIMIT).await?
+            }
+        };
         let n = list.len();
         Ok(MessageList {
             // Numbered oldest = 1, shown newest first.
@@ -207,7 +240,7 @@ impl MessageList {
                 .enumerate()
                 .map(|(i, m)| MessageRow::from_view(n - i, m))
                 .collect(),
-            filtered: filter.channel.is_some() || filter.order_id.is_some(),
+            filtered: filter.is_set(),
             store_url: store_url(app),
         })
     }
@@ -218,7 +251,7 @@ impl MessageList {
 pub struct MessagesPage {
     pub layout: Layout,
     pub filter: Filter,
-    pub channels: &'static [&'static str],
+    pub channels: &'static [Channel],
     pub list: MessageList,
     pub src: String,
 }
@@ -226,9 +259,9 @@ pub struct MessagesPage {
 async fn messages_page(
     app: Data,
     req: HttpRequest,
-    query: web::Query<Filter>,
+    query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let filter = query.into_inner().clean();
+    let filter = Filter::from(query.into_inner());
     let list = MessageList::load(&app, &filter).await?;
     let q = filter.query();
     let template = MessagesPage {
@@ -239,7 +272,7 @@ async fn messages_page(
             format!("/fragments/messages?{q}")
         },
         filter,
-        channels: CHANNELS,
+        channels: Channel::ALL,
         list,
     };
     page(&app, StatusCode::OK, &template)
@@ -247,9 +280,9 @@ async fn messages_page(
 
 async fn messages_fragment(
     app: Data,
-    query: web::Query<Filter>,
+    query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
-    fragment(&MessageList::load(&app, &query.into_inner().clean()).await?)
+    fragment(&MessageList::load(&app, &Filter::from(query.into_inner())).await?)
 }
 
 /// The inventory's column on the store's flow page.
@@ -261,7 +294,7 @@ pub struct FlowColumn {
 }
 
 async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
-    let list = messages::recent(&app.db, None, None, FLOW_LIMIT).await?;
+    let list = messages::recent(&app.db, Selection::default(), FLOW_LIMIT).await?;
     let n = list.len();
     fragment(&FlowColumn {
         rows: list
@@ -278,19 +311,79 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verdicts_get_a_tone() {
-        assert_eq!(verdict_tone("applied"), "tone-good");
-        assert_eq!(verdict_tone("ping: verified"), "tone-good");
-        assert_eq!(verdict_tone("refused: bad signature"), "tone-bad");
-        assert_eq!(verdict_tone("failed: the store answered 503"), "tone-bad");
-        assert_eq!(verdict_tone("backordered"), "tone-warn");
-        assert_eq!(verdict_tone("acknowledged: backordered"), "tone-warn");
-        assert_eq!(verdict_tone("rejected"), "tone-warn");
-        assert_eq!(verdict_tone("duplicate: already received"), "tone-info");
-        assert_eq!(verdict_tone("empty"), "tone-muted");
+    fn verdicts_get_a_tone_from_their_kind() {
+        use VerdictKind::*;
+        assert_eq!(verdict_tone(Applied), "tone-good");
+        assert_eq!(verdict_tone(Verified), "tone-good"); // a ping
+        assert_eq!(verdict_tone(Refused), "tone-bad"); // a bad signature
+        assert_eq!(verdict_tone(Failed), "tone-bad"); // the store answered 503
+        assert_eq!(verdict_tone(Backordered), "tone-warn");
+        assert_eq!(verdict_tone(Rejected), "tone-warn");
+        assert_eq!(verdict_tone(Duplicate), "tone-info");
+        assert_eq!(verdict_tone(Empty), "tone-muted");
+        assert_eq!(verdict_tone(NothingNew), "tone-muted");
+        // An acknowledgement says the store took note; a backorder is
+        // coloured where it happened (the feed page that brought it:
+        // `backordered: 1 of 1 orders short of stock`).
+        assert_eq!(verdict_tone(Acknowledged), "tone-good");
+        for kind in VerdictKind::ALL {
+            assert!(verdict_tone(*kind).starts_with("tone-"));
+        }
+    }
+
+    fn logged(channel: Channel, initiator: Party, kind: VerdictKind, status: i64) -> MessageView {
+        MessageView {
+            id: contract::LogEntryId::new(),
+            initiator,
+            channel,
+            method: "POST".into(),
+            url: "/webhooks/store".into(),
+            request_headers: "[]".into(),
+            request_body: String::new(),
+            response_status: Some(status),
+            response_body: None,
+            error: None,
+            verdict: messages::LoggedVerdict(contract::Verdict::new(kind)),
+            order_id: None,
+            latency_ms: 1,
+            at: contract::Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn a_received_webhook_shows_whether_its_signature_passed() {
+        use VerdictKind::*;
+        let webhook = |kind, status| {
+            SignatureCheck::of(&logged(Channel::Webhook, Party::Store, kind, status))
+        };
+        assert_eq!(webhook(Applied, 200), Some(SignatureCheck::Verified));
+        assert_eq!(webhook(Duplicate, 200), Some(SignatureCheck::Verified));
+        assert_eq!(webhook(Refused, 401), Some(SignatureCheck::Refused));
+        assert_eq!(webhook(Refused, 400), Some(SignatureCheck::Refused)); // stale
+        assert_eq!(webhook(Refused, 503), None); // chaos: never looked at
+        assert_eq!(webhook(Failed, 400), None); // signed, body unreadable
         assert_eq!(
-            verdict_tone("empty: 3 orders, none new for poll mode"),
-            "tone-muted"
+            SignatureCheck::of(&logged(Channel::Api, Party::Store, Refused, 401)),
+            None
         );
+        assert_eq!(
+            SignatureCheck::of(&logged(Channel::Feed, Party::Inventory, Applied, 200)),
+            None
+        );
+    }
+
+    #[test]
+    fn filters_take_known_channels_only() {
+        let f = Filter::from(FilterQuery {
+            channel: Some(" Webhook ".into()),
+            order_id: Some(" ord_1 ".into()),
+        });
+        assert_eq!(f.channel, Some(Channel::Webhook));
+        assert_eq!(f.query(), "channel=webhook&order_id=ord_1");
+        let f = Filter::from(FilterQuery {
+            channel: Some("<script>".into()),
+            order_id: Some("  ".into()),
+        });
+        assert!(!f.is_set());
     }
 }

@@ -28,6 +28,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
+use platform::ApiError;
 use platform::ui::{Layout, NavItem, Notice, PageProblem, Service};
 
 use crate::error::InventoryError;
@@ -115,7 +116,9 @@ impl PageProblem for InventoryError {
 
     fn missing(&self) -> Option<String> {
         match self {
-            InventoryError::NotFound { what, id } => Some(format!("There is no {what} {id}.")),
+            InventoryError::Api(ApiError::NotFound { what, id }) => {
+                Some(format!("There is no {what} {id}."))
+            }
             _ => None,
         }
     }

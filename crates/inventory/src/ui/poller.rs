@@ -16,10 +16,12 @@ use serde::Deserialize;
 
 use platform::ui::{Layout, Notice, clock_time, duration_ms, see_other};
 
+use contract::Channel;
+
 use super::messages::verdict_tone;
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
-use crate::integration::poller;
-use crate::messages;
+use crate::instruments::messages::{self, Selection};
+use crate::integration::poller::{self, cursor};
 use crate::routes::api::{MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -66,16 +68,20 @@ fn seconds_text(ms: i64) -> String {
 
 impl PollerPanel {
     pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
-        let state = poller::load(app).await?;
-        let recent = messages::recent(&app.db, Some("feed"), None, RECENT_POLLS)
+        let state = cursor::load(app).await?;
+        let feed = Selection {
+            channel: Some(Channel::Feed),
+            order_id: None,
+        };
+        let recent = messages::recent(&app.db, feed, RECENT_POLLS)
             .await?
             .into_iter()
             .map(|m| PollRow {
-                tone: verdict_tone(&m.verdict),
+                tone: verdict_tone(m.verdict().kind),
                 time: clock_time(m.at.millis()),
                 latency: duration_ms(m.latency_ms),
-                verdict: m.verdict,
-                id: m.id,
+                verdict: m.verdict().to_string(),
+                id: m.id.to_string(),
             })
             .collect();
         Ok(PollerPanel {
@@ -187,10 +193,10 @@ async fn change(
     let fields = form.into_inner();
     match fields.action.as_str() {
         "pause" => {
-            poller::configure(&app, Some(true), None).await?;
+            cursor::configure(&app, Some(true), None).await?;
         }
         "resume" => {
-            poller::configure(&app, Some(false), None).await?;
+            cursor::configure(&app, Some(false), None).await?;
         }
         _ => {
             let ms = fields
@@ -204,7 +210,7 @@ async fn change(
                 .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
             match ms {
                 Some(ms) => {
-                    poller::configure(&app, None, Some(ms)).await?;
+                    cursor::configure(&app, None, Some(ms)).await?;
                 }
                 None => {
                     let mut panel = PollerPanel::load(&app, None).await?;

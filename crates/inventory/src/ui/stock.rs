@@ -15,9 +15,12 @@ use contract::Sku;
 use platform::ui::{Layout, clock_time, duration_ms, see_other};
 
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
-use crate::chaos::ChaosSettings;
+use platform::ApiError;
+
 use crate::error::InventoryError;
-use crate::integration::{poller, subscription};
+use crate::instruments::chaos::ChaosSettings;
+use crate::integration::poller::cursor;
+use crate::integration::subscription::{self, Subscription};
 use crate::stock;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,7 +55,7 @@ impl askama::filters::HtmlSafe for StockTable {}
 
 impl StockTable {
     pub async fn load(app: &Data) -> Result<StockTable, sqlx::Error> {
-        let items = stock::list(&app.db, app.clock.now_ms()).await?;
+        let items = stock::list(&app.db, app.clock.now()).await?;
         let most = items.iter().map(|i| i.on_hand).max().unwrap_or(0).max(1);
         Ok(StockTable {
             rows: items
@@ -83,7 +86,7 @@ pub struct StatusStrip {
     pub chaos_summary: String,
     pub poller_paused: bool,
     pub poll_interval: String,
-    pub subscription: Option<(String, String)>,
+    pub subscription: Option<Subscription>,
     pub store_url: String,
 }
 
@@ -92,7 +95,7 @@ impl askama::filters::HtmlSafe for StatusStrip {}
 impl StatusStrip {
     pub async fn load(app: &Data) -> Result<StatusStrip, sqlx::Error> {
         let chaos = app.chaos.settings();
-        let state = poller::load(app).await?;
+        let state = cursor::load(app).await?;
         Ok(StatusStrip {
             chaos_summary: chaos_summary(&chaos),
             chaos,
@@ -215,9 +218,7 @@ async fn restock(
         .parse::<i64>()
         .map_err(|_| format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK));
     let outcome = match (sku, quantity) {
-        (Ok(sku), Ok(quantity)) => {
-            stock::restock(&app.db, &sku, quantity, app.clock.now_ms()).await
-        }
+        (Ok(sku), Ok(quantity)) => stock::restock(&app.db, &sku, quantity, app.clock.now()).await,
         (sku, quantity) => {
             typed.sku_error = sku.err();
             typed.quantity_error = quantity.err();
@@ -230,11 +231,11 @@ async fn restock(
                 .publish("stock.changed", serde_json::json!({"stock": [&level]}));
             Ok(see_other("/?notice=restocked"))
         }
-        Err(InventoryError::Validation(errors)) => {
+        Err(InventoryError::Api(ApiError::Validation(errors))) => {
             typed.quantity_error = errors.into_iter().next().map(|e| e.message);
             render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, typed, None).await
         }
-        Err(InventoryError::NotFound { .. }) => {
+        Err(InventoryError::Api(ApiError::NotFound { .. })) => {
             typed.sku_error = Some("there is no such SKU in stock".into());
             render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, typed, None).await
         }

@@ -4,7 +4,7 @@ use contract::signing::{WebhookSecret, signature_header};
 pub use inventory::testing::TestInventory;
 use platform::testing::{TestBackend, TestDatabase};
 
-pub const KEY: &str = "pp_demo_inventory_key_change_me";
+pub const KEY: &str = contract::demo::DEMO_INVENTORY_API_KEY;
 
 pub async fn spawn_inventory(backend: TestBackend) -> TestInventory {
     TestInventory::spawn(TestDatabase::create(backend).await, |_| {}).await

@@ -53,13 +53,13 @@ platform::db_test!(async fn chaos_is_switched_on_and_healed_from_the_form(backen
 
     let healed = post_form(&inventory, "/chaos", &[("down", "on"), ("action", "heal")]).await;
     assert_eq!(healed.location.as_deref(), Some("/chaos?notice=healed"));
-    assert_eq!(inventory.state.chaos.settings(), inventory::chaos::ChaosSettings::default());
+    assert_eq!(inventory.state.chaos.settings(), inventory::instruments::chaos::ChaosSettings::default());
     get(&inventory, "/chaos").await.assert_contains("all off: behaving normally");
 });
 
 platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form(backend) {
     let inventory = spawn_inventory(backend).await;
-    let poller = || async { inventory::integration::poller::load(&inventory.state).await.unwrap() };
+    let poller = || async { inventory::integration::poller::cursor::load(&inventory.state).await.unwrap() };
 
     let done = post_form(&inventory, "/poller", &[("action", "interval"), ("interval_s", "0.5")]).await;
     assert_eq!(done.status, 303);

@@ -175,7 +175,7 @@ platform::db_test!(async fn an_inventory_subscribed_for_xml_receives_xml(backend
             mode: "webhook",
             inventory: |c| {
                 c.subscribe = true;
-                c.webhook_format = "xml".into();
+                c.webhook_format = contract::Format::Xml;
             },
             ..Options::default()
         },

@@ -1,12 +1,18 @@
 //! **poll mode — pull, initiated by the inventory.** The poller.
 //!
 //! Every `interval` the inventory asks the store "anything after my
-//! cursor?" — `GET /api/orders?after=CURSOR&limit=N` with its API key —
-//! follows `iterator` until `done`, applies each order placed in poll mode
-//! (through the same `apply_order_once` as the other channels, so an order
-//! seen twice is applied once), tells the store what it did
-//! (`POST /api/orders/{id}/acknowledgement`), and only then saves the new
-//! cursor in its database.
+//! cursor?" and works through the answer page by page, in four steps that
+//! [`poll_cycle`] reads in order:
+//!
+//! 1. **read a page** — `GET /api/orders?after=CURSOR&limit=N` with its API
+//!    key ([`read_page`]);
+//! 2. **apply** each order placed in poll mode, through the same
+//!    `apply_order_once` as the other channels, so an order seen twice is
+//!    applied once ([`apply_page`]);
+//! 3. **acknowledge** each: tell the store what was done with it
+//!    (`POST /api/orders/{id}/acknowledgement`, [`acknowledge`]);
+//! 4. **advance**: only then save the page's `iterator` as the new cursor
+//!    ([`cursor::advance`]), and follow it until the feed says `done`.
 //!
 //! That ordering is the whole reliability story of a consumer: **apply,
 //! acknowledge, then advance**. A crash before the cursor is saved means
@@ -14,126 +20,35 @@
 //! idempotent. Saving the cursor first would be the bug: a crash between
 //! "cursor saved" and "order applied" loses the order for good.
 //!
-//! What pull costs, and what the UI counts: every poll is a request, most
-//! find nothing ("empty polls"), and an order waits up to one interval
-//! before anyone looks at it (the "delay" on the compare page). What it
-//! buys: the store needs no outbox, no retries, no endpoint registry, and
-//! the inventory works at its own pace — if it is down, orders simply wait
-//! in the feed. When the store is unreachable the poller backs off
-//! (doubling up to `max_backoff`) instead of hammering it. It can be paused
-//! and resumed at run time, and told to poll now.
+//! What pull costs, and what the UI counts (`crate::instruments::poll_cost`):
+//! every poll is a request, most find nothing ("empty polls"), and an order
+//! waits up to one interval before anyone looks at it (the "delay" on the
+//! compare page). What it buys: the store needs no outbox, no retries, no
+//! endpoint registry, and the inventory works at its own pace — if it is
+//! down, orders simply wait in the feed. When the store is unreachable the
+//! poller backs off (doubling up to `max_backoff`) instead of hammering it.
+//! It can be paused and resumed at run time, and told to poll now.
+
+pub mod cursor;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{Context, anyhow};
+use secrecy::ExposeSecret;
 use serde::Serialize;
-use sqlx::Row;
 
-use contract::ApplyOutcome;
 use contract::inventory::Acknowledgement;
-use contract::order::{FeedPage, LineItem};
-use contract::{IntegrationMode, Timestamp};
+use contract::order::{FeedPage, Order};
+use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
 use platform::Backoff;
-use platform::outbound::send_recorded;
+use platform::outbound::{Recorded, send_recorded};
 use platform::worker::{Next, Pacing, Worker};
 
-use crate::messages::{self, NewMessage};
+use super::apply::{Applied, OrderToApply, apply_order_once};
+use crate::instruments::messages::{self, NewMessage};
 use crate::state::{AppState, ApplyLabels};
-use crate::stock::{self, OrderToApply};
-
-/// The poller's persisted state.
-#[derive(Debug, Clone, Serialize)]
-pub struct PollerState {
-    pub cursor: String,
-    pub paused: bool,
-    pub interval_ms: i64,
-}
-
-pub async fn load(app: &AppState) -> Result<PollerState, sqlx::Error> {
-    let row = sqlx::query("SELECT cursor, paused, interval_ms FROM poller_state WHERE id = 1")
-        .fetch_one(app.db.pool())
-        .await?;
-    Ok(PollerState {
-        cursor: row.try_get("cursor")?,
-        paused: row.try_get::<i64, _>("paused")? != 0,
-        interval_ms: row.try_get("interval_ms")?,
-    })
-}
-
-/// Creates the state row on first start (paused/interval from config).
-pub async fn init(app: &AppState) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO poller_state (id, cursor, paused, interval_ms, updated_at) VALUES (1, '', $1, $2, $3) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(i64::from(app.config.poll.paused))
-    .bind(app.config.poll.interval.as_millis() as i64)
-    .bind(app.clock.now_ms())
-    .execute(app.db.writer())
-    .await?;
-    Ok(())
-}
-
-/// Pauses/resumes or changes the interval; wakes the poller.
-pub async fn configure(
-    app: &AppState,
-    paused: Option<bool>,
-    interval_ms: Option<i64>,
-) -> Result<PollerState, sqlx::Error> {
-    let current = load(app).await?;
-    sqlx::query(
-        "UPDATE poller_state SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1",
-    )
-    .bind(i64::from(paused.unwrap_or(current.paused)))
-    .bind(interval_ms.unwrap_or(current.interval_ms))
-    .bind(app.clock.now_ms())
-    .execute(app.db.writer())
-    .await?;
-    app.poller_wake.notify_one();
-    let state = load(app).await?;
-    app.live.publish("poller.changed", &state);
-    Ok(state)
-}
-
-/// What polling has cost and delivered so far, from the message log and
-/// the applied orders: every poll is a request, most find nothing, and an
-/// order waits for the next tick.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PollStats {
-    pub polls: i64,
-    pub empty_polls: i64,
-    pub failed_polls: i64,
-    pub orders_applied: i64,
-    /// Order created (at the store) → applied here, in milliseconds.
-    pub average_delay_ms: Option<i64>,
-    pub max_delay_ms: Option<i64>,
-}
-
-pub async fn stats(app: &AppState) -> Result<PollStats, sqlx::Error> {
-    let polls = sqlx::query(
-        "SELECT COUNT(*) AS polls, \
-         CAST(COALESCE(SUM(CASE WHEN verdict LIKE 'empty%' THEN 1 ELSE 0 END), 0) AS BIGINT) AS empty, \
-         CAST(COALESCE(SUM(CASE WHEN verdict LIKE 'failed%' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed \
-         FROM messages WHERE channel = 'feed'",
-    )
-    .fetch_one(app.db.pool())
-    .await?;
-    let applied = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(AVG(applied_at - order_created_at) AS BIGINT) AS average, \
-         MAX(applied_at - order_created_at) AS longest \
-         FROM applied_orders WHERE channel = 'poll' AND order_created_at IS NOT NULL",
-    )
-    .fetch_one(app.db.pool())
-    .await?;
-    Ok(PollStats {
-        polls: polls.try_get("polls")?,
-        empty_polls: polls.try_get("empty")?,
-        failed_polls: polls.try_get("failed")?,
-        orders_applied: applied.try_get("n")?,
-        average_delay_ms: applied.try_get("average")?,
-        max_delay_ms: applied.try_get("longest")?,
-    })
-}
+use crate::stock::Quantities;
 
 /// What one poll cycle did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -144,6 +59,225 @@ pub struct CycleReport {
     pub orders_applied: u32,
 }
 
+/// Reads the feed from the saved cursor until `done`: read a page, apply
+/// and acknowledge its poll-mode orders, then advance the cursor.
+pub async fn poll_cycle(app: &AppState) -> anyhow::Result<CycleReport> {
+    let mut report = CycleReport::default();
+    let mut cursor = cursor::load(app).await?.cursor;
+    loop {
+        app.chaos.gate().await?;
+
+        // 1. Read a page.
+        let (page, rec) = read_page(app, &cursor).await?;
+        report.requests += 1;
+
+        // 2-3. Apply each poll-mode order once, and acknowledge it.
+        let tally = apply_page(app, &page).await?;
+        let applied = tally.first_time();
+        report.orders_seen += page.data.len() as u32;
+        report.orders_applied += applied;
+        if applied == 0 {
+            report.empty_requests += 1;
+            app.metrics.empty_polls.inc();
+        }
+        let only_order = match poll_mode_orders(&page).as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        };
+        let verdict = page_verdict(page.data.len(), tally);
+        messages::record_quietly(
+            &app.db,
+            &app.live,
+            &NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order),
+        )
+        .await;
+
+        // 4. Only now, with every order applied and acknowledged, advance.
+        cursor::advance(app, &page.iterator, app.clock.now()).await?;
+        cursor = page.iterator;
+        if page.done {
+            break;
+        }
+    }
+    app.live.publish("poll.completed", &report);
+    Ok(report)
+}
+
+/// Asks the store for the page after `cursor`. A failed or unreadable
+/// answer is logged here and ends the cycle.
+async fn read_page(app: &AppState, cursor: &str) -> anyhow::Result<(FeedPage, Recorded)> {
+    let store = app.config.store_url.trim_end_matches('/');
+    let mut url = format!("{store}/api/orders?limit={}", app.config.poll.page_size);
+    if !cursor.is_empty() {
+        url.push_str("&after=");
+        url.push_str(cursor);
+    }
+    let request = app
+        .client
+        .get(&url)
+        .bearer_auth(app.config.store_api_key.expose_secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .build()?;
+    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
+    app.metrics.polls.inc();
+
+    let page = match rec.status() {
+        Some(200) => {
+            serde_json::from_slice::<FeedPage>(rec.body().map(|b| b.as_ref()).unwrap_or_default())
+                .map_err(|e| format!("unreadable feed page: {e}"))
+        }
+        Some(status) => Err(format!("the store answered {status}")),
+        None => Err(rec.error().unwrap_or("no answer").to_owned()),
+    };
+    match page {
+        Ok(page) => Ok((page, rec)),
+        Err(why) => {
+            let verdict = Verdict::with_detail(VerdictKind::Failed, why.clone());
+            messages::record_quietly(
+                &app.db,
+                &app.live,
+                &NewMessage::sent(Channel::Feed, &rec, verdict),
+            )
+            .await;
+            Err(anyhow!(why))
+        }
+    }
+}
+
+/// The orders on a page that are the poller's business: those placed in
+/// poll mode (the others travel by their own mode's channel).
+fn poll_mode_orders(page: &FeedPage) -> Vec<&Order> {
+    page.data
+        .iter()
+        .filter(|o| o.mode == IntegrationMode::Poll)
+        .collect()
+}
+
+/// Orders a page brought for the first time, by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    applied: u32,
+    /// Taken, but the stock was short.
+    backordered: u32,
+}
+
+impl Tally {
+    fn first_time(self) -> u32 {
+        self.applied + self.backordered
+    }
+}
+
+/// Applies and acknowledges every poll-mode order on a page.
+async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    for order in poll_mode_orders(page) {
+        let applied = apply_one(app, order).await?;
+        if applied.first_time {
+            match applied.outcome {
+                ApplyOutcome::Backordered => tally.backordered += 1,
+                _ => tally.applied += 1,
+            }
+            app.metrics
+                .orders_applied
+                .get_or_create(&ApplyLabels::new(IntegrationMode::Poll, applied.outcome))
+                .inc();
+            app.live
+                .publish("stock.changed", serde_json::json!({"order_id": order.id}));
+        }
+        // Acknowledge every poll-mode order on the page, even one applied
+        // on an earlier read: its acknowledgement may be the thing that
+        // failed last time.
+        acknowledge(app, &order.id, applied.outcome).await?;
+    }
+    Ok(tally)
+}
+
+async fn apply_one(app: &AppState, order: &Order) -> anyhow::Result<Applied> {
+    let wanted = Quantities::of_order(order);
+    let mut tx = app.db.begin_write().await?;
+    let applied = apply_order_once(
+        &mut tx,
+        &OrderToApply {
+            order_id: &order.id,
+            wanted: &wanted,
+            channel: IntegrationMode::Poll,
+            order_created_at: Some(order.created_at),
+        },
+        app.clock.now(),
+    )
+    .await
+    .with_context(|| format!("applying {}", order.id))?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// What the inventory made of one page of the feed: nothing there,
+/// nothing new, orders applied — or some short of stock, the oversell pull
+/// allows, which is what the page's verdict then says.
+fn page_verdict(seen: usize, tally: Tally) -> Verdict {
+    match (seen, tally.first_time(), tally.backordered) {
+        (0, _, _) => Verdict::new(VerdictKind::Empty),
+        (seen, 0, _) => Verdict::with_detail(
+            VerdictKind::NothingNew,
+            format!("{seen} orders seen, none to apply"),
+        ),
+        (seen, applied, 0) => {
+            Verdict::with_detail(VerdictKind::Applied, format!("{applied} of {seen} orders"))
+        }
+        (seen, _, short) => Verdict::with_detail(
+            VerdictKind::Backordered,
+            format!(
+                "{short} of {seen} orders short of stock, {} applied",
+                tally.applied
+            ),
+        ),
+    }
+}
+
+/// Tells the store what became of a polled order.
+async fn acknowledge(
+    app: &AppState,
+    order_id: &OrderId,
+    outcome: ApplyOutcome,
+) -> anyhow::Result<()> {
+    let store = app.config.store_url.trim_end_matches('/');
+    let reason = (outcome == ApplyOutcome::Backordered)
+        .then(|| "Accepted, but the inventory is short: it will ship when restocked.".to_owned());
+    let ack = Acknowledgement {
+        outcome,
+        channel: IntegrationMode::Poll,
+        applied_at: app.clock.now(),
+        reason,
+    };
+    let request = app
+        .client
+        .post(format!("{store}/api/orders/{order_id}/acknowledgement"))
+        .bearer_auth(app.config.store_api_key.expose_secret())
+        .json(&ack)
+        .build()?;
+    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
+    let failure = (!rec.is_success()).then(|| match rec.error() {
+        Some(error) => error.to_owned(),
+        None => format!("the store answered {:?}", rec.status()),
+    });
+    let verdict = match &failure {
+        None => Verdict::with_detail(VerdictKind::Acknowledged, outcome.as_str()),
+        Some(why) => Verdict::with_detail(VerdictKind::Failed, why.clone()),
+    };
+    messages::record_quietly(
+        &app.db,
+        &app.live,
+        &NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone())),
+    )
+    .await;
+    match failure {
+        None => Ok(()),
+        Some(why) => Err(anyhow!("acknowledging {order_id} failed: {why}")),
+    }
+}
+
+/// The poller as a background worker: one [`poll_cycle`] per pass, paced
+/// by its interval, backing off while the store is unreachable.
 pub struct Poller {
     app: Arc<AppState>,
     /// Failed cycles in a row, for the back-off.
@@ -155,7 +289,8 @@ impl Poller {
         Poller { app, failures: 0 }
     }
 
-    /// Paced by its own interval; "poll now" wakes it.
+    /// Paced by its own interval; "poll now", resuming and a new interval
+    /// wake it.
     pub fn pacing(app: &AppState) -> Pacing {
         Pacing {
             clock: app.clock.clone(),
@@ -163,229 +298,76 @@ impl Poller {
             sweep: None,
         }
     }
+
+    /// The pause after a failed cycle: twice the interval, doubling, never
+    /// more than `max_backoff` (nor less than one interval).
+    fn backoff(&self, interval: Duration) -> Backoff {
+        Backoff::exponential(interval * 2, self.app.config.poll.max_backoff.max(interval))
+    }
+
+    fn failed(&mut self, error: &anyhow::Error, interval: Duration) -> Duration {
+        self.failures += 1;
+        self.app.metrics.poll_failures.inc();
+        let pause = self
+            .backoff(interval)
+            .delay_after(self.failures)
+            .unwrap_or(interval);
+        let pause_ms = pause.as_millis() as u64;
+        tracing::warn!(error = %error, failures = self.failures, backoff_ms = pause_ms, "poll failed; backing off");
+        self.app.live.publish(
+            "poller.backoff",
+            serde_json::json!({"error": error.to_string(), "failures": self.failures, "backoff_ms": pause_ms}),
+        );
+        pause
+    }
 }
 
 impl Worker for Poller {
     const NAME: &'static str = "poller";
 
     async fn pass(&mut self) -> anyhow::Result<Next> {
-        let state = load(&self.app).await?;
-        let interval = Duration::from_millis(state.interval_ms.max(100) as u64);
-        let now = self.app.clock.now();
+        let state = cursor::load(&self.app).await?;
+        let interval = state.interval();
         if state.paused || self.app.chaos.is_down() {
             // Paused (or "down"): look again every interval in case that
             // was switched off; resuming wakes it at once.
-            return Ok(Next::At(now + interval));
+            return Ok(Next::At(self.app.clock.now() + interval));
         }
-        let delay = match poll_cycle(&self.app).await {
+        let pause = match poll_cycle(&self.app).await {
             Ok(report) => {
                 self.failures = 0;
                 tracing::debug!(?report, "poll cycle done");
                 interval
             }
-            Err(e) => {
-                self.failures += 1;
-                self.app.metrics.poll_failures.inc();
-                let backoff = Backoff::exponential(
-                    interval * 2,
-                    self.app.config.poll.max_backoff.max(interval),
-                )
-                .delay_after(self.failures)
-                .unwrap_or(interval);
-                tracing::warn!(error = %e, failures = self.failures, backoff_ms = backoff.as_millis() as u64, "poll failed; backing off");
-                self.app.live.publish(
-                    "poller.backoff",
-                    serde_json::json!({"error": e, "failures": self.failures, "backoff_ms": backoff.as_millis() as u64}),
-                );
-                backoff
-            }
+            Err(e) => self.failed(&e, interval),
         };
-        Ok(Next::At(self.app.clock.now() + delay))
+        Ok(Next::At(self.app.clock.now() + pause))
     }
 }
 
-/// Reads the feed from the saved cursor until `done`, applying and
-/// acknowledging poll-mode orders, saving the cursor after each page.
-pub async fn poll_cycle(app: &AppState) -> Result<CycleReport, String> {
-    let store = app.config.store_url.trim_end_matches('/');
-    let mut report = CycleReport::default();
-    let mut cursor = load(app).await.map_err(|e| e.to_string())?.cursor;
-    loop {
-        app.chaos.gate().await.map_err(|e| e.to_string())?;
-        let mut url = format!("{store}/api/orders?limit={}", app.config.poll.page_size);
-        if !cursor.is_empty() {
-            url.push_str("&after=");
-            url.push_str(&cursor);
-        }
-        let request = app
-            .client
-            .get(&url)
-            .bearer_auth(&app.config.store_api_key)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .build()
-            .map_err(|e| e.to_string())?;
-        let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
-        report.requests += 1;
-        app.metrics.polls.inc();
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-        let page: FeedPage = match rec.status() {
-            Some(200) => {
-                match serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default()) {
-                    Ok(page) => page,
-                    Err(e) => {
-                        let why = format!("unreadable feed page: {e}");
-                        messages::record_quietly(
-                            &app.db,
-                            &app.live,
-                            &NewMessage::sent("feed", &rec, format!("failed: {why}"), None),
-                        )
-                        .await;
-                        return Err(why);
-                    }
-                }
-            }
-            other => {
-                let why = match other {
-                    Some(s) => format!("the store answered {s}"),
-                    None => rec.error().unwrap_or("no answer").to_owned(),
-                };
-                messages::record_quietly(
-                    &app.db,
-                    &app.live,
-                    &NewMessage::sent("feed", &rec, format!("failed: {why}"), None),
-                )
-                .await;
-                return Err(why);
-            }
+    #[test]
+    fn a_page_is_judged_by_what_it_brought() {
+        let tally = |applied, backordered| Tally {
+            applied,
+            backordered,
         };
-
-        let mine: Vec<_> = page
-            .data
-            .iter()
-            .filter(|o| o.mode == IntegrationMode::Poll)
-            .collect();
-        report.orders_seen += page.data.len() as u32;
-        let mut applied_here = 0u32;
-        for order in &mine {
-            let items: Vec<LineItem> = order
-                .items
-                .iter()
-                .map(|l| LineItem {
-                    sku: l.sku.clone(),
-                    quantity: l.quantity,
-                })
-                .collect();
-            let now = app.clock.now_ms();
-            let mut tx = app.db.begin_write().await.map_err(|e| e.to_string())?;
-            let applied = stock::apply_order_once(
-                &mut tx,
-                &OrderToApply {
-                    order_id: &order.id,
-                    items: &items,
-                    channel: IntegrationMode::Poll,
-                    order_created_at: Some(order.created_at.millis()),
-                },
-                now,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-            if applied.first_time {
-                applied_here += 1;
-                app.metrics
-                    .orders_applied
-                    .get_or_create(&ApplyLabels {
-                        channel: "poll".into(),
-                        outcome: applied.outcome.as_str().into(),
-                    })
-                    .inc();
-                app.live
-                    .publish("stock.changed", serde_json::json!({"order_id": order.id}));
-            }
-            // Acknowledge every poll-mode order on the page, even one
-            // applied on an earlier read: its acknowledgement may be the
-            // thing that failed last time.
-            acknowledge(app, order.id.as_str(), applied.outcome).await?;
-        }
-
-        let verdict = if applied_here == 0 {
-            report.empty_requests += 1;
-            app.metrics.empty_polls.inc();
-            if page.data.is_empty() {
-                "empty".to_owned()
-            } else {
-                format!("empty: {} orders, none new for poll mode", page.data.len())
-            }
-        } else {
-            format!("applied {applied_here} of {} orders", page.data.len())
-        };
-        report.orders_applied += applied_here;
-        let order_id = (mine.len() == 1).then(|| mine[0].id.to_string());
-        messages::record_quietly(
-            &app.db,
-            &app.live,
-            &NewMessage::sent("feed", &rec, verdict, order_id),
-        )
-        .await;
-
-        // Only now, with every order applied and acknowledged, advance.
-        sqlx::query("UPDATE poller_state SET cursor = $1, updated_at = $2 WHERE id = 1")
-            .bind(&page.iterator)
-            .bind(app.clock.now_ms())
-            .execute(app.db.writer())
-            .await
-            .map_err(|e| e.to_string())?;
-        cursor = page.iterator;
-        if page.done {
-            break;
-        }
-    }
-    app.live.publish("poll.completed", &report);
-    Ok(report)
-}
-
-async fn acknowledge(app: &AppState, order_id: &str, outcome: ApplyOutcome) -> Result<(), String> {
-    let store = app.config.store_url.trim_end_matches('/');
-    let reason = match outcome {
-        ApplyOutcome::Backordered => {
-            Some("Accepted, but the inventory is short: it will ship when restocked.".to_owned())
-        }
-        _ => None,
-    };
-    let ack = Acknowledgement {
-        outcome,
-        channel: IntegrationMode::Poll,
-        applied_at: Timestamp(app.clock.now_ms()),
-        reason,
-    };
-    let request = app
-        .client
-        .post(format!("{store}/api/orders/{order_id}/acknowledgement"))
-        .bearer_auth(&app.config.store_api_key)
-        .json(&ack)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let rec = send_recorded(&app.client, request, app.clock.now_ms()).await;
-    let ok = rec.is_success();
-    let verdict = if ok {
-        format!("acknowledged: {}", outcome.as_str())
-    } else {
-        "failed".to_owned()
-    };
-    messages::record_quietly(
-        &app.db,
-        &app.live,
-        &NewMessage::sent("ack", &rec, verdict, Some(order_id.to_owned())),
-    )
-    .await;
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "acknowledging {order_id} failed: {}",
-            rec.error()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("answered {:?}", rec.status()))
-        ))
+        assert_eq!(page_verdict(0, tally(0, 0)).to_string(), "empty");
+        assert_eq!(
+            page_verdict(3, tally(0, 0)).to_string(),
+            "nothing new: 3 orders seen, none to apply"
+        );
+        assert_eq!(page_verdict(3, tally(0, 0)).kind, VerdictKind::NothingNew);
+        assert_eq!(
+            page_verdict(3, tally(2, 0)).to_string(),
+            "applied: 2 of 3 orders"
+        );
+        assert_eq!(
+            page_verdict(3, tally(1, 1)).to_string(),
+            "backordered: 1 of 3 orders short of stock, 1 applied"
+        );
     }
 }

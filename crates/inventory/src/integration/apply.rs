@@ -1,0 +1,210 @@
+//! **The one call every channel ends in:** [`apply_order_once`].
+//!
+//! Whether an order arrives as an api call, a webhook or a polled feed
+//! entry — once, twice, or through two channels after a mode switch — it
+//! goes through here, keyed by its order id:
+//!
+//! 1. **claim** the order id in the ledger (`crate::idempotency`); a repeat
+//!    stops here with the first arrival's outcome and answer;
+//! 2. **take the stock**, all or nothing (`crate::stock::take_all`);
+//! 3. **settle** the claim with what happened — in the same transaction,
+//!    which the caller commits (the webhook receiver records its inbox row
+//!    in it too).
+//!
+//! What a shortage means depends on who asked:
+//! * **api** — the store is waiting to tell the customer: the outcome is
+//!   `rejected` (a `409` with the shortages) and the store refuses the order.
+//! * **webhook / poll** — the store already accepted the order: it is
+//!   recorded as `backordered`, taking nothing, and the store shows it so.
+//!
+//! [`void_order`] is the way back, for the api channel's compensation: it
+//! gives back what an order took, or leaves a tombstone for one that never
+//! arrived.
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use contract::inventory::{StockLevel, UpdateInventoryResponse};
+use contract::{ApplyOutcome, IntegrationMode, OrderId, Timestamp};
+
+use crate::error::InventoryError;
+use crate::idempotency::{self, Answer, Arrival, Claim, FirstArrival};
+use crate::stock::{self, Quantities, Taken};
+
+/// An order as the inventory needs it, from whichever channel.
+#[derive(Debug, Clone)]
+pub struct OrderToApply<'a> {
+    pub order_id: &'a OrderId,
+    pub wanted: &'a Quantities,
+    /// The channel that brought it: decides what a shortage means.
+    pub channel: IntegrationMode,
+    /// When the store created it, for the end-to-end latency charts.
+    pub order_created_at: Option<Timestamp>,
+}
+
+/// What [`apply_order_once`] did (or had done the first time).
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub outcome: ApplyOutcome,
+    /// False when the order had been applied (or refused, or voided) before.
+    pub first_time: bool,
+    /// The channel of the first arrival.
+    pub first_channel: IntegrationMode,
+    /// The api answer recorded the first time.
+    pub answer: Answer,
+    /// Stock levels of the order's SKUs after this call.
+    pub stock: Vec<StockLevel>,
+}
+
+/// Applies an order at most once. Runs on the caller's transaction; the
+/// caller commits.
+pub async fn apply_order_once(
+    tx: &mut AnyConnection,
+    order: &OrderToApply<'_>,
+    now: Timestamp,
+) -> Result<Applied, InventoryError> {
+    let wanted = order.wanted;
+
+    // 1. Claim the order id. If it is already there, this is a repeat.
+    let arrival = Arrival {
+        order_id: order.order_id,
+        channel: order.channel,
+        wanted,
+        order_created_at: order.order_created_at,
+    };
+    if let Claim::Repeat(first) = idempotency::claim_order(tx, &arrival, now).await? {
+        return repeat(tx, first, wanted).await;
+    }
+
+    // 2. Take the stock, all or nothing.
+    let (outcome, answer, stock) = match stock::take_all(tx, wanted, order.order_id, now).await? {
+        Taken::All(levels) => {
+            let answer = UpdateInventoryResponse {
+                order_id: order.order_id.clone(),
+                applied: true,
+                stock: levels,
+            };
+            (
+                ApplyOutcome::Applied,
+                json_answer(200, &answer)?,
+                answer.stock,
+            )
+        }
+        Taken::Short(shortages) => {
+            let problem = InventoryError::OutOfStock(shortages).problem();
+            let stock = stock::levels(tx, wanted.skus()).await?;
+            (
+                shortage_outcome(order.channel),
+                json_answer(409, &problem)?,
+                stock,
+            )
+        }
+    };
+
+    // 3. Settle the claim with what happened.
+    idempotency::settle_order(tx, order.order_id, outcome, &answer).await?;
+    Ok(Applied {
+        outcome,
+        first_time: true,
+        first_channel: order.channel,
+        answer,
+        stock,
+    })
+}
+
+/// A repeat gets the first arrival's outcome and answer — unless it asks
+/// for other items under the same id, which is a client's mistake.
+async fn repeat(
+    tx: &mut AnyConnection,
+    first: FirstArrival,
+    wanted: &Quantities,
+) -> Result<Applied, InventoryError> {
+    if first.differs_from(&idempotency::request_hash(wanted)) {
+        return Err(platform::ApiError::IdempotencyKeyReused.into());
+    }
+    Ok(Applied {
+        outcome: first.outcome,
+        first_time: false,
+        first_channel: first.channel,
+        answer: first.answer(),
+        stock: stock::levels(tx, wanted.skus()).await?,
+    })
+}
+
+/// Short stock: refused while the customer waits, backordered once the
+/// store has accepted the order.
+pub fn shortage_outcome(channel: IntegrationMode) -> ApplyOutcome {
+    match channel {
+        IntegrationMode::Api => ApplyOutcome::Rejected,
+        IntegrationMode::Webhook | IntegrationMode::Poll => ApplyOutcome::Backordered,
+    }
+}
+
+fn json_answer(status: u16, body: &impl Serialize) -> Result<Answer, InventoryError> {
+    Ok(Answer {
+        status,
+        body: serde_json::to_string(body).map_err(anyhow::Error::from)?,
+    })
+}
+
+/// What a void did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Voided {
+    pub order_id: OrderId,
+    pub outcome: ApplyOutcome,
+    /// Stock that had been taken and was put back now.
+    pub restored: bool,
+    /// The order had never arrived: a tombstone now refuses it if it does.
+    pub tombstone: bool,
+}
+
+/// Withdraws an order for the store (api-mode compensation): puts back
+/// whatever it took, and leaves a tombstone so a late copy of the original
+/// request is refused instead of applied. Idempotent.
+pub async fn void_order(
+    tx: &mut AnyConnection,
+    order_id: &OrderId,
+    now: Timestamp,
+) -> Result<Voided, InventoryError> {
+    let answer = json_answer(409, &InventoryError::Voided(order_id.clone()).problem())?;
+    let voided = |restored, tombstone| Voided {
+        order_id: order_id.clone(),
+        outcome: ApplyOutcome::Voided,
+        restored,
+        tombstone,
+    };
+    if idempotency::tombstone(tx, order_id, &answer, now).await? {
+        return Ok(voided(false, true));
+    }
+    let first = idempotency::first_arrival(tx, order_id).await?;
+    let restored = first.outcome == ApplyOutcome::Applied;
+    if restored {
+        let taken = first.taken().map_err(anyhow::Error::from)?;
+        stock::put_back(tx, &taken, order_id, now).await?;
+    }
+    if first.outcome != ApplyOutcome::Voided {
+        idempotency::withdraw(tx, order_id, &answer, now).await?;
+    }
+    Ok(voided(restored, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortage_is_a_refusal_only_while_the_customer_waits() {
+        assert_eq!(
+            shortage_outcome(IntegrationMode::Api),
+            ApplyOutcome::Rejected
+        );
+        assert_eq!(
+            shortage_outcome(IntegrationMode::Webhook),
+            ApplyOutcome::Backordered
+        );
+        assert_eq!(
+            shortage_outcome(IntegrationMode::Poll),
+            ApplyOutcome::Backordered
+        );
+    }
+}

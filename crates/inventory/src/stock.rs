@@ -1,0 +1,373 @@
+//! Stock: units on hand per SKU, and every change to them.
+//!
+//! Taking stock for an order is **all or nothing** across its lines
+//! ([`take_all`]): each line is a conditional decrement
+//! (`… SET on_hand = on_hand - q WHERE on_hand >= q`) that cannot go below
+//! zero even under concurrency, and if any line falls short the lines
+//! already taken are put back in the same transaction. Lines are processed
+//! in SKU order ([`Quantities`] is sorted) so two orders never lock the same
+//! rows in opposite orders (which on PostgreSQL would be a deadlock).
+//!
+//! Every change is written down in `stock_movements` with its
+//! [`MovementReason`] — an order took it, a void put it back, a person
+//! restocked — so the stock page can say where units went.
+//!
+//! *Whether* an order may take stock (only once, whichever channel brought
+//! it) is not decided here: see `crate::idempotency` and
+//! `crate::integration::apply`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+use strum::{IntoStaticStr, VariantArray};
+
+use contract::inventory::{Shortage, StockLevel};
+use contract::order::{LineItem, Order};
+use contract::{MovementId, OrderId, Quantity, Sku, Timestamp};
+use platform::Db;
+
+use crate::error::InventoryError;
+
+/// What an order asks for: units per SKU, summed over its lines, sorted by
+/// SKU (the lock order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantities(BTreeMap<Sku, i64>);
+
+impl Quantities {
+    /// What an `/update_inventory` request asks for.
+    pub fn of(items: &[LineItem]) -> Quantities {
+        Quantities::sum(items.iter().map(|i| (&i.sku, i.quantity)))
+    }
+
+    /// What a pushed or polled order asks for.
+    pub fn of_order(order: &Order) -> Quantities {
+        Quantities::sum(order.items.iter().map(|l| (&l.sku, l.quantity)))
+    }
+
+    fn sum<'a>(lines: impl Iterator<Item = (&'a Sku, Quantity)>) -> Quantities {
+        let mut map = BTreeMap::new();
+        for (sku, quantity) in lines {
+            *map.entry(sku.clone()).or_insert(0) += quantity.as_i64();
+        }
+        Quantities(map)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Sku, i64)> {
+        self.0.iter().map(|(sku, q)| (sku, *q))
+    }
+
+    pub fn skus(&self) -> impl Iterator<Item = &Sku> {
+        self.0.keys()
+    }
+
+    fn of_sku(&self, sku: &Sku) -> i64 {
+        self.0.get(sku).copied().unwrap_or(0)
+    }
+}
+
+/// Why a SKU's stock changed (`stock_movements.reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum MovementReason {
+    /// An order took it.
+    Order,
+    /// A void gave back what an order had taken.
+    Void,
+    /// A person added units.
+    Restock,
+}
+
+impl MovementReason {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// What [`take_all`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// Every line was taken; the levels after.
+    All(Vec<StockLevel>),
+    /// A line fell short: nothing was taken; what was missing.
+    Short(Vec<Shortage>),
+}
+
+/// Takes every line of an order, or none. Runs on the caller's
+/// transaction; the caller commits.
+pub async fn take_all(
+    tx: &mut AnyConnection,
+    wanted: &Quantities,
+    order_id: &OrderId,
+    now: Timestamp,
+) -> Result<Taken, sqlx::Error> {
+    // Take line by line, remembering what was taken in case one falls short.
+    let mut taken: Vec<StockLevel> = Vec::new();
+    for (sku, q) in wanted.iter() {
+        match decrement(tx, sku, q, now).await? {
+            Some(on_hand) => taken.push(StockLevel {
+                sku: sku.clone(),
+                on_hand,
+            }),
+            None => {
+                for level in &taken {
+                    sqlx::query("UPDATE stock SET on_hand = on_hand + $1 WHERE sku = $2")
+                        .bind(wanted.of_sku(&level.sku))
+                        .bind(level.sku.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                return Ok(Taken::Short(shortages(tx, wanted).await?));
+            }
+        }
+    }
+    let movements: Vec<Movement> = taken
+        .iter()
+        .map(|level| Movement {
+            sku: &level.sku,
+            delta: -wanted.of_sku(&level.sku),
+            on_hand_after: level.on_hand,
+            reason: MovementReason::Order,
+            order_id: Some(order_id),
+        })
+        .collect();
+    Movement::record_all(tx, &movements, now).await?;
+    Ok(Taken::All(taken))
+}
+
+/// `on_hand - q` if that is not below zero; the new level, or `None`.
+async fn decrement(
+    tx: &mut AnyConnection,
+    sku: &Sku,
+    q: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1 \
+         RETURNING on_hand",
+    )
+    .bind(q)
+    .bind(now.millis())
+    .bind(sku.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Gives back what an order took (a void). SKUs that have disappeared
+/// since are skipped.
+pub async fn put_back(
+    tx: &mut AnyConnection,
+    taken: &Quantities,
+    order_id: &OrderId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for (sku, q) in taken.iter() {
+        if let Some(on_hand) = increment(tx, sku, q, now).await? {
+            let movement = Movement {
+                sku,
+                delta: q,
+                on_hand_after: on_hand,
+                reason: MovementReason::Void,
+                order_id: Some(order_id),
+            };
+            movement.record(tx, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `on_hand + q`; the new level, or `None` for an unknown SKU.
+async fn increment(
+    tx: &mut AnyConnection,
+    sku: &Sku,
+    q: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE stock SET on_hand = on_hand + $1, updated_at = $2 WHERE sku = $3 RETURNING on_hand",
+    )
+    .bind(q)
+    .bind(now.millis())
+    .bind(sku.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// What the order lacked, line by line (unknown SKUs have 0 available).
+async fn shortages(
+    tx: &mut AnyConnection,
+    wanted: &Quantities,
+) -> Result<Vec<Shortage>, sqlx::Error> {
+    let mut out = Vec::new();
+    for (sku, q) in wanted.iter() {
+        let available = on_hand(tx, sku).await?.unwrap_or(0);
+        if available < q {
+            out.push(Shortage {
+                sku: sku.to_string(),
+                requested: q,
+                available,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn on_hand(tx: &mut AnyConnection, sku: &Sku) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT on_hand FROM stock WHERE sku = $1")
+        .bind(sku.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// The current levels of some SKUs (unknown ones left out).
+pub async fn levels<'a>(
+    tx: &mut AnyConnection,
+    skus: impl Iterator<Item = &'a Sku>,
+) -> Result<Vec<StockLevel>, sqlx::Error> {
+    let mut out = Vec::new();
+    for sku in skus {
+        if let Some(on_hand) = on_hand(tx, sku).await? {
+            out.push(StockLevel {
+                sku: sku.clone(),
+                on_hand,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One change of one SKU's stock, for the audit trail (`stock_movements`).
+struct Movement<'a> {
+    sku: &'a Sku,
+    delta: i64,
+    on_hand_after: i64,
+    reason: MovementReason,
+    order_id: Option<&'a OrderId>,
+}
+
+impl Movement<'_> {
+    async fn record(&self, tx: &mut AnyConnection, now: Timestamp) -> Result<(), sqlx::Error> {
+        Movement::record_all(tx, std::slice::from_ref(self), now).await
+    }
+
+    /// Records several movements in one statement.
+    async fn record_all(
+        tx: &mut AnyConnection,
+        movements: &[Movement<'_>],
+        now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        if movements.is_empty() {
+            return Ok(());
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) VALUES {}",
+            platform::db::value_rows(7, movements.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for m in movements {
+            query = query
+                .bind(MovementId::new().to_string())
+                .bind(m.sku.as_str())
+                .bind(m.delta)
+                .bind(m.on_hand_after)
+                .bind(m.reason.as_str())
+                .bind(m.order_id.map(OrderId::as_str))
+                .bind(now.millis());
+        }
+        query.execute(&mut *tx).await?;
+        Ok(())
+    }
+}
+
+/// One SKU's stock, as `GET /api/stock` lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StockItem {
+    pub sku: String,
+    pub name: String,
+    pub on_hand: i64,
+    /// Units taken by orders in the last 24 hours.
+    #[sqlx(rename = "taken")]
+    pub taken_24h: i64,
+    #[sqlx(try_from = "i64")]
+    pub updated_at: Timestamp,
+}
+
+pub async fn list(db: &Db, now: Timestamp) -> Result<Vec<StockItem>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.sku, s.name, s.on_hand, s.updated_at, \
+         CAST(COALESCE((SELECT SUM(-m.delta) FROM stock_movements m \
+           WHERE m.sku = s.sku AND m.reason = 'order' AND m.at > $1), 0) AS BIGINT) AS taken \
+         FROM stock s ORDER BY s.position, s.sku",
+    )
+    .bind((now - std::time::Duration::from_secs(24 * 3600)).millis())
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The largest restock accepted at once.
+pub const MAX_RESTOCK: i64 = 10_000;
+
+/// Adds units to a SKU. Returns the new level.
+pub async fn restock(
+    db: &Db,
+    sku: &Sku,
+    quantity: i64,
+    now: Timestamp,
+) -> Result<StockLevel, InventoryError> {
+    if !(1..=MAX_RESTOCK).contains(&quantity) {
+        return Err(InventoryError::invalid(
+            "quantity",
+            format!("restock between 1 and {MAX_RESTOCK} units"),
+        ));
+    }
+    let mut tx = db.begin_write().await?;
+    let on_hand = increment(&mut tx, sku, quantity, now)
+        .await?
+        .ok_or_else(|| InventoryError::not_found("SKU", sku.as_str()))?;
+    let movement = Movement {
+        sku,
+        delta: quantity,
+        on_hand_after: on_hand,
+        reason: MovementReason::Restock,
+        order_id: None,
+    };
+    movement.record(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(StockLevel {
+        sku: sku.clone(),
+        on_hand,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, q: i64) -> LineItem {
+        LineItem {
+            sku: Sku::parse(sku).unwrap(),
+            quantity: Quantity::parse(q).unwrap(),
+        }
+    }
+
+    #[test]
+    fn quantities_are_summed_per_sku_in_lock_order() {
+        let q = Quantities::of(&[line("MUG-BLUE", 2), line("KETTLE", 1), line("MUG-BLUE", 3)]);
+        let listed: Vec<(String, i64)> = q.iter().map(|(s, n)| (s.to_string(), n)).collect();
+        assert_eq!(listed, vec![("KETTLE".into(), 1), ("MUG-BLUE".into(), 5)]);
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"KETTLE":1,"MUG-BLUE":5}"#
+        );
+    }
+
+    #[test]
+    fn movement_reasons_are_the_schema_s_words() {
+        let words: Vec<&str> = MovementReason::VARIANTS
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(words, ["order", "void", "restock"]);
+    }
+}
