@@ -4,5 +4,6 @@
 //! with and without keys, JSON and XML.
 
 mod helpers;
+mod poll_cost;
 mod update_inventory;
 mod webhook_receiver;
