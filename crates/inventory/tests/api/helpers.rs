@@ -2,12 +2,21 @@ use sqlx::Row;
 
 use contract::signing::{WebhookSecret, signature_header};
 pub use inventory::testing::TestInventory;
+use platform::ManualClock;
 use platform::testing::{TestBackend, TestDatabase};
 
 pub const KEY: &str = contract::demo::DEMO_INVENTORY_API_KEY;
 
 pub async fn spawn_inventory(backend: TestBackend) -> TestInventory {
     TestInventory::spawn(TestDatabase::create(backend).await, |_| {}).await
+}
+
+/// An inventory whose clock stands still (at the real time it was started),
+/// so "301 seconds from now" means the same to the test and the receiver
+/// however long the test takes.
+pub async fn spawn_inventory_with_clock(backend: TestBackend, clock: &ManualClock) -> TestInventory {
+    let clock = clock.shared();
+    TestInventory::spawn(TestDatabase::create(backend).await, move |c| c.clock = clock).await
 }
 
 /// Gives the receiver a secret, as a subscription would, and returns it.

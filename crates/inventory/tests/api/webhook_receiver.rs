@@ -33,10 +33,11 @@ platform::db_test!(async fn the_same_message_twice_moves_stock_once(backend) {
 });
 
 platform::db_test!(async fn bad_signatures_and_stale_timestamps_are_refused_and_change_nothing(backend) {
-    let inv = spawn_inventory(backend).await;
+    let clock = platform::ManualClock::new();
+    let inv = spawn_inventory_with_clock(backend, &clock).await;
     let secret = install_secret(&inv).await;
     let body = order_event("ord_bad", "TEA-SENCHA", 1).to_string();
-    let now = now_s();
+    let now = platform::Clock::now(&clock).unix_seconds();
 
     // Wrong secret.
     let r = send_webhook(&inv, &contract::signing::WebhookSecret::generate(), "msg_a", now, body.as_bytes(), "application/json").await;
