@@ -14,9 +14,15 @@ pub async fn spawn_inventory(backend: TestBackend) -> TestInventory {
 /// An inventory whose clock stands still (at the real time it was started),
 /// so "301 seconds from now" means the same to the test and the receiver
 /// however long the test takes.
-pub async fn spawn_inventory_with_clock(backend: TestBackend, clock: &ManualClock) -> TestInventory {
+pub async fn spawn_inventory_with_clock(
+    backend: TestBackend,
+    clock: &ManualClock,
+) -> TestInventory {
     let clock = clock.shared();
-    TestInventory::spawn(TestDatabase::create(backend).await, move |c| c.clock = clock).await
+    TestInventory::spawn(TestDatabase::create(backend).await, move |c| {
+        c.clock = clock
+    })
+    .await
 }
 
 /// Gives the receiver a secret, as a subscription would, and returns it.
