@@ -2,7 +2,9 @@
 -- API keys it accepts, the log of every HTTP exchange with the inventory,
 -- and the voids it still owes the inventory (api mode compensation).
 -- Portable SQL: this one file runs on SQLite and on PostgreSQL (see
--- platform::db for the rules it keeps).
+-- platform::db for the rules it keeps). Every enumerated column has a CHECK
+-- listing exactly the words of its enum (contract::vocabulary and
+-- store::vocabulary; a test in store::vocabulary keeps the two in step).
 
 CREATE TABLE products (
     sku         TEXT PRIMARY KEY,
@@ -28,8 +30,9 @@ INSERT INTO feed_sequence (id, last_value) VALUES (1, 0);
 CREATE TABLE orders (
     id             TEXT PRIMARY KEY,
     feed_seq       BIGINT NOT NULL UNIQUE,
-    status         TEXT NOT NULL,
-    mode           TEXT NOT NULL,
+    status         TEXT NOT NULL
+                   CHECK (status IN ('pending', 'confirmed', 'rejected', 'backordered')),
+    mode           TEXT NOT NULL CHECK (mode IN ('webhook', 'api', 'poll')),
     customer_name  TEXT NOT NULL,
     customer_email TEXT NOT NULL,
     total_cents    BIGINT NOT NULL CHECK (total_cents >= 0),
@@ -70,8 +73,9 @@ CREATE TABLE api_keys (
 -- from here.
 CREATE TABLE exchanges (
     id               TEXT PRIMARY KEY,
-    channel          TEXT NOT NULL,
-    initiator        TEXT NOT NULL,
+    channel          TEXT NOT NULL
+                     CHECK (channel IN ('webhook', 'api', 'void', 'feed', 'ack', 'subscribe')),
+    initiator        TEXT NOT NULL CHECK (initiator IN ('store', 'inventory')),
     method           TEXT NOT NULL,
     url              TEXT NOT NULL,
     request_headers  TEXT NOT NULL,
@@ -84,7 +88,7 @@ CREATE TABLE exchanges (
     started_at       BIGINT NOT NULL,
     delivery_id      TEXT,
     attempt_no       BIGINT,
-    trigger_kind     TEXT
+    trigger_kind     TEXT CHECK (trigger_kind IN ('scheduled', 'manual'))
 );
 CREATE INDEX exchanges_by_started_at ON exchanges (started_at);
 CREATE INDEX exchanges_by_delivery ON exchanges (delivery_id);
@@ -98,7 +102,7 @@ CREATE INDEX exchange_orders_by_order ON exchange_orders (order_id);
 
 CREATE TABLE pending_voids (
     order_id        TEXT PRIMARY KEY REFERENCES orders (id),
-    state           TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done')),
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     last_error      TEXT,

@@ -5,9 +5,10 @@ CREATE TABLE webhook_endpoints (
     id              TEXT PRIMARY KEY,
     url             TEXT NOT NULL,
     description     TEXT NOT NULL DEFAULT '',
-    event_types     TEXT NOT NULL,
-    format          TEXT NOT NULL DEFAULT 'json',
-    enabled         BIGINT NOT NULL DEFAULT 1,
+    -- `*` (every event type) or a comma-separated list of event types.
+    event_types     TEXT NOT NULL CHECK (event_types <> ''),
+    format          TEXT NOT NULL DEFAULT 'json' CHECK (format IN ('json', 'xml')),
+    enabled         BIGINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
     disabled_reason TEXT,
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
@@ -30,7 +31,7 @@ CREATE INDEX webhook_secrets_by_endpoint ON webhook_secrets (endpoint_id);
 
 CREATE TABLE webhook_messages (
     id         TEXT PRIMARY KEY,
-    event_type TEXT NOT NULL,
+    event_type TEXT NOT NULL CHECK (event_type IN ('order.created', 'ping')),
     order_id   TEXT,
     payload    TEXT NOT NULL,
     created_at BIGINT NOT NULL
@@ -42,12 +43,14 @@ CREATE TABLE webhook_deliveries (
     message_id       TEXT NOT NULL REFERENCES webhook_messages (id),
     endpoint_id      TEXT NOT NULL REFERENCES webhook_endpoints (id),
     order_id         TEXT,
-    event_type       TEXT NOT NULL,
-    state            TEXT NOT NULL,
+    event_type       TEXT NOT NULL CHECK (event_type IN ('order.created', 'ping')),
+    state            TEXT NOT NULL
+                     CHECK (state IN ('pending', 'succeeded', 'failed', 'cancelled')),
     attempts         BIGINT NOT NULL DEFAULT 0,
     failures         BIGINT NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT NOT NULL,
-    next_trigger     TEXT NOT NULL DEFAULT 'scheduled',
+    next_trigger     TEXT NOT NULL DEFAULT 'scheduled'
+                     CHECK (next_trigger IN ('scheduled', 'manual')),
     lease_owner      TEXT,
     lease_expires_at BIGINT,
     last_status      BIGINT,

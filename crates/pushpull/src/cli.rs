@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use contract::IntegrationMode;
-use store::integration::retry::{RetrySchedule, parse_duration};
+use platform::backoff::{Backoff as RetrySchedule, parse_duration};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -211,8 +211,8 @@ pub fn store_config(
             .clone()
             .unwrap_or_else(|| inventory_url.clone()),
         inventory_url,
-        inventory_api_key: shared.inventory_api_key.clone(),
-        store_api_key: shared.store_api_key.clone(),
+        inventory_api_key: shared.inventory_api_key.clone().into(),
+        store_api_key: shared.store_api_key.clone().into(),
         mode: s.integration_mode,
         webhook: store::config::WebhookSettings {
             retry_schedule: s.webhook_retry_schedule.clone(),
@@ -228,8 +228,9 @@ pub fn store_config(
         },
         api: store::config::ApiCallSettings {
             timeout: s.api_timeout,
-            retries: s.api_retries,
-            ..Default::default()
+            backoff: store::config::ApiCallSettings::default()
+                .backoff
+                .limited_to(s.api_retries),
         },
         ..Default::default()
     }

@@ -2,17 +2,21 @@
 //!
 //! Products are seeded from `contract::demo::CATALOG` on first start and
 //! read from the database afterwards, so a price changed in the database is
-//! the price an order is charged (`orders::place_order` prices each line
-//! from this table inside the order's transaction). The store deliberately
+//! the price an order is charged ([`price_lines`] prices each line from
+//! this table inside the order's transaction). The store deliberately
 //! knows nothing about stock: that is the inventory's business, and in push
 //! and pull modes the shop takes orders it cannot know it can fill.
 
-use sqlx::Row;
+use std::collections::HashMap;
 
+use sqlx::AnyConnection;
+
+use contract::FieldError;
+use contract::order::{LineItem, OrderLine};
 use platform::Db;
 
 /// One product as the shop window shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CatalogItem {
     pub sku: String,
     pub name: String,
@@ -22,19 +26,60 @@ pub struct CatalogItem {
 
 /// Every product, in shop-window order.
 pub async fn list(db: &Db) -> Result<Vec<CatalogItem>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT sku, name, description, price_cents FROM products ORDER BY position, sku",
     )
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CatalogItem {
-                sku: r.try_get("sku")?,
-                name: r.try_get("name")?,
-                description: r.try_get("description")?,
-                price_cents: r.try_get("price_cents")?,
-            })
-        })
-        .collect()
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct Price {
+    sku: String,
+    name: String,
+    price_cents: i64,
+}
+
+/// Prices every line from the catalog, in one query — or lists the lines
+/// whose SKU the shop does not sell, as field errors (`items[2].sku`).
+pub async fn price_lines(
+    conn: &mut AnyConnection,
+    items: &[LineItem],
+) -> Result<Result<Vec<OrderLine>, Vec<FieldError>>, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT sku, name, price_cents FROM products WHERE sku IN ({})",
+        platform::db::placeholders(1, items.len())
+    ));
+    let mut query = sqlx::query_as::<_, Price>(sql);
+    for item in items {
+        query = query.bind(item.sku.as_str());
+    }
+    let mut prices: HashMap<String, Price> = query
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku.clone(), p))
+        .collect();
+    let mut lines = Vec::with_capacity(items.len());
+    let mut unknown = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match prices.remove(item.sku.as_str()) {
+            Some(p) => lines.push(OrderLine {
+                sku: item.sku.clone(),
+                name: p.name,
+                quantity: item.quantity,
+                unit_price_cents: p.price_cents,
+                line_total_cents: p.price_cents * item.quantity.as_i64(),
+            }),
+            None => unknown.push(FieldError::new(
+                format!("items[{i}].sku"),
+                format!("there is no product with SKU {}", item.sku),
+            )),
+        }
+    }
+    Ok(if unknown.is_empty() {
+        Ok(lines)
+    } else {
+        Err(unknown)
+    })
 }

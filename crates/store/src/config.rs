@@ -1,14 +1,106 @@
-//! The store's settings. Every field has a default that makes
-//! `cargo run` work on a fresh machine; the launcher (`crates/pushpull`)
-//! layers environment variables and flags on top with clap, and tests build
-//! a config in code (port 0, a fresh database, a manual clock).
+//! The store's settings, and the command line they come from.
+//!
+//! [`StoreArgs`] is the store's part of the launcher's command line
+//! (`crates/pushpull`): every setting a flag, an environment variable and a
+//! default, layered the zero2prod way (flags win over variables, variables
+//! over defaults), with durations written as people write them (`10s`,
+//! `2m`, via humantime). Those clap defaults are the *only* copy of each
+//! default: [`StoreConfig::default()`], [`WebhookSettings::default()`] and
+//! [`ApiCallSettings::default()`] are read from an empty command line with
+//! the environment switched off ([`StoreArgs::defaults`]), so a test's
+//! defaults are the shipped ones and never depend on the machine's
+//! environment. Tests then adjust a config in code (port 0, a fresh
+//! database, a manual clock).
+//!
+//! The two API keys are held as `secrecy::SecretString`: they print as
+//! `[REDACTED]` wherever a config is logged, and are exposed only where a
+//! request is sent or a key hashed.
 
 use std::time::Duration;
 
-use contract::IntegrationMode;
-use platform::{SharedClock, SystemClock};
+use clap::{Args, FromArgMatches};
+use secrecy::SecretString;
 
-use crate::integration::retry::RetrySchedule;
+use contract::IntegrationMode;
+use platform::backoff::parse_duration;
+use platform::{Backoff, SharedClock, SystemClock};
+
+pub use contract::demo::{DEMO_INVENTORY_API_KEY, DEMO_STORE_API_KEY};
+
+/// Where the store listens unless told otherwise.
+pub const DEFAULT_PORT: u16 = contract::demo::STORE_PORT;
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/store.db?mode=rwc";
+
+/// How often background workers look for due work even if nothing woke
+/// them (the safety net behind the in-process notification).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The pause before the first retry of an `/update_inventory` call, doubled
+/// for each further one, and the most it may grow to: the customer is
+/// waiting.
+pub const API_FIRST_RETRY: Duration = Duration::from_millis(200);
+pub const API_LONGEST_RETRY: Duration = Duration::from_secs(5);
+
+/// The store's flags (and environment variables), with their defaults.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    #[arg(long, env = "STORE_BIND", default_value = "127.0.0.1")]
+    pub store_bind: String,
+    #[arg(long, env = "STORE_PORT", default_value_t = DEFAULT_PORT)]
+    pub store_port: u16,
+    #[arg(long, env = "STORE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub store_database_url: String,
+    /// Integration mode to set at start: webhook, api or poll [default: keep the stored one; webhook on a fresh database]
+    #[arg(long, env = "INTEGRATION_MODE", value_parser = parse_mode)]
+    pub integration_mode: Option<IntegrationMode>,
+    /// Delays between webhook attempts; after the last, the message is failed.
+    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "1s,5s,30s,2m,10m", value_parser = parse_schedule)]
+    pub webhook_retry_schedule: Backoff,
+    /// Random extra delay per retry, as a fraction of the delay.
+    #[arg(long, env = "WEBHOOK_JITTER", default_value_t = 0.2)]
+    pub webhook_jitter: f64,
+    /// Timeout of one webhook attempt.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Webhook attempts in flight at once.
+    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 16)]
+    pub webhook_max_in_flight: usize,
+    /// Hosts webhook endpoints may point at (comma-separated; * = any).
+    #[arg(
+        long,
+        env = "WEBHOOK_ALLOWED_HOSTS",
+        default_value = "localhost,127.0.0.1,::1,inventory",
+        value_delimiter = ','
+    )]
+    pub webhook_allowed_hosts: Vec<String>,
+    /// Timeout of one /update_inventory call (api mode).
+    #[arg(long, env = "API_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub api_timeout: Duration,
+    /// Retries of /update_inventory after the first attempt, same Idempotency-Key.
+    #[arg(long, env = "API_RETRIES", default_value_t = 2)]
+    pub api_retries: u32,
+}
+
+fn parse_mode(text: &str) -> Result<IntegrationMode, String> {
+    IntegrationMode::parse(text).map_err(|e| e.0)
+}
+
+fn parse_schedule(text: &str) -> Result<Backoff, String> {
+    text.parse()
+}
+
+impl StoreArgs {
+    /// Every flag at its default: an empty command line, read with the
+    /// environment variables switched off.
+    pub fn defaults() -> StoreArgs {
+        let command = StoreArgs::augment_args(clap::Command::new("store"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["store"])
+            .expect("the store's defaults parse");
+        StoreArgs::from_arg_matches(&matches).expect("the store's defaults are complete")
+    }
+}
 
 #[derive(Clone)]
 pub struct StoreConfig {
@@ -25,9 +117,9 @@ pub struct StoreConfig {
     /// How a browser reaches the inventory (links in the UI).
     pub inventory_public_url: String,
     /// The key the store presents to the inventory's `/update_inventory`.
-    pub inventory_api_key: String,
+    pub inventory_api_key: SecretString,
     /// The key the store accepts on its pull feed and acknowledgements.
-    pub store_api_key: String,
+    pub store_api_key: SecretString,
     /// The integration mode to set at start; `None` keeps the stored one
     /// (webhook on a fresh database). Switchable at run time either way.
     pub mode: Option<IntegrationMode>,
@@ -45,7 +137,7 @@ pub struct StoreConfig {
 pub struct WebhookSettings {
     /// Delays between attempts; after the last one fails the message is
     /// marked failed (and can be redelivered by hand).
-    pub retry_schedule: RetrySchedule,
+    pub retry_schedule: Backoff,
     /// Random extra delay, as a fraction of each delay (0.2 = up to +20 %),
     /// so that many failed deliveries do not retry in lock-step.
     pub jitter: f64,
@@ -54,10 +146,11 @@ pub struct WebhookSettings {
     /// Deliveries in flight at once, across all endpoints.
     pub max_in_flight: usize,
     /// Hosts an endpoint URL may point at (`*` allows any). See
-    /// `integration::endpoints` for why a real deployment keeps this tight.
+    /// `integration::webhook::destination` for why a real deployment keeps
+    /// this tight.
     pub allowed_hosts: Vec<String>,
-    /// How often the dispatcher looks for due work even if nothing woke it
-    /// (the safety net behind the in-process notification).
+    /// How often the dispatcher (and the compensation worker) look for due
+    /// work even if nothing woke them.
     pub sweep_interval: Duration,
 }
 
@@ -65,61 +158,69 @@ pub struct WebhookSettings {
 pub struct ApiCallSettings {
     /// Timeout of one `/update_inventory` call.
     pub timeout: Duration,
-    /// Extra attempts after the first, under the same idempotency key.
-    pub retries: u32,
-    /// Pause before the first retry; doubled for each further one.
-    pub retry_backoff: Duration,
+    /// The pauses between attempts under the same idempotency key, and how
+    /// many retries there are.
+    pub backoff: Backoff,
 }
 
-impl Default for WebhookSettings {
-    fn default() -> Self {
+impl WebhookSettings {
+    pub fn from_args(args: &StoreArgs) -> WebhookSettings {
         WebhookSettings {
-            retry_schedule: RetrySchedule::demo_default(),
-            jitter: 0.2,
-            timeout: Duration::from_secs(10),
-            max_in_flight: 16,
-            allowed_hosts: vec![
-                "localhost".into(),
-                "127.0.0.1".into(),
-                "::1".into(),
-                "inventory".into(),
-            ],
-            sweep_interval: Duration::from_secs(5),
+            retry_schedule: args.webhook_retry_schedule.clone(),
+            jitter: args.webhook_jitter,
+            timeout: args.webhook_timeout,
+            max_in_flight: args.webhook_max_in_flight,
+            allowed_hosts: args
+                .webhook_allowed_hosts
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .collect(),
+            sweep_interval: SWEEP_INTERVAL,
         }
     }
 }
 
-impl Default for ApiCallSettings {
-    fn default() -> Self {
+impl ApiCallSettings {
+    pub fn from_args(args: &StoreArgs) -> ApiCallSettings {
         ApiCallSettings {
-            timeout: Duration::from_secs(3),
-            retries: 2,
-            retry_backoff: Duration::from_millis(200),
+            timeout: args.api_timeout,
+            backoff: Backoff::exponential(API_FIRST_RETRY, API_LONGEST_RETRY)
+                .limited_to(args.api_retries),
         }
     }
 }
 
-pub const DEFAULT_PORT: u16 = 8080;
-pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/store.db?mode=rwc";
-/// Demo keys, so `cargo run` works with no set-up. Anything reachable by
-/// others must set its own (`STORE_API_KEY`, `INVENTORY_API_KEY`).
-pub const DEMO_STORE_API_KEY: &str = "pp_demo_store_key_change_me";
-pub const DEMO_INVENTORY_API_KEY: &str = "pp_demo_inventory_key_change_me";
+/// `http://host:port`, with a wildcard bind address replaced by loopback.
+pub fn local_url(bind: &str, port: u16) -> String {
+    let host = match bind {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        other => other,
+    };
+    if host.contains(':') {
+        format!("http://[{host}]:{port}")
+    } else {
+        format!("http://{host}:{port}")
+    }
+}
 
-impl Default for StoreConfig {
-    fn default() -> Self {
+impl StoreConfig {
+    /// The store the flags describe, with the demo keys, its public URL
+    /// following its address, and the inventory where the demo runs it;
+    /// the launcher then sets where the inventory is and the keys.
+    pub fn from_args(args: &StoreArgs) -> StoreConfig {
+        let inventory_url = local_url("127.0.0.1", contract::demo::INVENTORY_PORT);
         StoreConfig {
-            bind: "127.0.0.1".into(),
-            port: DEFAULT_PORT,
-            database_url: DEFAULT_DATABASE_URL.into(),
-            public_url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
-            inventory_url: "http://127.0.0.1:8081".into(),
-            inventory_public_url: "http://127.0.0.1:8081".into(),
+            bind: args.store_bind.clone(),
+            port: args.store_port,
+            database_url: args.store_database_url.clone(),
+            public_url: local_url(&args.store_bind, args.store_port),
+            inventory_public_url: inventory_url.clone(),
+            inventory_url,
             inventory_api_key: DEMO_INVENTORY_API_KEY.into(),
             store_api_key: DEMO_STORE_API_KEY.into(),
-            mode: None,
-            webhook: WebhookSettings::default(),
-            api: ApiCallSettings::default(),
+            mode: args.integration_mode,
+            webhook: WebhookSettings::from_args(args),
+            api: ApiCallSettings::from_args(args),
             workers: None,
             seed_catalog: true,
             clock: SystemClock::shared(),
@@ -127,9 +228,28 @@ impl Default for StoreConfig {
     }
 }
 
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::from_args(&StoreArgs::defaults())
+    }
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings::from_args(&StoreArgs::defaults())
+    }
+}
+
+impl Default for ApiCallSettings {
+    fn default() -> Self {
+        ApiCallSettings::from_args(&StoreArgs::defaults())
+    }
+}
+
 impl std::fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Keys are redacted: configs end up in logs.
+        // Configs end up in logs: the keys print redacted, the database
+        // URL without its password.
         f.debug_struct("StoreConfig")
             .field("bind", &self.bind)
             .field("port", &self.port)
@@ -139,9 +259,71 @@ impl std::fmt::Debug for StoreConfig {
             )
             .field("public_url", &self.public_url)
             .field("inventory_url", &self.inventory_url)
+            .field("inventory_api_key", &self.inventory_api_key)
+            .field("store_api_key", &self.store_api_key)
             .field("mode", &self.mode)
             .field("webhook", &self.webhook)
             .field("api", &self.api)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_command_lines() {
+        let c = StoreConfig::default();
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.inventory_url, "http://127.0.0.1:8081");
+        assert_eq!(c.database_url, "sqlite:data/store.db?mode=rwc");
+        assert_eq!(c.webhook.retry_schedule.to_string(), "1s,5s,30s,2m,10m");
+        assert_eq!(c.webhook.timeout, Duration::from_secs(10));
+        assert_eq!(
+            c.webhook.allowed_hosts,
+            ["localhost", "127.0.0.1", "::1", "inventory"]
+        );
+        assert_eq!(c.api.timeout, Duration::from_secs(3));
+        // 200 ms, then 400 ms, then the order is rejected.
+        assert_eq!(c.api.backoff.max_attempts(), Some(3));
+        assert_eq!(c.api.backoff.total(), Some(Duration::from_millis(600)));
+        assert_eq!(c.store_api_key.expose_secret(), DEMO_STORE_API_KEY);
+    }
+
+    #[test]
+    fn flags_change_what_they_name() {
+        let command = StoreArgs::augment_args(clap::Command::new("store"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from([
+                "store",
+                "--store-bind",
+                "0.0.0.0",
+                "--store-port",
+                "9000",
+                "--webhook-retry-schedule",
+                "250ms,1s",
+                "--api-retries",
+                "0",
+                "--integration-mode",
+                "POLL",
+            ])
+            .unwrap();
+        let c = StoreConfig::from_args(&StoreArgs::from_arg_matches(&matches).unwrap());
+        assert_eq!(c.public_url, "http://127.0.0.1:9000");
+        assert_eq!(c.webhook.retry_schedule.max_attempts(), Some(3));
+        assert_eq!(c.api.backoff.max_attempts(), Some(1));
+        assert_eq!(c.mode, Some(IntegrationMode::Poll));
+    }
+
+    #[test]
+    fn keys_stay_out_of_logs() {
+        let printed = format!("{:?}", StoreConfig::default());
+        assert!(!printed.contains(DEMO_STORE_API_KEY), "{printed}");
+        assert!(!printed.contains(DEMO_INVENTORY_API_KEY), "{printed}");
     }
 }

@@ -6,10 +6,9 @@
 //! it concerns, so the API answers one complete problem+json and the form
 //! shows each message next to its input. Whether a SKU exists is a question
 //! for the catalog (the database), so it is checked when the order is
-//! priced, in `orders::place_order`, with the same kind of field error.
+//! priced, in `checkout::place_order`, with the same kind of field error.
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use contract::order::{Customer, LineItem};
 use contract::{FieldError, Quantity, Sku};
@@ -51,25 +50,6 @@ pub struct LineRequest {
 pub struct ValidOrder {
     pub customer: Customer,
     pub items: Vec<LineItem>,
-}
-
-impl ValidOrder {
-    /// A digest of what was asked for, stored with an `Idempotency-Key` so
-    /// that reusing a key for a *different* order is caught (and refused)
-    /// instead of silently answering with the first order.
-    pub fn fingerprint(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.customer.name.as_bytes());
-        h.update([0]);
-        h.update(self.customer.email.as_bytes());
-        for line in &self.items {
-            h.update([0]);
-            h.update(line.sku.as_str().as_bytes());
-            h.update(b":");
-            h.update(line.quantity.get().to_string().as_bytes());
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
 }
 
 impl OrderRequest {
@@ -296,13 +276,5 @@ mod tests {
     fn a_missing_customer_is_two_field_errors() {
         let errs = parse(json!({"items": [{"sku": "TEA-SENCHA", "quantity": 1}]})).unwrap_err();
         assert_eq!(fields(errs), vec!["customer.name", "customer.email"]);
-    }
-
-    #[test]
-    fn fingerprints_differ_when_the_order_differs() {
-        let a = parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": [{"sku": "TEA-SENCHA", "quantity": 1}]})).unwrap();
-        let b = parse(json!({"customer": {"name": "A", "email": "a@b.co"}, "items": [{"sku": "TEA-SENCHA", "quantity": 2}]})).unwrap();
-        assert_eq!(a.fingerprint(), a.clone().fingerprint());
-        assert_ne!(a.fingerprint(), b.fingerprint());
     }
 }

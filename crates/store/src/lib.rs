@@ -3,37 +3,60 @@
 //! A small online shop that hands its orders to a separate inventory
 //! service in one of three ways — and shows every message it takes.
 //!
-//! * [`orders`] — placing an order: one transaction, then the mode's channel.
-//! * [`integration`] — the three patterns, one module each:
-//!   [`integration::webhook`] (push: outbox, dispatcher, signing, retries),
-//!   [`integration::api`] (request/response to `/update_inventory`, voids),
-//!   [`integration::poll`] (the pull feed and acknowledgements);
-//!   plus [`integration::endpoints`], [`integration::deliveries`] and
-//!   [`integration::retry`].
-//! * [`timeline`] — the log of every exchange with the inventory.
-//! * [`domain`] — what a valid order request is.
-//! * [`routes`] — thin HTTP handlers; [`error`] — their problem+json.
-//! * [`startup`] — `Application::build(config)` / `run_until_stopped()`.
-//! * [`ui`] — the web pages; [`catalog`], [`compare`], [`flow`] and
-//!   [`burst`] — what the pages read and run.
+//! ## Reading order
+//!
+//! The patterns first, then what they stand on, then what shows them:
+//!
+//! 1. [`checkout`] — placing an order: one transaction, then the mode's
+//!    [`Handoff`](integration::Handoff). Start here.
+//! 2. [`integration`] — the three patterns and the switch between them.
+//!    1. [`integration::webhook`] — push, in the order of its steps:
+//!       [`outbox`](integration::webhook::outbox) →
+//!       [`dispatcher`](integration::webhook::dispatcher) →
+//!       [`attempt`](integration::webhook::attempt) →
+//!       [`retry`](integration::webhook::retry); then
+//!       [`endpoints`](integration::webhook::endpoints),
+//!       [`destination`](integration::webhook::destination) and
+//!       [`deliveries`](integration::webhook::deliveries).
+//!    2. [`integration::api`] — request/response while the customer waits,
+//!       and [`integration::compensation`] — voiding what a rejected order
+//!       may have taken.
+//!    3. [`integration::poll`] — the pull feed with its commit-ordered
+//!       cursor, and the acknowledgement.
+//! 3. [`idempotency`] — `Idempotency-Key`: the same order placed twice is
+//!    placed once.
+//! 4. [`orders`] — the order record every pattern resolves; [`domain`] —
+//!    what a valid order request is; [`catalog`] — what it costs.
+//! 5. [`routes`] — thin HTTP handlers; [`error`] — their problem+json;
+//!    [`api_keys`] — who may read the feed.
+//! 6. [`config`], [`state`], [`startup`] — settings (one copy of every
+//!    default, clap's), what handlers and workers share, and
+//!    `Application::build(config)` / `run_until_stopped()`.
+//! 7. [`vocabulary`] and [`rows`] — the store's own words, and how rows
+//!    are read into typed structs.
+//! 8. [`instruments`] — what measures and shows the patterns and is not
+//!    part of them: the message log, the comparison, the burst.
+//! 9. [`ui`] — the web pages; [`seed`] — the demo catalog.
 
-pub mod burst;
+pub mod api_keys;
 pub mod catalog;
-pub mod compare;
+pub mod checkout;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod flow;
+pub mod idempotency;
+pub mod instruments;
 pub mod integration;
 pub mod orders;
 pub mod routes;
+pub mod rows;
 pub mod seed;
 pub mod startup;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
-pub mod timeline;
 pub mod ui;
+pub mod vocabulary;
 
-pub use config::StoreConfig;
+pub use config::{StoreArgs, StoreConfig};
 pub use startup::{AppHandle, Application};

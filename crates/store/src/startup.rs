@@ -19,10 +19,10 @@ use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
 
 use crate::config::StoreConfig;
-use crate::integration::api::CompensationWorker;
+use crate::integration::compensation::CompensationWorker;
 use crate::integration::webhook::OutboxDispatcher;
 use crate::state::{AppState, StoreMetrics};
-use crate::{integration, routes, seed};
+use crate::{api_keys, integration, routes, seed};
 
 /// The store's schema: one folder of portable SQL, embedded in the binary
 /// and run at start-up on either backend.
@@ -43,11 +43,11 @@ impl Application {
             .context("opening the store database")?;
         let clock = config.clock.clone();
         let live = LiveHub::new();
-        let now = clock.now_ms();
+        let now = clock.now();
         if config.seed_catalog {
             seed::catalog(&db).await.context("seeding the catalog")?;
         }
-        seed::api_key(&db, &config.store_api_key, now).await?;
+        api_keys::accept(&db, &config.store_api_key, now).await?;
         if let Some(mode) = config.mode {
             integration::set_mode(&db, &live, mode, now).await?;
         }
@@ -63,7 +63,7 @@ impl Application {
             reqwest::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(timeout.min(std::time::Duration::from_secs(3)))
-                // Never follow a redirect: see integration::endpoints.
+                // Never follow a redirect: see integration::webhook::destination.
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
         };

@@ -33,7 +33,9 @@ impl TestStore {
             ..StoreConfig::default()
         };
         // Fast in-request retries: tests check behaviour, not patience.
-        config.api.retry_backoff = std::time::Duration::from_millis(20);
+        if let platform::Backoff::Exponential { first, .. } = &mut config.api.backoff {
+            *first = std::time::Duration::from_millis(20);
+        }
         configure(&mut config);
         let app = Application::build(config).await.expect("store starts");
         let (port, handle, state) = (app.port(), app.handle(), app.state());

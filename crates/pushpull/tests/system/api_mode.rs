@@ -202,7 +202,7 @@ platform::db_test!(async fn a_lost_answer_is_compensated_so_a_rejected_order_kee
         Options {
             store: |c| {
                 c.api.timeout = Duration::from_millis(300);
-                c.api.retries = 1;
+                c.api.backoff = c.api.backoff.clone().limited_to(1);
             },
             ..Options::default()
         },

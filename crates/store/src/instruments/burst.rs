@@ -3,7 +3,7 @@
 //! the difference.
 //!
 //! A burst switches the store's mode (`integration::set_mode`), places
-//! [`Plan::per_mode`] identical orders through `orders::place_order` —
+//! [`Plan::per_mode`] identical orders through `checkout::place_order` —
 //! exactly the path a customer's checkout takes — waits until each has been
 //! resolved (or [`Plan::settle_timeout`] passes), moves on to the next mode,
 //! and finally switches back to the mode it found. It runs as a background
@@ -14,7 +14,7 @@
 //! database then agrees whether a burst is running (only one may run,
 //! claimed with a single conditional upsert), and a page rendered by any of
 //! them shows the same progress. A burst whose process died stops
-//! heart-beating and is considered abandoned after [`STALE_AFTER_MS`].
+//! heart-beating and is considered abandoned after [`STALE_AFTER`].
 //!
 //! The trade-off to know about: the mode is global, so an order a person
 //! places while a burst is running goes through whatever mode the burst has
@@ -25,22 +25,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use contract::order::{Customer, LineItem};
-use contract::{IntegrationMode, Quantity, Sku};
-use platform::{Db, new_id};
+use contract::{BurstId, IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
+use platform::Db;
 
 use crate::domain::ValidOrder;
 use crate::state::AppState;
-use crate::{catalog, integration, orders};
+use crate::{catalog, checkout, integration};
 
 const PROGRESS_KEY: &str = "compare.burst";
 const LOCK_KEY: &str = "compare.burst.lock";
 const IDLE: &str = "idle";
 /// A running burst that has not written progress for this long is taken
 /// to be dead (its process stopped) and no longer blocks a new one.
-pub const STALE_AFTER_MS: i64 = 2 * 60 * 1000;
+pub const STALE_AFTER: Duration = Duration::from_secs(2 * 60);
 
 /// How big a burst is and how long each mode may take to settle.
 #[derive(Debug, Clone, Copy)]
@@ -92,16 +91,16 @@ pub struct Step {
     pub resolved: usize,
     /// From the first order placed to the last one resolved.
     pub elapsed_ms: i64,
-    pub order_ids: Vec<String>,
+    pub order_ids: Vec<OrderId>,
 }
 
 /// A burst and how far it got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Burst {
-    pub id: String,
+    pub id: BurstId,
     pub running: bool,
-    pub started_at: i64,
-    pub finished_at: Option<i64>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
     /// The mode the store was in before, and is in again after.
     pub restore_mode: IntegrationMode,
     pub steps: Vec<Step>,
@@ -133,21 +132,24 @@ pub enum BurstError {
     Database(#[from] sqlx::Error),
 }
 
+#[derive(sqlx::FromRow)]
+struct Setting {
+    value: String,
+}
+
 /// The latest burst, running or finished.
 pub async fn current(db: &Db) -> Result<Option<Burst>, sqlx::Error> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+    let row: Option<Setting> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
         .bind(PROGRESS_KEY)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row
-        .map(|r| r.try_get::<String, _>("value"))
-        .transpose()?
-        .and_then(|text| serde_json::from_str(&text).ok()))
+    // A progress record this build cannot read is no burst to show.
+    Ok(row.and_then(|r| serde_json::from_str(&r.value).ok()))
 }
 
 /// Claims the burst lock for `id`. Only one burst runs at a time, across
 /// every store process sharing the database.
-async fn claim(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+async fn claim(db: &Db, id: &BurstId, now: Timestamp) -> Result<bool, sqlx::Error> {
     let row = sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
@@ -155,10 +157,10 @@ async fn claim(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {
          RETURNING key",
     )
     .bind(LOCK_KEY)
-    .bind(id)
-    .bind(now)
+    .bind(id.as_str())
+    .bind(now.millis())
     .bind(IDLE)
-    .bind(now - STALE_AFTER_MS)
+    .bind((now - STALE_AFTER).millis())
     .fetch_optional(db.pool())
     .await?;
     Ok(row.is_some())
@@ -166,7 +168,7 @@ async fn claim(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {
 
 /// Stores the progress (and so renews the lock) and tells the browsers.
 async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
-    let now = app.clock.now_ms();
+    let now = app.clock.now().millis();
     let text = serde_json::to_string(burst).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
@@ -186,7 +188,7 @@ async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
         .bind(lock)
         .bind(now)
         .bind(LOCK_KEY)
-        .bind(&burst.id)
+        .bind(burst.id.as_str())
         .execute(app.db.pool())
         .await?;
     app.live.publish("burst.progress", burst);
@@ -199,8 +201,8 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
     if products.is_empty() {
         return Err(BurstError::NoProducts);
     }
-    let now = app.clock.now_ms();
-    let id = new_id("burst");
+    let now = app.clock.now();
+    let id = BurstId::new();
     if !claim(&app.db, &id, now).await? {
         return Err(BurstError::AlreadyRunning);
     }
@@ -238,12 +240,12 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
         }
         // Whatever happened, put the store back in the mode it was in.
         if let Err(e) =
-            integration::set_mode(&app.db, &app.live, burst.restore_mode, app.clock.now_ms()).await
+            integration::set_mode(&app.db, &app.live, burst.restore_mode, app.clock.now()).await
         {
             tracing::error!(error = %e, "could not restore the mode after a burst");
         }
         burst.running = false;
-        burst.finished_at = Some(app.clock.now_ms());
+        burst.finished_at = Some(app.clock.now());
         if let Err(e) = save(&app, &burst).await {
             tracing::error!(error = %e, "could not record the end of a burst");
         }
@@ -260,7 +262,7 @@ async fn run(
     let one = Quantity::parse(1).expect("1 is a valid quantity");
     for step in 0..burst.steps.len() {
         let mode = burst.steps[step].mode;
-        integration::set_mode(&app.db, &app.live, mode, app.clock.now_ms()).await?;
+        integration::set_mode(&app.db, &app.live, mode, app.clock.now()).await?;
         burst.steps[step].state = StepState::Placing;
         save(app, burst).await?;
 
@@ -276,10 +278,8 @@ async fn run(
                     quantity: one,
                 }],
             };
-            match orders::place_order(app, order, None).await {
-                Ok(placed) => burst.steps[step]
-                    .order_ids
-                    .push(placed.order.id.to_string()),
+            match checkout::place_order(app, order, None).await {
+                Ok(placed) => burst.steps[step].order_ids.push(placed.order.id),
                 Err(e) => {
                     burst.problem =
                         Some(format!("an order in {mode} mode could not be placed: {e}"));
@@ -319,21 +319,24 @@ async fn run(
 }
 
 /// How many of `ids` are no longer pending.
-async fn count_resolved(db: &Db, ids: &[String]) -> Result<usize, sqlx::Error> {
+async fn count_resolved(db: &Db, ids: &[OrderId]) -> Result<usize, sqlx::Error> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) AS n FROM orders WHERE status <> 'pending' AND id IN ({})",
-        placeholders.join(", ")
+        "SELECT COUNT(*) AS n FROM orders WHERE status <> $1 AND id IN ({})",
+        platform::db::placeholders(2, ids.len())
     ));
-    let mut query = sqlx::query(sql);
+    let mut query = sqlx::query_as::<_, Count>(sql).bind(OrderStatus::Pending.as_str());
     for id in ids {
-        query = query.bind(id);
+        query = query.bind(id.as_str());
     }
-    let n: i64 = query.fetch_one(db.pool()).await?.try_get("n")?;
-    Ok(n as usize)
+    Ok(query.fetch_one(db.pool()).await?.n as usize)
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
 }
 
 #[cfg(test)]
@@ -352,9 +355,9 @@ mod tests {
             order_ids: vec![],
         };
         let burst = Burst {
-            id: "burst_1".into(),
+            id: BurstId::parse("burst_1").unwrap(),
             running: true,
-            started_at: 0,
+            started_at: Timestamp(0),
             finished_at: None,
             restore_mode: IntegrationMode::Webhook,
             steps: vec![step(5), step(2), step(0)],

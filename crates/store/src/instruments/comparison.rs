@@ -28,11 +28,13 @@
 //! The trade-off: these are all-time figures over one database. A reset
 //! button would need to delete history the timelines show, so there is
 //! none; a burst on the compare page simply adds comparable orders.
+//!
+//! Which channel belongs to which mode is [`super::timeline::mode_of`].
 
-use sqlx::Row;
-
-use contract::IntegrationMode;
+use contract::{Channel, IntegrationMode, OrderStatus};
 use platform::Db;
+
+use super::timeline::mode_of;
 
 /// How many of the most recent resolved orders latency is computed over.
 pub const LATENCY_SAMPLE: i64 = 5000;
@@ -134,95 +136,114 @@ impl Comparison {
     pub fn total_orders(&self) -> i64 {
         self.modes.iter().map(|m| m.orders).sum()
     }
-}
 
-/// The channels that carry a mode's orders, as an SQL condition on `e`
-/// (exchanges) and `o` (orders).
-const OWN_CHANNELS: &str = "((o.mode = 'webhook' AND e.channel = 'webhook') \
-     OR (o.mode = 'api' AND e.channel IN ('api', 'void')) \
-     OR (o.mode = 'poll' AND e.channel IN ('feed', 'ack')))";
+    fn mode_mut(&mut self, mode: IntegrationMode) -> &mut ModeFigures {
+        self.modes
+            .iter_mut()
+            .find(|m| m.mode == mode)
+            .expect("every mode is present")
+    }
+}
 
 /// A message without a 2xx answer, as an SQL condition on `e`.
 const FAILED: &str = "(e.error IS NOT NULL OR e.response_status IS NULL OR e.response_status < 200 OR e.response_status > 299)";
 
-fn mode_of_row(
-    row: &sqlx::any::AnyRow,
-    column: &str,
-) -> Result<Option<IntegrationMode>, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Ok(IntegrationMode::parse(&text).ok())
+#[derive(sqlx::FromRow)]
+struct ByStatus {
+    #[sqlx(try_from = "String")]
+    mode: IntegrationMode,
+    #[sqlx(try_from = "String")]
+    status: OrderStatus,
+    n: i64,
 }
 
-fn mode_of_channel(channel: &str) -> Option<IntegrationMode> {
-    match channel {
-        "webhook" => Some(IntegrationMode::Webhook),
-        "api" | "void" => Some(IntegrationMode::Api),
-        "feed" | "ack" => Some(IntegrationMode::Poll),
-        _ => None,
-    }
+#[derive(sqlx::FromRow)]
+struct Latency {
+    #[sqlx(try_from = "String")]
+    mode: IntegrationMode,
+    ms: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ByModeAndChannel {
+    #[sqlx(try_from = "String")]
+    mode: IntegrationMode,
+    #[sqlx(try_from = "String")]
+    channel: Channel,
+    n: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ByChannel {
+    #[sqlx(try_from = "String")]
+    channel: Channel,
+    n: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct FeedReads {
+    reads: i64,
+    empty: i64,
 }
 
 /// Reads every figure the compare page shows.
 pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
-    let mut modes: Vec<ModeFigures> = IntegrationMode::ALL
-        .iter()
-        .map(|m| ModeFigures::empty(*m))
-        .collect();
-    let index = |mode: IntegrationMode| {
-        IntegrationMode::ALL
+    let mut c = Comparison {
+        modes: IntegrationMode::ALL
             .iter()
-            .position(|m| *m == mode)
-            .unwrap_or(0)
+            .map(|m| ModeFigures::empty(*m))
+            .collect(),
+        feed: FeedFigures::default(),
     };
 
     // Orders by mode and status.
-    let rows = sqlx::query("SELECT mode, status, COUNT(*) AS n FROM orders GROUP BY mode, status")
-        .fetch_all(db.pool())
-        .await?;
-    for row in &rows {
-        let Some(mode) = mode_of_row(row, "mode")? else {
-            continue;
-        };
-        let status: String = row.try_get("status")?;
-        let n: i64 = row.try_get("n")?;
-        let m = &mut modes[index(mode)];
-        m.orders += n;
-        match status.as_str() {
-            "confirmed" => m.confirmed += n,
-            "rejected" => m.rejected += n,
-            "backordered" => m.backordered += n,
-            _ => m.pending += n,
+    let rows: Vec<ByStatus> =
+        sqlx::query_as("SELECT mode, status, COUNT(*) AS n FROM orders GROUP BY mode, status")
+            .fetch_all(db.pool())
+            .await?;
+    for row in rows {
+        let m = c.mode_mut(row.mode);
+        m.orders += row.n;
+        match row.status {
+            OrderStatus::Confirmed => m.confirmed += row.n,
+            OrderStatus::Rejected => m.rejected += row.n,
+            OrderStatus::Backordered => m.backordered += row.n,
+            OrderStatus::Pending => m.pending += row.n,
         }
     }
 
     // Latency: placed → resolved, over the most recent resolved orders.
-    let rows = sqlx::query(
+    let rows: Vec<Latency> = sqlx::query_as(
         "SELECT mode, CAST(resolved_at - created_at AS BIGINT) AS ms FROM orders \
          WHERE resolved_at IS NOT NULL ORDER BY created_at DESC LIMIT $1",
     )
     .bind(LATENCY_SAMPLE)
     .fetch_all(db.pool())
     .await?;
-    let mut samples: Vec<Vec<i64>> = vec![Vec::new(); modes.len()];
-    for row in &rows {
-        if let Some(mode) = mode_of_row(row, "mode")? {
-            samples[index(mode)].push(row.try_get("ms")?);
-        }
-    }
-    for (m, values) in modes.iter_mut().zip(samples.iter_mut()) {
-        m.latency = Spread::of(values);
+    for mode in IntegrationMode::ALL {
+        let mut values: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.mode == *mode)
+            .map(|r| r.ms)
+            .collect();
+        c.mode_mut(*mode).latency = Spread::of(&mut values);
     }
 
     // Requests that carried each mode's orders, on its own channels.
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT o.mode AS mode, COUNT(*) AS n FROM exchange_orders eo \
+    let rows: Vec<ByModeAndChannel> = sqlx::query_as(
+        "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
          JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \
-         WHERE {OWN_CHANNELS} GROUP BY o.mode"
-    ));
-    for row in &sqlx::query(sql).fetch_all(db.pool()).await? {
-        if let Some(mode) = mode_of_row(row, "mode")? {
-            modes[index(mode)].requests = row.try_get("n")?;
-        }
+         GROUP BY o.mode, e.channel",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for row in rows.iter().filter(|r| mode_of(r.channel) == Some(r.mode)) {
+        c.mode_mut(row.mode).requests += row.n;
     }
 
     // Failures, by channel (pings and empty polls included: they are
@@ -230,50 +251,56 @@ pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT e.channel AS channel, COUNT(*) AS n FROM exchanges e WHERE {FAILED} GROUP BY e.channel"
     ));
-    for row in &sqlx::query(sql).fetch_all(db.pool()).await? {
-        let channel: String = row.try_get("channel")?;
-        if let Some(mode) = mode_of_channel(&channel) {
-            modes[index(mode)].failed += row.try_get::<i64, _>("n")?;
+    let rows: Vec<ByChannel> = sqlx::query_as(sql).fetch_all(db.pool()).await?;
+    for row in rows {
+        if let Some(mode) = mode_of(row.channel) {
+            c.mode_mut(mode).failed += row.n;
         }
     }
 
-    // Retries. Webhook attempts number themselves; for the other channels
-    // a repeat is a second message of the same channel for the same order.
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM exchanges WHERE channel = 'webhook' AND attempt_no > 1",
-    )
-    .fetch_one(db.pool())
-    .await?;
-    modes[index(IntegrationMode::Webhook)].retries = row.try_get("n")?;
-    let rows = sqlx::query(
-        "SELECT o.mode AS mode, COUNT(*) AS n FROM exchange_orders eo \
+    // Retries. Webhook attempts number themselves; an api call or a feed
+    // read or acknowledgement repeats when a second message of the same
+    // channel carried the same order (a void is not a retry).
+    let row: Count =
+        sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel = $1 AND attempt_no > 1")
+            .bind(Channel::Webhook.as_str())
+            .fetch_one(db.pool())
+            .await?;
+    c.mode_mut(IntegrationMode::Webhook).retries = row.n;
+    let rows: Vec<ByModeAndChannel> = sqlx::query_as(
+        "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
          JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \
-         WHERE (o.mode = 'api' AND e.channel = 'api') OR (o.mode = 'poll' AND e.channel IN ('feed', 'ack')) \
+         WHERE (o.mode = $1 AND e.channel = $2) OR (o.mode = $3 AND e.channel IN ($4, $5)) \
          GROUP BY o.mode, eo.order_id, e.channel HAVING COUNT(*) > 1",
     )
+    .bind(IntegrationMode::Api.as_str())
+    .bind(Channel::Api.as_str())
+    .bind(IntegrationMode::Poll.as_str())
+    .bind(Channel::Feed.as_str())
+    .bind(Channel::Ack.as_str())
     .fetch_all(db.pool())
     .await?;
-    for row in &rows {
-        if let Some(mode) = mode_of_row(row, "mode")? {
-            modes[index(mode)].retries += row.try_get::<i64, _>("n")? - 1;
-        }
+    for row in rows {
+        c.mode_mut(row.mode).retries += row.n - 1;
     }
 
     // The feed: every read, and the reads that carried no poll-mode order.
-    let row = sqlx::query(
+    let feed: FeedReads = sqlx::query_as(
         "SELECT COUNT(*) AS reads, COUNT(CASE WHEN NOT EXISTS (\
             SELECT 1 FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
-            WHERE eo.exchange_id = e.id AND o.mode = 'poll') THEN 1 END) AS empty \
-         FROM exchanges e WHERE e.channel = 'feed'",
+            WHERE eo.exchange_id = e.id AND o.mode = $2) THEN 1 END) AS empty \
+         FROM exchanges e WHERE e.channel = $1",
     )
+    .bind(Channel::Feed.as_str())
+    .bind(IntegrationMode::Poll.as_str())
     .fetch_one(db.pool())
     .await?;
-    let feed = FeedFigures {
-        reads: row.try_get("reads")?,
-        empty: row.try_get("empty")?,
+    c.feed = FeedFigures {
+        reads: feed.reads,
+        empty: feed.empty,
     };
 
-    Ok(Comparison { modes, feed })
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -290,13 +317,5 @@ mod tests {
         assert_eq!((s.p50, s.p95, s.max), (50, 95, 100));
         let s = Spread::of(&mut [30, 10, 20]).unwrap();
         assert_eq!((s.p50, s.p95, s.max), (20, 30, 30));
-    }
-
-    #[test]
-    fn channels_belong_to_modes() {
-        assert_eq!(mode_of_channel("void"), Some(IntegrationMode::Api));
-        assert_eq!(mode_of_channel("ack"), Some(IntegrationMode::Poll));
-        assert_eq!(mode_of_channel("webhook"), Some(IntegrationMode::Webhook));
-        assert_eq!(mode_of_channel("subscribe"), None);
     }
 }

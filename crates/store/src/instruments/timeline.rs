@@ -5,71 +5,49 @@
 //! request that did it". Outgoing exchanges (webhook attempts, api calls,
 //! voids) are recorded from [`platform::outbound::Recorded`]; incoming ones
 //! (the inventory reading the feed, acknowledging an order) from the
-//! request the store received. An exchange is linked to every order it
-//! carried — one for a webhook, possibly many for a feed page — and the
-//! order page's timeline is the list of exchanges linked to that order.
+//! request the store received ([`Inbound`]). An exchange is linked to every
+//! order it carried — one for a webhook, possibly many for a feed page —
+//! and the order page's timeline is the list of exchanges linked to that
+//! order. Each exchange says which pattern it belongs to
+//! ([`contract::Channel`], the same words the inventory's log uses) and who
+//! opened the connection ([`contract::Party`]).
 
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
-use platform::{Db, LiveHub, new_id};
+use platform::{Db, LiveHub};
+
+use crate::rows::NullableText;
+use crate::state::AppState;
+use crate::vocabulary::Trigger;
 
 /// How much of a body the log keeps.
 pub const MAX_LOGGED_BODY: usize = 16 * 1024;
 
-/// Which integration pattern an exchange belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    /// Push: a signed `order.created` (or `ping`) POSTed by the store.
-    Webhook,
-    /// Request/response: the store calling `/update_inventory`.
-    Api,
-    /// Compensation: the store withdrawing an order it had to reject.
-    Void,
-    /// Pull: the inventory reading the order feed.
-    Feed,
-    /// Pull: the inventory reporting what it did with a polled order.
-    Ack,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Webhook => "webhook",
-            Channel::Api => "api",
-            Channel::Void => "void",
-            Channel::Feed => "feed",
-            Channel::Ack => "ack",
-        }
-    }
-}
-
-/// Who opened the connection — the heart of push versus pull.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Party {
-    Store,
-    Inventory,
-}
-
-impl Party {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Party::Store => "store",
-            Party::Inventory => "inventory",
-        }
+/// The integration mode whose orders a channel carries (`None` for the
+/// inventory subscribing, which carries no order). The feed lists every
+/// order, so a feed read can also *carry* orders of other modes — which the
+/// poller reads past.
+pub fn mode_of(channel: Channel) -> Option<IntegrationMode> {
+    match channel {
+        Channel::Webhook => Some(IntegrationMode::Webhook),
+        Channel::Api | Channel::Void => Some(IntegrationMode::Api),
+        Channel::Feed | Channel::Ack => Some(IntegrationMode::Poll),
+        Channel::Subscribe => None,
     }
 }
 
 /// A webhook attempt's place in its delivery.
 #[derive(Debug, Clone)]
 pub struct AttemptInfo {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub attempt_no: i64,
-    /// `scheduled` or `manual` (a redeliver button).
-    pub trigger: &'static str,
+    pub trigger: Trigger,
 }
 
 /// One exchange, ready to store.
@@ -86,7 +64,7 @@ pub struct NewExchange {
     pub response_body: Option<String>,
     pub error: Option<String>,
     pub latency_ms: i64,
-    pub started_at: i64,
+    pub started_at: Timestamp,
     pub attempt: Option<AttemptInfo>,
 }
 
@@ -121,7 +99,7 @@ impl NewExchange {
             response_body: body,
             error,
             latency_ms: rec.latency_ms(),
-            started_at: rec.started_at_ms,
+            started_at: Timestamp(rec.started_at_ms),
             attempt: None,
         }
     }
@@ -132,22 +110,71 @@ impl NewExchange {
     }
 }
 
+/// A request the inventory made of the store, timed from its arrival, to
+/// be logged with the answer once there is one.
+pub struct Inbound {
+    started: std::time::Instant,
+    started_at: Timestamp,
+}
+
+impl Inbound {
+    pub fn arrived(app: &AppState) -> Inbound {
+        Inbound {
+            started: std::time::Instant::now(),
+            started_at: app.clock.now(),
+        }
+    }
+
+    /// Logs the request with the (JSON, `200`) answer it got.
+    pub async fn record(
+        self,
+        app: &AppState,
+        req: &HttpRequest,
+        channel: Channel,
+        request_body: String,
+        response_body: &str,
+        order_ids: &[&OrderId],
+    ) -> Result<ExchangeId, sqlx::Error> {
+        let exchange = NewExchange {
+            channel,
+            initiator: Party::Inventory,
+            method: req.method().to_string(),
+            url: format!(
+                "{}{}",
+                app.config.public_url.trim_end_matches('/'),
+                req.uri()
+            ),
+            // Credentials redacted, as everywhere in the log.
+            request_headers: headers_json(&platform::http::logged_request_headers(req)),
+            request_body,
+            response_status: Some(200),
+            response_headers: Some(r#"{"content-type":"application/json"}"#.into()),
+            response_body: Some(truncate_for_log(response_body, MAX_LOGGED_BODY)),
+            error: None,
+            latency_ms: self.started.elapsed().as_millis() as i64,
+            started_at: self.started_at,
+            attempt: None,
+        };
+        record_and_publish(&app.db, &app.live, &exchange, order_ids).await
+    }
+}
+
 /// Stores an exchange and links it to the orders it carried. Runs on the
 /// caller's connection so it can share a transaction (a webhook attempt is
 /// recorded in the same transaction that updates its delivery).
 pub async fn record(
     conn: &mut AnyConnection,
     exchange: &NewExchange,
-    order_ids: &[&str],
-) -> Result<String, sqlx::Error> {
-    let id = new_id("exg");
+    order_ids: &[&OrderId],
+) -> Result<ExchangeId, sqlx::Error> {
+    let id = ExchangeId::new();
     sqlx::query(
         "INSERT INTO exchanges (id, channel, initiator, method, url, request_headers, request_body, \
          response_status, response_headers, response_body, error, latency_ms, started_at, \
          delivery_id, attempt_no, trigger_kind) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
-    .bind(&id)
+    .bind(id.as_str())
     .bind(exchange.channel.as_str())
     .bind(exchange.initiator.as_str())
     .bind(&exchange.method)
@@ -159,24 +186,28 @@ pub async fn record(
     .bind(exchange.response_body.as_deref())
     .bind(exchange.error.as_deref())
     .bind(exchange.latency_ms)
-    .bind(exchange.started_at)
+    .bind(exchange.started_at.millis())
     .bind(exchange.attempt.as_ref().map(|a| a.delivery_id.as_str()))
     .bind(exchange.attempt.as_ref().map(|a| a.attempt_no))
-    .bind(exchange.attempt.as_ref().map(|a| a.trigger))
+    .bind(exchange.attempt.as_ref().map(|a| a.trigger.as_str()))
     .execute(&mut *conn)
     .await?;
-    for order_id in order_ids {
-        sqlx::query("INSERT INTO exchange_orders (exchange_id, order_id) VALUES ($1, $2)")
-            .bind(&id)
-            .bind(*order_id)
-            .execute(&mut *conn)
-            .await?;
+    if !order_ids.is_empty() {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO exchange_orders (exchange_id, order_id) VALUES {}",
+            platform::db::value_rows(2, order_ids.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for order_id in order_ids {
+            query = query.bind(id.as_str()).bind(order_id.as_str());
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(id)
 }
 
 /// Tells open browser tabs that a message crossed.
-pub fn publish(live: &LiveHub, id: &str, exchange: &NewExchange, order_ids: &[&str]) {
+pub fn publish(live: &LiveHub, id: &ExchangeId, exchange: &NewExchange, order_ids: &[&OrderId]) {
     live.publish(
         "exchange",
         serde_json::json!({
@@ -190,7 +221,7 @@ pub fn publish(live: &LiveHub, id: &str, exchange: &NewExchange, order_ids: &[&s
             "latency_ms": exchange.latency_ms,
             "started_at": exchange.started_at,
             "order_ids": order_ids,
-            "delivery_id": exchange.attempt.as_ref().map(|a| a.delivery_id.as_str()),
+            "delivery_id": exchange.attempt.as_ref().map(|a| &a.delivery_id),
             "attempt_no": exchange.attempt.as_ref().map(|a| a.attempt_no),
         }),
     );
@@ -202,8 +233,8 @@ pub async fn record_and_publish(
     db: &Db,
     live: &LiveHub,
     exchange: &NewExchange,
-    order_ids: &[&str],
-) -> Result<String, sqlx::Error> {
+    order_ids: &[&OrderId],
+) -> Result<ExchangeId, sqlx::Error> {
     let mut conn = db.writer().acquire().await?;
     let id = record(&mut conn, exchange, order_ids).await?;
     publish(live, &id, exchange, order_ids);
@@ -213,9 +244,9 @@ pub async fn record_and_publish(
 /// An exchange as the API and the UI show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExchangeView {
-    pub id: String,
-    pub channel: String,
-    pub initiator: String,
+    pub id: ExchangeId,
+    pub channel: Channel,
+    pub initiator: Party,
     pub method: String,
     pub url: String,
     pub request_headers: serde_json::Value,
@@ -225,68 +256,110 @@ pub struct ExchangeView {
     pub response_body: Option<String>,
     pub error: Option<String>,
     pub latency_ms: i64,
-    pub started_at: contract::Timestamp,
-    pub delivery_id: Option<String>,
+    pub started_at: Timestamp,
+    pub delivery_id: Option<DeliveryId>,
     pub attempt_no: Option<i64>,
-    pub trigger: Option<String>,
+    pub trigger: Option<Trigger>,
+}
+
+impl ExchangeView {
+    /// Whether the exchange got no 2xx answer.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+            || !self
+                .response_status
+                .is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// An `exchanges` row as stored: headers as JSON text, and the columns
+/// only webhook attempts fill.
+#[derive(sqlx::FromRow)]
+struct ExchangeRow {
+    #[sqlx(try_from = "String")]
+    id: ExchangeId,
+    #[sqlx(try_from = "String")]
+    channel: Channel,
+    #[sqlx(try_from = "String")]
+    initiator: Party,
+    method: String,
+    url: String,
+    request_headers: String,
+    request_body: String,
+    response_status: Option<i64>,
+    response_headers: Option<String>,
+    response_body: Option<String>,
+    error: Option<String>,
+    latency_ms: i64,
+    #[sqlx(try_from = "i64")]
+    started_at: Timestamp,
+    #[sqlx(try_from = "NullableText")]
+    delivery_id: Option<DeliveryId>,
+    attempt_no: Option<i64>,
+    #[sqlx(try_from = "NullableText")]
+    trigger_kind: Option<Trigger>,
+}
+
+impl From<ExchangeRow> for ExchangeView {
+    fn from(row: ExchangeRow) -> ExchangeView {
+        // A log that cannot be parsed back is shown as nothing, not an error.
+        let json = |text: String| serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        ExchangeView {
+            id: row.id,
+            channel: row.channel,
+            initiator: row.initiator,
+            method: row.method,
+            url: row.url,
+            request_headers: json(row.request_headers),
+            request_body: row.request_body,
+            response_status: row.response_status,
+            response_headers: row.response_headers.map(json),
+            response_body: row.response_body,
+            error: row.error,
+            latency_ms: row.latency_ms,
+            started_at: row.started_at,
+            delivery_id: row.delivery_id,
+            attempt_no: row.attempt_no,
+            trigger: row.trigger_kind,
+        }
+    }
 }
 
 const VIEW_COLUMNS: &str = "e.id, e.channel, e.initiator, e.method, e.url, e.request_headers, \
     e.request_body, e.response_status, e.response_headers, e.response_body, e.error, \
     e.latency_ms, e.started_at, e.delivery_id, e.attempt_no, e.trigger_kind";
 
-fn view_from_row(row: &sqlx::any::AnyRow) -> Result<ExchangeView, sqlx::Error> {
-    let parse = |text: String| serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-    Ok(ExchangeView {
-        id: row.try_get("id")?,
-        channel: row.try_get("channel")?,
-        initiator: row.try_get("initiator")?,
-        method: row.try_get("method")?,
-        url: row.try_get("url")?,
-        request_headers: parse(row.try_get("request_headers")?),
-        request_body: row.try_get("request_body")?,
-        response_status: row.try_get("response_status")?,
-        response_headers: row
-            .try_get::<Option<String>, _>("response_headers")?
-            .map(parse),
-        response_body: row.try_get("response_body")?,
-        error: row.try_get("error")?,
-        latency_ms: row.try_get("latency_ms")?,
-        started_at: contract::Timestamp(row.try_get("started_at")?),
-        delivery_id: row.try_get("delivery_id")?,
-        attempt_no: row.try_get("attempt_no")?,
-        trigger: row.try_get("trigger_kind")?,
-    })
+fn into_views(rows: Vec<ExchangeRow>) -> Vec<ExchangeView> {
+    rows.into_iter().map(ExchangeView::from).collect()
 }
 
 /// Every exchange that carried `order_id`, oldest first.
-pub async fn for_order(db: &Db, order_id: &str) -> Result<Vec<ExchangeView>, sqlx::Error> {
+pub async fn for_order(db: &Db, order_id: &OrderId) -> Result<Vec<ExchangeView>, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS} FROM exchanges e \
          JOIN exchange_orders eo ON eo.exchange_id = e.id \
          WHERE eo.order_id = $1 ORDER BY e.started_at, e.id"
     ));
-    sqlx::query(sql)
-        .bind(order_id)
+    let rows = sqlx::query_as(sql)
+        .bind(order_id.as_str())
         .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(view_from_row)
-        .collect()
+        .await?;
+    Ok(into_views(rows))
 }
 
 /// The attempts of one webhook delivery, oldest first.
-pub async fn for_delivery(db: &Db, delivery_id: &str) -> Result<Vec<ExchangeView>, sqlx::Error> {
+pub async fn for_delivery(
+    db: &Db,
+    delivery_id: &DeliveryId,
+) -> Result<Vec<ExchangeView>, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS} FROM exchanges e WHERE e.delivery_id = $1 ORDER BY e.started_at, e.id"
     ));
-    sqlx::query(sql)
-        .bind(delivery_id)
+    let rows = sqlx::query_as(sql)
+        .bind(delivery_id.as_str())
         .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(view_from_row)
-        .collect()
+        .await?;
+    Ok(into_views(rows))
 }
 
 /// The most recent exchanges of any kind, newest first.
@@ -294,11 +367,73 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ExchangeView>, sqlx::Erro
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS} FROM exchanges e ORDER BY e.started_at DESC, e.id DESC LIMIT $1"
     ));
-    sqlx::query(sql)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(view_from_row)
-        .collect()
+    let rows = sqlx::query_as(sql).bind(limit).fetch_all(db.pool()).await?;
+    Ok(into_views(rows))
+}
+
+/// An order an exchange carried, and the mode it was placed under — which
+/// is what tells a poll that found work from an empty one.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Carried {
+    #[sqlx(try_from = "String")]
+    pub order_id: OrderId,
+    #[sqlx(try_from = "String")]
+    pub mode: IntegrationMode,
+}
+
+#[derive(sqlx::FromRow)]
+struct CarriedRow {
+    #[sqlx(try_from = "String")]
+    exchange_id: ExchangeId,
+    #[sqlx(flatten)]
+    carried: Carried,
+}
+
+/// The newest `limit` exchanges, newest first, each with what it carried
+/// (the flow page's view of the log).
+pub async fn recent_with_orders(
+    db: &Db,
+    limit: i64,
+) -> Result<Vec<(ExchangeView, Vec<Carried>)>, sqlx::Error> {
+    let exchanges = recent(db, limit).await?;
+    if exchanges.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One placeholder per exchange: portable, and bounded by `limit`.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT eo.exchange_id, eo.order_id, o.mode FROM exchange_orders eo \
+         JOIN orders o ON o.id = eo.order_id WHERE eo.exchange_id IN ({}) ORDER BY o.feed_seq",
+        platform::db::placeholders(1, exchanges.len())
+    ));
+    let mut query = sqlx::query_as::<_, CarriedRow>(sql);
+    for ex in &exchanges {
+        query = query.bind(ex.id.as_str());
+    }
+    let mut carried: HashMap<ExchangeId, Vec<Carried>> = HashMap::new();
+    for row in query.fetch_all(db.pool()).await? {
+        carried
+            .entry(row.exchange_id)
+            .or_default()
+            .push(row.carried);
+    }
+    Ok(exchanges
+        .into_iter()
+        .map(|ex| {
+            let orders = carried.remove(&ex.id).unwrap_or_default();
+            (ex, orders)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_belong_to_modes() {
+        assert_eq!(mode_of(Channel::Void), Some(IntegrationMode::Api));
+        assert_eq!(mode_of(Channel::Ack), Some(IntegrationMode::Poll));
+        assert_eq!(mode_of(Channel::Webhook), Some(IntegrationMode::Webhook));
+        assert_eq!(mode_of(Channel::Subscribe), None);
+    }
 }

@@ -1,5 +1,6 @@
 //! How orders reach the inventory: the three integration patterns, one
-//! module each, and the switch between them.
+//! module each, the one interface checkout talks to them through, and the
+//! switch between them.
 //!
 //! | mode      | module       | who initiates | when                          |
 //! |-----------|--------------|---------------|-------------------------------|
@@ -7,41 +8,96 @@
 //! | `api`     | [`api`]      | the store     | while the customer waits      |
 //! | `poll`    | [`poll`]     | the inventory | on the inventory's timer      |
 //!
-//! The current mode is a row in the `settings` table rather than a field in
-//! memory, so that every store process sharing a database agrees on it and
-//! an order reads it inside its own transaction (see `orders::place_order`).
-//! Each order records its mode and finishes through that channel, so a
-//! switch never strands or doubles an order that is already under way.
+//! Beside them: [`compensation`], which withdraws api orders the store had
+//! to reject without a clear answer (the saga's compensating action).
+//!
+//! **The one interface.** Placing an order (`crate::checkout`) knows only
+//! [`Handoff`]: something to write *inside* the order's transaction, and
+//! something to do *after* it commits. Webhook writes its outbox event in
+//! the transaction and wakes its dispatcher after; api does nothing inside
+//! and calls the inventory after, while the customer waits; poll does
+//! nothing at all — the order simply exists, and the inventory comes
+//! asking. The integrations import the order record (`crate::orders`) to
+//! resolve orders; neither the record nor checkout is imported back.
+//!
+//! **The switch.** The current mode is a row in the `settings` table rather
+//! than a field in memory, so that every store process sharing a database
+//! agrees on it and an order reads it inside its own transaction. Each
+//! order records its mode and finishes through that channel, so a switch
+//! never strands or doubles an order that is already under way.
 
 pub mod api;
-pub mod deliveries;
-pub mod endpoints;
+pub mod compensation;
 pub mod poll;
-pub mod retry;
 pub mod webhook;
 
-use sqlx::{AnyConnection, Row};
+use std::future::Future;
 
-use contract::IntegrationMode;
+use sqlx::AnyConnection;
+
+use contract::order::Order;
+use contract::{IntegrationMode, Timestamp};
 use platform::{Db, LiveHub};
+
+use crate::error::StoreError;
+use crate::state::AppState;
+
+/// How a pattern takes over a newly placed order.
+pub trait Handoff {
+    /// Writes what must commit together with the order (or nothing). Runs
+    /// inside the order's transaction, before anyone outside hears of it.
+    fn within_order_transaction(
+        conn: &mut AnyConnection,
+        order: &Order,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+
+    /// Runs once the order has committed; returns the order as the customer
+    /// is answered with it.
+    fn after_commit(
+        app: &AppState,
+        order: Order,
+    ) -> impl Future<Output = Result<Order, StoreError>> + Send;
+}
+
+/// [`Handoff::within_order_transaction`] of the order's mode.
+pub async fn within_order_transaction(
+    conn: &mut AnyConnection,
+    order: &Order,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    match order.mode {
+        IntegrationMode::Webhook => webhook::Push::within_order_transaction(conn, order, now).await,
+        IntegrationMode::Api => api::Call::within_order_transaction(conn, order, now).await,
+        IntegrationMode::Poll => poll::Pull::within_order_transaction(conn, order, now).await,
+    }
+}
+
+/// [`Handoff::after_commit`] of the order's mode.
+pub async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
+    match order.mode {
+        IntegrationMode::Webhook => webhook::Push::after_commit(app, order).await,
+        IntegrationMode::Api => api::Call::after_commit(app, order).await,
+        IntegrationMode::Poll => poll::Pull::after_commit(app, order).await,
+    }
+}
 
 const MODE_KEY: &str = "integration_mode";
 
+#[derive(sqlx::FromRow)]
+struct ModeRow {
+    #[sqlx(try_from = "String")]
+    value: IntegrationMode,
+}
+
 /// The mode new orders are placed under.
 pub async fn current_mode(conn: &mut AnyConnection) -> Result<IntegrationMode, sqlx::Error> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+    let row: Option<ModeRow> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
         .bind(MODE_KEY)
         .fetch_optional(&mut *conn)
         .await?;
-    match row {
-        Some(row) => {
-            let text: String = row.try_get("value")?;
-            IntegrationMode::parse(&text)
-                .map_err(|e| sqlx::Error::Decode(format!("stored integration mode: {e}").into()))
-        }
-        // Only before start-up has written it; webhook is the default.
-        None => Ok(IntegrationMode::Webhook),
-    }
+    // No row only before start-up has written one; webhook is the default.
+    Ok(row.map_or(IntegrationMode::Webhook, |r| r.value))
 }
 
 pub async fn read_mode(db: &Db) -> Result<IntegrationMode, sqlx::Error> {
@@ -54,7 +110,7 @@ pub async fn set_mode(
     db: &Db,
     live: &LiveHub,
     mode: IntegrationMode,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
@@ -62,7 +118,7 @@ pub async fn set_mode(
     )
     .bind(MODE_KEY)
     .bind(mode.as_str())
-    .bind(now)
+    .bind(now.millis())
     .execute(db.writer())
     .await?;
     live.publish("mode.changed", serde_json::json!({ "mode": mode }));

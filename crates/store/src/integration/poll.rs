@@ -28,37 +28,68 @@
 //! **The acknowledgement closes the loop.** Nobody pushed the order, so the
 //! store learns what happened to it when the inventory reports back —
 //! `POST /api/orders/{id}/acknowledgement` — the pattern marketplaces use
-//! for orders their sellers pull. Both endpoints want the store's API key.
+//! for orders their sellers pull. Both endpoints want the store's API key
+//! (`crate::api_keys`), and both are logged in the message log as the
+//! inventory's requests ([`feed`] and [`acknowledgement`] are their HTTP
+//! handlers, below).
 //!
 //! Seen in the UI: the flow page shows each poll arrive at the store on the
 //! inventory's timer (including the empty ones); an order's timeline shows
 //! the feed read that carried it and the acknowledgement.
 
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sqlx::{AnyConnection, Row};
+use serde::Deserialize;
+use sqlx::AnyConnection;
 
-use contract::ApplyOutcome;
-use contract::OrderStatus;
 use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
+use contract::{Channel, OrderId, Timestamp};
 
+use super::Handoff;
 use crate::error::StoreError;
-use crate::orders::{self, ORDER_COLUMNS};
+use crate::instruments::timeline::Inbound;
+use crate::orders::{self, ORDER_COLUMNS, OrderRow};
 use crate::state::AppState;
+use crate::{api_keys, routes};
+
+/// How poll mode takes over an order: it does not. The order simply
+/// exists, with its place in the feed, and the inventory comes asking.
+pub struct Pull;
+
+impl Handoff for Pull {
+    async fn within_order_transaction(
+        _conn: &mut AnyConnection,
+        _order: &Order,
+        _now: Timestamp,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    async fn after_commit(_app: &AppState, order: Order) -> Result<Order, StoreError> {
+        Ok(order)
+    }
+}
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 
-/// Takes the next feed number. Must run inside the order's transaction; see
-/// the module comment for why the row lock is the point.
+#[derive(sqlx::FromRow)]
+struct LastValue {
+    last_value: i64,
+}
+
+/// Takes the next feed number. Must run inside the order's transaction —
+/// for every order, whatever its mode: the feed lists them all. See the
+/// module comment for why the row lock is the point.
 pub async fn next_feed_seq(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query(
+    let row: LastValue = sqlx::query_as(
         "UPDATE feed_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
     )
     .fetch_one(&mut *conn)
-    .await?
-    .try_get("last_value")
+    .await?;
+    Ok(row.last_value)
 }
 
 /// A position in the feed. Opaque to clients (`c1.<base64>`), so the
@@ -111,18 +142,15 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.feed_seq > $1 ORDER BY o.feed_seq LIMIT $2"
     ));
-    let mut rows = sqlx::query(sql)
+    let mut rows: Vec<OrderRow> = sqlx::query_as(sql)
         .bind(cursor.0)
         .bind(limit + 1)
         .fetch_all(app.db.pool())
         .await?;
     let done = rows.len() as i64 <= limit;
     rows.truncate(limit as usize);
-    let last = match rows.last() {
-        Some(row) => Cursor(row.try_get("feed_seq")?),
-        None => cursor,
-    };
-    let data: Vec<Order> = orders::with_lines(&app.db, rows).await?;
+    let last = rows.last().map_or(cursor, |row| Cursor(row.feed_seq));
+    let data = orders::with_lines(&app.db, rows).await?;
     app.metrics.feed_reads.inc();
     Ok(FeedPage {
         data,
@@ -134,36 +162,20 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
 /// Records what the inventory did with an order it pulled.
 pub async fn acknowledge(
     app: &AppState,
-    order_id: &str,
+    order_id: &OrderId,
     ack: &Acknowledgement,
 ) -> Result<Order, StoreError> {
     let order = orders::get_order(&app.db, order_id)
         .await?
-        .ok_or_else(|| StoreError::not_found("order", order_id))?;
-    let (status, reason) = match ack.outcome {
-        ApplyOutcome::Applied => (OrderStatus::Confirmed, None),
-        ApplyOutcome::Backordered => (
-            OrderStatus::Backordered,
-            Some(ack.reason.clone().unwrap_or_else(|| {
-                "Accepted, but the inventory is short: it will ship when restocked.".into()
-            })),
-        ),
-        ApplyOutcome::Rejected | ApplyOutcome::Voided => (
-            OrderStatus::Rejected,
-            Some(
-                ack.reason
-                    .clone()
-                    .unwrap_or_else(|| "The inventory refused the order.".into()),
-            ),
-        ),
-    };
+        .ok_or_else(|| StoreError::not_found("order", order_id.as_str()))?;
+    let (status, reason) = orders::resolution(ack.outcome, ack.reason.clone());
     let mut conn = app.db.writer().acquire().await?;
     let changed = orders::resolve(
         &mut conn,
         order_id,
         status,
         reason.as_deref(),
-        app.clock.now_ms(),
+        app.clock.now(),
     )
     .await?;
     drop(conn);
@@ -173,6 +185,61 @@ pub async fn acknowledge(
     }
     // Repeated acknowledgements are fine: the first one decided.
     Ok(orders::get_order(&app.db, order_id).await?.unwrap_or(order))
+}
+
+// ---------------------------------------------------------------------------
+// The HTTP side: both requests come from the inventory, with the store's
+// API key, and each is logged with its answer.
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/orders?after=CURSOR&limit=N`.
+pub async fn feed(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, StoreError> {
+    let inbound = Inbound::arrived(&app);
+    api_keys::require(&app.db, &req).await?;
+    let cursor = match query.after.as_deref() {
+        None | Some("") => Cursor::START,
+        Some(text) => Cursor::decode(text)?,
+    };
+    let page = read_feed(&app, cursor, page_size(query.limit)?).await?;
+    let body = serde_json::to_string(&page).map_err(anyhow::Error::from)?;
+    let carried: Vec<&OrderId> = page.data.iter().map(|o| &o.id).collect();
+    inbound
+        .record(&app, &req, Channel::Feed, String::new(), &body, &carried)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// `POST /api/orders/{id}/acknowledgement`.
+pub async fn acknowledgement(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Json<Acknowledgement>,
+) -> Result<HttpResponse, StoreError> {
+    let inbound = Inbound::arrived(&app);
+    api_keys::require(&app.db, &req).await?;
+    let id: OrderId = routes::id_from_path("order", &id)?;
+    let order = acknowledge(&app, &id, &body).await?;
+    let response = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
+    let request_body = serde_json::to_string(&body.into_inner()).unwrap_or_default();
+    inbound
+        .record(&app, &req, Channel::Ack, request_body, &response, &[&id])
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(response))
 }
 
 #[cfg(test)]

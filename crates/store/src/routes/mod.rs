@@ -6,6 +6,8 @@ pub mod api;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::error::StoreError;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     crate::ui::configure(cfg);
@@ -19,4 +21,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     } else {
         crate::ui::not_found(&req)
     }
+}
+
+/// A typed id from a URL path. One that does not even parse names nothing
+/// that exists, so it is the same `404` as an unknown one.
+pub fn id_from_path<I: TryFrom<String>>(what: &'static str, raw: &str) -> Result<I, StoreError> {
+    I::try_from(raw.to_owned()).map_err(|_| StoreError::not_found(what, raw))
 }

@@ -2,9 +2,10 @@
 //! how much waste, how many failures — with the three modes side by side,
 //! and the burst button that fills them with comparable orders.
 //!
-//! The figures come from `crate::compare` (queries over the orders and the
-//! message log) and the charts are SVG drawn by [`super::charts`]. The
-//! burst runs in the background (`crate::burst`); the button's form answers
+//! The figures come from `crate::instruments::comparison` (queries over the
+//! orders and the message log) and the charts are SVG drawn by
+//! [`super::charts`]. The burst runs in the background
+//! (`crate::instruments::burst`); the button's form answers
 //! at once with a redirect, and the progress panel follows the burst through
 //! `burst.progress` events. Without JavaScript the page refreshes itself
 //! while a burst runs.
@@ -19,8 +20,8 @@ use platform::ui::{Layout, duration_ms, see_other};
 
 use super::charts::{Arrangement, BarChart, ChartBuilder, Legend, Value};
 use super::{Data, PageError, fragment, layout, mode_info, notice, page};
-use crate::burst::{self, Burst, BurstError};
-use crate::compare::{self, Comparison};
+use crate::instruments::burst::{self, Burst, BurstError};
+use crate::instruments::comparison::{self, Comparison};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/compare", web::get().to(compare_page))
@@ -203,7 +204,7 @@ impl askama::filters::HtmlSafe for Charts {}
 
 impl Charts {
     pub async fn load(app: &Data) -> Result<Charts, sqlx::Error> {
-        let c = compare::compare(&app.db).await?;
+        let c = comparison::compare(&app.db).await?;
         Ok(Charts {
             total_orders: c.total_orders(),
             outcomes: c

@@ -12,7 +12,9 @@
 
 use askama::Template;
 
-use super::shop::ExchangeItem;
+use contract::Party;
+
+use super::orders::ExchangeItem;
 
 /// The drawing's coordinate space (it scales to the page width).
 const WIDTH: i64 = 640;
@@ -89,7 +91,7 @@ impl SequenceDiagram {
             .enumerate()
             .map(|(i, ex)| {
                 let y = TOP + i as i64 * ROW;
-                let from_store = ex.initiator == "store";
+                let from_store = ex.initiator == Party::Store;
                 let (from, to) = if from_store {
                     (STORE_X, INVENTORY_X)
                 } else {

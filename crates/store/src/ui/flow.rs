@@ -18,13 +18,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use contract::{Channel, ExchangeId, IntegrationMode, OrderId, Party};
 use platform::ui::{Layout, clock_time, duration_ms};
 
 use super::shop::ModeBanner;
 use super::{Data, PageError, fragment, layout, page};
 use crate::catalog;
-use crate::flow::{self, Carried};
-use crate::timeline::ExchangeView;
+use crate::instruments::timeline::{self, Carried, ExchangeView};
 
 /// How many messages each column shows.
 pub const FLOW_LIMIT: i64 = 40;
@@ -36,14 +36,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// One message in a column.
 pub struct FlowItem {
-    pub id: String,
+    pub id: ExchangeId,
     /// `→` (store to inventory) or `←`.
     pub arrow: &'static str,
     pub arrow_class: &'static str,
     pub by: &'static str,
     /// From this column's point of view: `sent` or `received`.
     pub verb: &'static str,
-    pub channel: String,
+    pub channel: Channel,
     pub method: String,
     pub path: String,
     pub status: String,
@@ -51,17 +51,18 @@ pub struct FlowItem {
     pub latency: String,
     pub time: String,
     pub note: Option<String>,
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
 }
 
 impl FlowItem {
     fn from_exchange(ex: &ExchangeView, carried: &[Carried]) -> FlowItem {
-        let by_store = ex.initiator == "store";
-        let failed =
-            ex.error.is_some() || !ex.response_status.is_some_and(|s| (200..300).contains(&s));
-        let note = match ex.channel.as_str() {
-            "feed" => {
-                let polled = carried.iter().filter(|c| c.mode == "poll").count();
+        let by_store = ex.initiator == Party::Store;
+        let note = match ex.channel {
+            Channel::Feed => {
+                let polled = carried
+                    .iter()
+                    .filter(|c| c.mode == IntegrationMode::Poll)
+                    .count();
                 Some(match (carried.len(), polled) {
                     (0, _) => "empty poll: nothing new".to_owned(),
                     (n, 0) => format!("carried {n} order(s), none placed in poll mode"),
@@ -69,7 +70,7 @@ impl FlowItem {
                     (n, p) => format!("carried {n} orders, {p} in poll mode"),
                 })
             }
-            "webhook" if carried.is_empty() => Some("ping".to_owned()),
+            Channel::Webhook if carried.is_empty() => Some("ping".to_owned()),
             _ => None,
         };
         FlowItem {
@@ -78,7 +79,7 @@ impl FlowItem {
             arrow_class: if by_store { "to-inventory" } else { "to-store" },
             by: if by_store { "by-store" } else { "by-inventory" },
             verb: if by_store { "sent" } else { "received" },
-            channel: ex.channel.clone(),
+            channel: ex.channel,
             method: ex.method.clone(),
             path: url::Url::parse(&ex.url)
                 .map(|u| u.path().to_owned())
@@ -87,7 +88,7 @@ impl FlowItem {
                 (Some(s), _) => s.to_string(),
                 (None, _) => "no answer".to_owned(),
             },
-            failed,
+            failed: ex.failed(),
             latency: duration_ms(ex.latency_ms),
             time: clock_time(ex.started_at.millis()),
             note,
@@ -108,7 +109,7 @@ impl askama::filters::HtmlSafe for StoreColumn {}
 impl StoreColumn {
     pub async fn load(app: &Data) -> Result<StoreColumn, sqlx::Error> {
         Ok(StoreColumn {
-            items: flow::recent(&app.db, FLOW_LIMIT)
+            items: timeline::recent_with_orders(&app.db, FLOW_LIMIT)
                 .await?
                 .iter()
                 .map(|(ex, carried)| FlowItem::from_exchange(ex, carried))

@@ -4,8 +4,8 @@
 //! | page        | module        | what it shows                                      |
 //! |-------------|---------------|----------------------------------------------------|
 //! | `/`         | [`shop`]      | the catalog, the order form, the current mode      |
-//! | `/orders`   | [`shop`]      | every order and its status                         |
-//! | `/orders/…` | [`shop`]      | one order: its sequence diagram and every message  |
+//! | `/orders`   | [`orders`]    | every order and its status                         |
+//! | `/orders/…` | [`orders`]    | one order: its sequence diagram and every message  |
 //! | `/flow`     | [`flow`]      | both services' message logs side by side, live     |
 //! | `/settings` | [`settings`]  | mode switch, webhook endpoints, delivery log       |
 //! | `/compare`  | [`compare`]   | charts per mode, and the burst experiment          |
@@ -21,10 +21,11 @@
 //! the live view and a reload can never disagree.
 //!
 //! Handlers stay thin: they parse the form, call one function of the
-//! domain or integration modules (`orders::place_order`,
-//! `integration::set_mode`, `integration::endpoints`, `burst::start`, …)
-//! and render. Queries only the UI needs live in named modules
-//! ([`crate::catalog`], [`crate::compare`]), not here.
+//! domain or integration modules (`checkout::place_order`,
+//! `integration::set_mode`, `integration::webhook::endpoints`,
+//! `instruments::burst::start`, …) and render. Queries only the UI needs
+//! live in named modules ([`crate::catalog`], [`crate::instruments`]), not
+//! here.
 //!
 //! Who may press the buttons: anyone who can reach the store, exactly as
 //! with its JSON API — the demo has no accounts, so there is no session a
@@ -42,6 +43,7 @@ pub mod charts;
 pub mod compare;
 pub mod diagram;
 pub mod flow;
+pub mod orders;
 pub mod settings;
 pub mod shop;
 pub mod tour;
@@ -91,6 +93,7 @@ pub const NAV: &[NavItem] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{name}", web::get().to(platform::ui::static_asset));
     shop::configure(cfg);
+    orders::configure(cfg);
     flow::configure(cfg);
     settings::configure(cfg);
     compare::configure(cfg);
@@ -163,6 +166,10 @@ pub fn mode_info(mode: IntegrationMode) -> ModeInfo {
 impl ModeInfo {
     pub fn slug(&self) -> &'static str {
         self.mode.as_str()
+    }
+
+    pub fn is(&self, mode: IntegrationMode) -> bool {
+        self.mode == mode
     }
 }
 

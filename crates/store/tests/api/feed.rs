@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use crate::helpers::*;
 
-const KEY: &str = store::config::DEMO_STORE_API_KEY;
+const KEY: &str = contract::demo::DEMO_STORE_API_KEY;
 
 async fn read(store: &TestStore, query: &str) -> reqwest::Response {
     store

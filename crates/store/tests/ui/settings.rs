@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use store::burst::{self, Plan, StepState};
-use store::compare;
+use store::instruments::burst::{self, Plan, StepState};
+use store::instruments::comparison;
 
 use crate::helpers::*;
 
@@ -142,7 +142,7 @@ platform::db_test!(async fn the_compare_page_counts_what_each_mode_did(backend) 
     store.set_mode("api").await;
     post_form(&store, "/orders", &order_form("A", "a@example.com", "qty-TEA-ASSAM", "1")).await;
 
-    let figures = compare::compare(&store.state.db).await.unwrap();
+    let figures = comparison::compare(&store.state.db).await.unwrap();
     let api = figures.mode(contract::IntegrationMode::Api);
     assert_eq!((api.orders, api.rejected), (1, 1));
     assert!(api.latency.is_some(), "a rejected order is resolved");

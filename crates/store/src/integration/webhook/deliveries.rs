@@ -8,14 +8,18 @@
 //! processed harmless. Redelivery restarts the retry schedule.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
-use contract::Timestamp;
+use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 
+use super::endpoints;
 use crate::error::StoreError;
+use crate::instruments::timeline::{self, ExchangeView};
+use crate::rows::{NullableInt, NullableText};
 use crate::state::AppState;
-use crate::timeline::{self, ExchangeView};
+use crate::vocabulary::Trigger;
 
+/// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as
+/// received (an id that matches nothing simply finds nothing).
 #[derive(Debug, Default, Deserialize)]
 pub struct DeliveryFilter {
     pub order_id: Option<String>,
@@ -24,49 +28,50 @@ pub struct DeliveryFilter {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Most deliveries one page of the log shows.
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DeliveryView {
-    pub id: String,
-    pub message_id: String,
-    pub endpoint_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: DeliveryId,
+    #[sqlx(try_from = "String")]
+    pub message_id: MessageId,
+    #[sqlx(try_from = "String")]
+    pub endpoint_id: EndpointId,
+    #[sqlx(rename = "url")]
     pub endpoint_url: String,
-    pub order_id: Option<String>,
-    pub event_type: String,
-    /// `pending`, `succeeded`, `failed` or `cancelled`.
-    pub state: String,
+    #[sqlx(try_from = "NullableText")]
+    pub order_id: Option<OrderId>,
+    #[sqlx(try_from = "String")]
+    pub event_type: EventType,
+    #[sqlx(try_from = "String")]
+    pub state: DeliveryState,
     pub attempts: i64,
+    /// Only while `pending`.
+    #[sqlx(try_from = "NullableInt")]
     pub next_attempt_at: Option<Timestamp>,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
+    #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
+    #[sqlx(try_from = "NullableInt")]
     pub completed_at: Option<Timestamp>,
     /// Each attempt as sent and answered, oldest first.
+    #[sqlx(skip)]
     pub attempt_log: Vec<ExchangeView>,
 }
 
-pub const STATES: &[&str] = &["pending", "succeeded", "failed", "cancelled"];
-
-fn view_from_row(row: &sqlx::any::AnyRow) -> Result<DeliveryView, sqlx::Error> {
-    let state: String = row.try_get("state")?;
-    let next: i64 = row.try_get("next_attempt_at")?;
-    Ok(DeliveryView {
-        id: row.try_get("id")?,
-        message_id: row.try_get("message_id")?,
-        endpoint_id: row.try_get("endpoint_id")?,
-        endpoint_url: row.try_get("url")?,
-        order_id: row.try_get("order_id")?,
-        event_type: row.try_get("event_type")?,
-        next_attempt_at: (state == "pending").then_some(Timestamp(next)),
-        state,
-        attempts: row.try_get("attempts")?,
-        last_status: row.try_get("last_status")?,
-        last_error: row.try_get("last_error")?,
-        created_at: Timestamp(row.try_get("created_at")?),
-        completed_at: row
-            .try_get::<Option<i64>, _>("completed_at")?
-            .map(Timestamp),
-        attempt_log: Vec::new(),
-    })
+impl DeliveryView {
+    /// Adds the attempts, and drops the due time of a delivery that is no
+    /// longer waiting for one.
+    async fn complete(mut self, app: &AppState) -> Result<DeliveryView, sqlx::Error> {
+        if self.state != DeliveryState::Pending {
+            self.next_attempt_at = None;
+        }
+        self.attempt_log = timeline::for_delivery(&app.db, &self.id).await?;
+        Ok(self)
+    }
 }
 
 const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, e.url, d.order_id, d.event_type, d.state, \
@@ -75,17 +80,18 @@ const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, e.url, d.order_id, d.e
 /// Deliveries, newest first, filtered by order, endpoint and/or state.
 pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<DeliveryView>, StoreError> {
     let limit = filter.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(StoreError::bad_request("`limit` must be between 1 and 200"));
-    }
-    if let Some(state) = &filter.state
-        && !STATES.contains(&state.as_str())
-    {
+    if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(StoreError::bad_request(format!(
-            "`state` must be one of {}",
-            STATES.join(", ")
+            "`limit` must be between 1 and {MAX_LIMIT}"
         )));
     }
+    let state = match filter.state.as_deref() {
+        None => None,
+        Some(text) => Some(DeliveryState::parse(text).map_err(|_| {
+            let words: Vec<&str> = DeliveryState::ALL.iter().map(|s| s.as_str()).collect();
+            StoreError::bad_request(format!("`state` must be one of {}", words.join(", ")))
+        })?),
+    };
     // Each filter is `($n IS NULL OR column = $n)`: one statement text for
     // every combination, bound with NULL where a filter is absent.
     let sql = sqlx::AssertSqlSafe(format!(
@@ -94,91 +100,82 @@ pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<Delivery
            AND ($3 IS NULL OR d.state = $3) \
          ORDER BY d.created_at DESC, d.id DESC LIMIT $4"
     ));
-    let rows = sqlx::query(sql)
+    let rows: Vec<DeliveryView> = sqlx::query_as(sql)
         .bind(filter.order_id.as_deref())
         .bind(filter.endpoint_id.as_deref())
-        .bind(filter.state.as_deref())
+        .bind(state.map(DeliveryState::as_str))
         .bind(limit)
         .fetch_all(app.db.pool())
         .await?;
     let mut views = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mut view = view_from_row(row)?;
-        view.attempt_log = timeline::for_delivery(&app.db, &view.id).await?;
-        views.push(view);
+    for view in rows {
+        views.push(view.complete(app).await?);
     }
     Ok(views)
 }
 
-pub async fn get(app: &AppState, id: &str) -> Result<DeliveryView, StoreError> {
+pub async fn get(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1"
     ));
-    let row = sqlx::query(sql)
-        .bind(id)
+    let view: DeliveryView = sqlx::query_as(sql)
+        .bind(id.as_str())
         .fetch_optional(app.db.pool())
         .await?
-        .ok_or_else(|| StoreError::not_found("delivery", id))?;
-    let mut view = view_from_row(&row)?;
-    view.attempt_log = timeline::for_delivery(&app.db, id).await?;
-    Ok(view)
+        .ok_or_else(|| StoreError::not_found("delivery", id.as_str()))?;
+    Ok(view.complete(app).await?)
 }
 
 /// Queues another attempt of a delivery, now, whatever state it is in
 /// (except while an attempt is in flight, or its endpoint is deleted).
-pub async fn redeliver(app: &AppState, id: &str) -> Result<DeliveryView, StoreError> {
-    let now = app.clock.now_ms();
+pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
+    let now = app.clock.now().millis();
     let done = sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', failures = 0, next_attempt_at = $1, \
-         next_trigger = 'manual', completed_at = NULL, updated_at = $1 \
-         WHERE id = $2 AND state <> 'cancelled' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)",
+        "UPDATE webhook_deliveries SET state = $1, failures = 0, next_attempt_at = $2, \
+         next_trigger = $3, completed_at = NULL, updated_at = $2 \
+         WHERE id = $4 AND state <> $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $2)",
     )
+    .bind(DeliveryState::Pending.as_str())
     .bind(now)
-    .bind(id)
+    .bind(Trigger::Manual.as_str())
+    .bind(id.as_str())
+    .bind(DeliveryState::Cancelled.as_str())
     .execute(app.db.writer())
     .await?;
     if done.rows_affected() == 0 {
         let current = get(app, id).await?; // 404 if it does not exist
-        return Err(StoreError::conflict(if current.state == "cancelled" {
-            "this delivery's endpoint was deleted"
-        } else {
-            "an attempt of this delivery is in flight right now; try again in a moment"
-        }));
+        return Err(StoreError::conflict(
+            if current.state == DeliveryState::Cancelled {
+                "this delivery's endpoint was deleted"
+            } else {
+                "an attempt of this delivery is in flight right now; try again in a moment"
+            },
+        ));
     }
     app.dispatcher_wake.notify_one();
     app.live.publish(
         "delivery.updated",
-        serde_json::json!({"id": id, "state": "pending"}),
+        serde_json::json!({"id": id, "state": DeliveryState::Pending}),
     );
     get(app, id).await
 }
 
 /// Queues every failed delivery of an endpoint again (after fixing it).
-pub async fn recover(app: &AppState, endpoint_id: &str) -> Result<u64, StoreError> {
-    super::endpoints::get(app, endpoint_id).await?;
-    let now = app.clock.now_ms();
+pub async fn recover(app: &AppState, endpoint_id: &EndpointId) -> Result<u64, StoreError> {
+    endpoints::get(app, endpoint_id).await?;
+    let now = app.clock.now().millis();
     let done = sqlx::query(
-        "UPDATE webhook_deliveries SET state = 'pending', failures = 0, next_attempt_at = $1, \
-         next_trigger = 'manual', completed_at = NULL, updated_at = $1 \
-         WHERE endpoint_id = $2 AND state = 'failed'",
+        "UPDATE webhook_deliveries SET state = $1, failures = 0, next_attempt_at = $2, \
+         next_trigger = $3, completed_at = NULL, updated_at = $2 \
+         WHERE endpoint_id = $4 AND state = $5",
     )
+    .bind(DeliveryState::Pending.as_str())
     .bind(now)
-    .bind(endpoint_id)
+    .bind(Trigger::Manual.as_str())
+    .bind(endpoint_id.as_str())
+    .bind(DeliveryState::Failed.as_str())
     .execute(app.db.writer())
     .await?;
     app.dispatcher_wake.notify_one();
     Ok(done.rows_affected())
-}
-
-/// Counts of deliveries by state, for the settings page.
-pub async fn counts(app: &AppState) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM webhook_deliveries GROUP BY state ORDER BY state",
-    )
-    .fetch_all(app.db.pool())
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
-        .collect::<Result<_, sqlx::Error>>()?)
 }

@@ -1,0 +1,191 @@
+//! `Idempotency-Key`: placing an order twice by accident places it once.
+//!
+//! A client that did not get an answer — a timeout, a dropped connection, a
+//! double click on the order form — cannot know whether its order was
+//! placed. With an `Idempotency-Key` header (the convention of Stripe and of
+//! the IETF draft of the same name) it can simply send the request again:
+//!
+//! 1. **Parse** the key: 1 to [`MAX_KEY_LEN`] visible ASCII characters (a
+//!    UUID is the usual choice).
+//! 2. **Fingerprint** what was asked for ([`fingerprint`]: a SHA-256 of the
+//!    customer and lines, in hex), so that reusing a key for a *different*
+//!    order is refused rather than silently answered with the first one.
+//! 3. **Claim** the key *inside the order's transaction* ([`claim`]): the
+//!    key, the fingerprint and the order id commit together with the order,
+//!    so a key is never taken by an order that does not exist, and of two
+//!    concurrent requests with the same key exactly one inserts it.
+//! 4. **Replay** ([`replay`]): a repeat finds the key and gets the first
+//!    order back (`Idempotent-Replayed: true`), as it now stands — unless
+//!    the first request has not answered yet (an api-mode order still
+//!    waiting for the inventory), which is a `409` to retry shortly.
+//!
+//! The inventory applies the same idea to `/update_inventory`, keyed on the
+//! order id; see `inventory::idempotency`.
+
+use actix_web::HttpRequest;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use contract::order::Order;
+use contract::{IntegrationMode, OrderId, OrderStatus, Timestamp};
+use platform::ApiError;
+
+use crate::domain::ValidOrder;
+use crate::error::StoreError;
+use crate::orders;
+use crate::state::AppState;
+
+/// The header's name.
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The longest key accepted (Stripe allows 255).
+pub const MAX_KEY_LEN: usize = 255;
+
+/// A checked `Idempotency-Key` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// 1 to 255 visible ASCII characters.
+    pub fn parse(raw: &str) -> Result<IdempotencyKey, StoreError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_KEY_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(IdempotencyKey(raw.to_owned()))
+        } else {
+            Err(StoreError::bad_request(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+            )))
+        }
+    }
+
+    /// The key a request carries, if any.
+    pub fn from_request(req: &HttpRequest) -> Result<Option<IdempotencyKey>, StoreError> {
+        let Some(value) = req.headers().get(HEADER) else {
+            return Ok(None);
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| StoreError::bad_request("Idempotency-Key must be visible ASCII"))?;
+        IdempotencyKey::parse(text).map(Some)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A digest of what was asked for, stored with the key: the lowercase hex
+/// SHA-256 of the customer and each line.
+pub fn fingerprint(order: &ValidOrder) -> String {
+    let mut h = Sha256::new();
+    h.update(order.customer.name.as_bytes());
+    h.update([0]);
+    h.update(order.customer.email.as_bytes());
+    for line in &order.items {
+        h.update([0]);
+        h.update(line.sku.as_str().as_bytes());
+        h.update(b":");
+        h.update(line.quantity.get().to_string().as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Takes `key` for `order_id`, inside the order's transaction. Returns
+/// false when a concurrent request with the same key committed first —
+/// then this request must write nothing and become a replay of that one.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    order_id: &OrderId,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (idempotency_key, request_hash, order_id, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING \
+         RETURNING idempotency_key",
+    )
+    .bind(key.as_str())
+    .bind(fingerprint)
+    .bind(order_id.as_str())
+    .bind(now.millis())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(claimed.is_some())
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    #[sqlx(try_from = "String")]
+    order_id: OrderId,
+    request_hash: String,
+}
+
+/// The first answer for `key`, if the key was seen before.
+pub async fn replay(
+    app: &AppState,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Option<Order>, StoreError> {
+    let row: Option<KeyRow> = sqlx::query_as(
+        "SELECT order_id, request_hash FROM idempotency_keys WHERE idempotency_key = $1",
+    )
+    .bind(key.as_str())
+    .fetch_optional(app.db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.request_hash != fingerprint {
+        return Err(ApiError::IdempotencyKeyReused.into());
+    }
+    let order = orders::get_order(&app.db, &row.order_id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", row.order_id.as_str()))?;
+    // In api mode the first request answers only once the inventory has;
+    // until then there is no "first answer" to repeat.
+    if order.mode == IntegrationMode::Api && order.status == OrderStatus::Pending {
+        return Err(StoreError::IdempotencyKeyInFlight);
+    }
+    Ok(Some(order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrderRequest;
+    use serde_json::json;
+
+    fn order(quantity: i64) -> ValidOrder {
+        serde_json::from_value::<OrderRequest>(json!({
+            "customer": {"name": "A", "email": "a@b.co"},
+            "items": [{"sku": "TEA-SENCHA", "quantity": quantity}]
+        }))
+        .unwrap()
+        .parse()
+        .unwrap()
+    }
+
+    #[test]
+    fn fingerprints_differ_when_the_order_differs() {
+        let (a, b) = (order(1), order(2));
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        let hex = fingerprint(&a);
+        assert_eq!(hex.len(), 64);
+        assert!(
+            hex.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_of_bounded_length() {
+        assert!(IdempotencyKey::parse("0193-abc_DEF").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN)).is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("has space").is_err());
+        assert!(IdempotencyKey::parse("naïve").is_err());
+    }
+}

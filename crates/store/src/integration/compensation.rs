@@ -1,0 +1,253 @@
+//! **Compensation — giving back what a rejected api order may have taken.**
+//!
+//! In api mode the store sometimes rejects an order without knowing what
+//! the inventory did: the call timed out, or the store itself stopped
+//! mid-call. The inventory may have reserved the stock and lost the answer.
+//! Rather than a distributed transaction — two-phase commit across two
+//! services' databases, with both holding locks while they wait for each
+//! other — the store takes a *compensating action* (the saga pattern):
+//!
+//! 1. **Owe.** In the same transaction that rejects the order, it records a
+//!    void it owes the inventory ([`owe_void`], the `pending_voids` table),
+//!    so there is never a rejected order whose stock nobody will give back.
+//! 2. **Deliver.** The [`CompensationWorker`] (a `platform::worker::Worker`,
+//!    woken when a void is owed) sends `POST /update_inventory/{id}/void`
+//!    until the inventory confirms, backing off exponentially up to a
+//!    minute between attempts. The inventory puts back anything the order
+//!    took and remembers the void, so a copy of the original request
+//!    arriving even later is refused rather than applied.
+//! 3. **Sweep.** On every pass the worker also rejects (and so voids) api
+//!    orders still `pending` long after any call could have finished — the
+//!    ones a crash of the store abandoned mid-call.
+//!
+//! Like the webhook dispatcher it keeps its work in the database, so a
+//! restart resumes it; voids are idempotent on the inventory's side, so two
+//! store processes sending the same one is harmless.
+//!
+//! Seen in the UI: a void appears in the order's timeline, after the call
+//! it compensates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::AnyConnection;
+
+use contract::{Channel, IntegrationMode, OrderId, OrderStatus, Timestamp};
+use platform::Backoff;
+use platform::outbound::send_recorded;
+use platform::worker::{Next, Pacing, Worker};
+
+use crate::error::StoreError;
+use crate::instruments::timeline::{self, NewExchange};
+use crate::orders;
+use crate::state::AppState;
+use crate::vocabulary::VoidState;
+
+/// Records the void the store owes for `order_id`, inside the transaction
+/// that rejects the order. Owing it twice is owing it once.
+pub async fn owe_void(
+    conn: &mut AnyConnection,
+    order_id: &OrderId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pending_voids (order_id, state, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, 0, $3, $3) ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(order_id.as_str())
+    .bind(VoidState::Pending.as_str())
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The pause after a void's `n`th failed attempt: 1 s, 2 s, 4 s … a minute.
+/// It never gives up: stock the store may hold must be given back.
+fn void_backoff() -> Backoff {
+    Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60))
+}
+
+/// Delivers owed voids, and rejects api orders abandoned by a crash.
+pub struct CompensationWorker {
+    app: Arc<AppState>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OwedVoid {
+    #[sqlx(try_from = "String")]
+    order_id: OrderId,
+    attempts: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Abandoned {
+    #[sqlx(try_from = "String")]
+    id: OrderId,
+}
+
+#[derive(sqlx::FromRow)]
+struct NextDue {
+    next: Option<i64>,
+}
+
+impl Worker for CompensationWorker {
+    const NAME: &'static str = "compensation";
+
+    /// One pass: the sweep, then every void that is due.
+    async fn pass(&mut self) -> anyhow::Result<Next> {
+        self.reject_abandoned().await?;
+        let due: Vec<OwedVoid> = sqlx::query_as(
+            "SELECT order_id, attempts FROM pending_voids \
+             WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT 20",
+        )
+        .bind(VoidState::Pending.as_str())
+        .bind(self.app.clock.now().millis())
+        .fetch_all(self.app.db.pool())
+        .await?;
+        for void in due {
+            self.send_void(&void).await?;
+        }
+        let next: NextDue = sqlx::query_as(
+            "SELECT MIN(next_attempt_at) AS next FROM pending_voids WHERE state = $1",
+        )
+        .bind(VoidState::Pending.as_str())
+        .fetch_one(self.app.db.pool())
+        .await?;
+        Ok(next.next.map_or(Next::Idle, |at| Next::At(Timestamp(at))))
+    }
+}
+
+impl CompensationWorker {
+    pub fn new(app: Arc<AppState>) -> CompensationWorker {
+        CompensationWorker { app }
+    }
+
+    /// Woken when a void is owed; the sweep also finds abandoned orders.
+    pub fn pacing(app: &AppState) -> Pacing {
+        Pacing {
+            clock: app.clock.clone(),
+            wake: app.compensation_wake.clone(),
+            sweep: Some(app.config.webhook.sweep_interval),
+        }
+    }
+
+    /// How long after placement an api order still `pending` must have been
+    /// abandoned: longer than every attempt and pause could take.
+    fn stale_after(&self) -> Duration {
+        let api = &self.app.config.api;
+        let attempts = api.backoff.max_attempts().unwrap_or(1);
+        api.timeout * attempts + api.backoff.total().unwrap_or_default() + Duration::from_secs(10)
+    }
+
+    async fn reject_abandoned(&self) -> Result<(), StoreError> {
+        let cutoff = self.app.clock.now() - self.stale_after();
+        let abandoned: Vec<Abandoned> = sqlx::query_as(
+            "SELECT id FROM orders WHERE mode = $1 AND status = $2 AND created_at < $3",
+        )
+        .bind(IntegrationMode::Api.as_str())
+        .bind(OrderStatus::Pending.as_str())
+        .bind(cutoff.millis())
+        .fetch_all(self.app.db.pool())
+        .await?;
+        for order in abandoned {
+            tracing::warn!(order_id = %order.id, "api order abandoned mid-call (store restarted?); rejecting and voiding");
+            self.reject_and_void(
+                &order.id,
+                "The store stopped before the inventory answered, so the order was not placed. Nothing was reserved.",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Rejects the order (if it is still pending) and records the void the
+    /// store now owes the inventory — in one transaction.
+    async fn reject_and_void(&self, order_id: &OrderId, reason: &str) -> Result<(), StoreError> {
+        let app = &self.app;
+        let now = app.clock.now();
+        let mut tx = app.db.begin_write().await?;
+        let rejected =
+            orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?;
+        owe_void(&mut tx, order_id, now).await?;
+        tx.commit().await?;
+        if rejected {
+            orders::announce_resolution(
+                app,
+                order_id,
+                IntegrationMode::Api,
+                OrderStatus::Rejected,
+                Some(reason),
+            );
+        }
+        app.compensation_wake.notify_one();
+        Ok(())
+    }
+
+    async fn send_void(&self, void: &OwedVoid) -> Result<(), StoreError> {
+        let app = &self.app;
+        let order_id = &void.order_id;
+        let url = format!(
+            "{}/update_inventory/{order_id}/void",
+            app.config.inventory_url.trim_end_matches('/')
+        );
+        let request = app
+            .api_client
+            .post(&url)
+            .bearer_auth(app.config.inventory_api_key.expose_secret())
+            .header("Idempotency-Key", format!("void-{order_id}"))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(anyhow::Error::from)?;
+        let rec = send_recorded(&app.api_client, request, app.clock.now().millis()).await;
+        let exchange = NewExchange::sent(Channel::Void, &rec);
+        timeline::record_and_publish(&app.db, &app.live, &exchange, &[order_id]).await?;
+        let now = app.clock.now();
+        if rec.is_success() {
+            tracing::info!(%order_id, "void delivered");
+            sqlx::query(
+                "UPDATE pending_voids SET state = $1, attempts = attempts + 1, completed_at = $2 \
+                 WHERE order_id = $3",
+            )
+            .bind(VoidState::Done.as_str())
+            .bind(now.millis())
+            .bind(order_id.as_str())
+            .execute(app.db.writer())
+            .await?;
+        } else {
+            let error = rec
+                .error()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("answered {}", rec.status().unwrap_or(0)));
+            let failures = u32::try_from(void.attempts + 1).unwrap_or(u32::MAX);
+            let pause = void_backoff().delay_after(failures).unwrap_or_default();
+            tracing::warn!(%order_id, %error, retry_in_ms = pause.as_millis() as u64, "void not delivered yet");
+            sqlx::query(
+                "UPDATE pending_voids SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
+                 WHERE order_id = $3",
+            )
+            .bind((now + pause).millis())
+            .bind(&error)
+            .bind(order_id.as_str())
+            .execute(app.db.writer())
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voids_back_off_to_a_minute_and_never_give_up() {
+        let b = void_backoff();
+        let waits: Vec<u64> = [1, 2, 3, 7, 8, 1_000]
+            .iter()
+            .map(|f| b.delay_after(*f).unwrap().as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 60, 60, 60]);
+    }
+}

@@ -1,0 +1,366 @@
+//! The orders: the list of every order and its status, and one order's
+//! page — its sequence diagram and every message that carried it, as the
+//! message log (`instruments::timeline`) recorded them.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use contract::order::Order;
+use contract::{Channel, IntegrationMode, OrderId, OrderStatus, Party};
+use platform::ui::{Layout, clock_time, date_time, duration_ms, money, pretty_body};
+
+use super::diagram::SequenceDiagram;
+use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
+use crate::instruments::timeline::{self, ExchangeView, mode_of};
+use crate::orders;
+use crate::vocabulary::Trigger;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/orders", web::get().to(list))
+        .route("/orders/{id}", web::get().to(detail))
+        .route("/fragments/orders", web::get().to(orders_fragment))
+        .route("/fragments/orders/{id}", web::get().to(order_fragment));
+}
+
+// ---------------------------------------------------------------------------
+// The list of orders.
+// ---------------------------------------------------------------------------
+
+/// How many orders the list shows.
+pub const LIST_LIMIT: i64 = 100;
+
+pub struct OrderRow {
+    pub id: OrderId,
+    pub placed: String,
+    pub placed_full: String,
+    pub customer: String,
+    pub items: String,
+    pub total: String,
+    pub mode: IntegrationMode,
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+}
+
+impl OrderRow {
+    pub fn from_order(o: &Order) -> OrderRow {
+        let units: u32 = o.items.iter().map(|l| l.quantity.get()).sum();
+        OrderRow {
+            id: o.id.clone(),
+            placed: clock_time(o.created_at.millis()),
+            placed_full: date_time(o.created_at.millis()),
+            customer: o.customer.name.clone(),
+            items: match (o.items.len(), units) {
+                (1, 1) => o.items[0].name.clone(),
+                (1, n) => format!("{n} × {}", o.items[0].name),
+                (lines, n) => format!("{n} items, {lines} products"),
+            },
+            total: money(o.total_cents),
+            mode: o.mode,
+            status: o.status,
+            reason: o.status_reason.clone(),
+        }
+    }
+}
+
+/// A status filter link with its count.
+pub struct StatusCount {
+    pub status: OrderStatus,
+    pub count: i64,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "store/fragments/orders.html")]
+pub struct OrdersTable {
+    pub rows: Vec<OrderRow>,
+    pub counts: Vec<StatusCount>,
+    pub total: i64,
+    pub filter: Option<OrderStatus>,
+}
+
+impl askama::filters::HtmlSafe for OrdersTable {}
+
+impl OrdersTable {
+    pub async fn load(app: &Data, filter: Option<OrderStatus>) -> Result<OrdersTable, sqlx::Error> {
+        let rows = orders::recent_orders(&app.db, filter, LIST_LIMIT).await?;
+        let counts = orders::status_counts(&app.db).await?;
+        Ok(OrdersTable {
+            rows: rows.iter().map(OrderRow::from_order).collect(),
+            counts: OrderStatus::ALL
+                .iter()
+                .map(|s| StatusCount {
+                    status: *s,
+                    count: counts.of(*s),
+                    current: filter == Some(*s),
+                })
+                .collect(),
+            total: counts.total(),
+            filter,
+        })
+    }
+
+    /// Where `app.js` re-fetches this table from.
+    pub fn src(&self) -> String {
+        match self.filter {
+            Some(s) => format!("/fragments/orders?status={s}"),
+            None => "/fragments/orders".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+impl ListQuery {
+    fn status(&self) -> Option<OrderStatus> {
+        self.status
+            .as_deref()
+            .and_then(|s| OrderStatus::parse(s).ok())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "store/orders.html")]
+pub struct OrdersPage {
+    pub layout: Layout,
+    pub table: OrdersTable,
+}
+
+async fn list(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let table = OrdersTable::load(&app, query.status()).await?;
+    page(
+        &app,
+        StatusCode::OK,
+        &OrdersPage {
+            layout: layout(&app, &req, "Orders"),
+            table,
+        },
+    )
+}
+
+async fn orders_fragment(
+    app: Data,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    fragment(&OrdersTable::load(&app, query.status()).await?)
+}
+
+// ---------------------------------------------------------------------------
+// One order and its message timeline.
+// ---------------------------------------------------------------------------
+
+pub use platform::ui::HeaderRow;
+use platform::ui::header_rows;
+
+/// One exchange, ready to draw: in the diagram and in the details list.
+pub struct ExchangeItem {
+    pub id: String,
+    pub anchor: String,
+    pub number: usize,
+    pub channel: Channel,
+    pub initiator: Party,
+    pub receiver: Party,
+    pub failed: bool,
+    /// On a channel that does not deliver this order's mode: a feed page
+    /// that carried a webhook-mode order, which the poller then ignored.
+    pub incidental: bool,
+    pub method: String,
+    pub url: String,
+    pub path: String,
+    pub started: String,
+    pub started_full: String,
+    pub latency: String,
+    pub status: Option<i64>,
+    pub status_text: String,
+    pub error: Option<String>,
+    pub attempt_no: Option<i64>,
+    pub attempt: Option<String>,
+    pub request_headers: Vec<HeaderRow>,
+    pub request_body: String,
+    pub response_headers: Vec<HeaderRow>,
+    pub response_body: Option<String>,
+}
+
+impl ExchangeItem {
+    pub fn from_view(number: usize, ex: &ExchangeView) -> ExchangeItem {
+        let status_text = match (ex.response_status, &ex.error) {
+            (Some(s), _) => {
+                let reason = u16::try_from(s)
+                    .ok()
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                format!("{s} {reason}").trim_end().to_owned()
+            }
+            (None, Some(e)) => format!("no answer: {e}"),
+            (None, None) => "no answer".into(),
+        };
+        let path = url::Url::parse(&ex.url)
+            .map(|u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_owned(),
+            })
+            .unwrap_or_else(|_| ex.url.clone());
+        ExchangeItem {
+            id: ex.id.to_string(),
+            anchor: format!("ex-{}", ex.id),
+            number,
+            channel: ex.channel,
+            initiator: ex.initiator,
+            receiver: ex.initiator.peer(),
+            failed: ex.failed(),
+            incidental: false,
+            method: ex.method.clone(),
+            url: ex.url.clone(),
+            path,
+            started: clock_time(ex.started_at.millis()),
+            started_full: date_time(ex.started_at.millis()),
+            latency: duration_ms(ex.latency_ms),
+            status: ex.response_status,
+            status_text,
+            error: ex.error.clone(),
+            attempt_no: ex.attempt_no,
+            attempt: ex.attempt_no.map(|n| {
+                let how = match ex.trigger {
+                    Some(Trigger::Manual) => "redelivered by hand",
+                    _ if n == 1 => "first attempt",
+                    _ => "scheduled retry",
+                };
+                format!("attempt {n} · {how}")
+            }),
+            request_headers: header_rows(&ex.request_headers),
+            request_body: pretty_body(&ex.request_body),
+            response_headers: ex
+                .response_headers
+                .as_ref()
+                .map(header_rows)
+                .unwrap_or_default(),
+            response_body: ex.response_body.as_deref().map(pretty_body),
+        }
+    }
+
+    pub fn channel_label(&self) -> &'static str {
+        match self.channel {
+            Channel::Webhook => "webhook (push)",
+            Channel::Api => "api call",
+            Channel::Void => "void (compensation)",
+            Channel::Feed => "feed read (poll)",
+            Channel::Ack => "acknowledgement (poll)",
+            Channel::Subscribe => "message",
+        }
+    }
+}
+
+pub struct LineRow {
+    pub sku: String,
+    pub name: String,
+    pub quantity: u32,
+    pub unit: String,
+    pub total: String,
+}
+
+/// The parts of the order page that change as messages arrive.
+#[derive(Template)]
+#[template(path = "store/fragments/order.html")]
+pub struct OrderLive {
+    pub id: String,
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+    pub mode: ModeInfo,
+    pub customer: String,
+    pub email: String,
+    pub placed: String,
+    pub total: String,
+    pub lines: Vec<LineRow>,
+    pub diagram: SequenceDiagram,
+    pub exchanges: Vec<ExchangeItem>,
+    pub inventory_url: String,
+}
+
+impl askama::filters::HtmlSafe for OrderLive {}
+
+impl OrderLive {
+    pub async fn load(app: &Data, raw_id: &str) -> Result<OrderLive, PageError> {
+        let missing = || PageError::NotFound(format!("There is no order {raw_id}."));
+        let id = OrderId::parse(raw_id).map_err(|_| missing())?;
+        let order = orders::get_order(&app.db, &id).await?.ok_or_else(missing)?;
+        let exchanges: Vec<ExchangeItem> = timeline::for_order(&app.db, &id)
+            .await?
+            .iter()
+            .enumerate()
+            .map(|(i, ex)| {
+                let mut item = ExchangeItem::from_view(i + 1, ex);
+                // On a channel that does not deliver this order's mode: the
+                // feed lists every order, so a poll also carries orders of
+                // the other modes — which the poller reads past.
+                item.incidental = mode_of(ex.channel) != Some(order.mode);
+                item
+            })
+            .collect();
+        Ok(OrderLive {
+            id: order.id.to_string(),
+            status: order.status,
+            reason: order.status_reason.clone(),
+            mode: mode_info(order.mode),
+            customer: order.customer.name.clone(),
+            email: order.customer.email.clone(),
+            placed: date_time(order.created_at.millis()),
+            total: money(order.total_cents),
+            lines: order
+                .items
+                .iter()
+                .map(|l| LineRow {
+                    sku: l.sku.to_string(),
+                    name: l.name.clone(),
+                    quantity: l.quantity.get(),
+                    unit: money(l.unit_price_cents),
+                    total: money(l.line_total_cents),
+                })
+                .collect(),
+            diagram: SequenceDiagram::new(&exchanges),
+            exchanges,
+            inventory_url: app
+                .config
+                .inventory_public_url
+                .trim_end_matches('/')
+                .to_owned(),
+        })
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.status == OrderStatus::Pending
+    }
+
+    pub fn is_rejected(&self) -> bool {
+        self.status == OrderStatus::Rejected
+    }
+}
+
+#[derive(Template)]
+#[template(path = "store/order.html")]
+pub struct OrderPage {
+    pub layout: Layout,
+    pub live: OrderLive,
+}
+
+async fn detail(
+    app: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let live = OrderLive::load(&app, &id).await?;
+    let layout = layout(&app, &req, format!("Order {}", live.id));
+    page(&app, StatusCode::OK, &OrderPage { layout, live })
+}
+
+async fn order_fragment(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+    fragment(&OrderLive::load(&app, &id).await?)
+}

@@ -1,0 +1,157 @@
+//! The store's own words, beside the ones both services share
+//! (`contract::vocabulary`): how a webhook attempt came about, and where a
+//! void the store owes the inventory stands. Each is an enum with one text
+//! form (derived by `strum`), stored as TEXT under a `CHECK` constraint that
+//! lists the same words (`migrations/store/`).
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
+
+use contract::{ParseError, Word};
+
+/// What set a webhook attempt off.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
+pub enum Trigger {
+    /// The outbox's own schedule: the first attempt, or a retry.
+    Scheduled,
+    /// A person pressed "redeliver" (or "retry failed deliveries").
+    Manual,
+}
+
+/// Where a void the store owes the inventory stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
+pub enum VoidState {
+    /// Not confirmed by the inventory yet: the compensation worker keeps trying.
+    Pending,
+    /// The inventory confirmed it.
+    Done,
+}
+
+macro_rules! word_impls {
+    ($($name:ident),+) => {$(
+        impl Word for $name {}
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                <Self as Word>::as_str(self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(raw: String) -> Result<Self, ParseError> {
+                <Self as Word>::parse(&raw)
+            }
+        }
+    )+};
+}
+
+word_impls!(Trigger, VoidState);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use contract::{
+        Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party,
+    };
+
+    use super::*;
+
+    /// Every `CHECK (column IN ('word', …))` of the schema, as
+    /// `table.column` → words.
+    fn checked_words() -> BTreeMap<String, Vec<String>> {
+        let schema = [
+            include_str!("../../../migrations/store/0001_orders.sql"),
+            include_str!("../../../migrations/store/0002_webhooks.sql"),
+        ]
+        .concat();
+        let mut found = BTreeMap::new();
+        for table in schema.split("CREATE TABLE ").skip(1) {
+            let name = table.split_whitespace().next().unwrap_or_default();
+            for check in table.split("CHECK (").skip(1) {
+                let Some((column, rest)) = check.split_once(" IN (") else {
+                    continue;
+                };
+                let list = rest.split("))").next().unwrap_or_default();
+                let words: Vec<String> = list
+                    .split(',')
+                    .filter_map(|w| w.trim().strip_prefix('\'')?.strip_suffix('\''))
+                    .map(str::to_owned)
+                    .collect();
+                if !words.is_empty() {
+                    found.insert(format!("{name}.{column}"), words);
+                }
+            }
+        }
+        found
+    }
+
+    fn words<W: Word>() -> Vec<String> {
+        W::ALL.iter().map(|w| w.as_str().to_owned()).collect()
+    }
+
+    #[test]
+    fn every_enumerated_column_checks_exactly_its_enums_words() {
+        let expected: BTreeMap<String, Vec<String>> = [
+            ("orders.status", words::<OrderStatus>()),
+            ("orders.mode", words::<IntegrationMode>()),
+            ("exchanges.channel", words::<Channel>()),
+            ("exchanges.initiator", words::<Party>()),
+            ("exchanges.trigger_kind", words::<Trigger>()),
+            ("pending_voids.state", words::<VoidState>()),
+            ("webhook_endpoints.format", words::<Format>()),
+            ("webhook_messages.event_type", words::<EventType>()),
+            ("webhook_deliveries.event_type", words::<EventType>()),
+            ("webhook_deliveries.state", words::<DeliveryState>()),
+            ("webhook_deliveries.next_trigger", words::<Trigger>()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        assert_eq!(checked_words(), expected);
+    }
+
+    #[test]
+    fn the_stored_words_are_the_documented_ones() {
+        assert_eq!(Trigger::Manual.as_str(), "manual");
+        assert_eq!(
+            Trigger::try_from("scheduled".to_owned()),
+            Ok(Trigger::Scheduled)
+        );
+        assert_eq!(VoidState::Done.to_string(), "done");
+        assert!(VoidState::try_from("maybe".to_owned()).is_err());
+    }
+}
