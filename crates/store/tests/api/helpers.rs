@@ -1,9 +1,7 @@
-//! `spawn_store`, and a scripted webhook endpoint.
+//! `spawn_store`, and a scripted webhook receiver (`wiremock`).
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use wiremock::matchers::{any, body_partial_json, method};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use platform::ManualClock;
 pub use platform::testing::eventually;
@@ -39,131 +37,78 @@ pub async fn restart_store(
     (store, clock)
 }
 
-/// What a scripted endpoint answers to one request.
-#[derive(Clone, Debug)]
-pub struct Scripted {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl Scripted {
-    pub fn status(status: u16) -> Scripted {
-        Scripted {
-            status,
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Scripted {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
-
-/// One request as the endpoint received it.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn event_type(&self) -> String {
-        let json: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
-        json["type"].as_str().unwrap_or("").to_owned()
-    }
-}
-
-#[derive(Default)]
-struct Script {
-    /// Answers for `order.created` deliveries, in order; then 200.
-    answers: VecDeque<Scripted>,
-    received: Vec<Received>,
-}
-
-/// A webhook receiver whose answers a test scripts. Pings are always
-/// answered 200, so the script concerns orders only.
-pub struct ScriptedEndpoint {
+/// A webhook receiver whose answers a test scripts: a `wiremock` server.
+/// `order.created` deliveries get the scripted answers in turn, then
+/// `200`; pings are always answered `200`, so a script concerns orders only.
+pub struct Receiver {
     pub url: String,
-    script: Arc<Mutex<Script>>,
+    server: MockServer,
 }
 
-impl ScriptedEndpoint {
-    pub async fn start(answers: Vec<Scripted>) -> ScriptedEndpoint {
-        Self::start_on(0, answers).await
-    }
-
-    pub async fn start_on(port: u16, answers: Vec<Scripted>) -> ScriptedEndpoint {
-        let script = Arc::new(Mutex::new(Script {
-            answers: answers.into(),
-            received: Vec::new(),
-        }));
-        let data = web::Data::new(script.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(0)
-        .bind(("127.0.0.1", port))
-        .expect("bind scripted endpoint");
-        let port = server.addrs()[0].port();
-        tokio::spawn(server.run());
-        ScriptedEndpoint {
-            url: format!("http://127.0.0.1:{port}/hook"),
-            script,
+impl Receiver {
+    pub async fn start(answers: Vec<ResponseTemplate>) -> Receiver {
+        let server = MockServer::start().await;
+        // Each scripted answer matches once, in the order mounted; the
+        // catch-all below has a lower priority, so it answers only when
+        // the script has run out (or for anything that is not an order).
+        for answer in answers {
+            Mock::given(method("POST"))
+                .and(body_partial_json(
+                    serde_json::json!({"type": "order.created"}),
+                ))
+                .respond_with(answer)
+                .up_to_n_times(1)
+                .with_priority(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        Receiver {
+            url: format!("{}/hook", server.uri()),
+            server,
         }
     }
 
-    pub fn received(&self) -> Vec<Received> {
-        self.script.lock().unwrap().received.clone()
+    /// Every request received, in order.
+    pub async fn received(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap_or_default()
     }
 
-    pub fn orders_received(&self) -> Vec<Received> {
+    /// The `order.created` deliveries received, in order.
+    pub async fn orders_received(&self) -> Vec<Request> {
         self.received()
+            .await
             .into_iter()
             .filter(|r| r.event_type() == "order.created")
             .collect()
     }
 }
 
-async fn answer(
-    req: HttpRequest,
-    body: web::Bytes,
-    script: web::Data<Arc<Mutex<Script>>>,
-) -> HttpResponse {
-    let received = Received {
-        headers: req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect(),
-        body: body.to_vec(),
-    };
-    let is_order = received.event_type() == "order.created";
-    let mut script = script.lock().unwrap();
-    script.received.push(received);
-    let scripted = if is_order {
-        script.answers.pop_front()
-    } else {
-        None
-    };
-    let scripted = scripted.unwrap_or(Scripted::status(200));
-    let mut response =
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(scripted.status).unwrap());
-    for (name, value) in scripted.headers {
-        response.insert_header((name, value));
+/// What a test reads off a request the receiver got.
+pub trait Received {
+    fn header(&self, name: &str) -> Option<&str>;
+    fn event_type(&self) -> String;
+}
+
+impl Received for Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-    response.body("ok")
+
+    fn event_type(&self) -> String {
+        let json: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
+        json["type"].as_str().unwrap_or("").to_owned()
+    }
+}
+
+/// An answer for [`Receiver::start`]'s script (add headers with
+/// `.insert_header`).
+pub fn answer(status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_string("ok")
 }
 
 /// Registers an endpoint and returns (id, secret).

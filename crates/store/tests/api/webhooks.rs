@@ -41,13 +41,13 @@ fn started_at_ms(attempt: &serde_json::Value) -> i64 {
 
 platform::db_test!(async fn a_delivery_is_signed_per_standard_webhooks_and_verifies(backend) {
     let (store, _) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     let (_, secret) = register_endpoint(&store, &endpoint.url, serde_json::json!({})).await;
     assert!(secret.starts_with("whsec_"));
 
     let order = place(&store, "TEA-SENCHA", 2).await;
     let received = eventually(Duration::from_secs(10), "the webhook arrives", || async {
-        endpoint.orders_received().into_iter().next()
+        endpoint.orders_received().await.into_iter().next()
     })
     .await;
     let secret = WebhookSecret::parse(&secret).unwrap();
@@ -79,7 +79,7 @@ platform::db_test!(async fn a_delivery_is_signed_per_standard_webhooks_and_verif
 
 platform::db_test!(async fn failures_retry_on_the_schedule_and_the_fourth_attempt_delivers(backend) {
     let (store, clock) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(500), Scripted::status(500), Scripted::status(500)]).await;
+    let endpoint = Receiver::start(vec![answer(500), answer(500), answer(500)]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
 
     let order = place(&store, "TEA-ASSAM", 1).await;
@@ -106,7 +106,7 @@ platform::db_test!(async fn failures_retry_on_the_schedule_and_the_fourth_attemp
     let starts: Vec<i64> = d["attempt_log"].as_array().unwrap().iter().map(|a| started_at_ms(a) - t0).collect();
     assert_eq!(starts, vec![0, 1_000, 6_000, 36_000]);
     // Every attempt carried the same webhook-id and a fresh timestamp.
-    let received = endpoint.orders_received();
+    let received = endpoint.orders_received().await;
     assert_eq!(received.len(), 4);
     assert!(received.iter().all(|r| r.header("webhook-id") == received[0].header("webhook-id")));
     let stamps: Vec<i64> = received.iter().map(|r| r.header("webhook-timestamp").unwrap().parse().unwrap()).collect();
@@ -118,7 +118,7 @@ platform::db_test!(async fn after_the_last_scheduled_retry_the_delivery_fails_an
         c.webhook.retry_schedule = "1s,2s".parse().unwrap();
     })
     .await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(503); 3]).await;
+    let endpoint = Receiver::start(vec![answer(503), answer(503), answer(503)]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let id = id_of(&place(&store, "TEA-ASSAM", 1).await);
     wait_for_attempts(&store, &id, 1).await;
@@ -143,13 +143,13 @@ platform::db_test!(async fn after_the_last_scheduled_retry_the_delivery_fails_an
     assert_eq!(d["state"], "succeeded");
     let last = d["attempt_log"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["trigger"], "manual");
-    let received = endpoint.orders_received();
+    let received = endpoint.orders_received().await;
     assert_eq!(received[3].header("webhook-id"), received[0].header("webhook-id"));
 });
 
 platform::db_test!(async fn a_410_disables_the_endpoint_and_its_queue_waits_for_re_enabling(backend) {
     let (store, _) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(410)]).await;
+    let endpoint = Receiver::start(vec![answer(410)]).await;
     let (endpoint_id, _) = register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let first = id_of(&place(&store, "TEA-ASSAM", 1).await);
     wait_for_attempts(&store, &first, 1).await;
@@ -175,7 +175,7 @@ platform::db_test!(async fn a_410_disables_the_endpoint_and_its_queue_waits_for_
 
 platform::db_test!(async fn retry_after_on_429_is_honoured(backend) {
     let (store, clock) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(429).with_header("retry-after", "42")]).await;
+    let endpoint = Receiver::start(vec![answer(429).insert_header("retry-after", "42")]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let id = id_of(&place(&store, "TEA-ASSAM", 1).await);
     let d = wait_for_attempts(&store, &id, 1).await;
@@ -190,14 +190,14 @@ platform::db_test!(async fn retry_after_on_429_is_honoured(backend) {
 
 platform::db_test!(async fn redirects_are_not_followed(backend) {
     let (store, _) = spawn_store(backend).await;
-    let elsewhere = ScriptedEndpoint::start(vec![]).await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(307).with_header("location", elsewhere.url.clone())]).await;
+    let elsewhere = Receiver::start(vec![]).await;
+    let endpoint = Receiver::start(vec![answer(307).insert_header("location", elsewhere.url.as_str())]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let id = id_of(&place(&store, "TEA-ASSAM", 1).await);
     let d = wait_for_attempts(&store, &id, 1).await;
     assert_eq!(d["state"], "pending");
     assert_eq!(d["last_status"], 307);
-    assert!(elsewhere.received().is_empty());
+    assert!(elsewhere.received().await.is_empty());
 });
 
 platform::db_test!(async fn endpoints_are_validated_idempotent_on_url_and_pinged(backend) {
@@ -228,7 +228,7 @@ platform::db_test!(async fn endpoints_are_validated_idempotent_on_url_and_pinged
         .unwrap();
     assert_eq!(r.status(), 422);
 
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     let (id, _) = register_endpoint(&store, &endpoint.url, serde_json::json!({})).await;
     // The same URL again: the first registration, without its secret.
     let r = store
@@ -247,7 +247,7 @@ platform::db_test!(async fn endpoints_are_validated_idempotent_on_url_and_pinged
     // The welcome ping arrives a moment after registration.
     clock.advance(Duration::from_secs(1));
     let ping = eventually(Duration::from_secs(10), "the ping", || async {
-        endpoint.received().into_iter().find(|r| r.event_type() == "ping")
+        endpoint.received().await.into_iter().find(|r| r.event_type() == "ping")
     })
     .await;
     let body: serde_json::Value = serde_json::from_slice(&ping.body).unwrap();
@@ -261,7 +261,7 @@ platform::db_test!(async fn endpoints_are_validated_idempotent_on_url_and_pinged
 
 platform::db_test!(async fn a_rotated_secret_signs_alongside_the_old_one(backend) {
     let (store, _) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     let (id, old) = register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let r = store
         .client
@@ -275,7 +275,7 @@ platform::db_test!(async fn a_rotated_secret_signs_alongside_the_old_one(backend
     assert_ne!(new, old);
     place(&store, "TEA-ASSAM", 1).await;
     let received = eventually(Duration::from_secs(10), "the webhook", || async {
-        endpoint.orders_received().into_iter().next()
+        endpoint.orders_received().await.into_iter().next()
     })
     .await;
     let header = received.header("webhook-signature").unwrap();
@@ -295,12 +295,12 @@ platform::db_test!(async fn a_rotated_secret_signs_alongside_the_old_one(backend
 
 platform::db_test!(async fn an_xml_endpoint_gets_signed_xml(backend) {
     let (store, _) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     let (_, secret) =
         register_endpoint(&store, &endpoint.url, serde_json::json!({"format": "xml", "event_types": ["order.created"]})).await;
     let order = place(&store, "MUG-WHITE", 2).await;
     let received = eventually(Duration::from_secs(10), "the XML webhook", || async {
-        endpoint.received().into_iter().find(|r| r.header("content-type") == Some("application/xml"))
+        endpoint.received().await.into_iter().find(|r| r.header("content-type") == Some("application/xml"))
     })
     .await;
     let ts = received.header("webhook-timestamp").unwrap();
@@ -321,7 +321,7 @@ platform::db_test!(async fn an_expired_lease_is_taken_over(backend) {
     // A dispatcher that died mid-attempt leaves its lease behind; nobody
     // touches the delivery until the lease runs out, then it is retried.
     let (store, clock) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![Scripted::status(500)]).await;
+    let endpoint = Receiver::start(vec![answer(500)]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let id = id_of(&place(&store, "TEA-ASSAM", 1).await);
     wait_for_attempts(&store, &id, 1).await;
@@ -353,7 +353,7 @@ fn clock_now(clock: &platform::ManualClock) -> i64 {
 platform::db_test!(async fn two_stores_on_one_database_deliver_each_message_once(backend) {
     let (a, _) = spawn_store(backend).await;
     let (b, _) = restart_store(a.db.share(), |_| {}).await;
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     register_endpoint(&a, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..40 {
@@ -368,10 +368,10 @@ platform::db_test!(async fn two_stores_on_one_database_deliver_each_message_once
     eventually(Duration::from_secs(20), "all 40 delivered", || async {
         a.state.dispatcher_wake.notify_one();
         b.state.dispatcher_wake.notify_one();
-        (endpoint.orders_received().len() >= 40).then_some(())
+        (endpoint.orders_received().await.len() >= 40).then_some(())
     })
     .await;
-    let received = endpoint.orders_received();
+    let received = endpoint.orders_received().await;
     let ids: std::collections::HashSet<_> = received.iter().map(|r| r.header("webhook-id").unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 40);
     assert_eq!(received.len(), 40, "a message was delivered twice");
@@ -392,7 +392,7 @@ platform::db_test!(async fn two_stores_on_one_database_deliver_each_message_once
 
 platform::db_test!(async fn the_order_and_its_event_commit_together_or_not_at_all(backend) {
     let (store, _) = spawn_store(backend).await;
-    let endpoint = ScriptedEndpoint::start(vec![]).await;
+    let endpoint = Receiver::start(vec![]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     // Make the outbox write fail inside the order's transaction.
     let pool = store.state.db.pool();
