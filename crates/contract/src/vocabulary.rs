@@ -45,44 +45,50 @@ pub trait Word:
 /// `#[strum(serialize = "…")]` plus a matching `#[serde(rename = "…")]`),
 /// `Display`, serde, and `TryFrom<String>` (what `#[sqlx(try_from =
 /// "String")]` uses to read a column).
+///
+/// Exported, so that a service's own words (the store's
+/// `vocabulary::Trigger`, say) are declared the same way; the crate that
+/// uses it depends on `serde` and `strum` itself.
+#[macro_export]
 macro_rules! words {
     ($($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? })+) => {$(
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            Serialize, Deserialize, EnumString, IntoStaticStr, VariantArray,
+            ::serde::Serialize, ::serde::Deserialize,
+            ::strum::EnumString, ::strum::IntoStaticStr, ::strum::VariantArray,
         )]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
-        impl Word for $name {}
+        impl $crate::vocabulary::Word for $name {}
 
         impl $name {
             /// Every variant, in declaration order.
-            pub const ALL: &'static [Self] = <Self as VariantArray>::VARIANTS;
+            pub const ALL: &'static [Self] = <Self as ::strum::VariantArray>::VARIANTS;
 
-            /// The text form (see [`Word::as_str`]).
+            /// The text form (see `Word::as_str`).
             pub fn as_str(self) -> &'static str {
-                <Self as Word>::as_str(self)
+                <Self as $crate::vocabulary::Word>::as_str(self)
             }
 
-            /// See [`Word::parse`].
-            pub fn parse(raw: &str) -> Result<Self, ParseError> {
-                <Self as Word>::parse(raw)
+            /// See `Word::parse`.
+            pub fn parse(raw: &str) -> Result<Self, $crate::ParseError> {
+                <Self as $crate::vocabulary::Word>::parse(raw)
             }
         }
 
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = ParseError;
-            fn try_from(raw: String) -> Result<Self, ParseError> {
-                <Self as Word>::parse(&raw)
+            type Error = $crate::ParseError;
+            fn try_from(raw: String) -> Result<Self, $crate::ParseError> {
+                <Self as $crate::vocabulary::Word>::parse(&raw)
             }
         }
     )+};

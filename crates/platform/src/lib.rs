@@ -43,10 +43,3 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use db::{Backend, Db};
 pub use error::ApiError;
 pub use live::LiveHub;
-
-/// Short random ids with a readable prefix: `msg_…`, `dlv_…`, `whe_…`.
-/// UUIDv7 in simple hex: unique without coordination and roughly ordered by
-/// creation time, which keeps B-tree inserts at the right edge.
-pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
-}

@@ -1,91 +1,36 @@
 //! The store's own words, beside the ones both services share
 //! (`contract::vocabulary`): how a webhook attempt came about, and where a
-//! void the store owes the inventory stands. Each is an enum with one text
-//! form (derived by `strum`), stored as TEXT under a `CHECK` constraint that
-//! lists the same words (`migrations/store/`).
+//! void the store owes the inventory stands. Declared with the same
+//! `contract::words!` as the shared ones — an enum with one text form each
+//! (derived by `strum`) — and stored as TEXT under a `CHECK` constraint that
+//! lists the same words (`migrations/store/`; the test below keeps every
+//! such constraint in step with its enum).
 
-use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+contract::words! {
+    /// What set a webhook attempt off.
+    pub enum Trigger {
+        /// The outbox's own schedule: the first attempt, or a retry.
+        Scheduled,
+        /// A person pressed "redeliver" (or "retry failed deliveries").
+        Manual,
+    }
 
-use contract::{ParseError, Word};
-
-/// What set a webhook attempt off.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
-pub enum Trigger {
-    /// The outbox's own schedule: the first attempt, or a retry.
-    Scheduled,
-    /// A person pressed "redeliver" (or "retry failed deliveries").
-    Manual,
+    /// Where a void the store owes the inventory stands.
+    pub enum VoidState {
+        /// Not confirmed by the inventory yet: the compensation worker keeps
+        /// trying.
+        Pending,
+        /// The inventory confirmed it.
+        Done,
+    }
 }
-
-/// Where a void the store owes the inventory stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case", ascii_case_insensitive)]
-pub enum VoidState {
-    /// Not confirmed by the inventory yet: the compensation worker keeps trying.
-    Pending,
-    /// The inventory confirmed it.
-    Done,
-}
-
-macro_rules! word_impls {
-    ($($name:ident),+) => {$(
-        impl Word for $name {}
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                <Self as Word>::as_str(self)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ParseError;
-            fn try_from(raw: String) -> Result<Self, ParseError> {
-                <Self as Word>::parse(&raw)
-            }
-        }
-    )+};
-}
-
-word_impls!(Trigger, VoidState);
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use contract::{
-        Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party,
+        Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party, Word,
     };
 
     use super::*;

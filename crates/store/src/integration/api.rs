@@ -29,11 +29,10 @@
 //! void appears there too when one was needed.
 
 use secrecy::ExposeSecret;
-use sqlx::AnyConnection;
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::{LineItem, Order};
-use contract::{Channel, OrderStatus, Problem, Timestamp};
+use contract::{Channel, OrderStatus, Problem};
 use platform::outbound::{Recorded, send_recorded};
 
 use super::{Handoff, compensation};
@@ -47,14 +46,6 @@ use crate::state::{AppState, OutcomeLabels};
 pub struct Call;
 
 impl Handoff for Call {
-    async fn within_order_transaction(
-        _conn: &mut AnyConnection,
-        _order: &Order,
-        _now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
-        Ok(())
-    }
-
     async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
         confirm_with_inventory(app, order).await
     }

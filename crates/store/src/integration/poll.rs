@@ -45,7 +45,7 @@ use sqlx::AnyConnection;
 
 use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
-use contract::{Channel, OrderId, Timestamp};
+use contract::{Channel, OrderId};
 
 use super::Handoff;
 use crate::error::StoreError;
@@ -59,14 +59,6 @@ use crate::{api_keys, routes};
 pub struct Pull;
 
 impl Handoff for Pull {
-    async fn within_order_transaction(
-        _conn: &mut AnyConnection,
-        _order: &Order,
-        _now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
-        Ok(())
-    }
-
     async fn after_commit(_app: &AppState, order: Order) -> Result<Order, StoreError> {
         Ok(order)
     }

@@ -18,7 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use contract::{Channel, ExchangeId, IntegrationMode, OrderId, Party};
+use contract::{Channel, EventType, ExchangeId, IntegrationMode, OrderId, Party};
 use platform::ui::{Layout, clock_time, duration_ms};
 
 use super::shop::ModeBanner;
@@ -70,7 +70,7 @@ impl FlowItem {
                     (n, p) => format!("carried {n} orders, {p} in poll mode"),
                 })
             }
-            Channel::Webhook if carried.is_empty() => Some("ping".to_owned()),
+            Channel::Webhook if carried.is_empty() => Some(EventType::Ping.to_string()),
             _ => None,
         };
         FlowItem {

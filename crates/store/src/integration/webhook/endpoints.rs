@@ -45,55 +45,28 @@ pub struct EndpointChanges {
     pub description: Option<String>,
 }
 
-/// An endpoint as the API shows it. `secret` is present only in the answer
-/// that created the endpoint or rotated its secret.
-#[derive(Debug, Clone, Serialize)]
+/// An endpoint as the API shows it, read from its row (selected with
+/// [`ENDPOINT_COLUMNS`]). `secret` is present only in the answer that
+/// created the endpoint or rotated its secret.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Endpoint {
+    #[sqlx(try_from = "String")]
     pub id: EndpointId,
     pub url: String,
     pub description: String,
+    #[sqlx(try_from = "String")]
     pub event_types: Subscription,
+    #[sqlx(try_from = "String")]
     pub format: Format,
+    #[sqlx(try_from = "platform::db::IntBool")]
     pub enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(skip)]
     pub secret: Option<String>,
-}
-
-/// A `webhook_endpoints` row, selected with [`ENDPOINT_COLUMNS`].
-#[derive(sqlx::FromRow)]
-struct EndpointRow {
-    #[sqlx(try_from = "String")]
-    id: EndpointId,
-    url: String,
-    description: String,
-    #[sqlx(try_from = "String")]
-    event_types: Subscription,
-    #[sqlx(try_from = "String")]
-    format: Format,
-    /// 0 or 1 (portable SQL has no boolean).
-    enabled: i64,
-    disabled_reason: Option<String>,
-    #[sqlx(try_from = "i64")]
-    created_at: Timestamp,
-}
-
-impl From<EndpointRow> for Endpoint {
-    fn from(row: EndpointRow) -> Endpoint {
-        Endpoint {
-            id: row.id,
-            url: row.url,
-            description: row.description,
-            event_types: row.event_types,
-            format: row.format,
-            enabled: row.enabled != 0,
-            disabled_reason: row.disabled_reason,
-            created_at: row.created_at,
-            secret: None,
-        }
-    }
 }
 
 const ENDPOINT_COLUMNS: &str =
@@ -178,31 +151,28 @@ async fn find_by_url(app: &AppState, url: &str) -> Result<Option<Endpoint>, sqlx
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE url = $1 AND deleted_at IS NULL"
     ));
-    let row: Option<EndpointRow> = sqlx::query_as(sql)
+    sqlx::query_as(sql)
         .bind(url)
         .fetch_optional(app.db.pool())
-        .await?;
-    Ok(row.map(Endpoint::from))
+        .await
 }
 
 pub async fn get(app: &AppState, id: &EndpointId) -> Result<Endpoint, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL"
     ));
-    let row: Option<EndpointRow> = sqlx::query_as(sql)
+    let endpoint: Option<Endpoint> = sqlx::query_as(sql)
         .bind(id.as_str())
         .fetch_optional(app.db.pool())
         .await?;
-    row.map(Endpoint::from)
-        .ok_or_else(|| StoreError::not_found("webhook endpoint", id.as_str()))
+    endpoint.ok_or_else(|| StoreError::not_found("webhook endpoint", id.as_str()))
 }
 
 pub async fn list(app: &AppState) -> Result<Vec<Endpoint>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY created_at, id"
     ));
-    let rows: Vec<EndpointRow> = sqlx::query_as(sql).fetch_all(app.db.pool()).await?;
-    Ok(rows.into_iter().map(Endpoint::from).collect())
+    Ok(sqlx::query_as(sql).fetch_all(app.db.pool()).await?)
 }
 
 /// Enables or disables an endpoint, or changes what it receives.

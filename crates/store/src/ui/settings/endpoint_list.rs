@@ -14,9 +14,10 @@ use contract::{EndpointId, Format};
 use platform::ApiError;
 use platform::ui::{date_time, see_other};
 
-use super::{Data, PageError, fragment, render};
+use super::{Data, PageError, Shown, fragment, render};
 use crate::error::StoreError;
-use crate::integration::webhook::{deliveries, endpoints};
+use crate::integration::webhook::deliveries;
+use crate::integration::webhook::endpoints::{self, Endpoint};
 use crate::routes::id_from_path;
 
 /// How long a rotated-out secret keeps signing.
@@ -96,10 +97,32 @@ impl Default for EndpointForm {
 
 /// A secret, shown once.
 pub struct SecretReveal {
-    pub heading: String,
+    pub heading: &'static str,
     pub secret: String,
     pub endpoint_url: String,
     pub explanation: &'static str,
+}
+
+/// Answers an action that issued a secret with the page showing it — the
+/// one time it is shown (it never travels in a URL).
+async fn reveal(
+    app: &Data,
+    req: &HttpRequest,
+    endpoint: Endpoint,
+    heading: &'static str,
+    explanation: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let secret = SecretReveal {
+        heading,
+        secret: endpoint.secret.unwrap_or_default(),
+        endpoint_url: endpoint.url,
+        explanation,
+    };
+    let shown = Shown {
+        secret: Some(secret),
+        ..Shown::default()
+    };
+    render(app, req, StatusCode::OK, shown).await
 }
 
 fn endpoint_id(raw: &str) -> Result<EndpointId, StoreError> {
@@ -130,40 +153,21 @@ pub(super) async fn add_endpoint(
     };
     match endpoints::register(&app, request).await {
         Ok((endpoint, true)) => {
-            let secret = SecretReveal {
-                heading: "Endpoint added".into(),
-                secret: endpoint.secret.unwrap_or_default(),
-                endpoint_url: endpoint.url,
-                explanation: "Copy this signing secret into the receiver now: it is shown only this once. \
+            let explanation = "Copy this signing secret into the receiver now: it is shown only this once. \
                               The receiver uses it to check that each webhook really came from this store. \
-                              A signed ping is on its way to the endpoint.",
-            };
-            render(
-                &app,
-                &req,
-                StatusCode::OK,
-                None,
-                Some(secret),
-                EndpointForm::default(),
-                None,
-            )
-            .await
+                              A signed ping is on its way to the endpoint.";
+            reveal(&app, &req, endpoint, "Endpoint added", explanation).await
         }
         Ok((endpoint, false)) => {
             let notice = platform::ui::Notice::info(format!(
                 "{} is already registered; its secret was shown when it was added (rotate it to get a new one).",
                 endpoint.url
             ));
-            render(
-                &app,
-                &req,
-                StatusCode::OK,
-                Some(notice),
-                None,
-                EndpointForm::default(),
-                None,
-            )
-            .await
+            let shown = Shown {
+                notice: Some(notice),
+                ..Shown::default()
+            };
+            render(&app, &req, StatusCode::OK, shown).await
         }
         Err(StoreError::Api(ApiError::Validation(errors))) => {
             let mut typed = EndpointForm {
@@ -180,16 +184,11 @@ pub(super) async fn add_endpoint(
                     _ => typed.other_error = Some(e.message),
                 }
             }
-            render(
-                &app,
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                None,
-                typed,
-                None,
-            )
-            .await
+            let shown = Shown {
+                form: typed,
+                ..Shown::default()
+            };
+            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
         Err(other) => Err(other.into()),
     }
@@ -224,24 +223,10 @@ pub(super) async fn rotate(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let endpoint = endpoints::rotate_secret(&app, &endpoint_id(&id)?, ROTATION_GRACE).await?;
-    let secret = SecretReveal {
-        heading: "Secret rotated".into(),
-        secret: endpoint.secret.unwrap_or_default(),
-        endpoint_url: endpoint.url,
-        explanation: "Messages are now signed with this new secret and, for one more hour, with the old one too \
+    let explanation = "Messages are now signed with this new secret and, for one more hour, with the old one too \
                       (a Standard Webhooks signature header may carry both). Give the new secret to the receiver \
-                      within the hour; it is shown only this once.",
-    };
-    render(
-        &app,
-        &req,
-        StatusCode::OK,
-        None,
-        Some(secret),
-        EndpointForm::default(),
-        None,
-    )
-    .await
+                      within the hour; it is shown only this once.";
+    reveal(&app, &req, endpoint, "Secret rotated", explanation).await
 }
 
 pub(super) async fn ping(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {

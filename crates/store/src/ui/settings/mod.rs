@@ -88,24 +88,33 @@ struct PageQuery {
     state: Option<String>,
 }
 
+/// What an action has to show on the page, besides how things stand.
+#[derive(Default)]
+pub struct Shown {
+    pub notice: Option<Notice>,
+    /// A secret, shown this once.
+    pub secret: Option<SecretReveal>,
+    /// The "add an endpoint" form as typed, with its errors.
+    pub form: EndpointForm,
+    /// The delivery log's state filter.
+    pub state: Option<String>,
+}
+
 /// The page, with whatever an action has to show on it.
 async fn render(
     app: &Data,
     req: &HttpRequest,
     status: StatusCode,
-    notice: Option<Notice>,
-    secret: Option<SecretReveal>,
-    form: EndpointForm,
-    state: Option<String>,
+    shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let template = SettingsPage {
-        layout: layout(app, req, "Settings").with_notice(notice),
+        layout: layout(app, req, "Settings").with_notice(shown.notice),
         mode: integration::read_mode(&app.db).await?,
         modes: IntegrationMode::ALL.iter().map(|m| mode_info(*m)).collect(),
-        secret,
+        secret: shown.secret,
         endpoints: EndpointList::load(app).await?,
-        form,
-        deliveries: DeliveryLog::load(app, state).await?,
+        form: shown.form,
+        deliveries: DeliveryLog::load(app, shown.state).await?,
         inventory_url: app
             .config
             .inventory_public_url
@@ -122,16 +131,12 @@ async fn settings_page(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let query = query.into_inner();
-    render(
-        &app,
-        &req,
-        StatusCode::OK,
-        notice(query.notice.as_deref()),
-        None,
-        EndpointForm::default(),
-        query.state,
-    )
-    .await
+    let shown = Shown {
+        notice: notice(query.notice.as_deref()),
+        state: query.state,
+        ..Shown::default()
+    };
+    render(&app, &req, StatusCode::OK, shown).await
 }
 
 #[derive(Deserialize)]
@@ -151,16 +156,11 @@ async fn set_mode(
         }
         Err(e) => {
             let notice = Notice::error(format!("Unknown mode: {e}."));
-            render(
-                &app,
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(notice),
-                None,
-                EndpointForm::default(),
-                None,
-            )
-            .await
+            let shown = Shown {
+                notice: Some(notice),
+                ..Shown::default()
+            };
+            render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
     }
 }
