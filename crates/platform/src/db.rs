@@ -255,6 +255,48 @@ impl From<IntBool> for bool {
     }
 }
 
+/// A nullable TEXT column read into `Option<T>` (for any `T:
+/// TryFrom<String>`, such as a typed id or a vocabulary word):
+/// `#[sqlx(try_from = "platform::db::NullableText")] pub order_id:
+/// Option<OrderId>`. sqlx can be told to build `T` from a `String`, but not
+/// `Option<T>` from an `Option<String>`; this is the step between.
+pub struct NullableText(Option<String>);
+
+/// A nullable BIGINT column read into `Option<T>` (for any `T:
+/// TryFrom<i64>`, such as a `Timestamp`).
+pub struct NullableInt(Option<i64>);
+
+macro_rules! nullable_column {
+    ($name:ident, $inner:ty) => {
+        impl sqlx::Type<Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <$inner as sqlx::Type<Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <$inner as sqlx::Type<Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok($name(<Option<$inner> as sqlx::Decode<Any>>::decode(value)?))
+            }
+        }
+
+        impl<T: TryFrom<$inner>> TryFrom<$name> for Option<T> {
+            type Error = T::Error;
+
+            fn try_from(column: $name) -> Result<Option<T>, T::Error> {
+                column.0.map(T::try_from).transpose()
+            }
+        }
+    };
+}
+
+nullable_column!(NullableText, String);
+nullable_column!(NullableInt, i64);
+
 fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
     let rest = url
         .strip_prefix("sqlite://")

@@ -32,8 +32,9 @@
 //! 6. [`config`], [`state`], [`startup`] — settings (one copy of every
 //!    default, clap's), what handlers and workers share, and
 //!    `Application::build(config)` / `run_until_stopped()`.
-//! 7. [`vocabulary`] and [`rows`] — the store's own words, and how rows
-//!    are read into typed structs.
+//! 7. [`vocabulary`] — the store's own words (the shared ones are
+//!    `contract::vocabulary`); every query reads its rows into typed
+//!    `#[derive(sqlx::FromRow)]` structs.
 //! 8. [`instruments`] — what measures and shows the patterns and is not
 //!    part of them: the message log, the comparison, the burst.
 //! 9. [`ui`] — the web pages; [`seed`] — the demo catalog.
@@ -49,7 +50,6 @@ pub mod instruments;
 pub mod integration;
 pub mod orders;
 pub mod routes;
-pub mod rows;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -22,9 +22,9 @@ use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party,
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
 use platform::{Db, LiveHub};
 
-use crate::rows::NullableText;
 use crate::state::AppState;
 use crate::vocabulary::Trigger;
+use platform::db::NullableText;
 
 /// How much of a body the log keeps.
 pub const MAX_LOGGED_BODY: usize = 16 * 1024;

@@ -35,9 +35,9 @@ use super::endpoints;
 use super::retry::{self, Decision};
 use crate::instruments::timeline::{self, AttemptInfo, NewExchange};
 use crate::orders;
-use crate::rows::NullableText;
 use crate::state::{AppState, OutcomeLabels};
 use crate::vocabulary::Trigger;
+use platform::db::NullableText;
 
 /// Runs one claimed delivery attempt end to end.
 pub(super) async fn run(

@@ -14,9 +14,9 @@ use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, Orde
 use super::endpoints;
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, ExchangeView};
-use crate::rows::{NullableInt, NullableText};
 use crate::state::AppState;
 use crate::vocabulary::Trigger;
+use platform::db::{NullableInt, NullableText};
 
 /// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as
 /// received (an id that matches nothing simply finds nothing).
