@@ -46,6 +46,9 @@ pub enum Command {
     },
     /// Measures each mode against the floor and writes BENCHMARKS.md.
     Bench(crate::bench::BenchArgs),
+    /// One hop of the bench's floor (started by `pushpull bench`).
+    #[command(hide = true)]
+    FloorHop(crate::bench::floor::FloorHopArgs),
     /// Exits 0 if the URL answers 2xx within two seconds (for container
     /// health checks, so images need no curl).
     Healthcheck {

@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("running the inventory")
         }
         Some(Command::Bench(args)) => pushpull::bench::run(args).await,
+        Some(Command::FloorHop(args)) => pushpull::bench::floor::serve(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
     }
 }
