@@ -32,6 +32,21 @@ pub fn bind(address: &str, port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind((address, port))
 }
 
+/// `http://host:port` for a service bound to `bind:port`, as this machine
+/// reaches it: a wildcard bind address (`0.0.0.0`, `::`) is read as
+/// loopback, and an IPv6 host is bracketed.
+pub fn local_url(bind: &str, port: u16) -> String {
+    let host = match bind {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        other => other,
+    };
+    if host.contains(':') {
+        format!("http://[{host}]:{port}")
+    } else {
+        format!("http://{host}:{port}")
+    }
+}
+
 /// Starts serving `routes` on `listener`. `routes` registers the service's
 /// state (`cfg.app_data(...)`), its routes and its default service.
 /// Signals are not handled here: the launcher decides when to stop.
@@ -205,5 +220,18 @@ impl Service {
         self.tasks.close();
         self.tasks.wait().await;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls_reach_the_service_from_this_machine() {
+        assert_eq!(local_url("0.0.0.0", 8080), "http://127.0.0.1:8080");
+        assert_eq!(local_url("::", 8081), "http://127.0.0.1:8081");
+        assert_eq!(local_url("inventory", 8081), "http://inventory:8081");
+        assert_eq!(local_url("::1", 9000), "http://[::1]:9000");
     }
 }

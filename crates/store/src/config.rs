@@ -23,6 +23,7 @@ use secrecy::SecretString;
 
 use contract::IntegrationMode;
 use platform::backoff::parse_duration;
+use platform::server::local_url;
 use platform::{Backoff, SharedClock, SystemClock};
 
 pub use contract::demo::{DEMO_INVENTORY_API_KEY, DEMO_STORE_API_KEY};
@@ -187,19 +188,6 @@ impl ApiCallSettings {
             backoff: Backoff::exponential(API_FIRST_RETRY, API_LONGEST_RETRY)
                 .limited_to(args.api_retries),
         }
-    }
-}
-
-/// `http://host:port`, with a wildcard bind address replaced by loopback.
-pub fn local_url(bind: &str, port: u16) -> String {
-    let host = match bind {
-        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
-        other => other,
-    };
-    if host.contains(':') {
-        format!("http://[{host}]:{port}")
-    } else {
-        format!("http://{host}:{port}")
     }
 }
 
