@@ -1,6 +1,6 @@
-//! `docker compose up` cannot run on a machine without a Docker engine, so
-//! these tests check the compose set-up against the code as far as that
-//! allows: every variable the compose file sets is one the services read,
+//! `docker compose up` needs a Docker engine and images the test machines
+//! cannot pull, so these tests check the compose set-up against the code as
+//! far as that allows: every variable the compose file sets is one the services read,
 //! ports and URLs agree across services, the Dockerfile builds and ships
 //! what the binary needs — and, last, the real `pushpull` binary is started
 //! twice exactly as compose would start it (same command, same
@@ -35,23 +35,47 @@ fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
     &compose["services"][name]
 }
 
-/// `${VAR:-default}` → default (what compose does with VAR unset).
-fn interpolate(text: &str) -> String {
-    let mut out = text.to_owned();
-    while let Some(start) = out.find("${") {
-        let end = out[start..].find('}').expect("closed ${") + start;
-        let inner = &out[start + 2..end];
-        let default = inner
-            .split_once(":-")
-            .map(|(_, d)| d)
-            .unwrap_or("")
-            .to_owned();
-        out.replace_range(start..=end, &default);
+/// `${VAR:-default}` → VAR's value in `vars`, else the default (which may
+/// itself be `${…}`), as compose interpolates.
+fn interpolate_with(text: &str, vars: &BTreeMap<&str, &str>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        // The matching brace, counting nested `${`.
+        let mut depth = 0;
+        let mut end = None;
+        for (i, c) in rest[start..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(start + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end.expect("closed ${");
+        let inner = &rest[start + 2..end];
+        let (name, default) = inner.split_once(":-").unwrap_or((inner, ""));
+        match vars.get(name) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&interpolate_with(default, vars)),
+        }
+        rest = &rest[end + 1..];
     }
+    out.push_str(rest);
     out
 }
 
 fn env_of(compose: &Value, name: &str) -> BTreeMap<String, String> {
+    env_with(compose, name, &BTreeMap::new())
+}
+
+fn env_with(compose: &Value, name: &str, vars: &BTreeMap<&str, &str>) -> BTreeMap<String, String> {
     service(compose, name)["environment"]
         .as_mapping()
         .unwrap_or_else(|| panic!("{name} has an environment map"))
@@ -63,7 +87,10 @@ fn env_of(compose: &Value, name: &str) -> BTreeMap<String, String> {
                 Value::Bool(b) => b.to_string(),
                 other => panic!("{name}: unexpected value {other:?}"),
             };
-            (k.as_str().unwrap().to_owned(), interpolate(&value))
+            (
+                k.as_str().unwrap().to_owned(),
+                interpolate_with(&value, vars),
+            )
         })
         .collect()
 }
@@ -89,14 +116,23 @@ fn variables_read_by(subcommand: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn published_port(compose: &Value, name: &str) -> (u16, u16) {
-    let mapping = interpolate(
+/// `(interface, host port, container port)` of a service's first mapping.
+fn published_port(compose: &Value, name: &str, vars: &BTreeMap<&str, &str>) -> (String, u16, u16) {
+    let mapping = interpolate_with(
         service(compose, name)["ports"][0]
             .as_str()
             .expect("a published port"),
+        vars,
     );
-    let (host, container) = mapping.split_once(':').expect("HOST:CONTAINER");
-    (host.parse().unwrap(), container.parse().unwrap())
+    let parts: Vec<&str> = mapping.split(':').collect();
+    let [ip, host, container] = parts[..] else {
+        panic!("{name} publishes INTERFACE:HOST:CONTAINER, not {mapping}")
+    };
+    (
+        ip.to_owned(),
+        host.parse().unwrap(),
+        container.parse().unwrap(),
+    )
 }
 
 #[test]
@@ -128,8 +164,15 @@ fn ports_urls_keys_and_databases_agree() {
     // Each service listens where its port is published, on all interfaces.
     assert_eq!(store["STORE_BIND"], "0.0.0.0");
     assert_eq!(inventory["INVENTORY_BIND"], "0.0.0.0");
-    let (store_host, store_container) = published_port(&compose, "store");
-    let (inventory_host, inventory_container) = published_port(&compose, "inventory");
+    let none = BTreeMap::new();
+    let (store_ip, store_host, store_container) = published_port(&compose, "store", &none);
+    let (inventory_ip, inventory_host, inventory_container) =
+        published_port(&compose, "inventory", &none);
+    // The demo has no login: reachable from this machine only.
+    assert_eq!(
+        (store_ip.as_str(), inventory_ip.as_str()),
+        ("127.0.0.1", "127.0.0.1")
+    );
     assert_eq!(store["STORE_PORT"], store_container.to_string());
     assert_eq!(inventory["INVENTORY_PORT"], inventory_container.to_string());
     assert_eq!(
@@ -235,11 +278,51 @@ fn ports_urls_keys_and_databases_agree() {
             ]
         );
     }
-    assert!(
+    // Postgres is healthy only once it listens on TCP, which on a first
+    // start it does only after the init script has created the databases.
+    let pg_check = format!(
+        "{:?}",
         service(&compose, "postgres")["healthcheck"]["test"]
             .as_sequence()
-            .is_some()
+            .expect("a postgres health check")
     );
+    assert!(pg_check.contains("pg_isready -h 127.0.0.1"), "{pg_check}");
+
+    // One image, built once: by the store; the inventory runs it as is.
+    let image = service(&compose, "store")["image"].as_str().unwrap();
+    assert_eq!(
+        service(&compose, "inventory")["image"].as_str(),
+        Some(image)
+    );
+    assert!(service(&compose, "store")["build"].is_string());
+    assert!(service(&compose, "inventory")["build"].is_null());
+    assert_eq!(
+        service(&compose, "inventory")["pull_policy"].as_str(),
+        Some("never")
+    );
+}
+
+#[test]
+fn one_variable_per_service_moves_its_port_and_every_link_to_it() {
+    let compose = compose();
+    let vars = BTreeMap::from([("STORE_HOST_PORT", "9080"), ("INVENTORY_HOST_PORT", "9081")]);
+    assert_eq!(published_port(&compose, "store", &vars).1, 9080);
+    assert_eq!(published_port(&compose, "inventory", &vars).1, 9081);
+    for name in ["store", "inventory"] {
+        let env = env_with(&compose, name, &vars);
+        assert_eq!(env["STORE_PUBLIC_URL"], "http://localhost:9080", "{name}");
+        assert_eq!(
+            env["INVENTORY_PUBLIC_URL"], "http://localhost:9081",
+            "{name}"
+        );
+    }
+    // Scaled, a range of host ports; the links keep to the first.
+    let scaled = BTreeMap::from([("INVENTORY_HOST_PORTS", "8081-8089")]);
+    let mapping = interpolate_with(
+        service(&compose, "inventory")["ports"][0].as_str().unwrap(),
+        &scaled,
+    );
+    assert_eq!(mapping, "127.0.0.1:8081-8089:8081");
 }
 
 #[test]
@@ -251,18 +334,51 @@ fn the_dockerfile_builds_the_launcher_and_ships_only_it_as_non_root() {
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .collect();
     let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
-    assert_eq!(froms.len(), 2, "multi-stage: build and runtime");
+    assert_eq!(froms.len(), 3, "multi-stage: dependencies, build, runtime");
     assert!(
-        froms[0].starts_with("FROM rust:") && froms[0].ends_with(" AS build"),
+        froms[0].starts_with("FROM rust:") && froms[0].ends_with(" AS deps"),
         "{}",
         froms[0]
     );
+    assert_eq!(*froms[1], "FROM deps AS build");
     assert!(
-        froms[1].starts_with("FROM debian:") && froms[1].contains("-slim"),
+        froms[2].starts_with("FROM debian:") && froms[2].contains("-slim"),
         "{}",
-        froms[1]
+        froms[2]
     );
+    // The dependency layer sees only the manifests, so it stays cached
+    // while the project's own sources change.
+    let deps_stage: Vec<&&str> = lines
+        .iter()
+        .skip(1)
+        .take_while(|l| !l.starts_with("FROM "))
+        .collect();
+    for copy in deps_stage.iter().filter(|l| l.starts_with("COPY ")) {
+        assert!(
+            copy.contains("Cargo.toml") || copy.contains("Cargo.lock"),
+            "the dependency stage copies only manifests: {copy}"
+        );
+    }
+    assert!(
+        deps_stage
+            .iter()
+            .any(|l| l.contains("cargo build --release --locked -p pushpull")),
+        "the dependency stage builds"
+    );
+    // Shipped without debug info.
+    assert!(text.contains("CARGO_PROFILE_RELEASE_STRIP=true"));
+    assert!(text.contains("CARGO_PROFILE_RELEASE_DEBUG=false"));
     assert!(text.contains("cargo build --release --locked -p pushpull"));
+    // Comments name files that exist.
+    for word in text.split_whitespace() {
+        let word = word.trim_matches(|c: char| c == '`' || c == ',' || c == '.');
+        if word.starts_with("crates/") && word.ends_with(".rs") {
+            assert!(
+                repo_file(word).exists(),
+                "the Dockerfile names {word}, which does not exist"
+            );
+        }
+    }
     let runtime: Vec<&&str> = lines
         .iter()
         .skip_while(|l| !l.starts_with("FROM debian:"))
