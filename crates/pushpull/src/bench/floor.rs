@@ -20,17 +20,27 @@
 //! A hop without a database and without a next hop answers `200` to
 //! anything at once: that is the minimal webhook receiver of the bench's
 //! "sender only" scenario.
+//!
+//! [`measure`] drives the two hops like the store, at each concurrency:
+//! the reference every other figure of the bench is divided by.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Args;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use platform::{Clock, Db, SystemClock};
+
+use super::context::{Context, report_progress};
+use super::databases::Databases;
+use super::load::Percentiles;
+use super::procs::{Processes, free_port, wait_healthy};
+use super::readings::outcome_of;
+use super::results::{Footprint, Run, Subject};
 
 #[derive(Debug, Clone, Args)]
 pub struct FloorHopArgs {
@@ -121,4 +131,90 @@ fn migrator() -> Migrator {
         )]),
         ..Migrator::DEFAULT
     }
+}
+
+/// The floor at each concurrency; the same hops for all of them.
+pub async fn measure(
+    cx: &Context,
+    dbs: &mut Databases,
+    concurrencies: &[usize],
+) -> anyhow::Result<(Vec<Run>, Vec<Footprint>)> {
+    let mut procs = Processes::default();
+    let (a_port, b_port) = (free_port()?, free_port()?);
+    let (a_url, b_url) = (
+        format!("http://127.0.0.1:{a_port}/"),
+        format!("http://127.0.0.1:{b_port}/"),
+    );
+    let hop = |port: u16, db: String, next: Option<&str>| {
+        let mut args = vec![
+            "floor-hop".to_owned(),
+            "--port".to_owned(),
+            port.to_string(),
+            "--database-url".to_owned(),
+            db,
+        ];
+        if let Some(next) = next {
+            args.extend(["--next".to_owned(), next.to_owned()]);
+        }
+        args
+    };
+    let b_db = dbs.fresh("floor_b").await?;
+    let a_db = dbs.fresh("floor_a").await?;
+    let b = procs.spawn(
+        "floor hop B",
+        &cx.exe,
+        &hop(b_port, b_db, None),
+        &[],
+        dbs.dir(),
+    )?;
+    let a = procs.spawn(
+        "floor hop A",
+        &cx.exe,
+        &hop(a_port, a_db, Some(b_url.as_str())),
+        &[],
+        dbs.dir(),
+    )?;
+    wait_healthy(&cx.client, &mut procs, b, &b_url).await?;
+    wait_healthy(&cx.client, &mut procs, a, &a_url).await?;
+
+    let mut runs = Vec::new();
+    let mut requests = 0;
+    for &c in concurrencies {
+        requests += cx.warm_up(&a_url, c).await?.latencies_ms.len();
+        let before = [procs.get(a).cpu(), procs.get(b).cpu()];
+        let sample = cx.measure(&a_url, c, "floor").await?;
+        let after = [procs.get(a).cpu(), procs.get(b).cpu()];
+        procs.check_alive()?;
+        requests += sample.latencies_ms.len();
+        let placement = Percentiles::of(sample.latencies_ms.clone());
+        let n = sample.latencies_ms.len();
+        runs.push(Run {
+            placed: n,
+            failed: sample.failed,
+            placed_per_s: sample.per_second(),
+            // A hop answers after both writes: placed is resolved.
+            resolved_per_s: sample.per_second(),
+            placement,
+            end_to_end: placement,
+            cpu_ms: [
+                Some(before[0].ms_per(after[0], n)),
+                Some(before[1].ms_per(after[1], n)),
+            ],
+            outcome: outcome_of(&[("ok".to_owned(), n)], &sample),
+            ..cx.run(Subject::Floor, c)
+        });
+        report_progress(runs.last().unwrap());
+    }
+    let footprints = [(a, "floor hop A"), (b, "floor hop B")]
+        .into_iter()
+        .map(|(i, name)| Footprint {
+            backend: cx.backend,
+            history: 0,
+            service: name.to_owned(),
+            handled: requests,
+            peak_rss_kib: procs.get(i).peak_rss_kib(),
+            idle_cpu_percent: None,
+        })
+        .collect();
+    Ok((runs, footprints))
 }

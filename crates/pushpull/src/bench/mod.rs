@@ -4,13 +4,16 @@
 //! * [`floor`] — the floor itself: two minimal services on the same stack,
 //!   one durable insert each (and the hidden `pushpull floor-hop` that runs
 //!   one of them);
-//! * [`scenarios`] — what is started and driven: the floor, each mode end
-//!   to end, the store alone as a webhook sender;
+//! * the scenarios — [`floor::measure`], [`modes`] (each mode end to end,
+//!   store and inventory), [`sender`] (the store alone as a webhook
+//!   sender), on a shared [`context`], reading the store's rows with
+//!   [`readings`];
 //! * [`databases`] — fresh databases per run (SQLite files, or databases
 //!   created and dropped on a PostgreSQL server) and the seeded history;
 //! * [`load`] — the closed-loop client and percentiles;
 //! * [`procs`] — child processes, their CPU time and memory from `/proc`;
-//! * [`report`] and [`targets`] — `BENCHMARKS.md` and issue #9's targets.
+//! * [`report`] and [`targets`] — `BENCHMARKS.md` and issue #9's targets,
+//!   under the [`conditions`] of the run.
 //!
 //! The trade-off of the whole design: everything runs as real processes
 //! over real HTTP, on one machine, so the numbers include what a learner's
@@ -25,12 +28,17 @@
 //! `cargo run --release -- bench --scenario modes --mode webhook
 //! --concurrency 32 --history 0 --orders 1000 --output target/bench.md`.
 
+pub mod conditions;
+pub mod context;
 pub mod databases;
 pub mod floor;
 pub mod load;
+pub mod modes;
 pub mod procs;
+pub mod readings;
 pub mod report;
-pub mod scenarios;
+pub mod results;
+pub mod sender;
 pub mod targets;
 
 use std::path::PathBuf;
@@ -39,13 +47,12 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use sqlx::Row;
-
 use contract::IntegrationMode;
-use platform::{Backend, Clock, SystemClock};
+use platform::Backend;
 
-use report::{Meta, Report};
-use scenarios::Context;
+use conditions::REGENERATE;
+use context::Context;
+use results::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -109,9 +116,6 @@ fn parse_mode(text: &str) -> Result<IntegrationMode, String> {
     IntegrationMode::parse(text).map_err(|e| e.0)
 }
 
-/// The command that regenerates `BENCHMARKS.md` entirely.
-pub const REGENERATE: &str = "cargo run --release -- bench";
-
 /// Runs the bench; on Ctrl-C or SIGTERM stops every service it started and
 /// drops every database it created before returning.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -173,7 +177,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let sender_concurrency = *concurrencies.iter().max().expect("checked above");
 
     let mut report = Report {
-        meta: meta(&args).await?,
+        meta: conditions::meta(&args).await?,
         ..Report::default()
     };
     let client = reqwest::Client::builder()
@@ -196,12 +200,12 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let new_databases = || databases::Databases::new(backend, args.database_url.as_deref());
 
         let (runs, footprints) =
-            scenarios::floor(&cx(0), &mut new_databases()?, &concurrencies).await?;
+            floor::measure(&cx(0), &mut new_databases()?, &concurrencies).await?;
         report.runs.extend(runs);
         report.footprints.extend(footprints);
         for &history in &args.history {
             if args.scenario.contains(&Scenario::Modes) && !args.mode.is_empty() {
-                let (runs, footprints) = scenarios::modes(
+                let (runs, footprints) = modes::measure(
                     &cx(history),
                     &mut new_databases()?,
                     &args.mode,
@@ -213,14 +217,14 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             }
             if args.scenario.contains(&Scenario::Sender) {
                 let (run, footprint) =
-                    scenarios::sender(&cx(history), &mut new_databases()?, sender_concurrency)
+                    sender::measure(&cx(history), &mut new_databases()?, sender_concurrency)
                         .await?;
                 report.runs.push(run);
                 report.footprints.push(footprint);
             }
         }
     }
-    report.meta.load_after = load_average();
+    report.meta.load_after = conditions::load_average();
 
     let text = report::render(&report);
     std::fs::write(&args.output, &text)
@@ -238,153 +242,9 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The conditions of this run, for the top of the report.
-async fn meta(args: &BenchArgs) -> anyhow::Result<Meta> {
-    let given: Vec<String> = std::env::args()
-        .skip_while(|a| a != "bench")
-        .skip(1)
-        .map(|a| redact_arg(&a))
-        .collect();
-    let regenerate = match &args.database_url {
-        Some(url) => format!(
-            "{REGENERATE} --database-url {}",
-            platform::db::redact_url(url)
-        ),
-        None => REGENERATE.to_owned(),
-    };
-    let command = std::iter::once(REGENERATE.to_owned())
-        .chain(given)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let postgres = match &args.database_url {
-        Some(url) => Some(format!(
-            "{} at {}",
-            postgres_version(url).await?,
-            platform::db::redact_url(url)
-        )),
-        None => None,
-    };
-    Ok(Meta {
-        regenerate,
-        command,
-        date: SystemClock.now().to_rfc3339(),
-        machine: machine(),
-        load_before: load_average(),
-        load_after: String::new(),
-        build: build(),
-        orders: args.orders,
-        poll_interval_ms: args.poll_interval.as_millis(),
-        idle_seconds: args.idle.as_secs_f64(),
-        postgres,
-    })
-}
-
-/// An argument as it may be printed: a URL's password replaced.
-fn redact_arg(arg: &str) -> String {
-    match arg.split_once('=') {
-        Some((flag, value)) if flag.starts_with("--") => {
-            format!("{flag}={}", platform::db::redact_url(value))
-        }
-        _ if arg.contains("://") => platform::db::redact_url(arg),
-        _ => arg.to_owned(),
-    }
-}
-
-async fn postgres_version(url: &str) -> anyhow::Result<String> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.with_context(|| {
-        format!(
-            "connecting to the PostgreSQL server at {}",
-            platform::db::redact_url(url)
-        )
-    })?;
-    let version: String = sqlx::query("SELECT version() AS v")
-        .fetch_one(&pool)
-        .await?
-        .try_get("v")?;
-    pool.close().await;
-    // "PostgreSQL 16.4 (Debian …) on x86_64…" → "PostgreSQL 16.4".
-    Ok(version
-        .split_whitespace()
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" "))
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|k| format!(", Linux {}", k.trim()))
-        .unwrap_or_default();
-    format!("{cpus} cores, {model}{kernel}")
-}
-
-/// The 1-minute load average, as `uptime` shows it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn build() -> String {
-    let profile = if cfg!(debug_assertions) {
-        "debug (numbers are not meaningful)"
-    } else {
-        "release"
-    };
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(commit) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
-            format!(
-                "{profile}, commit {commit}{}",
-                if dirty {
-                    " with uncommitted changes"
-                } else {
-                    ""
-                }
-            )
-        }
-        None => profile.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_never_reach_the_report() {
-        assert_eq!(
-            redact_arg("--database-url=postgres://u:secret@h/db"),
-            "--database-url=postgres://u:***@h/db"
-        );
-        assert_eq!(
-            redact_arg("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(redact_arg("--orders"), "--orders");
-    }
 
     #[test]
     fn filters_parse() {

@@ -9,7 +9,8 @@
 use contract::IntegrationMode;
 use platform::Backend;
 
-use super::report::{Report, Run, Subject, ms, thousands};
+use super::report::{ms, thousands};
+use super::results::{Report, Run, Subject};
 
 /// One target, and how this run did against it.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,7 +293,7 @@ fn against_floor(c: Check, value: f64, floor: f64, share: f64, run: &Run) -> Che
 mod tests {
     use super::*;
     use crate::bench::load::Percentiles;
-    use crate::bench::report::{Footprint, Meta};
+    use crate::bench::results::{Footprint, Meta};
 
     fn run(backend: Backend, history: u64, subject: Subject, c: usize, rate: f64, p50: f64) -> Run {
         let p = Percentiles {

@@ -1,0 +1,243 @@
+//! The store and the inventory as two processes, each mode in turn at each
+//! concurrency: orders placed (what the customer waits for) and orders
+//! *resolved* (reaching their final status, from the store's own
+//! `created_at`/`resolved_at` — what the compare page shows too); CPU per
+//! order, peak memory, and CPU while idle.
+//!
+//! A closed loop places orders back to back, so in push and pull modes the
+//! end-to-end figure is mostly queueing (a poll carries every order of its
+//! interval). Webhook and poll orders are therefore also placed **one at a
+//! time**, with pauses, as a person at the demo does: that end to end is
+//! the pattern's own latency.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use sqlx::AnyPool;
+
+use contract::IntegrationMode;
+
+use super::context::{Context, connect, put, report_progress, seed};
+use super::databases::{self, Databases};
+use super::load::{self, Percentiles};
+use super::procs::{Processes, free_port, wait_healthy};
+use super::readings::{count, empty_polls, idle_percent, outcome_of, resolution, settle};
+use super::results::{Footprint, Run, Subject};
+
+/// Each mode at each concurrency, then idle.
+pub async fn measure(
+    cx: &Context,
+    dbs: &mut Databases,
+    modes: &[IntegrationMode],
+    concurrencies: &[usize],
+) -> anyhow::Result<(Vec<Run>, Vec<Footprint>)> {
+    let store_db = dbs.fresh("store").await?;
+    let inventory_db = dbs.fresh("inventory").await?;
+    if cx.history > 0 {
+        seed(cx, &store_db).await?;
+    }
+    let (store_port, inventory_port) = (free_port()?, free_port()?);
+    let store = format!("http://127.0.0.1:{store_port}");
+    let inventory = format!("http://127.0.0.1:{inventory_port}");
+    let env = vec![
+        ("STORE_PORT", store_port.to_string()),
+        ("INVENTORY_PORT", inventory_port.to_string()),
+        ("STORE_DATABASE_URL", store_db.clone()),
+        ("INVENTORY_DATABASE_URL", inventory_db.clone()),
+        ("STORE_URL", store.clone()),
+        ("INVENTORY_URL", inventory.clone()),
+        (
+            "POLL_INTERVAL",
+            format!("{}ms", cx.poll_interval.as_millis()),
+        ),
+        ("POLL_PAUSED", "true".to_owned()),
+        ("WEBHOOK_SUBSCRIBE", "true".to_owned()),
+    ];
+    let mut procs = Processes::default();
+    let s = procs.spawn("store", &cx.exe, &["store".to_owned()], &env, dbs.dir())?;
+    wait_healthy(&cx.client, &mut procs, s, &format!("{store}/healthz")).await?;
+    let i = procs.spawn(
+        "inventory",
+        &cx.exe,
+        &["inventory".to_owned()],
+        &env,
+        dbs.dir(),
+    )?;
+    wait_healthy(&cx.client, &mut procs, i, &format!("{inventory}/healthz")).await?;
+
+    if cx.history > 0 {
+        databases::skip_history(&inventory_db, cx.history).await?;
+    }
+    // Enough stock that no mode runs out: shortages are not what is measured.
+    let inventory_pool = connect(&inventory_db).await?;
+    sqlx::query("UPDATE stock SET on_hand = 100000000")
+        .execute(&inventory_pool)
+        .await?;
+    inventory_pool.close().await;
+    wait_subscribed(cx, &mut procs, &store).await?;
+
+    let store_pool = connect(&store_db).await?;
+    let mut runs = Vec::new();
+    let mut orders = 0;
+    for &mode in modes {
+        put(
+            cx,
+            &format!("{store}/api/integration"),
+            serde_json::json!({"mode": mode}),
+        )
+        .await?;
+        let poller = serde_json::json!({
+            "paused": mode != IntegrationMode::Poll,
+            "interval_ms": cx.poll_interval.as_millis() as i64,
+        });
+        put(cx, &format!("{inventory}/api/poller"), poller).await?;
+        for &c in concurrencies {
+            let orders_url = format!("{store}/api/orders");
+            orders += cx.warm_up(&orders_url, c).await?.ids.len();
+            settle(cx, &store_pool, &mut procs, mode, c).await?;
+            let exchanges_before =
+                count(&store_pool, "SELECT COUNT(*) AS n FROM exchanges").await?;
+            let empty_before = empty_polls(&store_pool).await?;
+            let before = [procs.get(s).cpu(), procs.get(i).cpu()];
+            let sample = cx.measure(&orders_url, c, &format!("{mode} mode")).await?;
+            settle(cx, &store_pool, &mut procs, mode, c).await?;
+            let after = [procs.get(s).cpu(), procs.get(i).cpu()];
+            orders += sample.ids.len();
+
+            let resolution = resolution(&store_pool, &sample.ids).await?;
+            let exchanges =
+                count(&store_pool, "SELECT COUNT(*) AS n FROM exchanges").await? - exchanges_before;
+            let n = sample.ids.len();
+            runs.push(Run {
+                placed: n,
+                failed: sample.failed,
+                placed_per_s: sample.per_second(),
+                resolved_per_s: resolution.per_second(),
+                placement: Percentiles::of(sample.latencies_ms.clone()),
+                end_to_end: Percentiles::of(resolution.latencies_ms.clone()),
+                cpu_ms: [
+                    Some(before[0].ms_per(after[0], n)),
+                    Some(before[1].ms_per(after[1], n)),
+                ],
+                requests_per_order: Some(exchanges as f64 / n.max(1) as f64),
+                empty_polls: if mode == IntegrationMode::Poll {
+                    Some(empty_polls(&store_pool).await? - empty_before)
+                } else {
+                    None
+                },
+                outcome: outcome_of(&resolution.statuses, &sample),
+                ..cx.run(Subject::Mode(mode), c)
+            });
+            report_progress(runs.last().unwrap());
+        }
+        if let Some(max_gap) = one_at_a_time_gap(cx, mode) {
+            let run = one_at_a_time(cx, &store, &store_pool, &mut procs, mode, max_gap).await?;
+            orders += run.placed;
+            runs.push(run);
+            report_progress(runs.last().unwrap());
+        }
+    }
+    store_pool.close().await;
+
+    // Idle: webhook mode (nothing to send), the poller paused.
+    let mut idle = [None, None];
+    if !cx.idle.is_zero() {
+        put(
+            cx,
+            &format!("{store}/api/integration"),
+            serde_json::json!({"mode": "webhook"}),
+        )
+        .await?;
+        put(
+            cx,
+            &format!("{inventory}/api/poller"),
+            serde_json::json!({"paused": true}),
+        )
+        .await?;
+        eprintln!("bench: [{}] idle, {:?}", cx.label(), cx.idle);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = [procs.get(s).cpu(), procs.get(i).cpu()];
+        tokio::time::sleep(cx.idle).await;
+        let after = [procs.get(s).cpu(), procs.get(i).cpu()];
+        idle = [0, 1].map(|k| Some(idle_percent(before[k], after[k], cx.idle)));
+    }
+    procs.check_alive()?;
+    let footprints = [(s, "store"), (i, "inventory")]
+        .into_iter()
+        .enumerate()
+        .map(|(k, (index, name))| Footprint {
+            backend: cx.backend,
+            history: cx.history,
+            service: name.to_owned(),
+            handled: orders,
+            peak_rss_kib: procs.get(index).peak_rss_kib(),
+            idle_cpu_percent: idle[k],
+        })
+        .collect();
+    Ok((runs, footprints))
+}
+
+/// Orders placed one at a time, for the end to end of the patterns whose
+/// latency is not the answer's: webhook and poll.
+const ONE_AT_A_TIME_ORDERS: usize = 60;
+
+/// The longest pause between two orders placed one at a time: a fifth of
+/// the poll interval (so 60 orders span about six polls), or 50 ms for
+/// webhooks (no timer to fall between).
+fn one_at_a_time_gap(cx: &Context, mode: IntegrationMode) -> Option<Duration> {
+    match mode {
+        IntegrationMode::Poll => Some(cx.poll_interval / 5),
+        IntegrationMode::Webhook => Some(Duration::from_millis(50)),
+        IntegrationMode::Api => None,
+    }
+}
+
+async fn one_at_a_time(
+    cx: &Context,
+    store: &str,
+    pool: &AnyPool,
+    procs: &mut Processes,
+    mode: IntegrationMode,
+    max_gap: Duration,
+) -> anyhow::Result<Run> {
+    eprintln!(
+        "bench: [{}] {mode} mode, one at a time: {ONE_AT_A_TIME_ORDERS} orders, pauses up to {max_gap:?}",
+        cx.label()
+    );
+    let url = format!("{store}/api/orders");
+    let sample = load::paced(&cx.client, &url, &cx.body, ONE_AT_A_TIME_ORDERS, max_gap).await?;
+    settle(cx, pool, procs, mode, 1).await?;
+    let resolution = resolution(pool, &sample.ids).await?;
+    Ok(Run {
+        placed: sample.ids.len(),
+        failed: sample.failed,
+        placed_per_s: sample.per_second(),
+        resolved_per_s: resolution.per_second(),
+        placement: Percentiles::of(sample.latencies_ms.clone()),
+        end_to_end: Percentiles::of(resolution.latencies_ms.clone()),
+        outcome: outcome_of(&resolution.statuses, &sample),
+        ..cx.run(Subject::OneAtATime(mode), 1)
+    })
+}
+
+/// The inventory subscribes itself to the store's webhooks on start.
+async fn wait_subscribed(cx: &Context, procs: &mut Processes, store: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let endpoints: serde_json::Value = cx
+            .client
+            .get(format!("{store}/api/webhook-endpoints"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if endpoints.as_array().is_some_and(|a| !a.is_empty()) {
+            return Ok(());
+        }
+        procs.check_alive()?;
+        if tokio::time::Instant::now() > deadline {
+            bail!("the inventory did not subscribe to the store's webhooks within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
