@@ -274,7 +274,7 @@ fn render_backend(out: &mut String, report: &Report, backend: Backend) {
             let f = floor(r.concurrency);
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0}{} | {:.0}{} | {}{} | {}{} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {:.0}{} | {:.0}{} | {}{} | {}{} | {}{} | {}{} | {} | {} | {} |",
                 history_label(r.history),
                 r.concurrency,
                 r.resolved_per_s,
@@ -286,7 +286,9 @@ fn render_backend(out: &mut String, report: &Report, backend: Backend) {
                 ms(r.end_to_end.p50),
                 ratio(r.end_to_end.p50, f.map(|f| f.end_to_end.p50)),
                 ms(r.end_to_end.p90),
+                ratio(r.end_to_end.p90, f.map(|f| f.end_to_end.p90)),
                 ms(r.end_to_end.p99),
+                ratio(r.end_to_end.p99, f.map(|f| f.end_to_end.p99)),
                 opt(r.lag_ms, ms),
                 opt(r.cpu_ms[0], |v| format!(
                     "{v:.2}{}",
@@ -490,7 +492,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("| empty | 32 | 600 (0.15×) | 1500 (0.38×) | 5.00 (0.62×) | 900 (112×) | 1800 | 3600 | 1200 | 0.50 (5.00×) | 100 succeeded |"),
+            text.contains("| empty | 32 | 600 (0.15×) | 1500 (0.38×) | 5.00 (0.62×) | 900 (112×) | 1800 (112×) | 3600 (112×) | 1200 | 0.50 (5.00×) | 100 succeeded |"),
             "{text}"
         );
         assert!(
