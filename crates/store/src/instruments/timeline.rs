@@ -19,12 +19,12 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
+use platform::db::NullableText;
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
 use platform::{Db, LiveHub};
 
 use crate::state::AppState;
 use crate::vocabulary::Trigger;
-use platform::db::NullableText;
 
 /// How much of a body the log keeps.
 pub const MAX_LOGGED_BODY: usize = 16 * 1024;

@@ -29,6 +29,7 @@ use contract::{
     Channel, DeliveryId, DeliveryState, DispatcherId, EndpointId, EventType, ExchangeId, Format,
     IntegrationMode, MessageId, OrderId, OrderStatus, Timestamp,
 };
+use platform::db::NullableText;
 use platform::outbound::{Outcome, Recorded, send_recorded};
 
 use super::endpoints;
@@ -37,7 +38,6 @@ use crate::instruments::timeline::{self, AttemptInfo, NewExchange};
 use crate::orders;
 use crate::state::{AppState, OutcomeLabels};
 use crate::vocabulary::Trigger;
-use platform::db::NullableText;
 
 /// Runs one claimed delivery attempt end to end.
 pub(super) async fn run(
@@ -45,11 +45,13 @@ pub(super) async fn run(
     owner: &DispatcherId,
     delivery_id: &DeliveryId,
 ) -> Result<(), sqlx::Error> {
+    // 4. Load what was claimed, sign it, send it.
     let Some(claimed) = Claimed::load(app, owner, delivery_id).await? else {
         return Ok(()); // The lease was lost before we started.
     };
     let rec = sign_and_send(app, &claimed).await?;
 
+    // 5. Decide.
     let failures = if rec.is_success() {
         0
     } else {
@@ -68,6 +70,7 @@ pub(super) async fn run(
         ?decision, trigger = %claimed.next_trigger, "webhook attempt"
     );
 
+    // 6. Record and resolve, in one transaction; then publish.
     let written = record(app, owner, &claimed, &rec, &decision, failures, now).await?;
     publish(app, &claimed, &decision, &written);
     Ok(())

@@ -10,13 +10,13 @@
 use serde::{Deserialize, Serialize};
 
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
+use platform::db::{NullableInt, NullableText};
 
 use super::endpoints;
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, ExchangeView};
 use crate::state::AppState;
 use crate::vocabulary::Trigger;
-use platform::db::{NullableInt, NullableText};
 
 /// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as
 /// received (an id that matches nothing simply finds nothing).
