@@ -16,12 +16,13 @@
 
 use std::time::Duration;
 
-use clap::{Args, FromArgMatches};
+use clap::Args;
 use secrecy::SecretString;
 
 use contract::Format;
 use contract::demo::{DEMO_INVENTORY_API_KEY, DEMO_STORE_API_KEY, INVENTORY_PORT, STORE_PORT};
 use platform::backoff::parse_duration;
+use platform::server::local_url;
 use platform::{SharedClock, SystemClock};
 
 /// Where the inventory listens and keeps its data unless told otherwise.
@@ -56,14 +57,9 @@ fn parse_format(text: &str) -> Result<Format, String> {
 }
 
 impl Default for InventoryArgs {
-    /// The declared defaults: an empty command line, environment ignored.
-    fn default() -> Self {
-        let command = InventoryArgs::augment_args(clap::Command::new("inventory"))
-            .mut_args(|arg| arg.env(None::<&str>));
-        let matches = command
-            .try_get_matches_from(["inventory"])
-            .expect("every inventory flag has a default");
-        InventoryArgs::from_arg_matches(&matches).expect("the defaults parse")
+    /// Every flag at its declared default (the environment ignored).
+    fn default() -> InventoryArgs {
+        platform::config::declared_defaults()
     }
 }
 
@@ -135,8 +131,8 @@ impl InventoryConfig {
     /// derived from its bind address and port; the addresses of the store
     /// and the API keys are the demo's until the launcher sets them.
     pub fn from_args(args: &InventoryArgs) -> InventoryConfig {
-        let url = loopback_url(&args.inventory_bind, args.inventory_port);
-        let store_url = loopback_url("127.0.0.1", STORE_PORT);
+        let url = local_url(&args.inventory_bind, args.inventory_port);
+        let store_url = local_url("127.0.0.1", STORE_PORT);
         InventoryConfig {
             bind: args.inventory_bind.clone(),
             port: args.inventory_port,
@@ -166,20 +162,6 @@ impl Default for InventoryConfig {
     }
 }
 
-/// `http://host:port`, a wildcard bind address read as loopback (what this
-/// machine can reach).
-fn loopback_url(bind: &str, port: u16) -> String {
-    let host = match bind {
-        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
-        other => other,
-    };
-    if host.contains(':') {
-        format!("http://[{host}]:{port}")
-    } else {
-        format!("http://{host}:{port}")
-    }
-}
-
 impl std::fmt::Debug for InventoryConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Keys are left out: configs end up in logs.
@@ -202,6 +184,7 @@ impl std::fmt::Debug for InventoryConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::FromArgMatches;
     use secrecy::ExposeSecret;
 
     #[test]
@@ -253,12 +236,5 @@ mod tests {
         assert!(!c.subscribe);
         assert!(parse(&["inventory", "--webhook-format", "yaml"]).is_err());
         assert!(parse(&["inventory", "--poll-interval", "soon"]).is_err());
-    }
-
-    #[test]
-    fn wildcard_binds_are_reached_on_loopback() {
-        assert_eq!(loopback_url("0.0.0.0", 1), "http://127.0.0.1:1");
-        assert_eq!(loopback_url("::1", 2), "http://[::1]:2");
-        assert_eq!(loopback_url("inventory", 3), "http://inventory:3");
     }
 }

@@ -102,7 +102,7 @@ impl Application {
                 subscription::Subscriber::pacing(&shared),
             );
         }
-        tracing::info!(port = service.port(), config = ?config, "inventory ready");
+        tracing::debug!(port = service.port(), config = ?config, "inventory ready");
         Ok(Application { service, state })
     }
 

@@ -4,6 +4,7 @@
 //! * [`worker`] — the one loop every background worker runs in, and
 //!   [`backoff`] — the one way anything waits before trying again.
 //! * [`error`] — the failures both APIs share, and their problem+json.
+//! * [`config`] — settings' defaults, declared once (in clap).
 //! * [`db`] — one handle for SQLite and PostgreSQL through sqlx `Any`,
 //!   embedded migrations, the two places the dialects differ.
 //! * [`clock`] — injected time, so retry schedules are tested exactly.
@@ -23,6 +24,7 @@
 
 pub mod backoff;
 pub mod clock;
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod guard;

@@ -4,12 +4,11 @@
 //! over defaults). `pushpull --help` lists them all; the README has the
 //! table.
 
-use std::time::Duration;
-
 use clap::{Args, Parser, Subcommand};
 
-use contract::IntegrationMode;
-use platform::backoff::{Backoff as RetrySchedule, parse_duration};
+use inventory::config::InventoryArgs;
+use platform::server::local_url;
+use store::config::StoreArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,7 +71,9 @@ pub struct DemoArgs {
 }
 
 /// Settings both services read: where each reaches the other, where a
-/// browser reaches each, and the two API keys.
+/// browser reaches each, and the two API keys. (Each service's own flags
+/// are `store::config::StoreArgs` and `inventory::config::InventoryArgs`,
+/// where their defaults are declared.)
 #[derive(Debug, Clone, Args)]
 pub struct SharedArgs {
     /// How the inventory reaches the store [default: http://<store bind>:<store port>]
@@ -89,100 +90,18 @@ pub struct SharedArgs {
     #[arg(long, env = "INVENTORY_PUBLIC_URL")]
     pub inventory_public_url: Option<String>,
     /// The key the store accepts on its order feed (the inventory sends it).
-    #[arg(long, env = "STORE_API_KEY", default_value = store::config::DEMO_STORE_API_KEY, hide_env_values = true)]
+    #[arg(long, env = "STORE_API_KEY", default_value = contract::demo::DEMO_STORE_API_KEY, hide_env_values = true)]
     pub store_api_key: String,
     /// The key the inventory accepts on /update_inventory (the store sends it).
-    #[arg(long, env = "INVENTORY_API_KEY", default_value = store::config::DEMO_INVENTORY_API_KEY, hide_env_values = true)]
+    #[arg(long, env = "INVENTORY_API_KEY", default_value = contract::demo::DEMO_INVENTORY_API_KEY, hide_env_values = true)]
     pub inventory_api_key: String,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct StoreArgs {
-    #[arg(long, env = "STORE_BIND", default_value = "127.0.0.1")]
-    pub store_bind: String,
-    #[arg(long, env = "STORE_PORT", default_value_t = store::config::DEFAULT_PORT)]
-    pub store_port: u16,
-    #[arg(long, env = "STORE_DATABASE_URL", default_value = store::config::DEFAULT_DATABASE_URL)]
-    pub store_database_url: String,
-    /// Integration mode to set at start: webhook, api or poll [default: keep the stored one; webhook on a fresh database]
-    #[arg(long, env = "INTEGRATION_MODE", value_parser = parse_mode)]
-    pub integration_mode: Option<IntegrationMode>,
-    /// Delays between webhook attempts; after the last, the message is failed.
-    #[arg(long, env = "WEBHOOK_RETRY_SCHEDULE", default_value = "1s,5s,30s,2m,10m", value_parser = parse_schedule)]
-    pub webhook_retry_schedule: RetrySchedule,
-    /// Random extra delay per retry, as a fraction of the delay.
-    #[arg(long, env = "WEBHOOK_JITTER", default_value_t = 0.2)]
-    pub webhook_jitter: f64,
-    /// Timeout of one webhook attempt.
-    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    pub webhook_timeout: Duration,
-    /// Webhook attempts in flight at once.
-    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 16)]
-    pub webhook_max_in_flight: usize,
-    /// Hosts webhook endpoints may point at (comma-separated; * = any).
-    #[arg(
-        long,
-        env = "WEBHOOK_ALLOWED_HOSTS",
-        default_value = "localhost,127.0.0.1,::1,inventory",
-        value_delimiter = ','
-    )]
-    pub webhook_allowed_hosts: Vec<String>,
-    /// Timeout of one /update_inventory call (api mode).
-    #[arg(long, env = "API_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
-    pub api_timeout: Duration,
-    /// Retries of /update_inventory after the first attempt, same Idempotency-Key.
-    #[arg(long, env = "API_RETRIES", default_value_t = 2)]
-    pub api_retries: u32,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct InventoryArgs {
-    #[arg(long, env = "INVENTORY_BIND", default_value = "127.0.0.1")]
-    pub inventory_bind: String,
-    #[arg(long, env = "INVENTORY_PORT", default_value_t = inventory::config::DEFAULT_PORT)]
-    pub inventory_port: u16,
-    #[arg(long, env = "INVENTORY_DATABASE_URL", default_value = inventory::config::DEFAULT_DATABASE_URL)]
-    pub inventory_database_url: String,
-    /// Time between polls of the store's order feed (poll mode).
-    #[arg(long, env = "POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
-    pub poll_interval: Duration,
-    /// Start with the poller paused.
-    #[arg(long, env = "POLL_PAUSED", default_value_t = false, action = clap::ArgAction::Set)]
-    pub poll_paused: bool,
-    /// Register the inventory's webhook receiver with the store on start.
-    #[arg(long, env = "WEBHOOK_SUBSCRIBE", default_value_t = true, action = clap::ArgAction::Set)]
-    pub webhook_subscribe: bool,
-    /// Body format the inventory asks the store's webhooks to use: json or xml.
-    #[arg(long, env = "WEBHOOK_FORMAT", default_value = "json", value_parser = ["json", "xml"])]
-    pub webhook_format: String,
-}
-
-fn parse_mode(text: &str) -> Result<IntegrationMode, String> {
-    IntegrationMode::parse(text).map_err(|e| e.0)
-}
-
-fn parse_schedule(text: &str) -> Result<RetrySchedule, String> {
-    text.parse()
-}
-
-/// `http://host:port`, with a wildcard bind address replaced by loopback.
-fn local_url(bind: &str, port: u16) -> String {
-    let host = match bind {
-        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
-        other => other,
-    };
-    if host.contains(':') {
-        format!("http://[{host}]:{port}")
-    } else {
-        format!("http://{host}:{port}")
-    }
 }
 
 impl SharedArgs {
     fn store_url(&self, store: Option<&StoreArgs>) -> String {
         self.store_url.clone().unwrap_or_else(|| match store {
             Some(s) => local_url(&s.store_bind, s.store_port),
-            None => local_url("127.0.0.1", store::config::DEFAULT_PORT),
+            None => local_url("127.0.0.1", contract::demo::STORE_PORT),
         })
     }
 
@@ -191,12 +110,13 @@ impl SharedArgs {
             .clone()
             .unwrap_or_else(|| match inventory {
                 Some(i) => local_url(&i.inventory_bind, i.inventory_port),
-                None => local_url("127.0.0.1", inventory::config::DEFAULT_PORT),
+                None => local_url("127.0.0.1", contract::demo::INVENTORY_PORT),
             })
     }
 }
 
-/// The store's configuration from the command line and environment.
+/// The store's configuration from the command line and environment: its
+/// own flags, then where the inventory is and the keys.
 pub fn store_config(
     shared: &SharedArgs,
     s: &StoreArgs,
@@ -205,9 +125,6 @@ pub fn store_config(
     let store_url = shared.store_url(Some(s));
     let inventory_url = shared.inventory_url(inventory);
     store::StoreConfig {
-        bind: s.store_bind.clone(),
-        port: s.store_port,
-        database_url: s.store_database_url.clone(),
         public_url: shared.store_public_url.clone().unwrap_or(store_url),
         inventory_public_url: shared
             .inventory_public_url
@@ -216,30 +133,12 @@ pub fn store_config(
         inventory_url,
         inventory_api_key: shared.inventory_api_key.clone().into(),
         store_api_key: shared.store_api_key.clone().into(),
-        mode: s.integration_mode,
-        webhook: store::config::WebhookSettings {
-            retry_schedule: s.webhook_retry_schedule.clone(),
-            jitter: s.webhook_jitter,
-            timeout: s.webhook_timeout,
-            max_in_flight: s.webhook_max_in_flight,
-            allowed_hosts: s
-                .webhook_allowed_hosts
-                .iter()
-                .map(|h| h.trim().to_owned())
-                .collect(),
-            ..Default::default()
-        },
-        api: store::config::ApiCallSettings {
-            timeout: s.api_timeout,
-            backoff: store::config::ApiCallSettings::default()
-                .backoff
-                .limited_to(s.api_retries),
-        },
-        ..Default::default()
+        ..store::StoreConfig::from_args(s)
     }
 }
 
-/// The inventory's configuration from the command line and environment.
+/// The inventory's configuration from the command line and environment:
+/// its own flags, then where the store is and the keys.
 pub fn inventory_config(
     shared: &SharedArgs,
     i: &InventoryArgs,
@@ -248,9 +147,6 @@ pub fn inventory_config(
     let url = shared.inventory_url(Some(i));
     let store_url = shared.store_url(store);
     inventory::InventoryConfig {
-        bind: i.inventory_bind.clone(),
-        port: i.inventory_port,
-        database_url: i.inventory_database_url.clone(),
         public_url: shared
             .inventory_public_url
             .clone()
@@ -263,15 +159,7 @@ pub fn inventory_config(
         store_url,
         inventory_api_key: shared.inventory_api_key.clone().into(),
         store_api_key: shared.store_api_key.clone().into(),
-        poll: inventory::config::PollSettings {
-            interval: i.poll_interval,
-            paused: i.poll_paused,
-            ..Default::default()
-        },
-        subscribe: i.webhook_subscribe,
-        webhook_format: contract::Format::parse(&i.webhook_format)
-            .expect("clap allows json or xml"),
-        ..Default::default()
+        ..inventory::InventoryConfig::from_args(i)
     }
 }
 

@@ -7,10 +7,20 @@ use clap::Parser;
 
 use pushpull::cli::{self, Cli, Command, DemoArgs};
 
+/// What the services log unless `RUST_LOG` says otherwise: one line per
+/// request, attempt and poll for an operator reading container logs.
+const SERVICE_LOGS: &str = "info,sqlx=warn,actix_server=warn,actix_web=warn";
+/// The demo is for a person at a terminal: the banner, then only what went
+/// wrong (every message is on the pages; `RUST_LOG=info` shows them here).
+const DEMO_LOGS: &str = "warn,pushpull=info";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    platform::telemetry::init("info,sqlx=warn,actix_server=warn,actix_web=warn");
     let cli = Cli::parse();
+    platform::telemetry::init(match cli.command {
+        None | Some(Command::Demo(_)) => DEMO_LOGS,
+        _ => SERVICE_LOGS,
+    });
     match cli.command {
         None => demo(cli.demo).await,
         Some(Command::Demo(args)) => demo(args).await,
@@ -59,14 +69,16 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
     let store = store::Application::build(store_config).await?;
     let inventory = inventory::Application::build(inventory_config).await?;
+    let mode = store::integration::read_mode(&store.state().db).await?;
     println!();
     println!("  pushpull is running — push vs pull, for real.");
     println!();
     println!("  store      {store_url}");
     println!("  inventory  {inventory_url}");
+    println!("  mode       {mode} (switch it on the store's settings page)");
     println!();
-    println!("  Place an order in the store, flip the integration mode in its settings,");
-    println!("  and watch each message cross on the flow page. Ctrl-C stops both.");
+    println!("  Place an order in the store and watch each message cross on the flow");
+    println!("  page. Ctrl-C stops both. (RUST_LOG=info shows every request here too.)");
     println!();
 
     let (store_handle, inventory_handle) = (store.handle(), inventory.handle());

@@ -7,7 +7,7 @@
 //! `2m`, via humantime). Those clap defaults are the *only* copy of each
 //! default: [`StoreConfig::default()`], [`WebhookSettings::default()`] and
 //! [`ApiCallSettings::default()`] are read from an empty command line with
-//! the environment switched off ([`StoreArgs::defaults`]), so a test's
+//! the environment switched off (`platform::config::declared_defaults`), so a test's
 //! defaults are the shipped ones and never depend on the machine's
 //! environment. Tests then adjust a config in code (port 0, a fresh
 //! database, a manual clock).
@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use clap::{Args, FromArgMatches};
+use clap::Args;
 use secrecy::SecretString;
 
 use contract::IntegrationMode;
@@ -90,16 +90,10 @@ fn parse_schedule(text: &str) -> Result<Backoff, String> {
     text.parse()
 }
 
-impl StoreArgs {
-    /// Every flag at its default: an empty command line, read with the
-    /// environment variables switched off.
-    pub fn defaults() -> StoreArgs {
-        let command = StoreArgs::augment_args(clap::Command::new("store"))
-            .mut_args(|arg| arg.env(None::<&str>));
-        let matches = command
-            .try_get_matches_from(["store"])
-            .expect("the store's defaults parse");
-        StoreArgs::from_arg_matches(&matches).expect("the store's defaults are complete")
+impl Default for StoreArgs {
+    /// Every flag at its declared default (the environment ignored).
+    fn default() -> StoreArgs {
+        platform::config::declared_defaults()
     }
 }
 
@@ -218,19 +212,19 @@ impl StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig::from_args(&StoreArgs::defaults())
+        StoreConfig::from_args(&StoreArgs::default())
     }
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
-        WebhookSettings::from_args(&StoreArgs::defaults())
+        WebhookSettings::from_args(&StoreArgs::default())
     }
 }
 
 impl Default for ApiCallSettings {
     fn default() -> Self {
-        ApiCallSettings::from_args(&StoreArgs::defaults())
+        ApiCallSettings::from_args(&StoreArgs::default())
     }
 }
 
@@ -258,6 +252,7 @@ impl std::fmt::Debug for StoreConfig {
 
 #[cfg(test)]
 mod tests {
+    use clap::FromArgMatches;
     use secrecy::ExposeSecret;
 
     use super::*;

@@ -103,7 +103,7 @@ impl Application {
             CompensationWorker::new(shared.clone()),
             CompensationWorker::pacing(&shared),
         );
-        tracing::info!(port = service.port(), config = ?config, "store ready");
+        tracing::debug!(port = service.port(), config = ?config, "store ready");
         Ok(Application { service, state })
     }
 
