@@ -6,6 +6,7 @@
 mod api_mode;
 mod compose;
 mod helpers;
+mod outage;
 mod poll_mode;
 mod scaling;
 mod switching;

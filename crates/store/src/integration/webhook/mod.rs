@@ -18,9 +18,9 @@
 //!    Standard Webhooks with a fresh `webhook-timestamp` and the same
 //!    `webhook-id`, sent with a timeout and without following redirects.
 //! 5. **Decide** ([`retry`]). `2xx` → succeeded; `410 Gone` → the endpoint
-//!    is disabled (its queue waits); `429`/`503` with `Retry-After` → retry
-//!    when told; anything else → retry on the schedule with jitter, until
-//!    it runs out and the delivery is `failed`.
+//!    is disabled (its queue waits); anything else → retry on the schedule
+//!    with jitter — later, if a `429`/`503` says `Retry-After` a longer
+//!    time — until it runs out and the delivery is `failed`.
 //! 6. **Record, resolve and publish** ([`attempt`]). The attempt is written
 //!    to the message log in the same transaction that moves the delivery on
 //!    and, when the inventory's answer says what it did, resolves the

@@ -12,15 +12,22 @@
 //!   is really down room to recover. **Jitter** adds a random fraction to
 //!   each delay, so a thousand deliveries that failed in the same second do
 //!   not all retry in the same second (the "thundering herd").
-//! * **`Retry-After`** on a 429 or 503 is the receiver telling us exactly
-//!   when to come back; it overrides the schedule (bounded by
-//!   [`MAX_RETRY_AFTER`], so a typo on their side cannot park a message
-//!   for a year).
+//! * **`Retry-After`** on a 429 or 503 is the receiver saying when it
+//!   expects to be ready. It can **lengthen** a wait, never shorten the
+//!   schedule: the store waits the longer of the two (and never longer
+//!   than [`MAX_RETRY_AFTER`], so a typo on their side cannot park a
+//!   message for a year). Letting it shorten the wait would be the bug: a
+//!   receiver that is down for a minute and answers every attempt with
+//!   `Retry-After: 5` would have the whole schedule spent in 25 seconds,
+//!   and the message given up while the outage it was meant to outlast
+//!   had barely begun. The schedule is how long we are prepared to wait;
+//!   the header only says "not before".
 //!
 //! After the last scheduled retry fails the delivery is `failed` and stays
-//! visible in the delivery log, where a person can redeliver it. Stripe
-//! retries for three days and Svix for about 27 hours; the demo's schedule
-//! is short enough to watch.
+//! visible — on the order's page and in the delivery log — where a person
+//! can redeliver it. Stripe retries for three days and Svix for about 27
+//! hours; the demo's schedule (about 13 minutes in all) is short enough to
+//! watch and long enough for a coffee break.
 
 use std::time::Duration;
 
@@ -84,14 +91,16 @@ pub fn decide(
             why: format!("{why}; gave up after {attempts} attempts"),
         };
     };
-    // The receiver's own word on when to come back wins over our schedule.
+    // The receiver's word on when to come back may make us wait longer
+    // than the schedule, never shorter.
     let told = match rec.status() {
         Some(429 | 503) => rec
             .response_header("retry-after")
             .and_then(|v| parse_retry_after(v, now)),
         _ => None,
     };
-    let delay = told.unwrap_or_else(|| with_jitter(scheduled, settings.jitter, jitter_unit));
+    let planned = with_jitter(scheduled, settings.jitter, jitter_unit);
+    let delay = told.map_or(planned, |told| told.max(planned));
     Decision::RetryAt {
         at: now + delay,
         why,
@@ -193,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_overrides_the_schedule_on_429_and_503_only() {
+    fn retry_after_lengthens_the_wait_on_429_and_503_only() {
         let s = settings();
         let ra = vec![("retry-after", "42")];
         assert_eq!(
@@ -214,6 +223,44 @@ mod tests {
             decide(&rec(Some(500), ra), 1, at(0), &s, 0.0),
             Decision::RetryAt { at, .. } if at.millis() == 1_000
         ));
+    }
+
+    #[test]
+    fn retry_after_never_shortens_the_schedule() {
+        // "Down" answers 503 with Retry-After: 5. The first wait grows to
+        // five seconds; from the third failure on, the schedule is longer
+        // and wins — so an outage of a minute does not use up every attempt.
+        let s = settings();
+        let down = vec![("retry-after", "5")];
+        let waits: Vec<i64> = (1..=5)
+            .map(
+                |failures| match decide(&rec(Some(503), down.clone()), failures, at(0), &s, 0.0) {
+                    Decision::RetryAt { at, .. } => at.millis(),
+                    other => panic!("{other:?}"),
+                },
+            )
+            .collect();
+        assert_eq!(waits, [5_000, 5_000, 30_000, 120_000, 600_000]);
+        // The schedule still runs out: Retry-After does not extend it.
+        assert!(matches!(
+            decide(&rec(Some(503), down), 6, at(0), &s, 0.0),
+            Decision::GiveUp { .. }
+        ));
+        // A jittered delay that is already longer than Retry-After stands.
+        let jittery = WebhookSettings {
+            jitter: 0.5,
+            ..WebhookSettings::default()
+        };
+        match decide(
+            &rec(Some(429), vec![("retry-after", "31")]),
+            3,
+            at(0),
+            &jittery,
+            0.5,
+        ) {
+            Decision::RetryAt { at, .. } => assert_eq!(at.millis(), 37_500),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
