@@ -33,7 +33,7 @@ use secrecy::ExposeSecret;
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::{LineItem, Order};
 use contract::{Channel, OrderStatus, Problem};
-use platform::outbound::{Recorded, send_recorded};
+use platform::outbound::{Outcome, Recorded, send_recorded};
 
 use super::{Handoff, compensation};
 use crate::error::StoreError;
@@ -59,7 +59,9 @@ enum Answer {
     /// A definite no (409 shortage, or a 4xx refusal): nothing was taken.
     Refused(String),
     /// No usable answer (timeout, connection error, 5xx, 429): maybe worth
-    /// retrying; if it persists, nobody knows what happened.
+    /// retrying; if it persists, nobody knows what happened. Says what did
+    /// happen, after "the inventory": "answered 503 Service Unavailable",
+    /// "did not answer: it could not be reached (…)".
     Unclear(String),
 }
 
@@ -76,18 +78,38 @@ impl Answer {
 
 fn classify(rec: &Recorded) -> Answer {
     let Some(status) = rec.status() else {
-        return Answer::Unclear(rec.error().unwrap_or("no answer").to_owned());
+        return Answer::Unclear(match &rec.outcome {
+            Outcome::Failed {
+                timed_out: true, ..
+            } => format!(
+                "did not answer within {:.1} s (timed out)",
+                rec.latency.as_secs_f64()
+            ),
+            Outcome::Failed { error, .. } if error.starts_with("could not connect") => {
+                format!("did not answer: it could not be reached ({error})")
+            }
+            _ => format!("did not answer ({})", rec.error().unwrap_or("no answer")),
+        });
     };
     let body = rec.body().map(|b| b.as_ref()).unwrap_or_default();
+    let answered = format!(
+        "answered {status} {}",
+        reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    )
+    .trim_end()
+    .to_owned();
     match status {
         200..=299 => match serde_json::from_slice::<UpdateInventoryResponse>(body) {
             Ok(r) if r.applied => Answer::Reserved,
             Ok(_) => Answer::Refused("the inventory did not apply the order".into()),
             // A 2xx we cannot read might have reserved stock: unclear.
-            Err(e) => Answer::Unclear(format!("unreadable answer ({e})")),
+            Err(e) => Answer::Unclear(format!("{answered}, but its answer was unreadable ({e})")),
         },
         409 => Answer::Refused(shortage_reason(body)),
-        408 | 425 | 429 | 500..=599 => Answer::Unclear(format!("the inventory answered {status}")),
+        408 | 425 | 429 | 500..=599 => Answer::Unclear(answered),
         _ => {
             let detail = serde_json::from_slice::<Problem>(body)
                 .ok()
@@ -134,7 +156,7 @@ fn request_for(order: &Order) -> UpdateInventoryRequest {
 /// Returns the order as it now stands.
 #[tracing::instrument(name = "update_inventory", skip_all, fields(order_id = %order.id))]
 pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Order, StoreError> {
-    let (answer, last) = call_until_answered(app, &order).await?;
+    let (answer, last, calls) = call_until_answered(app, &order).await?;
 
     // The last call, the order's fate and (if the outcome is unclear) the
     // void the store now owes: one transaction, so none exists without the
@@ -142,11 +164,16 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
     let (status, reason, unclear) = match &answer {
         Answer::Reserved => (OrderStatus::Confirmed, None, false),
         Answer::Refused(reason) => (OrderStatus::Rejected, Some(reason.clone()), false),
-        Answer::Unclear(why) => (
+        Answer::Unclear(what) => (
             OrderStatus::Rejected,
             Some(format!(
-                "The inventory did not answer in time ({why}), so the order was not placed. \
-                 Nothing was reserved; please try again."
+                "The inventory {what}{}, so the order was not placed. Nothing stays reserved \
+                 for it; please try again.",
+                if calls > 1 {
+                    format!(" (the last of {calls} tries)")
+                } else {
+                    String::new()
+                }
             )),
             true,
         ),
@@ -184,11 +211,12 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
 
 /// Calls `/update_inventory` — again, under the same key, while the answer
 /// is unclear and the back-off allows — and returns the answer with the
-/// last call (every earlier one is logged as it happens).
+/// last call and how many calls were made (every earlier one is logged as
+/// it happens).
 async fn call_until_answered(
     app: &AppState,
     order: &Order,
-) -> Result<(Answer, Recorded), StoreError> {
+) -> Result<(Answer, Recorded, u32), StoreError> {
     let url = format!(
         "{}/update_inventory",
         app.config.inventory_url.trim_end_matches('/')
@@ -227,7 +255,7 @@ async fn call_until_answered(
             _ => None,
         };
         let Some(pause) = pause else {
-            return Ok((answer, rec));
+            return Ok((answer, rec, attempt));
         };
         let exchange = NewExchange::sent(Channel::Api, &rec);
         timeline::record_and_publish(&app.db, &app.live, &exchange, &[&order.id]).await?;
@@ -242,7 +270,6 @@ mod tests {
 
     use super::*;
     use bytes::Bytes;
-    use platform::outbound::Outcome;
 
     fn rec(outcome: Outcome) -> Recorded {
         Recorded {
@@ -290,6 +317,41 @@ mod tests {
             })),
             Answer::Unclear(_)
         ));
+    }
+
+    #[test]
+    fn an_unclear_answer_says_what_happened() {
+        assert_eq!(
+            classify(&answered(503, "")),
+            Answer::Unclear("answered 503 Service Unavailable".into())
+        );
+        let mut slow = rec(Outcome::Failed {
+            error: "timed out: operation timed out".into(),
+            timed_out: true,
+        });
+        slow.latency = Duration::from_millis(2_004);
+        assert_eq!(
+            classify(&slow),
+            Answer::Unclear("did not answer within 2.0 s (timed out)".into())
+        );
+        assert_eq!(
+            classify(&rec(Outcome::Failed {
+                error: "could not connect: Connection refused".into(),
+                timed_out: false
+            })),
+            Answer::Unclear(
+                "did not answer: it could not be reached (could not connect: Connection refused)"
+                    .into()
+            )
+        );
+        // An answer is never described as the lack of one.
+        for status in [408, 429, 500, 502, 503] {
+            let Answer::Unclear(what) = classify(&answered(status, "")) else {
+                panic!("{status} is unclear");
+            };
+            assert!(what.starts_with(&format!("answered {status}")), "{what}");
+            assert!(!what.contains("did not answer"), "{what}");
+        }
     }
 
     #[test]

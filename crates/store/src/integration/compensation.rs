@@ -25,7 +25,9 @@
 //! store processes sending the same one is harmless.
 //!
 //! Seen in the UI: a void appears in the order's timeline, after the call
-//! it compensates.
+//! it compensates, and the order's page says why ([`owed_void`]): what the
+//! store owes, how many attempts failed, and when the next one leaves —
+//! which is why one api order with the inventory down shows several voids.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +37,8 @@ use sqlx::AnyConnection;
 
 use contract::{Channel, IntegrationMode, OrderId, OrderStatus, Timestamp};
 use platform::Backoff;
+use platform::Db;
+use platform::db::NullableInt;
 use platform::outbound::send_recorded;
 use platform::worker::{Next, Pacing, Worker};
 
@@ -63,10 +67,38 @@ pub async fn owe_void(
     Ok(())
 }
 
+/// The longest pause between two attempts of a void.
+pub const VOID_MAX_PAUSE: Duration = Duration::from_secs(60);
+
 /// The pause after a void's `n`th failed attempt: 1 s, 2 s, 4 s … a minute.
 /// It never gives up: stock the store may hold must be given back.
 fn void_backoff() -> Backoff {
-    Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60))
+    Backoff::exponential(Duration::from_secs(1), VOID_MAX_PAUSE)
+}
+
+/// Where the void owed for an order stands, as the order page tells it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwedVoid {
+    #[sqlx(try_from = "String")]
+    pub state: VoidState,
+    /// Attempts made so far (each failed one is in the order's timeline).
+    pub attempts: i64,
+    #[sqlx(try_from = "i64")]
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    #[sqlx(try_from = "NullableInt")]
+    pub completed_at: Option<Timestamp>,
+}
+
+/// The void the store owes (or owed) for `order_id`, if it ever owed one.
+pub async fn owed_void(db: &Db, order_id: &OrderId) -> Result<Option<OwedVoid>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, attempts, next_attempt_at, last_error, completed_at FROM pending_voids \
+         WHERE order_id = $1",
+    )
+    .bind(order_id.as_str())
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// Delivers owed voids, and rejects api orders abandoned by a crash.
@@ -75,7 +107,7 @@ pub struct CompensationWorker {
 }
 
 #[derive(sqlx::FromRow)]
-struct OwedVoid {
+struct DueVoid {
     #[sqlx(try_from = "String")]
     order_id: OrderId,
     attempts: i64,
@@ -98,7 +130,7 @@ impl Worker for CompensationWorker {
     /// One pass: the sweep, then every void that is due.
     async fn pass(&mut self) -> anyhow::Result<Next> {
         self.reject_abandoned().await?;
-        let due: Vec<OwedVoid> = sqlx::query_as(
+        let due: Vec<DueVoid> = sqlx::query_as(
             "SELECT order_id, attempts FROM pending_voids \
              WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT 20",
         )
@@ -185,7 +217,7 @@ impl CompensationWorker {
         Ok(())
     }
 
-    async fn send_void(&self, void: &OwedVoid) -> Result<(), StoreError> {
+    async fn send_void(&self, void: &DueVoid) -> Result<(), StoreError> {
         let app = &self.app;
         let order_id = &void.order_id;
         let url = format!(

@@ -5,7 +5,7 @@
 //! |-------------|---------------|----------------------------------------------------|
 //! | `/`         | [`shop`]      | the catalog, the order form, the current mode      |
 //! | `/orders`   | [`orders`]    | every order and its status                         |
-//! | `/orders/…` | [`orders`]    | one order: its sequence diagram and every message  |
+//! | `/orders/…` | [`orders`]    | one order: where it stands ([`order_progress`]), its sequence diagram and every message |
 //! | `/flow`     | [`flow`]      | both services' message logs side by side, live     |
 //! | `/settings` | [`settings`]  | mode switch, webhook endpoints, delivery log       |
 //! | `/compare`  | [`compare`]   | charts per mode, and the burst experiment          |
@@ -43,6 +43,7 @@ pub mod charts;
 pub mod compare;
 pub mod diagram;
 pub mod flow;
+pub mod order_progress;
 pub mod orders;
 pub mod settings;
 pub mod shop;

@@ -9,10 +9,13 @@ use serde::Deserialize;
 
 use contract::order::Order;
 use contract::{Channel, IntegrationMode, OrderId, OrderStatus, Party};
-use platform::ui::{Layout, clock_time, date_time, duration_ms, money, pretty_body};
+use platform::ui::{
+    Layout, clock_time, date_time, duration_ms, keep_units_together, money, pretty_body,
+};
 
 use super::diagram::SequenceDiagram;
-use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
+use super::order_progress::{self, OrderProgress};
+use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
 use crate::instruments::timeline::{self, ExchangeView, mode_of};
 use crate::orders;
 use crate::vocabulary::Trigger;
@@ -20,6 +23,10 @@ use crate::vocabulary::Trigger;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/orders", web::get().to(list))
         .route("/orders/{id}", web::get().to(detail))
+        .route(
+            "/orders/{id}/deliveries/{delivery}/redeliver",
+            web::post().to(order_progress::redeliver),
+        )
         .route("/fragments/orders", web::get().to(orders_fragment))
         .route("/fragments/orders/{id}", web::get().to(order_fragment));
 }
@@ -52,8 +59,8 @@ impl OrderRow {
             placed_full: date_time(o.created_at.millis()),
             customer: o.customer.name.clone(),
             items: match (o.items.len(), units) {
-                (1, 1) => o.items[0].name.clone(),
-                (1, n) => format!("{n} × {}", o.items[0].name),
+                (1, 1) => keep_units_together(&o.items[0].name),
+                (1, n) => format!("{n} × {}", keep_units_together(&o.items[0].name)),
                 (lines, n) => format!("{n} items, {lines} products"),
             },
             total: money(o.total_cents),
@@ -280,6 +287,8 @@ pub struct OrderLive {
     pub placed: String,
     pub total: String,
     pub lines: Vec<LineRow>,
+    /// Where its delivery (or its void) stands, in words.
+    pub progress: OrderProgress,
     pub diagram: SequenceDiagram,
     pub exchanges: Vec<ExchangeItem>,
     pub inventory_url: String,
@@ -319,12 +328,13 @@ impl OrderLive {
                 .iter()
                 .map(|l| LineRow {
                     sku: l.sku.to_string(),
-                    name: l.name.clone(),
+                    name: keep_units_together(&l.name),
                     quantity: l.quantity.get(),
                     unit: money(l.unit_price_cents),
                     total: money(l.line_total_cents),
                 })
                 .collect(),
+            progress: OrderProgress::load(app, &order.id).await?,
             diagram: SequenceDiagram::new(&exchanges),
             exchanges,
             inventory_url: app
@@ -351,13 +361,20 @@ pub struct OrderPage {
     pub live: OrderLive,
 }
 
+#[derive(Deserialize)]
+struct DetailQuery {
+    notice: Option<String>,
+}
+
 async fn detail(
     app: Data,
     req: HttpRequest,
     id: web::Path<String>,
+    query: web::Query<DetailQuery>,
 ) -> Result<HttpResponse, PageError> {
     let live = OrderLive::load(&app, &id).await?;
-    let layout = layout(&app, &req, format!("Order {}", live.id));
+    let layout = layout(&app, &req, format!("Order {}", live.id))
+        .with_notice(notice(query.notice.as_deref()));
     page(&app, StatusCode::OK, &OrderPage { layout, live })
 }
 

@@ -1,0 +1,350 @@
+//! The order page's answer to "where is my order?", in words, where the
+//! learner is looking: for a webhook-mode order, each delivery of its
+//! `order.created` — attempt n of m, when the next one leaves, or when the
+//! store gave up, with a **Redeliver** button right there once it has; for
+//! an api-mode order rejected without a clear answer, the void the store
+//! owes the inventory, and why it keeps sending it.
+//!
+//! The same facts are in the settings page's delivery log, but a learner
+//! who broke the inventory looks at the order, not at settings. Times are
+//! written as clock times (UTC), not "in 2 min": the order page re-renders
+//! only when something about the order happens, and a relative time would
+//! go stale in between.
+//!
+//! Redeliver is a plain form (`POST`, to this same store, then `303` back
+//! to the order), so it works without JavaScript; with it, the page's live
+//! region shows the new attempt as it lands.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use contract::{DeliveryId, DeliveryState, OrderId};
+use platform::ApiError;
+use platform::ui::{clock_time, date_time, see_other};
+
+use super::{Data, PageError};
+use crate::error::StoreError;
+use crate::instruments::timeline::ExchangeView;
+use crate::integration::compensation::{self, OwedVoid, VOID_MAX_PAUSE};
+use crate::integration::webhook::deliveries::{self, DeliveryFilter, DeliveryView};
+use crate::routes::id_from_path;
+use crate::vocabulary::{Trigger, VoidState};
+
+/// A time as the page writes it: `06:22:31 UTC`, with the full date for
+/// `<time datetime>` and the tooltip.
+pub struct ClockTime {
+    pub short: String,
+    pub full: String,
+}
+
+impl ClockTime {
+    fn at(t: contract::Timestamp) -> ClockTime {
+        ClockTime {
+            short: format!("{} UTC", clock_time(t.millis())),
+            full: date_time(t.millis()),
+        }
+    }
+}
+
+/// One delivery of the order's event, told in words.
+pub struct DeliveryProgress {
+    pub id: DeliveryId,
+    pub endpoint_url: String,
+    pub state: DeliveryState,
+    /// `retrying`, `sending`, `delivered`, `gave-up`, `waiting` or
+    /// `cancelled`: finer than the state, for the page's colour and tests.
+    pub phase: &'static str,
+    /// The notice tone: `info`, `warning`, `error` or `success`.
+    pub tone: &'static str,
+    pub headline: String,
+    pub detail: Option<String>,
+    /// When the next attempt leaves, while one is scheduled.
+    pub next: Option<ClockTime>,
+    pub redeliverable: bool,
+}
+
+/// "answered 503 Service Unavailable", "got no answer (timed out)".
+fn answer_of(attempt: &ExchangeView) -> String {
+    match (attempt.response_status, &attempt.error) {
+        (Some(s), _) => {
+            let reason = u16::try_from(s)
+                .ok()
+                .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            format!("answered {s} {reason}").trim_end().to_owned()
+        }
+        (None, Some(e)) => format!("got no answer ({e})"),
+        (None, None) => "got no answer".to_owned(),
+    }
+}
+
+impl DeliveryProgress {
+    /// `max_attempts`: what the retry schedule allows (None: no limit).
+    pub fn of(d: &DeliveryView, max_attempts: Option<u32>) -> DeliveryProgress {
+        // A redelivery by hand restarts the schedule, so "attempt n of m"
+        // counts from the last attempt someone asked for.
+        let run_start = d
+            .attempt_log
+            .iter()
+            .rposition(|a| a.trigger == Some(Trigger::Manual))
+            .unwrap_or(0);
+        let in_run = (d.attempt_log.len() - run_start) as i64;
+        let by_hand = d
+            .attempt_log
+            .iter()
+            .any(|a| a.trigger == Some(Trigger::Manual));
+        let of = |n: i64| match max_attempts {
+            Some(m) => format!("attempt {n} of {m}"),
+            None => format!("attempt {n}"),
+        };
+        let why = d.attempt_log.last().map(answer_of).unwrap_or_default();
+        let ended = d
+            .completed_at
+            .map(|t| format!(" at {}", ClockTime::at(t).short))
+            .unwrap_or_default();
+        let gone = d.last_status == Some(410);
+        let (phase, tone, headline, detail) = match d.state {
+            DeliveryState::Succeeded => (
+                "delivered",
+                "success",
+                format!(
+                    "Delivered{ended}, on attempt {}{}.",
+                    d.attempts,
+                    if by_hand {
+                        " (redelivered by hand)"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
+            DeliveryState::Failed => (
+                "gave-up",
+                "error",
+                format!(
+                    "Gave up{ended} after {}: the last one {why}.",
+                    plural(in_run, "attempt")
+                ),
+                Some(
+                    "Nothing more is scheduled, so the order stays pending. Once the inventory is \
+                     back, redeliver it: the same message (same webhook-id), so a copy the \
+                     inventory already has is recognised and not applied twice."
+                        .to_owned(),
+                ),
+            ),
+            DeliveryState::Cancelled => (
+                "cancelled",
+                "warning",
+                "Cancelled: the endpoint was deleted before the message got through.".to_owned(),
+                None,
+            ),
+            DeliveryState::Pending if gone => (
+                "waiting",
+                "warning",
+                "The endpoint answered 410 Gone and was disabled.".to_owned(),
+                Some(
+                    "This delivery waits until the endpoint is enabled again in settings."
+                        .to_owned(),
+                ),
+            ),
+            DeliveryState::Pending if d.attempt_log.is_empty() => (
+                "sending",
+                "info",
+                format!("Sending: {} leaves now.", of(1)),
+                None,
+            ),
+            DeliveryState::Pending => (
+                "retrying",
+                "warning",
+                format!("{} failed: it {why}.", capitalise(&of(in_run))),
+                Some(match max_attempts {
+                    Some(m) if in_run >= i64::from(m) => {
+                        "A redelivery by hand is on its way.".to_owned()
+                    }
+                    _ => "The order stays pending until an attempt gets through; nobody needs to \
+                          do anything — the store retries on its schedule, and waits longer if the \
+                          inventory asks it to (Retry-After)."
+                        .to_owned(),
+                }),
+            ),
+        };
+        DeliveryProgress {
+            id: d.id.clone(),
+            endpoint_url: d.endpoint_url.clone(),
+            state: d.state,
+            phase,
+            tone,
+            headline,
+            detail,
+            next: (phase == "retrying")
+                .then_some(d.next_attempt_at)
+                .flatten()
+                .map(ClockTime::at),
+            redeliverable: d.state == DeliveryState::Failed,
+        }
+    }
+}
+
+/// The void the store owes the inventory for a rejected api order.
+pub struct VoidProgress {
+    /// `owed` or `done`.
+    pub phase: &'static str,
+    pub tone: &'static str,
+    pub headline: String,
+    pub detail: String,
+    pub next: Option<ClockTime>,
+}
+
+impl VoidProgress {
+    pub fn of(v: &OwedVoid) -> VoidProgress {
+        let why_owed = "The store rejected this order without a clear answer from the inventory, \
+                        so it does not know whether stock was reserved for it. It therefore tells \
+                        the inventory to give back anything the order took (a void).";
+        match v.state {
+            VoidState::Done => VoidProgress {
+                phase: "done",
+                tone: "success",
+                headline: format!(
+                    "Void confirmed by the inventory{}: nothing this order took is kept.",
+                    match v.attempts {
+                        0 | 1 => String::new(),
+                        n => format!(" on attempt {n}"),
+                    }
+                ),
+                detail: why_owed.to_owned(),
+                next: None,
+            },
+            VoidState::Pending if v.attempts == 0 => VoidProgress {
+                phase: "owed",
+                tone: "info",
+                headline: "Sending a void to the inventory.".to_owned(),
+                detail: why_owed.to_owned(),
+                next: None,
+            },
+            VoidState::Pending => VoidProgress {
+                phase: "owed",
+                tone: "warning",
+                headline: format!(
+                    "{} failed{}.",
+                    capitalise(&plural(v.attempts, "void attempt")),
+                    v.last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+                detail: format!(
+                    "{why_owed} It keeps trying until the inventory confirms — waiting longer after \
+                     each failure, up to {} — because stock it may hold must be given back. Each \
+                     attempt is one of the voids in the timeline below.",
+                    spoken(VOID_MAX_PAUSE)
+                ),
+                next: Some(ClockTime::at(v.next_attempt_at)),
+            },
+        }
+    }
+}
+
+fn plural(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// "1 minute", "90 seconds".
+fn spoken(d: std::time::Duration) -> String {
+    let seconds = d.as_secs() as i64;
+    if seconds % 60 == 0 {
+        plural(seconds / 60, "minute")
+    } else {
+        plural(seconds, "second")
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Everything the order page says about how the order is getting through.
+#[derive(Template)]
+#[template(path = "store/fragments/order_progress.html")]
+pub struct OrderProgress {
+    pub order_id: OrderId,
+    pub deliveries: Vec<DeliveryProgress>,
+    pub void: Option<VoidProgress>,
+}
+
+impl askama::filters::HtmlSafe for OrderProgress {}
+
+impl OrderProgress {
+    pub async fn load(app: &Data, order_id: &OrderId) -> Result<OrderProgress, StoreError> {
+        let max_attempts = app.config.webhook.retry_schedule.max_attempts();
+        let deliveries = deliveries::list(
+            app,
+            DeliveryFilter {
+                order_id: Some(order_id.to_string()),
+                limit: Some(deliveries::MAX_LIMIT),
+                ..DeliveryFilter::default()
+            },
+        )
+        .await?
+        .iter()
+        .rev() // oldest first, as the timeline
+        .map(|d| DeliveryProgress::of(d, max_attempts))
+        .collect();
+        let void = compensation::owed_void(&app.db, order_id)
+            .await?
+            .map(|v| VoidProgress::of(&v));
+        Ok(OrderProgress {
+            order_id: order_id.clone(),
+            deliveries,
+            void,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deliveries.is_empty() && self.void.is_none()
+    }
+}
+
+/// `POST /orders/{id}/deliveries/{delivery}/redeliver`: another attempt of
+/// the same message, now; then back to the order, whose page follows it.
+pub async fn redeliver(
+    app: Data,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (raw_order, raw_delivery) = path.into_inner();
+    let order_id: OrderId = id_from_path("order", &raw_order)?;
+    let delivery_id: DeliveryId = id_from_path("delivery", &raw_delivery)?;
+    // Only a delivery of this order may be redelivered from its page.
+    let delivery = deliveries::get(&app, &delivery_id).await?;
+    if delivery.order_id.as_ref() != Some(&order_id) {
+        return Err(StoreError::not_found("delivery", delivery_id.as_str()).into());
+    }
+    let back = |notice: &str| see_other(&format!("/orders/{order_id}?notice={notice}#delivery"));
+    match deliveries::redeliver(&app, &delivery_id).await {
+        Ok(_) => Ok(back("redelivered")),
+        Err(StoreError::Api(ApiError::Conflict(_))) => Ok(back("redeliver-busy")),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_words() {
+        assert_eq!(plural(1, "attempt"), "1 attempt");
+        assert_eq!(plural(6, "attempt"), "6 attempts");
+        assert_eq!(capitalise("attempt 2 of 6"), "Attempt 2 of 6");
+        assert_eq!(spoken(std::time::Duration::from_secs(60)), "1 minute");
+        assert_eq!(spoken(std::time::Duration::from_secs(90)), "90 seconds");
+    }
+}

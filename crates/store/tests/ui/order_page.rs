@@ -1,0 +1,130 @@
+//! The order page says where the order stands, in words, where a learner
+//! looks: a webhook delivery's attempt n of m and when the next one
+//! leaves; when the store gave up, with a Redeliver button right there; an
+//! api rejection that says what happened; and why a rejected api order
+//! keeps sending voids.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+
+/// A store with one webhook endpoint nobody listens on, and a webhook-mode
+/// order placed through the form; returns the order id.
+async fn order_to_a_dead_endpoint(store: &store::testing::TestStore) -> String {
+    store.set_mode("webhook").await;
+    let dead = platform::testing::free_port();
+    post_form(
+        store,
+        "/settings/endpoints",
+        &[
+            ("url", &format!("http://127.0.0.1:{dead}/hook")),
+            ("format", "json"),
+        ],
+    )
+    .await;
+    let placed = post_form(
+        store,
+        "/orders",
+        &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1"),
+    )
+    .await;
+    order_id_from(&placed.location.unwrap())
+}
+
+async fn page_when(
+    store: &store::testing::TestStore,
+    path: &str,
+    what: &str,
+    needle: &str,
+) -> Page {
+    eventually(Duration::from_secs(10), what, || async {
+        let page = get(store, path).await;
+        page.body.contains(needle).then_some(page)
+    })
+    .await
+}
+
+platform::db_test!(async fn a_retrying_delivery_says_which_attempt_failed_and_when_the_next_leaves(backend) {
+    let store = spawn_store(backend, |c| {
+        c.webhook.retry_schedule = "1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let id = order_to_a_dead_endpoint(&store).await;
+    let page = page_when(&store, &format!("/orders/{id}"), "the first attempt to fail", "data-phase=\"retrying\"").await;
+    page.assert_contains("data-status=\"pending\"");
+    page.assert_contains("<strong>Attempt 1 of 2 failed: it got no answer (could not connect");
+    page.assert_contains("Next attempt at <time datetime=\"");
+    page.assert_contains("the store retries on its schedule");
+    // Nothing to press while the store is still trying.
+    page.assert_lacks("data-redeliver=");
+    // The live region draws the same.
+    get(&store, &format!("/fragments/orders/{id}")).await.assert_contains("<strong>Attempt 1 of 2 failed");
+});
+
+platform::db_test!(async fn a_delivery_that_gave_up_is_redelivered_from_the_order_page(backend) {
+    let store = spawn_store(backend, |c| {
+        c.webhook.retry_schedule = "10ms,10ms".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let id = order_to_a_dead_endpoint(&store).await;
+    let path = format!("/orders/{id}");
+    let page = page_when(&store, &path, "the delivery to give up", "data-phase=\"gave-up\"").await;
+    page.assert_contains("data-status=\"pending\"");
+    page.assert_contains("<strong>Gave up at ");
+    page.assert_contains(" after 3 attempts: the last one got no answer (could not connect");
+    page.assert_contains("Nothing more is scheduled");
+    let delivery = store.get_json(&format!("/api/deliveries?order_id={id}")).await[0]["id"].as_str().unwrap().to_owned();
+    let action = format!("/orders/{id}/deliveries/{delivery}/redeliver");
+    page.assert_contains(&format!("<form method=\"post\" action=\"{action}\""));
+    page.assert_contains(&format!("data-redeliver=\"{delivery}\">Redeliver</button>"));
+
+    // Pressed: back to the order, which says a new attempt is on its way.
+    let pressed = post_form(&store, &action, &[]).await;
+    assert_eq!(pressed.status, 303);
+    assert_eq!(pressed.location.as_deref(), Some(format!("/orders/{id}?notice=redelivered#delivery").as_str()));
+    get(&store, &format!("/orders/{id}?notice=redelivered")).await.assert_contains("Redelivery queued");
+    // The schedule starts again from the first attempt, and runs out again.
+    eventually(Duration::from_secs(10), "three more attempts, then giving up again", || async {
+        let d = store.get_json(&format!("/api/deliveries/{delivery}")).await;
+        (d["attempts"] == 6 && d["state"] == "failed").then_some(())
+    })
+    .await;
+    let page = get(&store, &path).await;
+    page.assert_contains(" after 3 attempts: the last one got no answer");
+    page.assert_contains("attempt 4 · redelivered by hand");
+
+    // A delivery can only be redelivered from its own order's page.
+    let other = post_form(&store, "/orders", &order_form("Bo", "bo@example.com", "qty-TEA-ASSAM", "1")).await;
+    let other = order_id_from(&other.location.unwrap());
+    let wrong = post_form(&store, &format!("/orders/{other}/deliveries/{delivery}/redeliver"), &[]).await;
+    assert_eq!(wrong.status, 404);
+    assert!(wrong.content_type.starts_with("text/html"));
+    let unknown = post_form(&store, &format!("/orders/{id}/deliveries/dlv_nope/redeliver"), &[]).await;
+    assert_eq!(unknown.status, 404);
+});
+
+platform::db_test!(async fn an_api_order_rejected_without_an_answer_says_what_happened_and_why_voids_follow(backend) {
+    // A clock that stands still: the first void fails, and the next waits
+    // for a second that never passes.
+    let clock = platform::ManualClock::new();
+    let shared = clock.shared();
+    let store = spawn_store(backend, move |c| c.clock = shared).await;
+    store.set_mode("api").await;
+    let placed = post_form(&store, "/orders", &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1")).await;
+    let id = order_id_from(&placed.location.unwrap());
+    let path = format!("/orders/{id}");
+    let page = page_when(&store, &path, "a failed void on the order page", "void attempt failed").await;
+    page.assert_contains("data-status=\"rejected\"");
+    // What happened, without contradicting itself.
+    page.assert_contains("The inventory did not answer: it could not be reached (could not connect");
+    page.assert_contains("(the last of 3 tries), so the order was not placed.");
+    page.assert_lacks("did not answer in time");
+    // Why the timeline shows voids, and when the next one leaves.
+    page.assert_contains("id=\"void\" data-phase=\"owed\"");
+    page.assert_contains("1 void attempt failed: could not connect");
+    page.assert_contains("It keeps trying until the inventory confirms");
+    page.assert_contains("up to 1 minute");
+    page.assert_contains("Next attempt at <time");
+});
