@@ -314,6 +314,30 @@ pub fn money(cents: i64) -> String {
     format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
+/// A name with each number bound to its unit by a no-break space, so
+/// "Sencha green tea, 100 g" wraps at its other spaces and never leaves a
+/// lone "g" on a line. Display only: the name itself is unchanged.
+pub fn keep_units_together(name: &str) -> String {
+    const UNITS: &[&str] = &["g", "kg", "mg", "ml", "cl", "l", "oz", "lb", "cm", "mm"];
+    let mut out = String::with_capacity(name.len() + 2);
+    let mut after_number = false;
+    for (i, word) in name.split(' ').enumerate() {
+        if i > 0 {
+            let bare = word
+                .trim_end_matches([',', '.', ';', ')'])
+                .to_ascii_lowercase();
+            out.push(if after_number && UNITS.contains(&bare.as_str()) {
+                '\u{a0}'
+            } else {
+                ' '
+            });
+        }
+        out.push_str(word);
+        after_number = word.ends_with(|c: char| c.is_ascii_digit());
+    }
+    out
+}
+
 /// `HH:MM:SS` (UTC) of a unix-millisecond time.
 pub fn clock_time(ms: i64) -> String {
     let text = contract::Timestamp(ms).to_rfc3339();
@@ -437,6 +461,29 @@ fn indent_xml(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_keep_their_units() {
+        assert_eq!(
+            keep_units_together("Sencha green tea, 100 g"),
+            "Sencha green tea, 100\u{a0}g"
+        );
+        assert_eq!(
+            keep_units_together("Gooseneck kettle, 1 l"),
+            "Gooseneck kettle, 1\u{a0}l"
+        );
+        assert_eq!(
+            keep_units_together("Kyusu teapot, 350 ml, boxed"),
+            "Kyusu teapot, 350\u{a0}ml, boxed"
+        );
+        // Only a number's unit: other words, and words after words, wrap.
+        assert_eq!(
+            keep_units_together("Blue stoneware mug"),
+            "Blue stoneware mug"
+        );
+        assert_eq!(keep_units_together("Size g"), "Size g");
+        assert_eq!(keep_units_together("2 mugs"), "2 mugs");
+    }
 
     #[test]
     fn json_is_indented_without_reordering() {

@@ -12,7 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::Sku;
-use platform::ui::{Layout, clock_time, duration_ms, see_other};
+use platform::ui::{Layout, clock_time, duration_ms, keep_units_together, see_other};
 
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
 use platform::ApiError;
@@ -69,7 +69,7 @@ impl StockTable {
                     fill: (i.on_hand * 100 / most).clamp(0, 100),
                     updated: clock_time(i.updated_at.millis()),
                     sku: i.sku,
-                    name: i.name,
+                    name: keep_units_together(&i.name),
                     on_hand: i.on_hand,
                     taken_24h: i.taken_24h,
                 })

@@ -18,7 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use platform::ApiError;
-use platform::ui::{Layout, money, see_other};
+use platform::ui::{Layout, keep_units_together, money, see_other};
 
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
 use crate::domain::{CustomerRequest, LineRequest, OrderRequest};
@@ -120,7 +120,7 @@ async fn front_page(
             error: errors.get(&p.sku).cloned(),
             price: money(p.price_cents),
             sku: p.sku,
-            name: p.name,
+            name: keep_units_together(&p.name),
             description: p.description,
         })
         .collect();

@@ -6,7 +6,7 @@ use crate::helpers::*;
 platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
     let store = spawn_store(backend, |_| {}).await;
     let cases: &[(&str, &[&str])] = &[
-        ("/", &["Sencha green tea, 100 g", "€12.50", "name=\"qty-TEA-SENCHA\"", "Orders reach the inventory by", "Webhook", "Place order"]),
+        ("/", &["Sencha green tea, 100\u{a0}g", "€12.50", "name=\"qty-TEA-SENCHA\"", "Orders reach the inventory by", "Webhook", "Place order"]),
         ("/orders", &["No orders yet", "data-live=\"orders\""]),
         ("/flow", &["Flow: both sides of every message", "data-wire", "http://127.0.0.1:9/fragments/flow", "http://127.0.0.1:9/events"]),
         ("/settings", &["Integration mode", "name=\"mode\" value=\"api\"", "Webhook endpoints", "Delivery log", "http://127.0.0.1:9/fragments/poller?back=store"]),

@@ -26,7 +26,7 @@ platform::db_test!(async fn an_order_placed_through_the_form_opens_its_page(back
 
     let page = get(&store, &location).await;
     assert_eq!(page.status, 200);
-    for needle in [id.as_str(), "Ada Lovelace", "ada@example.com", "Sencha green tea, 100 g", "€43.00", "data-status=\"pending\"", "Polling", "<svg"] {
+    for needle in [id.as_str(), "Ada Lovelace", "ada@example.com", "Sencha green tea, 100\u{a0}g", "€43.00", "data-status=\"pending\"", "Polling", "<svg"] {
         page.assert_contains(needle);
     }
     // Nothing has crossed yet in poll mode, and the page says why.
