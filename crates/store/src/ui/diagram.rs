@@ -5,10 +5,20 @@
 //! (`templates/store/diagram.html`) from geometry computed here, so it
 //! needs no script, prints, and is escaped like every other template. The
 //! picture is the point of the page: in webhook and api mode the arrows
-//! leave the store; in poll mode they leave the inventory. A request is a
-//! solid arrow coloured by who opened the connection, its answer a dashed
-//! arrow back; a failure is red, and a request that got no answer at all
-//! ends in a cross instead of a reply.
+//! leave the store; in poll mode they leave the inventory.
+//!
+//! It keeps its own legend: a **request** is a solid arrow coloured by who
+//! opened the connection — red when it got no 2xx answer — and its
+//! **answer** a dashed arrow back; a request that got no answer at all has
+//! a cross where the answer would have been. Labels are kept to one line
+//! (shortened at a word where they must be) and carry their full text as
+//! a `<title>`, which browsers show on hover and screen readers read.
+//!
+//! Messages of another mode's channel that merely *listed* the order — the
+//! inventory's polls of the feed, which lists every order, in webhook or
+//! api mode — are folded into one quiet line per run of them: they are
+//! not how this order travelled, and drawn as arrows they looked as if
+//! they were.
 
 use askama::Template;
 
@@ -21,7 +31,13 @@ const WIDTH: i64 = 640;
 const STORE_X: i64 = 130;
 const INVENTORY_X: i64 = 510;
 const TOP: i64 = 78;
+/// A message: its label, the request, the answer, the note under it.
 const ROW: i64 = 80;
+/// A folded run of messages that were not for this order's mode.
+const QUIET_ROW: i64 = 36;
+/// Label lengths that fit between (and a little beyond) the lanes.
+const LABEL_CHARS: usize = 52;
+const NOTE_CHARS: usize = 56;
 
 #[derive(Template)]
 #[template(path = "store/diagram.html")]
@@ -32,6 +48,7 @@ pub struct SequenceDiagram {
     pub inventory_x: i64,
     pub lifeline_end: i64,
     pub rows: Vec<Arrow>,
+    pub quiet: Vec<QuietRow>,
 }
 
 // The diagram escapes its own text; embedding it must not escape it twice.
@@ -43,8 +60,8 @@ pub struct Arrow {
     pub number: usize,
     /// Read by screen readers and shown as a tooltip.
     pub title: String,
-    pub label: String,
-    pub note: String,
+    pub label: Text,
+    pub note: Text,
     pub y: i64,
     pub x1: i64,
     pub x2: i64,
@@ -55,10 +72,30 @@ pub struct Arrow {
     pub head_class: &'static str,
     pub reply: Option<Reply>,
     pub note_y: i64,
-    pub label_class: &'static str,
     pub note_class: &'static str,
-    /// Where the cross goes when nothing answered.
+    /// Where the cross goes when nothing answered: in the answer's row,
+    /// by the lane that never answered — clear of the request's head.
     pub cross: Option<(i64, i64)>,
+}
+
+/// A line of text, shortened to fit, with its full wording for `<title>`.
+pub struct Text {
+    pub shown: String,
+    pub full: String,
+}
+
+impl Text {
+    fn fitted(full: String, max: usize) -> Text {
+        Text {
+            shown: shorten(&full, max),
+            full,
+        }
+    }
+
+    /// Whether something was cut, so the full text is worth a tooltip.
+    pub fn is_cut(&self) -> bool {
+        self.shown != self.full
+    }
 }
 
 pub struct Reply {
@@ -67,6 +104,22 @@ pub struct Reply {
     pub x2: i64,
     pub head: String,
     pub class: &'static str,
+    pub head_class: &'static str,
+}
+
+/// A run of messages that listed the order without carrying it for its
+/// mode, folded into one quiet line.
+pub struct QuietRow {
+    pub anchor: String,
+    pub numbers: String,
+    pub title: String,
+    pub label: Text,
+    pub y: i64,
+    pub x1: i64,
+    pub x2: i64,
+    pub head: String,
+    pub label_x: i64,
+    pub label_y: i64,
 }
 
 /// An arrowhead at (`x`, `y`) pointing right (`dir` = 1) or left (-1).
@@ -75,113 +128,201 @@ fn head(x: i64, y: i64, dir: i64) -> String {
     format!("{x},{y} {back},{} {back},{}", y - 6, y + 6)
 }
 
+/// `text` in at most `max` characters: cut at the last space that keeps
+/// at least half of it, else anywhere, and marked with an ellipsis.
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
-        text.to_owned()
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space >= cut.len() / 2 => {
+            cut[..space].trim_end_matches([',', ':', '·', ' '])
+        }
+        _ => cut.as_str(),
+    };
+    format!("{cut}…")
+}
+
+/// "timed out" from "timed out: operation timed out": what kind of
+/// failure, without the library's wording after it.
+fn failure_kind(error: &str) -> &str {
+    error.split(':').next().unwrap_or(error).trim()
+}
+
+/// Lanes, in the direction of a message.
+struct Lanes {
+    from: i64,
+    to: i64,
+    dir: i64,
+}
+
+impl Lanes {
+    fn of(initiator: Party) -> Lanes {
+        match initiator {
+            Party::Store => Lanes {
+                from: STORE_X,
+                to: INVENTORY_X,
+                dir: 1,
+            },
+            Party::Inventory => Lanes {
+                from: INVENTORY_X,
+                to: STORE_X,
+                dir: -1,
+            },
+        }
+    }
+}
+
+fn arrow(ex: &ExchangeItem, y: i64) -> Arrow {
+    let lanes = Lanes::of(ex.initiator);
+    let (from, to, dir) = (lanes.from, lanes.to, lanes.dir);
+    let from_store = ex.initiator == Party::Store;
+    // The line stops short of the lifeline so the head sits on it.
+    let x2 = to - dir * 2;
+    let reply_y = y + 24;
+    let reply = ex.status.map(|_| Reply {
+        y: reply_y,
+        x1: to,
+        x2: from + dir * 2,
+        head: head(from + dir * 2, reply_y, -dir),
+        class: if ex.failed {
+            "msg-reply failed"
+        } else {
+            "msg-reply"
+        },
+        head_class: if ex.failed {
+            "head reply failed"
+        } else {
+            "head reply"
+        },
+    });
+    let mut label = format!("{}. {} {}", ex.number, ex.method, ex.path);
+    if let Some(n) = ex.attempt_no {
+        label.push_str(&format!(" · attempt {n}"));
+    }
+    let note = match (&ex.status, &ex.error) {
+        (Some(_), _) => format!("{} · {}", ex.status_text, ex.latency),
+        (None, Some(e)) => format!("✕ no answer: {} · {}", failure_kind(e), ex.latency),
+        (None, None) => format!("✕ no answer · {}", ex.latency),
+    };
+    let note_full = match &ex.error {
+        Some(e) if ex.status.is_none() => format!("No answer: {e} (after {})", ex.latency),
+        _ => note.clone(),
+    };
+    Arrow {
+        anchor: ex.anchor.clone(),
+        number: ex.number,
+        title: format!(
+            "Message {}: {} {} from the {} to the {} — {}",
+            ex.number, ex.method, ex.url, ex.initiator, ex.receiver, ex.status_text
+        ),
+        label: Text {
+            shown: shorten(&label, LABEL_CHARS),
+            full: label,
+        },
+        note: Text {
+            shown: shorten(&note, NOTE_CHARS),
+            full: note_full,
+        },
+        y,
+        x1: from,
+        x2,
+        label_x: (STORE_X + INVENTORY_X) / 2,
+        label_y: y - 9,
+        head: head(x2, y, dir),
+        // A request is always solid; a failed one is red (the legend).
+        line_class: match (ex.failed, from_store) {
+            (true, true) => "msg-line by-store failed",
+            (true, false) => "msg-line by-inventory failed",
+            (false, true) => "msg-line by-store",
+            (false, false) => "msg-line by-inventory",
+        },
+        head_class: match (ex.failed, from_store) {
+            (true, _) => "head failed",
+            (false, true) => "head by-store",
+            (false, false) => "head by-inventory",
+        },
+        reply,
+        note_y: reply_y + 17,
+        note_class: if ex.failed {
+            "msg-note failed"
+        } else {
+            "msg-note"
+        },
+        cross: ex.status.is_none().then_some((to - dir * 16, reply_y)),
+    }
+}
+
+fn quiet(run: &[&ExchangeItem], y: i64) -> QuietRow {
+    let first = run[0];
+    let last = run[run.len() - 1];
+    let numbers = if run.len() == 1 {
+        first.number.to_string()
     } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
+        format!("{}–{}", first.number, last.number)
+    };
+    let what = match run.len() {
+        1 => format!("{} listed it too", first.channel_label()),
+        n => format!("{n} × {} listed it too", first.channel_label()),
+    };
+    let label = format!("{numbers}. {what} — not for this mode");
+    let lanes = Lanes::of(first.initiator);
+    let x2 = lanes.to - lanes.dir * 2;
+    QuietRow {
+        anchor: first.anchor.clone(),
+        numbers: numbers.clone(),
+        title: format!(
+            "{} {numbers}: {} {} from the {} to the {}. The feed lists every order, whatever its \
+             mode; the poller only takes poll-mode orders, so it read past this one. This order \
+             travelled by its own mode's messages.",
+            if run.len() == 1 {
+                "Message"
+            } else {
+                "Messages"
+            },
+            first.method,
+            first.path.split('?').next().unwrap_or(""),
+            first.initiator,
+            first.receiver,
+        ),
+        label: Text::fitted(label, NOTE_CHARS + 8),
+        y,
+        x1: lanes.from,
+        x2,
+        head: head(x2, y, lanes.dir),
+        label_x: (STORE_X + INVENTORY_X) / 2,
+        label_y: y - 7,
     }
 }
 
 impl SequenceDiagram {
     pub fn new(exchanges: &[ExchangeItem]) -> SequenceDiagram {
-        let rows = exchanges
-            .iter()
-            .enumerate()
-            .map(|(i, ex)| {
-                let y = TOP + i as i64 * ROW;
-                let from_store = ex.initiator == Party::Store;
-                let (from, to) = if from_store {
-                    (STORE_X, INVENTORY_X)
-                } else {
-                    (INVENTORY_X, STORE_X)
-                };
-                let dir = if from_store { 1 } else { -1 };
-                // The line stops short of the lifeline so the head sits on it.
-                let x2 = to - dir * 2;
-                let failed = ex.failed;
-                let reply_y = y + 24;
-                // A message that was not for this order gets no answer drawn:
-                // the answer was not about it.
-                let reply = ex.status.filter(|_| !ex.incidental).map(|_| Reply {
-                    y: reply_y,
-                    x1: to,
-                    x2: from + dir * 2,
-                    head: head(from + dir * 2, reply_y, -dir),
-                    class: if failed {
-                        "msg-reply failed"
-                    } else {
-                        "msg-reply"
-                    },
-                });
-                let cross = (ex.status.is_none() && !ex.incidental).then_some((to - dir * 14, y));
-                // A message that was not for this order is labelled without
-                // its query, to keep it short.
-                let path = if ex.incidental {
-                    ex.path.split('?').next().unwrap_or("")
-                } else {
-                    ex.path.as_str()
-                };
-                let mut label = format!("{} {}", ex.method, shorten(path, 34));
-                if let Some(n) = ex.attempt_no {
-                    label.push_str(&format!(" · attempt {n}"));
-                }
-                if ex.incidental {
-                    label.push_str(" (not for this mode)");
-                }
-                let note = if ex.incidental {
-                    "the feed lists every order; the poller skips this one".to_owned()
-                } else if ex.status.is_some() {
-                    format!("{} · {}", ex.status_text, ex.latency)
-                } else {
-                    format!("✕ {} · {}", shorten(&ex.status_text, 40), ex.latency)
-                };
-                Arrow {
-                    anchor: ex.anchor.clone(),
-                    number: ex.number,
-                    title: format!(
-                        "Message {}: {} {} from the {} to the {} — {}",
-                        ex.number, ex.method, ex.url, ex.initiator, ex.receiver, ex.status_text
-                    ),
-                    label: format!("{}. {label}", ex.number),
-                    note,
-                    y,
-                    x1: from,
-                    x2,
-                    label_x: (STORE_X + INVENTORY_X) / 2,
-                    label_y: y - 9,
-                    head: head(x2, y, dir),
-                    line_class: match (failed, from_store) {
-                        _ if ex.incidental => "msg-line incidental",
-                        (true, true) => "msg-line by-store failed",
-                        (true, false) => "msg-line by-inventory failed",
-                        (false, true) => "msg-line by-store",
-                        (false, false) => "msg-line by-inventory",
-                    },
-                    head_class: match (failed, from_store) {
-                        _ if ex.incidental => "head incidental",
-                        (true, _) => "head failed",
-                        (false, true) => "head by-store",
-                        (false, false) => "head by-inventory",
-                    },
-                    reply,
-                    note_y: if ex.incidental { y + 19 } else { reply_y + 17 },
-                    label_class: if ex.incidental {
-                        "msg-label incidental"
-                    } else {
-                        "msg-label"
-                    },
-                    note_class: if failed && !ex.incidental {
-                        "msg-note failed"
-                    } else {
-                        "msg-note"
-                    },
-                    cross,
-                }
-            })
-            .collect::<Vec<_>>();
-        let height = TOP + rows.len().max(1) as i64 * ROW;
+        let mut rows = Vec::new();
+        let mut quiet_rows = Vec::new();
+        // `y` is the bottom of what is drawn so far; each row starts there.
+        let mut y = TOP - 30;
+        let mut i = 0;
+        while i < exchanges.len() {
+            if exchanges[i].incidental {
+                let run: Vec<&ExchangeItem> = exchanges[i..]
+                    .iter()
+                    .take_while(|ex| ex.incidental)
+                    .collect();
+                i += run.len();
+                quiet_rows.push(quiet(&run, y + 24));
+                y += QUIET_ROW;
+            } else {
+                rows.push(arrow(&exchanges[i], y + 30));
+                i += 1;
+                y += ROW;
+            }
+        }
+        let height = if exchanges.is_empty() {
+            TOP + ROW
+        } else {
+            y + 30
+        };
         SequenceDiagram {
             width: WIDTH,
             height,
@@ -189,6 +330,7 @@ impl SequenceDiagram {
             inventory_x: INVENTORY_X,
             lifeline_end: height - 8,
             rows,
+            quiet: quiet_rows,
         }
     }
 }
@@ -197,6 +339,139 @@ impl SequenceDiagram {
 mod tests {
     use super::*;
 
+    fn exchange(number: usize, status: Option<i64>, error: Option<&str>) -> ExchangeItem {
+        ExchangeItem {
+            id: format!("exg_{number}"),
+            anchor: format!("ex-exg_{number}"),
+            number,
+            channel: contract::Channel::Webhook,
+            initiator: Party::Store,
+            receiver: Party::Inventory,
+            failed: !status.is_some_and(|s| (200..300).contains(&s)),
+            incidental: false,
+            method: "POST".into(),
+            url: "http://127.0.0.1:8081/webhooks/store".into(),
+            path: "/webhooks/store".into(),
+            started: String::new(),
+            started_full: String::new(),
+            latency: "10.0 s".into(),
+            status,
+            status_text: match (status, error) {
+                (Some(s), _) => format!("{s}"),
+                (None, Some(e)) => format!("no answer: {e}"),
+                (None, None) => "no answer".into(),
+            },
+            error: error.map(str::to_owned),
+            attempt_no: Some(number as i64),
+            attempt: None,
+            request_headers: vec![],
+            request_body: String::new(),
+            response_headers: vec![],
+            response_body: None,
+        }
+    }
+
+    fn poll(number: usize) -> ExchangeItem {
+        ExchangeItem {
+            channel: contract::Channel::Feed,
+            initiator: Party::Inventory,
+            receiver: Party::Store,
+            method: "GET".into(),
+            path: "/api/orders?limit=50&after=c1.MA".into(),
+            incidental: true,
+            attempt_no: None,
+            ..exchange(number, Some(200), None)
+        }
+    }
+
+    #[test]
+    fn requests_are_solid_answers_dashed_and_a_failure_is_red_on_the_request() {
+        let d = SequenceDiagram::new(&[exchange(1, Some(503), None), exchange(2, Some(200), None)]);
+        assert_eq!(d.rows[0].line_class, "msg-line by-store failed");
+        assert_eq!(d.rows[0].head_class, "head failed");
+        let reply = d.rows[0].reply.as_ref().expect("a 503 is an answer");
+        assert_eq!(reply.class, "msg-reply failed");
+        assert_eq!(d.rows[1].line_class, "msg-line by-store");
+        assert!(d.rows[1].cross.is_none());
+        // The stylesheet draws requests solid and answers dashed.
+        let css = platform::ui::APP_CSS;
+        let rule = |selector: &str| {
+            let start = css
+                .find(&format!("{selector} {{"))
+                .unwrap_or_else(|| panic!("{selector}"));
+            css[start..start + css[start..].find('}').unwrap()].to_owned()
+        };
+        assert!(!rule("svg .msg-line").contains("dasharray"));
+        assert!(!rule("svg .msg-line.failed").contains("dasharray"));
+        assert!(rule("svg .msg-reply").contains("dasharray"));
+    }
+
+    #[test]
+    fn no_answer_is_a_cross_clear_of_the_arrowhead_and_a_short_note_with_the_full_text() {
+        let d = SequenceDiagram::new(&[exchange(1, None, Some("timed out: operation timed out"))]);
+        let row = &d.rows[0];
+        assert!(row.reply.is_none());
+        let (cx, cy) = row.cross.expect("a cross");
+        // The head spans 11 units back from the lifeline at the request's
+        // height; the cross (6 units each way) sits in the answer's row.
+        assert!(cy - 6 > row.y + 6, "below the head: {cy} vs {}", row.y);
+        assert!(
+            cx + 6 < INVENTORY_X,
+            "by the lane that never answered: {cx}"
+        );
+        assert_eq!(row.note.shown, "✕ no answer: timed out · 10.0 s");
+        assert_eq!(
+            row.note.full,
+            "No answer: timed out: operation timed out (after 10.0 s)"
+        );
+        assert_eq!(row.label.shown, "1. POST /webhooks/store · attempt 1");
+        assert!(!row.label.is_cut());
+    }
+
+    #[test]
+    fn a_long_label_is_shortened_and_keeps_its_full_text() {
+        let mut ex = exchange(12, Some(200), None);
+        ex.path = "/api/orders/ord_01a220cffd2750fb8e5ceabb45b7589/acknowledgement".into();
+        let d = SequenceDiagram::new(&[ex]);
+        let label = &d.rows[0].label;
+        assert!(label.is_cut());
+        assert!(
+            label.shown.chars().count() <= LABEL_CHARS,
+            "{}",
+            label.shown
+        );
+        assert!(label.shown.ends_with('…'));
+        assert!(
+            label.full.ends_with("/acknowledgement · attempt 12"),
+            "{}",
+            label.full
+        );
+    }
+
+    #[test]
+    fn polls_that_only_listed_the_order_fold_into_one_quiet_line() {
+        let d = SequenceDiagram::new(&[
+            exchange(1, Some(503), None),
+            poll(2),
+            poll(3),
+            exchange(4, Some(200), None),
+            poll(5),
+        ]);
+        assert_eq!(d.rows.len(), 2);
+        assert_eq!(d.quiet.len(), 2);
+        assert_eq!(d.quiet[0].numbers, "2–3");
+        assert_eq!(
+            d.quiet[0].label.full,
+            "2–3. 2 × feed read (poll) listed it too — not for this mode"
+        );
+        assert_eq!(d.quiet[1].numbers, "5");
+        // Rows follow each other down the page, the folded ones thinner.
+        assert_eq!(d.rows[0].y, TOP);
+        assert!(d.quiet[0].y > d.rows[0].note_y && d.quiet[0].y < d.rows[1].label_y);
+        assert_eq!(d.rows[1].y, TOP + ROW + QUIET_ROW);
+        assert_eq!(d.height, TOP + 2 * ROW + 2 * QUIET_ROW);
+    }
+
     #[test]
     fn heads_point_the_way_the_message_went() {
         assert_eq!(head(100, 50, 1), "100,50 89,44 89,56");
@@ -204,8 +479,14 @@ mod tests {
     }
 
     #[test]
-    fn long_paths_are_shortened() {
+    fn long_text_is_shortened_at_a_word() {
         assert_eq!(shorten("/api/orders", 34), "/api/orders");
         assert_eq!(shorten("abcdefghij", 5), "abcd…");
+        assert_eq!(
+            shorten("✕ no answer: could not connect to anything at all", 30),
+            "✕ no answer: could not…"
+        );
+        assert_eq!(failure_kind("timed out: operation timed out"), "timed out");
+        assert_eq!(failure_kind("no such thing"), "no such thing");
     }
 }

@@ -128,3 +128,32 @@ platform::db_test!(async fn an_api_order_rejected_without_an_answer_says_what_ha
     page.assert_contains("up to 1 minute");
     page.assert_contains("Next attempt at <time");
 });
+
+platform::db_test!(async fn polls_that_only_listed_a_webhook_order_fold_into_one_quiet_line(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    store.set_mode("webhook").await;
+    let placed = post_form(&store, "/orders", &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1")).await;
+    let id = order_id_from(&placed.location.unwrap());
+    // The inventory's poller reads the feed twice from the start: both
+    // pages list the webhook order, which the poller reads past.
+    for _ in 0..2 {
+        let r = store
+            .client
+            .get(store.url("/api/orders?limit=50"))
+            .bearer_auth(contract::demo::DEMO_STORE_API_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let page = get(&store, &format!("/orders/{id}")).await;
+    page.assert_contains("data-arrows=\"0\" data-folded=\"1\"");
+    page.assert_contains("<a href=\"#ex-");
+    page.assert_contains("class=\"seq-row quiet\" data-seq=\"1–2\"");
+    page.assert_contains(">1–2. 2 × feed read (poll) listed it too — not for this mode</text>");
+    page.assert_contains("Thin grey lines are the inventory");
+    page.assert_lacks("(not for this mode)</text>");
+    // The list below still shows every message.
+    page.assert_contains("data-exchange=\"1\"");
+    page.assert_contains("data-exchange=\"2\"");
+});
