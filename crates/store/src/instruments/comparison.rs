@@ -14,10 +14,15 @@
 //!   backordered): when the store *knew* the outcome. For api mode that is
 //!   inside the checkout request; for webhooks, one delivery later; for
 //!   polling, up to a poll interval later.
-//! * **requests per order** — the messages on the mode's own channels that
-//!   carried an order (webhook: attempts; api: calls and voids; poll: feed
-//!   reads and acknowledgements). A feed page carrying five orders counts
-//!   once for each of them, which is what it cost each order.
+//! * **requests per order** — the messages each mode sent for its orders,
+//!   divided by its orders: webhook attempts and api calls and voids that
+//!   carried one of its orders; for polling, **every** feed read — the
+//!   empty ones included, since asking is what polling costs whether or
+//!   not there was anything to get — and every acknowledgement. Each
+//!   message counts once: a feed page carrying five orders is one request
+//!   shared by five. This is the bench's definition too (`pushpull bench`
+//!   counts every exchange the store logged in a run of one mode, divided
+//!   by the orders placed), so the two agree on the same history.
 //! * **empty polls** — feed reads that carried no poll-mode order: the
 //!   price of asking "anything new?" when the answer is no.
 //! * **failures and retries** — messages on the mode's channels that got
@@ -80,7 +85,8 @@ pub struct ModeFigures {
     pub pending: i64,
     /// Placed → resolved.
     pub latency: Option<Spread>,
-    /// Messages on this mode's channels that carried one of its orders.
+    /// Messages this mode sent for its orders (for polling: every feed
+    /// read, empty or not, and every acknowledgement).
     pub requests: i64,
     /// Messages on this mode's channels without a 2xx answer.
     pub failed: i64,
@@ -234,17 +240,30 @@ pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
         c.mode_mut(*mode).latency = Spread::of(&mut values);
     }
 
-    // Requests that carried each mode's orders, on its own channels.
+    // Requests: the pushed and called ones that carried each mode's
+    // orders, on its own channels (each carries one order)...
     let rows: Vec<ByModeAndChannel> = sqlx::query_as(
-        "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
-         JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \
-         GROUP BY o.mode, e.channel",
+        "SELECT o.mode AS mode, e.channel AS channel, COUNT(DISTINCT e.id) AS n \
+         FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
+         JOIN exchanges e ON e.id = eo.exchange_id \
+         WHERE e.channel NOT IN ($1, $2) GROUP BY o.mode, e.channel",
     )
+    .bind(Channel::Feed.as_str())
+    .bind(Channel::Ack.as_str())
     .fetch_all(db.pool())
     .await?;
     for row in rows.iter().filter(|r| mode_of(r.channel) == Some(r.mode)) {
         c.mode_mut(row.mode).requests += row.n;
     }
+    // ...and every poll and acknowledgement, whatever it carried: each
+    // was asked for, and each is what polling cost.
+    let polls: Count =
+        sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel IN ($1, $2)")
+            .bind(Channel::Feed.as_str())
+            .bind(Channel::Ack.as_str())
+            .fetch_one(db.pool())
+            .await?;
+    c.mode_mut(IntegrationMode::Poll).requests = polls.n;
 
     // Failures, by channel (pings and empty polls included: they are
     // messages of that pattern too).

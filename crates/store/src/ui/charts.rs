@@ -1,7 +1,11 @@
 //! Horizontal bar charts, drawn as SVG on the server.
 //!
-//! A chart here is a few rows (one per integration mode), each with one or
-//! two bars and a value written beside them. The geometry is computed in
+//! A chart here is a few rows (one per integration mode), each with its
+//! label and its value written on a line of their own — the label at the
+//! left edge, the value at the right — and one or two bars under them,
+//! across the whole width. Text never sits beside a bar, so a long value
+//! ("27.6 per order: 138 requests for 5 orders") stays inside the card at
+//! any width instead of running off its edge. The geometry is computed in
 //! Rust and the SVG is an askama template (`templates/store/bar_chart.html`),
 //! so the charts need no script and no charting library, and every label is
 //! escaped like any other text. Each chart also carries its numbers as a
@@ -10,12 +14,16 @@
 use askama::Template;
 
 const WIDTH: i64 = 640;
-const LABEL_X: i64 = 100;
-const PLOT_X: i64 = 110;
-const PLOT_W: i64 = 290;
-const VALUE_X: i64 = 412;
-const ROW_H: i64 = 46;
-const PAD: i64 = 10;
+/// Where bars start and labels are written from.
+const PLOT_X: i64 = 4;
+const PLOT_W: i64 = WIDTH - 2 * PLOT_X;
+/// Right-aligned values end here.
+const VALUE_X: i64 = WIDTH - PLOT_X;
+/// A row: a line of text, then the bars.
+const ROW_H: i64 = 54;
+const TEXT_H: i64 = 20;
+const BAR_H: i64 = 22;
+const PAD: i64 = 6;
 
 /// How a row's bars share its height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +46,7 @@ pub struct Bar {
 
 pub struct Row {
     pub label: String,
+    /// The baseline of the row's text line (label and value).
     pub label_y: i64,
     pub value: String,
     pub bars: Vec<Bar>,
@@ -64,9 +73,7 @@ pub struct BarChart {
     pub width: i64,
     pub height: i64,
     pub plot_x: i64,
-    pub label_x: i64,
     pub value_x: i64,
-    pub axis_bottom: i64,
     pub rows: Vec<Row>,
     pub legend: Vec<Legend>,
     pub table_head: Vec<&'static str>,
@@ -132,8 +139,9 @@ impl ChartBuilder {
             .into_iter()
             .enumerate()
             .map(|(i, (label, mut values, text))| {
-                let top = PAD + i as i64 * ROW_H + 6;
-                let height = ROW_H - 14;
+                let row_top = PAD + i as i64 * ROW_H;
+                let top = row_top + TEXT_H;
+                let height = BAR_H;
                 let bars = match self.arrangement {
                     Arrangement::Overlaid => {
                         values.sort_by(|a, b| b.amount.total_cmp(&a.amount));
@@ -166,13 +174,13 @@ impl ChartBuilder {
                 };
                 Row {
                     label,
-                    label_y: top + height / 2 + 5,
+                    label_y: row_top + TEXT_H - 6,
                     value: text,
                     bars,
                 }
             })
             .collect::<Vec<_>>();
-        let height = PAD * 2 + rows.len() as i64 * ROW_H;
+        let height = PAD * 2 + rows.len() as i64 * ROW_H - (ROW_H - TEXT_H - BAR_H);
         BarChart {
             id,
             title,
@@ -180,9 +188,7 @@ impl ChartBuilder {
             width: WIDTH,
             height,
             plot_x: PLOT_X,
-            label_x: LABEL_X,
             value_x: VALUE_X,
-            axis_bottom: height - PAD,
             rows,
             legend,
             table_head,
@@ -211,9 +217,29 @@ mod tests {
             .build("c", "t", "d", vec![], vec![]);
         assert_eq!(chart.rows[0].bars[0].w, PLOT_W);
         assert_eq!(chart.rows[0].bars[1].w, PLOT_W / 2);
-        assert_eq!(chart.rows[1].bars[0].w, 73);
+        assert_eq!(chart.rows[1].bars[0].w, PLOT_W / 4);
         assert_eq!(chart.rows[2].bars[0].w, 0);
-        assert_eq!(chart.height, PAD * 2 + 3 * ROW_H);
+        assert_eq!(chart.height, PAD * 2 + 2 * ROW_H + TEXT_H + BAR_H);
+    }
+
+    #[test]
+    fn every_bar_and_line_of_text_stays_inside_the_drawing() {
+        let chart = ChartBuilder::new(Arrangement::Grouped)
+            .row("a", vec![value(10.0), value(3.0)], "", vec![])
+            .row("b", vec![value(7.0), value(10.0)], "", vec![])
+            .build("c", "t", "d", vec![], vec![]);
+        for (i, row) in chart.rows.iter().enumerate() {
+            for bar in &row.bars {
+                assert!(bar.x >= 0 && bar.x + bar.w <= chart.width, "{i}");
+                assert!(bar.y > row.label_y, "bars under their text: {i}");
+                assert!(bar.y + bar.h <= chart.height, "{i}");
+            }
+            if let Some(next) = chart.rows.get(i + 1) {
+                let bottom = row.bars.iter().map(|b| b.y + b.h).max().unwrap();
+                assert!(next.label_y - 14 > bottom, "rows do not overlap: {i}");
+            }
+        }
+        assert_eq!(chart.value_x, chart.width - PLOT_X);
     }
 
     #[test]

@@ -87,22 +87,40 @@ fn requests_chart(c: &Comparison) -> BarChart {
     let mut chart = ChartBuilder::new(Arrangement::Overlaid);
     for m in &c.modes {
         let slug = m.mode.as_str();
+        // Polling's empty polls are requests too: the light bar counts
+        // them, the solid one only the requests that brought something.
+        let empty = if m.mode == IntegrationMode::Poll {
+            c.feed.empty
+        } else {
+            0
+        };
         let per = m.requests_per_order();
-        let text = match per {
-            Some(p) => format!(
-                "{p:.1} per order ({} requests, {} orders)",
-                m.requests, m.orders
+        let useful = (m.orders > 0).then(|| (m.requests - empty) as f64 / m.orders as f64);
+        let requests = plural(m.requests, "request");
+        let text = match (per, empty) {
+            (Some(p), 0) => format!(
+                "{p:.1} per order: {requests} for {}",
+                plural(m.orders, "order")
             ),
-            None => "no orders yet".to_owned(),
+            (Some(p), e) => format!(
+                "{p:.1} per order: {requests} for {}, {e} of them empty polls",
+                plural(m.orders, "order")
+            ),
+            (None, 0) => "no orders yet".to_owned(),
+            (None, e) => format!("no orders yet, but {requests} ({e} empty polls)"),
         };
         chart = chart.row(
             mode_info(m.mode).name,
-            vec![bar(per.unwrap_or(0.0), format!("bar mode-{slug}"))],
+            vec![
+                bar(per.unwrap_or(0.0), format!("bar mode-{slug} light")),
+                bar(useful.unwrap_or(0.0), format!("bar mode-{slug}")),
+            ],
             text,
             vec![
                 slug.to_owned(),
                 m.orders.to_string(),
                 m.requests.to_string(),
+                empty.to_string(),
                 per.map(|p| format!("{p:.2}")).unwrap_or_else(|| "—".into()),
             ],
         );
@@ -110,10 +128,22 @@ fn requests_chart(c: &Comparison) -> BarChart {
     chart.build(
         "requests",
         "Requests per order",
-        "Messages on each mode's own channels that carried an order, divided by the orders placed in that mode.",
-        vec![],
-        vec!["Mode", "Orders", "Requests", "Per order"],
+        "Requests each mode made for its orders — for polling, every poll, the empty ones included — divided by the orders placed in that mode (light); solid, without the empty polls.",
+        vec![
+            Legend { class: "light", label: "all requests, empty polls included" },
+            Legend { class: "", label: "requests that brought an order" },
+        ],
+        vec!["Mode", "Orders", "Requests", "Empty polls", "Per order"],
     )
+}
+
+/// "1 request", "5 requests".
+fn plural(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 fn polls_chart(c: &Comparison) -> BarChart {
@@ -126,7 +156,7 @@ fn polls_chart(c: &Comparison) -> BarChart {
             (0, 0)
         };
         let text = if m.mode == IntegrationMode::Poll {
-            format!("{empty} of {reads} polls found nothing")
+            format!("{empty} of {} found nothing", plural(reads, "poll"))
         } else {
             "never polls: 0".to_owned()
         };

@@ -6,6 +6,7 @@
 //! `TEST_DATABASE_URL`) PostgreSQL. No inventory runs here: the browser
 //! tests in `crates/pushpull/tests/browser` cover the two together.
 
+mod compare;
 mod helpers;
 mod order_page;
 mod pages;

@@ -1,0 +1,62 @@
+//! The compare page: polling's requests per order include every empty
+//! poll, the same figure the bench computes; the charts keep their text
+//! inside the drawing and their legends in the bars' colours.
+
+use crate::helpers::*;
+
+const KEY: &str = contract::demo::DEMO_STORE_API_KEY;
+
+/// Reads the feed as the inventory's poller does; returns the next cursor.
+async fn poll(store: &store::testing::TestStore, after: Option<&str>) -> String {
+    let query = after.map(|c| format!("&after={c}")).unwrap_or_default();
+    let page: serde_json::Value = store
+        .client
+        .get(store.url(&format!("/api/orders?limit=50{query}")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["iterator"].as_str().unwrap().to_owned()
+}
+
+platform::db_test!(async fn polling_pays_for_its_empty_polls_in_requests_per_order(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    store.set_mode("poll").await;
+    post_form(&store, "/orders", &order_form("P", "p@example.com", "qty-TEA-ASSAM", "1")).await;
+    // One poll brings the order; two more find nothing new.
+    let cursor = poll(&store, None).await;
+    let cursor = poll(&store, Some(&cursor)).await;
+    poll(&store, Some(&cursor)).await;
+
+    let figures = store::instruments::comparison::compare(&store.state.db).await.unwrap();
+    let polling = figures.mode(contract::IntegrationMode::Poll);
+    assert_eq!((polling.orders, polling.requests), (1, 3), "{polling:?}");
+    assert_eq!((figures.feed.reads, figures.feed.empty), (3, 2));
+    assert_eq!(polling.requests_per_order(), Some(3.0));
+    // The bench's figure over the same history: every exchange the store
+    // logged, divided by the orders.
+    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exchanges")
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(Some(logged as f64 / polling.orders as f64), polling.requests_per_order());
+
+    let page = get(&store, "/compare").await;
+    page.assert_contains("3.0 per order: 3 requests for 1 order, 2 of them empty polls");
+    page.assert_contains("2 of 3 polls found nothing");
+    // Values end at the drawing's right edge, anchored there: inside the card.
+    page.assert_contains("<text class=\"bar-value\" x=\"636\" y=\"");
+    page.assert_contains("text-anchor=\"end\">3.0 per order");
+    // The legend says what the bars look like.
+    page.assert_contains("<span class=\"swatch light\" aria-hidden=\"true\"></span>all requests, empty polls included");
+    page.assert_contains("<span class=\"swatch \" aria-hidden=\"true\"></span>requests that brought an order");
+    let css = platform::ui::APP_CSS;
+    let swatch = &css[css.find(".legend .swatch {").unwrap()..];
+    let swatch = &swatch[..swatch.find('}').unwrap()];
+    for colour in ["var(--webhook)", "var(--api)", "var(--poll)"] {
+        assert!(swatch.contains(colour), "the swatch shows {colour}: {swatch}");
+    }
+});
