@@ -314,6 +314,16 @@ pub fn money(cents: i64) -> String {
     format!("{sign}€{}.{:02}", abs / 100, abs % 100)
 }
 
+/// A count and its noun, agreeing: `1 order`, `3 orders`, `0 orders`.
+/// (Regular plurals only, which is every noun these pages count.)
+pub fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A name with each number bound to its unit by a no-break space, so
 /// "Sencha green tea, 100 g" wraps at its other spaces and never leaves a
 /// lone "g" on a line. Display only: the name itself is unchanged.
@@ -461,6 +471,14 @@ fn indent_xml(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(1, "order"), "1 order");
+        assert_eq!(count(0, "order"), "0 orders");
+        assert_eq!(count(138, "poll"), "138 polls");
+        assert_eq!(count(2, "void attempt"), "2 void attempts");
+    }
 
     #[test]
     fn numbers_keep_their_units() {

@@ -14,7 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use platform::ui::{Layout, Notice, clock_time, duration_ms, see_other};
+use platform::ui::{Layout, Notice, clock_time, count, duration_ms, see_other};
 
 use contract::Channel;
 
@@ -158,10 +158,10 @@ async fn poller_page(
     let query = query.into_inner();
     let notice = match query.notice.as_deref() {
         Some("polled") => Some(Notice::success(format!(
-            "Polled now: {} request(s) to the store, {} empty, {} order(s) applied.",
-            query.requests.unwrap_or(0),
+            "Polled now: {} to the store, {} found nothing new, {} applied.",
+            count(query.requests.unwrap_or(0).into(), "request"),
             query.empty.unwrap_or(0),
-            query.applied.unwrap_or(0)
+            count(query.applied.unwrap_or(0).into(), "order")
         ))),
         other => notice(other),
     };

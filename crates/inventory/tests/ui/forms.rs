@@ -87,7 +87,9 @@ platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form
     get(&inventory, "/poller?notice=poll-failed").await.assert_contains("The poll failed");
     get(&inventory, "/messages?channel=feed").await.assert_contains("failed: ");
     get(&inventory, "/poller?notice=polled&requests=2&empty=1&applied=1").await
-        .assert_contains("Polled now: 2 request(s) to the store, 1 empty, 1 order(s) applied.");
+        .assert_contains("Polled now: 2 requests to the store, 1 found nothing new, 1 order applied.");
+    get(&inventory, "/poller?notice=polled&requests=1&empty=0&applied=3").await
+        .assert_contains("Polled now: 1 request to the store, 0 found nothing new, 3 orders applied.");
 });
 
 platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {

@@ -19,7 +19,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use contract::{Channel, EventType, ExchangeId, IntegrationMode, OrderId, Party};
-use platform::ui::{Layout, clock_time, duration_ms};
+use platform::ui::{Layout, clock_time, count, duration_ms};
 
 use super::shop::ModeBanner;
 use super::{Data, PageError, fragment, layout, page};
@@ -63,11 +63,16 @@ impl FlowItem {
                     .iter()
                     .filter(|c| c.mode == IntegrationMode::Poll)
                     .count();
-                Some(match (carried.len(), polled) {
-                    (0, _) => "empty poll: nothing new".to_owned(),
-                    (n, 0) => format!("carried {n} order(s), none placed in poll mode"),
-                    (n, p) if n == p => format!("carried {n} poll-mode order(s)"),
-                    (n, p) => format!("carried {n} orders, {p} in poll mode"),
+                Some(match (carried.len() as i64, polled as i64) {
+                    (0, _) => "empty poll: no orders".to_owned(),
+                    // Orders, but none for the poller: not an empty poll
+                    // for the store, an empty one for polling.
+                    (n, 0) => format!(
+                        "listed {}, none placed in poll mode: nothing for the poller",
+                        count(n, "order")
+                    ),
+                    (n, p) if n == p => format!("carried {}", count(n, "poll-mode order")),
+                    (n, p) => format!("listed {}, {p} of them in poll mode", count(n, "order")),
                 })
             }
             Channel::Webhook if carried.is_empty() => Some(EventType::Ping.to_string()),

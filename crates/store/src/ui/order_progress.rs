@@ -20,7 +20,7 @@ use askama::Template;
 
 use contract::{DeliveryId, DeliveryState, OrderId};
 use platform::ApiError;
-use platform::ui::{clock_time, date_time, see_other};
+use platform::ui::{clock_time, count, date_time, see_other};
 
 use super::{Data, PageError};
 use crate::error::StoreError;
@@ -124,7 +124,7 @@ impl DeliveryProgress {
                 "error",
                 format!(
                     "Gave up{ended} after {}: the last one {why}.",
-                    plural(in_run, "attempt")
+                    count(in_run, "attempt")
                 ),
                 Some(
                     "Nothing more is scheduled, so the order stays pending. Once the inventory is \
@@ -227,7 +227,7 @@ impl VoidProgress {
                 tone: "warning",
                 headline: format!(
                     "{} failed{}.",
-                    capitalise(&plural(v.attempts, "void attempt")),
+                    capitalise(&count(v.attempts, "void attempt")),
                     v.last_error
                         .as_deref()
                         .map(|e| format!(": {e}"))
@@ -245,21 +245,13 @@ impl VoidProgress {
     }
 }
 
-fn plural(n: i64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 /// "1 minute", "90 seconds".
 fn spoken(d: std::time::Duration) -> String {
     let seconds = d.as_secs() as i64;
     if seconds % 60 == 0 {
-        plural(seconds / 60, "minute")
+        count(seconds / 60, "minute")
     } else {
-        plural(seconds, "second")
+        count(seconds, "second")
     }
 }
 
@@ -341,8 +333,6 @@ mod tests {
 
     #[test]
     fn counts_read_as_words() {
-        assert_eq!(plural(1, "attempt"), "1 attempt");
-        assert_eq!(plural(6, "attempt"), "6 attempts");
         assert_eq!(capitalise("attempt 2 of 6"), "Attempt 2 of 6");
         assert_eq!(spoken(std::time::Duration::from_secs(60)), "1 minute");
         assert_eq!(spoken(std::time::Duration::from_secs(90)), "90 seconds");

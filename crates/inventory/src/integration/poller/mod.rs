@@ -43,6 +43,7 @@ use contract::order::{FeedPage, Order};
 use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
 use platform::Backoff;
 use platform::outbound::{Recorded, send_recorded};
+use platform::ui::count;
 use platform::worker::{Next, Pacing, Worker};
 
 use super::apply::{Applied, OrderToApply, apply_order_once};
@@ -211,23 +212,27 @@ async fn apply_one(app: &AppState, order: &Order) -> anyhow::Result<Applied> {
     Ok(applied)
 }
 
-/// What the inventory made of one page of the feed: nothing there,
-/// nothing new, orders applied — or some short of stock, the oversell pull
+/// What the inventory made of one page of the feed: nothing there
+/// (`empty`), orders but none to apply (`nothing_new` — other modes'
+/// orders, or ones applied on an earlier read: not "empty", there were
+/// orders), orders applied — or some short of stock, the oversell pull
 /// allows, which is what the page's verdict then says.
 fn page_verdict(seen: usize, tally: Tally) -> Verdict {
     match (seen, tally.first_time(), tally.backordered) {
         (0, _, _) => Verdict::new(VerdictKind::Empty),
         (seen, 0, _) => Verdict::with_detail(
             VerdictKind::NothingNew,
-            format!("{seen} orders seen, none to apply"),
+            format!("{} seen, none to apply", count(seen as i64, "order")),
         ),
-        (seen, applied, 0) => {
-            Verdict::with_detail(VerdictKind::Applied, format!("{applied} of {seen} orders"))
-        }
+        (seen, applied, 0) => Verdict::with_detail(
+            VerdictKind::Applied,
+            format!("{applied} of {}", count(seen as i64, "order")),
+        ),
         (seen, _, short) => Verdict::with_detail(
             VerdictKind::Backordered,
             format!(
-                "{short} of {seen} orders short of stock, {} applied",
+                "{short} of {} short of stock, {} applied",
+                count(seen as i64, "order"),
                 tally.applied
             ),
         ),
@@ -368,6 +373,19 @@ mod tests {
         assert_eq!(
             page_verdict(3, tally(1, 1)).to_string(),
             "backordered: 1 of 3 orders short of stock, 1 applied"
+        );
+        // One order is one order.
+        assert_eq!(
+            page_verdict(1, tally(0, 0)).to_string(),
+            "nothing new: 1 order seen, none to apply"
+        );
+        assert_eq!(
+            page_verdict(1, tally(1, 0)).to_string(),
+            "applied: 1 of 1 order"
+        );
+        assert_eq!(
+            page_verdict(1, tally(0, 1)).to_string(),
+            "backordered: 1 of 1 order short of stock, 0 applied"
         );
     }
 }
