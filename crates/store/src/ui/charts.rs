@@ -1,29 +1,22 @@
-//! Horizontal bar charts, drawn as SVG on the server.
+//! Horizontal bar charts, drawn on the server.
 //!
-//! A chart here is a few rows (one per integration mode), each with its
-//! label and its value written on a line of their own — the label at the
-//! left edge, the value at the right — and one or two bars under them,
-//! across the whole width. Text never sits beside a bar, so a long value
-//! ("27.6 per order: 138 requests for 5 orders") stays inside the card at
-//! any width instead of running off its edge. The geometry is computed in
-//! Rust and the SVG is an askama template (`templates/store/bar_chart.html`),
-//! so the charts need no script and no charting library, and every label is
-//! escaped like any other text. Each chart also carries its numbers as a
-//! table, for screen readers and for anyone who wants the exact values.
+//! A chart here is a few rows (one per integration mode). Each row writes
+//! its label and its value as ordinary text — so they wrap, stay readable
+//! and stay inside the card at any width, where text inside a scaled SVG
+//! either shrinks to nothing on a phone or runs off the card's edge — and
+//! draws its bars under them as a small SVG across the whole width. The
+//! geometry is computed in Rust and the markup is an askama template
+//! (`templates/store/bar_chart.html`), so the charts need no script and no
+//! charting library, and every label is escaped like any other text. Each
+//! chart also carries its numbers as a table, for screen readers and for
+//! anyone who wants the exact values.
 
 use askama::Template;
 
-const WIDTH: i64 = 640;
-/// Where bars start and labels are written from.
-const PLOT_X: i64 = 4;
-const PLOT_W: i64 = WIDTH - 2 * PLOT_X;
-/// Right-aligned values end here.
-const VALUE_X: i64 = WIDTH - PLOT_X;
-/// A row: a line of text, then the bars.
-const ROW_H: i64 = 54;
-const TEXT_H: i64 = 20;
-const BAR_H: i64 = 22;
-const PAD: i64 = 6;
+/// A row's bar track, in its own coordinates: stretched to the width of
+/// the card (`preserveAspectRatio="none"`), so only proportions matter.
+const TRACK_W: i64 = 1000;
+const TRACK_H: i64 = 24;
 
 /// How a row's bars share its height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +39,8 @@ pub struct Bar {
 
 pub struct Row {
     pub label: String,
-    /// The baseline of the row's text line (label and value).
-    pub label_y: i64,
     pub value: String,
+    /// In the track's coordinates (`track_w` × `track_h`).
     pub bars: Vec<Bar>,
 }
 
@@ -70,10 +62,8 @@ pub struct BarChart {
     pub id: &'static str,
     pub title: &'static str,
     pub description: String,
-    pub width: i64,
-    pub height: i64,
-    pub plot_x: i64,
-    pub value_x: i64,
+    pub track_w: i64,
+    pub track_h: i64,
     pub rows: Vec<Row>,
     pub legend: Vec<Legend>,
     pub table_head: Vec<&'static str>,
@@ -130,18 +120,14 @@ impl ChartBuilder {
             if max <= 0.0 || amount <= 0.0 {
                 0
             } else {
-                // Never thinner than 2 units, so a small non-zero value shows.
-                ((amount / max) * PLOT_W as f64).round().max(2.0) as i64
+                // Never thinner than 4 units, so a small non-zero value shows.
+                ((amount / max) * TRACK_W as f64).round().max(4.0) as i64
             }
         };
         let rows = self
             .rows
             .into_iter()
-            .enumerate()
-            .map(|(i, (label, mut values, text))| {
-                let row_top = PAD + i as i64 * ROW_H;
-                let top = row_top + TEXT_H;
-                let height = BAR_H;
+            .map(|(label, mut values, text)| {
                 let bars = match self.arrangement {
                     Arrangement::Overlaid => {
                         values.sort_by(|a, b| b.amount.total_cmp(&a.amount));
@@ -150,23 +136,23 @@ impl ChartBuilder {
                             .map(|v| Bar {
                                 w: scale(v.amount),
                                 class: v.class,
-                                x: PLOT_X,
-                                y: top,
-                                h: height,
+                                x: 0,
+                                y: 0,
+                                h: TRACK_H,
                             })
                             .collect()
                     }
                     Arrangement::Grouped => {
                         let n = values.len().max(1) as i64;
-                        let each = (height - (n - 1) * 2) / n;
+                        let each = (TRACK_H - (n - 1) * 2) / n;
                         values
                             .into_iter()
                             .enumerate()
                             .map(|(k, v)| Bar {
                                 w: scale(v.amount),
                                 class: v.class,
-                                x: PLOT_X,
-                                y: top + k as i64 * (each + 2),
+                                x: 0,
+                                y: k as i64 * (each + 2),
                                 h: each,
                             })
                             .collect()
@@ -174,21 +160,17 @@ impl ChartBuilder {
                 };
                 Row {
                     label,
-                    label_y: row_top + TEXT_H - 6,
                     value: text,
                     bars,
                 }
             })
             .collect::<Vec<_>>();
-        let height = PAD * 2 + rows.len() as i64 * ROW_H - (ROW_H - TEXT_H - BAR_H);
         BarChart {
             id,
             title,
             description: description.into(),
-            width: WIDTH,
-            height,
-            plot_x: PLOT_X,
-            value_x: VALUE_X,
+            track_w: TRACK_W,
+            track_h: TRACK_H,
             rows,
             legend,
             table_head,
@@ -215,31 +197,27 @@ mod tests {
             .row("b", vec![value(2.5)], "", vec![])
             .row("c", vec![value(0.0)], "", vec![])
             .build("c", "t", "d", vec![], vec![]);
-        assert_eq!(chart.rows[0].bars[0].w, PLOT_W);
-        assert_eq!(chart.rows[0].bars[1].w, PLOT_W / 2);
-        assert_eq!(chart.rows[1].bars[0].w, PLOT_W / 4);
+        assert_eq!(chart.rows[0].bars[0].w, TRACK_W);
+        assert_eq!(chart.rows[0].bars[1].w, TRACK_W / 2);
+        assert_eq!(chart.rows[1].bars[0].w, TRACK_W / 4);
         assert_eq!(chart.rows[2].bars[0].w, 0);
-        assert_eq!(chart.height, PAD * 2 + 2 * ROW_H + TEXT_H + BAR_H);
+        assert_eq!(chart.rows.len(), 3);
     }
 
     #[test]
-    fn every_bar_and_line_of_text_stays_inside_the_drawing() {
+    fn every_bar_stays_inside_its_track() {
         let chart = ChartBuilder::new(Arrangement::Grouped)
-            .row("a", vec![value(10.0), value(3.0)], "", vec![])
+            .row("a", vec![value(10.0), value(0.01)], "", vec![])
             .row("b", vec![value(7.0), value(10.0)], "", vec![])
             .build("c", "t", "d", vec![], vec![]);
         for (i, row) in chart.rows.iter().enumerate() {
             for bar in &row.bars {
-                assert!(bar.x >= 0 && bar.x + bar.w <= chart.width, "{i}");
-                assert!(bar.y > row.label_y, "bars under their text: {i}");
-                assert!(bar.y + bar.h <= chart.height, "{i}");
-            }
-            if let Some(next) = chart.rows.get(i + 1) {
-                let bottom = row.bars.iter().map(|b| b.y + b.h).max().unwrap();
-                assert!(next.label_y - 14 > bottom, "rows do not overlap: {i}");
+                assert!(bar.x >= 0 && bar.x + bar.w <= chart.track_w, "{i}");
+                assert!(bar.y >= 0 && bar.y + bar.h <= chart.track_h, "{i}");
             }
         }
-        assert_eq!(chart.value_x, chart.width - PLOT_X);
+        // A tiny value still shows.
+        assert_eq!(chart.rows[0].bars[1].w, 4);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::IntegrationMode;
-use platform::ui::{Layout, duration_ms, see_other};
+use platform::ui::{Layout, count, duration_ms, see_other};
 
 use super::charts::{Arrangement, BarChart, ChartBuilder, Legend, Value};
 use super::{Data, PageError, fragment, layout, mode_info, notice, page};
@@ -96,15 +96,15 @@ fn requests_chart(c: &Comparison) -> BarChart {
         };
         let per = m.requests_per_order();
         let useful = (m.orders > 0).then(|| (m.requests - empty) as f64 / m.orders as f64);
-        let requests = plural(m.requests, "request");
+        let requests = count(m.requests, "request");
         let text = match (per, empty) {
             (Some(p), 0) => format!(
                 "{p:.1} per order: {requests} for {}",
-                plural(m.orders, "order")
+                count(m.orders, "order")
             ),
             (Some(p), e) => format!(
                 "{p:.1} per order: {requests} for {}, {e} of them empty polls",
-                plural(m.orders, "order")
+                count(m.orders, "order")
             ),
             (None, 0) => "no orders yet".to_owned(),
             (None, e) => format!("no orders yet, but {requests} ({e} empty polls)"),
@@ -137,15 +137,6 @@ fn requests_chart(c: &Comparison) -> BarChart {
     )
 }
 
-/// "1 request", "5 requests".
-fn plural(n: i64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 fn polls_chart(c: &Comparison) -> BarChart {
     let mut chart = ChartBuilder::new(Arrangement::Overlaid);
     for m in &c.modes {
@@ -156,7 +147,7 @@ fn polls_chart(c: &Comparison) -> BarChart {
             (0, 0)
         };
         let text = if m.mode == IntegrationMode::Poll {
-            format!("{empty} of {} found nothing", plural(reads, "poll"))
+            format!("{empty} of {} found nothing", count(reads, "poll"))
         } else {
             "never polls: 0".to_owned()
         };

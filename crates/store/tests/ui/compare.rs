@@ -47,9 +47,10 @@ platform::db_test!(async fn polling_pays_for_its_empty_polls_in_requests_per_ord
     let page = get(&store, "/compare").await;
     page.assert_contains("3.0 per order: 3 requests for 1 order, 2 of them empty polls");
     page.assert_contains("2 of 3 polls found nothing");
-    // Values end at the drawing's right edge, anchored there: inside the card.
-    page.assert_contains("<text class=\"bar-value\" x=\"636\" y=\"");
-    page.assert_contains("text-anchor=\"end\">3.0 per order");
+    // Labels and values are text inside the card (they wrap there), the
+    // bars drawn under them.
+    page.assert_contains("<span class=\"bar-label\">Polling</span>\n      <span class=\"bar-value\">3.0 per order");
+    page.assert_lacks("<text class=\"bar-value\"");
     // The legend says what the bars look like.
     page.assert_contains("<span class=\"swatch light\" aria-hidden=\"true\"></span>all requests, empty polls included");
     page.assert_contains("<span class=\"swatch \" aria-hidden=\"true\"></span>requests that brought an order");

@@ -7,6 +7,7 @@
 //! tests in `crates/pushpull/tests/browser` cover the two together.
 
 mod compare;
+mod flow;
 mod helpers;
 mod order_page;
 mod pages;
