@@ -20,7 +20,11 @@
 // Events carry only a hint of what changed; the fragment is the truth.
 // That keeps the two in step even when events are missed — connecting,
 // reconnecting and a `resync` event all re-fetch everything — and means
-// no HTML is ever built from event data here. The other things the script
+// no HTML is ever built from event data here. A fetch that brings back
+// exactly what is shown changes nothing on the page: no flicker, no lost
+// hover or selection, and no element replaced under a reader's (or a
+// test's) feet. A region counts its fetches in `data-fetched` and its
+// swaps in `data-refreshed`. The other things the script
 // does: announce the connection state, animate messages crossing the wire
 // on the flow page, and give long-running forms a busy state.
 
@@ -112,6 +116,9 @@
       // A region that starts empty is filled by its first fetch; only
       // later fetches mark their new rows as new.
       this.loaded = !el.hasAttribute("data-load");
+      // What the region shows, as the browser writes it out: a fetch that
+      // serialises the same needs no swap.
+      this.shown = this.loaded ? el.innerHTML : null;
       // A region about one order (`data-order="ord_…"`) ignores events
       // that say they are about other orders — an order page need not
       // re-fetch itself for every poll of the feed.
@@ -155,6 +162,7 @@
         if (!response.ok) throw new Error(`${response.status}`);
         this.swap(await response.text());
         delete this.el.dataset.liveError;
+        this.el.dataset.fetched = String((Number(this.el.dataset.fetched) || 0) + 1);
       } catch (error) {
         this.el.dataset.liveError = String(error.message || error);
       } finally {
@@ -168,10 +176,15 @@
     }
 
     swap(html) {
-      const known = new Set([...this.el.querySelectorAll("[data-id]")].map((n) => n.dataset.id));
-      const open = new Set([...this.el.querySelectorAll("details[open][id]")].map((n) => n.id));
       const template = document.createElement("template");
       template.innerHTML = html;
+      // Both sides written out by the same serialiser, before this script
+      // marks anything (new rows, open details): equal means unchanged.
+      const serialised = template.innerHTML;
+      if (serialised === this.shown) return;
+      this.shown = serialised;
+      const known = new Set([...this.el.querySelectorAll("[data-id]")].map((n) => n.dataset.id));
+      const open = new Set([...this.el.querySelectorAll("details[open][id]")].map((n) => n.id));
       const fresh = template.content;
       fresh.querySelectorAll("details[id]").forEach((d) => {
         if (open.has(d.id)) d.open = true;
@@ -203,10 +216,10 @@
   // ---- The wire on the flow page ------------------------------------------
 
   // Each exchange the store records (it sees both directions) sends a
-  // labelled packet across the wire, from whoever opened the connection.
+  // labelled packet across the wire, from whoever opened the connection,
+  // along the top row — where the message then appears on both sides.
   const wire = document.querySelector("[data-wire]");
   if (wire) {
-    let lane = 0;
     on(defaultStream, "exchange", (data) => {
       if (!data) return;
       const packet = document.createElement("span");
@@ -221,8 +234,6 @@
       }
       packet.textContent = `${data.method || ""} ${path.split("/").filter(Boolean)[0] || "/"}`;
       packet.title = `${data.method} ${data.url}`;
-      packet.style.setProperty("--y", `${0.6 + (lane % 6) * 2}rem`);
-      lane += 1;
       wire.appendChild(packet);
       const remove = () => packet.remove();
       packet.addEventListener("animationend", remove);

@@ -5,7 +5,16 @@
 //! both down when it ends — also when it fails: [`Browser::run`] runs the
 //! test body as a task, closes the session whatever happened, then
 //! re-raises a failure. Waiting is always for a *condition* with a deadline
-//! ([`Browser::wait_for`]), never for a fixed time.
+//! ([`Page::wait_for`]), never for a fixed time.
+//!
+//! Pages re-render their live regions while a test reads them: an element
+//! found a moment ago may have been replaced by a fresh copy ("stale").
+//! So every read here finds its element again and retries when it went
+//! stale in between ([`Page::read`]), clicks and typing likewise, and
+//! [`Page::wait_live`] waits until the page is connected *and* every live
+//! region has made its first fetch — after which a region changes only
+//! when something it shows does (`app.js` skips a fetch that brings back
+//! what is shown).
 //!
 //! When chromedriver cannot start, the test is skipped with a message —
 //! unless `PUSHPULL_REQUIRE_BROWSER=1` is set (CI sets it), in which case
@@ -17,8 +26,15 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-/// How long a condition in the page may take to come true.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+/// How long a condition in the page may take to come true: generous,
+/// because CI's two cores may be busy with other work; a condition that
+/// holds returns at once however long the patience.
+pub const PATIENCE: Duration = Duration::from_secs(45);
+
+/// Whether a WebDriver error says the element was replaced under us.
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    e.to_string().contains("stale element")
+}
 
 pub fn browser_required() -> bool {
     std::env::var("PUSHPULL_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
@@ -250,15 +266,49 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// Reads something from the first element matching `css`, if there is
+    /// one. An element that a live region replaced between finding and
+    /// reading it is found again (the read races a re-render, it does not
+    /// fail because of one).
+    pub async fn read<T, F, Fut>(&self, css: &str, mut read: F) -> Option<T>
+    where
+        F: FnMut(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        for _ in 0..50 {
+            let element = self.client.find(Locator::Css(css)).await.ok()?;
+            match read(element).await {
+                Ok(value) => return Some(value),
+                Err(e) if is_stale(&e) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
     /// The text of the first element matching `css`, if there is one.
     pub async fn text(&self, css: &str) -> Option<String> {
-        let element = self.client.find(Locator::Css(css)).await.ok()?;
-        element.text().await.ok()
+        self.read(css, |e| async move { e.text().await }).await
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let element = self.client.find(Locator::Css(css)).await.ok()?;
-        element.attr(name).await.ok().flatten()
+        self.read(css, |e| async move { e.attr(name).await })
+            .await
+            .flatten()
+    }
+
+    /// The texts of every element matching `css`, read in one go in the
+    /// page (so no element can go stale between them).
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let value = self
+            .client
+            .execute(
+                "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim());",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("reading {css}: {e}"));
+        serde_json::from_value(value).unwrap_or_default()
     }
 
     pub async fn count(&self, css: &str) -> usize {
@@ -277,7 +327,7 @@ impl Page {
         loop {
             match self.find(css).await.click().await {
                 Ok(_) => return,
-                Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                Err(e) if is_stale(&e) && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => panic!("clicking {css}: {e}"),
@@ -285,17 +335,24 @@ impl Page {
         }
     }
 
-    /// Replaces what is in a field with `text`, typed as a person would.
+    /// Replaces what is in a field with `text`, typed as a person would
+    /// (again from the start if the field was replaced meanwhile).
     pub async fn fill(&self, css: &str, text: &str) {
-        let field = self.find(css).await;
-        field
-            .clear()
-            .await
-            .unwrap_or_else(|e| panic!("clearing {css}: {e}"));
-        field
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let field = self.find(css).await;
+            let typed = match field.clear().await {
+                Ok(()) => field.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match typed {
+                Ok(()) => return,
+                Err(e) if is_stale(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("typing into {css}: {e}"),
+            }
+        }
     }
 
     pub async fn execute(&self, script: &str) -> serde_json::Value {
@@ -337,10 +394,19 @@ impl Page {
     }
 
     /// Waits until the page's live updates are connected (its event
-    /// streams are open), so nothing that happens next is missed.
+    /// streams are open), so nothing that happens next is missed — and
+    /// until every live region has made the fetch that connecting starts,
+    /// so what the test reads next is not replaced by it.
     pub async fn wait_live(&self) {
         self.wait_for("the page's live updates to connect", || async {
-            (self.attr("body", "data-live-state").await.as_deref() == Some("open")).then_some(())
+            let settled = self
+                .execute(
+                    "return document.body.dataset.liveState === 'open' && \
+                     [...document.querySelectorAll('[data-live][data-src]')].every(r => \
+                       (r.dataset.fetched || r.dataset.liveError) && !r.hasAttribute('aria-busy'));",
+                )
+                .await;
+            (settled == serde_json::Value::Bool(true)).then_some(())
         })
         .await;
     }

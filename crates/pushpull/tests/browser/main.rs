@@ -12,6 +12,7 @@
 mod browser;
 mod chaos;
 mod escaping;
+mod outage;
 mod pages;
 mod shopping;
 mod system;

@@ -96,7 +96,7 @@ async fn the_burst_the_flow_and_every_page_at_two_widths() {
                 (cells == "5").then_some(())
             })
             .await;
-            assert_eq!(page.count("svg[data-chart]").await, 4);
+            assert_eq!(page.count("figure[data-chart] svg.bar-track").await, 4 * 3, "four charts, a bar track per mode");
 
             // The flow: a message crosses while we watch, and shows up on
             // both sides, arrow pointing from the store to the inventory.
@@ -116,14 +116,39 @@ async fn the_burst_the_flow_and_every_page_at_two_widths() {
                 .await
                 .unwrap();
             assert_eq!(order.status(), 201);
+            let order: serde_json::Value = order.json().await.unwrap();
+            let order_id = order["id"].as_str().unwrap().to_owned();
+            // Found by the order it carried, not by a "new" mark: the
+            // inventory polls every 400 ms, and each poll re-renders both
+            // columns (after which yesterday's new row is not new).
+            let webhook_of = |side: &str| {
+                format!(".flow-col.{side} .flow-item[data-channel=\"webhook\"]:has(a[href$=\"/orders/{order_id}\"]) .arrow.to-inventory")
+            };
             page.wait_for("the webhook on the store's side", || async {
-                (page.count(".flow-col.store .flow-item.is-new[data-channel=\"webhook\"] .arrow.to-inventory").await > 0).then_some(())
+                (page.count(&webhook_of("store")).await > 0).then_some(())
             })
             .await;
             page.wait_for("the webhook on the inventory's side", || async {
-                (page.count(".flow-col.inventory .flow-item.is-new[data-channel=\"webhook\"] .arrow.to-inventory").await > 0).then_some(())
+                (page.count(&webhook_of("inventory")).await > 0).then_some(())
             })
             .await;
+            // Side by side, every row is the same height in both columns,
+            // so rows line up instead of drifting apart.
+            let heights = page
+                .execute(
+                    "return [...document.querySelectorAll('.flow-col .flow-item')].map(e => Math.round(e.getBoundingClientRect().height));",
+                )
+                .await;
+            let heights: Vec<i64> = serde_json::from_value(heights).unwrap();
+            assert!(heights.len() > 2 && heights.iter().all(|h| *h == heights[0]), "{heights:?}");
+            let tops = page
+                .execute(
+                    "const top = s => Math.round(document.querySelector(s).getBoundingClientRect().top);\
+                     return [top('.flow-col.store .flow-list'), top('.flow-col.inventory .flow-list'), top('[data-wire]')];",
+                )
+                .await;
+            let tops: Vec<i64> = serde_json::from_value(tops).unwrap();
+            assert!(tops.iter().all(|t| *t == tops[0]), "both lists and the wire start level: {tops:?}");
             // Polls go the other way, on the inventory's timer.
             assert!(page.count(".flow-col.store .flow-item[data-channel=\"feed\"] .arrow.to-store").await > 0);
             page.wait_for("a message crossing the wire", || async {
