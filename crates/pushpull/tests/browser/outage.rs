@@ -149,6 +149,16 @@ async fn down_for_a_minute_then_up_and_the_order_lands_by_itself() {
             assert_eq!(page.count("[data-redeliver]").await, 0);
             page.screenshot("store-order-webhook-landed-by-itself")
                 .await;
+
+            // Settled: opened again, the page's live region fetches itself
+            // once on connecting, finds what it already shows, and swaps
+            // nothing — no needless re-render under a reader's eyes.
+            page.goto(&format!("{store}/orders/{order_id}")).await;
+            page.wait_live().await;
+            let region = "[data-live=\"order\"]";
+            let fetched = page.attr(region, "data-fetched").await;
+            assert!(fetched.is_some_and(|n| n.parse::<u32>().unwrap() >= 1));
+            assert_eq!(page.attr(region, "data-refreshed").await, None);
         })
         .await;
     drop(sys);
