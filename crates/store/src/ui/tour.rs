@@ -20,16 +20,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct TourPage {
     pub layout: Layout,
     pub inventory_url: String,
+    /// The webhook retry schedule, as configured: "1s, 5s, 30s, 2m, 10m".
+    pub retry_schedule: String,
+    /// How long the whole schedule lasts, roughly: "about 13 min".
+    pub retry_span: Option<String>,
 }
 
 async fn tour_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let template = TourPage {
-        layout: layout(&app, &req, "Tour"),
-        inventory_url: app
-            .config
-            .inventory_public_url
-            .trim_end_matches('/')
-            .to_owned(),
-    };
+    let template =
+        TourPage {
+            layout: layout(&app, &req, "Tour"),
+            inventory_url: app
+                .config
+                .inventory_public_url
+                .trim_end_matches('/')
+                .to_owned(),
+            retry_schedule: app
+                .config
+                .webhook
+                .retry_schedule
+                .to_string()
+                .replace(',', ", "),
+            retry_span: app.config.webhook.retry_schedule.total().map(|total| {
+                match total.as_secs() {
+                    s if s < 90 => format!("about {s} s"),
+                    s => format!("about {} min", (s + 30) / 60),
+                }
+            }),
+        };
     page(&app, StatusCode::OK, &template)
 }

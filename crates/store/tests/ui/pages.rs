@@ -11,7 +11,7 @@ platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
         ("/flow", &["Flow: both sides of every message", "data-wire", "http://127.0.0.1:9/fragments/flow", "http://127.0.0.1:9/events"]),
         ("/settings", &["Integration mode", "name=\"mode\" value=\"api\"", "Webhook endpoints", "Delivery log", "http://127.0.0.1:9/fragments/poller?back=store"]),
         ("/compare", &["Compare the modes", "Place 5 orders in each mode", "data-chart=\"latency\"", "data-chart=\"requests\"", "data-chart=\"polls\"", "data-chart=\"failures\""]),
-        ("/tour", &["six differences", "id=\"direction\"", "id=\"initiation\"", "id=\"use-case\"", "id=\"data-format\"", "id=\"authentication\"", "id=\"statelessness\"", "http://127.0.0.1:9/chaos"]),
+        ("/tour", &["six differences", "id=\"direction\"", "id=\"initiation\"", "id=\"use-case\"", "id=\"data-format\"", "id=\"authentication\"", "id=\"statelessness\"", "http://127.0.0.1:9/chaos", "<span id=\"retry-schedule\">1s, 5s, 30s, 2m, 10m</span>, about 13 min in all"]),
     ];
     for (path, needles) in cases {
         let page = get(&store, path).await;
