@@ -88,3 +88,16 @@ platform::db_test!(async fn the_message_log_shows_verdicts_and_filters(backend) 
     let none = get(&inventory, "/messages?order_id=ord_nothing").await;
     none.assert_contains("No messages match.");
 });
+
+platform::db_test!(async fn skus_never_break_and_units_stay_with_their_numbers(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let stock = get(&inventory, "/").await;
+    stock.assert_contains("<th scope=\"row\" class=\"sku\">TEA-SENCHA</th>");
+    stock.assert_contains("<td>Sencha green tea, 100\u{a0}g</td>");
+    stock.assert_contains("<td>Gooseneck kettle, 1\u{a0}l</td>");
+    let css = platform::ui::APP_CSS;
+    let rule = &css[css.find("\n.sku {").expect("a .sku rule")..];
+    let rule = &rule[..rule.find('}').unwrap()];
+    assert!(rule.contains("white-space: nowrap"), "{rule}");
+    assert!(rule.contains("overflow-wrap: normal"), "{rule}");
+});
