@@ -6,13 +6,14 @@
 //! by contrast, is when this *attempt* was sent and changes on every retry).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::Timestamp;
 use crate::ids::EndpointId;
 use crate::order::Order;
 use crate::vocabulary::EventType;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookEvent<T> {
     #[serde(rename = "type")]
     pub event_type: EventType,
@@ -33,7 +34,7 @@ pub type OrderCreated = WebhookEvent<Order>;
 
 /// The data of a `ping`: sent when an endpoint is registered (or on demand)
 /// so its owner sees a signed message arrive before any order is placed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PingData {
     pub endpoint_id: EndpointId,
     pub message: String,

@@ -22,8 +22,8 @@ use crate::domain::ParseError;
 pub const MAX_ID_LEN: usize = 64;
 
 macro_rules! prefixed_ids {
-    ($($(#[$meta:meta])* $name:ident => $prefix:literal;)+) => {$(
-        $(#[$meta])*
+    ($($(#[doc = $doc:literal])* $name:ident => $prefix:literal;)+) => {$(
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -87,6 +87,19 @@ macro_rules! prefixed_ids {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = String::deserialize(d)?;
                 $name::try_from(raw).map_err(serde::de::Error::custom)
+            }
+        }
+
+        /// Its schema: the prefix and the shape [`Self::parse`] accepts.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+                crate::schema::prefixed_id($prefix, concat!($($doc,)* ""))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
             }
         }
     )+};

@@ -3,6 +3,7 @@
 //! and the acknowledgement a poller sends back to the store.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{Sku, Timestamp};
 use crate::ids::OrderId;
@@ -11,22 +12,24 @@ use crate::vocabulary::{ApplyOutcome, IntegrationMode};
 
 /// `POST /update_inventory`, sent by the store in api mode with
 /// `Idempotency-Key: <order_id>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateInventoryRequest {
     pub order_id: OrderId,
+    /// One line per SKU, as in an order.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 20)]
     pub items: Vec<LineItem>,
 }
 
 /// The stock of one SKU after a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StockLevel {
     pub sku: Sku,
     pub on_hand: i64,
 }
 
 /// `200` answer of `/update_inventory`: the order's lines were reserved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateInventoryResponse {
     pub order_id: OrderId,
     pub applied: bool,
@@ -36,7 +39,7 @@ pub struct UpdateInventoryResponse {
 
 /// A line that could not be reserved: listed in the `409` problem so the
 /// store can tell the customer exactly what ran out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Shortage {
     pub sku: String,
     pub requested: i64,
@@ -47,7 +50,7 @@ pub struct Shortage {
 /// not require one — any 2xx means "received" — but the inventory says what
 /// it did, so the store can show a pushed order as confirmed or backordered
 /// without a second channel back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookAck {
     pub webhook_id: String,
     /// True when this `webhook-id` had been received before: nothing was
@@ -62,7 +65,7 @@ pub struct WebhookAck {
 /// `POST /api/orders/{id}/acknowledgement` on the store: in poll mode the
 /// inventory took the order (nobody pushed it), so it reports back what it
 /// did — the pattern marketplaces use for pulled orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Acknowledgement {
     pub outcome: ApplyOutcome,
     pub channel: IntegrationMode,

@@ -27,6 +27,8 @@
 //!   door (API, form, `/update_inventory`, webhook, feed) it comes in by.
 //! * [`signing`] — Standard Webhooks signatures (sign and verify).
 //! * [`problem`] — RFC 9457 problem details.
+//! * [`schema`] — the JSON Schema of the types whose text form is written
+//!   by hand, for the services' OpenAPI documents.
 //! * [`xml`] — the second data format of the seed, via `quick-xml` + serde.
 
 pub mod demo;
@@ -36,6 +38,7 @@ pub mod ids;
 pub mod inventory;
 pub mod order;
 pub mod problem;
+pub mod schema;
 pub mod signing;
 pub mod validation;
 pub mod vocabulary;
@@ -51,3 +54,7 @@ pub use vocabulary::{
     ApplyOutcome, Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party,
     Verdict, VerdictKind, Word,
 };
+
+/// For the schemas `words!` declares in other crates.
+#[doc(hidden)]
+pub use utoipa as __utoipa;

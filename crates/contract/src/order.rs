@@ -7,20 +7,23 @@
 //! floating point, and money must add up exactly.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{Quantity, Sku, Timestamp};
 use crate::ids::OrderId;
 use crate::vocabulary::{IntegrationMode, OrderStatus};
 
 /// Who placed the order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
+    #[schema(schema_with = crate::schema::customer_name)]
     pub name: String,
+    #[schema(schema_with = crate::schema::customer_email)]
     pub email: String,
 }
 
 /// One line of a placed order, priced when it was placed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLine {
     pub sku: Sku,
     pub name: String,
@@ -30,7 +33,7 @@ pub struct OrderLine {
 }
 
 /// A placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Order {
     pub id: OrderId,
     pub status: OrderStatus,
@@ -49,7 +52,7 @@ pub struct Order {
 }
 
 /// A line of a new order or of an `/update_inventory` request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LineItem {
     pub sku: Sku,
     pub quantity: Quantity,
@@ -58,14 +61,16 @@ pub struct LineItem {
 /// `POST /api/orders` as a well-behaved client writes it. (The store parses
 /// request bodies more leniently than this, so it can report every problem
 /// field by field; see `store::domain::order`.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewOrder {
     pub customer: Customer,
+    /// One line per SKU (a SKU twice is refused: put the total on one line).
+    #[schema(min_items = 1, max_items = 20)]
     pub items: Vec<LineItem>,
 }
 
 /// A catalog entry: `GET /api/products`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Product {
     pub sku: Sku,
     pub name: String,
@@ -77,7 +82,7 @@ pub struct Product {
 /// `iterator` is opaque to the client: pass it back as `after` to continue.
 /// `done` says there was nothing after this page *when it was read*; a
 /// poller stops there and comes back on its next tick with the same cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FeedPage {
     pub data: Vec<Order>,
     pub iterator: String,

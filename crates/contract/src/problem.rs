@@ -7,13 +7,14 @@
 //! request at once, and `shortages` says which SKUs ran out.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::inventory::Shortage;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// One invalid field: `field` is a path into the request (`items[2].quantity`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -28,7 +29,7 @@ impl FieldError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// A URI reference naming the kind of problem. `about:blank` means "just
     /// the HTTP status"; the others are relative references such as

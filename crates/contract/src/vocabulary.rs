@@ -91,6 +91,19 @@ macro_rules! words {
                 <Self as $crate::vocabulary::Word>::parse(&raw)
             }
         }
+
+        /// Its schema: a string, one of its words (see `contract::schema`).
+        impl $crate::__utoipa::PartialSchema for $name {
+            fn schema() -> $crate::__utoipa::openapi::RefOr<$crate::__utoipa::openapi::Schema> {
+                $crate::schema::words::<Self>()
+            }
+        }
+
+        impl $crate::__utoipa::ToSchema for $name {
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+        }
     )+};
 }
 
@@ -305,10 +318,22 @@ impl TryFrom<String> for EventType {
     }
 }
 
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        crate::schema::words::<Self>()
+    }
+}
+
+impl utoipa::ToSchema for EventType {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "EventType".into()
+    }
+}
+
 /// A verdict in a message log: the kind (stored in its own column, so it
 /// can be counted and coloured without parsing text) and, optionally, the
 /// words a person reads (`refused` + "bad signature").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Verdict {
     pub kind: VerdictKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
