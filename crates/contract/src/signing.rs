@@ -138,8 +138,8 @@ pub struct SignedHeaders<'a> {
 }
 
 /// Why a webhook was refused. The receiver maps these to status codes:
-/// a timestamp problem is `400` (the request is malformed or stale), every
-/// other failure `401` (we cannot tell who sent it).
+/// a timestamp problem is `400` (the request is malformed, or genuine but
+/// stale), every other failure `401` (we cannot tell who sent it).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum VerifyError {
     #[error("the `{0}` header is missing")]
@@ -178,10 +178,17 @@ impl VerifyError {
     }
 }
 
-/// Verifies a received webhook: headers present, timestamp within
-/// `tolerance` seconds of `now` (unix seconds), and at least one `v1`
+/// Verifies a received webhook: headers present, at least one `v1`
 /// signature in the header matching `raw_body` under at least one of
-/// `secrets`. Returns the message id on success.
+/// `secrets`, and a timestamp within `tolerance` seconds of `now` (unix
+/// seconds). Returns the message id on success.
+///
+/// The signature is checked *before* the tolerance: a message nobody can
+/// vouch for is refused as such (`401`), whatever its timestamp, and only
+/// a genuine message can be called stale (`400`, a replay) — so a caller
+/// without the secret learns nothing about this server's clock. (The
+/// timestamp is part of what is signed, so a valid signature also vouches
+/// for it.)
 ///
 /// `raw_body` must be the bytes exactly as received — call this before
 /// parsing anything.
@@ -204,21 +211,6 @@ pub fn verify<'a>(
         .trim()
         .parse()
         .map_err(|_| VerifyError::InvalidTimestamp)?;
-    if now - timestamp > tolerance {
-        return Err(VerifyError::TimestampTooOld {
-            timestamp,
-            age: now - timestamp,
-            tolerance,
-        });
-    }
-    if timestamp - now > tolerance {
-        return Err(VerifyError::TimestampTooNew {
-            timestamp,
-            ahead: timestamp - now,
-            tolerance,
-        });
-    }
-
     // Decode every offered v1 signature; ignore other versions (e.g. v1a)
     // and garbage, as the spec says a verifier must.
     let offered: Vec<Vec<u8>> = sig_header
@@ -238,11 +230,24 @@ pub fn verify<'a>(
             matched |= expected[..].ct_eq(candidate.as_slice());
         }
     }
-    if bool::from(matched) {
-        Ok(id)
-    } else {
-        Err(VerifyError::NoMatchingSignature)
+    if !bool::from(matched) {
+        return Err(VerifyError::NoMatchingSignature);
     }
+    if now - timestamp > tolerance {
+        return Err(VerifyError::TimestampTooOld {
+            timestamp,
+            age: now - timestamp,
+            tolerance,
+        });
+    }
+    if timestamp - now > tolerance {
+        return Err(VerifyError::TimestampTooNew {
+            timestamp,
+            ahead: timestamp - now,
+            tolerance,
+        });
+    }
+    Ok(id)
 }
 
 #[cfg(test)]
@@ -364,6 +369,17 @@ mod tests {
             VerifyError::TimestampTooNew { ahead: 301, .. }
         ));
         assert!(new.is_timestamp_problem());
+    }
+
+    #[test]
+    fn an_unsigned_message_is_unauthenticated_whatever_its_timestamp() {
+        let s = [spec_secret()];
+        let forged = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        for now in [SPEC_TS, SPEC_TS + 10_000, SPEC_TS - 10_000] {
+            let r = check(&s, forged, SPEC_BODY, now).unwrap_err();
+            assert_eq!(r, VerifyError::NoMatchingSignature, "now = {now}");
+            assert!(!r.is_timestamp_problem());
+        }
     }
 
     #[test]
