@@ -55,7 +55,13 @@ impl<'a> Raw<'a> {
         match value {
             None | Some(Value::Null) => Raw::Missing,
             Some(Value::String(s)) => Raw::Text(s),
-            Some(Value::Number(n)) => match n.as_i64() {
+            // JSON has one number type: `2.0` is the whole number 2 (as
+            // JSON Schema's `integer` reads it), `2.5` is not.
+            Some(Value::Number(n)) => match n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() <= 9.0e15)
+                    .map(|f| f as i64)
+            }) {
                 Some(i) => Raw::Int(i),
                 None => Raw::Other("a number that is not a whole number in range"),
             },
@@ -383,6 +389,9 @@ mod tests {
         }
         let text = order(json!([{"sku": "TEA-SENCHA", "quantity": "2"}])).unwrap_err();
         assert!(text[0].message.contains("not text"), "{text:?}");
+        // `2.0` is the number 2 (JSON Schema's `integer` says so too).
+        let two = order(json!([{"sku": "TEA-SENCHA", "quantity": 2.0}])).unwrap();
+        assert_eq!(two.items[0].quantity.get(), 2);
     }
 
     #[test]
