@@ -6,7 +6,9 @@
 //! * [`error`] — the failures both APIs share, and their problem+json.
 //! * [`config`] — settings' defaults, declared once (in clap).
 //! * [`db`] — one handle for SQLite and PostgreSQL through sqlx `Any`,
-//!   embedded migrations, the two places the dialects differ.
+//!   embedded migrations, the two places the dialects differ; and
+//!   [`group_commit`] — many small transactions that arrive together,
+//!   committed as one.
 //! * [`clock`] — injected time, so retry schedules are tested exactly.
 //! * [`live`] — the in-process event hub and its `GET /events` SSE stream.
 //! * [`limits`] — how many header bytes and how much time a request may take.
@@ -27,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod group_commit;
 pub mod guard;
 pub mod http;
 pub mod limits;

@@ -51,13 +51,31 @@ impl LiveHub {
         LiveHub { tx }
     }
 
-    /// Publishes to whoever listens; nobody listening is fine.
+    /// Publishes to whoever listens; nobody listening is fine, and costs
+    /// nothing: the event is not even serialised.
     pub fn publish(&self, kind: &str, data: impl Serialize) {
+        if !self.is_watched() {
+            return;
+        }
         let data = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
         let _ = self.tx.send(LiveEvent {
             kind: kind.to_owned(),
             data,
         });
+    }
+
+    /// Like [`LiveHub::publish`], with the event built only if a page is
+    /// open: for the hot paths (an order placed, a webhook attempt), where
+    /// building the JSON for nobody would be most of the cost.
+    pub fn publish_with<T: Serialize>(&self, kind: &str, data: impl FnOnce() -> T) {
+        if self.is_watched() {
+            self.publish(kind, data());
+        }
+    }
+
+    /// Whether any browser tab (or test) is listening right now.
+    pub fn is_watched(&self) -> bool {
+        self.tx.receiver_count() > 0
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -117,6 +135,17 @@ mod tests {
             &bytes[..],
             b"event: order.created\ndata: {\"id\":\"ord_1\",\"note\":\"a\\nb\"}\n\n"
         );
+    }
+
+    #[test]
+    fn events_for_nobody_are_not_built() {
+        let hub = LiveHub::new();
+        hub.publish_with("order.created", || -> serde_json::Value {
+            panic!("built although nobody listens")
+        });
+        let mut rx = hub.subscribe();
+        hub.publish_with("order.created", || serde_json::json!({"id": "ord_1"}));
+        assert_eq!(rx.try_recv().unwrap().data["id"], "ord_1");
     }
 
     #[tokio::test]
