@@ -63,8 +63,8 @@ pub struct StoreArgs {
     /// Timeout of one webhook attempt.
     #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub webhook_timeout: Duration,
-    /// Webhook attempts in flight at once.
-    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 16)]
+    /// Webhook attempts in flight at once (each holds its slot until its result is recorded).
+    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 64)]
     pub webhook_max_in_flight: usize,
     /// Hosts webhook endpoints may point at (comma-separated; * = any).
     #[arg(

@@ -10,7 +10,7 @@
 //! 2. **Fingerprint** what was asked for ([`fingerprint`]: a SHA-256 of the
 //!    customer and lines, in hex), so that reusing a key for a *different*
 //!    order is refused rather than silently answered with the first one.
-//! 3. **Claim** the key *inside the order's transaction* ([`claim`]): the
+//! 3. **Claim** the key *inside the order's transaction* ([`claim_all`]): the
 //!    key, the fingerprint and the order id commit together with the order,
 //!    so a key is never taken by an order that does not exist, and of two
 //!    concurrent requests with the same key exactly one inserts it.
@@ -92,28 +92,42 @@ pub fn fingerprint(order: &ValidOrder) -> String {
     hex::encode(h.finalize())
 }
 
-/// Takes `key` for `order_id`, inside the order's transaction. Returns
-/// false when a concurrent request with the same key committed first —
-/// then this request must write nothing and become a replay of that one.
-pub async fn claim(
+/// An idempotency key to take for an order.
+pub struct Claim<'a> {
+    pub key: &'a IdempotencyKey,
+    pub fingerprint: &'a str,
+    pub order_id: &'a OrderId,
+}
+
+/// Takes every key of `claims`, inside the orders' transaction, in one
+/// statement. Returns false when any of them was taken already — by a
+/// concurrent request that committed first, or by another order of the
+/// same batch — and then the caller must roll back: that request writes
+/// nothing and becomes a replay of the other.
+pub async fn claim_all(
     conn: &mut AnyConnection,
-    key: &IdempotencyKey,
-    fingerprint: &str,
-    order_id: &OrderId,
+    claims: &[Claim<'_>],
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys (idempotency_key, request_hash, order_id, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING \
-         RETURNING idempotency_key",
-    )
-    .bind(key.as_str())
-    .bind(fingerprint)
-    .bind(order_id.as_str())
-    .bind(now.millis())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(claimed.is_some())
+    for chunk in claims.chunks(platform::db::rows_per_statement(4)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO idempotency_keys (idempotency_key, request_hash, order_id, created_at) \
+             VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
+            platform::db::value_rows(4, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for claim in chunk {
+            query = query
+                .bind(claim.key.as_str())
+                .bind(claim.fingerprint)
+                .bind(claim.order_id.as_str())
+                .bind(now.millis());
+        }
+        if query.fetch_all(&mut *conn).await?.len() < chunk.len() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[derive(sqlx::FromRow)]

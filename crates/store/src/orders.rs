@@ -8,54 +8,68 @@
 //! order. The first answer wins: a pending order moves once, and a late or
 //! duplicate answer from any channel cannot flip it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::AnyConnection;
 
 use contract::order::{Customer, Order, OrderLine};
 use contract::{ApplyOutcome, IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
 use platform::Db;
+use platform::db::{rows_per_statement, value_rows};
 
 use crate::state::{AppState, ModeLabels, ModeStatusLabels};
 
-/// Writes a new order and its lines. Runs inside the order's transaction
-/// (see [`crate::checkout::place_order`]); `feed_seq` is its place in the
-/// pull feed.
-pub async fn insert(
+/// Writes new orders and their lines, one statement per table. Runs
+/// inside the orders' transaction (see [`crate::checkout`]); their places
+/// in the pull feed are `first_feed_seq` and the numbers after it, in order.
+pub async fn insert_all(
     conn: &mut AnyConnection,
-    order: &Order,
-    feed_seq: i64,
+    orders: &[Order],
+    first_feed_seq: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO orders (id, feed_seq, status, mode, customer_name, customer_email, \
-         total_cents, status_reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
-    )
-    .bind(order.id.as_str())
-    .bind(feed_seq)
-    .bind(order.status.as_str())
-    .bind(order.mode.as_str())
-    .bind(&order.customer.name)
-    .bind(&order.customer.email)
-    .bind(order.total_cents)
-    .bind(order.created_at.millis())
-    .execute(&mut *conn)
-    .await?;
-    let sql = sqlx::AssertSqlSafe(format!(
-        "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_cents) VALUES {}",
-        platform::db::value_rows(6, order.items.len())
-    ));
-    let mut query = sqlx::query(sql);
-    for (n, line) in order.items.iter().enumerate() {
-        query = query
-            .bind(order.id.as_str())
-            .bind(n as i64)
-            .bind(line.sku.as_str())
-            .bind(&line.name)
-            .bind(line.quantity.as_i64())
-            .bind(line.unit_price_cents);
+    let numbered: Vec<(&Order, i64)> = orders.iter().zip(first_feed_seq..).collect();
+    for chunk in numbered.chunks(rows_per_statement(9)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO orders (id, feed_seq, status, mode, customer_name, customer_email, \
+             total_cents, created_at, updated_at) VALUES {}",
+            value_rows(9, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for (order, feed_seq) in chunk {
+            query = query
+                .bind(order.id.as_str())
+                .bind(*feed_seq)
+                .bind(order.status.as_str())
+                .bind(order.mode.as_str())
+                .bind(&order.customer.name)
+                .bind(&order.customer.email)
+                .bind(order.total_cents)
+                .bind(order.created_at.millis())
+                .bind(order.created_at.millis());
+        }
+        query.execute(&mut *conn).await?;
     }
-    query.execute(&mut *conn).await?;
+    let lines: Vec<(&Order, usize, &OrderLine)> = orders
+        .iter()
+        .flat_map(|o| o.items.iter().enumerate().map(move |(n, l)| (o, n, l)))
+        .collect();
+    for chunk in lines.chunks(rows_per_statement(6)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price_cents) VALUES {}",
+            value_rows(6, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for (order, n, line) in chunk {
+            query = query
+                .bind(order.id.as_str())
+                .bind(*n as i64)
+                .bind(line.sku.as_str())
+                .bind(&line.name)
+                .bind(line.quantity.as_i64())
+                .bind(line.unit_price_cents);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -81,6 +95,63 @@ pub async fn resolve(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// One order to resolve, for [`resolve_all`].
+#[derive(Debug, Clone)]
+pub struct Resolution<'a> {
+    pub order_id: &'a OrderId,
+    pub status: OrderStatus,
+    pub reason: Option<&'a str>,
+}
+
+/// [`resolve`] for many orders at once: one statement per distinct status
+/// and reason (usually one). Returns the orders it moved; the others were
+/// no longer pending.
+pub async fn resolve_all(
+    conn: &mut AnyConnection,
+    resolutions: &[Resolution<'_>],
+    now: Timestamp,
+) -> Result<HashSet<OrderId>, sqlx::Error> {
+    // (status, reason) → the orders that take it.
+    type Group<'a> = (&'a str, Option<&'a str>);
+    let mut groups: BTreeMap<Group, Vec<&OrderId>> = BTreeMap::new();
+    for r in resolutions {
+        groups
+            .entry((r.status.as_str(), r.reason))
+            .or_default()
+            .push(r.order_id);
+    }
+    let mut moved = HashSet::new();
+    let mut statements: Vec<(Group, &[&OrderId])> = Vec::new();
+    for (group, ids) in &groups {
+        for chunk in ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+            statements.push((*group, chunk));
+        }
+    }
+    for ((status, reason), ids) in statements {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE orders SET status = $1, status_reason = $2, updated_at = $3, resolved_at = $3 \
+             WHERE status = $4 AND id IN ({}) RETURNING id",
+            platform::db::placeholders(5, ids.len())
+        ));
+        let mut query = sqlx::query_as::<_, MovedRow>(sql)
+            .bind(status)
+            .bind(reason)
+            .bind(now.millis())
+            .bind(OrderStatus::Pending.as_str());
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        moved.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.id));
+    }
+    Ok(moved)
+}
+
+#[derive(sqlx::FromRow)]
+struct MovedRow {
+    #[sqlx(try_from = "String")]
+    id: OrderId,
 }
 
 /// What the inventory's outcome for a pushed or pulled order makes of it,

@@ -14,13 +14,19 @@ use tokio::sync::Notify;
 
 use platform::LiveHub;
 use platform::db::Db;
+use platform::group_commit::GroupCommit;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
 
+use crate::checkout::Placements;
 use crate::config::StoreConfig;
+use crate::integration::api::Answers;
 use crate::integration::compensation::CompensationWorker;
-use crate::integration::webhook::OutboxDispatcher;
+use crate::integration::webhook::dispatcher::lease_for;
+use crate::integration::webhook::recorder::Recorder;
+use crate::integration::webhook::targets::Targets;
+use crate::integration::webhook::{Dispatch, OutboxDispatcher};
 use crate::state::{AppState, StoreMetrics};
 use crate::{api_keys, integration, routes, seed};
 
@@ -67,13 +73,31 @@ impl Application {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
         };
+        let dispatcher_wake = Arc::new(Notify::new());
+        let dispatch = Arc::new(Dispatch::new(
+            lease_for(&config.webhook),
+            dispatcher_wake.clone(),
+        ));
         let state = web::Data::new(AppState {
+            placements: GroupCommit::new(Placements::new(
+                db.clone(),
+                clock.clone(),
+                dispatch.clone(),
+            )),
+            webhook_recorder: GroupCommit::new(Recorder::new(
+                db.clone(),
+                clock.clone(),
+                dispatch.owner().clone(),
+            )),
+            webhook_targets: Targets::default(),
+            api_results: GroupCommit::new(Answers::new(db.clone(), clock.clone())),
+            dispatch,
             db,
             clock,
             live,
             api_client: outbound(config.api.timeout)?,
             webhook_client: outbound(config.webhook.timeout)?,
-            dispatcher_wake: Arc::new(Notify::new()),
+            dispatcher_wake,
             compensation_wake: Arc::new(Notify::new()),
             metrics,
             registry: Arc::new(registry),

@@ -8,9 +8,15 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
+use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
 
+use crate::checkout::Placements;
 use crate::config::StoreConfig;
+use crate::integration::api::Answers;
+use crate::integration::webhook::Dispatch;
+use crate::integration::webhook::recorder::Recorder;
+use crate::integration::webhook::targets::Targets;
 
 pub struct AppState {
     pub db: Db,
@@ -21,8 +27,21 @@ pub struct AppState {
     pub api_client: reqwest::Client,
     /// For webhook attempts: the webhook timeout, no redirects.
     pub webhook_client: reqwest::Client,
-    /// Wakes the webhook dispatcher the moment an event is committed.
+    /// Wakes the webhook dispatcher (work handed over, or due).
     pub dispatcher_wake: Arc<Notify>,
+    /// Orders placed at the same moment, written in one transaction.
+    pub placements: GroupCommit<Placements>,
+    /// Hands new webhook deliveries to the dispatcher; says when the
+    /// database has some due.
+    pub dispatch: Arc<Dispatch>,
+    /// Each endpoint's URL, format and secrets, kept for the attempts.
+    pub webhook_targets: Targets,
+    /// Webhook attempts that finished at the same moment, recorded in one
+    /// transaction.
+    pub webhook_recorder: GroupCommit<Recorder>,
+    /// The inventory's answers to api-mode orders that came at the same
+    /// moment, recorded in one transaction.
+    pub api_results: GroupCommit<Answers>,
     /// Wakes the compensation worker when a void is owed.
     pub compensation_wake: Arc<Notify>,
     pub metrics: StoreMetrics,

@@ -167,49 +167,70 @@ pub async fn record(
     exchange: &NewExchange,
     order_ids: &[&OrderId],
 ) -> Result<ExchangeId, sqlx::Error> {
-    let id = ExchangeId::new();
-    sqlx::query(
-        "INSERT INTO exchanges (id, channel, initiator, method, url, request_headers, request_body, \
-         response_status, response_headers, response_body, error, latency_ms, started_at, \
-         delivery_id, attempt_no, trigger_kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(id.as_str())
-    .bind(exchange.channel.as_str())
-    .bind(exchange.initiator.as_str())
-    .bind(&exchange.method)
-    .bind(&exchange.url)
-    .bind(&exchange.request_headers)
-    .bind(&exchange.request_body)
-    .bind(exchange.response_status)
-    .bind(exchange.response_headers.as_deref())
-    .bind(exchange.response_body.as_deref())
-    .bind(exchange.error.as_deref())
-    .bind(exchange.latency_ms)
-    .bind(exchange.started_at.millis())
-    .bind(exchange.attempt.as_ref().map(|a| a.delivery_id.as_str()))
-    .bind(exchange.attempt.as_ref().map(|a| a.attempt_no))
-    .bind(exchange.attempt.as_ref().map(|a| a.trigger.as_str()))
-    .execute(&mut *conn)
-    .await?;
-    if !order_ids.is_empty() {
+    let ids = record_all(conn, &[(exchange, order_ids.to_vec())]).await?;
+    Ok(ids.into_iter().next().expect("one id per exchange"))
+}
+
+/// [`record`] for many exchanges at once — one statement per table, not
+/// one per exchange (webhook attempts recorded together).
+pub async fn record_all(
+    conn: &mut AnyConnection,
+    exchanges: &[(&NewExchange, Vec<&OrderId>)],
+) -> Result<Vec<ExchangeId>, sqlx::Error> {
+    let ids: Vec<ExchangeId> = exchanges.iter().map(|_| ExchangeId::new()).collect();
+    let rows: Vec<(&ExchangeId, &NewExchange)> =
+        ids.iter().zip(exchanges.iter().map(|(e, _)| *e)).collect();
+    for chunk in rows.chunks(platform::db::rows_per_statement(16)) {
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO exchange_orders (exchange_id, order_id) VALUES {}",
-            platform::db::value_rows(2, order_ids.len())
+            "INSERT INTO exchanges (id, channel, initiator, method, url, request_headers, request_body, \
+             response_status, response_headers, response_body, error, latency_ms, started_at, \
+             delivery_id, attempt_no, trigger_kind) VALUES {}",
+            platform::db::value_rows(16, chunk.len())
         ));
         let mut query = sqlx::query(sql);
-        for order_id in order_ids {
+        for (id, exchange) in chunk {
+            query = query
+                .bind(id.as_str())
+                .bind(exchange.channel.as_str())
+                .bind(exchange.initiator.as_str())
+                .bind(&exchange.method)
+                .bind(&exchange.url)
+                .bind(&exchange.request_headers)
+                .bind(&exchange.request_body)
+                .bind(exchange.response_status)
+                .bind(exchange.response_headers.as_deref())
+                .bind(exchange.response_body.as_deref())
+                .bind(exchange.error.as_deref())
+                .bind(exchange.latency_ms)
+                .bind(exchange.started_at.millis())
+                .bind(exchange.attempt.as_ref().map(|a| a.delivery_id.as_str()))
+                .bind(exchange.attempt.as_ref().map(|a| a.attempt_no))
+                .bind(exchange.attempt.as_ref().map(|a| a.trigger.as_str()));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let links: Vec<(&ExchangeId, &OrderId)> = ids
+        .iter()
+        .zip(exchanges)
+        .flat_map(|(id, (_, orders))| orders.iter().map(move |o| (id, *o)))
+        .collect();
+    for chunk in links.chunks(platform::db::rows_per_statement(2)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO exchange_orders (exchange_id, order_id) VALUES {}",
+            platform::db::value_rows(2, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for (id, order_id) in chunk {
             query = query.bind(id.as_str()).bind(order_id.as_str());
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(id)
+    Ok(ids)
 }
 
 /// Tells open browser tabs that a message crossed.
 pub fn publish(live: &LiveHub, id: &ExchangeId, exchange: &NewExchange, order_ids: &[&OrderId]) {
-    live.publish(
-        "exchange",
+    live.publish_with("exchange", || {
         serde_json::json!({
             "id": id,
             "channel": exchange.channel,
@@ -223,8 +244,8 @@ pub fn publish(live: &LiveHub, id: &ExchangeId, exchange: &NewExchange, order_id
             "order_ids": order_ids,
             "delivery_id": exchange.attempt.as_ref().map(|a| &a.delivery_id),
             "attempt_no": exchange.attempt.as_ref().map(|a| a.attempt_no),
-        }),
-    );
+        })
+    });
 }
 
 /// Records on a pooled connection and publishes: for exchanges that are not

@@ -11,14 +11,15 @@
 //! Beside them: [`compensation`], which withdraws api orders the store had
 //! to reject without a clear answer (the saga's compensating action).
 //!
-//! **The one interface.** Placing an order (`crate::checkout`) knows only
-//! [`Handoff`]: something to write *inside* the order's transaction, and
-//! something to do *after* it commits. Webhook writes its outbox event in
-//! the transaction and wakes its dispatcher after; api does nothing inside
-//! and calls the inventory after, while the customer waits; poll does
-//! nothing at all — the order simply exists, and the inventory comes
-//! asking. The integrations import the order record (`crate::orders`) to
-//! resolve orders; neither the record nor checkout is imported back.
+//! **The one interface.** Placing orders (`crate::checkout`) knows only
+//! [`Handoff`]: something to write *inside* the orders' transaction, and
+//! something to do *after* it commits. Webhook writes its outbox events in
+//! the transaction and hands the new deliveries to its dispatcher after;
+//! api does nothing inside and calls the inventory after, while the
+//! customer waits; poll does nothing at all — the order simply exists, and
+//! the inventory comes asking. The integrations import the order record
+//! (`crate::orders`) to resolve orders; neither the record nor checkout is
+//! imported back.
 //!
 //! **The switch.** The current mode is a row in the `settings` table rather
 //! than a field in memory, so that every store process sharing a database
@@ -41,19 +42,22 @@ use platform::{Db, LiveHub};
 
 use crate::error::StoreError;
 use crate::state::AppState;
+use webhook::dispatcher::{Claimed, Dispatch};
 
-/// How a pattern takes over a newly placed order.
+/// How a pattern takes over newly placed orders.
 pub trait Handoff {
-    /// Writes what must commit together with the order (by default,
-    /// nothing). Runs inside the order's transaction, before anyone outside
-    /// hears of it.
-    fn within_order_transaction(
+    /// Writes what must commit together with the orders (by default,
+    /// nothing), and says what its worker may start on once they have.
+    /// Runs inside the orders' transaction, before anyone outside hears of
+    /// them. The orders of one transaction share one mode.
+    fn within_orders_transaction(
         conn: &mut AnyConnection,
-        order: &Order,
+        orders: &[Order],
         now: Timestamp,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
-        let _ = (conn, order, now);
-        async { Ok(()) }
+        dispatch: &Dispatch,
+    ) -> impl Future<Output = Result<Handover, sqlx::Error>> + Send {
+        let _ = (conn, orders, now, dispatch);
+        async { Ok(Handover::default()) }
     }
 
     /// Runs once the order has committed; returns the order as the customer
@@ -64,16 +68,45 @@ pub trait Handoff {
     ) -> impl Future<Output = Result<Order, StoreError>> + Send;
 }
 
-/// [`Handoff::within_order_transaction`] of the order's mode.
-pub async fn within_order_transaction(
+/// What a pattern's worker may start on as soon as the transaction that
+/// wrote it commits — never before, or a crash could send what was never
+/// stored.
+#[derive(Debug, Default)]
+pub struct Handover {
+    /// Webhook deliveries leased to this process's dispatcher.
+    pub webhooks: Vec<Claimed>,
+    /// Webhook deliveries written unleased, for the dispatcher to claim.
+    pub webhooks_in_database: bool,
+}
+
+impl Handover {
+    /// Starts what was handed over. Call after the commit.
+    pub fn start(self, dispatch: &Dispatch, now: Timestamp) {
+        dispatch.hand_over(self.webhooks);
+        if self.webhooks_in_database {
+            dispatch.look_at(now);
+        }
+    }
+}
+
+/// [`Handoff::within_orders_transaction`] of the orders' mode.
+pub async fn within_orders_transaction(
     conn: &mut AnyConnection,
-    order: &Order,
+    mode: IntegrationMode,
+    orders: &[Order],
     now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    match order.mode {
-        IntegrationMode::Webhook => webhook::Push::within_order_transaction(conn, order, now).await,
-        IntegrationMode::Api => api::Call::within_order_transaction(conn, order, now).await,
-        IntegrationMode::Poll => poll::Pull::within_order_transaction(conn, order, now).await,
+    dispatch: &Dispatch,
+) -> Result<Handover, sqlx::Error> {
+    match mode {
+        IntegrationMode::Webhook => {
+            webhook::Push::within_orders_transaction(conn, orders, now, dispatch).await
+        }
+        IntegrationMode::Api => {
+            api::Call::within_orders_transaction(conn, orders, now, dispatch).await
+        }
+        IntegrationMode::Poll => {
+            poll::Pull::within_orders_transaction(conn, orders, now, dispatch).await
+        }
     }
 }
 

@@ -72,16 +72,18 @@ struct LastValue {
     last_value: i64,
 }
 
-/// Takes the next feed number. Must run inside the order's transaction —
-/// for every order, whatever its mode: the feed lists them all. See the
-/// module comment for why the row lock is the point.
-pub async fn next_feed_seq(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+/// Takes the next `n` feed numbers and returns the first (the others
+/// follow it). Must run inside the orders' transaction — for every order,
+/// whatever its mode: the feed lists them all. See the module comment for
+/// why the row lock is the point.
+pub async fn take_feed_seqs(conn: &mut AnyConnection, n: usize) -> Result<i64, sqlx::Error> {
     let row: LastValue = sqlx::query_as(
-        "UPDATE feed_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
+        "UPDATE feed_sequence SET last_value = last_value + $1 WHERE id = 1 RETURNING last_value",
     )
+    .bind(n as i64)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.last_value)
+    Ok(row.last_value - n as i64 + 1)
 }
 
 /// A position in the feed. Opaque to clients (`c1.<base64>`), so the

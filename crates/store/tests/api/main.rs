@@ -6,6 +6,7 @@
 //! by the launcher's system tests.
 
 mod feed;
+mod group_commit;
 mod helpers;
 mod orders;
 mod webhooks;

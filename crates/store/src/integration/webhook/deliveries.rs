@@ -152,7 +152,7 @@ pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, 
             },
         ));
     }
-    app.dispatcher_wake.notify_one();
+    app.dispatch.look_at(app.clock.now());
     app.live.publish(
         "delivery.updated",
         serde_json::json!({"id": id, "state": DeliveryState::Pending}),
@@ -176,6 +176,6 @@ pub async fn recover(app: &AppState, endpoint_id: &EndpointId) -> Result<u64, St
     .bind(DeliveryState::Failed.as_str())
     .execute(app.db.writer())
     .await?;
-    app.dispatcher_wake.notify_one();
+    app.dispatch.look_at(app.clock.now());
     Ok(done.rows_affected())
 }

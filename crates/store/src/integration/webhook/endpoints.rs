@@ -137,7 +137,7 @@ pub async fn register(
     // secret it is about to receive in this very response.
     outbox::enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY).await?;
     tx.commit().await?;
-    app.dispatcher_wake.notify_one();
+    app.dispatch.look_at(now + REGISTRATION_PING_DELAY);
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
     tracing::info!(endpoint_id = %id, url = %url, "webhook endpoint registered");
@@ -213,8 +213,10 @@ pub async fn update(
     .bind(id.as_str())
     .execute(app.db.writer())
     .await?;
+    app.webhook_targets.forget(id);
     if enabled {
-        app.dispatcher_wake.notify_one();
+        // Its queue may have waited for it.
+        app.dispatch.look_at(app.clock.now());
     }
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
@@ -264,6 +266,7 @@ pub async fn delete(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    app.webhook_targets.forget(id);
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
     Ok(())
@@ -307,40 +310,12 @@ pub async fn rotate_secret(
     .await?;
     insert_secret(&mut tx, id, &secret, now).await?;
     tx.commit().await?;
+    app.webhook_targets.forget(id);
     tracing::info!(endpoint_id = %id, grace_s = grace.as_secs(), "webhook secret rotated");
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
     endpoint.secret = Some(secret.expose());
     Ok(endpoint)
-}
-
-#[derive(sqlx::FromRow)]
-struct SecretRow {
-    secret: String,
-}
-
-/// The secrets to sign with now: the current one and any still in grace.
-pub async fn signing_secrets(
-    conn: &mut AnyConnection,
-    endpoint_id: &EndpointId,
-    now: Timestamp,
-) -> Result<Vec<WebhookSecret>, sqlx::Error> {
-    let rows: Vec<SecretRow> = sqlx::query_as(
-        "SELECT secret FROM webhook_secrets WHERE endpoint_id = $1 \
-         AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at DESC",
-    )
-    .bind(endpoint_id.as_str())
-    .bind(now.millis())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            WebhookSecret::parse(&r.secret).map_err(|e| sqlx::Error::ColumnDecode {
-                index: "secret".into(),
-                source: e.to_string().into(),
-            })
-        })
-        .collect()
 }
 
 /// Sends an endpoint a signed `ping` now (the settings page's button).
@@ -350,6 +325,6 @@ pub async fn ping(app: &AppState, id: &EndpointId) -> Result<contract::MessageId
     let message_id =
         outbox::enqueue_ping(&mut tx, id, app.clock.now(), std::time::Duration::ZERO).await?;
     tx.commit().await?;
-    app.dispatcher_wake.notify_one();
+    app.dispatch.look_at(app.clock.now());
     Ok(message_id)
 }

@@ -5,28 +5,31 @@
 //!    order, the `order.created` event is stored as a message, with one
 //!    delivery row per subscribed endpoint. Either the order and its event
 //!    both commit or neither does.
-//! 2. **Wake-up** ([`dispatcher`]). After the commit the store pokes the
-//!    [`OutboxDispatcher`] through an in-process `Notify`, so the first
-//!    attempt leaves within milliseconds; a periodic sweep is only the
-//!    safety net.
-//! 3. **Claim with a lease** ([`dispatcher`]). The dispatcher stamps due
-//!    deliveries with its id and a lease expiry in one `UPDATE … RETURNING`,
-//!    so two dispatchers never send the same attempt at once and a crashed
-//!    one's work is taken over when its lease runs out; then it fans the
-//!    claimed deliveries out, at most `max_in_flight` at a time.
-//! 4. **Load, sign and send** ([`attempt`]). Each attempt is signed per
-//!    Standard Webhooks with a fresh `webhook-timestamp` and the same
-//!    `webhook-id`, sent with a timeout and without following redirects.
+//! 2. **Hand over** ([`dispatcher`]). The new delivery is written already
+//!    leased to this process's [`OutboxDispatcher`], and handed to it in
+//!    memory the moment the transaction commits: the first attempt leaves
+//!    within a millisecond, without reading back what was just written.
+//! 3. **Claim with a lease** ([`dispatcher`]). Retries, expired leases,
+//!    redeliveries and work from other store processes are claimed from
+//!    the database by stamping them with the dispatcher's id and a lease
+//!    expiry in one `UPDATE … RETURNING`, so two dispatchers never send the
+//!    same attempt at once and a crashed one's work is taken over when its
+//!    lease runs out. At most `max_in_flight` attempts run at a time.
+//! 4. **Sign and send** ([`attempt`]). Each attempt is signed per Standard
+//!    Webhooks with a fresh `webhook-timestamp` and the same `webhook-id`,
+//!    sent with a timeout and without following redirects; where and with
+//!    which secrets comes from [`targets`], kept in memory.
 //! 5. **Decide** ([`retry`]). `2xx` → succeeded; `410 Gone` → the endpoint
 //!    is disabled (its queue waits); anything else → retry on the schedule
 //!    with jitter — later, if a `429`/`503` says `Retry-After` a longer
 //!    time — until it runs out and the delivery is `failed`.
-//! 6. **Record, resolve and publish** ([`attempt`]). The attempt is written
-//!    to the message log in the same transaction that moves the delivery on
-//!    and, when the inventory's answer says what it did, resolves the
-//!    order: `confirmed`, or `backordered` when the push oversold — the
-//!    store accepted the order without knowing the stock, which is the
-//!    price of push. Then the live views hear of it.
+//! 6. **Record, resolve and publish** ([`recorder`], [`attempt`]). The
+//!    attempt is written to the message log in the same transaction that
+//!    moves the delivery on and, when the inventory's answer says what it
+//!    did, resolves the order: `confirmed`, or `backordered` when the push
+//!    oversold — the store accepted the order without knowing the stock,
+//!    which is the price of push. Attempts that finish together share that
+//!    transaction. Then the live views hear of it.
 //!
 //! Around the flow: [`endpoints`] (who receives what, signed with which
 //! secret — registration, rotation, pings) with its [`subscription`],
@@ -43,36 +46,42 @@ pub mod destination;
 pub mod dispatcher;
 pub mod endpoints;
 pub mod outbox;
+pub mod recorder;
 pub mod retry;
 pub mod subscription;
+pub mod targets;
 
 use sqlx::AnyConnection;
 
 use contract::Timestamp;
 use contract::order::Order;
 
-pub use dispatcher::OutboxDispatcher;
+pub use dispatcher::{Dispatch, OutboxDispatcher};
 
-use super::Handoff;
+use super::{Handoff, Handover};
 use crate::error::StoreError;
 use crate::state::AppState;
 
-/// How webhook mode takes over an order: step 1 inside its transaction,
+/// How webhook mode takes over orders: step 1 inside their transaction,
 /// step 2 after.
 pub struct Push;
 
 impl Handoff for Push {
-    async fn within_order_transaction(
+    async fn within_orders_transaction(
         conn: &mut AnyConnection,
-        order: &Order,
+        orders: &[Order],
         now: Timestamp,
-    ) -> Result<(), sqlx::Error> {
-        outbox::enqueue_order_created(conn, order, now).await?;
-        Ok(())
+        dispatch: &Dispatch,
+    ) -> Result<Handover, sqlx::Error> {
+        let lease = dispatch.lease_for_new(now);
+        let leased = outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await?;
+        Ok(Handover {
+            webhooks: leased,
+            webhooks_in_database: lease.is_none(),
+        })
     }
 
-    async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
-        app.dispatcher_wake.notify_one();
-        Ok(order)
+    async fn after_commit(_app: &AppState, order: Order) -> Result<Order, StoreError> {
+        Ok(order) // the dispatcher was handed the deliveries at the commit
     }
 }

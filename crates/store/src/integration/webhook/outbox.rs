@@ -1,10 +1,10 @@
 //! Step 1 — **the outbox**: the event and its deliveries, written in the
 //! order's transaction.
 //!
-//! [`enqueue_order_created`] runs *inside* the transaction that writes the
-//! order (`checkout::place_order`, through [`super::Push`]): it stores the
+//! [`enqueue_orders_created`] runs *inside* the transaction that writes the
+//! orders (`checkout`, through [`super::Push`]): it stores each order's
 //! `order.created` event as a message and one delivery row per subscribed
-//! endpoint. Either the order and its event both commit or neither does.
+//! endpoint. Either an order and its event both commit or neither does.
 //! The road not taken — "commit the order, then POST the webhook" — loses
 //! the event whenever the process dies between the two, and "POST, then
 //! commit" announces orders that never existed.
@@ -12,7 +12,14 @@
 //! A message is stored once, as the JSON text of the event: the canonical
 //! form every attempt is rendered from, and its id is the `webhook-id` of
 //! every attempt. A delivery is that message on its way to one endpoint.
+//!
+//! The deliveries are written already leased to this process's dispatcher
+//! (when it has room, see `super::dispatcher::Dispatch::lease_for_new`),
+//! and returned, so that the dispatcher can be handed them the moment the
+//! transaction commits. Many orders committed together are written with
+//! one statement per table, not one per order.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyConnection;
@@ -20,8 +27,11 @@ use sqlx::AnyConnection;
 use contract::events::{PingData, WebhookEvent};
 use contract::order::Order;
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
+use platform::db::{rows_per_statement, value_rows};
 
+use super::dispatcher::{Claimed, Lease};
 use super::subscription::Subscription;
+use crate::vocabulary::Trigger;
 
 #[derive(sqlx::FromRow)]
 struct Subscriber {
@@ -31,37 +41,70 @@ struct Subscriber {
     event_types: Subscription,
 }
 
-/// Writes the `order.created` event and a delivery for every enabled
-/// endpoint that subscribes to it. Call inside the order's transaction.
-pub async fn enqueue_order_created(
+/// Writes each order's `order.created` event and a delivery for every
+/// enabled endpoint that subscribes to it. Call inside the orders'
+/// transaction. With a `lease`, the deliveries are leased to that
+/// dispatcher and returned, to be handed over once the transaction commits.
+pub async fn enqueue_orders_created(
     conn: &mut AnyConnection,
-    order: &Order,
+    orders: &[Order],
     now: Timestamp,
-) -> Result<MessageId, sqlx::Error> {
-    let event = WebhookEvent {
-        event_type: EventType::OrderCreated,
-        timestamp: now,
-        data: order.clone(),
-    };
-    let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let message_id = insert_message(conn, event.event_type, Some(&order.id), &payload, now).await?;
+    lease: Option<&Lease>,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut messages = Vec::with_capacity(orders.len());
+    for order in orders {
+        let event = WebhookEvent {
+            event_type: EventType::OrderCreated,
+            timestamp: now,
+            data: order,
+        };
+        let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        messages.push(NewMessage {
+            id: MessageId::new(),
+            event_type: EventType::OrderCreated,
+            order_id: Some(&order.id),
+            payload: payload.into(),
+        });
+    }
+    insert_messages(conn, &messages, now).await?;
     let subscribers: Vec<Subscriber> = sqlx::query_as(
         "SELECT id, event_types FROM webhook_endpoints WHERE enabled = 1 AND deleted_at IS NULL",
     )
     .fetch_all(&mut *conn)
     .await?;
-    for endpoint in subscribers {
-        if endpoint.event_types.wants(event.event_type) {
-            let delivery = NewDelivery {
-                message_id: &message_id,
+    let mut deliveries = Vec::new();
+    for endpoint in subscribers
+        .iter()
+        .filter(|e| e.event_types.wants(EventType::OrderCreated))
+    {
+        for message in &messages {
+            deliveries.push(NewDelivery {
+                id: DeliveryId::new(),
+                message,
                 endpoint_id: &endpoint.id,
-                order_id: Some(&order.id),
-                event_type: event.event_type,
-            };
-            delivery.insert(conn, now, now).await?;
+                due: now,
+            });
         }
     }
-    Ok(message_id)
+    insert_deliveries(conn, &deliveries, now, lease).await?;
+    let Some(lease) = lease else {
+        return Ok(Vec::new());
+    };
+    Ok(deliveries
+        .into_iter()
+        .map(|d| Claimed {
+            id: d.id,
+            message_id: d.message.id.clone(),
+            endpoint_id: d.endpoint_id.clone(),
+            order_id: d.message.order_id.cloned(),
+            event_type: d.message.event_type,
+            attempts: 0,
+            failures: 0,
+            next_trigger: Trigger::Scheduled,
+            payload: d.message.payload.clone(),
+            leased_until: lease.until,
+        })
+        .collect())
 }
 
 /// How long after registration the welcome ping is sent: a moment, so
@@ -87,73 +130,92 @@ pub async fn enqueue_ping(
         },
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let message_id = insert_message(conn, event.event_type, None, &payload, now).await?;
-    let delivery = NewDelivery {
-        message_id: &message_id,
-        endpoint_id,
-        order_id: None,
+    let message = NewMessage {
+        id: MessageId::new(),
         event_type: event.event_type,
+        order_id: None,
+        payload: payload.into(),
     };
-    delivery.insert(conn, now, now + delay).await?;
-    Ok(message_id)
+    insert_messages(conn, std::slice::from_ref(&message), now).await?;
+    let delivery = NewDelivery {
+        id: DeliveryId::new(),
+        message: &message,
+        endpoint_id,
+        due: now + delay,
+    };
+    insert_deliveries(conn, std::slice::from_ref(&delivery), now, None).await?;
+    Ok(message.id)
 }
 
-/// Stores a message (the event, as JSON). Its id is the `webhook-id` of
+/// A message to store: the event, as JSON. Its id is the `webhook-id` of
 /// every attempt to deliver it.
-async fn insert_message(
-    conn: &mut AnyConnection,
+struct NewMessage<'a> {
+    id: MessageId,
     event_type: EventType,
-    order_id: Option<&OrderId>,
-    payload: &str,
-    now: Timestamp,
-) -> Result<MessageId, sqlx::Error> {
-    let id = MessageId::new();
-    sqlx::query(
-        "INSERT INTO webhook_messages (id, event_type, order_id, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id.as_str())
-    .bind(event_type.as_str())
-    .bind(order_id.map(OrderId::as_str))
-    .bind(payload)
-    .bind(now.millis())
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
-}
-
-/// One message queued for one endpoint.
-struct NewDelivery<'a> {
-    message_id: &'a MessageId,
-    endpoint_id: &'a EndpointId,
     order_id: Option<&'a OrderId>,
-    event_type: EventType,
+    payload: Arc<str>,
 }
 
-impl NewDelivery<'_> {
-    /// Queues it, first attempt due at `due`.
-    async fn insert(
-        &self,
-        conn: &mut AnyConnection,
-        now: Timestamp,
-        due: Timestamp,
-    ) -> Result<DeliveryId, sqlx::Error> {
-        let id = DeliveryId::new();
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, order_id, event_type, \
-             state, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(id.as_str())
-        .bind(self.message_id.as_str())
-        .bind(self.endpoint_id.as_str())
-        .bind(self.order_id.map(OrderId::as_str))
-        .bind(self.event_type.as_str())
-        .bind(DeliveryState::Pending.as_str())
-        .bind(due.millis())
-        .bind(now.millis())
-        .execute(&mut *conn)
-        .await?;
-        Ok(id)
+async fn insert_messages(
+    conn: &mut AnyConnection,
+    messages: &[NewMessage<'_>],
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in messages.chunks(rows_per_statement(5)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO webhook_messages (id, event_type, order_id, payload, created_at) VALUES {}",
+            value_rows(5, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for m in chunk {
+            query = query
+                .bind(m.id.as_str())
+                .bind(m.event_type.as_str())
+                .bind(m.order_id.map(OrderId::as_str))
+                .bind(&*m.payload)
+                .bind(now.millis());
+        }
+        query.execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// One message queued for one endpoint, first attempt due at `due`.
+struct NewDelivery<'a> {
+    id: DeliveryId,
+    message: &'a NewMessage<'a>,
+    endpoint_id: &'a EndpointId,
+    due: Timestamp,
+}
+
+async fn insert_deliveries(
+    conn: &mut AnyConnection,
+    deliveries: &[NewDelivery<'_>],
+    now: Timestamp,
+    lease: Option<&Lease>,
+) -> Result<(), sqlx::Error> {
+    for chunk in deliveries.chunks(rows_per_statement(11)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, order_id, event_type, \
+             state, next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at) VALUES {}",
+            value_rows(11, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for d in chunk {
+            query = query
+                .bind(d.id.as_str())
+                .bind(d.message.id.as_str())
+                .bind(d.endpoint_id.as_str())
+                .bind(d.message.order_id.map(OrderId::as_str))
+                .bind(d.message.event_type.as_str())
+                .bind(DeliveryState::Pending.as_str())
+                .bind(d.due.millis())
+                .bind(lease.map(|l| l.owner.as_str()))
+                .bind(lease.map(|l| l.until.millis()))
+                .bind(now.millis())
+                .bind(now.millis());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,129 @@
+//! Recording the inventory's answers to api-mode orders: for each, the
+//! last call in the message log, the order's fate and — if the outcome is
+//! unclear — the void the store now owes, in one transaction, so none
+//! exists without the others. Answers that come back at the same moment
+//! share that transaction (group commit, `platform::group_commit`): under
+//! load, the customer waiting for an api-mode order waits for one commit
+//! among many instead of a queue of them.
+
+use contract::{ExchangeId, OrderId, OrderStatus};
+use platform::group_commit::Batch;
+use platform::{Db, SharedClock};
+
+use crate::instruments::timeline::{self, NewExchange};
+use crate::integration::compensation;
+use crate::orders::{self, Resolution};
+
+/// The inventory's answer to one order, to record.
+pub struct Answered {
+    pub order_id: OrderId,
+    /// The last call, as the message log keeps it.
+    pub exchange: NewExchange,
+    /// What the answer makes of the order.
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+    /// The inventory reserved the stock.
+    pub reserved: bool,
+    /// Nobody knows whether it did.
+    pub unclear: bool,
+}
+
+/// What was recorded, for publishing once it has committed.
+pub struct Written {
+    pub exchange_id: ExchangeId,
+    pub exchange: NewExchange,
+    /// The order moved to its final status (false: it had already).
+    pub resolved: bool,
+    /// A void is owed the inventory.
+    pub owes_void: bool,
+}
+
+/// Records the inventory's answers, many per transaction (group commit,
+/// `platform::group_commit`): for each, the last call, the order's fate
+/// and (if the outcome is unclear) the void the store now owes — in one
+/// transaction, so none exists without the others.
+pub struct Answers {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Answers {
+    pub fn new(db: Db, clock: SharedClock) -> Answers {
+        Answers { db, clock }
+    }
+
+    async fn write_together(&self, batch: Vec<Answered>) -> Result<Vec<Written>, sqlx::Error> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin_write().await?;
+        let logged: Vec<(&NewExchange, Vec<&OrderId>)> = batch
+            .iter()
+            .map(|a| (&a.exchange, vec![&a.order_id]))
+            .collect();
+        let exchange_ids = timeline::record_all(&mut tx, &logged).await?;
+        let wanted: Vec<Resolution> = batch
+            .iter()
+            .map(|a| Resolution {
+                order_id: &a.order_id,
+                status: a.status,
+                reason: a.reason.as_deref(),
+            })
+            .collect();
+        let resolved = orders::resolve_all(&mut tx, &wanted, now).await?;
+        let mut recorded = Vec::with_capacity(batch.len());
+        for (a, exchange_id) in batch.into_iter().zip(exchange_ids) {
+            let resolved = resolved.contains(&a.order_id);
+            // Reserved, but no longer pending — the abandoned-order sweep
+            // rejected it while we waited — so the reservation must be
+            // given back too.
+            let owes_void = a.unclear || (a.reserved && !resolved);
+            if owes_void {
+                compensation::owe_void(&mut tx, &a.order_id, now).await?;
+            }
+            recorded.push(Written {
+                exchange_id,
+                exchange: a.exchange,
+                resolved,
+                owes_void,
+            });
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+}
+
+impl Batch for Answers {
+    type Job = Answered;
+    type Done = Result<Written, String>;
+
+    async fn write(&self, batch: Vec<Answered>) -> Vec<Result<Written, String>> {
+        let size = batch.len();
+        // Kept aside to record one by one if the shared transaction fails.
+        let copies: Vec<Answered> = batch.iter().map(Answered::copy).collect();
+        match self.write_together(batch).await {
+            Ok(recorded) => recorded.into_iter().map(Ok).collect(),
+            Err(e) if size == 1 => vec![Err(e.to_string())],
+            Err(e) => {
+                tracing::warn!(error = %e, size, "recording answers together failed; one by one");
+                let mut results = Vec::with_capacity(size);
+                for one in copies {
+                    let written = self.write_together(vec![one]).await;
+                    results.push(written.map(|mut r| r.remove(0)).map_err(|e| e.to_string()));
+                }
+                results
+            }
+        }
+    }
+}
+
+impl Answered {
+    fn copy(&self) -> Answered {
+        Answered {
+            order_id: self.order_id.clone(),
+            exchange: self.exchange.clone(),
+            status: self.status,
+            reason: self.reason.clone(),
+            reserved: self.reserved,
+            unclear: self.unclear,
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! **api mode — request/response, initiated by the store.**
+//!
+//! The store calls the inventory's `POST /update_inventory` while the
+//! customer waits, and answers the customer with the result: `confirmed`
+//! (the stock is reserved) or `rejected` (with a reason they can read).
+//! Because the inventory checks and reserves stock atomically before the
+//! store says yes, this mode **cannot oversell** — the property push and
+//! pull give up. What it costs: the checkout is only as available and as
+//! fast as the inventory. Turn on "down" or "slow" in the inventory's chaos
+//! controls and the store's order form shows it at once.
+//!
+//! Three rules make the synchronous call safe:
+//!
+//! 1. **Idempotency-Key = order id.** A timeout does not mean the inventory
+//!    did nothing — it may have reserved the stock and lost the answer. So a
+//!    retry sends the *same* key, and the inventory answers a repeat with
+//!    its first answer instead of reserving twice.
+//! 2. **Bounded retries, then a decision.** The customer cannot wait
+//!    forever: after the timeout and a couple of quick retries (a
+//!    `platform::Backoff`, `API_RETRIES`) the store rejects the order.
+//! 3. **A rejected order never keeps stock.** When the store gives up
+//!    without a clear answer, it does not know whether stock was taken. It
+//!    therefore records, in the same transaction that rejects the order, a
+//!    *void* it owes the inventory — which [`super::compensation`] delivers
+//!    until the inventory confirms it.
+//!
+//! Seen in the UI: the order page's timeline shows each call (and retry)
+//! with its `Idempotency-Key`, the inventory's answer and the latency; a
+//! void appears there too when one was needed.
+
+use secrecy::ExposeSecret;
+
+use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
+use contract::order::{LineItem, Order};
+use contract::{Channel, OrderStatus, Problem};
+use platform::outbound::{self, Outcome, send_recorded};
+
+pub mod answers;
+
+pub use answers::{Answered, Answers};
+
+use super::Handoff;
+use crate::error::StoreError;
+use crate::instruments::timeline::{self, NewExchange};
+use crate::orders;
+use crate::state::{AppState, OutcomeLabels};
+
+/// How api mode takes over an order: nothing inside its transaction; after
+/// it, the call, while the customer waits.
+pub struct Call;
+
+impl Handoff for Call {
+    async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
+        confirm_with_inventory(app, order).await
+    }
+}
+
+/// What one call to `/update_inventory` told the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Answer {
+    /// 2xx: the stock is reserved.
+    Reserved,
+    /// A definite no (409 shortage, or a 4xx refusal): nothing was taken.
+    Refused(String),
+    /// No usable answer (timeout, connection error, 5xx, 429): maybe worth
+    /// retrying; if it persists, nobody knows what happened. Says what did
+    /// happen, after "the inventory": "answered 503 Service Unavailable",
+    /// "did not answer: it could not be reached (…)".
+    Unclear(String),
+}
+
+impl Answer {
+    /// The word the `store_api_calls` metric counts it under.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Answer::Reserved => "reserved",
+            Answer::Refused(_) => "refused",
+            Answer::Unclear(_) => "unclear",
+        }
+    }
+}
+
+fn classify(rec: &outbound::Recorded) -> Answer {
+    let Some(status) = rec.status() else {
+        return Answer::Unclear(match &rec.outcome {
+            Outcome::Failed {
+                timed_out: true, ..
+            } => format!(
+                "did not answer within {:.1} s (timed out)",
+                rec.latency.as_secs_f64()
+            ),
+            Outcome::Failed { error, .. } if error.starts_with("could not connect") => {
+                format!("did not answer: it could not be reached ({error})")
+            }
+            _ => format!("did not answer ({})", rec.error().unwrap_or("no answer")),
+        });
+    };
+    let body = rec.body().map(|b| b.as_ref()).unwrap_or_default();
+    let answered = format!(
+        "answered {status} {}",
+        reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    )
+    .trim_end()
+    .to_owned();
+    match status {
+        200..=299 => match serde_json::from_slice::<UpdateInventoryResponse>(body) {
+            Ok(r) if r.applied => Answer::Reserved,
+            Ok(_) => Answer::Refused("the inventory did not apply the order".into()),
+            // A 2xx we cannot read might have reserved stock: unclear.
+            Err(e) => Answer::Unclear(format!("{answered}, but its answer was unreadable ({e})")),
+        },
+        409 => Answer::Refused(shortage_reason(body)),
+        408 | 425 | 429 | 500..=599 => Answer::Unclear(answered),
+        _ => {
+            let detail = serde_json::from_slice::<Problem>(body)
+                .ok()
+                .and_then(|p| p.detail.or(Some(p.title)))
+                .unwrap_or_default();
+            Answer::Refused(format!(
+                "the inventory refused the request ({status}): {detail}"
+            ))
+        }
+    }
+}
+
+/// "Not enough stock: Ceremonial matcha (asked 3, 1 left)" from a 409.
+fn shortage_reason(body: &[u8]) -> String {
+    match serde_json::from_slice::<Problem>(body) {
+        Ok(p) if !p.shortages.is_empty() => {
+            let parts: Vec<String> = p
+                .shortages
+                .iter()
+                .map(|s| format!("{} (asked {}, {} left)", s.sku, s.requested, s.available))
+                .collect();
+            format!("Not enough stock: {}", parts.join(", "))
+        }
+        Ok(p) => p.detail.unwrap_or(p.title),
+        Err(_) => "Not enough stock".into(),
+    }
+}
+
+fn request_for(order: &Order) -> UpdateInventoryRequest {
+    UpdateInventoryRequest {
+        order_id: order.id.clone(),
+        items: order
+            .items
+            .iter()
+            .map(|l| LineItem {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+    }
+}
+
+/// Calls the inventory for a just-placed api-mode order and resolves it.
+/// Returns the order as it now stands.
+#[tracing::instrument(name = "update_inventory", skip_all, fields(order_id = %order.id))]
+pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Order, StoreError> {
+    let (answer, last, calls) = call_until_answered(app, &order).await?;
+
+    // The last call, the order's fate and (if the outcome is unclear) the
+    // void the store now owes: one transaction, so none exists without the
+    // others (`answers`, shared with the answers that came back with it).
+    let (status, reason, unclear) = match &answer {
+        Answer::Reserved => (OrderStatus::Confirmed, None, false),
+        Answer::Refused(reason) => (OrderStatus::Rejected, Some(reason.clone()), false),
+        Answer::Unclear(what) => (
+            OrderStatus::Rejected,
+            Some(format!(
+                "The inventory {what}{}, so the order was not placed. Nothing stays reserved \
+                 for it; please try again.",
+                if calls > 1 {
+                    format!(" (the last of {calls} tries)")
+                } else {
+                    String::new()
+                }
+            )),
+            true,
+        ),
+    };
+    let answered = Answered {
+        order_id: order.id.clone(),
+        exchange: NewExchange::sent(Channel::Api, &last),
+        status,
+        reason: reason.clone(),
+        reserved: answer == Answer::Reserved,
+        unclear,
+    };
+    let written = app
+        .api_results
+        .submit(answered)
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| anyhow::anyhow!("recording the answer failed: {e}"))?;
+
+    timeline::publish(
+        &app.live,
+        &written.exchange_id,
+        &written.exchange,
+        &[&order.id],
+    );
+    if written.owes_void {
+        app.compensation_wake.notify_one();
+    }
+    if written.resolved {
+        orders::announce_resolution(app, &order.id, order.mode, status, reason.as_deref());
+        // The order as now stored, without reading it back.
+        return Ok(Order {
+            status,
+            status_reason: reason,
+            ..order
+        });
+    }
+    orders::get_order(&app.db, &order.id)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", order.id.as_str()))
+}
+
+/// Calls `/update_inventory` — again, under the same key, while the answer
+/// is unclear and the back-off allows — and returns the answer with the
+/// last call and how many calls were made (every earlier one is logged as
+/// it happens).
+async fn call_until_answered(
+    app: &AppState,
+    order: &Order,
+) -> Result<(Answer, outbound::Recorded, u32), StoreError> {
+    let url = format!(
+        "{}/update_inventory",
+        app.config.inventory_url.trim_end_matches('/')
+    );
+    let body = serde_json::to_vec(&request_for(order)).map_err(anyhow::Error::from)?;
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let request = app
+            .api_client
+            .post(&url)
+            .bearer_auth(app.config.inventory_api_key.expose_secret())
+            .header("Idempotency-Key", order.id.as_str())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body.clone())
+            .build()
+            .map_err(anyhow::Error::from)?;
+        let rec = send_recorded(&app.api_client, request, app.clock.now().millis()).await;
+        let answer = classify(&rec);
+        tracing::info!(
+            attempt,
+            status = rec.status(),
+            latency_ms = rec.latency_ms(),
+            ?answer,
+            "called /update_inventory"
+        );
+        app.metrics
+            .api_calls
+            .get_or_create(&OutcomeLabels {
+                outcome: answer.outcome().into(),
+            })
+            .inc();
+        let pause = match answer {
+            Answer::Unclear(_) => app.config.api.backoff.delay_after(attempt),
+            _ => None,
+        };
+        let Some(pause) = pause else {
+            return Ok((answer, rec, attempt));
+        };
+        let exchange = NewExchange::sent(Channel::Api, &rec);
+        timeline::record_and_publish(&app.db, &app.live, &exchange, &[&order.id]).await?;
+        // A short, growing pause: the customer is waiting.
+        tokio::time::sleep(pause).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use bytes::Bytes;
+
+    fn rec(outcome: Outcome) -> outbound::Recorded {
+        outbound::Recorded {
+            method: "POST".into(),
+            url: "http://x/update_inventory".into(),
+            request_headers: vec![],
+            request_body: String::new(),
+            started_at_ms: 0,
+            latency: Duration::ZERO,
+            outcome,
+        }
+    }
+
+    fn answered(status: u16, body: &str) -> outbound::Recorded {
+        rec(Outcome::Response {
+            status,
+            headers: vec![],
+            body: Bytes::from(body.to_owned()),
+        })
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        assert_eq!(
+            classify(&answered(
+                200,
+                r#"{"order_id":"ord_1","applied":true,"stock":[]}"#
+            )),
+            Answer::Reserved
+        );
+        assert!(matches!(
+            classify(&answered(200, "garbage")),
+            Answer::Unclear(_)
+        ));
+        assert!(matches!(classify(&answered(503, "")), Answer::Unclear(_)));
+        assert!(matches!(classify(&answered(429, "")), Answer::Unclear(_)));
+        assert!(matches!(
+            classify(&answered(401, r#"{"title":"Unauthorized","status":401}"#)),
+            Answer::Refused(_)
+        ));
+        assert!(matches!(
+            classify(&rec(Outcome::Failed {
+                error: "timed out".into(),
+                timed_out: true
+            })),
+            Answer::Unclear(_)
+        ));
+    }
+
+    #[test]
+    fn an_unclear_answer_says_what_happened() {
+        assert_eq!(
+            classify(&answered(503, "")),
+            Answer::Unclear("answered 503 Service Unavailable".into())
+        );
+        let mut slow = rec(Outcome::Failed {
+            error: "timed out: operation timed out".into(),
+            timed_out: true,
+        });
+        slow.latency = Duration::from_millis(2_004);
+        assert_eq!(
+            classify(&slow),
+            Answer::Unclear("did not answer within 2.0 s (timed out)".into())
+        );
+        assert_eq!(
+            classify(&rec(Outcome::Failed {
+                error: "could not connect: Connection refused".into(),
+                timed_out: false
+            })),
+            Answer::Unclear(
+                "did not answer: it could not be reached (could not connect: Connection refused)"
+                    .into()
+            )
+        );
+        // An answer is never described as the lack of one.
+        for status in [408, 429, 500, 502, 503] {
+            let Answer::Unclear(what) = classify(&answered(status, "")) else {
+                panic!("{status} is unclear");
+            };
+            assert!(what.starts_with(&format!("answered {status}")), "{what}");
+            assert!(!what.contains("did not answer"), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_shortage_is_explained_line_by_line() {
+        let body = r#"{"type":"/problems/out-of-stock","title":"Not enough stock","status":409,
+            "shortages":[{"sku":"TEA-MATCHA","requested":3,"available":1}]}"#;
+        assert_eq!(
+            classify(&answered(409, body)),
+            Answer::Refused("Not enough stock: TEA-MATCHA (asked 3, 1 left)".into())
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! Group commit: orders placed together share a transaction, and webhook
+//! attempts that finish together are recorded in one — and neither trades
+//! anything away: every `201` follows its commit, an order that cannot be
+//! written fails alone, and an attempt whose result never committed is
+//! sent again once its lease runs out.
+
+use std::time::Duration;
+
+use platform::group_commit::Batch;
+use sqlx::Row;
+use store::checkout::{Placement, Written};
+use store::domain::OrderRequest;
+use store::idempotency::IdempotencyKey;
+
+use crate::helpers::*;
+
+fn placement(name: &str, key: Option<&str>) -> Placement {
+    let request: OrderRequest = serde_json::from_value(serde_json::json!({
+        "customer": {"name": name, "email": "a@example.com"},
+        "items": [{"sku": "TEA-ASSAM", "quantity": 1}, {"sku": "MUG-BLUE", "quantity": 2}]
+    }))
+    .unwrap();
+    let request = request.parse().unwrap();
+    let key = key.map(|k| {
+        let fingerprint = store::idempotency::fingerprint(&request);
+        (IdempotencyKey::parse(k).unwrap(), fingerprint)
+    });
+    Placement { request, key }
+}
+
+/// Makes every insert into `table` fail while `when` holds of the new row.
+async fn fail_inserts(store: &TestStore, table: &str, when: &str) {
+    let pool = store.state.db.pool();
+    let statements = match store.state.db.backend() {
+        platform::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER {table}_fails BEFORE INSERT ON {table} WHEN {when} \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )],
+        platform::Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION {table}_fails() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER {table}_fails BEFORE INSERT ON {table} FOR EACH ROW \
+                 WHEN ({when}) EXECUTE FUNCTION {table}_fails()"
+            ),
+        ],
+    };
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+async fn heal(store: &TestStore, table: &str) {
+    let sql = match store.state.db.backend() {
+        platform::Backend::Sqlite => format!("DROP TRIGGER {table}_fails"),
+        platform::Backend::Postgres => format!("DROP TRIGGER {table}_fails ON {table}"),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(store.state.db.pool())
+        .await
+        .unwrap();
+}
+
+async fn count(store: &TestStore, sql: &'static str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+platform::db_test!(async fn orders_written_together_take_consecutive_feed_numbers(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let batch = (0..5).map(|i| placement(&format!("Customer {i}"), None)).collect();
+    let written = store.state.placements.batch().write(batch).await;
+    let mut seqs = Vec::new();
+    for (i, w) in written.iter().enumerate() {
+        let Written::Placed(order) = w else { panic!("order {i}: {w:?}") };
+        assert_eq!(order.customer.name, format!("Customer {i}"), "results in the jobs' order");
+        let row = sqlx::query("SELECT feed_seq FROM orders WHERE id = $1")
+            .bind(order.id.as_str())
+            .fetch_one(store.state.db.pool())
+            .await
+            .unwrap();
+        seqs.push(row.get::<i64, _>("feed_seq"));
+    }
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM order_lines").await, 10);
+});
+
+platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![]).await;
+    register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
+    fail_inserts(&store, "orders", "NEW.customer_name = 'Poison'").await;
+    let batch = vec![placement("Alice", None), placement("Poison", None), placement("Bob", None)];
+    let written = store.state.placements.batch().write(batch).await;
+    assert!(matches!(&written[0], Written::Placed(o) if o.customer.name == "Alice"), "{:?}", written[0]);
+    assert!(matches!(written[1], Written::Failed(_)), "{:?}", written[1]);
+    assert!(matches!(&written[2], Written::Placed(o) if o.customer.name == "Bob"), "{:?}", written[2]);
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 2);
+    // Each order that was placed has its event, and nothing else does.
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM webhook_messages WHERE event_type = 'order.created'").await,
+        2
+    );
+    // The feed's numbers of the failed attempt were rolled back with it.
+    let last: i64 = sqlx::query("SELECT last_value FROM feed_sequence")
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap()
+        .get("last_value");
+    assert_eq!(last, 2);
+    // Both placed orders are delivered.
+    eventually(Duration::from_secs(10), "both delivered", || async {
+        (endpoint.orders_received().await.len() == 2).then_some(())
+    })
+    .await;
+});
+
+platform::db_test!(async fn one_key_twice_in_one_batch_places_one_order(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let batch = vec![placement("Alice", Some("key-1")), placement("Alice", Some("key-1"))];
+    let written = store.state.placements.batch().write(batch).await;
+    assert!(matches!(written[0], Written::Placed(_)), "{:?}", written[0]);
+    assert!(matches!(written[1], Written::KeyTaken), "{:?}", written[1]);
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 1);
+});
+
+platform::db_test!(async fn every_order_answered_201_is_committed_when_answered(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (client, url, pool) = (store.client.clone(), store.url("/api/orders"), store.state.db.pool().clone());
+        tasks.spawn(async move {
+            let r = client.post(url).json(&order_body("TEA-ASSAM", 1)).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            let order: serde_json::Value = r.json().await.unwrap();
+            // Read at once, on another connection: no waiting, no retry.
+            let found = sqlx::query("SELECT id FROM orders WHERE id = $1")
+                .bind(order["id"].as_str().unwrap())
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+            assert!(found.is_some(), "answered 201 before its commit");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 32);
+});
+
+platform::db_test!(async fn an_attempt_whose_result_never_committed_is_sent_again_after_its_lease(backend) {
+    // As if the store died after sending, before the recorder committed.
+    let (store, clock) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![]).await;
+    register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
+    fail_inserts(&store, "exchanges", "1 = 1").await;
+    let order = place(&store, "TEA-ASSAM", 1).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(10), "the first copy arrives", || async {
+        (endpoint.orders_received().await.len() == 1).then_some(())
+    })
+    .await;
+    // Nothing was recorded: the delivery is pending, still leased, with no attempt.
+    let d = eventually(Duration::from_secs(10), "the failed recording", || async {
+        let d = deliveries_of(&store, &id).await.remove(0);
+        (d["state"] == "pending" && d["attempts"] == 0).then_some(d)
+    })
+    .await;
+    assert!(d["attempt_log"].as_array().unwrap().is_empty());
+    let leased = count(&store, "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE lease_owner IS NOT NULL AND event_type = 'order.created'").await;
+    assert_eq!(leased, 1, "the lease is kept until it runs out");
+
+    heal(&store, "exchanges").await;
+    clock.advance(Duration::from_secs(39));
+    store.state.dispatcher_wake.notify_one();
+    assert_eq!(endpoint.orders_received().await.len(), 1, "not before the lease runs out");
+    clock.advance(Duration::from_secs(2));
+    let d = eventually(Duration::from_secs(10), "sent again and recorded", || async {
+        let d = deliveries_of(&store, &id).await.remove(0);
+        (d["state"] == "succeeded").then_some(d)
+    })
+    .await;
+    assert_eq!(d["attempts"], 1);
+    let received = endpoint.orders_received().await;
+    assert_eq!(received.len(), 2, "at-least-once: the unrecorded attempt went again");
+    assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
+});
