@@ -8,23 +8,31 @@
 //! repeat into "here is what happened the first time":
 //!
 //! 1. **The ledger of applied orders** (`applied_orders`), keyed by order
-//!    id — the guard that matters. The first arrival [claims](claim_order)
-//!    the id by inserting its row, in the same transaction as the stock it
-//!    takes; the primary key makes every later arrival, from any channel,
-//!    find that row instead and get the first [`Answer`] back. There is no
-//!    moment at which the row exists without the stock change, or the
-//!    reverse. A withdrawn order leaves a [tombstone](tombstone) so that a
-//!    late copy is refused rather than applied.
+//!    id — the guard that matters. Each arrival is [looked up](first_arrivals)
+//!    first; an order seen before gets the first [`Answer`] back. A new one
+//!    is [written down](record_arrivals) with what happened to it, in the
+//!    same transaction as the stock it takes: there is no moment at which
+//!    the row exists without the stock change, or the reverse. Its primary
+//!    key is the last word: should a concurrent transaction (PostgreSQL)
+//!    write the same order id first, the insert finds it, and the whole
+//!    transaction is rolled back and tried again — when the lookup now
+//!    finds the other's row. A withdrawn order leaves a
+//!    [tombstone](tombstone) so that a late copy is refused rather than
+//!    applied.
 //! 2. **The webhook inbox** (`webhook_inbox`), keyed by `webhook-id`: the
 //!    same *message* twice (a retry of a delivery) is answered as a
-//!    duplicate before anything is parsed or applied. It does not replace
-//!    the ledger — two different messages can carry the same order.
+//!    duplicate before anything is applied ([`messages_seen`]); a new one
+//!    is [noted](note_messages) with the order it carried and what became
+//!    of it, in the same transaction. It does not replace the ledger — two
+//!    different messages can carry the same order.
 //! 3. **The request hash**: what an order asks for, digested, stored with
 //!    its claim. A repeat whose items differ is not a repeat but a client
 //!    reusing an `Idempotency-Key` for something else, and is refused.
 //!
 //! The one function that uses all of this with the stock is
-//! `crate::integration::apply::apply_order_once`.
+//! `crate::integration::apply::apply_orders_once`.
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
@@ -55,6 +63,8 @@ pub struct Answer {
 /// An order's first arrival, as the ledger remembers it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FirstArrival {
+    #[sqlx(try_from = "String")]
+    pub order_id: OrderId,
     /// The mode whose channel brought it first (`api` for a tombstone: a
     /// void is the api channel's compensation).
     #[sqlx(try_from = "String")]
@@ -92,84 +102,112 @@ impl FirstArrival {
     }
 }
 
-/// What [`claim_order`] found.
-#[derive(Debug)]
-pub enum Claim {
-    /// The id is ours now; settle it before committing.
-    Fresh,
-    /// Seen before: what happened then.
-    Repeat(FirstArrival),
-}
-
-/// An order arriving, to be claimed.
-pub struct Arrival<'a> {
-    pub order_id: &'a OrderId,
+/// An order arriving for the first time, with what became of it.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub order_id: OrderId,
     pub channel: IntegrationMode,
-    pub wanted: &'a Quantities,
+    /// What it asked for.
+    pub wanted: Quantities,
+    pub outcome: ApplyOutcome,
+    pub answer: Answer,
     /// When the store created it, for the end-to-end latency charts.
     pub order_created_at: Option<Timestamp>,
 }
 
-/// Claims an order id in the ledger, or finds its first arrival. On
-/// PostgreSQL a concurrent claim of the same id waits here until the first
-/// commits, then finds it; SQLite has one writer at a time anyway.
-pub async fn claim_order(
-    tx: &mut AnyConnection,
-    arrival: &Arrival<'_>,
-    now: Timestamp,
-) -> Result<Claim, anyhow::Error> {
-    // The row's outcome and answer are placeholders until `settle_order`
-    // fills them in, in this same transaction: nobody else sees them.
-    let claimed = sqlx::query(
-        "INSERT INTO applied_orders (order_id, channel, outcome, request_hash, items, answer_status, answer, \
-         order_created_at, applied_at) VALUES ($1, $2, $3, $4, $5, 0, '', $6, $7) \
-         ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
-    )
-    .bind(arrival.order_id.as_str())
-    .bind(arrival.channel.as_str())
-    .bind(ApplyOutcome::Applied.as_str())
-    .bind(request_hash(arrival.wanted))
-    .bind(serde_json::to_string(arrival.wanted)?)
-    .bind(arrival.order_created_at.map(Timestamp::millis))
-    .bind(now.millis())
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(match claimed {
-        Some(_) => Claim::Fresh,
-        None => Claim::Repeat(first_arrival(tx, arrival.order_id).await?),
-    })
+impl Arrival {
+    /// The ledger's memory of it, as a later arrival will find it.
+    pub fn remembered(&self) -> Result<FirstArrival, serde_json::Error> {
+        Ok(FirstArrival {
+            order_id: self.order_id.clone(),
+            channel: self.channel,
+            outcome: self.outcome,
+            request_hash: request_hash(&self.wanted),
+            items: self.taken_json()?,
+            answer_status: self.answer.status,
+            answer: self.answer.body.clone(),
+        })
+    }
+
+    /// The `items` column: what it asked for (which is what it took, if
+    /// its outcome is `applied`).
+    fn taken_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&self.wanted)
+    }
 }
 
-/// Records what a fresh claim came to.
-pub async fn settle_order(
+const ARRIVAL_COLUMNS: &str =
+    "order_id, channel, outcome, request_hash, items, answer_status, answer";
+
+/// The first arrivals of those of `order_ids` seen before.
+pub async fn first_arrivals(
     tx: &mut AnyConnection,
-    order_id: &OrderId,
-    outcome: ApplyOutcome,
-    answer: &Answer,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE applied_orders SET outcome = $1, answer_status = $2, answer = $3 WHERE order_id = $4",
-    )
-    .bind(outcome.as_str())
-    .bind(i64::from(answer.status))
-    .bind(&answer.body)
-    .bind(order_id.as_str())
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    order_ids: &[&OrderId],
+) -> Result<HashMap<OrderId, FirstArrival>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in order_ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ARRIVAL_COLUMNS} FROM applied_orders WHERE order_id IN ({})",
+            platform::db::placeholders(1, chunk.len())
+        ));
+        let mut query = sqlx::query_as::<_, FirstArrival>(sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for first in query.fetch_all(&mut *tx).await? {
+            found.insert(first.order_id.clone(), first);
+        }
+    }
+    Ok(found)
+}
+
+/// Writes down orders arriving for the first time, with what became of
+/// them. Returns false — and the caller must roll back and try again —
+/// when one of them had been written down meanwhile by a concurrent
+/// transaction: the primary key is what makes "at most once" true.
+pub async fn record_arrivals(
+    tx: &mut AnyConnection,
+    arrivals: &[Arrival],
+    now: Timestamp,
+) -> Result<bool, anyhow::Error> {
+    for chunk in arrivals.chunks(platform::db::rows_per_statement(9)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO applied_orders (order_id, channel, outcome, request_hash, items, \
+             answer_status, answer, order_created_at, applied_at) VALUES {} \
+             ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+            platform::db::value_rows(9, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for a in chunk {
+            query = query
+                .bind(a.order_id.as_str())
+                .bind(a.channel.as_str())
+                .bind(a.outcome.as_str())
+                .bind(request_hash(&a.wanted))
+                .bind(a.taken_json()?)
+                .bind(i64::from(a.answer.status))
+                .bind(a.answer.body.clone())
+                .bind(a.order_created_at.map(Timestamp::millis))
+                .bind(now.millis());
+        }
+        if query.fetch_all(&mut *tx).await?.len() < chunk.len() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 pub async fn first_arrival(
     tx: &mut AnyConnection,
     order_id: &OrderId,
 ) -> Result<FirstArrival, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT channel, outcome, request_hash, items, answer_status, answer FROM applied_orders \
-         WHERE order_id = $1",
-    )
-    .bind(order_id.as_str())
-    .fetch_one(&mut *tx)
-    .await
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ARRIVAL_COLUMNS} FROM applied_orders WHERE order_id = $1"
+    ));
+    sqlx::query_as(sql)
+        .bind(order_id.as_str())
+        .fetch_one(&mut *tx)
+        .await
 }
 
 /// Withdraws an order that never arrived: its row says `voided` from the
@@ -219,66 +257,85 @@ pub async fn withdraw(
     Ok(())
 }
 
-/// The inbox's memory of one webhook message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Receipt {
-    /// Never seen: go on, and [settle](settle_message) it in this transaction.
-    Fresh,
-    /// Received before; the order it carried and what became of it (none
-    /// for a ping or an unknown event type).
-    Repeat {
-        order_id: Option<OrderId>,
-        outcome: Option<ApplyOutcome>,
-    },
+/// What the inbox remembers of a webhook message: the order it carried and
+/// what became of it (none for a ping or an unknown event type).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Noted {
+    pub order_id: Option<OrderId>,
+    pub outcome: Option<ApplyOutcome>,
 }
 
-/// Records a webhook message's id, or finds it already there. The
-/// `webhook-id` is any sender's string (not one of our typed ids), and so
-/// is its event type, which may be one we do not know.
-pub async fn claim_message(
+#[derive(sqlx::FromRow)]
+struct InboxRow {
+    webhook_id: String,
+    order_id: Option<String>,
+    outcome: Option<String>,
+}
+
+/// Those of `webhook_ids` received before. The `webhook-id` is any
+/// sender's string (not one of our typed ids).
+pub async fn messages_seen(
     tx: &mut AnyConnection,
-    webhook_id: &str,
-    event_type: &str,
-    now: Timestamp,
-) -> Result<Receipt, sqlx::Error> {
-    let fresh = sqlx::query(
-        "INSERT INTO webhook_inbox (webhook_id, event_type, received_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
-    )
-    .bind(webhook_id)
-    .bind(event_type)
-    .bind(now.millis())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if fresh.is_some() {
-        return Ok(Receipt::Fresh);
+    webhook_ids: &[&str],
+) -> Result<HashMap<String, Noted>, sqlx::Error> {
+    let mut seen = HashMap::new();
+    for chunk in webhook_ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT webhook_id, order_id, outcome FROM webhook_inbox WHERE webhook_id IN ({})",
+            platform::db::placeholders(1, chunk.len())
+        ));
+        let mut query = sqlx::query_as::<_, InboxRow>(sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            // Both were written by `note_messages` from typed values.
+            let noted = Noted {
+                order_id: row.order_id.and_then(|id| OrderId::try_from(id).ok()),
+                outcome: row.outcome.and_then(|o| ApplyOutcome::try_from(o).ok()),
+            };
+            seen.insert(row.webhook_id, noted);
+        }
     }
-    let (order_id, outcome): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT order_id, outcome FROM webhook_inbox WHERE webhook_id = $1")
-            .bind(webhook_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    // Both were written by `settle_message` from typed values.
-    Ok(Receipt::Repeat {
-        order_id: order_id.and_then(|id| OrderId::try_from(id).ok()),
-        outcome: outcome.and_then(|o| ApplyOutcome::try_from(o).ok()),
-    })
+    Ok(seen)
 }
 
-/// Records which order a fresh message carried and what became of it.
-pub async fn settle_message(
+/// A webhook message received for the first time.
+pub struct NewMessage<'a> {
+    pub webhook_id: &'a str,
+    /// The sender's word, which may be a type we do not know.
+    pub event_type: &'a str,
+    pub noted: Noted,
+}
+
+/// Notes messages received for the first time. Returns false — roll back
+/// and try again — when one of them was noted meanwhile by a concurrent
+/// transaction.
+pub async fn note_messages(
     tx: &mut AnyConnection,
-    webhook_id: &str,
-    order_id: &OrderId,
-    outcome: ApplyOutcome,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhook_inbox SET order_id = $1, outcome = $2 WHERE webhook_id = $3")
-        .bind(order_id.as_str())
-        .bind(outcome.as_str())
-        .bind(webhook_id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    messages: &[NewMessage<'_>],
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    for chunk in messages.chunks(platform::db::rows_per_statement(5)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO webhook_inbox (webhook_id, event_type, order_id, outcome, received_at) \
+             VALUES {} ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
+            platform::db::value_rows(5, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for m in chunk {
+            query = query
+                .bind(m.webhook_id)
+                .bind(m.event_type)
+                .bind(m.noted.order_id.as_ref().map(OrderId::as_str))
+                .bind(m.noted.outcome.map(ApplyOutcome::as_str))
+                .bind(now.millis());
+        }
+        if query.fetch_all(&mut *tx).await?.len() < chunk.len() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -315,6 +372,7 @@ mod tests {
     #[test]
     fn a_repeat_with_other_items_is_told_apart() {
         let first = |outcome, hash: &str| FirstArrival {
+            order_id: OrderId::parse("ord_1").unwrap(),
             channel: IntegrationMode::Api,
             outcome,
             request_hash: hash.into(),

@@ -13,12 +13,16 @@ use tokio::sync::Notify;
 
 use platform::LiveHub;
 use platform::db::Db;
+use platform::group_commit::GroupCommit;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
 
 use crate::config::InventoryConfig;
 use crate::instruments::chaos::Chaos;
+use crate::instruments::messages::LogWriter;
+use crate::integration::intake::Intake;
+use crate::integration::subscription::Secrets;
 use crate::integration::{poller, subscription};
 use crate::state::{AppState, InventoryMetrics};
 use crate::{keys, routes, seed};
@@ -65,6 +69,9 @@ impl Application {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let state = web::Data::new(AppState {
+            intake: GroupCommit::new(Intake::new(db.clone(), clock.clone())),
+            log: GroupCommit::new(LogWriter::new(db.clone())),
+            webhook_secrets: Secrets::default(),
             db,
             clock,
             live: LiveHub::new(),

@@ -9,10 +9,14 @@ use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
 use contract::{ApplyOutcome, IntegrationMode, VerdictKind};
+use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
 
 use crate::config::InventoryConfig;
 use crate::instruments::chaos::Chaos;
+use crate::instruments::messages::LogWriter;
+use crate::integration::intake::Intake;
+use crate::integration::subscription::Secrets;
 
 pub struct AppState {
     pub db: Db,
@@ -26,6 +30,13 @@ pub struct AppState {
     pub poller_wake: Arc<Notify>,
     pub metrics: InventoryMetrics,
     pub registry: Arc<Registry>,
+    /// Webhooks and api calls that arrive at the same moment, applied in
+    /// one transaction.
+    pub intake: GroupCommit<Intake>,
+    /// The message log, written many entries at a time.
+    pub log: GroupCommit<LogWriter>,
+    /// The secrets webhooks are verified with, kept in memory.
+    pub webhook_secrets: Secrets,
 }
 
 /// Orders applied, by the mode whose channel brought them and outcome.

@@ -1,12 +1,14 @@
 //! Stock: units on hand per SKU, and every change to them.
 //!
-//! Taking stock for an order is **all or nothing** across its lines
-//! ([`take_all`]): each line is a conditional decrement
-//! (`… SET on_hand = on_hand - q WHERE on_hand >= q`) that cannot go below
-//! zero even under concurrency, and if any line falls short the lines
-//! already taken are put back in the same transaction. Lines are processed
-//! in SKU order ([`Quantities`] is sorted) so two orders never lock the same
-//! rows in opposite orders (which on PostgreSQL would be a deadlock).
+//! Taking stock for an order is **all or nothing** across its lines, and
+//! orders that arrive together are taken in one go ([`Book`]): the levels
+//! of every SKU they want are read — and on PostgreSQL locked, in SKU order
+//! so that two batches never lock the same rows in opposite orders (a
+//! deadlock) — then each order, in the order it arrived, takes every line
+//! or none from those levels in memory, and the result is written back
+//! with one conditional decrement per SKU (`… SET on_hand = on_hand - q
+//! WHERE on_hand >= q`) that cannot go below zero whatever happens
+//! meanwhile, and a `CHECK (on_hand >= 0)` behind it.
 //!
 //! Every change is written down in `stock_movements` with its
 //! [`MovementReason`] — an order took it, a void put it back, a person
@@ -61,10 +63,6 @@ impl Quantities {
     pub fn skus(&self) -> impl Iterator<Item = &Sku> {
         self.0.keys()
     }
-
-    fn of_sku(&self, sku: &Sku) -> i64 {
-        self.0.get(sku).copied().unwrap_or(0)
-    }
 }
 
 /// Why a SKU's stock changed (`stock_movements.reason`).
@@ -85,7 +83,7 @@ impl MovementReason {
     }
 }
 
-/// What [`take_all`] found.
+/// What [`Book::take_all`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Taken {
     /// Every line was taken; the levels after.
@@ -94,64 +92,125 @@ pub enum Taken {
     Short(Vec<Shortage>),
 }
 
-/// Takes every line of an order, or none. Runs on the caller's
-/// transaction; the caller commits.
-pub async fn take_all(
-    tx: &mut AnyConnection,
-    wanted: &Quantities,
-    order_id: &OrderId,
-    now: Timestamp,
-) -> Result<Taken, sqlx::Error> {
-    // Take line by line, remembering what was taken in case one falls short.
-    let mut taken: Vec<StockLevel> = Vec::new();
-    for (sku, q) in wanted.iter() {
-        match decrement(tx, sku, q, now).await? {
-            Some(on_hand) => taken.push(StockLevel {
-                sku: sku.clone(),
-                on_hand,
-            }),
-            None => {
-                for level in &taken {
-                    sqlx::query("UPDATE stock SET on_hand = on_hand + $1 WHERE sku = $2")
-                        .bind(wanted.of_sku(&level.sku))
-                        .bind(level.sku.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                return Ok(Taken::Short(shortages(tx, wanted).await?));
-            }
-        }
-    }
-    let movements: Vec<Movement> = taken
-        .iter()
-        .map(|level| Movement {
-            sku: &level.sku,
-            delta: -wanted.of_sku(&level.sku),
-            on_hand_after: level.on_hand,
-            reason: MovementReason::Order,
-            order_id: Some(order_id),
-        })
-        .collect();
-    Movement::record_all(tx, &movements, now).await?;
-    Ok(Taken::All(taken))
+/// The stock of some SKUs, read and locked for the orders of one
+/// transaction, taken from in memory, and written back at once.
+pub struct Book {
+    /// Units on hand now, as the orders so far have left them.
+    levels: BTreeMap<Sku, i64>,
+    /// Units taken per SKU, to write back.
+    taken: BTreeMap<Sku, i64>,
+    movements: Vec<(Sku, i64, i64, OrderId)>,
 }
 
-/// `on_hand - q` if that is not below zero; the new level, or `None`.
-async fn decrement(
-    tx: &mut AnyConnection,
-    sku: &Sku,
-    q: i64,
-    now: Timestamp,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1 \
-         RETURNING on_hand",
-    )
-    .bind(q)
-    .bind(now.millis())
-    .bind(sku.as_str())
-    .fetch_optional(&mut *tx)
-    .await
+#[derive(sqlx::FromRow)]
+struct LevelRow {
+    sku: String,
+    on_hand: i64,
+}
+
+impl Book {
+    /// Reads (on PostgreSQL: locks) the stock of `skus`. Unknown SKUs are
+    /// left out: an order that wants one is short of it.
+    pub async fn open<'a>(
+        tx: &mut AnyConnection,
+        skus: impl Iterator<Item = &'a Sku>,
+    ) -> Result<Book, sqlx::Error> {
+        let skus: std::collections::BTreeSet<&Sku> = skus.collect();
+        let skus: Vec<&Sku> = skus.into_iter().collect();
+        let mut levels = BTreeMap::new();
+        for chunk in skus.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT sku, on_hand FROM stock WHERE sku IN ({}) ORDER BY sku{}",
+                platform::db::placeholders(1, chunk.len()),
+                platform::db::for_update(tx)
+            ));
+            let mut query = sqlx::query_as::<_, LevelRow>(sql);
+            for sku in chunk {
+                query = query.bind(sku.as_str());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                if let Ok(sku) = Sku::parse(&row.sku) {
+                    levels.insert(sku, row.on_hand);
+                }
+            }
+        }
+        Ok(Book {
+            levels,
+            taken: BTreeMap::new(),
+            movements: Vec::new(),
+        })
+    }
+
+    /// Takes every line of an order, or none.
+    pub fn take_all(&mut self, wanted: &Quantities, order_id: &OrderId) -> Taken {
+        let shortages: Vec<Shortage> = wanted
+            .iter()
+            .filter_map(|(sku, q)| {
+                let available = self.levels.get(sku).copied().unwrap_or(0);
+                (available < q).then(|| Shortage {
+                    sku: sku.to_string(),
+                    requested: q,
+                    available,
+                })
+            })
+            .collect();
+        if !shortages.is_empty() {
+            return Taken::Short(shortages);
+        }
+        for (sku, q) in wanted.iter() {
+            let level = self.levels.get_mut(sku).expect("checked above");
+            *level -= q;
+            *self.taken.entry(sku.clone()).or_insert(0) += q;
+            self.movements
+                .push((sku.clone(), -q, *level, order_id.clone()));
+        }
+        Taken::All(self.levels(wanted.skus()))
+    }
+
+    /// The current levels of some SKUs (unknown ones left out).
+    pub fn levels<'a>(&self, skus: impl Iterator<Item = &'a Sku>) -> Vec<StockLevel> {
+        skus.filter_map(|sku| {
+            Some(StockLevel {
+                sku: sku.clone(),
+                on_hand: *self.levels.get(sku)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Writes back what was taken: one conditional decrement per SKU, and
+    /// every movement.
+    pub async fn write(self, tx: &mut AnyConnection, now: Timestamp) -> Result<(), sqlx::Error> {
+        for (sku, q) in &self.taken {
+            let done = sqlx::query(
+                "UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1",
+            )
+            .bind(q)
+            .bind(now.millis())
+            .bind(sku.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                // Cannot happen while the rows are locked (or SQLite's one
+                // writer holds the database); refuse rather than oversell.
+                return Err(sqlx::Error::Protocol(format!(
+                    "the stock of {sku} changed while it was being taken"
+                )));
+            }
+        }
+        let movements: Vec<Movement> = self
+            .movements
+            .iter()
+            .map(|(sku, delta, on_hand_after, order_id)| Movement {
+                sku,
+                delta: *delta,
+                on_hand_after: *on_hand_after,
+                reason: MovementReason::Order,
+                order_id: Some(order_id),
+            })
+            .collect();
+        Movement::record_all(tx, &movements, now).await
+    }
 }
 
 /// Gives back what an order took (a void). SKUs that have disappeared
@@ -194,49 +253,6 @@ async fn increment(
     .await
 }
 
-/// What the order lacked, line by line (unknown SKUs have 0 available).
-async fn shortages(
-    tx: &mut AnyConnection,
-    wanted: &Quantities,
-) -> Result<Vec<Shortage>, sqlx::Error> {
-    let mut out = Vec::new();
-    for (sku, q) in wanted.iter() {
-        let available = on_hand(tx, sku).await?.unwrap_or(0);
-        if available < q {
-            out.push(Shortage {
-                sku: sku.to_string(),
-                requested: q,
-                available,
-            });
-        }
-    }
-    Ok(out)
-}
-
-async fn on_hand(tx: &mut AnyConnection, sku: &Sku) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT on_hand FROM stock WHERE sku = $1")
-        .bind(sku.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-}
-
-/// The current levels of some SKUs (unknown ones left out).
-pub async fn levels<'a>(
-    tx: &mut AnyConnection,
-    skus: impl Iterator<Item = &'a Sku>,
-) -> Result<Vec<StockLevel>, sqlx::Error> {
-    let mut out = Vec::new();
-    for sku in skus {
-        if let Some(on_hand) = on_hand(tx, sku).await? {
-            out.push(StockLevel {
-                sku: sku.clone(),
-                on_hand,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// One change of one SKU's stock, for the audit trail (`stock_movements`).
 struct Movement<'a> {
     sku: &'a Sku,
@@ -260,22 +276,24 @@ impl Movement<'_> {
         if movements.is_empty() {
             return Ok(());
         }
-        let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) VALUES {}",
-            platform::db::value_rows(7, movements.len())
-        ));
-        let mut query = sqlx::query(sql);
-        for m in movements {
-            query = query
-                .bind(MovementId::new().to_string())
-                .bind(m.sku.as_str())
-                .bind(m.delta)
-                .bind(m.on_hand_after)
-                .bind(m.reason.as_str())
-                .bind(m.order_id.map(OrderId::as_str))
-                .bind(now.millis());
+        for chunk in movements.chunks(platform::db::rows_per_statement(7)) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO stock_movements (id, sku, delta, on_hand_after, reason, order_id, at) VALUES {}",
+                platform::db::value_rows(7, chunk.len())
+            ));
+            let mut query = sqlx::query(sql);
+            for m in chunk {
+                query = query
+                    .bind(MovementId::new().to_string())
+                    .bind(m.sku.as_str())
+                    .bind(m.delta)
+                    .bind(m.on_hand_after)
+                    .bind(m.reason.as_str())
+                    .bind(m.order_id.map(OrderId::as_str))
+                    .bind(now.millis());
+            }
+            query.execute(&mut *tx).await?;
         }
-        query.execute(&mut *tx).await?;
         Ok(())
     }
 }

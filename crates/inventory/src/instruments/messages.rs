@@ -17,6 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
 use contract::{Channel, LogEntryId, OrderId, Party, Timestamp, Verdict, VerdictKind};
+use platform::group_commit::{Batch, GroupCommit};
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
 use platform::{Db, LiveHub};
 
@@ -111,45 +112,94 @@ impl NewMessage {
 /// Stores a message and tells open browser tabs.
 pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<LogEntryId, sqlx::Error> {
     let id = LogEntryId::new();
-    sqlx::query(
-        "INSERT INTO messages (id, initiator, channel, method, url, request_headers, request_body, \
-         response_status, response_body, error, verdict, verdict_detail, order_id, latency_ms, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(id.as_str())
-    .bind(m.initiator.as_str())
-    .bind(m.channel.as_str())
-    .bind(&m.method)
-    .bind(&m.url)
-    .bind(&m.request_headers)
-    .bind(&m.request_body)
-    .bind(m.response_status.map(i64::from))
-    .bind(m.response_body.as_deref())
-    .bind(m.error.as_deref())
-    .bind(m.verdict.kind.as_str())
-    .bind(m.verdict.detail.as_deref())
-    .bind(m.order_id.as_ref().map(OrderId::as_str))
-    .bind(m.latency_ms)
-    .bind(m.at.millis())
-    .execute(db.writer())
-    .await?;
-    live.publish(
-        "message",
+    insert_all(db, &[(&id, m)]).await?;
+    publish(live, &id, m);
+    Ok(id)
+}
+
+/// Stores messages, one statement for many (each statement is atomic on
+/// its own: no transaction needed).
+async fn insert_all(db: &Db, entries: &[(&LogEntryId, &NewMessage)]) -> Result<(), sqlx::Error> {
+    for chunk in entries.chunks(platform::db::rows_per_statement(15)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO messages (id, initiator, channel, method, url, request_headers, request_body, \
+             response_status, response_body, error, verdict, verdict_detail, order_id, latency_ms, at) \
+             VALUES {}",
+            platform::db::value_rows(15, chunk.len())
+        ));
+        let mut query = sqlx::query(sql);
+        for (id, m) in chunk {
+            query = query
+                .bind(id.as_str())
+                .bind(m.initiator.as_str())
+                .bind(m.channel.as_str())
+                .bind(&m.method)
+                .bind(&m.url)
+                .bind(&m.request_headers)
+                .bind(&m.request_body)
+                .bind(m.response_status.map(i64::from))
+                .bind(m.response_body.as_deref())
+                .bind(m.error.as_deref())
+                .bind(m.verdict.kind.as_str())
+                .bind(m.verdict.detail.as_deref())
+                .bind(m.order_id.as_ref().map(OrderId::as_str))
+                .bind(m.latency_ms)
+                .bind(m.at.millis());
+        }
+        query.execute(db.writer()).await?;
+    }
+    Ok(())
+}
+
+/// Tells open browser tabs that a message crossed.
+fn publish(live: &LiveHub, id: &LogEntryId, m: &NewMessage) {
+    live.publish_with("message", || {
         serde_json::json!({
             "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
             "url": m.url, "status": m.response_status, "error": m.error,
             "verdict": m.verdict.to_string(), "verdict_kind": m.verdict.kind,
             "order_id": m.order_id, "latency_ms": m.latency_ms, "at": m.at,
-        }),
-    );
-    Ok(id)
+        })
+    });
+}
+
+/// Writes the log, many entries per statement: the entries of requests
+/// answered at the same moment share one insert (group commit, see
+/// `platform::group_commit`) instead of a write each.
+pub struct LogWriter {
+    db: Db,
+}
+
+impl LogWriter {
+    pub fn new(db: Db) -> LogWriter {
+        LogWriter { db }
+    }
+}
+
+impl Batch for LogWriter {
+    type Job = NewMessage;
+    type Done = Result<(LogEntryId, NewMessage), String>;
+
+    async fn write(&self, batch: Vec<NewMessage>) -> Vec<Self::Done> {
+        let ids: Vec<LogEntryId> = batch.iter().map(|_| LogEntryId::new()).collect();
+        let entries: Vec<(&LogEntryId, &NewMessage)> = ids.iter().zip(&batch).collect();
+        let written = insert_all(&self.db, &entries)
+            .await
+            .map_err(|e| e.to_string());
+        ids.into_iter()
+            .zip(batch)
+            .map(|(id, m)| written.clone().map(|()| (id, m)))
+            .collect()
+    }
 }
 
 /// Records, logging instead of failing: a lost log line must never turn a
 /// successful request into a failed one.
-pub async fn record_quietly(db: &Db, live: &LiveHub, m: &NewMessage) {
-    if let Err(e) = record(db, live, m).await {
-        tracing::error!(error = %e, "could not record a message in the log");
+pub async fn record_quietly(log: &GroupCommit<LogWriter>, live: &LiveHub, m: NewMessage) {
+    match log.submit(m).await {
+        Ok(Ok((id, m))) => publish(live, &id, &m),
+        Ok(Err(e)) => tracing::error!(error = %e, "could not record a message in the log"),
+        Err(e) => tracing::error!(error = %e, "could not record a message in the log"),
     }
 }
 

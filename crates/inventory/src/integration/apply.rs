@@ -1,15 +1,20 @@
-//! **The one call every channel ends in:** [`apply_order_once`].
+//! **The one call every channel ends in:** [`apply_orders_once`].
 //!
 //! Whether an order arrives as an api call, a webhook or a polled feed
 //! entry — once, twice, or through two channels after a mode switch — it
 //! goes through here, keyed by its order id:
 //!
-//! 1. **claim** the order id in the ledger (`crate::idempotency`); a repeat
-//!    stops here with the first arrival's outcome and answer;
-//! 2. **take the stock**, all or nothing (`crate::stock::take_all`);
-//! 3. **settle** the claim with what happened — in the same transaction,
-//!    which the caller commits (the webhook receiver records its inbox row
-//!    in it too).
+//! 1. **look it up** in the ledger (`crate::idempotency`); a repeat stops
+//!    here with the first arrival's outcome and answer;
+//! 2. **take the stock**, all or nothing (`crate::stock::Book`);
+//! 3. **write down** what happened — the ledger row with the stock it took
+//!    — in the same transaction, which the caller commits (the webhook
+//!    receiver notes its inbox row in it too).
+//!
+//! Orders that arrive together are applied together, in the order they
+//! arrived: one lookup, one read of the stock, one insert into the ledger
+//! for all of them (group commit, see `super::intake`) — and each is
+//! still all or nothing on its own.
 //!
 //! What a shortage means depends on who asked:
 //! * **api** — the store is waiting to tell the customer: the outcome is
@@ -21,6 +26,8 @@
 //! gives back what an order took, or leaves a tombstone for one that never
 //! arrived.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -28,21 +35,21 @@ use contract::inventory::{StockLevel, UpdateInventoryResponse};
 use contract::{ApplyOutcome, IntegrationMode, OrderId, Timestamp};
 
 use crate::error::InventoryError;
-use crate::idempotency::{self, Answer, Arrival, Claim, FirstArrival};
-use crate::stock::{self, Quantities, Taken};
+use crate::idempotency::{self, Answer, Arrival, FirstArrival};
+use crate::stock::{self, Book, Quantities, Taken};
 
 /// An order as the inventory needs it, from whichever channel.
 #[derive(Debug, Clone)]
-pub struct OrderToApply<'a> {
-    pub order_id: &'a OrderId,
-    pub wanted: &'a Quantities,
+pub struct OrderToApply {
+    pub order_id: OrderId,
+    pub wanted: Quantities,
     /// The channel that brought it: decides what a shortage means.
     pub channel: IntegrationMode,
     /// When the store created it, for the end-to-end latency charts.
     pub order_created_at: Option<Timestamp>,
 }
 
-/// What [`apply_order_once`] did (or had done the first time).
+/// What [`apply_orders_once`] did with an order (or had done the first time).
 #[derive(Debug, Clone)]
 pub struct Applied {
     pub outcome: ApplyOutcome,
@@ -56,68 +63,86 @@ pub struct Applied {
     pub stock: Vec<StockLevel>,
 }
 
-/// Applies an order at most once. Runs on the caller's transaction; the
-/// caller commits.
-pub async fn apply_order_once(
+/// Applies each order at most once, in their order, on the caller's
+/// transaction (the caller commits). One result per order: an order can
+/// fail alone (a repeat that asks for other items).
+///
+/// `Ok(None)`: a concurrent transaction wrote one of these orders down
+/// first (PostgreSQL); roll back and try again, and it will be a repeat.
+pub async fn apply_orders_once(
     tx: &mut AnyConnection,
-    order: &OrderToApply<'_>,
+    orders: &[OrderToApply],
     now: Timestamp,
-) -> Result<Applied, InventoryError> {
-    let wanted = order.wanted;
+) -> Result<Option<Vec<Result<Applied, InventoryError>>>, InventoryError> {
+    // 1. Look every order up: which arrived before?
+    let ids: Vec<&OrderId> = orders.iter().map(|o| &o.order_id).collect();
+    let mut seen: HashMap<OrderId, FirstArrival> = idempotency::first_arrivals(tx, &ids).await?;
 
-    // 1. Claim the order id. If it is already there, this is a repeat.
-    let arrival = Arrival {
-        order_id: order.order_id,
-        channel: order.channel,
-        wanted,
-        order_created_at: order.order_created_at,
-    };
-    if let Claim::Repeat(first) = idempotency::claim_order(tx, &arrival, now).await? {
-        return repeat(tx, first, wanted).await;
+    // 2. Take the stock, order by order, all or nothing each.
+    let mut book = Book::open(tx, orders.iter().flat_map(|o| o.wanted.skus())).await?;
+    let mut arrivals = Vec::new();
+    let mut results = Vec::with_capacity(orders.len());
+    for order in orders {
+        if let Some(first) = seen.get(&order.order_id) {
+            results.push(repeat(first, &order.wanted, &book));
+            continue;
+        }
+        let arrival = take(&mut book, order)?;
+        results.push(Ok(Applied {
+            outcome: arrival.outcome,
+            first_time: true,
+            first_channel: order.channel,
+            answer: arrival.answer.clone(),
+            stock: book.levels(order.wanted.skus()),
+        }));
+        // A second copy later in this same batch is a repeat of this one.
+        seen.insert(
+            order.order_id.clone(),
+            arrival.remembered().map_err(anyhow::Error::from)?,
+        );
+        arrivals.push(arrival);
     }
 
-    // 2. Take the stock, all or nothing.
-    let (outcome, answer, stock) = match stock::take_all(tx, wanted, order.order_id, now).await? {
+    // 3. Write down what happened: the ledger, the stock, its movements.
+    if !idempotency::record_arrivals(tx, &arrivals, now).await? {
+        return Ok(None);
+    }
+    book.write(tx, now).await?;
+    Ok(Some(results))
+}
+
+/// Takes one new order's stock from the book, or finds it short.
+fn take(book: &mut Book, order: &OrderToApply) -> Result<Arrival, InventoryError> {
+    let (outcome, answer) = match book.take_all(&order.wanted, &order.order_id) {
         Taken::All(levels) => {
             let answer = UpdateInventoryResponse {
                 order_id: order.order_id.clone(),
                 applied: true,
                 stock: levels,
             };
-            (
-                ApplyOutcome::Applied,
-                json_answer(200, &answer)?,
-                answer.stock,
-            )
+            (ApplyOutcome::Applied, json_answer(200, &answer)?)
         }
         Taken::Short(shortages) => {
             let problem = InventoryError::OutOfStock(shortages).problem();
-            let stock = stock::levels(tx, wanted.skus()).await?;
-            (
-                shortage_outcome(order.channel),
-                json_answer(409, &problem)?,
-                stock,
-            )
+            (shortage_outcome(order.channel), json_answer(409, &problem)?)
         }
     };
-
-    // 3. Settle the claim with what happened.
-    idempotency::settle_order(tx, order.order_id, outcome, &answer).await?;
-    Ok(Applied {
+    Ok(Arrival {
+        order_id: order.order_id.clone(),
+        channel: order.channel,
+        wanted: order.wanted.clone(),
         outcome,
-        first_time: true,
-        first_channel: order.channel,
         answer,
-        stock,
+        order_created_at: order.order_created_at,
     })
 }
 
 /// A repeat gets the first arrival's outcome and answer — unless it asks
 /// for other items under the same id, which is a client's mistake.
-async fn repeat(
-    tx: &mut AnyConnection,
-    first: FirstArrival,
+fn repeat(
+    first: &FirstArrival,
     wanted: &Quantities,
+    book: &Book,
 ) -> Result<Applied, InventoryError> {
     if first.differs_from(&idempotency::request_hash(wanted)) {
         return Err(platform::ApiError::IdempotencyKeyReused.into());
@@ -127,7 +152,7 @@ async fn repeat(
         first_time: false,
         first_channel: first.channel,
         answer: first.answer(),
-        stock: stock::levels(tx, wanted.skus()).await?,
+        stock: book.levels(wanted.skus()),
     })
 }
 

@@ -6,12 +6,14 @@
 //! | `api`     | [`update_inventory`]   | the store     | reserves and answers        |
 //! | `poll`    | [`poller`]             | the inventory | reads the feed, acknowledges|
 //!
-//! All three end in the same call, [`apply::apply_order_once`], keyed by
+//! All three end in the same call, [`apply::apply_orders_once`], keyed by
 //! order id — which is why a mode switch, a retry or a replay can never
-//! take stock twice. [`subscription`] registers the webhook receiver with
-//! the store on start.
+//! take stock twice; what arrives at the same moment is applied in one
+//! transaction ([`intake`]). [`subscription`] registers the webhook
+//! receiver with the store on start.
 
 pub mod apply;
+pub mod intake;
 pub mod poller;
 pub mod subscription;
 pub mod update_inventory;

@@ -42,6 +42,31 @@ pub async fn secrets(db: &Db) -> Result<Vec<WebhookSecret>, sqlx::Error> {
         .collect())
 }
 
+/// The secrets, kept in memory so that verifying a webhook does not read
+/// the database. Secrets are only ever added (a subscription, a rotation),
+/// never removed, so the copy can only be missing a new one: a signature
+/// that none of the kept secrets verifies is checked again against the
+/// stored ones ([`Secrets::reload`]) before it is refused.
+#[derive(Default)]
+pub struct Secrets(std::sync::RwLock<Option<Arc<Vec<WebhookSecret>>>>);
+
+impl Secrets {
+    /// The secrets as last read (read now if never).
+    pub async fn current(&self, db: &Db) -> Result<Arc<Vec<WebhookSecret>>, sqlx::Error> {
+        if let Some(kept) = self.0.read().expect("secrets lock").clone() {
+            return Ok(kept);
+        }
+        self.reload(db).await
+    }
+
+    /// Reads the secrets again.
+    pub async fn reload(&self, db: &Db) -> Result<Arc<Vec<WebhookSecret>>, sqlx::Error> {
+        let fresh = Arc::new(secrets(db).await?);
+        *self.0.write().expect("secrets lock") = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
 /// Where the inventory is subscribed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Subscription {
@@ -156,7 +181,7 @@ fn read_answer(rec: &Recorded) -> anyhow::Result<EndpointAnswer> {
 
 async fn log(app: &AppState, rec: &Recorded, verdict: Verdict) {
     let message = NewMessage::sent(Channel::Subscribe, rec, verdict);
-    messages::record_quietly(&app.db, &app.live, &message).await;
+    messages::record_quietly(&app.log, &app.live, message).await;
 }
 
 async fn has_secret_for(db: &Db, endpoint: &EndpointId) -> Result<bool, sqlx::Error> {

@@ -16,7 +16,8 @@
 //!    is the promise, shared with the webhook and poll channels.
 //! 4. **applies the order once, all or nothing** — every line is reserved,
 //!    or none is and the answer is `409` with the shortages (see
-//!    `super::apply`).
+//!    `super::apply`), in a transaction shared with whatever else arrives
+//!    at the same moment (`super::intake`).
 //! 5. **answers with the first answer** — a repeat gets exactly what the
 //!    first call got (`Idempotent-Replayed: true`), and stock moved once.
 //!
@@ -39,7 +40,8 @@ use contract::{
 use platform::ApiError;
 use platform::http::bearer_token;
 
-use super::apply::{Applied, OrderToApply, Voided, apply_order_once, void_order};
+use super::apply::{Applied, OrderToApply, Voided, void_order};
+use super::intake::{Arrival, Taken};
 use crate::error::InventoryError;
 use crate::instruments::messages::{self, NewMessage};
 use crate::keys;
@@ -65,7 +67,7 @@ pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     };
     let message = NewMessage::received(&req, Channel::Api, &body, &reply, verdict, started, at)
         .about(order_id);
-    messages::record_quietly(&app.db, &app.live, &message).await;
+    messages::record_quietly(&app.log, &app.live, message).await;
     reply.into_response()
 }
 
@@ -186,20 +188,26 @@ async fn apply(
     app: &AppState,
     request: &UpdateInventoryRequest,
 ) -> Result<Applied, InventoryError> {
-    let wanted = Quantities::of(&request.items);
-    let mut tx = app.db.begin_write().await?;
-    let applied = apply_order_once(
-        &mut tx,
-        &OrderToApply {
-            order_id: &request.order_id,
-            wanted: &wanted,
+    // One transaction, shared with whatever arrives at the same moment
+    // (`super::intake`); answered once it has committed.
+    let arrival = Arrival {
+        order: Some(OrderToApply {
+            order_id: request.order_id.clone(),
+            wanted: Quantities::of(&request.items),
             channel: IntegrationMode::Api,
             order_created_at: None,
-        },
-        app.clock.now(),
-    )
-    .await?;
-    tx.commit().await?;
+        }),
+        message: None,
+    };
+    let applied = match app
+        .intake
+        .submit(arrival)
+        .await
+        .map_err(anyhow::Error::from)??
+    {
+        Taken::Applied(applied) => applied,
+        other => return Err(anyhow::anyhow!("an order was not applied: {other:?}").into()),
+    };
     if applied.first_time {
         app.metrics
             .orders_applied
@@ -266,7 +274,7 @@ pub async fn void(
     };
     let message = NewMessage::received(&req, Channel::Void, b"", &reply, verdict, started, at)
         .about(OrderId::parse(&order_id).ok());
-    messages::record_quietly(&app.db, &app.live, &message).await;
+    messages::record_quietly(&app.log, &app.live, message).await;
     reply.into_response()
 }
 

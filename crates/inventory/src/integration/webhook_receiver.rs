@@ -13,21 +13,22 @@
 //!    time (`401` otherwise). A refused request changes nothing.
 //! 3. **Deduplicate on `webhook-id`**: the store retries until it sees a
 //!    2xx, so the same message can arrive twice (our 2xx was lost, a person
-//!    pressed "redeliver"). The id goes into the inbox
-//!    (`crate::idempotency::claim_message`) in the same transaction as the
-//!    effect; a repeat finds it and answers `200` with `"duplicate": true`
-//!    and the first outcome — a 2xx, or the sender would keep retrying
-//!    something we already have.
-//! 4. **Apply the order once** ([`apply_event`], through
-//!    `super::apply::apply_order_once`), keyed by order id — so even a
-//!    *different* message about the same order (another endpoint, a replay
-//!    after a mode switch) takes stock once. A shortage does not fail the
-//!    webhook (the store has already accepted the order): the order is
-//!    recorded `backordered` and the answer says so, which is how the store
-//!    learns to show it.
-//! 5. **Answer fast**: everything above is one short transaction. Slow work
-//!    belongs after the 2xx (a real receiver would queue it), because the
-//!    sender's timeout is ticking.
+//!    pressed "redeliver"). The id is looked up in the inbox and noted
+//!    there (`crate::idempotency`) in the same transaction as the effect;
+//!    a repeat finds it and answers `200` with `"duplicate": true` and the
+//!    first outcome — a 2xx, or the sender would keep retrying something
+//!    we already have.
+//! 4. **Apply the order once** (through `super::apply::apply_orders_once`),
+//!    keyed by order id — so even a *different* message about the same
+//!    order (another endpoint, a replay after a mode switch) takes stock
+//!    once. A shortage does not fail the webhook (the store has already
+//!    accepted the order): the order is recorded `backordered` and the
+//!    answer says so, which is how the store learns to show it.
+//! 5. **Answer fast**: steps 3 and 4 are one short transaction — shared
+//!    with every webhook and api call that arrives at the same moment
+//!    (`super::intake`) — and the answer leaves once it has committed.
+//!    Slow work belongs after the 2xx (a real receiver would queue it),
+//!    because the sender's timeout is ticking.
 //!
 //! Seen in the UI: the inventory's message log marks each webhook verified
 //! or refused, applied, backordered or duplicate; chaos can make this
@@ -37,18 +38,19 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use sqlx::AnyConnection;
-
 use contract::events::{EventTypeOnly, OrderCreated};
 use contract::inventory::WebhookAck;
-use contract::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders};
-use contract::{Channel, EventType, Format, IntegrationMode, Timestamp, Verdict, VerdictKind};
+use contract::signing::{
+    self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError, WebhookSecret,
+};
+use contract::{
+    Channel, EventType, Format, IntegrationMode, OrderId, Timestamp, Verdict, VerdictKind,
+};
 use platform::ApiError;
 
-use super::apply::{OrderToApply, apply_order_once};
-use super::subscription;
+use super::apply::{Applied, OrderToApply};
+use super::intake::{Arrival, Message, Taken};
 use crate::error::InventoryError;
-use crate::idempotency::{self, Receipt};
 use crate::instruments::messages::{self, NewMessage};
 use crate::reply::{Reply, body_format, read_body};
 use crate::state::{AppState, ApplyLabels, VerdictLabels};
@@ -72,7 +74,7 @@ pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Byte
         .inc();
     let message = NewMessage::received(&req, Channel::Webhook, &body, &reply, verdict, started, at)
         .about(order_id);
-    messages::record_quietly(&app.db, &app.live, &message).await;
+    messages::record_quietly(&app.log, &app.live, message).await;
     reply.into_response()
 }
 
@@ -109,44 +111,50 @@ async fn handle(
     let webhook_id = verify(app, req, body, now).await?;
     let format = body_format(req).unwrap_or(Format::Json);
     let envelope: EventTypeOnly = read_body(format, body).map_err(ApiError::MalformedBody)?;
+    let order = match EventType::parse(&envelope.event_type) {
+        Ok(EventType::OrderCreated) => Some(order_of(format, body)?),
+        // A ping is noted; an unknown type too — acknowledged, not refused:
+        // a sender that adds an event type must not break receivers.
+        Ok(EventType::Ping) | Err(_) => None,
+    };
 
-    // 3. Deduplicate on webhook-id, in the transaction that applies.
-    let mut tx = app.db.begin_write().await?;
-    let receipt =
-        idempotency::claim_message(&mut tx, &webhook_id, &envelope.event_type, now).await?;
-    if let Receipt::Repeat { order_id, outcome } = receipt {
-        tx.rollback().await?;
-        return Ok(Received {
+    // 3-4. Deduplicate on webhook-id and apply the order once, in one
+    // transaction (shared with whatever arrives at the same moment).
+    let order_id = order.as_ref().map(|o| o.order_id.clone());
+    let arrival = Arrival {
+        order,
+        message: Some(Message {
+            webhook_id: webhook_id.clone(),
+            event_type: envelope.event_type.clone(),
+        }),
+    };
+    let taken = app
+        .intake
+        .submit(arrival)
+        .await
+        .map_err(anyhow::Error::from)??;
+    let received = match taken {
+        Taken::Duplicate(noted) => Received {
             ack: WebhookAck {
                 webhook_id,
                 duplicate: true,
-                order_id,
-                outcome,
+                order_id: noted.order_id,
+                outcome: noted.outcome,
             },
             verdict: Verdict::with_detail(VerdictKind::Duplicate, "already received"),
-        });
-    }
-
-    // 4. Apply the order once (or take note of a ping).
-    let received = match EventType::parse(&envelope.event_type) {
-        Ok(EventType::OrderCreated) => {
-            apply_event(app, &mut tx, format, body, webhook_id, now).await?
+        },
+        Taken::Noted => {
+            let detail = match EventType::parse(&envelope.event_type) {
+                Ok(_) => "ping".to_owned(),
+                Err(_) => format!("unknown event type {}, ignored", envelope.event_type),
+            };
+            Received::noted(
+                webhook_id,
+                Verdict::with_detail(VerdictKind::Verified, detail),
+            )
         }
-        Ok(EventType::Ping) => Received::noted(
-            webhook_id,
-            Verdict::with_detail(VerdictKind::Verified, "ping"),
-        ),
-        // Unknown types are acknowledged, not refused: a sender that adds
-        // an event type must not break existing receivers.
-        Err(_) => Received::noted(
-            webhook_id,
-            Verdict::with_detail(
-                VerdictKind::Verified,
-                format!("unknown event type {}, ignored", envelope.event_type),
-            ),
-        ),
+        Taken::Applied(applied) => applied_event(app, webhook_id, order_id, &applied),
     };
-    tx.commit().await?;
 
     // 5. Answer (the caller sends it); tell open pages the stock moved.
     if let Some(order_id) = &received.ack.order_id {
@@ -164,52 +172,57 @@ async fn verify(
     body: &[u8],
     now: Timestamp,
 ) -> Result<String, InventoryError> {
-    let secrets = if app.chaos.rejects_signatures() {
-        Vec::new() // as if we held the wrong secret
-    } else {
-        subscription::secrets(&app.db).await?
-    };
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     let headers = SignedHeaders {
         id: header(HEADER_ID),
         timestamp: header(HEADER_TIMESTAMP),
         signature: header(HEADER_SIGNATURE),
     };
-    signing::verify(
-        &secrets,
-        headers,
-        body,
-        now.unix_seconds(),
-        app.config.webhook_tolerance.as_secs() as i64,
-    )
-    .map(str::to_owned)
-    .map_err(InventoryError::Signature)
+    let check = |secrets: &[WebhookSecret]| {
+        signing::verify(
+            secrets,
+            headers,
+            body,
+            now.unix_seconds(),
+            app.config.webhook_tolerance.as_secs() as i64,
+        )
+        .map(str::to_owned)
+    };
+    if app.chaos.rejects_signatures() {
+        // As if we held the wrong secret.
+        return check(&[]).map_err(InventoryError::Signature);
+    }
+    let kept = app.webhook_secrets.current(&app.db).await?;
+    match check(&kept) {
+        Err(VerifyError::NoMatchingSignature) => {
+            // Perhaps signed with a secret added since we last looked.
+            let stored = app.webhook_secrets.reload(&app.db).await?;
+            check(&stored).map_err(InventoryError::Signature)
+        }
+        other => other.map_err(InventoryError::Signature),
+    }
 }
 
-/// `order.created`: applies the order once and notes in the inbox what
-/// became of it.
-async fn apply_event(
-    app: &AppState,
-    tx: &mut AnyConnection,
-    format: Format,
-    body: &[u8],
-    webhook_id: String,
-    now: Timestamp,
-) -> Result<Received, InventoryError> {
+/// The order an `order.created` event carries, to apply.
+fn order_of(format: Format, body: &[u8]) -> Result<OrderToApply, InventoryError> {
     let event: OrderCreated = read_body(format, body).map_err(ApiError::MalformedBody)?;
     let order = event.data;
-    let applied = apply_order_once(
-        tx,
-        &OrderToApply {
-            order_id: &order.id,
-            wanted: &Quantities::of_order(&order),
-            channel: IntegrationMode::Webhook,
-            order_created_at: Some(order.created_at),
-        },
-        now,
-    )
-    .await?;
-    idempotency::settle_message(tx, &webhook_id, &order.id, applied.outcome).await?;
+    Ok(OrderToApply {
+        wanted: Quantities::of_order(&order),
+        order_id: order.id,
+        channel: IntegrationMode::Webhook,
+        order_created_at: Some(order.created_at),
+    })
+}
+
+/// An `order.created` applied (or found applied before): the answer, the
+/// verdict, the metric.
+fn applied_event(
+    app: &AppState,
+    webhook_id: String,
+    order_id: Option<OrderId>,
+    applied: &Applied,
+) -> Received {
     let verdict = if applied.first_time {
         app.metrics
             .orders_applied
@@ -225,15 +238,15 @@ async fn apply_event(
             ),
         )
     };
-    Ok(Received {
+    Received {
         ack: WebhookAck {
             webhook_id,
             duplicate: false,
-            order_id: Some(order.id),
+            order_id,
             outcome: Some(applied.outcome),
         },
         verdict,
-    })
+    }
 }
 
 /// What the log says about a webhook that was not taken in. A body that

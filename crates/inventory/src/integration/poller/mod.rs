@@ -6,9 +6,9 @@
 //!
 //! 1. **read a page** — `GET /api/orders?after=CURSOR&limit=N` with its API
 //!    key ([`read_page`]);
-//! 2. **apply** each order placed in poll mode, through the same
-//!    `apply_order_once` as the other channels, so an order seen twice is
-//!    applied once ([`apply_page`]);
+//! 2. **apply** the orders placed in poll mode, through the same
+//!    `apply_orders_once` as the other channels — the whole page in one
+//!    transaction — so an order seen twice is applied once ([`apply_page`]);
 //! 3. **acknowledge** each: tell the store what was done with it
 //!    (`POST /api/orders/{id}/acknowledgement`, [`acknowledge`]);
 //! 4. **advance**: only then save the page's `iterator` as the new cursor
@@ -42,11 +42,13 @@ use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
 use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
 use platform::Backoff;
+use platform::group_commit::Batch;
 use platform::outbound::{Recorded, send_recorded};
 use platform::ui::count;
 use platform::worker::{Next, Pacing, Worker};
 
-use super::apply::{Applied, OrderToApply, apply_order_once};
+use super::apply::OrderToApply;
+use super::intake::{Arrival, Taken};
 use crate::instruments::messages::{self, NewMessage};
 use crate::state::{AppState, ApplyLabels};
 use crate::stock::Quantities;
@@ -87,9 +89,9 @@ pub async fn poll_cycle(app: &AppState) -> anyhow::Result<CycleReport> {
         };
         let verdict = page_verdict(page.data.len(), tally);
         messages::record_quietly(
-            &app.db,
+            &app.log,
             &app.live,
-            &NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order),
+            NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order),
         )
         .await;
 
@@ -135,9 +137,9 @@ async fn read_page(app: &AppState, cursor: &str) -> anyhow::Result<(FeedPage, Re
         Err(why) => {
             let verdict = Verdict::with_detail(VerdictKind::Failed, why.clone());
             messages::record_quietly(
-                &app.db,
+                &app.log,
                 &app.live,
-                &NewMessage::sent(Channel::Feed, &rec, verdict),
+                NewMessage::sent(Channel::Feed, &rec, verdict),
             )
             .await;
             Err(anyhow!(why))
@@ -168,11 +170,33 @@ impl Tally {
     }
 }
 
-/// Applies and acknowledges every poll-mode order on a page.
+/// Applies every poll-mode order on a page — in one transaction, each
+/// once — then acknowledges each.
 async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
+    let orders = poll_mode_orders(page);
+    let arrivals: Vec<Arrival> = orders
+        .iter()
+        .map(|order| Arrival {
+            order: Some(OrderToApply {
+                order_id: order.id.clone(),
+                wanted: Quantities::of_order(order),
+                channel: IntegrationMode::Poll,
+                order_created_at: Some(order.created_at),
+            }),
+            message: None,
+        })
+        .collect();
+    let results = if arrivals.is_empty() {
+        Vec::new()
+    } else {
+        app.intake.batch().write(arrivals).await
+    };
     let mut tally = Tally::default();
-    for order in poll_mode_orders(page) {
-        let applied = apply_one(app, order).await?;
+    for (order, result) in orders.into_iter().zip(results) {
+        let applied = match result.with_context(|| format!("applying {}", order.id))? {
+            Taken::Applied(applied) => applied,
+            other => anyhow::bail!("{} was not applied: {other:?}", order.id),
+        };
         if applied.first_time {
             match applied.outcome {
                 ApplyOutcome::Backordered => tally.backordered += 1,
@@ -191,25 +215,6 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
         acknowledge(app, &order.id, applied.outcome).await?;
     }
     Ok(tally)
-}
-
-async fn apply_one(app: &AppState, order: &Order) -> anyhow::Result<Applied> {
-    let wanted = Quantities::of_order(order);
-    let mut tx = app.db.begin_write().await?;
-    let applied = apply_order_once(
-        &mut tx,
-        &OrderToApply {
-            order_id: &order.id,
-            wanted: &wanted,
-            channel: IntegrationMode::Poll,
-            order_created_at: Some(order.created_at),
-        },
-        app.clock.now(),
-    )
-    .await
-    .with_context(|| format!("applying {}", order.id))?;
-    tx.commit().await?;
-    Ok(applied)
 }
 
 /// What the inventory made of one page of the feed: nothing there
@@ -270,9 +275,9 @@ async fn acknowledge(
         Some(why) => Verdict::with_detail(VerdictKind::Failed, why.clone()),
     };
     messages::record_quietly(
-        &app.db,
+        &app.log,
         &app.live,
-        &NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone())),
+        NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone())),
     )
     .await;
     match failure {
@@ -338,15 +343,20 @@ impl Worker for Poller {
             // was switched off; resuming wakes it at once.
             return Ok(Next::At(self.app.clock.now() + interval));
         }
-        let pause = match poll_cycle(&self.app).await {
+        // Every interval, counted from the start of one poll to the start
+        // of the next: how long a cycle takes does not stretch the period.
+        let started = self.app.clock.now();
+        match poll_cycle(&self.app).await {
             Ok(report) => {
                 self.failures = 0;
                 tracing::debug!(?report, "poll cycle done");
-                interval
+                Ok(Next::At(started + interval))
             }
-            Err(e) => self.failed(&e, interval),
-        };
-        Ok(Next::At(self.app.clock.now() + pause))
+            Err(e) => {
+                let pause = self.failed(&e, interval);
+                Ok(Next::At(self.app.clock.now() + pause))
+            }
+        }
     }
 }
 
