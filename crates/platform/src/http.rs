@@ -1,7 +1,8 @@
 //! HTTP plumbing both services share: problem+json responses, extractor
 //! configuration that turns bad input into a clear problem, a safety net
 //! that rewrites any error response the framework itself produced, body size
-//! limits, bearer-token extraction and API-key hashing.
+//! limits, bearer-token extraction and API-key hashing; and [`Json`], a
+//! JSON body read as the OpenAPI documents describe it.
 //!
 //! The principle: a client of either API never has to parse an HTML or
 //! plain-text error page. Each service maps its own error enum to a
@@ -17,6 +18,9 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, web};
 use contract::problem::{CONTENT_TYPE as PROBLEM_CONTENT_TYPE, Problem};
 use sha2::{Digest, Sha256};
+
+mod json;
+pub use json::{Json, OptionalJson, read_json_object, whole_numbers_as_integers};
 
 /// The largest request body either service accepts (64 KiB). An order of
 /// twenty lines is well under 2 KiB; anything near this is a mistake or an

@@ -16,6 +16,8 @@
 //!   limits, bearer tokens and API-key hashing.
 //! * [`outbound`] — sending a request and recording exactly what crossed.
 //! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
+//! * [`openapi`] — what both OpenAPI documents share, `GET /openapi.json`
+//!   and the `/reference` page that reads it.
 //! * [`server`] — the HTTP server and middleware stack both services run.
 //! * [`telemetry`] — `tracing` set-up.
 //! * [`ui`] — what both web UIs share: page chrome, headers, formatting.
@@ -35,6 +37,7 @@ pub mod http;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod openapi;
 pub mod outbound;
 pub mod server;
 pub mod telemetry;

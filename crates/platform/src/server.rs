@@ -96,6 +96,20 @@ pub struct Ops {
     pub registry: std::sync::Arc<prometheus_client::registry::Registry>,
 }
 
+/// What `GET /healthz` answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`, or `degraded` when the database does not answer.
+    #[schema(value_type = String, pattern = "^(ok|degraded)$")]
+    pub status: &'static str,
+    /// `store` or `inventory`.
+    #[schema(value_type = String)]
+    pub service: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(value_type = String)]
+    pub database: &'static str,
+}
+
 /// Registers `GET /healthz`, `GET /metrics` and `GET /events`.
 pub fn ops_routes(cfg: &mut web::ServiceConfig, ops: Ops) {
     cfg.app_data(web::Data::new(ops))
@@ -106,13 +120,23 @@ pub fn ops_routes(cfg: &mut web::ServiceConfig, ops: Ops) {
 
 /// Liveness and readiness in one: the process answers and its database
 /// does too.
-async fn healthz(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Health: the process and its database answer",
+    responses(
+        (status = 200, description = "Up, and the database answers", body = Health),
+        (status = 503, description = "Up, but the database does not answer", body = Health),
+    )
+)]
+pub(crate) async fn healthz(ops: web::Data<Ops>) -> actix_web::HttpResponse {
     let db_ok = sqlx::query("SELECT 1").execute(ops.db.pool()).await.is_ok();
-    let body = serde_json::json!({
-        "status": if db_ok { "ok" } else { "degraded" },
-        "service": ops.service,
-        "database": ops.db.backend().name(),
-    });
+    let body = Health {
+        status: if db_ok { "ok" } else { "degraded" },
+        service: ops.service,
+        database: ops.db.backend().name(),
+    };
     if db_ok {
         actix_web::HttpResponse::Ok().json(body)
     } else {
@@ -120,11 +144,30 @@ async fn healthz(ops: web::Data<Ops>) -> actix_web::HttpResponse {
     }
 }
 
-async fn metrics(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    description = "Counters and histograms in the Prometheus text format: requests per \
+                   route and status, and what the service's patterns did.",
+    responses((status = 200, description = "The metrics", content_type = "text/plain", body = String))
+)]
+pub(crate) async fn metrics(ops: web::Data<Ops>) -> actix_web::HttpResponse {
     crate::metrics::metrics_response(&ops.registry)
 }
 
-async fn events(ops: web::Data<Ops>) -> actix_web::HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "operations",
+    summary = "Live events (Server-Sent Events)",
+    description = "An endless `text/event-stream`: one event per change (an order placed, \
+                   a message logged, stock moved), each naming what changed, so the web UI \
+                   re-fetches just that. It never ends by itself.",
+    responses((status = 200, description = "The stream", content_type = "text/event-stream", body = String))
+)]
+pub(crate) async fn events(ops: web::Data<Ops>) -> actix_web::HttpResponse {
     ops.live.sse_response()
 }
 
