@@ -28,7 +28,8 @@
 //! 4. [`orders`] — the order record every pattern resolves; [`domain`] —
 //!    what a valid order request is; [`catalog`] — what it costs.
 //! 5. [`routes`] — thin HTTP handlers; [`error`] — their problem+json;
-//!    [`api_keys`] — who may read the feed.
+//!    [`api_keys`] — who may read the feed; [`openapi`] — all of it as an
+//!    OpenAPI 3.1 document, with the webhooks the store sends.
 //! 6. [`config`], [`state`], [`startup`] — settings (one copy of every
 //!    default, clap's), what handlers and workers share, and
 //!    `Application::build(config)` / `run_until_stopped()`.
@@ -48,6 +49,7 @@ pub mod error;
 pub mod idempotency;
 pub mod instruments;
 pub mod integration;
+pub mod openapi;
 pub mod orders;
 pub mod routes;
 pub mod seed;

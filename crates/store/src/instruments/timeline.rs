@@ -263,16 +263,19 @@ pub async fn record_and_publish(
 }
 
 /// An exchange as the API and the UI show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExchangeView {
     pub id: ExchangeId,
     pub channel: Channel,
     pub initiator: Party,
     pub method: String,
     pub url: String,
+    /// Name → value, as sent (secrets redacted).
+    #[schema(value_type = Object)]
     pub request_headers: serde_json::Value,
     pub request_body: String,
     pub response_status: Option<i64>,
+    #[schema(value_type = Option<Object>)]
     pub response_headers: Option<serde_json::Value>,
     pub response_body: Option<String>,
     pub error: Option<String>,

@@ -186,13 +186,36 @@ pub async fn acknowledge(
 // API key, and each is logged with its answer.
 // ---------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
+    /// The `iterator` of the previous page; omitted, the feed starts at
+    /// its beginning.
+    #[param(max_length = 64)]
     after: Option<String>,
+    /// Orders per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
 /// `GET /api/orders?after=CURSOR&limit=N`.
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = "feed",
+    summary = "The order feed (pull)",
+    description = "Every order, in the order their transactions committed, a page at a time. \
+                   Pass each page's `iterator` back as `after`; `done` says there was nothing \
+                   more when the page was read — come back later with the same cursor.",
+    params(FeedQuery),
+    security(("feed_key" = [])),
+    responses(
+        (status = 200, description = "A page of orders, oldest first", body = FeedPage),
+        (status = 400, description = "An `after` this feed did not issue, or a `limit` outside 1 to 200", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid feed key", body = contract::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+    )
+)]
 pub async fn feed(
     app: web::Data<AppState>,
     req: HttpRequest,
@@ -216,11 +239,30 @@ pub async fn feed(
 }
 
 /// `POST /api/orders/{id}/acknowledgement`.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/acknowledgement",
+    tag = "feed",
+    summary = "Report what was done with a pulled order",
+    description = "In poll mode nobody pushed the order, so the inventory says what it did \
+                   with it; that resolves the order. Only for orders placed in poll mode; the \
+                   first acknowledgement decides, repeats change nothing.",
+    params(("id" = OrderId, Path, description = "The order's id")),
+    request_body(content = Acknowledgement, content_type = "application/json"),
+    security(("feed_key" = [])),
+    responses(
+        (status = 200, description = "Recorded: the order as it stands now", body = Order),
+        (status = 401, description = "No valid feed key", body = contract::Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 404, description = "No such order", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order was not placed in poll mode: another channel resolves it", body = contract::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn acknowledgement(
     app: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Json<Acknowledgement>,
+    body: platform::http::Json<Acknowledgement>,
 ) -> Result<HttpResponse, StoreError> {
     let inbound = Inbound::arrived(&app);
     api_keys::require(&app.db, &req).await?;

@@ -1,6 +1,8 @@
 //! The store's routes: the JSON API ([`api`]), the web pages
-//! ([`crate::ui`]) and the operational endpoints every service has
-//! (`/healthz`, `/metrics`, `/events`, from `platform::server::ops_routes`).
+//! ([`crate::ui`]), the operational endpoints every service has
+//! (`/healthz`, `/metrics`, `/events`, from `platform::server::ops_routes`)
+//! and the document that describes them all (`/openapi.json`,
+//! [`crate::openapi`]).
 
 pub mod api;
 
@@ -9,6 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::error::StoreError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::Data::new(crate::openapi::DOCUMENT.clone()))
+        .service(web::resource("/openapi.json").get(platform::openapi::serve));
     api::configure(cfg);
     crate::ui::configure(cfg);
 }

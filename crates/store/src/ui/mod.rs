@@ -10,6 +10,7 @@
 //! | `/settings` | [`settings`]  | mode switch, webhook endpoints, delivery log       |
 //! | `/compare`  | [`compare`]   | charts per mode, and the burst experiment          |
 //! | `/tour`     | [`tour`]      | the six differences, each linked to where it shows |
+//! | `/reference`| [`reference`] | the API, read from the store's OpenAPI document    |
 //!
 //! The pattern is the same throughout: server-rendered askama templates
 //! (in `templates/store/`) that work without JavaScript — every action is a
@@ -45,6 +46,7 @@ pub mod diagram;
 pub mod flow;
 pub mod order_progress;
 pub mod orders;
+pub mod reference;
 pub mod settings;
 pub mod shop;
 pub mod tour;
@@ -88,6 +90,10 @@ pub const NAV: &[NavItem] = &[
         href: "/tour",
         label: "Tour",
     },
+    NavItem {
+        href: "/reference",
+        label: "API",
+    },
 ];
 
 /// Registers every page, form action, fragment and static file.
@@ -99,6 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     settings::configure(cfg);
     compare::configure(cfg);
     tour::configure(cfg);
+    reference::configure(cfg);
 }
 
 /// The chrome of a store page.

@@ -8,5 +8,6 @@
 mod feed;
 mod group_commit;
 mod helpers;
+mod openapi;
 mod orders;
 mod webhooks;

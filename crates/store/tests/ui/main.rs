@@ -11,5 +11,6 @@ mod flow;
 mod helpers;
 mod order_page;
 mod pages;
+mod reference;
 mod settings;
 mod shop;

@@ -8,6 +8,7 @@
 //! processed harmless. Redelivery restarts the retry schedule.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 use platform::db::{NullableInt, NullableText};
@@ -19,19 +20,30 @@ use crate::state::AppState;
 use crate::vocabulary::Trigger;
 
 /// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as
-/// received (an id that matches nothing simply finds nothing).
-#[derive(Debug, Default, Deserialize)]
+/// received (an id that matches nothing simply finds nothing; one that is
+/// not an id at all is a `400`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryFilter {
+    /// Only the deliveries of this order.
+    #[param(value_type = Option<OrderId>)]
     pub order_id: Option<String>,
+    /// Only the deliveries to this endpoint.
+    #[param(value_type = Option<EndpointId>)]
     pub endpoint_id: Option<String>,
+    /// Only deliveries in this state.
+    #[param(value_type = Option<DeliveryState>)]
     pub state: Option<String>,
+    /// How many, newest first (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// Most deliveries one page of the log shows.
 pub const MAX_LIMIT: i64 = 200;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One webhook message on its way to one endpoint.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct DeliveryView {
     #[sqlx(try_from = "String")]
     pub id: DeliveryId,
@@ -84,6 +96,15 @@ pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<Delivery
         return Err(StoreError::bad_request(format!(
             "`limit` must be between 1 and {MAX_LIMIT}"
         )));
+    }
+    // A well-formed id that matches nothing finds nothing; one that could
+    // not be an id at all is a mistake worth saying.
+    if let Some(id) = filter.order_id.as_deref() {
+        OrderId::parse(id).map_err(|e| StoreError::bad_request(format!("`order_id`: {}", e.0)))?;
+    }
+    if let Some(id) = filter.endpoint_id.as_deref() {
+        EndpointId::parse(id)
+            .map_err(|e| StoreError::bad_request(format!("`endpoint_id`: {}", e.0)))?;
     }
     let state = match filter.state.as_deref() {
         None => None,

@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use utoipa::ToSchema;
 
 use contract::signing::WebhookSecret;
 use contract::{DeliveryState, EndpointId, FieldError, Format, SecretId, Timestamp};
@@ -25,22 +26,32 @@ use crate::error::StoreError;
 use crate::state::AppState;
 
 /// `POST /api/webhook-endpoints`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NewEndpoint {
+    /// Where to POST the events: `http` or `https`, no credentials in it,
+    /// on a host the store allows (`WEBHOOK_ALLOWED_HOSTS`).
+    #[schema(required, value_type = String, pattern = "^https?://[^/?#@\\s]+(/\\S*)?$", max_length = 2048)]
     pub url: Option<String>,
+    /// What to receive: event types, or `["*"]` for every one (omitted:
+    /// every type this version knows).
     #[serde(default)]
+    #[schema(value_type = Option<Subscription>)]
     pub event_types: Option<Vec<String>>,
+    /// The body's format (default `json`).
     #[serde(default)]
+    #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
 }
 
-/// `PATCH /api/webhook-endpoints/{id}`.
-#[derive(Debug, Default, Deserialize)]
+/// `PATCH /api/webhook-endpoints/{id}`: only the fields given change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct EndpointChanges {
     pub enabled: Option<bool>,
+    #[schema(value_type = Option<Subscription>)]
     pub event_types: Option<Vec<String>>,
+    #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
     pub description: Option<String>,
 }
@@ -48,7 +59,7 @@ pub struct EndpointChanges {
 /// An endpoint as the API shows it, read from its row (selected with
 /// [`ENDPOINT_COLUMNS`]). `secret` is present only in the answer that
 /// created the endpoint or rotated its secret.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Endpoint {
     #[sqlx(try_from = "String")]
     pub id: EndpointId,

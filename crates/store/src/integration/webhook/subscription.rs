@@ -105,6 +105,36 @@ impl Serialize for Subscription {
     }
 }
 
+/// Its schema: a non-empty list of event types, or `["*"]` — the words
+/// [`Subscription::words`] writes, taken from the same vocabulary.
+impl utoipa::PartialSchema for Subscription {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let words = EventType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .chain([Subscription::WILDCARD]);
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(words)),
+            )
+            .min_items(Some(1))
+            .description(Some(
+                "Event types the endpoint receives; `[\"*\"]` for every one, \
+                 including those a later version adds.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Subscription {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Subscription".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,23 @@
+//! The API reference page: the store's OpenAPI document
+//! ([`crate::openapi`]) as a person reads it — every operation, the
+//! webhooks the store sends, the problems, the schemas. Rendered by
+//! `platform::openapi::reference`, shared with the inventory.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use platform::openapi::reference::{Reference, ReferencePage};
+
+use super::{Data, PageError, layout, page};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reference", web::get().to(reference_page));
+}
+
+async fn reference_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let template = ReferencePage {
+        layout: layout(&app, &req, "API reference"),
+        reference: Reference::from_document(crate::openapi::DOCUMENT.json()),
+    };
+    page(&app, StatusCode::OK, &template)
+}

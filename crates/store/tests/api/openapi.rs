@@ -1,0 +1,37 @@
+//! `GET /openapi.json`: the document parses, is OpenAPI 3.1, and describes
+//! exactly the routes the store serves (see `platform::openapi::coverage`).
+
+use std::path::Path;
+
+use platform::openapi::coverage::assert_document_matches_routes;
+use platform::testing::TestBackend;
+
+use crate::helpers::spawn_store;
+
+#[tokio::test]
+async fn the_document_describes_every_route_and_no_other() {
+    let (store, _clock) = spawn_store(TestBackend::Sqlite).await;
+    let response = store
+        .client
+        .get(store.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        document["openapi"]
+    );
+    assert!(document["webhooks"]["order.created"]["post"].is_object());
+    let source = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    assert_document_matches_routes(&store.address, &document, &[source]).await;
+    store.stop().await;
+}
