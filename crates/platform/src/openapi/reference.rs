@@ -33,7 +33,7 @@ pub struct Reference {
     pub title: String,
     pub version: String,
     pub openapi: String,
-    pub description: String,
+    pub description: Prose,
     pub groups: Vec<Group>,
     /// The calls this service makes to others (OpenAPI's `webhooks`).
     pub webhooks: Vec<Operation>,
@@ -47,7 +47,7 @@ pub struct Reference {
 pub struct Group {
     pub name: String,
     pub anchor: String,
-    pub description: String,
+    pub description: Prose,
     pub operations: Vec<Operation>,
 }
 
@@ -57,14 +57,18 @@ pub struct Operation {
     /// The path, or for a webhook its name (`order.created`).
     pub path: String,
     pub anchor: String,
-    pub summary: String,
-    pub description: String,
+    pub summary: Prose,
+    pub description: Prose,
     /// `Bearer feed_key`, or `none` when the operation is open; an
     /// optional scheme reads `operator (if set)`.
     pub security: Vec<String>,
     pub parameters: Vec<Parameter>,
     pub body: Option<Body>,
+    /// The operation's own answers.
     pub responses: Vec<ResponseRow>,
+    /// The shared answers it can also give (status, name), listed once
+    /// under Problems.
+    pub shared: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -73,13 +77,13 @@ pub struct Parameter {
     pub location: String,
     pub required: bool,
     pub ty: TypeText,
-    pub description: String,
+    pub description: Prose,
 }
 
 #[derive(Debug)]
 pub struct Body {
     pub required: bool,
-    pub description: String,
+    pub description: Prose,
     /// One row per media type (JSON and XML may carry the same schema).
     pub content: Vec<ContentRow>,
 }
@@ -93,32 +97,30 @@ pub struct ContentRow {
 #[derive(Debug)]
 pub struct ResponseRow {
     pub status: String,
-    pub description: String,
+    pub description: Prose,
     pub content: Vec<ContentRow>,
-    pub headers: Vec<(String, String)>,
-    /// The shared answer it refers to, if any (`BodyTooLarge`).
-    pub shared: Option<String>,
+    pub headers: Vec<(String, Prose)>,
 }
 
 #[derive(Debug)]
 pub struct ProblemRow {
     pub name: String,
     pub status: String,
-    pub description: String,
+    pub description: Prose,
 }
 
 #[derive(Debug)]
 pub struct SecurityRow {
     pub name: String,
     pub kind: String,
-    pub description: String,
+    pub description: Prose,
 }
 
 #[derive(Debug)]
 pub struct SchemaView {
     pub name: String,
     pub anchor: String,
-    pub description: String,
+    pub description: Prose,
     /// `object`, `string`, …: what the schema is when it is not a table.
     pub summary: TypeText,
     pub fields: Vec<Field>,
@@ -130,7 +132,41 @@ pub struct Field {
     pub name: String,
     pub ty: TypeText,
     pub required: bool,
-    pub description: String,
+    pub description: Prose,
+}
+
+/// Text from the document, with its `code spans` kept apart so the page
+/// can set them as code (the descriptions are written in Markdown's
+/// backticks; nothing else of Markdown is read).
+#[derive(Debug, Clone, Default)]
+pub struct Prose {
+    pub parts: Vec<Span>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub code: bool,
+    pub text: String,
+}
+
+impl Prose {
+    pub fn new(text: &str) -> Prose {
+        Prose {
+            parts: text
+                .split('`')
+                .enumerate()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(i, t)| Span {
+                    code: i % 2 == 1,
+                    text: t.to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
 }
 
 /// A type in words, with a link to the schema it names, if it names one.
@@ -162,7 +198,7 @@ impl Reference {
             .map(|tag| Group {
                 name: text(&tag["name"]),
                 anchor: anchor("tag", &text(&tag["name"])),
-                description: text(&tag["description"]),
+                description: prose(&tag["description"]),
                 operations: Vec::new(),
             })
             .collect();
@@ -175,7 +211,7 @@ impl Reference {
                     None => groups.push(Group {
                         anchor: anchor("tag", &tag),
                         name: tag,
-                        description: String::new(),
+                        description: Prose::default(),
                         operations: vec![operation],
                     }),
                 }
@@ -198,7 +234,7 @@ impl Reference {
             .map(|(name, response)| ProblemRow {
                 name: name.clone(),
                 status: shared_status(name, doc),
-                description: text(&response["description"]),
+                description: prose(&response["description"]),
             })
             .collect();
         let security = components["securitySchemes"]
@@ -210,7 +246,7 @@ impl Reference {
                 kind: format!("{} {}", text(&scheme["type"]), text(&scheme["scheme"]))
                     .trim()
                     .to_owned(),
-                description: text(&scheme["description"]),
+                description: prose(&scheme["description"]),
             })
             .collect();
         let schemas = components["schemas"]
@@ -223,7 +259,7 @@ impl Reference {
             title: text(&info["title"]),
             version: text(&info["version"]),
             openapi: text(&doc["openapi"]),
-            description: text(&info["description"]),
+            description: prose(&info["description"]),
             groups,
             webhooks,
             problems,
@@ -258,40 +294,34 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> Operation {
             location: text(&p["in"]),
             required: p["required"].as_bool().unwrap_or(false),
             ty: type_text(&p["schema"]),
-            description: text(&p["description"]),
+            description: prose(&p["description"]),
         })
         .collect();
     let body = op.get("requestBody").map(|b| Body {
         required: b["required"].as_bool().unwrap_or(false),
-        description: text(&b["description"]),
+        description: prose(&b["description"]),
         content: content_rows(&b["content"]),
     });
-    let responses = op["responses"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(status, response)| {
-            let (response, shared) = match response["$ref"].as_str() {
-                Some(reference) => {
-                    let name = reference.rsplit('/').next().unwrap_or(reference);
-                    (&doc["components"]["responses"][name], Some(name.to_owned()))
-                }
-                None => (response, None),
-            };
-            ResponseRow {
-                status: status.clone(),
-                description: text(&response["description"]),
-                content: content_rows(&response["content"]),
-                headers: response["headers"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, h)| (name.clone(), text(&h["description"])))
-                    .collect(),
-                shared,
-            }
-        })
-        .collect();
+    let mut responses = Vec::new();
+    let mut shared = Vec::new();
+    for (status, response) in op["responses"].as_object().into_iter().flatten() {
+        if let Some(reference) = response["$ref"].as_str() {
+            let name = reference.rsplit('/').next().unwrap_or(reference);
+            shared.push((status.clone(), name.to_owned()));
+            continue;
+        }
+        responses.push(ResponseRow {
+            status: status.clone(),
+            description: prose(&response["description"]),
+            content: content_rows(&response["content"]),
+            headers: response["headers"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, h)| (name.clone(), prose(&h["description"])))
+                .collect(),
+        });
+    }
     let security = match op["security"].as_array() {
         None => Vec::new(),
         Some(requirements) => {
@@ -316,12 +346,13 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> Operation {
         method: method.to_uppercase(),
         path: path.to_owned(),
         anchor: anchor(method, path),
-        summary: text(&op["summary"]),
-        description: text(&op["description"]),
+        summary: prose(&op["summary"]),
+        description: prose(&op["description"]),
         security,
         parameters,
         body,
         responses,
+        shared,
     }
 }
 
@@ -378,7 +409,7 @@ fn schema_view(name: &str, schema: &Value) -> SchemaView {
             name: field.clone(),
             ty: type_text(s),
             required: required.contains(&field.as_str()),
-            description: text(&s["description"]),
+            description: prose(&s["description"]),
         })
         .collect();
     let words = schema["enum"]
@@ -390,7 +421,7 @@ fn schema_view(name: &str, schema: &Value) -> SchemaView {
     SchemaView {
         name: name.to_owned(),
         anchor: anchor("schema", name),
-        description: text(&schema["description"]),
+        description: prose(&schema["description"]),
         summary: type_text(schema),
         fields,
         words,
@@ -491,6 +522,10 @@ fn bounds(schema: &Value, min: &str, max: &str, unit: &str) -> String {
     }
 }
 
+fn prose(value: &Value) -> Prose {
+    Prose::new(value.as_str().unwrap_or_default())
+}
+
 fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
@@ -508,6 +543,22 @@ fn anchor(kind: &str, name: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn code_spans_are_kept_apart() {
+        let p = Prose::new("pass `after` back, or `x`");
+        let parts: Vec<(bool, &str)> = p.parts.iter().map(|s| (s.code, s.text.as_str())).collect();
+        assert_eq!(
+            parts,
+            [
+                (false, "pass "),
+                (true, "after"),
+                (false, " back, or "),
+                (true, "x")
+            ]
+        );
+        assert!(Prose::new("").is_empty());
+    }
 
     #[test]
     fn types_read_as_words_and_link_their_schemas() {
@@ -559,8 +610,8 @@ mod tests {
             (op.method.as_str(), op.path.as_str()),
             ("GET", "/api/orders/{id}")
         );
-        assert_eq!(op.responses[1].description, "boom");
-        assert_eq!(op.responses[1].shared.as_deref(), Some("InternalError"));
+        assert_eq!(op.responses.len(), 1);
+        assert_eq!(op.shared, [("500".to_owned(), "InternalError".to_owned())]);
         assert_eq!(r.webhooks[0].path, "order.created");
         assert_eq!(r.problems[0].status, "500");
         assert!(r.schemas[0].fields[0].required);

@@ -20,6 +20,11 @@ async fn the_reference_page_reads_the_document() {
         "<code>Idempotency-Key</code>",
         "<code>application/json</code>: <a href=\"#schema-NewOrder\"><code>NewOrder</code></a>",
         "<th scope=\"row\">422</th>",
+        // The descriptions' `code spans` set as code; the shared answers
+        // named once per operation and listed under Problems.
+        "(<code>Idempotent-Replayed: true</code>)",
+        "<a href=\"#problem-BodyTooLarge\">413 BodyTooLarge</a>",
+        "<tr id=\"problem-BodyTooLarge\">",
         "<code>feed_key</code>",
         "<code>operator (if set)</code>",
         // The other direction: the events the store pushes.
