@@ -15,6 +15,7 @@ const STORE_PAGES: &[(&str, &str)] = &[
     ("/settings", "store-settings"),
     ("/compare", "store-compare"),
     ("/tour", "store-tour"),
+    ("/reference", "store-reference"),
 ];
 
 const INVENTORY_PAGES: &[(&str, &str)] = &[
@@ -23,6 +24,7 @@ const INVENTORY_PAGES: &[(&str, &str)] = &[
     ("/chaos", "inventory-chaos"),
     ("/poller", "inventory-poller"),
     ("/keys", "inventory-keys"),
+    ("/reference", "inventory-reference"),
 ];
 
 /// Fails if the page scrolls sideways at the current width, naming the
