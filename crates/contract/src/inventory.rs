@@ -17,7 +17,7 @@ pub struct UpdateInventoryRequest {
     pub order_id: OrderId,
     /// One line per SKU, as in an order.
     #[serde(default)]
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(required, min_items = 1, max_items = 20)]
     pub items: Vec<LineItem>,
 }
 

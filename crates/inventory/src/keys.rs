@@ -13,7 +13,9 @@ use platform::http::{hash_api_key, redact_secret};
 
 use crate::error::InventoryError;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An API key as the API shows it: its id and a hint, never the key
+/// (except in the answer that created it).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiKey {
     #[sqlx(try_from = "String")]
     pub id: ApiKeyId,

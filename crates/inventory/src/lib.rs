@@ -30,8 +30,9 @@
 //! 9. [`keys`] — hashed API keys; [`error`] — the inventory's own failures
 //!    (the shared ones are `platform::ApiError`); [`reply`] — answers in
 //!    JSON or XML, readable until sent.
-//! 10. [`routes`] — thin handlers; [`ui`] — the web pages: stock, messages,
-//!     chaos, poller, keys.
+//! 10. [`routes`] — thin handlers, described by [`openapi`] (an OpenAPI 3.1
+//!     document); [`ui`] — the web pages: stock, messages, chaos, poller,
+//!     keys, the API reference.
 //! 11. [`config`] — the flags and their defaults, written once;
 //!     [`startup`] — `Application::build(config)` / `run_until_stopped()`;
 //!     [`state`] — what every handler and worker shares; [`seed`] — the
@@ -43,6 +44,7 @@ pub mod idempotency;
 pub mod instruments;
 pub mod integration;
 pub mod keys;
+pub mod openapi;
 pub mod reply;
 pub mod routes;
 pub mod seed;

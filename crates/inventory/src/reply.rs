@@ -60,7 +60,8 @@ pub fn body_format(req: &HttpRequest) -> Option<Format> {
 pub fn read_body<T: serde::de::DeserializeOwned>(format: Format, body: &[u8]) -> Result<T, String> {
     match format {
         Format::Xml => contract::xml::from_slice(body).map_err(|e| e.to_string()),
-        Format::Json => serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}")),
+        // An object, `2.0` read as 2: as the OpenAPI document describes it.
+        Format::Json => platform::http::read_json_object(body),
     }
 }
 

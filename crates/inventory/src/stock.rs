@@ -299,7 +299,7 @@ impl Movement<'_> {
 }
 
 /// One SKU's stock, as `GET /api/stock` lists it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StockItem {
     pub sku: String,
     pub name: String,

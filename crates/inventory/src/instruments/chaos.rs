@@ -35,12 +35,19 @@ pub struct Chaos {
 
 /// The controls as the API shows and takes them.
 /// Fields left out of a `PUT` are off (or zero).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ChaosSettings {
+    /// Every integration request gets `503` with `Retry-After`; the poller
+    /// stops.
     pub down: bool,
+    /// Added before each integration request is handled (at most 120,000).
+    #[schema(maximum = 120_000)]
     pub latency_ms: u64,
+    /// The next N integration requests get a `500`.
+    #[schema(value_type = i64, minimum = 0, maximum = 4_294_967_295_i64)]
     pub fail_next: u32,
+    /// The webhook receiver refuses every signature.
     pub reject_signatures: bool,
 }
 

@@ -204,7 +204,7 @@ pub async fn record_quietly(log: &GroupCommit<LogWriter>, live: &LiveHub, m: New
 }
 
 /// One logged message, as `GET /api/messages` lists it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MessageView {
     #[sqlx(try_from = "String")]
     pub id: LogEntryId,
@@ -216,6 +216,7 @@ pub struct MessageView {
     pub url: String,
     /// Stored as JSON text; listed as JSON.
     #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Object)]
     pub request_headers: String,
     pub request_body: String,
     pub response_status: Option<i64>,
@@ -283,6 +284,42 @@ impl Serialize for LoggedVerdict {
         map.serialize_entry("verdict", &self.0.to_string())?;
         map.serialize_entry("verdict_kind", &self.0.kind)?;
         map.end()
+    }
+}
+
+/// Its schema: the two members [`Serialize`] above writes.
+impl utoipa::PartialSchema for LoggedVerdict {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::ToSchema;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .property(
+                "verdict",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("In words: `refused: bad signature`.")),
+            )
+            .required("verdict")
+            .property(
+                "verdict_kind",
+                utoipa::openapi::Ref::from_schema_name(VerdictKind::name()),
+            )
+            .required("verdict_kind")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LoggedVerdict {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <VerdictKind as utoipa::ToSchema>::name().into(),
+            <VerdictKind as utoipa::PartialSchema>::schema(),
+        ));
     }
 }
 

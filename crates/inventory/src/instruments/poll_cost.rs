@@ -8,7 +8,7 @@ use serde::Serialize;
 use contract::{Channel, IntegrationMode, VerdictKind};
 use platform::Db;
 
-#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PollStats {
     pub polls: i64,
     /// Polls that applied nothing: no orders at all, or none new for poll

@@ -173,7 +173,7 @@ fn json_answer(status: u16, body: &impl Serialize) -> Result<Answer, InventoryEr
 }
 
 /// What a void did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Voided {
     pub order_id: OrderId,
     pub outcome: ApplyOutcome,

@@ -40,7 +40,7 @@ use contract::{
 use platform::ApiError;
 use platform::http::bearer_token;
 
-use super::apply::{Applied, OrderToApply, Voided, void_order};
+use super::apply::{self, Applied, OrderToApply, Voided, void_order};
 use super::intake::{Arrival, Taken};
 use crate::error::InventoryError;
 use crate::instruments::messages::{self, NewMessage};
@@ -53,6 +53,37 @@ use crate::stock::Quantities;
 pub const MAX_LINES: usize = 100;
 
 /// `POST /update_inventory`.
+#[utoipa::path(
+    post,
+    path = "/update_inventory",
+    tag = "integration",
+    summary = "Reserve an order's lines (api mode)",
+    description = "The store calls this while its customer waits. Every line is reserved, or \
+                   none is (`409` with the shortages). A repeat with the same `Idempotency-Key` \
+                   gets the first answer (`Idempotent-Replayed: true`) and moves nothing. \
+                   `Accept: application/xml` gets XML back, errors included.",
+    params(("Idempotency-Key" = OrderId, Header, description = "The order id of the body")),
+    request_body(content(
+        (UpdateInventoryRequest = "application/json"),
+        (UpdateInventoryRequest = "application/xml"),
+    ), description = "XML: the same fields under an `<update_inventory>` root, each item an `<items>` element."),
+    security(("inventory_key" = [])),
+    responses(
+        (status = 200, description = "Reserved (or the first answer, repeated)", content(
+            (UpdateInventoryResponse = "application/json"),
+            (UpdateInventoryResponse = "application/xml"),
+        ), headers(("Idempotent-Replayed" = String, description = "`true` on a repeat"))),
+        (status = 400, description = "A missing `Idempotency-Key`, or one that is not the body's order id; a body that does not parse", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 401, description = "No valid API key", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
+         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 409, description = "Stock is short (`shortages` says where; nothing changed), or the store withdrew this order", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 415, description = "A body that is neither JSON nor XML", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 422, description = "Invalid lines (each in `errors`)", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 500, description = "Chaos: one of the next N requests that fail", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 503, description = "Chaos: the inventory is down", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
+         headers(("Retry-After" = String, description = "Seconds"))),
+    )
+)]
 pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let started = Instant::now();
     let at = app.clock.now();
@@ -249,6 +280,28 @@ fn first_answer(
 }
 
 /// `POST /update_inventory/{order_id}/void`.
+#[utoipa::path(
+    post,
+    path = "/update_inventory/{order_id}/void",
+    tag = "integration",
+    summary = "Withdraw an order (api mode's compensation)",
+    description = "The store rejected the order after an unclear answer: stock it took is put \
+                   back, and a late copy of the request is refused. Idempotent.",
+    params(("order_id" = OrderId, Path, description = "The order to withdraw")),
+    security(("inventory_key" = [])),
+    responses(
+        (status = 200, description = "Withdrawn", content(
+            (apply::Voided = "application/json"),
+            (apply::Voided = "application/xml"),
+        )),
+        (status = 400, description = "Not an order id", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 401, description = "No valid API key", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
+         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 500, description = "Chaos: one of the next N requests that fail", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 503, description = "Chaos: the inventory is down", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
+         headers(("Retry-After" = String, description = "Seconds"))),
+    )
+)]
 pub async fn void(
     app: web::Data<AppState>,
     req: HttpRequest,

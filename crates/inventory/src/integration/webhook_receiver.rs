@@ -57,6 +57,30 @@ use crate::state::{AppState, ApplyLabels, VerdictLabels};
 use crate::stock::Quantities;
 
 /// `POST /webhooks/store`.
+#[utoipa::path(
+    post,
+    path = "/webhooks/store",
+    tag = "integration",
+    summary = "Receive the store's webhooks (push)",
+    description = "The receiving end of the store's `order.created` and `ping` (see the store's \
+                   document, under `webhooks`). The signature is verified over the raw bytes \
+                   before anything is parsed; a `webhook-id` seen before is answered as a \
+                   duplicate and nothing is done again.",
+    params(platform::openapi::StandardWebhooksHeaders),
+    request_body(content(
+        (contract::events::WebhookEvent<contract::order::Order> = "application/json"),
+        (contract::events::WebhookEvent<contract::order::Order> = "application/xml"),
+    ), description = "An `order.created` (or `ping`) event, JSON or XML, exactly as the store signed it."),
+    responses(
+        (status = 200, description = "Received — applied, backordered, verified (a ping) or a duplicate; the answer says which", body = contract::inventory::WebhookAck),
+        (status = 400, description = "A `webhook-timestamp` more than 5 minutes from now, or a body that does not parse", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or invalid signature", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A signed order that breaks the order rules", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Chaos: one of the next N requests that fail", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Chaos: the inventory is down", body = contract::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds"))),
+    )
+)]
 pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let started = Instant::now();
     let at = app.clock.now();

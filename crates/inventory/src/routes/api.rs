@@ -2,9 +2,11 @@
 //! stock and restocking, API keys, the message log, the poller, chaos.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use contract::{Channel, OrderId, Sku};
+use contract::inventory::StockLevel;
+use contract::{ApiKeyId, Channel, OrderId, Problem, Sku};
 
 use crate::error::InventoryError;
 use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
@@ -13,6 +15,7 @@ use crate::instruments::poll_cost;
 use crate::integration::poller::{self, cursor};
 use crate::state::AppState;
 use crate::{keys, stock};
+use platform::http::Json;
 
 type Data = web::Data<AppState>;
 
@@ -28,21 +31,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/chaos").get(get_chaos).put(put_chaos));
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/stock",
+    tag = "stock",
+    summary = "Stock per SKU",
+    responses((status = 200, description = "Every SKU, in catalog order", body = Vec<stock::StockItem>))
+)]
 async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(stock::list(&app.db, app.clock.now()).await?))
 }
 
-#[derive(Deserialize)]
-struct Restock {
+#[derive(Deserialize, ToSchema)]
+pub struct Restock {
+    /// Units to add: a whole number from 1 to 10,000.
+    #[schema(value_type = i64, minimum = 1, maximum = 10_000)]
     quantity: Option<serde_json::Value>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/stock/{sku}/restock",
+    tag = "stock",
+    summary = "Add units to a SKU",
+    params(("sku" = Sku, Path, description = "The SKU to restock")),
+    request_body(content = Restock, content_type = "application/json"),
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "The new level", body = StockLevel),
+        (status = 404, description = "No such SKU", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A quantity that is not a whole number from 1 to 10,000", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn restock(
     app: Data,
     sku: web::Path<String>,
-    body: web::Json<Restock>,
+    body: Json<Restock>,
 ) -> Result<HttpResponse, InventoryError> {
     let sku = Sku::parse(&sku).map_err(|_| InventoryError::not_found("SKU", sku.as_str()))?;
     let quantity = body
@@ -61,16 +87,40 @@ async fn restock(
     Ok(HttpResponse::Ok().json(level))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/keys",
+    tag = "keys",
+    summary = "The API keys /update_inventory accepts (hints only)",
+    security((), ("operator" = [])),
+    responses((status = 200, description = "Every key, without the key itself", body = Vec<keys::ApiKey>))
+)]
 async fn list_keys(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok().json(keys::list(&app.db).await?))
 }
 
-#[derive(Deserialize)]
-struct NewKey {
+#[derive(Deserialize, ToSchema)]
+pub struct NewKey {
+    /// What the key is for, as shown in the key list: 1 to 60 characters,
+    /// not all spaces.
+    #[schema(required, value_type = String, min_length = 1, max_length = 60, pattern = "\\S")]
     label: Option<String>,
 }
 
-async fn create_key(app: Data, body: web::Json<NewKey>) -> Result<HttpResponse, InventoryError> {
+#[utoipa::path(
+    post,
+    path = "/api/keys",
+    tag = "keys",
+    summary = "Create an API key",
+    description = "The answer is the only place the key itself is shown.",
+    request_body(content = NewKey, content_type = "application/json"),
+    security((), ("operator" = [])),
+    responses(
+        (status = 201, description = "Created; `key` is shown this once", body = keys::ApiKey),
+        (status = 422, description = "A label that is too long", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_key(app: Data, body: Json<NewKey>) -> Result<HttpResponse, InventoryError> {
     let key = keys::create(
         &app.db,
         body.label.as_deref().unwrap_or(""),
@@ -80,18 +130,47 @@ async fn create_key(app: Data, body: web::Json<NewKey>) -> Result<HttpResponse, 
     Ok(HttpResponse::Created().json(key))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/keys/{id}",
+    tag = "keys",
+    summary = "Revoke an API key",
+    params(("id" = ApiKeyId, Path, description = "The key's id (never the key)")),
+    security((), ("operator" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn revoke_key(app: Data, id: web::Path<String>) -> Result<HttpResponse, InventoryError> {
     keys::revoke(&app.db, &id, app.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
-struct MessageQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// Only messages of this channel.
     channel: Option<Channel>,
+    /// Only messages about this order.
     order_id: Option<OrderId>,
+    /// How many, newest first (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/messages",
+    tag = "messages",
+    summary = "The message log: every request the inventory received or sent",
+    params(MessageQuery),
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "Messages, newest first", body = Vec<messages::MessageView>),
+        (status = 400, description = "A `limit` outside 1 to 500, or a filter that does not parse", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list_messages(
     app: Data,
     q: web::Query<MessageQuery>,
@@ -111,20 +190,42 @@ async fn list_messages(
 }
 
 /// The poller's settings and cursor, and what polling has cost so far.
+#[utoipa::path(
+    get,
+    path = "/api/poller",
+    tag = "poller",
+    summary = "The poller's settings and cursor, and what polling has cost",
+    security((), ("operator" = [])),
+    responses((status = 200, description = "The poller", body = PollerView))
+)]
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
     let state = cursor::load(&app).await?;
     let stats = poll_cost::stats(&app.db).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "paused": state.paused,
-        "interval_ms": state.interval_ms,
-        "cursor": state.cursor,
-        "stats": stats,
-    })))
+    Ok(HttpResponse::Ok().json(PollerView {
+        paused: state.paused,
+        interval_ms: state.interval_ms,
+        cursor: state.cursor,
+        stats,
+    }))
 }
 
-#[derive(Deserialize)]
-struct PollerChange {
+/// The poller as `GET /api/poller` shows it.
+#[derive(Serialize, ToSchema)]
+pub struct PollerView {
+    paused: bool,
+    interval_ms: i64,
+    /// The feed's `iterator` after the last page handled; empty before the
+    /// first.
+    cursor: String,
+    stats: poll_cost::PollStats,
+}
+
+/// Only the fields given change.
+#[derive(Deserialize, ToSchema)]
+pub struct PollerChange {
     paused: Option<bool>,
+    /// Milliseconds between polls: 250 to 3,600,000.
+    #[schema(minimum = 250, maximum = 3_600_000)]
     interval_ms: Option<i64>,
 }
 
@@ -132,10 +233,19 @@ struct PollerChange {
 pub const MIN_INTERVAL_MS: i64 = 250;
 pub const MAX_INTERVAL_MS: i64 = 3_600_000;
 
-async fn put_poller(
-    app: Data,
-    body: web::Json<PollerChange>,
-) -> Result<HttpResponse, InventoryError> {
+#[utoipa::path(
+    put,
+    path = "/api/poller",
+    tag = "poller",
+    summary = "Pause, resume or pace the poller",
+    request_body(content = PollerChange, content_type = "application/json"),
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "The poller's settings now", body = cursor::PollerState),
+        (status = 422, description = "An interval outside 250 ms to one hour", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn put_poller(app: Data, body: Json<PollerChange>) -> Result<HttpResponse, InventoryError> {
     if let Some(ms) = body.interval_ms
         && !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms)
     {
@@ -147,6 +257,20 @@ async fn put_poller(
     Ok(HttpResponse::Ok().json(cursor::configure(&app, body.paused, body.interval_ms).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/poller/poll-now",
+    tag = "poller",
+    summary = "Poll the store's feed now",
+    description = "One cycle, whether or not the poller is paused: read pages until `done`, \
+                   apply the poll-mode orders, acknowledge each.",
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "What the cycle did", body = poller::CycleReport),
+        (status = 500, description = "The poll failed (the store unreachable, say)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Chaos: the inventory is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
     match poller::poll_cycle(&app).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
@@ -154,14 +278,32 @@ async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/chaos",
+    tag = "chaos",
+    summary = "The chaos controls",
+    responses((status = 200, description = "What is broken on purpose", body = ChaosSettings))
+)]
 async fn get_chaos(app: Data) -> HttpResponse {
     HttpResponse::Ok().json(app.chaos.settings())
 }
 
-async fn put_chaos(
-    app: Data,
-    body: web::Json<ChaosSettings>,
-) -> Result<HttpResponse, InventoryError> {
+#[utoipa::path(
+    put,
+    path = "/api/chaos",
+    tag = "chaos",
+    summary = "Break the inventory on purpose",
+    description = "Affects the integration endpoints (`/update_inventory`, `/webhooks/store`) \
+                   and the poller, never this API or the UI. Fields left out are off.",
+    request_body(content = ChaosSettings, content_type = "application/json"),
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "The controls now", body = ChaosSettings),
+        (status = 422, description = "More than two minutes of latency", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn put_chaos(app: Data, body: Json<ChaosSettings>) -> Result<HttpResponse, InventoryError> {
     if body.latency_ms > MAX_LATENCY_MS {
         return Err(InventoryError::invalid(
             "latency_ms",

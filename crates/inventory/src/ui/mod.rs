@@ -8,6 +8,7 @@
 //! | `/chaos`    | [`chaos`]     | down, slow, fail the next N, reject signatures         |
 //! | `/poller`   | [`poller`]    | pause, resume, interval, poll now, the cursor          |
 //! | `/keys`     | [`keys`]      | API keys: hints, create (shown once), revoke           |
+//! | `/reference`| [`reference`] | the API, read from the inventory's OpenAPI document    |
 //!
 //! The same pattern as the store's UI (`store::ui`): askama templates in
 //! `templates/inventory/` that work without JavaScript, and `data-live`
@@ -22,6 +23,7 @@ pub mod chaos;
 pub mod keys;
 pub mod messages;
 pub mod poller;
+pub mod reference;
 pub mod stock;
 
 use actix_web::http::StatusCode;
@@ -57,6 +59,10 @@ pub const NAV: &[NavItem] = &[
         href: "/keys",
         label: "API keys",
     },
+    NavItem {
+        href: "/reference",
+        label: "API",
+    },
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -66,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     chaos::configure(cfg);
     poller::configure(cfg);
     keys::configure(cfg);
+    reference::configure(cfg);
 }
 
 pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {

@@ -205,7 +205,7 @@ impl Reference {
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             for (method, op) in operations(item) {
                 let tag = op["tags"][0].as_str().unwrap_or("other").to_owned();
-                let operation = operation(doc, method, path, op);
+                let operation = operation(method, path, op);
                 match groups.iter_mut().find(|g| g.name == tag) {
                     Some(group) => group.operations.push(operation),
                     None => groups.push(Group {
@@ -223,7 +223,7 @@ impl Reference {
             .into_iter()
             .flatten()
             .flat_map(|(name, item)| {
-                operations(item).map(move |(method, op)| operation(doc, method, name, op))
+                operations(item).map(move |(method, op)| operation(method, name, op))
             })
             .collect();
         let components = &doc["components"];
@@ -284,7 +284,7 @@ fn operations(item: &Value) -> impl Iterator<Item = (&'static str, &Value)> {
         .filter_map(move |m| item.get(*m).map(|op| (*m, op)))
 }
 
-fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> Operation {
+fn operation(method: &str, path: &str, op: &Value) -> Operation {
     let parameters = op["parameters"]
         .as_array()
         .into_iter()

@@ -15,7 +15,7 @@ use contract::Timestamp;
 use crate::state::AppState;
 
 /// The poller's persisted state.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PollerState {
     /// The feed's `iterator` after the last page handled; empty before the
     /// first (the feed then starts at its beginning).

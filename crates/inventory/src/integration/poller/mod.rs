@@ -54,7 +54,7 @@ use crate::state::{AppState, ApplyLabels};
 use crate::stock::Quantities;
 
 /// What one poll cycle did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct CycleReport {
     pub requests: u32,
     pub empty_requests: u32,

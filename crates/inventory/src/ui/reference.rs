@@ -1,0 +1,26 @@
+//! The API reference page: the inventory's OpenAPI document
+//! ([`crate::openapi`]) as a person reads it. Rendered by
+//! `platform::openapi::reference`, shared with the store.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use platform::openapi::reference::{Reference, ReferencePage};
+
+use super::{PageError, layout, page};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reference", web::get().to(reference_page));
+}
+
+async fn reference_page(
+    app: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let template = ReferencePage {
+        layout: layout(&app, &req, "API reference"),
+        reference: Reference::from_document(crate::openapi::DOCUMENT.json()),
+    };
+    page(&app, StatusCode::OK, &template)
+}
