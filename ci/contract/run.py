@@ -198,6 +198,7 @@ def main() -> int:
     binary = str(Path(sys.argv[1]).resolve())
     steps = sys.argv[2:] or ["validate", "schemathesis", "interop"]
     sys.path.insert(0, str(HERE))
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pushpull-contract-") as workdir:
         for step in steps:
