@@ -145,21 +145,24 @@ pub async fn drive(
 }
 
 /// One order at a time, as a person at the demo places them: `n` POSTs,
-/// each after a pause of up to `max_gap`. The pauses follow the golden-ratio
-/// sequence (`frac(k·φ)·max_gap`): spread evenly over `[0, max_gap)` without
-/// repeating a pattern, so the orders land at every phase of a poll
-/// interval — and the same every run, with no random generator.
+/// the `k`-th sent `k × spacing` after the first (whatever the answers
+/// took). With a spacing that is an irrational share of the poll interval
+/// ([`phase_spacing`]), the orders land at evenly spread phases of the
+/// poll cycle — a stratified sample of "how long until the next poll", the
+/// same every run — so that the median of a few dozen is within a few
+/// milliseconds of the median of all phases, where random arrivals would
+/// leave it tens of milliseconds off by chance.
 pub async fn paced(
     client: &reqwest::Client,
     url: &str,
     body: &Arc<[u8]>,
     n: usize,
-    max_gap: Duration,
+    spacing: Duration,
 ) -> anyhow::Result<Sample> {
     let started = Instant::now();
     let mut sample = Sample::default();
     for k in 0..n {
-        tokio::time::sleep(pause(k, max_gap)).await;
+        tokio::time::sleep_until((started + spacing * k as u32).into()).await;
         let sent = Instant::now();
         let response = client
             .post(url)
@@ -193,10 +196,25 @@ pub async fn paced(
     Ok(sample)
 }
 
-/// The `k`-th pause of [`paced`].
-fn pause(k: usize, max_gap: Duration) -> Duration {
-    const PHI: f64 = 0.618_033_988_749_895;
-    max_gap.mul_f64((k as f64 * PHI).fract())
+/// A spacing for `n` [`paced`] orders whose multiples fall at evenly spread
+/// phases of `interval`: `interval × m / n` with `m` prime to `n`, so that
+/// the phases `k·m mod n` (for `k` = 0 … n−1) are every `n`th of the
+/// interval exactly once — a perfectly stratified sample — and with `m`
+/// about `n / 7`, so that about seven orders fall in each interval (the
+/// demo's pace, rather than all at once).
+pub fn phase_spacing(interval: Duration, n: usize) -> Duration {
+    let n = n.max(1);
+    let target = (n / 7).max(1);
+    let coprime = |m: usize| m > 0 && gcd(m, n) == 1;
+    let m = (0..n)
+        .flat_map(|d| [target + d, target.saturating_sub(d)])
+        .find(|&m| coprime(m))
+        .unwrap_or(1);
+    interval * m as u32 / n as u32
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 #[cfg(test)]
@@ -225,20 +243,17 @@ mod tests {
     }
 
     #[test]
-    fn pauses_cover_the_whole_gap_evenly() {
-        let max = Duration::from_millis(1000);
-        let pauses: Vec<Duration> = (0..100).map(|k| pause(k, max)).collect();
-        assert!(pauses.iter().all(|p| *p < max));
-        // Every tenth of the range gets its share (golden-ratio sequences
-        // are evenly spread: 10 ± 2 of 100 in each).
-        for tenth in 0..10 {
-            let within = pauses
-                .iter()
-                .filter(|p| p.as_millis() as usize / 100 == tenth)
-                .count();
-            assert!((8..=12).contains(&within), "{tenth}: {within}");
-        }
-        assert_eq!(pause(7, max), pause(7, max), "the same every run");
+    fn paced_orders_fall_at_every_phase_of_a_poll_interval() {
+        let interval = Duration::from_millis(1000);
+        let spacing = phase_spacing(interval, 60);
+        assert_eq!(spacing.as_micros(), 116_666, "7/60 of the interval");
+        // The phases of 60 orders: each sixtieth of the interval once.
+        let mut phases: Vec<u128> = (0..60u32)
+            .map(|k| (spacing * k).as_micros() % interval.as_micros() / 16_666)
+            .collect();
+        phases.sort();
+        assert_eq!(phases, (0..60).collect::<Vec<u128>>());
+        assert_eq!(phase_spacing(interval, 1), interval);
     }
 
     #[test]

@@ -130,8 +130,8 @@ pub async fn measure(
             });
             report_progress(runs.last().unwrap());
         }
-        if let Some(max_gap) = one_at_a_time_gap(cx, mode) {
-            let run = one_at_a_time(cx, &store, &store_pool, &mut procs, mode, max_gap).await?;
+        if let Some(spacing) = one_at_a_time_gap(cx, mode) {
+            let run = one_at_a_time(cx, &store, &store_pool, &mut procs, mode, spacing).await?;
             orders += run.placed;
             runs.push(run);
             report_progress(runs.last().unwrap());
@@ -181,12 +181,13 @@ pub async fn measure(
 /// latency is not the answer's: webhook and poll.
 const ONE_AT_A_TIME_ORDERS: usize = 60;
 
-/// The longest pause between two orders placed one at a time: a fifth of
-/// the poll interval (so 60 orders span about six polls), or 50 ms for
-/// webhooks (no timer to fall between).
+/// The time between two orders placed one at a time: for polls, a spacing
+/// that lands them at evenly spread phases of the poll interval (about
+/// seven per interval, so 60 span about nine polls, each sixtieth of the
+/// cycle once); 50 ms for webhooks (no timer to fall between).
 fn one_at_a_time_gap(cx: &Context, mode: IntegrationMode) -> Option<Duration> {
     match mode {
-        IntegrationMode::Poll => Some(cx.poll_interval / 5),
+        IntegrationMode::Poll => Some(load::phase_spacing(cx.poll_interval, ONE_AT_A_TIME_ORDERS)),
         IntegrationMode::Webhook => Some(Duration::from_millis(50)),
         IntegrationMode::Api => None,
     }
@@ -198,14 +199,14 @@ async fn one_at_a_time(
     pool: &AnyPool,
     procs: &mut Processes,
     mode: IntegrationMode,
-    max_gap: Duration,
+    spacing: Duration,
 ) -> anyhow::Result<Run> {
     eprintln!(
-        "bench: [{}] {mode} mode, one at a time: {ONE_AT_A_TIME_ORDERS} orders, pauses up to {max_gap:?}",
+        "bench: [{}] {mode} mode, one at a time: {ONE_AT_A_TIME_ORDERS} orders, one every {spacing:?}",
         cx.label()
     );
     let url = format!("{store}/api/orders");
-    let sample = load::paced(&cx.client, &url, &cx.body, ONE_AT_A_TIME_ORDERS, max_gap).await?;
+    let sample = load::paced(&cx.client, &url, &cx.body, ONE_AT_A_TIME_ORDERS, spacing).await?;
     settle(cx, pool, procs, mode, 1).await?;
     let resolution = resolution(pool, &sample.ids).await?;
     Ok(Run {

@@ -157,11 +157,13 @@ pub fn render(report: &Report) -> String {
          `resolved_at` (the compare page's figure): an order is done when its status is final, \
          not when it is accepted. With many clients, push and pull queue: the end-to-end figure \
          is then mostly waiting.\n\
-         - **One at a time**: orders placed singly, with pauses of up to a fifth of the poll \
-         interval (webhook: 50 ms) between them, so that they land at every moment of a poll \
-         interval — the demo's situation, and what the end-to-end figure of a pattern means \
-         without queueing. (A closed loop at c=1 places thousands of orders per interval, and a \
-         poll then carries all of them.)\n\
+         - **One at a time**: orders placed singly — the demo's situation, and what the \
+         end-to-end figure of a pattern means without queueing. For polls, 60 orders about \
+         seven to an interval, spaced so that each lands at a different sixtieth of the poll \
+         cycle: their median wait is then the cycle's middle to within a sixtieth of it, \
+         rather than by luck (random moments would leave the median of 60 some 60 ms either \
+         way). For webhooks, one every 50 ms. (A closed loop at c=1 places \
+         thousands of orders per interval, and a poll then carries all of them.)\n\
          - **Sender only** is the push pattern's producer alone: orders in, signed webhooks out \
          to a receiver that does nothing. *Last order → last delivery* is how far deliveries \
          trail intake when the burst ends.\n\
