@@ -58,9 +58,9 @@ pub struct LineItem {
     pub quantity: Quantity,
 }
 
-/// `POST /api/orders` as a well-behaved client writes it. (The store parses
-/// request bodies more leniently than this, so it can report every problem
-/// field by field; see `store::domain::order`.)
+/// `POST /api/orders` as a well-behaved client writes it. (Request bodies
+/// are read more leniently than this, so every problem can be reported
+/// field by field; see [`crate::validation`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewOrder {
     pub customer: Customer,

@@ -484,4 +484,74 @@ mod tests {
         );
         assert!(!format!("{s:?}").contains(&text[6..]));
     }
+
+    mod arbitrary_headers {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn any_header() -> impl Strategy<Value = Option<String>> {
+            prop_oneof![
+                Just(None),
+                ".{0,80}".prop_map(Some),
+                "v1,[A-Za-z0-9+/=]{0,60}( v1,[A-Za-z0-9+/=]{0,60}){0,3}".prop_map(Some),
+                "-?[0-9]{0,20}".prop_map(Some),
+            ]
+        }
+
+        proptest! {
+            /// Whatever three headers and body arrive: no panic, and either
+            /// the message id or an error that says which rule failed —
+            /// and never a pass without a genuine signature.
+            #[test]
+            fn any_headers_are_verified_or_refused_with_a_reason(
+                id in any_header(),
+                ts in any_header(),
+                sig in any_header(),
+                body in prop::collection::vec(any::<u8>(), 0..200),
+                now in any::<i64>(),
+            ) {
+                let headers = SignedHeaders {
+                    id: id.as_deref(),
+                    timestamp: ts.as_deref(),
+                    signature: sig.as_deref(),
+                };
+                match verify(&[spec_secret()], headers, &body, now, DEFAULT_TOLERANCE_SECONDS) {
+                    Ok(verified) => prop_assert!(false, "forged message accepted: {verified}"),
+                    Err(e) => {
+                        prop_assert!(!e.to_string().is_empty());
+                        if id.is_none() {
+                            prop_assert_eq!(e, VerifyError::MissingHeader(HEADER_ID));
+                        }
+                    }
+                }
+            }
+
+            /// A genuine signature over any id, body and time verifies —
+            /// or, outside the tolerance, is refused as stale, never as
+            /// forged.
+            #[test]
+            fn a_genuine_message_is_told_apart_by_its_time_alone(
+                id in "[!-~]{1,60}",
+                body in prop::collection::vec(any::<u8>(), 0..200),
+                ts in -10_000_000_000i64..10_000_000_000,
+                skew in -1_000i64..1_000,
+            ) {
+                let secret = spec_secret();
+                let signature = secret.sign(&id, ts, &body);
+                let ts_text = ts.to_string();
+                let headers = SignedHeaders { id: Some(&id), timestamp: Some(&ts_text), signature: Some(&signature) };
+                match verify(&[secret], headers, &body, ts + skew, DEFAULT_TOLERANCE_SECONDS) {
+                    Ok(verified) => {
+                        prop_assert_eq!(verified, id.as_str());
+                        prop_assert!(skew.abs() <= DEFAULT_TOLERANCE_SECONDS);
+                    }
+                    Err(e) => {
+                        prop_assert!(e.is_timestamp_problem(), "{e}");
+                        prop_assert!(skew.abs() > DEFAULT_TOLERANCE_SECONDS);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -36,6 +36,16 @@ use crate::problem::FieldError;
 pub const MAX_LINES: usize = 20;
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_CHARS: usize = 254;
+/// The longest `Idempotency-Key` or `webhook-id` either service takes
+/// (Stripe's limit for the former). Both are stored; neither needs more.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// Whether a header value is a key either service will store: an
+/// `Idempotency-Key` or a `webhook-id` — 1 to [`MAX_KEY_CHARS`] visible
+/// ASCII characters (no spaces, no control characters).
+pub fn is_key(value: &[u8]) -> bool {
+    !value.is_empty() && value.len() <= MAX_KEY_CHARS && value.iter().all(u8::is_ascii_graphic)
+}
 
 /// One input value, as loosely as the formats allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +90,17 @@ impl<'a> Raw<'a> {
                 Ok(i) => Raw::Int(i),
                 Err(_) => Raw::Text(s),
             },
+        }
+    }
+
+    /// A number in a format without numbers (a form's or an XML
+    /// element's quantity): an integer literal is the number, and any
+    /// other text is simply not one — there, unlike in JSON, text is the
+    /// only way to write a number.
+    pub fn number_text(value: Option<&'a str>) -> Raw<'a> {
+        match Raw::text(value) {
+            Raw::Text(_) => Raw::Other("text that is not a whole number"),
+            other => other,
         }
     }
 
@@ -287,11 +308,12 @@ pub fn new_order_json(body: &Value) -> Result<NewOrder, Vec<FieldError>> {
     )
 }
 
+/// An `/update_inventory` request that keeps the rules: its order id and
+/// lines, or every field that does not.
+pub type InventoryRequest = Result<(OrderId, Vec<LineItem>), Vec<FieldError>>;
+
 /// The lines of an `/update_inventory` request, with its order id.
-pub fn inventory_request(
-    order_id: Raw<'_>,
-    items: Option<&[RawLine<'_>]>,
-) -> Result<(OrderId, Vec<LineItem>), Vec<FieldError>> {
+pub fn inventory_request(order_id: Raw<'_>, items: Option<&[RawLine<'_>]>) -> InventoryRequest {
     let mut errors = Errors::default();
     let id = match order_id {
         Raw::Text(text) => OrderId::parse(text).map_err(|e| e.0),
@@ -301,6 +323,45 @@ pub fn inventory_request(
     .map_err(|m| errors.add("order_id", m));
     let items = lines(items, &mut errors);
     errors.finish(|| (id.expect("checked"), items))
+}
+
+/// An `/update_inventory` body in JSON (any JSON value: the shape is
+/// checked here).
+pub fn inventory_request_json(body: &Value) -> InventoryRequest {
+    let items: Option<Vec<RawLine<'_>>> = body
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|lines| lines.iter().map(RawLine::json).collect());
+    inventory_request(Raw::json(body.get("order_id")), items.as_deref())
+}
+
+/// An `/update_inventory` body in XML, read as loosely as the JSON one
+/// (every element as text), so that both formats are held to the same
+/// rules and report the same fields. `Err(Err(_))`: not readable as XML
+/// of that shape at all.
+pub fn inventory_request_xml(body: &[u8]) -> Result<InventoryRequest, crate::xml::XmlError> {
+    #[derive(serde::Deserialize)]
+    struct LooseRequest {
+        order_id: Option<String>,
+        #[serde(default)]
+        items: Vec<LooseLine>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LooseLine {
+        sku: Option<String>,
+        quantity: Option<String>,
+    }
+    let loose: LooseRequest = crate::xml::from_slice(body)?;
+    let items: Vec<RawLine<'_>> = loose
+        .items
+        .iter()
+        .map(|l| RawLine {
+            sku: l.sku.as_deref().map_or(Raw::Missing, Raw::Text),
+            quantity: Raw::number_text(l.quantity.as_deref()),
+        })
+        .collect();
+    let order_id = loose.order_id.as_deref().map_or(Raw::Missing, Raw::Text);
+    Ok(inventory_request(order_id, Some(&items)))
 }
 
 /// The rules an order that arrived fully typed (a webhook event, a feed
@@ -399,6 +460,17 @@ mod tests {
         assert_eq!(Raw::text(Some(" 2 ")), Raw::Int(2));
         assert_eq!(Raw::text(Some("two")), Raw::Text("two"));
         assert_eq!(Raw::text(None), Raw::Missing);
+        assert_eq!(Raw::number_text(Some(" 3")), Raw::Int(3));
+        assert!(matches!(Raw::number_text(Some("abc")), Raw::Other(_)));
+        let form = [RawLine {
+            sku: Raw::Text("TEA-SENCHA"),
+            quantity: Raw::number_text(Some("abc")),
+        }];
+        let errs = inventory_request(Raw::Text("ord_1"), Some(&form)).unwrap_err();
+        assert_eq!(
+            errs[0].message,
+            "quantity must be a whole number from 1 to 99"
+        );
         let lines = [RawLine {
             sku: Raw::text(Some("TEA-SENCHA")),
             quantity: Raw::text(Some("3")),
@@ -454,6 +526,18 @@ mod tests {
         .unwrap_err();
         assert_eq!(fields(errs), vec!["customer.email"]);
         assert!(is_plain('é') && is_plain('名') && !is_plain('\u{200F}'));
+    }
+
+    #[test]
+    fn a_missing_customer_is_two_field_errors() {
+        let errs =
+            new_order_json(&json!({"items": [{"sku": "TEA-SENCHA", "quantity": 1}]})).unwrap_err();
+        assert_eq!(fields(errs), vec!["customer.name", "customer.email"]);
+        let errs = new_order_json(
+            &json!({"customer": "Ada", "items": [{"sku": "TEA-SENCHA", "quantity": 1}]}),
+        )
+        .unwrap_err();
+        assert_eq!(fields(errs), vec!["customer.name", "customer.email"]);
     }
 
     #[test]
@@ -521,7 +605,64 @@ mod tests {
         })
     }
 
+    #[test]
+    fn keys_are_short_visible_ascii() {
+        assert!(is_key(b"msg_0193abc"));
+        assert!(is_key("k".repeat(MAX_KEY_CHARS).as_bytes()));
+        assert!(!is_key("k".repeat(MAX_KEY_CHARS + 1).as_bytes()));
+        assert!(!is_key(b""));
+        assert!(!is_key(b"has space"));
+        assert!(!is_key(b"del\x7f"));
+        assert!(!is_key("naïve".as_bytes()));
+    }
+
+    #[test]
+    fn an_inventory_request_is_held_to_the_same_rules_in_json_and_xml() {
+        let json = inventory_request_json(&json!({"order_id": "ord_1", "items": [
+            {"sku": "TEA-SENCHA", "quantity": 1}, {"sku": "tea-sencha", "quantity": 2},
+            {"sku": "MUG-WHITE", "quantity": 0}
+        ]}));
+        let xml = inventory_request_xml(
+            b"<update_inventory><order_id>ord_1</order_id>\
+              <items><sku>TEA-SENCHA</sku><quantity>1</quantity></items>\
+              <items><sku>tea-sencha</sku><quantity>2</quantity></items>\
+              <items><sku>MUG-WHITE</sku><quantity>0</quantity></items></update_inventory>",
+        )
+        .unwrap();
+        let expected = vec!["items[1].sku".to_owned(), "items[2].quantity".to_owned()];
+        assert_eq!(fields(json.unwrap_err()), expected);
+        assert_eq!(fields(xml.unwrap_err()), expected);
+        // Text is how XML spells a number; in JSON it is text.
+        let xml = inventory_request_xml(
+            b"<update_inventory><order_id>ord_2</order_id><items><sku>TEA-SENCHA</sku><quantity>2</quantity></items></update_inventory>",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(xml.1[0].quantity.as_i64(), 2);
+        let json = inventory_request_json(
+            &json!({"order_id": "ord_2", "items": [{"sku": "TEA-SENCHA", "quantity": "2"}]}),
+        );
+        assert_eq!(
+            fields(json.unwrap_err()),
+            vec!["items[0].quantity".to_owned()]
+        );
+        assert_eq!(
+            fields(inventory_request_json(&json!({"items": []})).unwrap_err()),
+            vec!["order_id".to_owned(), "items".to_owned()]
+        );
+    }
+
     proptest! {
+        /// Any header value: a key or not, never a panic; a key always
+        /// fits the column and prints as itself.
+        #[test]
+        fn any_bytes_are_a_key_or_not(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            if is_key(&bytes) {
+                prop_assert!(bytes.len() <= MAX_KEY_CHARS);
+                prop_assert!(std::str::from_utf8(&bytes).is_ok());
+            }
+        }
+
         /// Whatever arrives: no panic, and either a valid order or at least
         /// one field error, each naming a field and saying what is allowed.
         #[test]

@@ -191,4 +191,61 @@ mod tests {
         assert!(is_xml_media_type("application/atom+xml"));
         assert!(!is_xml_media_type("application/json"));
     }
+
+    mod arbitrary_documents {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Text that looks like the documents the services exchange, cut
+        /// and mangled: elements of the right names around anything.
+        fn xmlish() -> impl Strategy<Value = String> {
+            let element = prop_oneof![
+                Just("order_id"),
+                Just("items"),
+                Just("sku"),
+                Just("quantity"),
+                Just("type"),
+                Just("data"),
+                Just("update_inventory"),
+                Just("x"),
+            ];
+            prop::collection::vec((element, ".{0,12}", any::<bool>()), 0..12).prop_map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|(name, text, close)| {
+                        if close {
+                            format!("<{name}>{text}</{name}>")
+                        } else {
+                            format!("<{name}>{text}")
+                        }
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            /// Any text, or anything shaped like the documents: parsed or
+            /// refused with a message, never a panic.
+            #[test]
+            fn any_document_is_read_or_refused(text in prop_oneof![".{0,200}", xmlish()]) {
+                for result in [
+                    from_str::<UpdateInventoryRequest>(&text).map(|_| ()),
+                    from_str::<WebhookEvent<Order>>(&text).map(|_| ()),
+                    from_str::<crate::events::EventTypeOnly>(&text).map(|_| ()),
+                ] {
+                    if let Err(e) = result {
+                        prop_assert!(!e.to_string().is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn any_bytes_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+                if let Err(e) = from_slice::<UpdateInventoryRequest>(&bytes) {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+            }
+        }
+    }
 }
