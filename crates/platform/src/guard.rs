@@ -79,7 +79,7 @@ impl Guard {
     }
 
     fn layout(&self, req: &HttpRequest, title: &str) -> Layout {
-        Layout::new(self.service, self.nav, &self.peer_url, title, req.path())
+        Layout::new(self.service, self.nav, &self.peer_url, title, req.path()).for_request(req)
     }
 
     /// A page for a person: the shared error page with this heading.
@@ -224,6 +224,21 @@ pub async fn refuse_cross_site(
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Whether `req` comes from the operator (always, without a token), for a
+/// handler that accepts the operator *or* someone else and must tell them
+/// apart after its extractor ran.
+pub fn is_operator(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<Guard>>()
+        .is_none_or(|guard| guard.is_operator(req))
+}
+
+/// For the page chrome: `None` when the service has no operator token (or
+/// no guard), else whether `req` comes from the signed-in operator.
+pub fn operator_status(req: &HttpRequest) -> Option<bool> {
+    let guard = req.app_data::<web::Data<Guard>>()?;
+    guard.has_operator().then(|| guard.is_operator(req))
 }
 
 /// Proof that the request comes from the operator. Take it as a handler's

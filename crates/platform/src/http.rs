@@ -20,7 +20,7 @@ use contract::problem::{CONTENT_TYPE as PROBLEM_CONTENT_TYPE, Problem};
 use sha2::{Digest, Sha256};
 
 mod json;
-pub use json::{Json, OptionalJson, read_json_object, whole_numbers_as_integers};
+pub use json::{Json, OptionalJson, json_body, read_json_object, whole_numbers_as_integers};
 
 /// The largest request body either service accepts (64 KiB). An order of
 /// twenty lines is well under 2 KiB; anything near this is a mistake or an
@@ -191,16 +191,12 @@ pub fn redact_secret(secret: &str) -> String {
 }
 
 /// One header as the message logs keep it: the name, and the value as
-/// text with credentials redacted. Used for requests received (actix
-/// headers) and sent (reqwest headers) alike, so no log ever holds a key.
+/// text with credentials redacted (`crate::redact::header`). Used for
+/// requests received (actix headers) and sent (reqwest headers) alike, so
+/// no log ever holds a key.
 pub fn logged_header(name: &str, value: &[u8]) -> (String, String) {
     let text = std::str::from_utf8(value).unwrap_or("<binary>");
-    let text = if name.eq_ignore_ascii_case("authorization") {
-        redact_authorization(text)
-    } else {
-        text.to_owned()
-    };
-    (name.to_owned(), text)
+    (name.to_owned(), crate::redact::header(name, text))
 }
 
 /// The headers of a request received, as the message logs keep them.

@@ -14,7 +14,8 @@
 //! * [`limits`] — how many header bytes and how much time a request may take.
 //! * [`http`] — problem+json for everything the framework rejects, body
 //!   limits, bearer tokens and API-key hashing.
-//! * [`outbound`] — sending a request and recording exactly what crossed.
+//! * [`outbound`] — sending a request and recording exactly what crossed;
+//!   [`redact`] — with every secret in it replaced by a hint.
 //! * [`metrics`] — `GET /metrics` and per-route HTTP counters.
 //! * [`openapi`] — what both OpenAPI documents share, `GET /openapi.json`
 //!   and the `/reference` page that reads it.
@@ -39,6 +40,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod outbound;
+pub mod redact;
 pub mod server;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

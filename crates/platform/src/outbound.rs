@@ -7,7 +7,10 @@
 //! (status, headers, body, latency) or the error instead. That record is
 //! what the UI's message timelines show, and what the delivery log keeps for
 //! every attempt. Keeping the capture in one place means every channel is
-//! shown the same way and none forgets to redact a key.
+//! shown the same way and none forgets to redact a key: the request's
+//! headers and body are captured through [`crate::redact`], and the answer
+//! — which the caller still reads whole (a subscription needs the secret it
+//! carries) — is recorded through [`Recorded::logged_response_body`].
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +29,9 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 pub struct Recorded {
     pub method: String,
     pub url: String,
+    /// As recorded: credentials hinted.
     pub request_headers: Vec<(String, String)>,
+    /// As recorded: secrets hinted (what was sent is the request itself).
     pub request_body: String,
     pub started_at_ms: i64,
     pub latency: Duration,
@@ -83,6 +88,13 @@ impl Recorded {
     pub fn latency_ms(&self) -> i64 {
         self.latency.as_millis() as i64
     }
+
+    /// The answer's body as a message log keeps it: secrets hinted, at
+    /// most `max` bytes. (The caller reads the real one with [`Self::body`].)
+    pub fn logged_response_body(&self, max: usize) -> Option<String> {
+        self.body()
+            .map(|body| crate::redact::for_log(&String::from_utf8_lossy(body), max))
+    }
 }
 
 /// Sends `request` with `client` and records the exchange. `now_ms` is the
@@ -98,7 +110,7 @@ pub async fn send_recorded(
     let request_body = request
         .body()
         .and_then(|b| b.as_bytes())
-        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .map(|b| crate::redact::body(&String::from_utf8_lossy(b)).into_owned())
         .unwrap_or_default();
 
     let started = Instant::now();
@@ -241,7 +253,7 @@ mod tests {
         let request = client
             .post(format!("http://127.0.0.1:{port}/x"))
             .header("authorization", "Bearer sk_demo_1234567890")
-            .body("{}")
+            .body(r#"{"grace_seconds":1,"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}"#)
             .build()
             .unwrap();
         let rec = send_recorded(&client, request, 42).await;
@@ -251,7 +263,10 @@ mod tests {
             "{:?}",
             rec.error()
         );
-        assert_eq!(rec.request_body, "{}");
+        assert_eq!(
+            rec.request_body, r#"{"grace_seconds":1,"secret":"whse…LaSw"}"#,
+            "recorded without the secret"
+        );
         assert_eq!(rec.started_at_ms, 42);
         assert!(
             rec.request_headers

@@ -2,9 +2,10 @@
 //! and shutdown behaviour, so the two differ only in their routes.
 //!
 //! Middleware, outermost first: a `tracing` span per request (with a
-//! request id), per-route metrics, the problem+json safety net, and the
+//! request id), per-route metrics, the problem+json safety net, the
 //! request limits (header bytes, time to send the body — see
-//! [`crate::limits`]). Every
+//! [`crate::limits`]) and the refusal of cross-site writes
+//! ([`crate::guard`], with the service's `Guard` in its app data). Every
 //! extractor gets the shared body limit and problem-producing error
 //! handlers.
 
@@ -69,6 +70,9 @@ where
             .app_data(query_config())
             .app_data(path_config())
             .app_data(form_config())
+            // No cross-site writes (a no-op for a service that registers
+            // no `guard::Guard`).
+            .wrap(from_fn(crate::guard::refuse_cross_site))
             .wrap(from_fn(move |req, next| {
                 crate::limits::enforce(limits, req, next)
             }))

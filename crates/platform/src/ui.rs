@@ -122,6 +122,9 @@ pub struct Layout {
     /// trailing slash.
     pub peer_url: String,
     pub notice: Option<Notice>,
+    /// The chrome's operator link: `None` when no `ADMIN_TOKEN` is set
+    /// (nothing to sign in to), else whether this browser is signed in.
+    pub operator: Option<bool>,
 }
 
 impl Layout {
@@ -139,7 +142,21 @@ impl Layout {
             nav,
             peer_url: peer_url.trim_end_matches('/').to_owned(),
             notice: None,
+            operator: None,
         }
+    }
+
+    /// The chrome of a page answering `req`: offers to sign in, or out,
+    /// when the service has an operator token (`crate::guard`).
+    pub fn for_request(mut self, req: &HttpRequest) -> Layout {
+        self.operator = crate::guard::operator_status(req);
+        self
+    }
+
+    /// Where the sign-in link brings a person back to: this page.
+    pub fn login_href(&self) -> String {
+        let here = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect::<String>();
+        format!("/login?next={here}")
     }
 
     pub fn with_notice(mut self, notice: Option<Notice>) -> Layout {
@@ -760,7 +777,8 @@ pub fn not_found_page<E: PageProblem>(
     detail: String,
 ) -> HttpResponse {
     ErrorPage {
-        layout: Layout::new(E::SERVICE, E::NAV, peer, "Page not found", req.path()),
+        layout: Layout::new(E::SERVICE, E::NAV, peer, "Page not found", req.path())
+            .for_request(req),
         status: 404,
         heading: "There is no such page".into(),
         detail,

@@ -92,6 +92,34 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
+/// A JSON body read by the handler itself, as [`Json`] would read it —
+/// for a handler that must authenticate its caller before it looks at the
+/// body (it takes the body as `web::Bytes`, checks the key, then calls
+/// this): the content type must be JSON (`415` otherwise), the body a
+/// JSON object for `T` (`400`).
+pub fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    bytes: &[u8],
+) -> Result<T, crate::ApiError> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return Err(crate::ApiError::UnsupportedMediaType(
+            "send the body as `Content-Type: application/json`".into(),
+        ));
+    }
+    read_json_object(bytes).map_err(crate::ApiError::MalformedBody)
+}
+
 /// Reads raw JSON bytes (a body read as bytes, to verify or log them
 /// first) as [`Json`] reads a body: an object, whole numbers as integers.
 pub fn read_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
