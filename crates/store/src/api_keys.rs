@@ -1,12 +1,17 @@
 //! The API keys the store accepts: the inventory's, on the pull feed and
-//! its acknowledgements (`integration::poll`).
+//! its acknowledgements (`integration::poll`) — and on the one
+//! registration that makes a webhook endpoint the resolver of webhook
+//! orders ([`Registrant`]).
 //!
 //! A key is stored as its hash (`platform::http::hash_api_key`, hex
 //! SHA-256), never as itself, so a leaked database leaks no usable key;
 //! checking a presented key is a lookup by its hash. The configured key is
 //! held as a `secrecy::SecretString` and exposed only to be hashed.
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
 use secrecy::{ExposeSecret, SecretString};
 
 use contract::Timestamp;
@@ -14,6 +19,8 @@ use platform::http::{bearer_token, hash_api_key};
 use platform::{ApiError, Db};
 
 use crate::error::StoreError;
+use crate::state::AppState;
+use crate::vocabulary::EndpointRole;
 
 /// Makes the configured key valid (idempotent: runs on every start).
 pub async fn accept(db: &Db, key: &SecretString, now: Timestamp) -> Result<(), sqlx::Error> {
@@ -37,4 +44,52 @@ pub async fn require(db: &Db, req: &HttpRequest) -> Result<(), StoreError> {
         .fetch_optional(db.pool())
         .await?;
     known.map(|_| ()).ok_or(ApiError::Unauthorized.into())
+}
+
+/// Who registers a webhook endpoint (or rotates its secret): the
+/// inventory, presenting the store's key — its endpoint resolves webhook
+/// orders — or the operator ([`platform::guard::Operator`]: anyone, when no
+/// `ADMIN_TOKEN` is set), whose endpoints observe. Anyone else is a `401`,
+/// before the body is read (the check needs no database: the key is the
+/// configured one, compared by hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registrant {
+    Inventory,
+    Operator,
+}
+
+impl Registrant {
+    /// The role of an endpoint this registrant registers.
+    pub fn role(self) -> EndpointRole {
+        match self {
+            Registrant::Inventory => EndpointRole::Resolver,
+            Registrant::Operator => EndpointRole::Observer,
+        }
+    }
+}
+
+/// Whether the request carries the store's configured key.
+pub fn presents_store_key(req: &HttpRequest) -> bool {
+    let Some(app) = req.app_data::<web::Data<AppState>>() else {
+        return false;
+    };
+    bearer_token(req).is_some_and(|token| {
+        hash_api_key(token) == hash_api_key(app.config.store_api_key.expose_secret())
+    })
+}
+
+impl FromRequest for Registrant {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Registrant, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if presents_store_key(req) {
+            return ready(Ok(Registrant::Inventory));
+        }
+        ready(
+            platform::guard::Operator::from_request(req, payload)
+                .into_inner()
+                .map(|_| Registrant::Operator),
+        )
+    }
 }

@@ -2,8 +2,8 @@
 //!
 //! Products are seeded from `contract::demo::CATALOG` on first start and
 //! read from the database afterwards, so a price changed in the database is
-//! the price an order is charged ([`prices`] reads them from this table
-//! inside the order's transaction). The store deliberately
+//! the price an order is charged ([`prices_and_mode`] reads them from
+//! this table inside the order's transaction). The store deliberately
 //! knows nothing about stock: that is the inventory's business, and in push
 //! and pull modes the shop takes orders it cannot know it can fill.
 
@@ -11,9 +11,12 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use contract::FieldError;
 use contract::order::{LineItem, OrderLine};
+use contract::{FieldError, IntegrationMode};
 use platform::Db;
+use platform::db::NullableText;
+
+use crate::integration;
 
 /// One product as the shop window shows it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -38,38 +41,44 @@ struct Price {
     sku: String,
     name: String,
     price_cents: i64,
+    /// The integration mode, read alongside (see [`prices_and_mode`]).
+    #[sqlx(try_from = "NullableText")]
+    mode: Option<IntegrationMode>,
 }
 
 /// The prices of some SKUs, read once for every order of a transaction.
 pub struct Prices(HashMap<String, Price>);
 
-/// Reads the prices of `items`' SKUs, in one query.
-pub async fn prices<'a>(
+/// Reads the prices of `items`' SKUs — and, in the same query, the mode new
+/// orders are placed under (`integration::current_mode`'s row, joined to
+/// every product row), since a placement needs both and each query is a
+/// round trip. `None` for the mode when no SKU is known (nothing will be
+/// placed) or no mode was ever stored (then it is webhook).
+pub async fn prices_and_mode<'a>(
     conn: &mut AnyConnection,
     items: impl Iterator<Item = &'a LineItem>,
-) -> Result<Prices, sqlx::Error> {
+) -> Result<(Prices, Option<IntegrationMode>), sqlx::Error> {
     let mut skus: Vec<&str> = items.map(|i| i.sku.as_str()).collect();
     skus.sort_unstable();
     skus.dedup();
-    if skus.is_empty() {
-        return Ok(Prices(HashMap::new()));
+    let mut prices = HashMap::new();
+    let mut mode = None;
+    for chunk in skus.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT p.sku, p.name, p.price_cents, s.value AS mode FROM products p \
+             LEFT JOIN settings s ON s.key = $1 WHERE p.sku IN ({})",
+            platform::db::placeholders(2, chunk.len())
+        ));
+        let mut query = sqlx::query_as::<_, Price>(sql).bind(integration::MODE_KEY);
+        for sku in chunk {
+            query = query.bind(*sku);
+        }
+        for price in query.fetch_all(&mut *conn).await? {
+            mode = mode.or(price.mode);
+            prices.insert(price.sku.clone(), price);
+        }
     }
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT sku, name, price_cents FROM products WHERE sku IN ({})",
-        platform::db::placeholders(1, skus.len())
-    ));
-    let mut query = sqlx::query_as::<_, Price>(sql);
-    for sku in skus {
-        query = query.bind(sku);
-    }
-    Ok(Prices(
-        query
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|p| (p.sku.clone(), p))
-            .collect(),
-    ))
+    Ok((Prices(prices), mode))
 }
 
 impl Prices {

@@ -30,12 +30,11 @@
 
 use std::sync::Arc;
 
-use contract::order::Order;
+use contract::order::{NewOrder, Order};
 use contract::{FieldError, OrderId, OrderStatus};
 use platform::group_commit::Batch;
 use platform::{Db, SharedClock};
 
-use crate::domain::ValidOrder;
 use crate::error::StoreError;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::integration::webhook::Dispatch;
@@ -63,7 +62,7 @@ impl Placed {
 /// Places an order under the store's current integration mode.
 pub async fn place_order(
     app: &AppState,
-    request: ValidOrder,
+    request: NewOrder,
     key: Option<&IdempotencyKey>,
 ) -> Result<Placed, StoreError> {
     // A key seen before answers with its first order, and writes nothing.
@@ -112,7 +111,7 @@ pub async fn place_order(
 /// An order to write: what was asked for, and its idempotency key with the
 /// request's fingerprint.
 pub struct Placement {
-    pub request: ValidOrder,
+    pub request: NewOrder,
     pub key: Option<(IdempotencyKey, String)>,
 }
 
@@ -158,10 +157,12 @@ impl Placements {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
 
-        // Read inside the transaction: an order is placed entirely before
-        // or entirely after a mode switch, never half in each mode.
-        let mode = integration::current_mode(&mut tx).await?;
-        let prices = catalog::prices(&mut tx, batch.iter().flat_map(|p| &p.request.items)).await?;
+        // The mode is read inside the transaction (with the prices, in one
+        // query): an order is placed entirely before or entirely after a
+        // mode switch, never half in each mode.
+        let (prices, mode) =
+            catalog::prices_and_mode(&mut tx, batch.iter().flat_map(|p| &p.request.items)).await?;
+        let mode = mode.unwrap_or(integration::DEFAULT_MODE);
         let mut written = Vec::with_capacity(batch.len());
         let mut orders = Vec::with_capacity(batch.len());
         for placement in batch {

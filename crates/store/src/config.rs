@@ -12,7 +12,8 @@
 //! environment. Tests then adjust a config in code (port 0, a fresh
 //! database, a manual clock).
 //!
-//! The two API keys are held as `secrecy::SecretString`: they print as
+//! The two API keys and the operator's token are held as
+//! `secrecy::SecretString`: they print as
 //! `[REDACTED]` wherever a config is logged, and are exposed only where a
 //! request is sent or a key hashed.
 
@@ -63,7 +64,7 @@ pub struct StoreArgs {
     /// Timeout of one webhook attempt.
     #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub webhook_timeout: Duration,
-    /// Webhook attempts in flight at once (each holds its slot until its result is recorded).
+    /// Webhook attempts in flight at once.
     #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 64)]
     pub webhook_max_in_flight: usize,
     /// Hosts webhook endpoints may point at (comma-separated; * = any).
@@ -113,8 +114,14 @@ pub struct StoreConfig {
     pub inventory_public_url: String,
     /// The key the store presents to the inventory's `/update_inventory`.
     pub inventory_api_key: SecretString,
-    /// The key the store accepts on its pull feed and acknowledgements.
+    /// The key the store accepts on its pull feed and acknowledgements —
+    /// and from the one registration that makes an endpoint the resolver of
+    /// webhook orders (the inventory's own subscription).
     pub store_api_key: SecretString,
+    /// The operator's token (`ADMIN_TOKEN`): when set, management calls
+    /// and the forms that change things want it (`platform::guard`); when
+    /// `None`, everyone who can reach the store is the operator.
+    pub admin_token: Option<SecretString>,
     /// The integration mode to set at start; `None` keeps the stored one
     /// (webhook on a fresh database). Switchable at run time either way.
     pub mode: Option<IntegrationMode>,
@@ -200,6 +207,7 @@ impl StoreConfig {
             inventory_url,
             inventory_api_key: DEMO_INVENTORY_API_KEY.into(),
             store_api_key: DEMO_STORE_API_KEY.into(),
+            admin_token: None,
             mode: args.integration_mode,
             webhook: WebhookSettings::from_args(args),
             api: ApiCallSettings::from_args(args),
@@ -243,6 +251,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("inventory_url", &self.inventory_url)
             .field("inventory_api_key", &self.inventory_api_key)
             .field("store_api_key", &self.store_api_key)
+            .field("admin_token", &self.admin_token)
             .field("mode", &self.mode)
             .field("webhook", &self.webhook)
             .field("api", &self.api)

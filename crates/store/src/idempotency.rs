@@ -26,11 +26,10 @@ use actix_web::HttpRequest;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
-use contract::order::Order;
+use contract::order::{NewOrder, Order};
 use contract::{IntegrationMode, OrderId, OrderStatus, Timestamp};
 use platform::ApiError;
 
-use crate::domain::ValidOrder;
 use crate::error::StoreError;
 use crate::orders;
 use crate::state::AppState;
@@ -38,8 +37,9 @@ use crate::state::AppState;
 /// The header's name.
 pub const HEADER: &str = "Idempotency-Key";
 
-/// The longest key accepted (Stripe allows 255).
-pub const MAX_KEY_LEN: usize = 255;
+/// The longest key accepted (Stripe allows 255; the inventory takes the
+/// same for a `webhook-id`: `contract::validation::is_key`).
+pub const MAX_KEY_LEN: usize = contract::validation::MAX_KEY_CHARS;
 
 /// A checked `Idempotency-Key` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,10 +48,7 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     /// 1 to 255 visible ASCII characters.
     pub fn parse(raw: &str) -> Result<IdempotencyKey, StoreError> {
-        let ok = !raw.is_empty()
-            && raw.len() <= MAX_KEY_LEN
-            && raw.bytes().all(|b| b.is_ascii_graphic());
-        if ok {
+        if contract::validation::is_key(raw.as_bytes()) {
             Ok(IdempotencyKey(raw.to_owned()))
         } else {
             Err(StoreError::bad_request(format!(
@@ -78,7 +75,7 @@ impl IdempotencyKey {
 
 /// A digest of what was asked for, stored with the key: the lowercase hex
 /// SHA-256 of the customer and each line.
-pub fn fingerprint(order: &ValidOrder) -> String {
+pub fn fingerprint(order: &NewOrder) -> String {
     let mut h = Sha256::new();
     h.update(order.customer.name.as_bytes());
     h.update([0]);
@@ -167,16 +164,13 @@ pub async fn replay(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrderRequest;
     use serde_json::json;
 
-    fn order(quantity: i64) -> ValidOrder {
-        serde_json::from_value::<OrderRequest>(json!({
+    fn order(quantity: i64) -> NewOrder {
+        contract::validation::new_order_json(&json!({
             "customer": {"name": "A", "email": "a@b.co"},
             "items": [{"sku": "TEA-SENCHA", "quantity": quantity}]
         }))
-        .unwrap()
-        .parse()
         .unwrap()
     }
 
@@ -191,6 +185,21 @@ mod tests {
             hex.chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
+    }
+
+    proptest::proptest! {
+        /// Any header value: a key of 1 to 255 visible ASCII characters,
+        /// or a `400` saying so — never a panic, never a longer key.
+        #[test]
+        fn any_text_is_a_key_or_a_clear_400(raw in proptest::prelude::any::<String>()) {
+            match IdempotencyKey::parse(&raw) {
+                Ok(key) => {
+                    proptest::prop_assert!(key.as_str().len() <= MAX_KEY_LEN);
+                    proptest::prop_assert!(key.as_str().bytes().all(|b| b.is_ascii_graphic()));
+                }
+                Err(e) => proptest::prop_assert_eq!(e.problem().status, 400),
+            }
+        }
     }
 
     #[test]

@@ -25,10 +25,12 @@
 //!       cursor, and the acknowledgement.
 //! 3. [`idempotency`] — `Idempotency-Key`: the same order placed twice is
 //!    placed once.
-//! 4. [`orders`] — the order record every pattern resolves; [`domain`] —
-//!    what a valid order request is; [`catalog`] — what it costs.
+//! 4. [`orders`] — the order record every pattern resolves (what a valid
+//!    order request is, is `contract::validation`'s, the same at every
+//!    door); [`catalog`] — what it costs.
 //! 5. [`routes`] — thin HTTP handlers; [`error`] — their problem+json;
-//!    [`api_keys`] — who may read the feed; [`openapi`] — all of it as an
+//!    [`api_keys`] — who may read the feed and register the resolver
+//!    (the operator is `platform::guard`'s); [`openapi`] — all of it as an
 //!    OpenAPI 3.1 document, with the webhooks the store sends.
 //! 6. [`config`], [`state`], [`startup`] — settings (one copy of every
 //!    default, clap's), what handlers and workers share, and
@@ -44,7 +46,6 @@ pub mod api_keys;
 pub mod catalog;
 pub mod checkout;
 pub mod config;
-pub mod domain;
 pub mod error;
 pub mod idempotency;
 pub mod instruments;

@@ -75,9 +75,13 @@ pub async fn insert_all(
 
 /// Moves a pending order to its final status. Returns false (and changes
 /// nothing) if it was no longer pending: the first channel to resolve an
-/// order wins, and a late or duplicate answer cannot flip it.
+/// order wins, and a late or duplicate answer cannot flip it. `mode` is the
+/// channel's: an order placed in another mode is not its to resolve, and
+/// is left as it is (issue #10 — an acknowledgement must not confirm a
+/// webhook order the inventory later backorders).
 pub async fn resolve(
     conn: &mut AnyConnection,
+    mode: IntegrationMode,
     order_id: &OrderId,
     status: OrderStatus,
     reason: Option<&str>,
@@ -85,13 +89,14 @@ pub async fn resolve(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE orders SET status = $1, status_reason = $2, updated_at = $3, resolved_at = $3 \
-         WHERE id = $4 AND status = $5",
+         WHERE id = $4 AND status = $5 AND mode = $6",
     )
     .bind(status.as_str())
     .bind(reason)
     .bind(now.millis())
     .bind(order_id.as_str())
     .bind(OrderStatus::Pending.as_str())
+    .bind(mode.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -110,6 +115,7 @@ pub struct Resolution<'a> {
 /// no longer pending.
 pub async fn resolve_all(
     conn: &mut AnyConnection,
+    mode: IntegrationMode,
     resolutions: &[Resolution<'_>],
     now: Timestamp,
 ) -> Result<HashSet<OrderId>, sqlx::Error> {
@@ -132,14 +138,15 @@ pub async fn resolve_all(
     for ((status, reason), ids) in statements {
         let sql = sqlx::AssertSqlSafe(format!(
             "UPDATE orders SET status = $1, status_reason = $2, updated_at = $3, resolved_at = $3 \
-             WHERE status = $4 AND id IN ({}) RETURNING id",
-            platform::db::placeholders(5, ids.len())
+             WHERE status = $4 AND mode = $5 AND id IN ({}) RETURNING id",
+            platform::db::placeholders(6, ids.len())
         ));
         let mut query = sqlx::query_as::<_, MovedRow>(sql)
             .bind(status)
             .bind(reason)
             .bind(now.millis())
-            .bind(OrderStatus::Pending.as_str());
+            .bind(OrderStatus::Pending.as_str())
+            .bind(mode.as_str());
         for id in ids {
             query = query.bind(id.as_str());
         }

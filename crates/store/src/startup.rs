@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use platform::LiveHub;
 use platform::db::Db;
 use platform::group_commit::GroupCommit;
+use platform::guard::Guard;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
@@ -23,6 +24,7 @@ use crate::checkout::Placements;
 use crate::config::StoreConfig;
 use crate::integration::api::Answers;
 use crate::integration::compensation::CompensationWorker;
+use crate::integration::webhook::destination::Destinations;
 use crate::integration::webhook::dispatcher::lease_for;
 use crate::integration::webhook::recorder::Recorder;
 use crate::integration::webhook::targets::Targets;
@@ -76,6 +78,7 @@ impl Application {
         let dispatcher_wake = Arc::new(Notify::new());
         let dispatch = Arc::new(Dispatch::new(
             lease_for(&config.webhook),
+            config.webhook.max_in_flight,
             dispatcher_wake.clone(),
         ));
         let state = web::Data::new(AppState {
@@ -96,7 +99,22 @@ impl Application {
             clock,
             live,
             api_client: outbound(config.api.timeout)?,
-            webhook_client: outbound(config.webhook.timeout)?,
+            // Where webhooks go is other people's input: every address a
+            // name resolves to is checked when it is connected to
+            // (`integration::webhook::destination`), and no proxy from the
+            // environment gets a say.
+            webhook_client: reqwest::Client::builder()
+                .timeout(config.webhook.timeout)
+                .connect_timeout(
+                    config
+                        .webhook
+                        .timeout
+                        .min(std::time::Duration::from_secs(3)),
+                )
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Destinations::new(&config.webhook.allowed_hosts))
+                .build()?,
             dispatcher_wake,
             compensation_wake: Arc::new(Notify::new()),
             metrics,
@@ -111,8 +129,17 @@ impl Application {
             registry: state.registry.clone(),
         };
         let app_state = state.clone();
+        // Who may change things: no cross-site writes, and the operator's
+        // token when one is set (`platform::guard`).
+        let guard = web::Data::new(Guard::new(
+            platform::ui::Service::Store,
+            crate::ui::NAV,
+            &config.public_url,
+            &config.inventory_public_url,
+            config.admin_token.clone(),
+        ));
         let service = Service::start(listener, config.workers, http_metrics, move |cfg| {
-            cfg.app_data(app_state.clone());
+            cfg.app_data(app_state.clone()).app_data(guard.clone());
             ops_routes(cfg, ops.clone());
             routes::configure(cfg);
             cfg.default_service(web::to(routes::not_found));

@@ -1,6 +1,7 @@
 //! The store's own words, beside the ones both services share
-//! (`contract::vocabulary`): how a webhook attempt came about, and where a
-//! void the store owes the inventory stands. Declared with the same
+//! (`contract::vocabulary`): how a webhook attempt came about, what an
+//! endpoint's answers may decide, and where a void the store owes the
+//! inventory stands. Declared with the same
 //! `contract::words!` as the shared ones — an enum with one text form each
 //! (derived by `strum`) — and stored as TEXT under a `CHECK` constraint that
 //! lists the same words (`migrations/store/`; the test below keeps every
@@ -13,6 +14,18 @@ contract::words! {
         Scheduled,
         /// A person pressed "redeliver" (or "retry failed deliveries").
         Manual,
+    }
+
+    /// What an endpoint's answers may do (issue #10). Only the inventory's
+    /// own subscription — registered with the store's API key — resolves
+    /// webhook orders with what its `2xx` says; any other endpoint, however
+    /// it answers, only observes: its deliveries are signed, retried and
+    /// logged, and decide nothing.
+    pub enum EndpointRole {
+        /// Its answer (`contract::inventory::WebhookAck`) resolves the order.
+        Resolver,
+        /// Receives the events; its answers change no order.
+        Observer,
     }
 
     /// Where a void the store owes the inventory stands.
@@ -78,6 +91,7 @@ mod tests {
             ("exchanges.trigger_kind", words::<Trigger>()),
             ("pending_voids.state", words::<VoidState>()),
             ("webhook_endpoints.format", words::<Format>()),
+            ("webhook_endpoints.role", words::<EndpointRole>()),
             ("webhook_messages.event_type", words::<EventType>()),
             ("webhook_deliveries.event_type", words::<EventType>()),
             ("webhook_deliveries.state", words::<DeliveryState>()),
@@ -97,6 +111,11 @@ mod tests {
             Ok(Trigger::Scheduled)
         );
         assert_eq!(VoidState::Done.to_string(), "done");
+        assert_eq!(EndpointRole::Resolver.as_str(), "resolver");
+        assert_eq!(
+            EndpointRole::try_from("observer".to_owned()),
+            Ok(EndpointRole::Observer)
+        );
         assert!(VoidState::try_from("maybe".to_owned()).is_err());
     }
 }

@@ -26,11 +26,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use contract::order::{Customer, LineItem};
+use contract::order::{Customer, LineItem, NewOrder};
 use contract::{BurstId, IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
 use platform::Db;
 
-use crate::domain::ValidOrder;
 use crate::state::AppState;
 use crate::{catalog, checkout, integration};
 
@@ -268,7 +267,7 @@ async fn run(
 
         let began = std::time::Instant::now();
         for (k, sku) in items.iter().enumerate() {
-            let order = ValidOrder {
+            let order = NewOrder {
                 customer: Customer {
                     name: format!("Burst shopper {} of {}", k + 1, items.len()),
                     email: "burst@example.com".into(),

@@ -21,6 +21,7 @@ use sqlx::AnyConnection;
 use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
 use platform::db::NullableText;
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
+use platform::redact;
 use platform::{Db, LiveHub};
 
 use crate::state::AppState;
@@ -73,16 +74,11 @@ impl NewExchange {
     pub fn sent(channel: Channel, rec: &Recorded) -> NewExchange {
         let (status, headers, body, error) = match &rec.outcome {
             Outcome::Response {
-                status,
-                headers,
-                body,
+                status, headers, ..
             } => (
                 Some(i64::from(*status)),
                 Some(headers_json(headers)),
-                Some(truncate_for_log(
-                    &String::from_utf8_lossy(body),
-                    MAX_LOGGED_BODY,
-                )),
+                rec.logged_response_body(MAX_LOGGED_BODY),
                 None,
             ),
             Outcome::Failed { error, .. } => (None, None, None, Some(error.clone())),
@@ -93,7 +89,7 @@ impl NewExchange {
             method: rec.method.clone(),
             url: rec.url.clone(),
             request_headers: headers_json(&rec.request_headers),
-            request_body: truncate_for_log(&rec.request_body, MAX_LOGGED_BODY),
+            request_body: truncate_for_log(&rec.request_body, MAX_LOGGED_BODY), // redacted when sent
             response_status: status,
             response_headers: headers,
             response_body: body,
@@ -146,10 +142,11 @@ impl Inbound {
             ),
             // Credentials redacted, as everywhere in the log.
             request_headers: headers_json(&platform::http::logged_request_headers(req)),
-            request_body,
+            // Secrets hinted, as everywhere in the log (`platform::redact`).
+            request_body: redact::for_log(&request_body, MAX_LOGGED_BODY),
             response_status: Some(200),
             response_headers: Some(r#"{"content-type":"application/json"}"#.into()),
-            response_body: Some(truncate_for_log(response_body, MAX_LOGGED_BODY)),
+            response_body: Some(redact::for_log(response_body, MAX_LOGGED_BODY)),
             error: None,
             latency_ms: self.started.elapsed().as_millis() as i64,
             started_at: self.started_at,

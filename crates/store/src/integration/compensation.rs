@@ -200,8 +200,15 @@ impl CompensationWorker {
         let app = &self.app;
         let now = app.clock.now();
         let mut tx = app.db.begin_write().await?;
-        let rejected =
-            orders::resolve(&mut tx, order_id, OrderStatus::Rejected, Some(reason), now).await?;
+        let rejected = orders::resolve(
+            &mut tx,
+            IntegrationMode::Api,
+            order_id,
+            OrderStatus::Rejected,
+            Some(reason),
+            now,
+        )
+        .await?;
         owe_void(&mut tx, order_id, now).await?;
         tx.commit().await?;
         if rejected {

@@ -119,7 +119,12 @@ pub async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreEr
     }
 }
 
-const MODE_KEY: &str = "integration_mode";
+/// The `settings` row that holds the mode.
+pub const MODE_KEY: &str = "integration_mode";
+
+/// The mode when none was ever stored (no row before start-up has written
+/// one).
+pub const DEFAULT_MODE: IntegrationMode = IntegrationMode::Webhook;
 
 #[derive(sqlx::FromRow)]
 struct ModeRow {
@@ -133,8 +138,7 @@ pub async fn current_mode(conn: &mut AnyConnection) -> Result<IntegrationMode, s
         .bind(MODE_KEY)
         .fetch_optional(&mut *conn)
         .await?;
-    // No row only before start-up has written one; webhook is the default.
-    Ok(row.map_or(IntegrationMode::Webhook, |r| r.value))
+    Ok(row.map_or(DEFAULT_MODE, |r| r.value))
 }
 
 pub async fn read_mode(db: &Db) -> Result<IntegrationMode, sqlx::Error> {

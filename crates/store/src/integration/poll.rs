@@ -28,8 +28,10 @@
 //! **The acknowledgement closes the loop.** Nobody pushed the order, so the
 //! store learns what happened to it when the inventory reports back —
 //! `POST /api/orders/{id}/acknowledgement` — the pattern marketplaces use
-//! for orders their sellers pull. Both endpoints want the store's API key
-//! (`crate::api_keys`), and both are logged in the message log as the
+//! for orders their sellers pull — and only for orders placed in poll mode:
+//! each channel resolves its own mode's orders, no other. Both endpoints
+//! want the store's API key (`crate::api_keys`), checked before the query
+//! or the body is read, and both are logged in the message log as the
 //! inventory's requests ([`feed`] and [`acknowledgement`] are their HTTP
 //! handlers, below).
 //!
@@ -45,7 +47,7 @@ use sqlx::AnyConnection;
 
 use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
-use contract::{Channel, OrderId};
+use contract::{Channel, IntegrationMode, OrderId};
 
 use super::Handoff;
 use crate::error::StoreError;
@@ -153,7 +155,12 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
     })
 }
 
-/// Records what the inventory did with an order it pulled.
+/// Records what the inventory did with an order it pulled. Only a
+/// poll-mode order is the feed's to resolve: a webhook order is resolved by
+/// the inventory's answer to its webhook, an api order by the answer to
+/// the call — an acknowledgement for one of those is a `409` and changes
+/// nothing (otherwise the two channels could decide one order differently,
+/// for good).
 pub async fn acknowledge(
     app: &AppState,
     order_id: &OrderId,
@@ -162,10 +169,22 @@ pub async fn acknowledge(
     let order = orders::get_order(&app.db, order_id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order_id.as_str()))?;
+    if order.mode != IntegrationMode::Poll {
+        return Err(StoreError::conflict(format!(
+            "order {order_id} was placed in {} mode: its {} resolves it, not an acknowledgement \
+             (only poll-mode orders are acknowledged)",
+            order.mode,
+            match order.mode {
+                IntegrationMode::Webhook => "webhook",
+                _ => "call to /update_inventory",
+            }
+        )));
+    }
     let (status, reason) = orders::resolution(ack.outcome, ack.reason.clone());
     let mut conn = app.db.writer().acquire().await?;
     let changed = orders::resolve(
         &mut conn,
+        IntegrationMode::Poll,
         order_id,
         status,
         reason.as_deref(),
@@ -216,13 +235,13 @@ pub struct FeedQuery {
          headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
     )
 )]
-pub async fn feed(
-    app: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<FeedQuery>,
-) -> Result<HttpResponse, StoreError> {
+pub async fn feed(app: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, StoreError> {
     let inbound = Inbound::arrived(&app);
+    // Who asks, before what they ask: the query is read only for a caller
+    // with the key (a 401 comes before any 400).
     api_keys::require(&app.db, &req).await?;
+    let query = web::Query::<FeedQuery>::from_query(req.query_string())
+        .map_err(|e| StoreError::bad_request(format!("invalid query string: {e}")))?;
     let cursor = match query.after.as_deref() {
         None | Some("") => Cursor::START,
         Some(text) => Cursor::decode(text)?,
@@ -262,14 +281,17 @@ pub async fn acknowledgement(
     app: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    body: platform::http::Json<Acknowledgement>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, StoreError> {
     let inbound = Inbound::arrived(&app);
+    // The key first, then the body: taken as bytes, so that nothing is
+    // parsed for a caller who has not shown the key.
     api_keys::require(&app.db, &req).await?;
     let id: OrderId = routes::id_from_path("order", &id)?;
-    let order = acknowledge(&app, &id, &body).await?;
+    let ack: Acknowledgement = platform::http::json_body(&req, &body)?;
+    let order = acknowledge(&app, &id, &ack).await?;
     let response = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
-    let request_body = serde_json::to_string(&body.into_inner()).unwrap_or_default();
+    let request_body = String::from_utf8_lossy(&body).into_owned();
     inbound
         .record(&app, &req, Channel::Ack, request_body, &response, &[&id])
         .await?;
@@ -292,6 +314,30 @@ mod tests {
             "c1.YWJj", /* abc */
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever arrives as `after`: a cursor this feed issued, or a
+        /// `400` that says how to get one — never a panic.
+        #[test]
+        fn any_after_is_a_cursor_or_a_clear_400(text in proptest::prelude::any::<String>()) {
+            match Cursor::decode(&text) {
+                Ok(cursor) => {
+                    proptest::prop_assert!(cursor.0 >= 0);
+                    proptest::prop_assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+                }
+                Err(e) => {
+                    let problem = e.problem();
+                    proptest::prop_assert_eq!(problem.status, 400);
+                    proptest::prop_assert!(problem.detail.unwrap().contains("iterator"));
+                }
+            }
+        }
+
+        #[test]
+        fn every_position_round_trips(n in 0..i64::MAX) {
+            proptest::prop_assert_eq!(Cursor::decode(&Cursor(n).encode()).unwrap(), Cursor(n));
         }
     }
 

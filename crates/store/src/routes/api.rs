@@ -1,6 +1,9 @@
 //! The store's JSON API. Handlers are thin on purpose: parse the request,
 //! call one function of the domain or integration modules, shape the
-//! answer. Anything that can fail returns a `StoreError`, which becomes a
+//! answer. Who may call is the first argument: a management call takes
+//! [`Operator`] (with `ADMIN_TOKEN` set, the operator's bearer token; a
+//! `401` before the body is read), a registration [`Registrant`] (the
+//! inventory's key, or the operator); a customer's order needs nobody. Anything that can fail returns a `StoreError`, which becomes a
 //! problem+json response in one place (`crate::error`). The pull feed's
 //! two handlers live with the feed, in `integration::poll`.
 
@@ -15,8 +18,8 @@ use contract::order::{NewOrder, Order, Product};
 use contract::{DeliveryId, EndpointId, IntegrationMode, MessageId, OrderId, Problem, Sku};
 
 use super::id_from_path;
+use crate::api_keys::Registrant;
 use crate::checkout;
-use crate::domain::OrderRequest;
 use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
 use crate::instruments::timeline::{self, ExchangeView};
@@ -24,6 +27,9 @@ use crate::integration::webhook::{deliveries, endpoints};
 use crate::integration::{self, poll};
 use crate::orders;
 use crate::state::AppState;
+use crate::vocabulary::EndpointRole;
+use platform::ApiError;
+use platform::guard::Operator;
 use platform::http::{Json, OptionalJson};
 
 type Data = web::Data<AppState>;
@@ -115,10 +121,11 @@ async fn list_products(app: Data) -> Result<HttpResponse, StoreError> {
 async fn place_order(
     app: Data,
     req: HttpRequest,
-    body: Json<OrderRequest>,
+    body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, StoreError> {
     let key = IdempotencyKey::from_request(&req)?;
-    let valid = body.into_inner().parse().map_err(StoreError::validation)?;
+    // The order rules of every door (`contract::validation`).
+    let valid = contract::validation::new_order_json(&body).map_err(StoreError::validation)?;
     let placed = checkout::place_order(&app, valid, key.as_ref()).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/api/orders/{}", placed.order.id)));
@@ -193,6 +200,7 @@ async fn get_integration(app: Data) -> Result<HttpResponse, StoreError> {
     )
 )]
 async fn put_integration(
+    _: Operator,
     app: Data,
     body: Json<IntegrationSetting>,
 ) -> Result<HttpResponse, StoreError> {
@@ -221,10 +229,14 @@ async fn put_integration(
     )
 )]
 async fn create_endpoint(
+    registrant: Registrant,
     app: Data,
     body: Json<endpoints::NewEndpoint>,
 ) -> Result<HttpResponse, StoreError> {
-    let (endpoint, created) = endpoints::register(&app, body.into_inner()).await?;
+    // The inventory (with the store's key) registers the resolver; the
+    // operator, an observer.
+    let (endpoint, created) =
+        endpoints::register(&app, body.into_inner(), registrant.role()).await?;
     Ok(if created {
         HttpResponse::Created()
             .insert_header((
@@ -251,7 +263,7 @@ fn endpoint_id(raw: &str) -> Result<EndpointId, StoreError> {
     security((), ("operator" = [])),
     responses((status = 200, description = "The endpoints", body = Vec<endpoints::Endpoint>))
 )]
-async fn list_endpoints(app: Data) -> Result<HttpResponse, StoreError> {
+async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreError> {
     Ok(HttpResponse::Ok().json(endpoints::list(&app).await?))
 }
 
@@ -267,7 +279,11 @@ async fn list_endpoints(app: Data) -> Result<HttpResponse, StoreError> {
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn get_endpoint(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     let endpoint = endpoints::get(&app, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(endpoint))
 }
@@ -287,6 +303,7 @@ async fn get_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse, 
     )
 )]
 async fn update_endpoint(
+    _: Operator,
     app: Data,
     id: web::Path<String>,
     body: Json<endpoints::EndpointChanges>,
@@ -308,7 +325,11 @@ async fn update_endpoint(
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn delete_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn delete_endpoint(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     endpoints::delete(&app, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -355,10 +376,21 @@ pub struct Requeued {
     )
 )]
 async fn rotate_secret(
+    registrant: Registrant,
     app: Data,
+    req: HttpRequest,
     id: web::Path<String>,
     body: OptionalJson<RotateRequest>,
 ) -> Result<HttpResponse, StoreError> {
+    let id = endpoint_id(&id)?;
+    // The store's key rotates the inventory's own endpoint (a wiped
+    // inventory gets a secret again), nobody else's.
+    if registrant == Registrant::Inventory
+        && endpoints::get(&app, &id).await?.role != EndpointRole::Resolver
+        && !platform::guard::is_operator(&req)
+    {
+        return Err(ApiError::Unauthorized.into());
+    }
     let grace = body.0.and_then(|b| b.grace_seconds).unwrap_or(3600);
     if grace > MAX_GRACE_SECONDS {
         return Err(StoreError::invalid(
@@ -366,8 +398,7 @@ async fn rotate_secret(
             format!("at most {MAX_GRACE_SECONDS} (a week)"),
         ));
     }
-    let endpoint =
-        endpoints::rotate_secret(&app, &endpoint_id(&id)?, Duration::from_secs(grace)).await?;
+    let endpoint = endpoints::rotate_secret(&app, &id, Duration::from_secs(grace)).await?;
     Ok(HttpResponse::Ok().json(endpoint))
 }
 
@@ -383,7 +414,11 @@ async fn rotate_secret(
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn ping_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn ping_endpoint(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     let message_id = endpoints::ping(&app, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::Accepted().json(PingQueued { message_id }))
 }
@@ -400,7 +435,11 @@ async fn ping_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse,
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn recover_endpoint(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn recover_endpoint(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     let requeued = deliveries::recover(&app, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::Accepted().json(Requeued { requeued }))
 }
@@ -418,6 +457,7 @@ async fn recover_endpoint(app: Data, id: web::Path<String>) -> Result<HttpRespon
     )
 )]
 async fn list_deliveries(
+    _: Operator,
     app: Data,
     query: web::Query<deliveries::DeliveryFilter>,
 ) -> Result<HttpResponse, StoreError> {
@@ -440,7 +480,11 @@ fn delivery_id(raw: &str) -> Result<DeliveryId, StoreError> {
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_delivery(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn get_delivery(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     Ok(HttpResponse::Ok().json(deliveries::get(&app, &delivery_id(&id)?).await?))
 }
 
@@ -457,6 +501,10 @@ async fn get_delivery(app: Data, id: web::Path<String>) -> Result<HttpResponse, 
         (status = 409, description = "The delivery's endpoint was deleted", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn redeliver(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
+async fn redeliver(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, StoreError> {
     Ok(HttpResponse::Accepted().json(deliveries::redeliver(&app, &delivery_id(&id)?).await?))
 }

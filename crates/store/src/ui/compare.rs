@@ -16,6 +16,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::IntegrationMode;
+use platform::guard::Operator;
 use platform::ui::{Layout, count, duration_ms, see_other};
 
 use super::charts::{Arrangement, BarChart, ChartBuilder, Legend, Value};
@@ -337,7 +338,7 @@ async fn burst_fragment(app: Data) -> Result<HttpResponse, PageError> {
     fragment(&BurstPanel::load(&app).await?)
 }
 
-async fn start_burst(app: Data) -> Result<HttpResponse, PageError> {
+async fn start_burst(_: Operator, app: Data) -> Result<HttpResponse, PageError> {
     match burst::start(app.into_inner(), burst::Plan::default()).await {
         Ok(_) => Ok(see_other("/compare?notice=burst-started#burst")),
         Err(BurstError::AlreadyRunning) => Ok(see_other("/compare?notice=burst-running#burst")),

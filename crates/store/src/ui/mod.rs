@@ -28,12 +28,15 @@
 //! live in named modules ([`crate::catalog`], [`crate::instruments`]), not
 //! here.
 //!
-//! Who may press the buttons: anyone who can reach the store, exactly as
-//! with its JSON API — the demo has no accounts, so there is no session a
-//! forged form could ride on. A real shop's admin pages would sit behind a
-//! login and carry CSRF tokens; the customer-facing order form would not
-//! need more than it has (an `Idempotency-Key`, so a double submit places
-//! one order).
+//! Who may press the buttons (`platform::guard`): the operator, exactly as
+//! with the JSON API. Without `ADMIN_TOKEN` that is whoever reaches the
+//! store (loopback only, by default); with it, the settings page and every
+//! form that changes something send a person to `/login` once, and the
+//! browser keeps an `HttpOnly`, `SameSite=Strict` cookie. Either way a page
+//! of another site cannot post here: state-changing requests a browser
+//! sends from elsewhere are refused (`403`) before any handler runs. The
+//! customer-facing order form needs none of it (an `Idempotency-Key`, so a
+//! double submit places one order).
 //!
 //! Escaping: askama escapes every `{{ … }}` in these templates. Nothing
 //! here is ever marked `|safe`; the only values written unescaped are other
@@ -106,6 +109,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     compare::configure(cfg);
     tour::configure(cfg);
     reference::configure(cfg);
+    // `/login` and `/logout`: how a person becomes the operator.
+    platform::guard::routes(cfg);
 }
 
 /// The chrome of a store page.
@@ -117,6 +122,7 @@ pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> La
         title,
         req.path(),
     )
+    .for_request(req)
 }
 
 /// A rendered page with the store's headers.

@@ -20,6 +20,7 @@ use askama::Template;
 
 use contract::{DeliveryId, DeliveryState, OrderId};
 use platform::ApiError;
+use platform::guard::Operator;
 use platform::ui::{clock_time, count, date_time, see_other};
 
 use super::{Data, PageError};
@@ -308,6 +309,7 @@ impl OrderProgress {
 /// `POST /orders/{id}/deliveries/{delivery}/redeliver`: another attempt of
 /// the same message, now; then back to the order, whose page follows it.
 pub async fn redeliver(
+    _: Operator,
     app: Data,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {

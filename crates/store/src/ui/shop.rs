@@ -2,7 +2,8 @@
 //! each order's page are [`super::orders`]).
 //!
 //! The order form goes through the same two functions as `POST /api/orders`
-//! — [`OrderRequest::parse`] for every check that needs no database and
+//! — `contract::validation::new_order` for every check that needs no
+//! database (the rules of every door, the inventory's included) and
 //! [`checkout::place_order`] for the rest — so a form and an API client can
 //! never be held to different rules. What the form adds is presentation:
 //! each field error is put back next to its input, with what was typed.
@@ -21,10 +22,10 @@ use platform::ApiError;
 use platform::ui::{Layout, keep_units_together, money, see_other};
 
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
-use crate::domain::{CustomerRequest, LineRequest, OrderRequest};
 use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
 use crate::{catalog, checkout, integration};
+use contract::validation::{self, Raw, RawLine};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(front))
@@ -163,26 +164,24 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
     let products = catalog::list(&app.db).await?;
     let mut typed = HashMap::new();
     let mut line_skus = Vec::new();
-    let mut lines = Vec::new();
     for p in &products {
         let quantity = field(&format!("qty-{}", p.sku));
         if quantity.is_empty() || quantity == "0" {
             continue;
         }
-        typed.insert(p.sku.clone(), quantity.clone());
+        typed.insert(p.sku.clone(), quantity);
         line_skus.push(p.sku.clone());
-        lines.push(LineRequest {
-            sku: Some(serde_json::Value::String(p.sku.clone())),
-            quantity: Some(serde_json::Value::String(quantity)),
-        });
     }
-    let request = OrderRequest {
-        customer: Some(CustomerRequest {
-            name: Some(serde_json::Value::String(field("name"))),
-            email: Some(serde_json::Value::String(field("email"))),
-        }),
-        items: Some(lines),
-    };
+    // A form carries only text: its quantities are read as the numbers
+    // they spell (`Raw::number_text`), then held to the API's rules.
+    let lines: Vec<RawLine<'_>> = line_skus
+        .iter()
+        .map(|sku| RawLine {
+            sku: Raw::Text(sku),
+            quantity: Raw::number_text(typed.get(sku).map(String::as_str)),
+        })
+        .collect();
+    let (name, email) = (field("name"), field("email"));
     let key = IdempotencyKey::parse(&field("idempotency_key")).ok();
 
     let mut form = OrderForm {
@@ -194,7 +193,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
         ..OrderForm::default()
     };
     let mut errors = HashMap::new();
-    let outcome = match request.parse() {
+    let outcome = match validation::new_order(Raw::Text(&name), Raw::Text(&email), Some(&lines)) {
         Ok(valid) => checkout::place_order(&app, valid, key.as_ref()).await,
         Err(field_errors) => Err(StoreError::validation(field_errors)),
     };

@@ -9,18 +9,16 @@ use std::time::Duration;
 use platform::group_commit::Batch;
 use sqlx::Row;
 use store::checkout::{Placement, Written};
-use store::domain::OrderRequest;
 use store::idempotency::IdempotencyKey;
 
 use crate::helpers::*;
 
 fn placement(name: &str, key: Option<&str>) -> Placement {
-    let request: OrderRequest = serde_json::from_value(serde_json::json!({
+    let request = contract::validation::new_order_json(&serde_json::json!({
         "customer": {"name": name, "email": "a@example.com"},
         "items": [{"sku": "TEA-ASSAM", "quantity": 1}, {"sku": "MUG-BLUE", "quantity": 2}]
     }))
     .unwrap();
-    let request = request.parse().unwrap();
     let key = key.map(|k| {
         let fingerprint = store::idempotency::fingerprint(&request);
         (IdempotencyKey::parse(k).unwrap(), fingerprint)

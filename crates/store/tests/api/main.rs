@@ -10,4 +10,5 @@ mod group_commit;
 mod helpers;
 mod openapi;
 mod orders;
+mod security;
 mod webhooks;

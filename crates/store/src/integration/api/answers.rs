@@ -6,7 +6,7 @@
 //! load, the customer waiting for an api-mode order waits for one commit
 //! among many instead of a queue of them.
 
-use contract::{ExchangeId, OrderId, OrderStatus};
+use contract::{ExchangeId, IntegrationMode, OrderId, OrderStatus};
 use platform::group_commit::Batch;
 use platform::{Db, SharedClock};
 
@@ -68,7 +68,7 @@ impl Answers {
                 reason: a.reason.as_deref(),
             })
             .collect();
-        let resolved = orders::resolve_all(&mut tx, &wanted, now).await?;
+        let resolved = orders::resolve_all(&mut tx, IntegrationMode::Api, &wanted, now).await?;
         let mut recorded = Vec::with_capacity(batch.len());
         for (a, exchange_id) in batch.into_iter().zip(exchange_ids) {
             let resolved = resolved.contains(&a.order_id);

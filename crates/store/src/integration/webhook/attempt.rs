@@ -14,7 +14,8 @@
 //!   response, latency, error) is written to the message log in the same
 //!   transaction that moves the delivery on — and, when the inventory's
 //!   `2xx` body says what it did with the order
-//!   (`contract::inventory::WebhookAck`), that resolves the order:
+//!   (`contract::inventory::WebhookAck`) — and the endpoint is the
+//!   inventory's own subscription, not an observer — that resolves the order:
 //!   `confirmed`, or `backordered` when the push oversold. The store
 //!   accepted the order without knowing the stock; that is the price of
 //!   push. Attempts that finish together are recorded together.
@@ -29,6 +30,7 @@ use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature
 use contract::{EventType, Format, IntegrationMode, OrderId};
 use platform::outbound::{Outcome, Recorded, send_recorded};
 
+use super::destination;
 use super::dispatcher::Claimed;
 use super::recorder::{Finished, Written};
 use super::retry::{self, Decision};
@@ -59,7 +61,9 @@ pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptE
         app.dispatch.release(&app.db, &claimed.id).await?;
         return Ok(());
     };
+    let on_the_wire = app.dispatch.place_to_send().await;
     let rec = sign_and_send(app, &claimed, &target).await;
+    drop(on_the_wire);
 
     // 5. Decide.
     let failures = if rec.is_success() {
@@ -87,6 +91,7 @@ pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptE
         rec,
         decision,
         failures,
+        resolves: target.resolves,
         at: now,
     };
     let (claimed, decision) = (finished.claimed.clone(), finished.decision.clone());
@@ -107,6 +112,12 @@ pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptE
 /// endpoint, and sends it.
 async fn sign_and_send(app: &AppState, claimed: &Claimed, target: &Target) -> Recorded {
     let now = app.clock.now();
+    // The allow-list again, now (an address literal never reaches the
+    // client's resolver, which checks names: see `super::destination`).
+    if let Err(refused) = destination::validate_url(&target.url, &app.config.webhook.allowed_hosts)
+    {
+        return not_sent(target, now, format!("destination refused: {refused}"));
+    }
     let secrets = target.signing_secrets(now);
     let body = match render_body(claimed.event_type, &claimed.payload, target.format) {
         Ok(body) => body,

@@ -30,8 +30,12 @@
 //!   database for every order.
 //!
 //! **Fan out.** Each delivery becomes one attempt ([`super::attempt`]) on
-//! its own task; at most `max_in_flight` run at once, and an attempt holds
-//! its slot until its result is recorded.
+//! its own task. At most `max_in_flight` requests are on the wire at once;
+//! an attempt that has its answer gives its place on the wire to the next
+//! and waits for its result to be recorded — with the others that finished
+//! meanwhile, in one transaction. Up to [`RECORDING_DEPTH`] times as many
+//! attempts may be waiting so: enough that recording never holds up
+//! sending, few enough to bound what sits in memory.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -90,6 +94,10 @@ pub fn lease_for(settings: &WebhookSettings) -> Duration {
 /// shortcut), where the dispatcher claims them when it has room.
 const HANDOVER_LIMIT: usize = 1024;
 
+/// How many times `max_in_flight` attempts may be started and not yet
+/// recorded.
+pub const RECORDING_DEPTH: usize = 4;
+
 /// "Nothing to look for in the database": `look_at`'s empty value.
 const NEVER: i64 = i64::MAX;
 
@@ -104,12 +112,14 @@ pub struct Dispatch {
     /// Set once the dispatcher has stopped: new deliveries stay unleased.
     closed: AtomicBool,
     wake: Arc<Notify>,
+    /// Places on the wire: `max_in_flight`.
+    sending: Arc<Semaphore>,
 }
 
 impl Dispatch {
     /// `lease`: how long a claim is good for — the request timeout plus
     /// room to record the result.
-    pub fn new(lease: Duration, wake: Arc<Notify>) -> Dispatch {
+    pub fn new(lease: Duration, max_in_flight: usize, wake: Arc<Notify>) -> Dispatch {
         Dispatch {
             owner: DispatcherId::new(),
             lease,
@@ -117,7 +127,17 @@ impl Dispatch {
             look_at: AtomicI64::new(0), // look at once: work left by a previous run
             closed: AtomicBool::new(false),
             wake,
+            sending: Arc::new(Semaphore::new(max_in_flight.max(1))),
         }
+    }
+
+    /// A place on the wire, for one request; waits for one to be free.
+    pub async fn place_to_send(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.sending
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     /// This process's identity in lease columns.
@@ -191,6 +211,7 @@ impl Dispatch {
 /// Delivers the outbox. One runs in every store process.
 pub struct OutboxDispatcher {
     app: Arc<AppState>,
+    /// Attempts started and not yet recorded.
     slots: Arc<Semaphore>,
     in_flight: JoinSet<()>,
 }
@@ -231,7 +252,8 @@ struct Due {
 
 impl OutboxDispatcher {
     pub fn new(app: Arc<AppState>) -> OutboxDispatcher {
-        let slots = Arc::new(Semaphore::new(app.config.webhook.max_in_flight.max(1)));
+        let started = app.config.webhook.max_in_flight.max(1) * RECORDING_DEPTH;
+        let slots = Arc::new(Semaphore::new(started));
         OutboxDispatcher {
             app,
             slots,

@@ -9,6 +9,16 @@
 //! signs with both meanwhile (Standard Webhooks allows several signatures),
 //! so the receiver can switch over without dropping a message.
 //!
+//! **Who registers decides what the answers may do.** An endpoint has a
+//! [`EndpointRole`]: the inventory registers its receiver with the store's
+//! API key, which makes it the `resolver` — its `2xx` body says what it did
+//! with the order, and that resolves the order (`super::recorder`). Any
+//! other registration (anonymous, or the operator's from the settings page)
+//! is an `observer`: it gets the same signed deliveries, retried and logged,
+//! and whatever it answers changes no order. Otherwise anyone who can
+//! register a URL could answer `{"outcome":"applied"}` and confirm orders
+//! the inventory never saw.
+//!
 //! Where an endpoint may point is checked by [`super::destination`]; what
 //! it receives is its [`Subscription`](super::subscription::Subscription).
 
@@ -24,6 +34,7 @@ use super::outbox::{self, REGISTRATION_PING_DELAY};
 use super::subscription::Subscription;
 use crate::error::StoreError;
 use crate::state::AppState;
+use crate::vocabulary::EndpointRole;
 
 /// `POST /api/webhook-endpoints`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -69,6 +80,10 @@ pub struct Endpoint {
     pub event_types: Subscription,
     #[sqlx(try_from = "String")]
     pub format: Format,
+    /// Whether its answers resolve webhook orders (`resolver`: the
+    /// inventory's own subscription) or decide nothing (`observer`).
+    #[sqlx(try_from = "String")]
+    pub role: EndpointRole,
     #[sqlx(try_from = "platform::db::IntBool")]
     pub enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +96,7 @@ pub struct Endpoint {
 }
 
 const ENDPOINT_COLUMNS: &str =
-    "id, url, description, event_types, format, enabled, disabled_reason, created_at";
+    "id, url, description, event_types, format, role, enabled, disabled_reason, created_at";
 
 fn parse_format(raw: Option<&str>) -> Result<Format, String> {
     raw.map_or(Ok(Format::Json), |f| Format::parse(f).map_err(|e| e.0))
@@ -89,9 +104,17 @@ fn parse_format(raw: Option<&str>) -> Result<Format, String> {
 
 /// Registers an endpoint, or finds the live one with the same URL.
 /// Returns the endpoint and whether it was created (only then with secret).
+///
+/// `role` is who asks (see `crate::api_keys::Registrant`): the inventory, with the store's
+/// key, registers the resolver; anyone else an observer. The inventory
+/// finding its URL registered already by someone else makes that
+/// registration the resolver — so registering the inventory's URL first
+/// cannot keep its answers from counting — but gets no secret for it: it
+/// rotates, as it does for a registration whose secret it lost.
 pub async fn register(
     app: &AppState,
     request: NewEndpoint,
+    role: EndpointRole,
 ) -> Result<(Endpoint, bool), StoreError> {
     let mut errors = Vec::new();
     let url = match request.url.as_deref() {
@@ -123,8 +146,8 @@ pub async fn register(
     let secret = WebhookSecret::generate();
     let mut tx = app.db.begin_write().await?;
     let inserted = sqlx::query(
-        "INSERT INTO webhook_endpoints (id, url, description, event_types, format, enabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $6) \
+        "INSERT INTO webhook_endpoints (id, url, description, event_types, format, role, enabled, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
          ON CONFLICT (url) WHERE deleted_at IS NULL DO NOTHING RETURNING id",
     )
     .bind(id.as_str())
@@ -132,14 +155,19 @@ pub async fn register(
     .bind(&description)
     .bind(types.to_string())
     .bind(format.as_str())
+    .bind(role.as_str())
     .bind(now.millis())
     .fetch_optional(&mut *tx)
     .await?;
     if inserted.is_none() {
         tx.rollback().await?;
-        let existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
+        let mut existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
             StoreError::conflict("the endpoint was deleted while registering; try again")
         })?;
+        if role == EndpointRole::Resolver && existing.role != role {
+            make_resolver(app, &existing.id).await?;
+            existing.role = role;
+        }
         return Ok((existing, false));
     }
     insert_secret(&mut tx, &id, &secret, now).await?;
@@ -151,11 +179,26 @@ pub async fn register(
     app.dispatch.look_at(now + REGISTRATION_PING_DELAY);
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
-    tracing::info!(endpoint_id = %id, url = %url, "webhook endpoint registered");
+    tracing::info!(endpoint_id = %id, url = %url, %role, "webhook endpoint registered");
 
     let mut endpoint = get(app, &id).await?;
     endpoint.secret = Some(secret.expose());
     Ok((endpoint, true))
+}
+
+/// The inventory claims a registration of its URL that someone else made.
+async fn make_resolver(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE webhook_endpoints SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(EndpointRole::Resolver.as_str())
+        .bind(app.clock.now().millis())
+        .bind(id.as_str())
+        .execute(app.db.writer())
+        .await?;
+    app.webhook_targets.forget(id);
+    app.live
+        .publish("endpoint.changed", serde_json::json!({"id": id}));
+    tracing::info!(endpoint_id = %id, "webhook endpoint now resolves orders (registered by the inventory)");
+    Ok(())
 }
 
 async fn find_by_url(app: &AppState, url: &str) -> Result<Option<Endpoint>, sqlx::Error> {

@@ -8,7 +8,9 @@
 //! succeeded, retried later, failed for good — and its lease given back;
 //! a `410` endpoint disabled; and, when the inventory's `2xx` body says what
 //! it did with the order (`contract::inventory::WebhookAck`), the order
-//! resolved: `confirmed`, or `backordered` when the push oversold. Each
+//! resolved: `confirmed`, or `backordered` when the push oversold. Only the
+//! inventory's own subscription's answer counts (the endpoint's role, see
+//! `super::endpoints`), and only for a webhook-mode order. Each
 //! table gets one statement per batch in the common case (every attempt
 //! succeeded), whatever its size.
 //!
@@ -28,8 +30,8 @@ use sqlx::AnyConnection;
 
 use contract::inventory::WebhookAck;
 use contract::{
-    ApplyOutcome, Channel, DeliveryId, DeliveryState, DispatcherId, ExchangeId, OrderId,
-    OrderStatus, Timestamp,
+    ApplyOutcome, Channel, DeliveryId, DeliveryState, DispatcherId, ExchangeId, IntegrationMode,
+    OrderId, OrderStatus, Timestamp,
 };
 use platform::group_commit::Batch;
 use platform::outbound::Recorded;
@@ -49,6 +51,9 @@ pub struct Finished {
     pub decision: Decision,
     /// Failures so far, this attempt included.
     pub failures: i64,
+    /// Whether the endpoint's answer may resolve the order: only the
+    /// inventory's own subscription's does (`EndpointRole::Resolver`).
+    pub resolves: bool,
     /// When it was decided.
     pub at: Timestamp,
 }
@@ -94,6 +99,10 @@ impl Recorder {
         let outcomes: Vec<Option<(OrderStatus, Option<String>)>> = batch
             .iter()
             .map(|f| {
+                // An observer's answer is logged, and decides nothing.
+                if !f.resolves {
+                    return None;
+                }
                 let outcome = inventory_outcome(&f.rec, &f.decision)?;
                 f.claimed.order_id.as_ref()?;
                 Some(orders::resolution(outcome, None))
@@ -111,7 +120,7 @@ impl Recorder {
                 })
             })
             .collect();
-        let resolved = orders::resolve_all(&mut tx, &wanted, now).await?;
+        let resolved = orders::resolve_all(&mut tx, IntegrationMode::Webhook, &wanted, now).await?;
         tx.commit().await?;
         Ok(batch
             .iter()

@@ -1,5 +1,5 @@
 //! Where and how each endpoint is sent to — its URL, its format, its
-//! signing secrets — kept in memory, so an attempt does not read them from
+//! signing secrets, whether its answers resolve orders — kept in memory, so an attempt does not read them from
 //! the database every time.
 //!
 //! The trade-off is staleness, and it is bounded twice. This process
@@ -20,6 +20,8 @@ use contract::{EndpointId, Format, Timestamp};
 use platform::Db;
 use platform::db::{IntBool, NullableInt};
 
+use crate::vocabulary::EndpointRole;
+
 /// How long a cached endpoint is trusted without reading it again.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
@@ -30,6 +32,9 @@ pub struct Target {
     pub format: Format,
     /// Enabled and not deleted: it takes deliveries.
     pub live: bool,
+    /// Its answers resolve orders (the inventory's own subscription);
+    /// otherwise it only observes (`crate::vocabulary::EndpointRole`).
+    pub resolves: bool,
     /// Each secret with the end of its validity (none: until rotated).
     secrets: Vec<(WebhookSecret, Option<Timestamp>)>,
 }
@@ -58,6 +63,8 @@ struct EndpointRow {
     format: Format,
     #[sqlx(try_from = "IntBool")]
     live: bool,
+    #[sqlx(try_from = "String")]
+    role: EndpointRole,
 }
 
 #[derive(sqlx::FromRow)]
@@ -95,8 +102,8 @@ impl Targets {
 async fn load(db: &Db, id: &EndpointId) -> Result<Option<Target>, sqlx::Error> {
     let mut conn = db.pool().acquire().await?;
     let endpoint: Option<EndpointRow> = sqlx::query_as(
-        "SELECT url, format, CASE WHEN enabled = 1 AND deleted_at IS NULL THEN 1 ELSE 0 END AS live \
-         FROM webhook_endpoints WHERE id = $1",
+        "SELECT url, format, CASE WHEN enabled = 1 AND deleted_at IS NULL THEN 1 ELSE 0 END AS live, \
+         role FROM webhook_endpoints WHERE id = $1",
     )
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
@@ -126,6 +133,7 @@ async fn load(db: &Db, id: &EndpointId) -> Result<Option<Target>, sqlx::Error> {
         url: endpoint.url,
         format: endpoint.format,
         live: endpoint.live,
+        resolves: endpoint.role == EndpointRole::Resolver,
         secrets,
     }))
 }

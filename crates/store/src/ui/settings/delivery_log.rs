@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use contract::{DeliveryId, DeliveryState, EventType, OrderId};
 use platform::ApiError;
+use platform::guard::Operator;
 use platform::ui::{clock_time, date_time, duration_ms, see_other};
 
 use super::{Data, PageError, fragment};
@@ -121,13 +122,18 @@ pub(super) struct StateQuery {
 }
 
 pub(super) async fn deliveries_fragment(
+    _: Operator,
     app: Data,
     query: web::Query<StateQuery>,
 ) -> Result<HttpResponse, PageError> {
     fragment(&DeliveryLog::load(&app, query.into_inner().state).await?)
 }
 
-pub(super) async fn redeliver(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub(super) async fn redeliver(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let id: DeliveryId = id_from_path("delivery", &id)?;
     match deliveries::redeliver(&app, &id).await {
         Ok(_) => Ok(see_other("/settings?notice=redelivered#deliveries")),

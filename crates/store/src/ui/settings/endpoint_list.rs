@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use contract::{EndpointId, Format};
 use platform::ApiError;
+use platform::guard::Operator;
 use platform::ui::{date_time, see_other};
 
 use super::{Data, PageError, Shown, fragment, render};
@@ -19,6 +20,7 @@ use crate::error::StoreError;
 use crate::integration::webhook::deliveries;
 use crate::integration::webhook::endpoints::{self, Endpoint};
 use crate::routes::id_from_path;
+use crate::vocabulary::EndpointRole;
 
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_GRACE: Duration = Duration::from_secs(3600);
@@ -63,7 +65,7 @@ impl EndpointList {
     }
 }
 
-pub(super) async fn endpoints_fragment(app: Data) -> Result<HttpResponse, PageError> {
+pub(super) async fn endpoints_fragment(_: Operator, app: Data) -> Result<HttpResponse, PageError> {
     fragment(&EndpointList::load(&app).await?)
 }
 
@@ -140,6 +142,7 @@ pub(super) struct NewEndpointForm {
 }
 
 pub(super) async fn add_endpoint(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<NewEndpointForm>,
@@ -151,7 +154,9 @@ pub(super) async fn add_endpoint(
         format: Some(form.format.clone()),
         description: Some(form.description.clone()),
     };
-    match endpoints::register(&app, request).await {
+    // A person's endpoint observes: only the inventory's own subscription
+    // resolves orders.
+    match endpoints::register(&app, request, EndpointRole::Observer).await {
         Ok((endpoint, true)) => {
             let explanation = "Copy this signing secret into the receiver now: it is shown only this once. \
                               The receiver uses it to check that each webhook really came from this store. \
@@ -200,6 +205,7 @@ pub(super) struct EnabledForm {
 }
 
 pub(super) async fn set_enabled(
+    _: Operator,
     app: Data,
     id: web::Path<String>,
     form: web::Form<EnabledForm>,
@@ -218,6 +224,7 @@ pub(super) async fn set_enabled(
 }
 
 pub(super) async fn rotate(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -229,17 +236,29 @@ pub(super) async fn rotate(
     reveal(&app, &req, endpoint, "Secret rotated", explanation).await
 }
 
-pub(super) async fn ping(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub(super) async fn ping(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     endpoints::ping(&app, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=ping#deliveries"))
 }
 
-pub(super) async fn recover(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub(super) async fn recover(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     deliveries::recover(&app, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=recovered#deliveries"))
 }
 
-pub(super) async fn delete(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub(super) async fn delete(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     endpoints::delete(&app, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=endpoint-deleted#endpoints"))
 }

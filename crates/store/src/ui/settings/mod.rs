@@ -3,6 +3,10 @@
 //! the poller is the inventory's — a window onto the inventory's poller
 //! controls.
 //!
+//! The page and every form on it want the operator (`platform::guard`):
+//! with `ADMIN_TOKEN` set, a person is sent to sign in once; without it,
+//! whoever reaches the store is the operator.
+//!
 //! Every control is a plain form. Actions that only change something
 //! redirect back (`303`, with a fixed `?notice=` key); the two that reveal a
 //! secret — creating an endpoint and rotating its secret — answer with the
@@ -20,6 +24,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::IntegrationMode;
+use platform::guard::Operator;
 use platform::ui::{Layout, Notice, see_other};
 
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
@@ -126,6 +131,7 @@ async fn render(
 }
 
 async fn settings_page(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     query: web::Query<PageQuery>,
@@ -145,6 +151,7 @@ struct ModeForm {
 }
 
 async fn set_mode(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<ModeForm>,

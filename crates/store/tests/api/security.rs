@@ -1,0 +1,418 @@
+//! Issue #10, the store's side: only the inventory's subscription resolves
+//! webhook orders, each channel resolves only its own mode's orders, the
+//! caller is authenticated before the body is read, an order is validated
+//! by `contract::validation`, and with `ADMIN_TOKEN` management needs the
+//! operator (cross-site form posts never get through).
+
+use std::time::Duration;
+
+use wiremock::ResponseTemplate;
+
+use crate::helpers::*;
+
+const STORE_KEY: &str = contract::demo::DEMO_STORE_API_KEY;
+const TOKEN: &str = "operator-t0ken-for-tests";
+
+/// A receiver's `2xx` that says it applied (or backordered) the order.
+fn says(outcome: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "webhook_id": "msg_whatever", "duplicate": false, "outcome": outcome
+    }))
+}
+
+async fn register_as(store: &TestStore, url: &str, bearer: Option<&str>) -> reqwest::Response {
+    let mut r = store
+        .client
+        .post(store.url("/api/webhook-endpoints"))
+        .json(&serde_json::json!({ "url": url }));
+    if let Some(token) = bearer {
+        r = r.bearer_auth(token);
+    }
+    r.send().await.unwrap()
+}
+
+async fn succeeded_deliveries(store: &TestStore, order_id: &str) -> usize {
+    deliveries_of(store, order_id)
+        .await
+        .iter()
+        .filter(|d| d["state"] == "succeeded")
+        .count()
+}
+
+// Finding 2: an endpoint registered by anyone answered `applied` and the
+// store confirmed the order although the inventory never saw it.
+platform::db_test!(async fn only_the_inventory_s_subscription_resolves_a_webhook_order(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let observer = Receiver::start(vec![says("applied")]).await;
+    let resolver = Receiver::start(vec![says("backordered")]).await;
+    let r = register_as(&store, &observer.url, None).await;
+    assert_eq!(r.status(), 201);
+    let observer_endpoint: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(observer_endpoint["role"], "observer");
+    let r = register_as(&store, &resolver.url, Some(STORE_KEY)).await;
+    assert_eq!(r.status(), 201);
+    let resolver_endpoint: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(resolver_endpoint["role"], "resolver");
+
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap();
+    eventually(Duration::from_secs(10), "both deliveries succeed", || async {
+        (succeeded_deliveries(&store, id).await == 2).then_some(())
+    })
+    .await;
+    // The observer said "applied" (perhaps first): it decided nothing; the
+    // resolver's "backordered" did.
+    assert_eq!(store.order_status(id).await, "backordered");
+
+    // An observer alone: its 2xx is a delivery, never a resolution.
+    let r = store.client.delete(store.url(&format!("/api/webhook-endpoints/{}", resolver_endpoint["id"].as_str().unwrap()))).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let second = Receiver::start(vec![says("applied")]).await;
+    register_as(&store, &second.url, None).await;
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap();
+    eventually(Duration::from_secs(10), "the observers' deliveries succeed", || async {
+        (succeeded_deliveries(&store, id).await == 2).then_some(())
+    })
+    .await;
+    assert_eq!(store.order_status(id).await, "pending");
+});
+
+// Finding 2: an observer registered first at the inventory's URL does not
+// keep the inventory from becoming the resolver.
+platform::db_test!(async fn the_key_holder_takes_over_an_observer_s_registration_of_its_url(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let receiver = Receiver::start(vec![says("applied")]).await;
+    let first: serde_json::Value = register_as(&store, &receiver.url, None).await.json().await.unwrap();
+    assert_eq!(first["role"], "observer");
+    let again = register_as(&store, &receiver.url, Some(STORE_KEY)).await;
+    assert_eq!(again.status(), 200, "the URL was registered already");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["role"], "resolver");
+    assert!(again.get("secret").is_none(), "a secret is shown once: {again}");
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(10), "the resolver's answer decides", || async {
+        (store.order_status(&id).await == "confirmed").then_some(())
+    })
+    .await;
+});
+
+async fn acknowledge(store: &TestStore, id: &str) -> reqwest::Response {
+    store
+        .client
+        .post(store.url(&format!("/api/orders/{id}/acknowledgement")))
+        .bearer_auth(STORE_KEY)
+        .json(&serde_json::json!({"outcome": "applied", "channel": "poll", "applied_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+// Finding 3: the acknowledgement confirmed a webhook-mode order.
+platform::db_test!(async fn an_acknowledgement_resolves_only_a_poll_mode_order(backend) {
+    let (store, _) = spawn_store(backend).await;
+    // Webhook mode, nobody subscribed: the order waits, pending.
+    let webhook = place(&store, "TEA-SENCHA", 1).await;
+    let r = acknowledge(&store, webhook["id"].as_str().unwrap()).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("webhook"), "{problem}");
+    assert_eq!(store.order_status(webhook["id"].as_str().unwrap()).await, "pending");
+
+    // Api mode, no inventory: rejected at once; an acknowledgement changes
+    // nothing either.
+    store.set_mode("api").await;
+    let api = place(&store, "TEA-SENCHA", 1).await;
+    let before = store.order_status(api["id"].as_str().unwrap()).await;
+    assert_eq!(acknowledge(&store, api["id"].as_str().unwrap()).await.status(), 409);
+    assert_eq!(store.order_status(api["id"].as_str().unwrap()).await, before);
+
+    // A poll-mode order is what it is for.
+    store.set_mode("poll").await;
+    let poll = place(&store, "TEA-SENCHA", 1).await;
+    assert_eq!(acknowledge(&store, poll["id"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(store.order_status(poll["id"].as_str().unwrap()).await, "confirmed");
+});
+
+// Finding 3: without a key and with a broken body the acknowledgement
+// answered 400 — it read the body before asking who sent it.
+platform::db_test!(async fn the_caller_is_authenticated_before_the_request_is_read(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let r = store
+        .client
+        .post(store.url("/api/orders/ord_x/acknowledgement"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let r = store
+        .client
+        .post(store.url("/api/orders/ord_x/acknowledgement"))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = store.client.get(store.url("/api/orders?limit=ten&after=%%")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // With the key, the same broken request is what is wrong with it.
+    let r = store
+        .client
+        .post(store.url("/api/orders/ord_x/acknowledgement"))
+        .bearer_auth(STORE_KEY)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = store.client.get(store.url("/api/orders?limit=ten")).bearer_auth(STORE_KEY).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+});
+
+// Finding 4: the store took quantity "2" (a string) where
+// `/update_inventory` refused it.
+platform::db_test!(async fn an_order_is_held_to_the_contract_s_rules(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let cases = [
+        (serde_json::json!([{"sku": "TEA-SENCHA", "quantity": "2"}]), "items[0].quantity"),
+        (serde_json::json!([{"sku": "TEA-SENCHA", "quantity": 1}, {"sku": "tea-sencha", "quantity": 1}]), "items[1].sku"),
+    ];
+    for (items, field) in cases {
+        let r = store
+            .post_order(&serde_json::json!({"customer": {"name": "Ada", "email": "ada@example.com"}, "items": items}))
+            .await;
+        assert_eq!(r.status(), 422, "{items}");
+        let problem: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let r = store
+        .post_order(&serde_json::json!({"customer": {"name": "Ada\u{202E}gnp.exe", "email": "ada@example.com"}, "items": [{"sku": "TEA-SENCHA", "quantity": 1}]}))
+        .await;
+    assert_eq!(r.status(), 422);
+    // Nothing was written.
+    let orders: serde_json::Value = store
+        .client
+        .get(store.url("/api/orders"))
+        .bearer_auth(STORE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders["data"].as_array().unwrap().len(), 0);
+});
+
+// Finding 5: an over-long Idempotency-Key is a 400 and is never stored.
+platform::db_test!(async fn idempotency_keys_are_bounded(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let long = "k".repeat(256);
+    let r = store
+        .client
+        .post(store.url("/api/orders"))
+        .header("Idempotency-Key", long.as_str())
+        .json(&order_body("TEA-SENCHA", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let ok = store
+        .client
+        .post(store.url("/api/orders"))
+        .header("Idempotency-Key", "k".repeat(255))
+        .json(&order_body("TEA-SENCHA", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE LENGTH(idempotency_key) > 255")
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+});
+
+/// A form body, as a browser encodes it.
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+fn with_token(c: &mut store::StoreConfig) {
+    c.admin_token = Some(TOKEN.to_owned().into());
+}
+
+// Finding 6: the mode switch, endpoints and deliveries accepted any caller.
+platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operator(backend) {
+    let (store, _) = spawn_store_with(backend, with_token).await;
+    let receiver = Receiver::start(vec![]).await;
+    let created = store
+        .client
+        .post(store.url("/api/webhook-endpoints"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"url": receiver.url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let endpoint: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(endpoint["role"], "observer", "the operator's endpoint observes");
+    let e = endpoint["id"].as_str().unwrap();
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let delivery = eventually(Duration::from_secs(10), "a delivery", || async {
+        let list = store
+            .client
+            .get(store.url(&format!("/api/deliveries?order_id={}", order["id"].as_str().unwrap())))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        list.as_array().and_then(|l| l.first().cloned())
+    })
+    .await;
+    let d = delivery["id"].as_str().unwrap();
+
+    let calls: Vec<(reqwest::Method, String, Option<serde_json::Value>)> = vec![
+        (reqwest::Method::PUT, "/api/integration".into(), Some(serde_json::json!({"mode": "poll"}))),
+        (reqwest::Method::POST, "/api/webhook-endpoints".into(), Some(serde_json::json!({"url": "http://127.0.0.1:9/x"}))),
+        (reqwest::Method::GET, "/api/webhook-endpoints".into(), None),
+        (reqwest::Method::GET, format!("/api/webhook-endpoints/{e}"), None),
+        (reqwest::Method::PATCH, format!("/api/webhook-endpoints/{e}"), Some(serde_json::json!({"enabled": true}))),
+        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/rotate-secret"), Some(serde_json::json!({}))),
+        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/ping"), None),
+        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/recover"), None),
+        (reqwest::Method::GET, "/api/deliveries".into(), None),
+        (reqwest::Method::GET, format!("/api/deliveries/{d}"), None),
+        (reqwest::Method::POST, format!("/api/deliveries/{d}/redeliver"), None),
+        (reqwest::Method::DELETE, format!("/api/webhook-endpoints/{e}"), None),
+    ];
+    for (method, path, body) in &calls {
+        let send = |auth: Option<&str>, broken: bool| {
+            let mut r = store.client.request(method.clone(), store.url(path));
+            if broken {
+                r = r.header("content-type", "application/json").body("{broken");
+            } else if let Some(body) = body {
+                r = r.json(body);
+            }
+            if let Some(token) = auth {
+                r = r.bearer_auth(token);
+            }
+            r.send()
+        };
+        let r = send(None, false).await.unwrap();
+        assert_eq!(r.status(), 401, "{method} {path} without the token");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert_eq!(send(Some("wrong"), false).await.unwrap().status(), 401, "{method} {path} with a wrong token");
+        // The store's key registers the inventory's own endpoint, nothing else.
+        if path != "/api/webhook-endpoints" || *method != reqwest::Method::POST {
+            assert_eq!(send(Some(STORE_KEY), false).await.unwrap().status(), 401, "{method} {path} with the feed key");
+        }
+        if body.is_some() {
+            assert_eq!(send(None, true).await.unwrap().status(), 401, "{method} {path}: 401 before the body is read");
+        }
+        let ok = send(Some(TOKEN), false).await.unwrap();
+        assert!(ok.status().is_success(), "{method} {path} with the token: {}", ok.status());
+    }
+    assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
+
+    // Customers and the inventory are not the operator and need not be.
+    assert_eq!(store.post_order(&order_body("TEA-SENCHA", 1)).await.status(), 201);
+    let feed = store.client.get(store.url("/api/orders")).bearer_auth(STORE_KEY).send().await.unwrap();
+    assert_eq!(feed.status(), 200);
+    let resolver = register_as(&store, "http://127.0.0.1:9/inventory", Some(STORE_KEY)).await;
+    assert_eq!(resolver.status(), 201, "the inventory subscribes with its key");
+});
+
+// Finding 6: a page of another site could make a visitor's browser press
+// the store's buttons.
+platform::db_test!(async fn a_cross_site_form_post_is_refused_and_changes_nothing(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let evil = store
+        .client
+        .post(store.url("/settings/mode"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded").body(form(&[("mode", "poll")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let page = evil.text().await.unwrap();
+    assert!(page.contains("Cross-site request refused"), "{page}");
+    assert_eq!(store.get_json("/api/integration").await["mode"], "webhook");
+    let api = store
+        .client
+        .put(store.url("/api/integration"))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({"mode": "poll"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 403);
+    assert_eq!(store.get_json("/api/integration").await["mode"], "webhook");
+    // The store's own page may.
+    let own = store
+        .client
+        .post(store.url("/settings/mode"))
+        .header("origin", store.address.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded").body(form(&[("mode", "poll")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 303);
+    assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
+});
+
+// Finding 6, in a browser's shoes: with a token, the settings page asks
+// once, then its forms work.
+platform::db_test!(async fn with_an_admin_token_the_ui_asks_once(backend) {
+    let (store, _) = spawn_store_with(backend, with_token).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client.get(store.url("/settings")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fsettings");
+    let r = client.post(store.url("/settings/mode")).header("content-type", "application/x-www-form-urlencoded").body(form(&[("mode", "poll")])).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(store.get_json("/api/integration").await["mode"], "webhook");
+    // The shop is open to customers.
+    assert_eq!(client.get(store.url("/")).send().await.unwrap().status(), 200);
+    let front = client.get(store.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(front.contains("Sign in"), "the chrome offers to sign in");
+
+    let login = client
+        .post(store.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded").body(form(&[("token", TOKEN), ("next", "/settings")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = client.get(store.url("/settings")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Sign out"));
+    let r = client
+        .post(store.url("/settings/mode"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded").body(form(&[("mode", "poll")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
+});
