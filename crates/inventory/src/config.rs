@@ -81,8 +81,13 @@ pub struct InventoryConfig {
     pub store_public_url: String,
     /// The key the store must present on `/update_inventory`.
     pub inventory_api_key: SecretString,
-    /// The key the inventory presents to the store's feed.
+    /// The key the inventory presents to the store's feed — and when it
+    /// subscribes, which makes its endpoint the one whose answers resolve
+    /// webhook orders.
     pub store_api_key: SecretString,
+    /// The operator's token (`ADMIN_TOKEN`): when set, management calls
+    /// and the forms that change things want it (`platform::guard`).
+    pub admin_token: Option<SecretString>,
     pub poll: PollSettings,
     /// Register the webhook receiver with the store on start.
     pub subscribe: bool,
@@ -143,6 +148,7 @@ impl InventoryConfig {
             store_url,
             inventory_api_key: DEMO_INVENTORY_API_KEY.into(),
             store_api_key: DEMO_STORE_API_KEY.into(),
+            admin_token: None,
             poll: PollSettings::from_args(args),
             subscribe: args.webhook_subscribe,
             webhook_format: args.webhook_format,

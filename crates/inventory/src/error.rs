@@ -14,8 +14,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use contract::inventory::Shortage;
+use contract::order::LineItem;
 use contract::signing::VerifyError;
-use contract::{OrderId, Problem, Verdict, VerdictKind};
+use contract::{OrderId, Problem, Sku, Verdict, VerdictKind};
 use platform::ApiError;
 
 use crate::reply::Reply;
@@ -27,6 +28,10 @@ pub enum InventoryError {
     Api(#[from] ApiError),
     #[error("not enough stock for this order; nothing was reserved")]
     OutOfStock(Vec<Shortage>),
+    /// SKUs this inventory does not stock, asked for on `/update_inventory`
+    /// (a `422`, each line named by [`InventoryError::unknown_skus`]).
+    #[error("not SKUs this inventory stocks: {}", .0.iter().map(Sku::as_str).collect::<Vec<_>>().join(", "))]
+    UnknownSkus(Vec<Sku>),
     #[error("the store withdrew order {0}; it will not be applied")]
     Voided(OrderId),
     #[error("the webhook was refused: {0}")]
@@ -63,10 +68,30 @@ impl InventoryError {
         ApiError::BadRequest(detail.into()).into()
     }
 
+    /// The validation failure for SKUs not stocked, each named by its line
+    /// in the request (`items[2].sku`).
+    pub fn unknown_skus(unknown: &[Sku], lines: &[LineItem]) -> InventoryError {
+        let errors = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| unknown.contains(&line.sku))
+            .map(|(i, line)| {
+                contract::FieldError::new(
+                    format!("items[{i}].sku"),
+                    format!("{} is not a SKU this inventory stocks", line.sku),
+                )
+            })
+            .collect();
+        ApiError::Validation(errors).into()
+    }
+
     pub fn problem(&self) -> Problem {
         let detail = self.to_string();
         match self {
             InventoryError::Api(e) => e.problem(),
+            InventoryError::UnknownSkus(skus) => InventoryError::unknown_skus(skus, &[])
+                .problem()
+                .with_detail(detail),
             InventoryError::OutOfStock(shortages) => {
                 Problem::new(409, "/problems/out-of-stock", "Not enough stock")
                     .with_detail(detail)

@@ -301,7 +301,7 @@ pub async fn messages_seen(
 }
 
 /// A webhook message received for the first time.
-pub struct NewMessage<'a> {
+pub struct Received<'a> {
     pub webhook_id: &'a str,
     /// The sender's word, which may be a type we do not know.
     pub event_type: &'a str,
@@ -313,7 +313,7 @@ pub struct NewMessage<'a> {
 /// transaction.
 pub async fn note_messages(
     tx: &mut AnyConnection,
-    messages: &[NewMessage<'_>],
+    messages: &[Received<'_>],
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     for chunk in messages.chunks(platform::db::rows_per_statement(5)) {

@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use platform::LiveHub;
 use platform::db::Db;
 use platform::group_commit::GroupCommit;
+use platform::guard::Guard;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceHandle, ops_routes};
 use sqlx::migrate::Migrator;
@@ -91,8 +92,17 @@ impl Application {
             registry: state.registry.clone(),
         };
         let app_state = state.clone();
+        // Who may change things: no cross-site writes, and the operator's
+        // token when one is set (`platform::guard`).
+        let guard = web::Data::new(Guard::new(
+            platform::ui::Service::Inventory,
+            crate::ui::NAV,
+            &config.public_url,
+            &config.store_public_url,
+            config.admin_token.clone(),
+        ));
         let service = Service::start(listener, config.workers, http_metrics, move |cfg| {
-            cfg.app_data(app_state.clone());
+            cfg.app_data(app_state.clone()).app_data(guard.clone());
             ops_routes(cfg, ops.clone());
             routes::configure(cfg);
             cfg.default_service(web::to(routes::not_found));

@@ -5,10 +5,10 @@
 //! of every SKU they want are read — and on PostgreSQL locked, in SKU order
 //! so that two batches never lock the same rows in opposite orders (a
 //! deadlock) — then each order, in the order it arrived, takes every line
-//! or none from those levels in memory, and the result is written back
-//! with one conditional decrement per SKU (`… SET on_hand = on_hand - q
-//! WHERE on_hand >= q`) that cannot go below zero whatever happens
-//! meanwhile, and a `CHECK (on_hand >= 0)` behind it.
+//! or none from those levels in memory, and the result is written back in
+//! one statement, a conditional decrement for each SKU (`… SET on_hand =
+//! on_hand - q WHERE on_hand >= q`) that cannot go below zero whatever
+//! happens meanwhile, with a `CHECK (on_hand >= 0)` behind it.
 //!
 //! Every change is written down in `stock_movements` with its
 //! [`MovementReason`] — an order took it, a void put it back, a person
@@ -141,6 +141,11 @@ impl Book {
         })
     }
 
+    /// Whether `sku` is one this inventory stocks.
+    pub fn stocks(&self, sku: &Sku) -> bool {
+        self.levels.contains_key(sku)
+    }
+
     /// Takes every line of an order, or none.
     pub fn take_all(&mut self, wanted: &Quantities, order_id: &OrderId) -> Taken {
         let shortages: Vec<Shortage> = wanted
@@ -178,24 +183,34 @@ impl Book {
         .collect()
     }
 
-    /// Writes back what was taken: one conditional decrement per SKU, and
-    /// every movement.
+    /// Writes back what was taken — one statement for every SKU, each row
+    /// a conditional decrement — and every movement.
     pub async fn write(self, tx: &mut AnyConnection, now: Timestamp) -> Result<(), sqlx::Error> {
-        for (sku, q) in &self.taken {
-            let done = sqlx::query(
-                "UPDATE stock SET on_hand = on_hand - $1, updated_at = $2 WHERE sku = $3 AND on_hand >= $1",
-            )
-            .bind(q)
-            .bind(now.millis())
-            .bind(sku.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
+        let taken: Vec<(&Sku, &i64)> = self.taken.iter().collect();
+        for chunk in taken.chunks(platform::db::rows_per_statement(2)) {
+            // `CASE sku WHEN 'A' THEN 2 WHEN 'B' THEN 1 END`: each row's own q.
+            let q = (0..chunk.len())
+                .map(|i| format!("WHEN ${} THEN ${}", 2 + 2 * i, 3 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let skus = (0..chunk.len())
+                .map(|i| format!("${}", 2 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "UPDATE stock SET on_hand = on_hand - CASE sku {q} END, updated_at = $1 \
+                 WHERE sku IN ({skus}) AND on_hand >= CASE sku {q} END"
+            ));
+            let mut query = sqlx::query(sql).bind(now.millis());
+            for (sku, q) in chunk {
+                query = query.bind(sku.as_str()).bind(**q);
+            }
+            if query.execute(&mut *tx).await?.rows_affected() != chunk.len() as u64 {
                 // Cannot happen while the rows are locked (or SQLite's one
                 // writer holds the database); refuse rather than oversell.
-                return Err(sqlx::Error::Protocol(format!(
-                    "the stock of {sku} changed while it was being taken"
-                )));
+                return Err(sqlx::Error::Protocol(
+                    "the stock changed while it was being taken".into(),
+                ));
             }
         }
         let movements: Vec<Movement> = self

@@ -14,11 +14,12 @@ use std::time::Instant;
 use actix_web::HttpRequest;
 use serde::{Serialize, Serializer};
 use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row};
+use sqlx::{AnyConnection, FromRow, Row};
 
 use contract::{Channel, LogEntryId, OrderId, Party, Timestamp, Verdict, VerdictKind};
 use platform::group_commit::{Batch, GroupCommit};
 use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
+use platform::redact;
 use platform::{Db, LiveHub};
 
 use crate::reply::Reply;
@@ -43,6 +44,61 @@ pub struct NewMessage {
     pub at: Timestamp,
 }
 
+/// A request the store made of us, as the log will keep it, before it is
+/// answered.
+#[derive(Debug, Clone)]
+pub struct Request {
+    channel: Channel,
+    method: String,
+    url: String,
+    request_headers: String,
+    request_body: String,
+    started: Instant,
+    at: Timestamp,
+}
+
+impl Request {
+    /// `started` and `at`: when it arrived, by the watch and by the clock.
+    pub fn of(
+        req: &HttpRequest,
+        channel: Channel,
+        body: &[u8],
+        started: Instant,
+        at: Timestamp,
+    ) -> Request {
+        let headers = platform::http::logged_request_headers(req);
+        Request {
+            channel,
+            method: req.method().to_string(),
+            url: req.uri().to_string(),
+            request_headers: headers_json(&headers),
+            // Secrets hinted, as everywhere in the log (`platform::redact`).
+            request_body: redact::for_log(&String::from_utf8_lossy(body), MAX_LOGGED_BODY),
+            started,
+            at,
+        }
+    }
+
+    /// With our answer: the log's entry.
+    pub fn answered(&self, reply: &Reply, verdict: Verdict) -> NewMessage {
+        NewMessage {
+            initiator: Party::Store,
+            channel: self.channel,
+            method: self.method.clone(),
+            url: self.url.clone(),
+            request_headers: self.request_headers.clone(),
+            request_body: self.request_body.clone(),
+            response_status: Some(reply.status.as_u16()),
+            response_body: Some(redact::for_log(&reply.body, MAX_LOGGED_BODY)),
+            error: None,
+            verdict,
+            order_id: None,
+            latency_ms: self.started.elapsed().as_millis() as i64,
+            at: self.at,
+        }
+    }
+}
+
 impl NewMessage {
     /// A request the store made of us, with our answer.
     pub fn received(
@@ -54,33 +110,17 @@ impl NewMessage {
         started: Instant,
         at: Timestamp,
     ) -> NewMessage {
-        let headers = platform::http::logged_request_headers(req);
-        NewMessage {
-            initiator: Party::Store,
-            channel,
-            method: req.method().to_string(),
-            url: req.uri().to_string(),
-            request_headers: headers_json(&headers),
-            request_body: truncate_for_log(&String::from_utf8_lossy(body), MAX_LOGGED_BODY),
-            response_status: Some(reply.status.as_u16()),
-            response_body: Some(truncate_for_log(&reply.body, MAX_LOGGED_BODY)),
-            error: None,
-            verdict,
-            order_id: None,
-            latency_ms: started.elapsed().as_millis() as i64,
-            at,
-        }
+        Request::of(req, channel, body, started, at).answered(reply, verdict)
     }
 
     /// A request we made of the store, from its recording.
     pub fn sent(channel: Channel, rec: &Recorded, verdict: Verdict) -> NewMessage {
         let (status, body, error) = match &rec.outcome {
-            Outcome::Response { status, body, .. } => (
+            // The store's answer to a subscription carries the secret: the
+            // log keeps it hinted (`Recorded::logged_response_body`).
+            Outcome::Response { status, .. } => (
                 Some(*status),
-                Some(truncate_for_log(
-                    &String::from_utf8_lossy(body),
-                    MAX_LOGGED_BODY,
-                )),
+                rec.logged_response_body(MAX_LOGGED_BODY),
                 None,
             ),
             Outcome::Failed { error, .. } => (None, None, Some(error.clone())),
@@ -112,14 +152,19 @@ impl NewMessage {
 /// Stores a message and tells open browser tabs.
 pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<LogEntryId, sqlx::Error> {
     let id = LogEntryId::new();
-    insert_all(db, &[(&id, m)]).await?;
+    let mut conn = db.writer().acquire().await?;
+    insert_all(&mut conn, &[(&id, m)]).await?;
     publish(live, &id, m);
     Ok(id)
 }
 
-/// Stores messages, one statement for many (each statement is atomic on
-/// its own: no transaction needed).
-async fn insert_all(db: &Db, entries: &[(&LogEntryId, &NewMessage)]) -> Result<(), sqlx::Error> {
+/// Stores messages, one statement for many, on the caller's connection —
+/// so that the entries of requests applied together are written in the
+/// transaction that applied them (`crate::integration::intake`).
+pub async fn insert_all(
+    conn: &mut AnyConnection,
+    entries: &[(&LogEntryId, &NewMessage)],
+) -> Result<(), sqlx::Error> {
     for chunk in entries.chunks(platform::db::rows_per_statement(15)) {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO messages (id, initiator, channel, method, url, request_headers, request_body, \
@@ -146,13 +191,13 @@ async fn insert_all(db: &Db, entries: &[(&LogEntryId, &NewMessage)]) -> Result<(
                 .bind(m.latency_ms)
                 .bind(m.at.millis());
         }
-        query.execute(db.writer()).await?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// Tells open browser tabs that a message crossed.
-fn publish(live: &LiveHub, id: &LogEntryId, m: &NewMessage) {
+pub fn publish(live: &LiveHub, id: &LogEntryId, m: &NewMessage) {
     live.publish_with("message", || {
         serde_json::json!({
             "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
@@ -183,9 +228,11 @@ impl Batch for LogWriter {
     async fn write(&self, batch: Vec<NewMessage>) -> Vec<Self::Done> {
         let ids: Vec<LogEntryId> = batch.iter().map(|_| LogEntryId::new()).collect();
         let entries: Vec<(&LogEntryId, &NewMessage)> = ids.iter().zip(&batch).collect();
-        let written = insert_all(&self.db, &entries)
-            .await
-            .map_err(|e| e.to_string());
+        let written = match self.db.writer().acquire().await {
+            Ok(mut conn) => insert_all(&mut conn, &entries).await,
+            Err(e) => Err(e),
+        }
+        .map_err(|e| e.to_string());
         ids.into_iter()
             .zip(batch)
             .map(|(id, m)| written.clone().map(|()| (id, m)))

@@ -32,7 +32,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use contract::inventory::{StockLevel, UpdateInventoryResponse};
-use contract::{ApplyOutcome, IntegrationMode, OrderId, Timestamp};
+use contract::{ApplyOutcome, IntegrationMode, OrderId, Sku, Timestamp};
 
 use crate::error::InventoryError;
 use crate::idempotency::{self, Answer, Arrival, FirstArrival};
@@ -86,6 +86,24 @@ pub async fn apply_orders_once(
         if let Some(first) = seen.get(&order.order_id) {
             results.push(repeat(first, &order.wanted, &book));
             continue;
+        }
+        // A SKU this inventory does not stock, asked for synchronously: the
+        // request is wrong, not the stock short — refused like any invalid
+        // input (`422`), with nothing written, so the order id is not
+        // burnt and the corrected request succeeds. (Pushed and polled
+        // orders the store already accepted; for them it is a shortage
+        // that no restock will end: backordered, as before.)
+        if order.channel == IntegrationMode::Api {
+            let unknown: Vec<Sku> = order
+                .wanted
+                .skus()
+                .filter(|sku| !book.stocks(sku))
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                results.push(Err(InventoryError::UnknownSkus(unknown)));
+                continue;
+            }
         }
         let arrival = take(&mut book, order)?;
         results.push(Ok(Applied {

@@ -9,8 +9,9 @@
 //! shares the next one (`platform::group_commit`): the webhook inbox is
 //! checked for all of them at once, their orders go through
 //! [`super::apply::apply_orders_once`] together — each still all or
-//! nothing, in the order they arrived — and the inbox notes every new
-//! message, all before one commit.
+//! nothing, in the order they arrived — the inbox notes every new message,
+//! and each request's entry in the message log is written, all before one
+//! commit: the log says what was done in the same transaction that did it.
 //!
 //! If that transaction fails, or a concurrent one (PostgreSQL) wrote one of
 //! the same orders or messages first, every arrival is applied again on its
@@ -19,20 +20,46 @@
 
 use std::collections::HashMap;
 
-use contract::ApplyOutcome;
-use platform::group_commit::Batch;
+use std::sync::Arc;
+
+use contract::{ApplyOutcome, LogEntryId, Verdict};
+use platform::group_commit::{Batch, GroupCommit};
 use platform::{Db, SharedClock};
 
 use super::apply::{Applied, OrderToApply, apply_orders_once};
 use crate::error::InventoryError;
-use crate::idempotency::{self, NewMessage, Noted};
+use crate::idempotency::{self, Noted};
+use crate::instruments::messages::{self, NewMessage};
+use crate::reply::Reply;
 
 /// One request's work: an order to apply, a webhook message to note, or
-/// both (an `order.created` webhook).
-#[derive(Debug, Clone)]
+/// both (an `order.created` webhook) — and how to answer it.
 pub struct Arrival {
     pub order: Option<OrderToApply>,
     pub message: Option<Message>,
+    /// The answer and the log entry, from what became of it (none: nothing
+    /// to log, as for a polled order).
+    pub answer: Option<Answer>,
+}
+
+/// How a request is answered, from what became of its arrival: called in
+/// the transaction, so that its log entry commits with the effect — and
+/// called again if the arrival has to be applied again on its own.
+pub type Answer = Arc<dyn Fn(&Result<Taken, InventoryError>) -> Answered + Send + Sync>;
+
+/// The answer for a request's sender, and the log's entry for it.
+pub struct Answered {
+    pub reply: Reply,
+    pub verdict: Verdict,
+    pub log: NewMessage,
+}
+
+/// What became of an [`Arrival`], and its answer if it was logged with it.
+pub struct Done {
+    pub taken: Result<Taken, InventoryError>,
+    /// Answered, and logged in the same transaction (none if that
+    /// transaction failed, or the arrival had no [`Answer`]).
+    pub logged: Option<(LogEntryId, Answered)>,
 }
 
 /// A verified webhook message, by its sender's `webhook-id`.
@@ -55,6 +82,35 @@ pub enum Taken {
     Noted,
 }
 
+/// Hands one request's arrival to the intake and waits for its answer,
+/// which is in the message log (and on open pages) by the time it returns:
+/// logged in the transaction that applied it, or — if that transaction
+/// failed and the arrival was applied on its own — logged now.
+pub async fn answer(
+    intake: &GroupCommit<Intake>,
+    log: &GroupCommit<messages::LogWriter>,
+    live: &platform::live::LiveHub,
+    arrival: Arrival,
+) -> Result<(Answered, Result<Taken, InventoryError>), InventoryError> {
+    let answer = arrival.answer.clone().expect("an arrival that is answered");
+    let done = intake
+        .submit(arrival)
+        .await
+        .map_err(|e| InventoryError::from(anyhow::Error::from(e)))?;
+    let answered = match done.logged {
+        Some((id, answered)) => {
+            messages::publish(live, &id, &answered.log);
+            answered
+        }
+        None => {
+            let answered = answer(&done.taken);
+            messages::record_quietly(log, live, answered.log.clone()).await;
+            answered
+        }
+    };
+    Ok((answered, done.taken))
+}
+
 /// Tries before a race is given up on (each try is a repeat of the last).
 const TRIES: usize = 3;
 
@@ -70,10 +126,7 @@ impl Intake {
     }
 
     /// `Ok(None)`: a concurrent transaction got there first; rolled back.
-    async fn write_together(
-        &self,
-        batch: &[Arrival],
-    ) -> Result<Option<Vec<Result<Taken, InventoryError>>>, InventoryError> {
+    async fn write_together(&self, batch: &[Arrival]) -> Result<Option<Vec<Done>>, InventoryError> {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
 
@@ -128,7 +181,7 @@ impl Intake {
             }
             let event_type = &batch[i].message.as_ref().expect("a message").event_type;
             let noted = noted_of(batch[i].order.as_ref(), results[i].as_ref());
-            notes.push(NewMessage {
+            notes.push(idempotency::Received {
                 webhook_id,
                 event_type,
                 noted,
@@ -138,7 +191,6 @@ impl Intake {
             tx.rollback().await?;
             return Ok(None);
         }
-        tx.commit().await?;
 
         // Copies of a message within the batch: duplicates of the first.
         let copies: Vec<(usize, Noted)> = batch
@@ -156,22 +208,56 @@ impl Intake {
         for (i, noted) in copies {
             results[i] = Some(Ok(Taken::Duplicate(noted)));
         }
+        let results: Vec<Result<Taken, InventoryError>> = results
+            .into_iter()
+            .map(|r| r.expect("every arrival decided"))
+            .collect();
+
+        // Every request's answer, and its entry in the log, in this same
+        // transaction.
+        let mut logged: Vec<Option<(LogEntryId, Answered)>> = batch
+            .iter()
+            .zip(&results)
+            .map(|(a, taken)| Some((LogEntryId::new(), a.answer.as_ref()?(taken))))
+            .collect();
+        let entries: Vec<(&LogEntryId, &NewMessage)> = logged
+            .iter()
+            .flatten()
+            .map(|(id, answered)| (id, &answered.log))
+            .collect();
+        messages::insert_all(&mut tx, &entries).await?;
+        tx.commit().await?;
         Ok(Some(
             results
                 .into_iter()
-                .map(|r| r.expect("every arrival decided"))
+                .zip(logged.iter_mut())
+                .map(|(taken, logged)| Done {
+                    taken,
+                    logged: logged.take(),
+                })
                 .collect(),
         ))
     }
 
     /// One arrival alone, tried again if it raced a concurrent transaction.
-    async fn write_one(&self, arrival: &Arrival) -> Result<Taken, InventoryError> {
+    async fn write_one(&self, arrival: &Arrival) -> Done {
         for _ in 0..TRIES {
-            if let Some(mut results) = self.write_together(std::slice::from_ref(arrival)).await? {
-                return results.remove(0);
+            match self.write_together(std::slice::from_ref(arrival)).await {
+                Ok(Some(mut done)) => return done.remove(0),
+                Ok(None) => continue,
+                Err(e) => {
+                    return Done {
+                        taken: Err(e),
+                        logged: None,
+                    };
+                }
             }
         }
-        Err(anyhow::anyhow!("gave up after {TRIES} races with concurrent requests").into())
+        let e = anyhow::anyhow!("gave up after {TRIES} races with concurrent requests");
+        Done {
+            taken: Err(e.into()),
+            logged: None,
+        }
     }
 }
 
@@ -191,9 +277,9 @@ fn noted_of(order: Option<&OrderToApply>, result: Option<&Result<Taken, Inventor
 
 impl Batch for Intake {
     type Job = Arrival;
-    type Done = Result<Taken, InventoryError>;
+    type Done = Done;
 
-    async fn write(&self, batch: Vec<Arrival>) -> Vec<Result<Taken, InventoryError>> {
+    async fn write(&self, batch: Vec<Arrival>) -> Vec<Done> {
         if batch.len() == 1 {
             return vec![self.write_one(&batch[0]).await];
         }

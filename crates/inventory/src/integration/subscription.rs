@@ -4,9 +4,11 @@
 //! secret the store answers with — the same dance a developer does by hand
 //! in Stripe's dashboard, automated. [`subscribe_once`] reads in order:
 //!
-//! 1. **register** the receiver URL; registration is idempotent on the URL,
-//!    so restarts (and a second inventory process behind the same URL) do
-//!    not pile up endpoints;
+//! 1. **register** the receiver URL, with the store's API key — the key is
+//!    what makes this endpoint the *resolver*, whose answers decide webhook
+//!    orders (an endpoint anyone else registers only observes); registration
+//!    is idempotent on the URL, so restarts (and a second inventory process
+//!    behind the same URL) do not pile up endpoints;
 //! 2. **keep the secret** the store answers with;
 //! 3. an endpoint registered before comes back *without* its secret (it is
 //!    shown only once): fine if we still have it — and if we do not (a
@@ -15,10 +17,15 @@
 //!
 //! Until the store answers at all, the [`Subscriber`] retries with backoff
 //! — the store may simply not be up yet.
+//!
+//! The store's answer carries the secret; the message log records it with
+//! the secret hinted (`platform::redact`), so no page or list of this
+//! inventory shows it — only this code, reading the answer, ever sees it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use contract::signing::WebhookSecret;
@@ -128,9 +135,12 @@ async fn register(app: &AppState) -> anyhow::Result<EndpointAnswer> {
         "format": app.config.webhook_format,
         "description": "the inventory's webhook receiver (registered by the inventory itself)",
     });
+    // With the store's key: that is what makes this endpoint the one whose
+    // answers resolve webhook orders (anyone else's only observe).
     let request = app
         .client
         .post(format!("{store}/api/webhook-endpoints"))
+        .bearer_auth(app.config.store_api_key.expose_secret())
         .json(&body)
         .build()?;
     let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
@@ -160,6 +170,7 @@ async fn rotate_secret(app: &AppState, endpoint: &EndpointId) -> anyhow::Result<
         .post(format!(
             "{store}/api/webhook-endpoints/{endpoint}/rotate-secret"
         ))
+        .bearer_auth(app.config.store_api_key.expose_secret())
         .json(&serde_json::json!({ "grace_seconds": 3600 }))
         .build()?;
     let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;

@@ -28,12 +28,14 @@
 //! Seen in the UI: the inventory's message log (each call, its key hint,
 //! its verdict) and the stock table moving live.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
+use contract::validation;
 use contract::{
     ApplyOutcome, Channel, Format, IntegrationMode, OrderId, Problem, Verdict, VerdictKind,
 };
@@ -41,16 +43,13 @@ use platform::ApiError;
 use platform::http::bearer_token;
 
 use super::apply::{self, Applied, OrderToApply, Voided, void_order};
-use super::intake::{Arrival, Taken};
+use super::intake::{self, Answer, Answered, Arrival, Taken};
 use crate::error::InventoryError;
-use crate::instruments::messages::{self, NewMessage};
+use crate::instruments::messages::{self, NewMessage, Request};
 use crate::keys;
-use crate::reply::{Reply, answer_format, body_format, read_body};
+use crate::reply::{Reply, answer_format, body_format};
 use crate::state::{AppState, ApplyLabels};
 use crate::stock::Quantities;
-
-/// Lines one request may carry (the store's own limit is 20).
-pub const MAX_LINES: usize = 100;
 
 /// `POST /update_inventory`.
 #[utoipa::path(
@@ -85,28 +84,18 @@ pub const MAX_LINES: usize = 100;
     )
 )]
 pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let started = Instant::now();
-    let at = app.clock.now();
+    let request = Request::of(&req, Channel::Api, &body, Instant::now(), app.clock.now());
     let format = answer_format(&req);
-    let (reply, verdict, order_id) = match reserve(&app, &req, &body, format).await {
-        Ok(reserved) => (reserved.reply, reserved.verdict, Some(reserved.order_id)),
-        Err(refusal) => (
-            Reply::problem(&refusal.error, format),
-            refusal.error.verdict(),
-            refusal.order_id,
-        ),
+    let answered = match reserve(&app, &req, &body, format, &request).await {
+        Ok(answered) => answered,
+        Err(refusal) => {
+            // Refused before anything was applied: logged on its own.
+            let answered = refused(&request, format, &refusal.error, refusal.order_id);
+            messages::record_quietly(&app.log, &app.live, answered.log.clone()).await;
+            answered
+        }
     };
-    let message = NewMessage::received(&req, Channel::Api, &body, &reply, verdict, started, at)
-        .about(order_id);
-    messages::record_quietly(&app.log, &app.live, message).await;
-    reply.into_response()
-}
-
-/// A reservation answered (applied, refused for stock, or repeated).
-struct Reserved {
-    reply: Reply,
-    verdict: Verdict,
-    order_id: OrderId,
+    answered.reply.into_response()
 }
 
 /// A request refused, and the order it was about if it got that far.
@@ -124,33 +113,87 @@ impl From<InventoryError> for Refusal {
     }
 }
 
+/// Steps 1 to 5; the answer, logged.
 async fn reserve(
     app: &AppState,
     req: &HttpRequest,
     body: &[u8],
     format: Format,
-) -> Result<Reserved, Refusal> {
+    request: &Request,
+) -> Result<Answered, Refusal> {
     app.chaos.gate().await?;
 
     // 1. Authenticate.
     authenticate(app, req).await?;
 
     // 2. Read the body.
-    let request = parse_request(req, body)?;
-    let order_id = request.order_id.clone();
-    let refused = |error| Refusal {
-        error,
-        order_id: Some(order_id.clone()),
-    };
+    let update = parse_request(req, body)?;
+    let order_id = update.order_id.clone();
 
     // 3. The Idempotency-Key is required, and is the order id.
-    check_idempotency_key(req, &request.order_id).map_err(refused)?;
+    check_idempotency_key(req, &update.order_id).map_err(|error| Refusal {
+        error,
+        order_id: Some(order_id.clone()),
+    })?;
 
-    // 4. Apply the order once.
-    let applied = apply(app, &request).await.map_err(refused)?;
+    // 4-5. Apply the order once, in one transaction shared with whatever
+    // arrives at the same moment (`super::intake`) — which also logs the
+    // answer: the first answer, repeated to a repeat.
+    let answer: Answer = Arc::new({
+        let (request, order_id, lines) = (request.clone(), order_id.clone(), update.items.clone());
+        move |taken: &Result<Taken, InventoryError>| match taken {
+            Err(InventoryError::UnknownSkus(unknown)) => {
+                let error = InventoryError::unknown_skus(unknown, &lines);
+                refused(&request, format, &error, Some(order_id.clone()))
+            }
+            taken => answer_to(&request, format, &order_id, taken),
+        }
+    });
+    let arrival = Arrival {
+        order: Some(OrderToApply {
+            order_id: order_id.clone(),
+            wanted: Quantities::of(&update.items),
+            channel: IntegrationMode::Api,
+            order_created_at: None,
+        }),
+        message: None,
+        answer: Some(answer),
+    };
+    let (answered, taken) = intake::answer(&app.intake, &app.log, &app.live, arrival).await?;
+    if let Ok(Taken::Applied(applied)) = &taken
+        && applied.first_time
+    {
+        app.metrics
+            .orders_applied
+            .get_or_create(&ApplyLabels::new(IntegrationMode::Api, applied.outcome))
+            .inc();
+        app.live.publish(
+            "stock.changed",
+            serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+        );
+    }
+    Ok(answered)
+}
 
-    // 5. Answer with the first answer.
-    let reply = first_answer(&applied, &order_id, format).map_err(refused)?;
+/// The answer to a reservation, from what became of it.
+fn answer_to(
+    request: &Request,
+    format: Format,
+    order_id: &OrderId,
+    taken: &Result<Taken, InventoryError>,
+) -> Answered {
+    let applied = match taken {
+        Ok(Taken::Applied(applied)) => applied,
+        Ok(other) => {
+            let e = anyhow::anyhow!("the order was not applied: {other:?}");
+            return refused(request, format, &e.into(), Some(order_id.clone()));
+        }
+        Err(e) => return refused(request, format, e, Some(order_id.clone())),
+    };
+    let reply = match first_answer(applied, order_id, format) {
+        Ok(reply) => reply,
+        Err(e) => return refused(request, format, &e, Some(order_id.clone())),
+    };
     let verdict = if applied.first_time {
         Verdict::new(applied.outcome.into())
     } else {
@@ -159,11 +202,29 @@ async fn reserve(
             format!("first answer repeated ({})", applied.outcome),
         )
     };
-    Ok(Reserved {
+    Answered {
+        log: request
+            .answered(&reply, verdict.clone())
+            .about(Some(order_id.clone())),
         reply,
         verdict,
-        order_id,
-    })
+    }
+}
+
+/// The answer to a request refused.
+fn refused(
+    request: &Request,
+    format: Format,
+    error: &InventoryError,
+    order_id: Option<OrderId>,
+) -> Answered {
+    let reply = Reply::problem(error, format);
+    let verdict = error.verdict();
+    Answered {
+        log: request.answered(&reply, verdict.clone()).about(order_id),
+        reply,
+        verdict,
+    }
 }
 
 async fn authenticate(app: &AppState, req: &HttpRequest) -> Result<(), InventoryError> {
@@ -182,21 +243,25 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<UpdateInventoryReques
             "send the body as application/json or application/xml".into(),
         )
     })?;
-    let parsed: UpdateInventoryRequest =
-        read_body(format, body).map_err(ApiError::MalformedBody)?;
-    if parsed.items.is_empty() {
-        return Err(InventoryError::invalid(
-            "items",
-            "an update needs at least one item",
-        ));
-    }
-    if parsed.items.len() > MAX_LINES {
-        return Err(InventoryError::invalid(
-            "items",
-            format!("at most {MAX_LINES} items per update"),
-        ));
-    }
-    Ok(parsed)
+    // Read loosely, then held to the rules every door shares
+    // (`contract::validation`): the same fields refused for the same
+    // reasons in JSON and XML, and by the store's own API.
+    let checked = match format {
+        Format::Json => {
+            let value: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::MalformedBody(format!("invalid JSON: {e}")))?;
+            if !value.is_object() {
+                return Err(
+                    ApiError::MalformedBody("the body must be a JSON object".into()).into(),
+                );
+            }
+            validation::inventory_request_json(&value)
+        }
+        Format::Xml => validation::inventory_request_xml(body)
+            .map_err(|e| ApiError::MalformedBody(e.to_string()))?,
+    };
+    let (order_id, items) = checked.map_err(ApiError::Validation)?;
+    Ok(UpdateInventoryRequest { order_id, items })
 }
 
 fn check_idempotency_key(req: &HttpRequest, order_id: &OrderId) -> Result<(), InventoryError> {
@@ -213,43 +278,6 @@ fn check_idempotency_key(req: &HttpRequest, order_id: &OrderId) -> Result<(), In
         )));
     }
     Ok(())
-}
-
-async fn apply(
-    app: &AppState,
-    request: &UpdateInventoryRequest,
-) -> Result<Applied, InventoryError> {
-    // One transaction, shared with whatever arrives at the same moment
-    // (`super::intake`); answered once it has committed.
-    let arrival = Arrival {
-        order: Some(OrderToApply {
-            order_id: request.order_id.clone(),
-            wanted: Quantities::of(&request.items),
-            channel: IntegrationMode::Api,
-            order_created_at: None,
-        }),
-        message: None,
-    };
-    let applied = match app
-        .intake
-        .submit(arrival)
-        .await
-        .map_err(anyhow::Error::from)??
-    {
-        Taken::Applied(applied) => applied,
-        other => return Err(anyhow::anyhow!("an order was not applied: {other:?}").into()),
-    };
-    if applied.first_time {
-        app.metrics
-            .orders_applied
-            .get_or_create(&ApplyLabels::new(IntegrationMode::Api, applied.outcome))
-            .inc();
-        app.live.publish(
-            "stock.changed",
-            serde_json::json!({"order_id": request.order_id, "stock": applied.stock}),
-        );
-    }
-    Ok(applied)
 }
 
 /// The first answer, repeated as it was given (re-rendered only if this

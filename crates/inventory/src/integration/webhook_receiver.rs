@@ -34,6 +34,7 @@
 //! or refused, applied, backordered or duplicate; chaos can make this
 //! endpoint fail, slow down or refuse signatures.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -49,9 +50,9 @@ use contract::{
 use platform::ApiError;
 
 use super::apply::{Applied, OrderToApply};
-use super::intake::{Arrival, Message, Taken};
+use super::intake::{self, Answer, Answered, Arrival, Message, Taken};
 use crate::error::InventoryError;
-use crate::instruments::messages::{self, NewMessage};
+use crate::instruments::messages::{self, Request};
 use crate::reply::{Reply, body_format, read_body};
 use crate::state::{AppState, ApplyLabels, VerdictLabels};
 use crate::stock::Quantities;
@@ -82,24 +83,27 @@ use crate::stock::Quantities;
     )
 )]
 pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let started = Instant::now();
-    let at = app.clock.now();
-    let (reply, verdict, order_id) = match handle(&app, &req, &body).await {
-        Ok(Received { ack, verdict }) => (
-            Reply::negotiated(StatusCode::OK, Format::Json, "ack", &ack),
-            verdict,
-            ack.order_id,
-        ),
-        Err(e) => (Reply::problem(&e, Format::Json), refusal_verdict(&e), None),
+    let request = Request::of(
+        &req,
+        Channel::Webhook,
+        &body,
+        Instant::now(),
+        app.clock.now(),
+    );
+    let answered = match handle(&app, &req, &body, &request).await {
+        Ok(answered) => answered,
+        Err(e) => {
+            // Refused before anything was applied: logged on its own.
+            let answered = refused(&request, &e);
+            messages::record_quietly(&app.log, &app.live, answered.log.clone()).await;
+            answered
+        }
     };
     app.metrics
         .webhooks_received
-        .get_or_create(&VerdictLabels::new(verdict.kind))
+        .get_or_create(&VerdictLabels::new(answered.verdict.kind))
         .inc();
-    let message = NewMessage::received(&req, Channel::Webhook, &body, &reply, verdict, started, at)
-        .about(order_id);
-    messages::record_quietly(&app.log, &app.live, message).await;
-    reply.into_response()
+    answered.reply.into_response()
 }
 
 /// A message taken in: the answer for the sender, the verdict for the log.
@@ -123,16 +127,25 @@ impl Received {
     }
 }
 
+/// Steps 1 to 5; the answer, logged. An error: refused before the intake.
 async fn handle(
     app: &AppState,
     req: &HttpRequest,
     body: &[u8],
-) -> Result<Received, InventoryError> {
+    request: &Request,
+) -> Result<Answered, InventoryError> {
     app.chaos.gate().await?;
     let now = app.clock.now();
 
     // 1-2. Verify the raw bytes before looking inside them.
     let webhook_id = verify(app, req, body, now).await?;
+    // Stored for deduplication, so bounded like an Idempotency-Key.
+    if !contract::validation::is_key(webhook_id.as_bytes()) {
+        return Err(InventoryError::bad_request(format!(
+            "the webhook-id header must be 1 to {} visible ASCII characters",
+            contract::validation::MAX_KEY_CHARS
+        )));
+    }
     let format = body_format(req).unwrap_or(Format::Json);
     let envelope: EventTypeOnly = read_body(format, body).map_err(ApiError::MalformedBody)?;
     let order = match EventType::parse(&envelope.event_type) {
@@ -143,49 +156,95 @@ async fn handle(
     };
 
     // 3-4. Deduplicate on webhook-id and apply the order once, in one
-    // transaction (shared with whatever arrives at the same moment).
-    let order_id = order.as_ref().map(|o| o.order_id.clone());
+    // transaction (shared with whatever arrives at the same moment), which
+    // logs the answer too.
+    let answer: Answer = Arc::new({
+        let (request, webhook_id) = (request.clone(), webhook_id.clone());
+        let event_type = envelope.event_type.clone();
+        let order_id = order.as_ref().map(|o| o.order_id.clone());
+        move |taken: &Result<Taken, InventoryError>| {
+            answer_to(&request, &webhook_id, &event_type, order_id.clone(), taken)
+        }
+    });
     let arrival = Arrival {
         order,
         message: Some(Message {
-            webhook_id: webhook_id.clone(),
-            event_type: envelope.event_type.clone(),
+            webhook_id,
+            event_type: envelope.event_type,
         }),
+        answer: Some(answer),
     };
-    let taken = app
-        .intake
-        .submit(arrival)
-        .await
-        .map_err(anyhow::Error::from)??;
+    let (answered, taken) = intake::answer(&app.intake, &app.log, &app.live, arrival).await?;
+
+    // 5. Answer (the caller sends it); count it; tell open pages the stock
+    // moved.
+    if let Ok(Taken::Applied(applied)) = &taken
+        && applied.first_time
+    {
+        app.metrics
+            .orders_applied
+            .get_or_create(&ApplyLabels::new(IntegrationMode::Webhook, applied.outcome))
+            .inc();
+    }
+    if let Some(order_id) = &answered.log.order_id {
+        app.live
+            .publish("stock.changed", serde_json::json!({"order_id": order_id}));
+    }
+    Ok(answered)
+}
+
+/// The answer to a verified message, from what became of it.
+fn answer_to(
+    request: &Request,
+    webhook_id: &str,
+    event_type: &str,
+    order_id: Option<OrderId>,
+    taken: &Result<Taken, InventoryError>,
+) -> Answered {
+    let webhook_id = webhook_id.to_owned();
     let received = match taken {
-        Taken::Duplicate(noted) => Received {
+        Ok(Taken::Duplicate(noted)) => Received {
             ack: WebhookAck {
                 webhook_id,
                 duplicate: true,
-                order_id: noted.order_id,
+                order_id: noted.order_id.clone(),
                 outcome: noted.outcome,
             },
             verdict: Verdict::with_detail(VerdictKind::Duplicate, "already received"),
         },
-        Taken::Noted => {
-            let detail = match EventType::parse(&envelope.event_type) {
+        Ok(Taken::Noted) => {
+            let detail = match EventType::parse(event_type) {
                 Ok(_) => "ping".to_owned(),
-                Err(_) => format!("unknown event type {}, ignored", envelope.event_type),
+                Err(_) => format!("unknown event type {event_type}, ignored"),
             };
             Received::noted(
                 webhook_id,
                 Verdict::with_detail(VerdictKind::Verified, detail),
             )
         }
-        Taken::Applied(applied) => applied_event(app, webhook_id, order_id, &applied),
+        Ok(Taken::Applied(applied)) => applied_event(webhook_id, order_id, applied),
+        Err(e) => return refused(request, e),
     };
-
-    // 5. Answer (the caller sends it); tell open pages the stock moved.
-    if let Some(order_id) = &received.ack.order_id {
-        app.live
-            .publish("stock.changed", serde_json::json!({"order_id": order_id}));
+    let reply = Reply::negotiated(StatusCode::OK, Format::Json, "ack", &received.ack);
+    let log = request
+        .answered(&reply, received.verdict.clone())
+        .about(received.ack.order_id);
+    Answered {
+        reply,
+        verdict: received.verdict,
+        log,
     }
-    Ok(received)
+}
+
+/// The answer to a message that was not taken in.
+fn refused(request: &Request, error: &InventoryError) -> Answered {
+    let reply = Reply::problem(error, Format::Json);
+    let verdict = refusal_verdict(error);
+    Answered {
+        log: request.answered(&reply, verdict.clone()),
+        reply,
+        verdict,
+    }
 }
 
 /// Checks the Standard Webhooks signature over the raw body; the message's
@@ -231,6 +290,10 @@ async fn verify(
 fn order_of(format: Format, body: &[u8]) -> Result<OrderToApply, InventoryError> {
     let event: OrderCreated = read_body(format, body).map_err(ApiError::MalformedBody)?;
     let order = event.data;
+    // Typed already, yet held to the rules every door shares (one line
+    // per SKU, bounded lines and text): a signed order that breaks them is
+    // refused, not summed or stored.
+    contract::validation::check_order(&order).map_err(ApiError::Validation)?;
     Ok(OrderToApply {
         wanted: Quantities::of_order(&order),
         order_id: order.id,
@@ -239,19 +302,10 @@ fn order_of(format: Format, body: &[u8]) -> Result<OrderToApply, InventoryError>
     })
 }
 
-/// An `order.created` applied (or found applied before): the answer, the
-/// verdict, the metric.
-fn applied_event(
-    app: &AppState,
-    webhook_id: String,
-    order_id: Option<OrderId>,
-    applied: &Applied,
-) -> Received {
+/// An `order.created` applied (or found applied before): the answer and
+/// the verdict.
+fn applied_event(webhook_id: String, order_id: Option<OrderId>, applied: &Applied) -> Received {
     let verdict = if applied.first_time {
-        app.metrics
-            .orders_applied
-            .get_or_create(&ApplyLabels::new(IntegrationMode::Webhook, applied.outcome))
-            .inc();
         Verdict::new(applied.outcome.into())
     } else {
         Verdict::with_detail(

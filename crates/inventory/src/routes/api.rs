@@ -1,5 +1,11 @@
 //! The inventory's own JSON API, for the UI and for people with curl:
 //! stock and restocking, API keys, the message log, the poller, chaos.
+//!
+//! Reading is open (stock, the message log — secrets hinted by
+//! `platform::redact` — the poller's state, the chaos switches); changing
+//! anything, and the list of keys, takes [`Operator`] as the first
+//! argument: with `ADMIN_TOKEN` set, the operator's bearer token, checked
+//! before the body is read.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -15,6 +21,7 @@ use crate::instruments::poll_cost;
 use crate::integration::poller::{self, cursor};
 use crate::state::AppState;
 use crate::{keys, stock};
+use platform::guard::Operator;
 use platform::http::Json;
 
 type Data = web::Data<AppState>;
@@ -66,6 +73,7 @@ pub struct Restock {
     )
 )]
 async fn restock(
+    _: Operator,
     app: Data,
     sku: web::Path<String>,
     body: Json<Restock>,
@@ -95,7 +103,7 @@ async fn restock(
     security((), ("operator" = [])),
     responses((status = 200, description = "Every key, without the key itself", body = Vec<keys::ApiKey>))
 )]
-async fn list_keys(app: Data) -> Result<HttpResponse, InventoryError> {
+async fn list_keys(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok().json(keys::list(&app.db).await?))
 }
 
@@ -120,7 +128,11 @@ pub struct NewKey {
         (status = 422, description = "A label that is too long", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn create_key(app: Data, body: Json<NewKey>) -> Result<HttpResponse, InventoryError> {
+async fn create_key(
+    _: Operator,
+    app: Data,
+    body: Json<NewKey>,
+) -> Result<HttpResponse, InventoryError> {
     let key = keys::create(
         &app.db,
         body.label.as_deref().unwrap_or(""),
@@ -142,7 +154,11 @@ async fn create_key(app: Data, body: Json<NewKey>) -> Result<HttpResponse, Inven
         (status = 404, description = "No such key", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn revoke_key(app: Data, id: web::Path<String>) -> Result<HttpResponse, InventoryError> {
+async fn revoke_key(
+    _: Operator,
+    app: Data,
+    id: web::Path<String>,
+) -> Result<HttpResponse, InventoryError> {
     keys::revoke(&app.db, &id, app.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -245,7 +261,11 @@ pub const MAX_INTERVAL_MS: i64 = 3_600_000;
         (status = 422, description = "An interval outside 250 ms to one hour", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn put_poller(app: Data, body: Json<PollerChange>) -> Result<HttpResponse, InventoryError> {
+async fn put_poller(
+    _: Operator,
+    app: Data,
+    body: Json<PollerChange>,
+) -> Result<HttpResponse, InventoryError> {
     if let Some(ms) = body.interval_ms
         && !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms)
     {
@@ -271,7 +291,7 @@ async fn put_poller(app: Data, body: Json<PollerChange>) -> Result<HttpResponse,
         (status = 503, description = "Chaos: the inventory is down", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn poll_now(app: Data) -> Result<HttpResponse, InventoryError> {
+async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
     match poller::poll_cycle(&app).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(e) => Err(e.context("the poll failed").into()),
@@ -303,7 +323,11 @@ async fn get_chaos(app: Data) -> HttpResponse {
         (status = 422, description = "More than two minutes of latency", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn put_chaos(app: Data, body: Json<ChaosSettings>) -> Result<HttpResponse, InventoryError> {
+async fn put_chaos(
+    _: Operator,
+    app: Data,
+    body: Json<ChaosSettings>,
+) -> Result<HttpResponse, InventoryError> {
     if body.latency_ms > MAX_LATENCY_MS {
         return Err(InventoryError::invalid(
             "latency_ms",

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use platform::guard::Operator;
 use platform::ui::{Layout, see_other};
 
 use super::stock::chaos_summary;
@@ -135,6 +136,7 @@ where
 }
 
 async fn apply(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<ChaosFields>,

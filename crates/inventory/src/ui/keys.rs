@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use platform::guard::Operator;
 use platform::ui::{Layout, date_time, see_other};
 
 use super::{Data, PageError, layout, notice, page};
@@ -82,6 +83,7 @@ struct PageQuery {
 }
 
 async fn keys_page(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     query: web::Query<PageQuery>,
@@ -105,6 +107,7 @@ struct NewKeyFields {
 }
 
 async fn create(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<NewKeyFields>,
@@ -144,7 +147,7 @@ async fn create(
     }
 }
 
-async fn revoke(app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn revoke(_: Operator, app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
     keys::revoke(&app.db, &id, app.clock.now()).await?;
     Ok(see_other("/keys?notice=revoked"))
 }

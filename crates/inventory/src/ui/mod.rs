@@ -18,6 +18,13 @@
 //! store's flow page, and the poller controls inside the store's settings —
 //! which is why fragments may be read cross-origin and the poller form can
 //! send the browser back to the store.
+//!
+//! Who may press the buttons (`platform::guard`): the operator. Without
+//! `ADMIN_TOKEN`, whoever reaches the inventory (loopback only, by
+//! default); with it, the keys page and every form that changes something
+//! send a person to `/login` once. Pages of other sites can post nothing
+//! here: a browser's state-changing request from elsewhere than this
+//! inventory or its store is refused (`403`) before any handler runs.
 
 pub mod chaos;
 pub mod keys;
@@ -73,6 +80,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     poller::configure(cfg);
     keys::configure(cfg);
     reference::configure(cfg);
+    // `/login` and `/logout`: how a person becomes the operator.
+    platform::guard::routes(cfg);
 }
 
 pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {
@@ -83,6 +92,7 @@ pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> La
         title,
         req.path(),
     )
+    .for_request(req)
 }
 
 pub fn page(

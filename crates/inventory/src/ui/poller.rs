@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use platform::guard::Operator;
 use platform::ui::{Layout, Notice, clock_time, count, duration_ms, see_other};
 
 use contract::Channel;
@@ -186,6 +187,7 @@ struct ChangeFields {
 }
 
 async fn change(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<ChangeFields>,
@@ -233,7 +235,11 @@ struct PollNowFields {
     back: Option<String>,
 }
 
-async fn poll_now(app: Data, form: web::Form<PollNowFields>) -> Result<HttpResponse, PageError> {
+async fn poll_now(
+    _: Operator,
+    app: Data,
+    form: web::Form<PollNowFields>,
+) -> Result<HttpResponse, PageError> {
     let own = match poller::poll_cycle(&app).await {
         Ok(r) => format!(
             "/poller?notice=polled&requests={}&empty={}&applied={}",

@@ -12,6 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::Sku;
+use platform::guard::Operator;
 use platform::ui::{Layout, clock_time, duration_ms, keep_units_together, see_other};
 
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
@@ -201,6 +202,7 @@ struct RestockFields {
 }
 
 async fn restock(
+    _: Operator,
     app: Data,
     req: HttpRequest,
     form: web::Form<RestockFields>,

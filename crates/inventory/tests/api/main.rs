@@ -6,5 +6,6 @@
 mod helpers;
 mod openapi;
 mod poll_cost;
+mod security;
 mod update_inventory;
 mod webhook_receiver;

@@ -10,7 +10,8 @@
 //!    `apply_orders_once` as the other channels — the whole page in one
 //!    transaction — so an order seen twice is applied once ([`apply_page`]);
 //! 3. **acknowledge** each: tell the store what was done with it
-//!    (`POST /api/orders/{id}/acknowledgement`, [`acknowledge`]);
+//!    (`POST /api/orders/{id}/acknowledgement`, [`acknowledge`]) — all of
+//!    a page's at once;
 //! 4. **advance**: only then save the page's `iterator` as the new cursor
 //!    ([`cursor::advance`]), and follow it until the feed says `done`.
 //!
@@ -173,7 +174,31 @@ impl Tally {
 /// Applies every poll-mode order on a page — in one transaction, each
 /// once — then acknowledges each.
 async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
-    let orders = poll_mode_orders(page);
+    // An order that breaks the rules every door shares
+    // (`contract::validation`) is not applied: the store hears it was
+    // rejected, and why. (The store checks the same rules when the order
+    // is placed, so this is a store with a bug, or not ours.)
+    let (orders, invalid): (Vec<&Order>, Vec<&Order>) = poll_mode_orders(page)
+        .into_iter()
+        .partition(|order| contract::validation::check_order(order).is_ok());
+    let refused = invalid.into_iter().map(|order| {
+        let why = contract::validation::check_order(order)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        acknowledge(
+            app,
+            &order.id,
+            ApplyOutcome::Rejected,
+            Some(format!("Refused: {why}")),
+        )
+    });
+    for acked in futures_util::future::join_all(refused).await {
+        acked?;
+    }
     let arrivals: Vec<Arrival> = orders
         .iter()
         .map(|order| Arrival {
@@ -184,6 +209,7 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
                 order_created_at: Some(order.created_at),
             }),
             message: None,
+            answer: None, // the page's read is what the log shows
         })
         .collect();
     let results = if arrivals.is_empty() {
@@ -192,8 +218,12 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
         app.intake.batch().write(arrivals).await
     };
     let mut tally = Tally::default();
+    let mut acks = Vec::new();
     for (order, result) in orders.into_iter().zip(results) {
-        let applied = match result.with_context(|| format!("applying {}", order.id))? {
+        let applied = match result
+            .taken
+            .with_context(|| format!("applying {}", order.id))?
+        {
             Taken::Applied(applied) => applied,
             other => anyhow::bail!("{} was not applied: {other:?}", order.id),
         };
@@ -209,10 +239,17 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
             app.live
                 .publish("stock.changed", serde_json::json!({"order_id": order.id}));
         }
-        // Acknowledge every poll-mode order on the page, even one applied
-        // on an earlier read: its acknowledgement may be the thing that
-        // failed last time.
-        acknowledge(app, &order.id, applied.outcome).await?;
+        acks.push((&order.id, applied.outcome));
+    }
+    // Acknowledge every poll-mode order on the page, even one applied on an
+    // earlier read: its acknowledgement may be the thing that failed last
+    // time. All at once — each is its own request, and none waits for
+    // another — and every one must succeed before the cursor moves.
+    let sent = acks
+        .into_iter()
+        .map(|(order_id, outcome)| acknowledge(app, order_id, outcome, None));
+    for acked in futures_util::future::join_all(sent).await {
+        acked?;
     }
     Ok(tally)
 }
@@ -249,10 +286,14 @@ async fn acknowledge(
     app: &AppState,
     order_id: &OrderId,
     outcome: ApplyOutcome,
+    reason: Option<String>,
 ) -> anyhow::Result<()> {
     let store = app.config.store_url.trim_end_matches('/');
-    let reason = (outcome == ApplyOutcome::Backordered)
-        .then(|| "Accepted, but the inventory is short: it will ship when restocked.".to_owned());
+    let reason = reason.or_else(|| {
+        (outcome == ApplyOutcome::Backordered).then(|| {
+            "Accepted, but the inventory is short: it will ship when restocked.".to_owned()
+        })
+    });
     let ack = Acknowledgement {
         outcome,
         channel: IntegrationMode::Poll,
