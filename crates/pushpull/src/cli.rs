@@ -71,7 +71,7 @@ pub struct DemoArgs {
 }
 
 /// Settings both services read: where each reaches the other, where a
-/// browser reaches each, and the two API keys. (Each service's own flags
+/// browser reaches each, the two API keys and the operator's token. (Each service's own flags
 /// are `store::config::StoreArgs` and `inventory::config::InventoryArgs`,
 /// where their defaults are declared.)
 #[derive(Debug, Clone, Args)]
@@ -95,6 +95,12 @@ pub struct SharedArgs {
     /// The key the inventory accepts on /update_inventory (the store sends it).
     #[arg(long, env = "INVENTORY_API_KEY", default_value = contract::demo::DEMO_INVENTORY_API_KEY, hide_env_values = true)]
     pub inventory_api_key: String,
+    /// The operator's token: when set, the management API (mode, endpoints,
+    /// deliveries, chaos, keys, poller, restock) wants it as a bearer token
+    /// and the UI asks for it once [default: none — whoever reaches the demo
+    /// may change it]
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 impl SharedArgs {
@@ -103,6 +109,15 @@ impl SharedArgs {
             Some(s) => local_url(&s.store_bind, s.store_port),
             None => local_url("127.0.0.1", contract::demo::STORE_PORT),
         })
+    }
+
+    /// The operator's token, if one is set (an empty one is none).
+    fn admin_token(&self) -> Option<secrecy::SecretString> {
+        self.admin_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| t.to_owned().into())
     }
 
     fn inventory_url(&self, inventory: Option<&InventoryArgs>) -> String {
@@ -133,6 +148,7 @@ pub fn store_config(
         inventory_url,
         inventory_api_key: shared.inventory_api_key.clone().into(),
         store_api_key: shared.store_api_key.clone().into(),
+        admin_token: shared.admin_token(),
         ..store::StoreConfig::from_args(s)
     }
 }
@@ -159,6 +175,7 @@ pub fn inventory_config(
         store_url,
         inventory_api_key: shared.inventory_api_key.clone().into(),
         store_api_key: shared.store_api_key.clone().into(),
+        admin_token: shared.admin_token(),
         ..inventory::InventoryConfig::from_args(i)
     }
 }
@@ -213,6 +230,26 @@ mod tests {
         assert_eq!(i.url, "http://inventory:8081");
         assert_eq!(i.public_url, "http://localhost:8081");
         assert_eq!(i.store_public_url, "http://store:8080");
+    }
+
+    #[test]
+    fn the_operator_token_reaches_both_services_and_stays_out_of_help() {
+        let cli = Cli::try_parse_from(["pushpull", "--admin-token", "s3cret"]).unwrap();
+        let d = cli.demo;
+        let s = store_config(&d.shared, &d.store, Some(&d.inventory));
+        let i = inventory_config(&d.shared, &d.inventory, Some(&d.store));
+        use secrecy::ExposeSecret;
+        assert_eq!(s.admin_token.as_ref().unwrap().expose_secret(), "s3cret");
+        assert_eq!(i.admin_token.as_ref().unwrap().expose_secret(), "s3cret");
+        assert!(!format!("{s:?}").contains("s3cret"));
+        let none = Cli::try_parse_from(["pushpull", "--admin-token", " "]).unwrap();
+        assert!(
+            store_config(&none.demo.shared, &none.demo.store, None)
+                .admin_token
+                .is_none()
+        );
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("ADMIN_TOKEN"), "{help}");
     }
 
     #[test]

@@ -9,5 +9,6 @@ mod helpers;
 mod outage;
 mod poll_mode;
 mod scaling;
+mod security;
 mod switching;
 mod webhook_mode;
