@@ -25,6 +25,11 @@ schemathesis reads every answer to its end. It is documented, and covered
 by the services' own tests (and by the route-coverage test, which sends it
 and reads only its status).
 
+With `CONTRACT_DATABASE_URL` naming a PostgreSQL server
+(`postgres://postgres@127.0.0.1:5432/postgres`), every service started
+here gets fresh databases on it instead (created with `psql`, dropped
+afterwards): `.ci/run` runs schemathesis that way too.
+
 Usage: run.py BINARY [validate] [schemathesis] [interop]  (default: all)
 """
 
@@ -37,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -61,12 +68,41 @@ def base_env() -> dict[str, str]:
     return env
 
 
+class Databases:
+    """A fresh database for each service: SQLite files in `directory`, or
+    new databases on the PostgreSQL server of `CONTRACT_DATABASE_URL`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.server = os.environ.get("CONTRACT_DATABASE_URL", "")
+        self.created: list[str] = []
+        if not self.server:
+            self.store = f"sqlite:{directory}/store.db?mode=rwc"
+            self.inventory = f"sqlite:{directory}/inventory.db?mode=rwc"
+            return
+        self.store = self._create("store")
+        self.inventory = self._create("inventory")
+
+    def _create(self, service: str) -> str:
+        name = f"pushpull_contract_{service}_{uuid.uuid4().hex[:12]}"
+        self._psql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return urllib.parse.urlunsplit(urllib.parse.urlsplit(self.server)._replace(path=f"/{name}"))
+
+    def _psql(self, sql: str) -> None:
+        subprocess.run(["psql", self.server, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
+
+    def drop(self) -> None:
+        for name in self.created:
+            self._psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Demo:
     """Both services in one process (`pushpull demo`), on free ports."""
 
     def __init__(self, binary: str, workdir: str, name: str) -> None:
         self.dir = Path(workdir) / name
         self.dir.mkdir()
+        self.databases = Databases(self.dir)
         store_port, inventory_port = free_port(), free_port()
         self.store = f"http://127.0.0.1:{store_port}"
         self.inventory = f"http://127.0.0.1:{inventory_port}"
@@ -74,8 +110,8 @@ class Demo:
             **base_env(),
             "STORE_PORT": str(store_port),
             "INVENTORY_PORT": str(inventory_port),
-            "STORE_DATABASE_URL": f"sqlite:{self.dir}/store.db?mode=rwc",
-            "INVENTORY_DATABASE_URL": f"sqlite:{self.dir}/inventory.db?mode=rwc",
+            "STORE_DATABASE_URL": self.databases.store,
+            "INVENTORY_DATABASE_URL": self.databases.inventory,
         }
         self.log = open(self.dir / "pushpull.log", "wb")
         self.process = subprocess.Popen(
@@ -92,6 +128,7 @@ class Demo:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        self.databases.drop()
 
     def __enter__(self) -> "Demo":
         return self
@@ -200,6 +237,8 @@ def main() -> int:
     sys.path.insert(0, str(HERE))
     sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     failures: list[str] = []
+    backend = "PostgreSQL" if os.environ.get("CONTRACT_DATABASE_URL") else "SQLite"
+    print(f"::: the contract checks, on {backend}", flush=True)
     with tempfile.TemporaryDirectory(prefix="pushpull-contract-") as workdir:
         for step in steps:
             if step == "validate":
