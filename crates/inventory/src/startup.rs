@@ -16,7 +16,7 @@ use platform::db::Db;
 use platform::group_commit::GroupCommit;
 use platform::guard::Guard;
 use platform::metrics::HttpMetrics;
-use platform::server::{Ops, Service, ServiceHandle, ops_routes};
+use platform::server::{Ops, Service, ServiceApp, ServiceHandle};
 use sqlx::migrate::Migrator;
 
 use crate::config::InventoryConfig;
@@ -85,28 +85,28 @@ impl Application {
         });
         poller::cursor::init(&state).await?;
 
-        let ops = Ops {
-            service: contract::Party::Inventory.as_str(),
-            db: state.db.clone(),
-            live: state.live.clone(),
-            registry: state.registry.clone(),
-        };
-        let app_state = state.clone();
-        // Who may change things: no cross-site writes, and the operator's
-        // token when one is set (`platform::guard`).
-        let guard = web::Data::new(Guard::new(
-            platform::ui::Service::Inventory,
-            crate::ui::NAV,
-            &config.public_url,
-            &config.store_public_url,
-            config.admin_token.clone(),
-        ));
-        let service = Service::start(listener, config.workers, http_metrics, move |cfg| {
-            cfg.app_data(app_state.clone()).app_data(guard.clone());
-            ops_routes(cfg, ops.clone());
-            routes::configure(cfg);
-            cfg.default_service(web::to(routes::not_found));
-        })?;
+        let service = Service::start_app(
+            listener,
+            config.workers,
+            http_metrics,
+            ServiceApp {
+                state: state.clone(),
+                guard: Guard::new(
+                    platform::ui::Service::Inventory,
+                    crate::ui::NAV,
+                    &config.public_url,
+                    &config.store_public_url,
+                    config.admin_token.clone(),
+                ),
+                ops: Ops {
+                    service: contract::Party::Inventory.as_str(),
+                    db: state.db.clone(),
+                    live: state.live.clone(),
+                    registry: state.registry.clone(),
+                },
+            },
+            routes::configure,
+        )?;
 
         let shared: Arc<AppState> = state.clone().into_inner();
         service.spawn_worker(

@@ -100,6 +100,17 @@ pub struct Ops {
     pub registry: std::sync::Arc<prometheus_client::registry::Registry>,
 }
 
+/// What every service's app holds besides its own routes.
+pub struct ServiceApp<S> {
+    /// The service's state, for its handlers.
+    pub state: web::Data<S>,
+    /// Who may change things: no cross-site writes, and the operator's
+    /// token when one is set.
+    pub guard: crate::guard::Guard,
+    /// For `/healthz`, `/metrics` and `/events`.
+    pub ops: Ops,
+}
+
 /// What `GET /healthz` answers.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -229,6 +240,26 @@ impl Service {
             server,
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
+        })
+    }
+
+    /// Starts a service's app: its state and [`crate::guard::Guard`] in the
+    /// app data, the operations routes ([`ops_routes`]), then its own
+    /// (`routes`, which also names the service's answer to unknown paths).
+    /// Both services start this way, so they differ only in what they pass.
+    pub fn start_app<S: Send + Sync + 'static>(
+        listener: TcpListener,
+        workers: Option<usize>,
+        http_metrics: HttpMetrics,
+        app: ServiceApp<S>,
+        routes: fn(&mut web::ServiceConfig),
+    ) -> std::io::Result<Service> {
+        let ServiceApp { state, guard, ops } = app;
+        let guard = web::Data::new(guard);
+        Service::start(listener, workers, http_metrics, move |cfg| {
+            cfg.app_data(state.clone()).app_data(guard.clone());
+            ops_routes(cfg, ops.clone());
+            routes(cfg);
         })
     }
 

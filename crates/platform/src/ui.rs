@@ -653,15 +653,35 @@ pub fn header_rows(headers: &serde_json::Value) -> Vec<HeaderRow> {
 /// What a service's own error type tells its pages: how a failed page
 /// request looks to a person rather than to a program (which gets
 /// problem+json from the same error).
+///
+/// A service's error enum says only whose chrome its page wears, its
+/// problem, and the shared failure it wraps (if it is one); the rest
+/// follows from those, the same for both services.
 pub trait PageProblem: std::fmt::Debug + std::fmt::Display + 'static {
     /// Whose chrome the error page wears.
     const SERVICE: Service;
     const NAV: &'static [NavItem];
-    fn status(&self) -> StatusCode;
+    /// The problem+json this error is for a program.
+    fn problem(&self) -> contract::Problem;
+    /// The failure every API shares, when this is one.
+    fn shared(&self) -> Option<&crate::ApiError>;
+
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// What a person may be told about a client error.
-    fn detail(&self) -> String;
+    fn detail(&self) -> String {
+        self.problem().detail.unwrap_or_else(|| self.to_string())
+    }
+
     /// `Some("There is no order ord_….")` when the error is a missing thing.
-    fn missing(&self) -> Option<String>;
+    fn missing(&self) -> Option<String> {
+        match self.shared()? {
+            crate::ApiError::NotFound { what, id } => Some(format!("There is no {what} {id}.")),
+            _ => None,
+        }
+    }
 }
 
 /// Every way a page can fail, as a page.

@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/webhooks/store").post(webhook_receiver::receive));
     api::configure(cfg);
     crate::ui::configure(cfg);
+    cfg.default_service(web::to(not_found));
 }
 
 /// Unknown routes: problem+json for programs, a readable page for people.

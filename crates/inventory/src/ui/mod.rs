@@ -34,7 +34,7 @@ pub mod reference;
 pub mod stock;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use platform::ApiError;
@@ -123,19 +123,13 @@ impl PageProblem for InventoryError {
     const SERVICE: Service = Service::Inventory;
     const NAV: &'static [NavItem] = NAV;
 
-    fn status(&self) -> StatusCode {
-        self.status_code()
+    fn problem(&self) -> contract::Problem {
+        InventoryError::problem(self)
     }
 
-    fn detail(&self) -> String {
-        self.problem().detail.unwrap_or_else(|| self.to_string())
-    }
-
-    fn missing(&self) -> Option<String> {
+    fn shared(&self) -> Option<&ApiError> {
         match self {
-            InventoryError::Api(ApiError::NotFound { what, id }) => {
-                Some(format!("There is no {what} {id}."))
-            }
+            InventoryError::Api(e) => Some(e),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/openapi.json").get(platform::openapi::serve));
     api::configure(cfg);
     crate::ui::configure(cfg);
+    cfg.default_service(web::to(not_found));
 }
 
 /// Unknown routes: problem+json for API clients and other programs, a

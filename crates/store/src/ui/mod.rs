@@ -55,7 +55,7 @@ pub mod shop;
 pub mod tour;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use contract::IntegrationMode;
@@ -194,19 +194,13 @@ impl PageProblem for StoreError {
     const SERVICE: Service = Service::Store;
     const NAV: &'static [NavItem] = NAV;
 
-    fn status(&self) -> StatusCode {
-        self.status_code()
+    fn problem(&self) -> contract::Problem {
+        StoreError::problem(self)
     }
 
-    fn detail(&self) -> String {
-        self.problem().detail.unwrap_or_else(|| self.to_string())
-    }
-
-    fn missing(&self) -> Option<String> {
+    fn shared(&self) -> Option<&ApiError> {
         match self {
-            StoreError::Api(ApiError::NotFound { what, id }) => {
-                Some(format!("There is no {what} {id}."))
-            }
+            StoreError::Api(e) => Some(e),
             _ => None,
         }
     }
