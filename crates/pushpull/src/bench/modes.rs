@@ -21,7 +21,9 @@ use super::context::{Context, connect, put, report_progress, seed};
 use super::databases::{self, Databases};
 use super::load::{self, Percentiles};
 use super::procs::{Processes, free_port, wait_healthy};
-use super::readings::{count, empty_polls, idle_percent, outcome_of, resolution, settle};
+use super::readings::{
+    after_poll, count, empty_polls, idle_percent, outcome_of, resolution, settle,
+};
 use super::results::{Footprint, Run, Subject};
 
 /// Each mode at each concurrency, then idle.
@@ -209,7 +211,15 @@ async fn one_at_a_time(
     let sample = load::paced(&cx.client, &url, &cx.body, ONE_AT_A_TIME_ORDERS, spacing).await?;
     settle(cx, pool, procs, mode, 1).await?;
     let resolution = resolution(pool, &sample.ids).await?;
+    let after_poll = match mode {
+        IntegrationMode::Poll => {
+            let after = after_poll(pool, &sample.ids).await?;
+            (!after.is_empty()).then(|| Percentiles::of(after))
+        }
+        _ => None,
+    };
     Ok(Run {
+        after_poll,
         placed: sample.ids.len(),
         failed: sample.failed,
         placed_per_s: sample.per_second(),

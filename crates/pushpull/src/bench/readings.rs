@@ -170,6 +170,32 @@ pub async fn resolution(pool: &AnyPool, ids: &[String]) -> anyhow::Result<Resolu
     Ok(resolution)
 }
 
+/// Poll-mode orders `ids`: the store's receipt of the first feed read that
+/// listed each (its message log links them) → the order's final status, in
+/// ms. The wait *for* the poll is the pattern's; this is what follows it.
+pub async fn after_poll(pool: &AnyPool, ids: &[String]) -> anyhow::Result<Vec<f64>> {
+    let mut after = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT o.resolved_at - MIN(e.started_at) AS after_ms FROM orders o \
+             JOIN exchange_orders eo ON eo.order_id = o.id \
+             JOIN exchanges e ON e.id = eo.exchange_id AND e.channel = 'feed' \
+             WHERE o.resolved_at IS NOT NULL AND o.id IN ({}) \
+             GROUP BY o.id, o.resolved_at",
+            platform::db::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(pool).await? {
+            let ms: i64 = row.try_get("after_ms")?;
+            after.push(ms as f64);
+        }
+    }
+    Ok(after)
+}
+
 /// Orders `ids`: created → their `order.created` delivered.
 pub async fn deliveries(pool: &AnyPool, ids: &[String]) -> anyhow::Result<Resolution> {
     let mut resolution = Resolution::default();

@@ -141,12 +141,8 @@ pub fn render(report: &Report) -> String {
         render_backend(&mut out, report, backend);
     }
 
-    let _ = writeln!(
-        out,
-        "## Where the time goes\n\n\
-         _To be written with the profiles of issue #9, part 3: where an order's time and CPU go \
-         in each mode, before and after the changes, and what the floor does not pay._\n"
-    );
+    // Written from profiles (`ci/profile/`), not measured by this run.
+    let _ = writeln!(out, "{}", include_str!("where_the_time_goes.md"));
     let _ = writeln!(
         out,
         "## Reading the numbers\n\n\
@@ -162,7 +158,10 @@ pub fn render(report: &Report) -> String {
          seven to an interval, spaced so that each lands at a different sixtieth of the poll \
          cycle: their median wait is then the cycle's middle to within a sixtieth of it, \
          rather than by luck (random moments would leave the median of 60 some 60 ms either \
-         way). For webhooks, one every 50 ms. (A closed loop at c=1 places \
+         way). Still a sixtieth: so the poll target is judged as interval/2 — the median wait \
+         for a poll from a random moment, the pattern's own price — plus the time from the feed \
+         read that carried each order to its final status, measured per order from the store's \
+         message log; the sample's median is written beside it. For webhooks, one every 50 ms. (A closed loop at c=1 places \
          thousands of orders per interval, and a poll then carries all of them.)\n\
          - **Sender only** is the push pattern's producer alone: orders in, signed webhooks out \
          to a receiver that does nothing. *Last order → last delivery* is how far deliveries \

@@ -58,6 +58,9 @@ pub struct Run {
     pub end_to_end: Percentiles,
     /// Sender only: the last order created → the last delivery (ms).
     pub lag_ms: Option<f64>,
+    /// Poll, one at a time: the feed read that carried each order → its
+    /// final status (ms) — what pull adds once the poll has come.
+    pub after_poll: Option<Percentiles>,
     /// CPU per order in ms: the store (floor: hop A), the inventory (hop B).
     pub cpu_ms: [Option<f64>; 2],
     /// HTTP exchanges the store logged per order.
@@ -82,6 +85,7 @@ impl Default for Run {
             placement: Percentiles::default(),
             end_to_end: Percentiles::default(),
             lag_ms: None,
+            after_poll: None,
             cpu_ms: [None, None],
             requests_per_order: None,
             empty_polls: None,
