@@ -5,6 +5,8 @@
 //! the UI lists only a hint (`pp_d…e_me`) and can revoke it. The key from
 //! configuration (`INVENTORY_API_KEY`) is registered on every start.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use contract::{ApiKeyId, Timestamp};
@@ -47,18 +49,59 @@ pub async fn register(db: &Db, key: &str, label: &str, now: Timestamp) -> Result
     Ok(())
 }
 
-/// Whether `token` is a live key.
-pub async fn is_valid(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-            .bind(hash_api_key(token))
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(row.is_some())
+/// The live keys' hashes, kept in memory: every `/update_inventory` call
+/// is checked, and a query per call was one more trip to the database than
+/// the call itself needs (the rest is shared with other calls, in one
+/// transaction — `integration::intake`). Changes made by this process
+/// ([`create`], [`revoke`]) count at once; a change made by another
+/// inventory on the same database (`--scale inventory=2`) counts within
+/// [`KEYS_FRESH_FOR`], when the copy is next read again.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    live: std::sync::RwLock<Option<(Timestamp, HashSet<String>)>>,
+}
+
+/// How long the copy of the live keys is trusted before it is read again.
+pub const KEYS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl KeyCache {
+    /// Whether `token` is a live key.
+    pub async fn is_valid(
+        &self,
+        db: &Db,
+        now: Timestamp,
+        token: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let hash = hash_api_key(token);
+        if let Some((read_at, live)) = &*self.live.read().expect("not poisoned")
+            && now.millis() - read_at.millis() < KEYS_FRESH_FOR.as_millis() as i64
+        {
+            return Ok(live.contains(&hash));
+        }
+        let live: HashSet<String> =
+            sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE revoked_at IS NULL")
+                .fetch_all(db.pool())
+                .await?
+                .into_iter()
+                .collect();
+        let valid = live.contains(&hash);
+        *self.live.write().expect("not poisoned") = Some((now, live));
+        Ok(valid)
+    }
+
+    /// Read the keys again on the next call.
+    pub fn forget(&self) {
+        *self.live.write().expect("not poisoned") = None;
+    }
 }
 
 /// Creates a random key and returns it (the only time it is visible).
-pub async fn create(db: &Db, label: &str, now: Timestamp) -> Result<ApiKey, InventoryError> {
+pub async fn create(
+    db: &Db,
+    cache: &KeyCache,
+    label: &str,
+    now: Timestamp,
+) -> Result<ApiKey, InventoryError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 60 {
         return Err(InventoryError::invalid(
@@ -70,6 +113,7 @@ pub async fn create(db: &Db, label: &str, now: Timestamp) -> Result<ApiKey, Inve
     rand::fill(&mut bytes);
     let key = format!("pp_{}", hex::encode(bytes));
     register(db, &key, label, now).await?;
+    cache.forget();
     let mut created = list(db)
         .await?
         .into_iter()
@@ -91,7 +135,12 @@ pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
 
 /// Stops accepting a key; `id` as given (a page's path), so an id that is
 /// not one of ours is simply not found.
-pub async fn revoke(db: &Db, id: &str, now: Timestamp) -> Result<(), InventoryError> {
+pub async fn revoke(
+    db: &Db,
+    cache: &KeyCache,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), InventoryError> {
     let not_found = || InventoryError::not_found("API key", id);
     let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
     let done =
@@ -100,6 +149,7 @@ pub async fn revoke(db: &Db, id: &str, now: Timestamp) -> Result<(), InventoryEr
             .bind(id.as_str())
             .execute(db.writer())
             .await?;
+    cache.forget();
     if done.rows_affected() == 0 {
         return Err(not_found());
     }

@@ -73,6 +73,7 @@ impl Application {
             intake: GroupCommit::new(Intake::new(db.clone(), clock.clone())),
             log: GroupCommit::new(LogWriter::new(db.clone())),
             webhook_secrets: Secrets::default(),
+            api_keys: Default::default(),
             db,
             clock,
             live: LiveHub::new(),

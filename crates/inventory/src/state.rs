@@ -37,6 +37,8 @@ pub struct AppState {
     pub log: GroupCommit<LogWriter>,
     /// The secrets webhooks are verified with, kept in memory.
     pub webhook_secrets: Secrets,
+    /// The API keys `/update_inventory` accepts, kept in memory.
+    pub api_keys: crate::keys::KeyCache,
 }
 
 /// Orders applied, by the mode whose channel brought them and outcome.

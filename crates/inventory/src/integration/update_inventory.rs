@@ -46,7 +46,6 @@ use super::apply::{self, Applied, OrderToApply, Voided, void_order};
 use super::intake::{self, Answer, Answered, Arrival, Taken};
 use crate::error::InventoryError;
 use crate::instruments::messages::{self, NewMessage, Request};
-use crate::keys;
 use crate::reply::{Reply, answer_format, body_format};
 use crate::state::{AppState, ApplyLabels};
 use crate::stock::Quantities;
@@ -229,7 +228,11 @@ fn refused(
 
 async fn authenticate(app: &AppState, req: &HttpRequest) -> Result<(), InventoryError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
-    if keys::is_valid(&app.db, token).await? {
+    if app
+        .api_keys
+        .is_valid(&app.db, app.clock.now(), token)
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::Unauthorized.into())

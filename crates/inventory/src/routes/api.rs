@@ -135,6 +135,7 @@ async fn create_key(
 ) -> Result<HttpResponse, InventoryError> {
     let key = keys::create(
         &app.db,
+        &app.api_keys,
         body.label.as_deref().unwrap_or(""),
         app.clock.now(),
     )
@@ -159,7 +160,7 @@ async fn revoke_key(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, InventoryError> {
-    keys::revoke(&app.db, &id, app.clock.now()).await?;
+    keys::revoke(&app.db, &app.api_keys, &id, app.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -23,10 +23,28 @@ platform::db_test!(async fn without_or_with_a_wrong_key_it_is_401_and_nothing_ch
         .await
         .unwrap();
     let temp = created["key"].as_str().unwrap().to_owned();
+    // Accepted at once, and — once the keys are in memory — refused at once.
+    let other = request("ord_k", &[("TEA-SENCHA", 1)]);
+    assert_eq!(update_inventory(&inv, Some(&temp), Some("ord_k"), &other).await.status(), 200);
     inv.client.delete(inv.url(&format!("/api/keys/{}", created["id"].as_str().unwrap()))).send().await.unwrap();
     assert_eq!(update_inventory(&inv, Some(&temp), Some("ord_1"), &body).await.status(), 401);
-    assert_eq!(inv.on_hand("TEA-SENCHA").await, 40);
-    assert_eq!(applied_count(&inv).await, 0);
+    assert_eq!(inv.on_hand("TEA-SENCHA").await, 39);
+    assert_eq!(applied_count(&inv).await, 1);
+});
+
+// A key revoked by another inventory on the same database stops working
+// once this one's copy of the keys is older than KEYS_FRESH_FOR.
+platform::db_test!(async fn a_key_revoked_elsewhere_is_refused_once_the_copy_is_stale(backend) {
+    let inv = spawn_inventory(backend).await;
+    let db = &inv.state.db;
+    let cache = inventory::keys::KeyCache::default();
+    let t0 = contract::Timestamp::from_millis(1_000_000);
+    assert!(cache.is_valid(db, t0, KEY).await.unwrap());
+    sqlx::query("UPDATE api_keys SET revoked_at = 1").execute(db.writer()).await.unwrap();
+    let fresh = t0 + std::time::Duration::from_millis(1_999);
+    assert!(cache.is_valid(db, fresh, KEY).await.unwrap(), "the copy is still fresh");
+    let stale = t0 + inventory::keys::KEYS_FRESH_FOR;
+    assert!(!cache.is_valid(db, stale, KEY).await.unwrap());
 });
 
 platform::db_test!(async fn a_reservation_is_all_or_nothing_and_answers_with_stock(backend) {

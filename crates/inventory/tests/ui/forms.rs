@@ -101,7 +101,7 @@ platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     assert!(key.starts_with("pp_") && key.len() > 20, "{key}");
     created.assert_lacks("<script>staging");
     created.assert_contains("&#60;script&#62;staging&#60;/script&#62;");
-    assert!(inventory::keys::is_valid(&inventory.state.db, &key).await.unwrap());
+    assert!(inventory.state.api_keys.is_valid(&inventory.state.db, inventory.state.clock.now(), &key).await.unwrap());
 
     let later = get(&inventory, "/keys").await;
     later.assert_lacks(&key);
@@ -114,7 +114,7 @@ platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     let id = inventory::keys::list(&inventory.state.db).await.unwrap().into_iter().find(|k| k.hint == platform::http::redact_secret(&key)).unwrap().id;
     let revoked = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
     assert_eq!(revoked.location.as_deref(), Some("/keys?notice=revoked"));
-    assert!(!inventory::keys::is_valid(&inventory.state.db, &key).await.unwrap());
+    assert!(!inventory.state.api_keys.is_valid(&inventory.state.db, inventory.state.clock.now(), &key).await.unwrap());
     get(&inventory, "/keys?notice=revoked").await.assert_contains("<span class=\"badge tone-muted\">revoked</span>");
     let again = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
     assert_eq!(again.status, 404);
