@@ -208,16 +208,6 @@ pub async fn seed_history(url: &str, orders: u64) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    // A store that grew to this size over months has its planner
-    // statistics; one filled in a second does not until autovacuum gets
-    // round to it — in the middle of a measured run. Gather them now.
-    // (SQLite's planner needs none for these queries.)
-    if url.starts_with("postgres") {
-        sqlx::query("ANALYZE")
-            .execute(&mut connection)
-            .await
-            .context("ANALYZE")?;
-    }
     connection.close().await?;
     Ok(())
 }
