@@ -8,13 +8,14 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
-use contract::{ApplyOutcome, IntegrationMode, VerdictKind};
+use contract::{ApplyOutcome, IntegrationMode, OrderId, VerdictKind};
 use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
 
 use crate::config::InventoryConfig;
 use crate::instruments::chaos::Chaos;
 use crate::instruments::messages::LogWriter;
+use crate::integration::apply::Applied;
 use crate::integration::intake::Intake;
 use crate::integration::subscription::Secrets;
 
@@ -39,6 +40,24 @@ pub struct AppState {
     pub webhook_secrets: Secrets,
     /// The API keys `/update_inventory` accepts, kept in memory.
     pub api_keys: crate::keys::KeyCache,
+}
+
+impl AppState {
+    /// After an order was taken in by any channel: the first time, count it
+    /// and tell open pages that the stock moved (a repeat moved nothing).
+    pub fn note_applied(&self, channel: IntegrationMode, order_id: &OrderId, applied: &Applied) {
+        if !applied.first_time {
+            return;
+        }
+        self.metrics
+            .orders_applied
+            .get_or_create(&ApplyLabels::new(channel, applied.outcome))
+            .inc();
+        self.live.publish(
+            "stock.changed",
+            serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+        );
+    }
 }
 
 /// Orders applied, by the mode whose channel brought them and outcome.

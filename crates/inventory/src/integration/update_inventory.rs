@@ -47,7 +47,7 @@ use super::intake::{self, Answer, Answered, Arrival, Taken};
 use crate::error::InventoryError;
 use crate::instruments::messages::{self, NewMessage, Request};
 use crate::reply::{Reply, answer_format, body_format};
-use crate::state::{AppState, ApplyLabels};
+use crate::state::AppState;
 use crate::stock::Quantities;
 
 /// `POST /update_inventory`.
@@ -159,17 +159,8 @@ async fn reserve(
         answer: Some(answer),
     };
     let (answered, taken) = intake::answer(&app.intake, &app.log, &app.live, arrival).await?;
-    if let Ok(Taken::Applied(applied)) = &taken
-        && applied.first_time
-    {
-        app.metrics
-            .orders_applied
-            .get_or_create(&ApplyLabels::new(IntegrationMode::Api, applied.outcome))
-            .inc();
-        app.live.publish(
-            "stock.changed",
-            serde_json::json!({"order_id": order_id, "stock": applied.stock}),
-        );
+    if let Ok(Taken::Applied(applied)) = &taken {
+        app.note_applied(IntegrationMode::Api, &order_id, applied);
     }
     Ok(answered)
 }

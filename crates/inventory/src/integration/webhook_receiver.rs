@@ -54,7 +54,7 @@ use super::intake::{self, Answer, Answered, Arrival, Message, Taken};
 use crate::error::InventoryError;
 use crate::instruments::messages::{self, Request};
 use crate::reply::{Reply, body_format, read_body};
-use crate::state::{AppState, ApplyLabels, VerdictLabels};
+use crate::state::{AppState, VerdictLabels};
 use crate::stock::Quantities;
 
 /// `POST /webhooks/store`.
@@ -178,17 +178,8 @@ async fn handle(
 
     // 5. Answer (the caller sends it); count it; tell open pages the stock
     // moved.
-    if let Ok(Taken::Applied(applied)) = &taken
-        && applied.first_time
-    {
-        app.metrics
-            .orders_applied
-            .get_or_create(&ApplyLabels::new(IntegrationMode::Webhook, applied.outcome))
-            .inc();
-    }
-    if let Some(order_id) = &answered.log.order_id {
-        app.live
-            .publish("stock.changed", serde_json::json!({"order_id": order_id}));
+    if let (Ok(Taken::Applied(applied)), Some(order_id)) = (&taken, &answered.log.order_id) {
+        app.note_applied(IntegrationMode::Webhook, order_id, applied);
     }
     Ok(answered)
 }

@@ -51,7 +51,7 @@ use platform::worker::{Next, Pacing, Worker};
 use super::apply::OrderToApply;
 use super::intake::{Arrival, Taken};
 use crate::instruments::messages::{self, NewMessage};
-use crate::state::{AppState, ApplyLabels};
+use crate::state::AppState;
 use crate::stock::Quantities;
 
 /// What one poll cycle did.
@@ -232,13 +232,8 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
                 ApplyOutcome::Backordered => tally.backordered += 1,
                 _ => tally.applied += 1,
             }
-            app.metrics
-                .orders_applied
-                .get_or_create(&ApplyLabels::new(IntegrationMode::Poll, applied.outcome))
-                .inc();
-            app.live
-                .publish("stock.changed", serde_json::json!({"order_id": order.id}));
         }
+        app.note_applied(IntegrationMode::Poll, &order.id, &applied);
         acks.push((&order.id, applied.outcome));
     }
     // Acknowledge every poll-mode order on the page, even one applied on an
