@@ -361,3 +361,72 @@ mod tests {
         );
     }
 }
+
+/// A management call, as a test sends it to check who may make it.
+#[derive(Debug, Clone)]
+pub struct ManagementCall {
+    pub method: reqwest::Method,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+}
+
+impl ManagementCall {
+    pub fn new(method: reqwest::Method, path: impl Into<String>) -> ManagementCall {
+        ManagementCall {
+            method,
+            path: path.into(),
+            body: None,
+        }
+    }
+
+    pub fn with(mut self, body: serde_json::Value) -> ManagementCall {
+        self.body = Some(body);
+        self
+    }
+}
+
+/// Checks that `call` on the service at `base` is the operator's: a `401`
+/// problem without a token and with each of `others`, a `401` — not a
+/// `400` — for a broken body before it is read, and success with `token`.
+pub async fn assert_operator_only(
+    client: &reqwest::Client,
+    base: &str,
+    call: &ManagementCall,
+    token: &str,
+    others: &[&str],
+) {
+    let ManagementCall { method, path, body } = call;
+    let send = |auth: Option<&str>, broken: bool| {
+        let mut r = client.request(method.clone(), format!("{base}{path}"));
+        if broken {
+            r = r.header("content-type", "application/json").body("{broken");
+        } else if let Some(body) = body {
+            r = r.json(body);
+        }
+        if let Some(token) = auth {
+            r = r.bearer_auth(token);
+        }
+        r.send()
+    };
+    let r = send(None, false).await.unwrap();
+    assert_eq!(r.status(), 401, "{method} {path} without the token");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    for other in others {
+        let r = send(Some(other), false).await.unwrap();
+        assert_eq!(r.status(), 401, "{method} {path} with {other:?}");
+    }
+    if body.is_some() {
+        let r = send(None, true).await.unwrap();
+        assert_eq!(
+            r.status(),
+            401,
+            "{method} {path}: 401 before the body is read"
+        );
+    }
+    let ok = send(Some(token), false).await.unwrap();
+    assert!(
+        ok.status().is_success(),
+        "{method} {path} with the token: {}",
+        ok.status()
+    );
+}

@@ -182,36 +182,19 @@ platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operat
     assert_eq!(created.status(), 201);
     let key: serde_json::Value = created.json().await.unwrap();
     let key_id = key["id"].as_str().unwrap();
-    let calls: Vec<(reqwest::Method, String, Option<serde_json::Value>)> = vec![
-        (reqwest::Method::PUT, "/api/chaos".into(), Some(serde_json::json!({"latency_ms": 1}))),
-        (reqwest::Method::GET, "/api/keys".into(), None),
-        (reqwest::Method::POST, "/api/keys".into(), Some(serde_json::json!({"label": "another"}))),
-        (reqwest::Method::PUT, "/api/poller".into(), Some(serde_json::json!({"paused": true}))),
-        (reqwest::Method::POST, "/api/stock/TEA-SENCHA/restock".into(), Some(serde_json::json!({"quantity": 5}))),
-        (reqwest::Method::DELETE, format!("/api/keys/{key_id}"), None),
+    use platform::testing::{ManagementCall as Call, assert_operator_only};
+    use reqwest::Method;
+    let calls = [
+        Call::new(Method::PUT, "/api/chaos").with(serde_json::json!({"latency_ms": 1})),
+        Call::new(Method::GET, "/api/keys"),
+        Call::new(Method::POST, "/api/keys").with(serde_json::json!({"label": "another"})),
+        Call::new(Method::PUT, "/api/poller").with(serde_json::json!({"paused": true})),
+        Call::new(Method::POST, "/api/stock/TEA-SENCHA/restock").with(serde_json::json!({"quantity": 5})),
+        Call::new(Method::DELETE, format!("/api/keys/{key_id}")),
     ];
-    for (method, path, body) in &calls {
-        let send = |auth: Option<&str>, broken: bool| {
-            let mut r = inv.client.request(method.clone(), inv.url(path));
-            if broken {
-                r = r.header("content-type", "application/json").body("{broken");
-            } else if let Some(body) = body {
-                r = r.json(body);
-            }
-            if let Some(token) = auth {
-                r = r.bearer_auth(token);
-            }
-            r.send()
-        };
-        let r = send(None, false).await.unwrap();
-        assert_eq!(r.status(), 401, "{method} {path} without the token");
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        assert_eq!(send(Some(KEY), false).await.unwrap().status(), 401, "{method} {path} with the store's key");
-        if body.is_some() {
-            assert_eq!(send(None, true).await.unwrap().status(), 401, "{method} {path}: 401 before the body is read");
-        }
-        let ok = send(Some(TOKEN), false).await.unwrap();
-        assert!(ok.status().is_success(), "{method} {path} with the token: {}", ok.status());
+    for call in &calls {
+        // The store's key is for /update_inventory, not for management.
+        assert_operator_only(&inv.client, &inv.url(""), call, TOKEN, &[KEY]).await;
     }
     assert_eq!(inv.on_hand("TEA-SENCHA").await, 45);
     let r = inv.client.post(inv.url("/api/poller/poll-now")).send().await.unwrap();

@@ -284,46 +284,27 @@ platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operat
     .await;
     let d = delivery["id"].as_str().unwrap();
 
-    let calls: Vec<(reqwest::Method, String, Option<serde_json::Value>)> = vec![
-        (reqwest::Method::PUT, "/api/integration".into(), Some(serde_json::json!({"mode": "poll"}))),
-        (reqwest::Method::POST, "/api/webhook-endpoints".into(), Some(serde_json::json!({"url": "http://127.0.0.1:9/x"}))),
-        (reqwest::Method::GET, "/api/webhook-endpoints".into(), None),
-        (reqwest::Method::GET, format!("/api/webhook-endpoints/{e}"), None),
-        (reqwest::Method::PATCH, format!("/api/webhook-endpoints/{e}"), Some(serde_json::json!({"enabled": true}))),
-        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/rotate-secret"), Some(serde_json::json!({}))),
-        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/ping"), None),
-        (reqwest::Method::POST, format!("/api/webhook-endpoints/{e}/recover"), None),
-        (reqwest::Method::GET, "/api/deliveries".into(), None),
-        (reqwest::Method::GET, format!("/api/deliveries/{d}"), None),
-        (reqwest::Method::POST, format!("/api/deliveries/{d}/redeliver"), None),
-        (reqwest::Method::DELETE, format!("/api/webhook-endpoints/{e}"), None),
+    use platform::testing::{ManagementCall as Call, assert_operator_only};
+    use reqwest::Method;
+    let calls = [
+        Call::new(Method::PUT, "/api/integration").with(serde_json::json!({"mode": "poll"})),
+        Call::new(Method::POST, "/api/webhook-endpoints").with(serde_json::json!({"url": "http://127.0.0.1:9/x"})),
+        Call::new(Method::GET, "/api/webhook-endpoints"),
+        Call::new(Method::GET, format!("/api/webhook-endpoints/{e}")),
+        Call::new(Method::PATCH, format!("/api/webhook-endpoints/{e}")).with(serde_json::json!({"enabled": true})),
+        Call::new(Method::POST, format!("/api/webhook-endpoints/{e}/rotate-secret")).with(serde_json::json!({})),
+        Call::new(Method::POST, format!("/api/webhook-endpoints/{e}/ping")),
+        Call::new(Method::POST, format!("/api/webhook-endpoints/{e}/recover")),
+        Call::new(Method::GET, "/api/deliveries"),
+        Call::new(Method::GET, format!("/api/deliveries/{d}")),
+        Call::new(Method::POST, format!("/api/deliveries/{d}/redeliver")),
+        Call::new(Method::DELETE, format!("/api/webhook-endpoints/{e}")),
     ];
-    for (method, path, body) in &calls {
-        let send = |auth: Option<&str>, broken: bool| {
-            let mut r = store.client.request(method.clone(), store.url(path));
-            if broken {
-                r = r.header("content-type", "application/json").body("{broken");
-            } else if let Some(body) = body {
-                r = r.json(body);
-            }
-            if let Some(token) = auth {
-                r = r.bearer_auth(token);
-            }
-            r.send()
-        };
-        let r = send(None, false).await.unwrap();
-        assert_eq!(r.status(), 401, "{method} {path} without the token");
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        assert_eq!(send(Some("wrong"), false).await.unwrap().status(), 401, "{method} {path} with a wrong token");
+    for call in &calls {
         // The store's key registers the inventory's own endpoint, nothing else.
-        if path != "/api/webhook-endpoints" || *method != reqwest::Method::POST {
-            assert_eq!(send(Some(STORE_KEY), false).await.unwrap().status(), 401, "{method} {path} with the feed key");
-        }
-        if body.is_some() {
-            assert_eq!(send(None, true).await.unwrap().status(), 401, "{method} {path}: 401 before the body is read");
-        }
-        let ok = send(Some(TOKEN), false).await.unwrap();
-        assert!(ok.status().is_success(), "{method} {path} with the token: {}", ok.status());
+        let registers = call.path == "/api/webhook-endpoints" && call.method == Method::POST;
+        let others: &[&str] = if registers { &["wrong"] } else { &["wrong", STORE_KEY] };
+        assert_operator_only(&store.client, &store.url(""), call, TOKEN, others).await;
     }
     assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
 
