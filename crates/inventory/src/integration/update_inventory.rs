@@ -76,7 +76,7 @@ use crate::stock::Quantities;
          headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 409, description = "Stock is short (`shortages` says where; nothing changed), or the store withdrew this order", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
         (status = 415, description = "A body that is neither JSON nor XML", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 422, description = "Invalid lines (each in `errors`)", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
+        (status = 422, description = "Invalid lines, or SKUs this inventory does not stock (each in `errors`); nothing is stored, so the order id may be sent again", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
         (status = 500, description = "Chaos: one of the next N requests that fail", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
         (status = 503, description = "Chaos: the inventory is down", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
          headers(("Retry-After" = String, description = "Seconds"))),
