@@ -242,13 +242,9 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<UpdateInventoryReques
     // reasons in JSON and XML, and by the store's own API.
     let checked = match format {
         Format::Json => {
-            let value: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::MalformedBody(format!("invalid JSON: {e}")))?;
-            if !value.is_object() {
-                return Err(
-                    ApiError::MalformedBody("the body must be a JSON object".into()).into(),
-                );
-            }
+            // Read as the store reads `POST /api/orders`: an object, any shape.
+            let value: serde_json::Value =
+                platform::http::read_json_object(body).map_err(ApiError::MalformedBody)?;
             validation::inventory_request_json(&value)
         }
         Format::Xml => validation::inventory_request_xml(body)

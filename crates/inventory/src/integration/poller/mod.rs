@@ -178,24 +178,25 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
     // (`contract::validation`) is not applied: the store hears it was
     // rejected, and why. (The store checks the same rules when the order
     // is placed, so this is a store with a bug, or not ours.)
-    let (orders, invalid): (Vec<&Order>, Vec<&Order>) = poll_mode_orders(page)
-        .into_iter()
-        .partition(|order| contract::validation::check_order(order).is_ok());
-    let refused = invalid.into_iter().map(|order| {
-        let why = contract::validation::check_order(order)
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        acknowledge(
-            app,
-            &order.id,
-            ApplyOutcome::Rejected,
-            Some(format!("Refused: {why}")),
-        )
-    });
+    let mut orders = Vec::new();
+    let mut refused = Vec::new();
+    for order in poll_mode_orders(page) {
+        match contract::validation::check_order(order) {
+            Ok(()) => orders.push(order),
+            Err(errors) => {
+                let why: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                refused.push(acknowledge(
+                    app,
+                    &order.id,
+                    ApplyOutcome::Rejected,
+                    Some(format!("Refused: {}", why.join("; "))),
+                ));
+            }
+        }
+    }
     for acked in futures_util::future::join_all(refused).await {
         acked?;
     }
