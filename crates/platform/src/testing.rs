@@ -430,3 +430,42 @@ pub async fn assert_operator_only(
         ok.status()
     );
 }
+
+/// Every `CHECK (column IN ('word', …))` of a service's schema — all the
+/// migrations in `dir`, in order, `ALTER TABLE … ADD COLUMN` included — as
+/// `table.column` → words, for a test that holds each enumerated column to
+/// its enum's words.
+pub fn checked_words(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let schema: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .concat()
+        // A column added later reads as the table's own columns do.
+        .replace("ALTER TABLE ", "CREATE TABLE ");
+    let mut found = std::collections::BTreeMap::new();
+    for table in schema.split("CREATE TABLE ").skip(1) {
+        let name = table.split_whitespace().next().unwrap_or_default();
+        for check in table.split("CHECK (").skip(1) {
+            let Some((column, rest)) = check.split_once(" IN (") else {
+                continue;
+            };
+            let list = rest.split("))").next().unwrap_or_default();
+            let words: Vec<String> = list
+                .split(',')
+                .filter_map(|w| w.trim().strip_prefix('\'')?.strip_suffix('\''))
+                .map(str::to_owned)
+                .collect();
+            if !words.is_empty() {
+                found.insert(format!("{name}.{column}"), words);
+            }
+        }
+    }
+    found
+}

@@ -48,44 +48,11 @@ mod tests {
 
     use super::*;
 
-    /// Every `CHECK (column IN ('word', …))` of the schema, as
-    /// `table.column` → words.
     fn checked_words() -> BTreeMap<String, Vec<String>> {
-        // Every migration, in order (a later one may add a column).
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/store");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        files.sort();
-        let schema: String = files
-            .iter()
-            .map(|f| std::fs::read_to_string(f).unwrap())
-            .collect::<Vec<_>>()
-            .concat()
-            // `ALTER TABLE t ADD COLUMN c … CHECK (c IN …)` reads as the
-            // table's own columns do.
-            .replace("ALTER TABLE ", "CREATE TABLE ");
-        let mut found = BTreeMap::new();
-        for table in schema.split("CREATE TABLE ").skip(1) {
-            let name = table.split_whitespace().next().unwrap_or_default();
-            for check in table.split("CHECK (").skip(1) {
-                let Some((column, rest)) = check.split_once(" IN (") else {
-                    continue;
-                };
-                let list = rest.split("))").next().unwrap_or_default();
-                let words: Vec<String> = list
-                    .split(',')
-                    .filter_map(|w| w.trim().strip_prefix('\'')?.strip_suffix('\''))
-                    .map(str::to_owned)
-                    .collect();
-                if !words.is_empty() {
-                    found.insert(format!("{name}.{column}"), words);
-                }
-            }
-        }
-        found
+        platform::testing::checked_words(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../migrations/store"
+        )))
     }
 
     fn words<W: Word>() -> Vec<String> {
