@@ -4,24 +4,6 @@
 
 use crate::helpers::*;
 
-const KEY: &str = contract::demo::DEMO_STORE_API_KEY;
-
-/// Reads the feed as the inventory's poller does; returns the next cursor.
-async fn poll(store: &store::testing::TestStore, after: Option<&str>) -> String {
-    let query = after.map(|c| format!("&after={c}")).unwrap_or_default();
-    let page: serde_json::Value = store
-        .client
-        .get(store.url(&format!("/api/orders?limit=50{query}")))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    page["iterator"].as_str().unwrap().to_owned()
-}
-
 platform::db_test!(async fn polling_pays_for_its_empty_polls_in_requests_per_order(backend) {
     let store = spawn_store(backend, |_| {}).await;
     store.set_mode("poll").await;

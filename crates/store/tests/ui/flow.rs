@@ -4,21 +4,6 @@
 
 use crate::helpers::*;
 
-async fn poll(store: &store::testing::TestStore, after: Option<&str>) -> String {
-    let query = after.map(|c| format!("&after={c}")).unwrap_or_default();
-    let page: serde_json::Value = store
-        .client
-        .get(store.url(&format!("/api/orders?limit=50{query}")))
-        .bearer_auth(contract::demo::DEMO_STORE_API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    page["iterator"].as_str().unwrap().to_owned()
-}
-
 platform::db_test!(async fn polls_are_described_by_what_they_brought(backend) {
     let store = spawn_store(backend, |_| {}).await;
     store.set_mode("webhook").await;

@@ -49,3 +49,20 @@ pub fn order_form<'a>(
 ) -> Vec<(&'a str, &'a str)> {
     vec![("name", name), ("email", email), (sku_field, quantity)]
 }
+
+/// Reads the feed as the inventory's poller does, with the demo's feed
+/// key; returns the next cursor.
+pub async fn poll(store: &TestStore, after: Option<&str>) -> String {
+    let query = after.map(|c| format!("&after={c}")).unwrap_or_default();
+    let page: serde_json::Value = store
+        .client
+        .get(store.url(&format!("/api/orders?limit=50{query}")))
+        .bearer_auth(contract::demo::DEMO_STORE_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["iterator"].as_str().unwrap().to_owned()
+}
