@@ -35,6 +35,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
+use contract::order::LineItem;
 use contract::validation;
 use contract::{
     ApplyOutcome, Channel, Format, IntegrationMode, OrderId, Problem, Verdict, VerdictKind,
@@ -140,12 +141,8 @@ async fn reserve(
     // answer: the first answer, repeated to a repeat.
     let answer: Answer = Arc::new({
         let (request, order_id, lines) = (request.clone(), order_id.clone(), update.items.clone());
-        move |taken: &Result<Taken, InventoryError>| match taken {
-            Err(InventoryError::UnknownSkus(unknown)) => {
-                let error = InventoryError::unknown_skus(unknown, &lines);
-                refused(&request, format, &error, Some(order_id.clone()))
-            }
-            taken => answer_to(&request, format, &order_id, taken),
+        move |taken: &Result<Taken, InventoryError>| {
+            answer_to(&request, format, &order_id, &lines, taken)
         }
     });
     let arrival = Arrival {
@@ -165,11 +162,12 @@ async fn reserve(
     Ok(answered)
 }
 
-/// The answer to a reservation, from what became of it.
+/// The answer to a reservation of `lines`, from what became of it.
 fn answer_to(
     request: &Request,
     format: Format,
     order_id: &OrderId,
+    lines: &[LineItem],
     taken: &Result<Taken, InventoryError>,
 ) -> Answered {
     let applied = match taken {
@@ -177,6 +175,11 @@ fn answer_to(
         Ok(other) => {
             let e = anyhow::anyhow!("the order was not applied: {other:?}");
             return refused(request, format, &e.into(), Some(order_id.clone()));
+        }
+        // Named by the request's own lines (`items[2].sku`).
+        Err(InventoryError::UnknownSkus(unknown)) => {
+            let e = InventoryError::unknown_skus(unknown, lines);
+            return refused(request, format, &e, Some(order_id.clone()));
         }
         Err(e) => return refused(request, format, e, Some(order_id.clone())),
     };
