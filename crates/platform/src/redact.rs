@@ -68,6 +68,17 @@ fn hides(name: &str, value: &str) -> bool {
 /// module comment). Text without secrets comes back unchanged, byte for
 /// byte.
 pub fn body(text: &str) -> Cow<'_, str> {
+    // Every name `hides` can match contains one of these words; a body that
+    // names none of them (an order, an answer with stock) is not parsed —
+    // this runs for every message both services record.
+    let named = ["secret", "key", "token", "password"].iter().any(|word| {
+        text.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    });
+    if !named {
+        return shapes(text);
+    }
     let structured = match text.trim_start().as_bytes().first() {
         Some(b'{' | b'[') => json(text),
         Some(b'<') => xml(text),
