@@ -8,8 +8,11 @@
 //! * [`db`] — one handle for SQLite and PostgreSQL through sqlx `Any`,
 //!   embedded migrations, the two places the dialects differ; and
 //!   [`group_commit`] — many small transactions that arrive together,
-//!   committed as one.
+//!   committed as one; [`fair_queue`] — waiting work shared fairly
+//!   between the parties it is for.
 //! * [`clock`] — injected time, so retry schedules are tested exactly.
+//! * [`lease`] — work a process holds in the database under its name,
+//!   renewed while it lives, taken over within seconds when it dies.
 //! * [`live`] — the in-process event hub and its `GET /events` SSE stream.
 //! * [`limits`] — how many header bytes and how much time a request may take.
 //! * [`http`] — problem+json for everything the framework rejects, body
@@ -32,9 +35,11 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fair_queue;
 pub mod group_commit;
 pub mod guard;
 pub mod http;
+pub mod lease;
 pub mod limits;
 pub mod live;
 pub mod metrics;

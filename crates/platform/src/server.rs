@@ -198,13 +198,18 @@ pub struct Service {
     server: actix_web::dev::Server,
     cancel: CancellationToken,
     tasks: TaskTracker,
+    aborts: Aborts,
 }
+
+/// Every background task's abort handle, for [`ServiceHandle::kill`].
+type Aborts = std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>;
 
 /// Stops a running service from outside (the launcher on Ctrl-C, tests).
 #[derive(Clone)]
 pub struct ServiceHandle {
     server: actix_web::dev::ServerHandle,
     cancel: CancellationToken,
+    aborts: Aborts,
 }
 
 impl ServiceHandle {
@@ -218,6 +223,17 @@ impl ServiceHandle {
     /// Asks the workers to stop without waiting (usable from `Drop`).
     pub fn request_stop(&self) {
         self.cancel.cancel();
+    }
+
+    /// Stops the service the way `kill -9` would, for the tests that check
+    /// what a crash leaves behind: every background task is dropped where
+    /// it stands — no last pass, no draining, no lease given back — and
+    /// the HTTP server drops the requests it is serving.
+    pub async fn kill(&self) {
+        for task in self.aborts.lock().expect("aborts lock").drain(..) {
+            task.abort();
+        }
+        self.server.stop(false).await;
     }
 }
 
@@ -240,6 +256,7 @@ impl Service {
             server,
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            aborts: Aborts::default(),
         })
     }
 
@@ -270,14 +287,17 @@ impl Service {
 
     /// Runs a background worker for the life of the service.
     pub fn spawn_worker<W: Worker>(&self, worker: W, pacing: Pacing) {
-        self.tasks
-            .spawn(crate::worker::run(worker, pacing, self.cancel.clone()));
+        self.spawn_task(crate::worker::run(worker, pacing, self.cancel.clone()));
     }
 
     /// Runs a background task for the life of the service; it should
     /// return soon after [`Service::stopping`] is cancelled.
     pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
-        self.tasks.spawn(task);
+        let handle = self.tasks.spawn(task);
+        self.aborts
+            .lock()
+            .expect("aborts lock")
+            .push(handle.abort_handle());
     }
 
     pub fn port(&self) -> u16 {
@@ -288,6 +308,7 @@ impl Service {
         ServiceHandle {
             server: self.server.handle(),
             cancel: self.cancel.clone(),
+            aborts: self.aborts.clone(),
         }
     }
 

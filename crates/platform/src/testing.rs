@@ -261,6 +261,20 @@ impl<S> TestService<S> {
         self.db.take()
     }
 
+    /// Kills the service as `kill -9` would ([`ServiceHandle::kill`]:
+    /// nothing drains, no lease is given back) and hands back its database,
+    /// for a test that restarts on it and checks what the crash left.
+    ///
+    /// [`ServiceHandle::kill`]: crate::server::ServiceHandle::kill
+    pub async fn kill(mut self) -> TestDatabase {
+        self.handle.kill().await;
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+        self.db.take()
+    }
+
     /// GETs `path` and parses the JSON answer, which must be a 2xx.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let r = self.client.get(self.url(path)).send().await.expect("GET");
