@@ -33,12 +33,13 @@ use std::sync::Arc;
 use contract::order::{NewOrder, Order};
 use contract::{FieldError, OrderId, OrderStatus};
 use platform::group_commit::Batch;
+use platform::lease::Leases;
 use platform::{Db, SharedClock};
 
 use crate::error::StoreError;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::integration::webhook::Dispatch;
-use crate::integration::{self, poll};
+use crate::integration::{self, Workers, poll};
 use crate::state::AppState;
 use crate::{catalog, orders};
 
@@ -136,14 +137,21 @@ pub struct Placements {
     db: Db,
     clock: SharedClock,
     dispatch: Arc<Dispatch>,
+    api_calls: Arc<Leases>,
 }
 
 impl Placements {
-    pub fn new(db: Db, clock: SharedClock, dispatch: Arc<Dispatch>) -> Placements {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        dispatch: Arc<Dispatch>,
+        api_calls: Arc<Leases>,
+    ) -> Placements {
         Placements {
             db,
             clock,
             dispatch,
+            api_calls,
         }
     }
 
@@ -211,9 +219,12 @@ impl Placements {
             tx.rollback().await?;
             return Ok(None);
         }
+        let workers = Workers {
+            dispatch: &self.dispatch,
+            api_calls: &self.api_calls,
+        };
         let handover =
-            integration::within_orders_transaction(&mut tx, mode, &orders, now, &self.dispatch)
-                .await?;
+            integration::within_orders_transaction(&mut tx, mode, &orders, now, workers).await?;
         tx.commit().await?;
         handover.start(&self.dispatch, now);
 

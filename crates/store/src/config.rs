@@ -64,9 +64,12 @@ pub struct StoreArgs {
     /// Timeout of one webhook attempt.
     #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub webhook_timeout: Duration,
-    /// Webhook attempts in flight at once.
-    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 64)]
+    /// Webhook attempts in flight at once, all endpoints together.
+    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT", default_value_t = 256)]
     pub webhook_max_in_flight: usize,
+    /// Webhook attempts in flight at once to any one endpoint (a slow endpoint fills its own share, no more).
+    #[arg(long, env = "WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", default_value_t = 16)]
+    pub webhook_max_in_flight_per_endpoint: usize,
     /// Hosts webhook endpoints may point at (comma-separated; * = any).
     #[arg(
         long,
@@ -131,6 +134,10 @@ pub struct StoreConfig {
     pub workers: Option<usize>,
     /// Seed the demo catalog into an empty database.
     pub seed_catalog: bool,
+    /// How long this process's leases (deliveries being sent, api calls
+    /// being made) last unless renewed: how soon a crashed store's work is
+    /// taken over (`platform::lease`).
+    pub lease_term: Duration,
     /// The source of time for schedules and timestamps.
     pub clock: SharedClock,
 }
@@ -147,6 +154,9 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// Deliveries in flight at once, across all endpoints.
     pub max_in_flight: usize,
+    /// Deliveries in flight at once to one endpoint: what a slow endpoint
+    /// can tie up (see `integration::webhook::dispatcher`).
+    pub max_in_flight_per_endpoint: usize,
     /// Hosts an endpoint URL may point at (`*` allows any). See
     /// `integration::webhook::destination` for why a real deployment keeps
     /// this tight.
@@ -172,6 +182,7 @@ impl WebhookSettings {
             jitter: args.webhook_jitter,
             timeout: args.webhook_timeout,
             max_in_flight: args.webhook_max_in_flight,
+            max_in_flight_per_endpoint: args.webhook_max_in_flight_per_endpoint,
             allowed_hosts: args
                 .webhook_allowed_hosts
                 .iter()
@@ -213,6 +224,7 @@ impl StoreConfig {
             api: ApiCallSettings::from_args(args),
             workers: None,
             seed_catalog: true,
+            lease_term: platform::lease::DEFAULT_TERM,
             clock: SystemClock::shared(),
         }
     }

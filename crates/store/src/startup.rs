@@ -16,6 +16,7 @@ use platform::LiveHub;
 use platform::db::Db;
 use platform::group_commit::GroupCommit;
 use platform::guard::Guard;
+use platform::lease::{LeaseRenewer, Leases};
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceApp, ServiceHandle};
 use sqlx::migrate::Migrator;
@@ -23,9 +24,10 @@ use sqlx::migrate::Migrator;
 use crate::checkout::Placements;
 use crate::config::StoreConfig;
 use crate::integration::api::Answers;
+use crate::integration::api::CALL_LEASES;
 use crate::integration::compensation::CompensationWorker;
 use crate::integration::webhook::destination::Destinations;
-use crate::integration::webhook::dispatcher::lease_for;
+use crate::integration::webhook::dispatcher::DELIVERY_LEASES;
 use crate::integration::webhook::recorder::Recorder;
 use crate::integration::webhook::targets::Targets;
 use crate::integration::webhook::{Dispatch, OutboxDispatcher};
@@ -75,10 +77,16 @@ impl Application {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
         };
+        // This process's name in every lease it takes: deliveries it sends,
+        // api calls it makes.
+        let owner = contract::DispatcherId::new().to_string();
+        let delivery_leases = Leases::new(DELIVERY_LEASES, owner.clone(), config.lease_term);
+        let api_calls = Leases::new(CALL_LEASES, owner.clone(), config.lease_term);
         let dispatcher_wake = Arc::new(Notify::new());
         let dispatch = Arc::new(Dispatch::new(
-            lease_for(&config.webhook),
+            delivery_leases.clone(),
             config.webhook.max_in_flight,
+            config.webhook.max_in_flight_per_endpoint,
             dispatcher_wake.clone(),
         ));
         let state = web::Data::new(AppState {
@@ -86,12 +94,10 @@ impl Application {
                 db.clone(),
                 clock.clone(),
                 dispatch.clone(),
+                api_calls.clone(),
             )),
-            webhook_recorder: GroupCommit::new(Recorder::new(
-                db.clone(),
-                clock.clone(),
-                dispatch.owner().clone(),
-            )),
+            webhook_recorder: GroupCommit::new(Recorder::new(db.clone(), clock.clone(), owner)),
+            api_calls: api_calls.clone(),
             webhook_targets: Targets::default(),
             api_results: GroupCommit::new(Answers::new(db.clone(), clock.clone())),
             dispatch,
@@ -154,6 +160,13 @@ impl Application {
             CompensationWorker::new(shared.clone()),
             CompensationWorker::pacing(&shared),
         );
+        let renewer = LeaseRenewer::new(
+            shared.db.clone(),
+            shared.clock.clone(),
+            vec![delivery_leases, api_calls],
+        );
+        let pacing = renewer.pacing();
+        service.spawn_worker(renewer, pacing);
         tracing::debug!(port = service.port(), config = ?config, "store ready");
         Ok(Application { service, state })
     }

@@ -9,6 +9,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::Notify;
 
 use platform::group_commit::GroupCommit;
+use platform::lease::Leases;
 use platform::{Db, LiveHub, SharedClock};
 
 use crate::checkout::Placements;
@@ -42,6 +43,9 @@ pub struct AppState {
     /// The inventory's answers to api-mode orders that came at the same
     /// moment, recorded in one transaction.
     pub api_results: GroupCommit<Answers>,
+    /// The api calls this process is making, leased (and renewed) so that
+    /// no other process settles their orders meanwhile.
+    pub api_calls: Arc<Leases>,
     /// Wakes the compensation worker when a void is owed.
     pub compensation_wake: Arc<Notify>,
     pub metrics: StoreMetrics,

@@ -53,6 +53,12 @@ impl TestStore {
         self.0.stop().await
     }
 
+    /// Kills the store as `kill -9` would (nothing drains, no lease is
+    /// given back) and hands back its database.
+    pub async fn kill(self) -> TestDatabase {
+        self.0.kill().await
+    }
+
     pub async fn post_order(&self, body: &serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/orders"))

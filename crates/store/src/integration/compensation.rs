@@ -17,8 +17,12 @@
 //!    took and remembers the void, so a copy of the original request
 //!    arriving even later is refused rather than applied.
 //! 3. **Sweep.** On every pass the worker also rejects (and so voids) api
-//!    orders still `pending` long after any call could have finished — the
-//!    ones a crash of the store abandoned mid-call.
+//!    orders a crash of the store abandoned mid-call: those whose call's
+//!    lease (`api_calls`, renewed by the live process making the call) has
+//!    run out — within seconds of the crash. It owes a void only for an
+//!    order *it* rejected: if the real answer was written first (a slow
+//!    write that raced the sweep), the order stays as answered and owes
+//!    nothing. A confirmed order is never voided.
 //!
 //! Like the webhook dispatcher it keeps its work in the database, so a
 //! restart resumes it; voids are idempotent on the inventory's side, so two
@@ -129,6 +133,7 @@ impl Worker for CompensationWorker {
 
     /// One pass: the sweep, then every void that is due.
     async fn pass(&mut self) -> anyhow::Result<Next> {
+        let started = self.app.clock.now();
         self.reject_abandoned().await?;
         let due: Vec<DueVoid> = sqlx::query_as(
             "SELECT order_id, attempts FROM pending_voids \
@@ -147,7 +152,17 @@ impl Worker for CompensationWorker {
         .bind(VoidState::Pending.as_str())
         .fetch_one(self.app.db.pool())
         .await?;
-        Ok(next.next.map_or(Next::Idle, |at| Next::At(Timestamp(at))))
+        let next_void = next.next.map_or(Next::Idle, |at| Next::At(Timestamp(at)));
+        let next_expiry = self
+            .next_lease_expiry()
+            .await?
+            // Not before a second after this pass began: one the sweep
+            // could not settle just now is looked at again then, not in a
+            // busy loop.
+            .map_or(Next::Idle, |at| {
+                Next::At(at.max(started + Duration::from_secs(1)))
+            });
+        Ok(next_void.min(next_expiry))
     }
 }
 
@@ -165,63 +180,110 @@ impl CompensationWorker {
         }
     }
 
-    /// How long after placement an api order still `pending` must have been
-    /// abandoned: longer than every attempt and pause could take.
+    /// How long after placement an api order still `pending` *without* a
+    /// leased call must have been abandoned: longer than every attempt and
+    /// pause could take. (Only orders placed before calls were leased have
+    /// none; every other is judged by its lease.)
     fn stale_after(&self) -> Duration {
         let api = &self.app.config.api;
         let attempts = api.backoff.max_attempts().unwrap_or(1);
         api.timeout * attempts + api.backoff.total().unwrap_or_default() + Duration::from_secs(10)
     }
 
-    async fn reject_abandoned(&self) -> Result<(), StoreError> {
-        let cutoff = self.app.clock.now() - self.stale_after();
+    /// The pending api orders nobody is deciding any more: their call's
+    /// lease ran out (the process making it died), or they have no call
+    /// and are older than any call could take. Those whose call this
+    /// process still holds are not among them, however late their lease
+    /// looks: this process decides them itself.
+    pub async fn abandoned_orders(&self) -> Result<Vec<OrderId>, StoreError> {
+        let now = self.app.clock.now();
+        let cutoff = now - self.stale_after();
         let abandoned: Vec<Abandoned> = sqlx::query_as(
-            "SELECT id FROM orders WHERE mode = $1 AND status = $2 AND created_at < $3",
+            "SELECT o.id FROM orders o LEFT JOIN api_calls c ON c.order_id = o.id \
+             WHERE o.mode = $1 AND o.status = $2 \
+               AND ((c.order_id IS NULL AND o.created_at < $3) OR c.lease_expires_at <= $4)",
         )
         .bind(IntegrationMode::Api.as_str())
         .bind(OrderStatus::Pending.as_str())
         .bind(cutoff.millis())
+        .bind(now.millis())
         .fetch_all(self.app.db.pool())
         .await?;
-        for order in abandoned {
-            tracing::warn!(order_id = %order.id, "api order abandoned mid-call (store restarted?); rejecting and voiding");
-            self.reject_and_void(
-                &order.id,
-                "The store stopped before the inventory answered, so the order was not placed. Nothing was reserved.",
-            )
-            .await?;
+        Ok(abandoned
+            .into_iter()
+            .map(|a| a.id)
+            .filter(|id| !self.app.api_calls.holds(id.as_str()))
+            .collect())
+    }
+
+    async fn reject_abandoned(&self) -> Result<(), StoreError> {
+        for order_id in self.abandoned_orders().await? {
+            tracing::warn!(%order_id, "api order abandoned mid-call (its store stopped); rejecting and voiding");
+            self.reject_and_void(&order_id).await?;
         }
         Ok(())
     }
 
-    /// Rejects the order (if it is still pending) and records the void the
-    /// store now owes the inventory — in one transaction.
-    async fn reject_and_void(&self, order_id: &OrderId, reason: &str) -> Result<(), StoreError> {
+    /// Rejects an abandoned api order and records the void the store now
+    /// owes the inventory — in one transaction, and only if it is still
+    /// pending with no live lease on its call at the moment of writing.
+    /// Returns whether it did: an order that was answered meanwhile (its
+    /// process was slow, not dead) keeps its answer, and owes no void.
+    pub async fn reject_and_void(&self, order_id: &OrderId) -> Result<bool, StoreError> {
+        const REASON: &str = "The store stopped before the inventory answered, so the order was \
+                              not placed. Nothing stays reserved for it.";
         let app = &self.app;
         let now = app.clock.now();
         let mut tx = app.db.begin_write().await?;
-        let rejected = orders::resolve(
-            &mut tx,
-            IntegrationMode::Api,
-            order_id,
-            OrderStatus::Rejected,
-            Some(reason),
-            now,
+        let rejected = sqlx::query(
+            "UPDATE orders SET status = $1, status_reason = $2, updated_at = $3, resolved_at = $3 \
+             WHERE id = $4 AND status = $5 AND mode = $6 AND NOT EXISTS (\
+                SELECT 1 FROM api_calls WHERE order_id = $4 AND lease_expires_at > $3)",
         )
-        .await?;
-        owe_void(&mut tx, order_id, now).await?;
-        tx.commit().await?;
-        if rejected {
-            orders::announce_resolution(
-                app,
-                order_id,
-                IntegrationMode::Api,
-                OrderStatus::Rejected,
-                Some(reason),
-            );
+        .bind(OrderStatus::Rejected.as_str())
+        .bind(REASON)
+        .bind(now.millis())
+        .bind(order_id.as_str())
+        .bind(OrderStatus::Pending.as_str())
+        .bind(IntegrationMode::Api.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !rejected {
+            // Answered (or renewed) since it was found: not ours to settle.
+            tx.rollback().await?;
+            return Ok(false);
         }
+        owe_void(&mut tx, order_id, now).await?;
+        sqlx::query("DELETE FROM api_calls WHERE order_id = $1")
+            .bind(order_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        orders::announce_resolution(
+            app,
+            order_id,
+            IntegrationMode::Api,
+            OrderStatus::Rejected,
+            Some(REASON),
+        );
         app.compensation_wake.notify_one();
-        Ok(())
+        Ok(true)
+    }
+
+    /// When the next call another process holds would run out, if it is
+    /// not renewed (ours are renewed, or settled here when they are not).
+    async fn next_lease_expiry(&self) -> Result<Option<Timestamp>, sqlx::Error> {
+        let next: NextDue = sqlx::query_as(
+            "SELECT MIN(c.lease_expires_at) AS next FROM api_calls c \
+             JOIN orders o ON o.id = c.order_id WHERE c.lease_owner <> $1 AND o.status = $2",
+        )
+        .bind(self.app.api_calls.owner())
+        .bind(OrderStatus::Pending.as_str())
+        .fetch_one(self.app.db.pool())
+        .await?;
+        Ok(next.next.map(Timestamp))
     }
 
     async fn send_void(&self, void: &DueVoid) -> Result<(), StoreError> {

@@ -40,9 +40,19 @@ use contract::order::Order;
 use contract::{IntegrationMode, Timestamp};
 use platform::{Db, LiveHub};
 
+use platform::lease::Leases;
+
 use crate::error::StoreError;
 use crate::state::AppState;
 use webhook::dispatcher::{Claimed, Dispatch};
+
+/// What this process's workers take new orders over with: the webhook
+/// dispatcher, and the leases on api calls under way.
+#[derive(Clone, Copy)]
+pub struct Workers<'a> {
+    pub dispatch: &'a Dispatch,
+    pub api_calls: &'a Leases,
+}
 
 /// How a pattern takes over newly placed orders.
 pub trait Handoff {
@@ -54,9 +64,9 @@ pub trait Handoff {
         conn: &mut AnyConnection,
         orders: &[Order],
         now: Timestamp,
-        dispatch: &Dispatch,
+        workers: Workers<'_>,
     ) -> impl Future<Output = Result<Handover, sqlx::Error>> + Send {
-        let _ = (conn, orders, now, dispatch);
+        let _ = (conn, orders, now, workers);
         async { Ok(Handover::default()) }
     }
 
@@ -95,17 +105,17 @@ pub async fn within_orders_transaction(
     mode: IntegrationMode,
     orders: &[Order],
     now: Timestamp,
-    dispatch: &Dispatch,
+    workers: Workers<'_>,
 ) -> Result<Handover, sqlx::Error> {
     match mode {
         IntegrationMode::Webhook => {
-            webhook::Push::within_orders_transaction(conn, orders, now, dispatch).await
+            webhook::Push::within_orders_transaction(conn, orders, now, workers).await
         }
         IntegrationMode::Api => {
-            api::Call::within_orders_transaction(conn, orders, now, dispatch).await
+            api::Call::within_orders_transaction(conn, orders, now, workers).await
         }
         IntegrationMode::Poll => {
-            poll::Pull::within_orders_transaction(conn, orders, now, dispatch).await
+            poll::Pull::within_orders_transaction(conn, orders, now, workers).await
         }
     }
 }

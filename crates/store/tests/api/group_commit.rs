@@ -177,10 +177,13 @@ platform::db_test!(async fn an_attempt_whose_result_never_committed_is_sent_agai
     assert_eq!(leased, 1, "the lease is kept until it runs out");
 
     heal(&store, "exchanges").await;
-    clock.advance(Duration::from_secs(39));
+    // Nobody holds it any more, so nobody renews its lease: it runs out
+    // one term after it was last renewed.
+    let term = platform::lease::DEFAULT_TERM;
+    clock.advance(term - Duration::from_secs(3));
     store.state.dispatcher_wake.notify_one();
     assert_eq!(endpoint.orders_received().await.len(), 1, "not before the lease runs out");
-    clock.advance(Duration::from_secs(2));
+    clock.advance(term);
     let d = eventually(Duration::from_secs(10), "sent again and recorded", || async {
         let d = deliveries_of(&store, &id).await.remove(0);
         (d["state"] == "succeeded").then_some(d)

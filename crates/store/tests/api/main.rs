@@ -5,6 +5,7 @@
 //! throttle or disappear on cue; the real inventory as receiver is covered
 //! by the launcher's system tests.
 
+mod faults;
 mod feed;
 mod group_commit;
 mod helpers;

@@ -1,7 +1,7 @@
 //! Recording the inventory's answers to api-mode orders: for each, the
-//! last call in the message log, the order's fate and — if the outcome is
-//! unclear — the void the store now owes, in one transaction, so none
-//! exists without the others. Answers that come back at the same moment
+//! last call in the message log, the order's fate, the end of its call's
+//! lease and — if the outcome is unclear — the void the store now owes, in
+//! one transaction, so none exists without the others. Answers that come back at the same moment
 //! share that transaction (group commit, `platform::group_commit`): under
 //! load, the customer waiting for an api-mode order waits for one commit
 //! among many instead of a queue of them.
@@ -69,6 +69,18 @@ impl Answers {
             })
             .collect();
         let resolved = orders::resolve_all(&mut tx, IntegrationMode::Api, &wanted, now).await?;
+        // The calls are over: nothing for the abandoned-order sweep.
+        for chunk in batch.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "DELETE FROM api_calls WHERE order_id IN ({})",
+                platform::db::placeholders(1, chunk.len())
+            ));
+            let mut query = sqlx::query(sql);
+            for a in chunk {
+                query = query.bind(a.order_id.as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
         let mut recorded = Vec::with_capacity(batch.len());
         for (a, exchange_id) in batch.into_iter().zip(exchange_ids) {
             let resolved = resolved.contains(&a.order_id);

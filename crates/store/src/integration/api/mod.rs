@@ -23,34 +23,82 @@
 //!    therefore records, in the same transaction that rejects the order, a
 //!    *void* it owes the inventory — which [`super::compensation`] delivers
 //!    until the inventory confirms it.
+//! 4. **A call under way is leased.** The order's transaction also writes
+//!    its call into `api_calls`, leased to this process
+//!    (`platform::lease`), which renews it for as long as it waits. If the
+//!    process dies mid-call, the lease runs out within seconds and
+//!    [`super::compensation`]'s sweep rejects and voids the order; while
+//!    the process lives, nobody else decides its order.
 //!
 //! Seen in the UI: the order page's timeline shows each call (and retry)
 //! with its `Idempotency-Key`, the inventory's answer and the latency; a
 //! void appears there too when one was needed.
 
 use secrecy::ExposeSecret;
+use sqlx::AnyConnection;
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::{LineItem, Order};
-use contract::{Channel, OrderStatus, Problem};
+use contract::{Channel, OrderStatus, Problem, Timestamp};
+use platform::db::value_rows;
+use platform::lease::LeasedTable;
 use platform::outbound::{self, Outcome, send_recorded};
 
 pub mod answers;
 
 pub use answers::{Answered, Answers};
 
-use super::Handoff;
+use super::{Handoff, Handover, Workers};
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, NewExchange};
 use crate::orders;
 use crate::state::{AppState, OutcomeLabels};
 
-/// How api mode takes over an order: nothing inside its transaction; after
-/// it, the call, while the customer waits.
+/// How api mode takes over an order: inside its transaction, the call it
+/// is about to make, leased to this process; after it, the call, while the
+/// customer waits.
 pub struct Call;
 
+/// The `api_calls` rows' leases.
+pub const CALL_LEASES: LeasedTable = LeasedTable {
+    table: "api_calls",
+    id_column: "order_id",
+};
+
 impl Handoff for Call {
+    async fn within_orders_transaction(
+        conn: &mut AnyConnection,
+        orders: &[Order],
+        now: Timestamp,
+        workers: Workers<'_>,
+    ) -> Result<Handover, sqlx::Error> {
+        let leases = workers.api_calls;
+        for chunk in orders.chunks(platform::db::rows_per_statement(4)) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO api_calls (order_id, lease_owner, lease_expires_at, started_at) VALUES {}",
+                value_rows(4, chunk.len())
+            ));
+            let mut query = sqlx::query(sql);
+            for order in chunk {
+                query = query
+                    .bind(order.id.as_str())
+                    .bind(leases.owner())
+                    .bind(leases.expiry_from(now).millis())
+                    .bind(now.millis());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(Handover::default())
+    }
+
     async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
+        // Held (renewed) until the answer is recorded — or until this
+        // future is dropped (the customer hung up): then the lease runs out
+        // and the sweep settles the order as abandoned.
+        let _call = app.api_calls.hold(
+            order.id.as_str(),
+            app.api_calls.expiry_from(order.created_at),
+        );
         confirm_with_inventory(app, order).await
     }
 }

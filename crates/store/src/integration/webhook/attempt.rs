@@ -31,7 +31,7 @@ use contract::{EventType, Format, IntegrationMode, OrderId};
 use platform::outbound::{Outcome, Recorded, send_recorded};
 
 use super::destination;
-use super::dispatcher::Claimed;
+use super::dispatcher::{Claimed, OnTheWire, Waiting};
 use super::recorder::{Finished, Written};
 use super::retry::{self, Decision};
 use super::targets::Target;
@@ -49,8 +49,14 @@ pub enum AttemptError {
     Recording(String),
 }
 
-/// Runs one claimed delivery attempt end to end.
-pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptError> {
+/// Runs one claimed delivery attempt end to end, from its place on the
+/// wire; its lease is held (renewed) until the result is recorded.
+pub(super) async fn run(
+    app: &AppState,
+    waiting: Waiting,
+    on_the_wire: OnTheWire,
+) -> Result<(), AttemptError> {
+    let Waiting { claimed, held } = waiting;
     // 4. Where it goes, and with which secrets; sign it, send it.
     let target = app
         .webhook_targets
@@ -58,10 +64,10 @@ pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptE
         .await?;
     let Some(target) = target.filter(|t| t.live) else {
         // Disabled or deleted since it was queued: it waits in the database.
+        drop(on_the_wire);
         app.dispatch.release(&app.db, &claimed.id).await?;
         return Ok(());
     };
-    let on_the_wire = app.dispatch.place_to_send().await;
     let rec = sign_and_send(app, &claimed, &target).await;
     drop(on_the_wire);
 
@@ -101,6 +107,7 @@ pub(super) async fn run(app: &AppState, claimed: Claimed) -> Result<(), AttemptE
         .await
         .map_err(|e| AttemptError::Recording(e.to_string()))?
         .map_err(AttemptError::Recording)?;
+    drop(held); // recorded: the lease was given back with it
     if let Decision::RetryAt { at, .. } = &decision {
         app.dispatch.look_at(*at);
     }

@@ -3,16 +3,19 @@
 //! the handle the rest of the store reaches it by.
 //!
 //! **The lease decides who sends.** A delivery is attempted only by the
-//! dispatcher whose id is in its `lease_owner` column, until its
-//! `lease_expires_at`; past that, any dispatcher may take it over. So two
-//! dispatchers never send the same attempt at once, and one that dies
-//! mid-attempt leaves work that is simply taken over when its lease runs
-//! out: at-least-once, never zero.
+//! store process whose name is in its `lease_owner` column, until its
+//! `lease_expires_at`; past that, any process may take it over. The owner
+//! renews the lease of every delivery it holds while it lives
+//! (`platform::lease`): a delivery waiting its turn here for a minute is
+//! still ours, and nobody sends it as if it had been abandoned. A process
+//! that dies stops renewing, and its deliveries are taken over within one
+//! lease term — seconds. At-least-once, never zero, and never twice at the
+//! same time.
 //!
 //! **Two ways in.** A delivery gets its lease in one of two ways:
 //!
 //! * **Handed over at birth** — the common case. The order's transaction
-//!   writes the new delivery already leased to this process's dispatcher
+//!   writes the new delivery already leased to this process
 //!   ([`Dispatch::lease_for_new`]), and once it has committed the delivery
 //!   is handed over in memory ([`Dispatch::hand_over`]) with everything
 //!   its attempt needs. The first attempt leaves within a millisecond of
@@ -22,39 +25,46 @@
 //!   database finds it.
 //! * **Claimed from the database** — retries that fell due, leases that
 //!   ran out, redeliveries, and work another store process committed. The
-//!   dispatcher stamps up to a slot's worth of due deliveries with its id
-//!   and a lease expiry in one `UPDATE … RETURNING` (with `FOR UPDATE SKIP
-//!   LOCKED` on PostgreSQL). It looks when something is due
+//!   dispatcher stamps up to a slot's worth of due deliveries with its
+//!   name and a lease expiry in one `UPDATE … RETURNING` (with `FOR UPDATE
+//!   SKIP LOCKED` on PostgreSQL). It looks when something is due
 //!   ([`Dispatch::look_at`]: a retry's time, a person's "redeliver") and at
 //!   least every sweep interval, the safety net; it does not query the
-//!   database for every order.
+//!   database for every order. A claimed delivery this process already
+//!   holds is not queued a second time.
 //!
-//! **Fan out.** Each delivery becomes one attempt ([`super::attempt`]) on
-//! its own task. At most `max_in_flight` requests are on the wire at once;
-//! an attempt that has its answer gives its place on the wire to the next
-//! and waits for its result to be recorded — with the others that finished
-//! meanwhile, in one transaction. Up to [`RECORDING_DEPTH`] times as many
-//! attempts may be waiting so: enough that recording never holds up
-//! sending, few enough to bound what sits in memory.
+//! **Fan out, fairly.** Deliveries wait in one queue per endpoint
+//! (`platform::fair_queue`). At most `max_in_flight` requests are on the
+//! wire at once, and at most `max_in_flight_per_endpoint` of them to any
+//! one endpoint; the next place goes to the endpoint with the fewest on
+//! the wire. So an endpoint that takes nine seconds to answer ties up its
+//! own places and no more, and the inventory's deliveries keep leaving in
+//! milliseconds beside it. Each attempt runs on its own task; one that has
+//! its answer gives its place on the wire to the next and waits for its
+//! result to be recorded — with the others that finished meanwhile, in one
+//! transaction. Up to [`RECORDING_DEPTH`] times as many attempts may be
+//! waiting so: enough that recording never holds up sending, few enough to
+//! bound what sits in memory. So is what waits for the wire: beyond
+//! [`HANDOVER_LIMIT`] (or an endpoint's share of it) new deliveries stay in
+//! the database until there is room.
 
-use std::collections::VecDeque;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use contract::{
-    DeliveryId, DeliveryState, DispatcherId, EndpointId, EventType, MessageId, OrderId, Timestamp,
-};
+use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 use platform::Db;
 use platform::db::NullableText;
+use platform::fair_queue::FairQueue;
+use platform::lease::{Held, LeasedTable, Leases};
 use platform::worker::{Next, Pacing, Worker};
 
 use super::attempt;
-use crate::config::WebhookSettings;
 use crate::state::AppState;
 use crate::vocabulary::Trigger;
 
@@ -72,31 +82,59 @@ pub struct Claimed {
     pub next_trigger: Trigger,
     /// The stored event, byte for byte.
     pub payload: Arc<str>,
-    /// Until when the lease is ours.
+    /// Until when the lease was granted (renewed from then on, while held).
     pub leased_until: Timestamp,
 }
 
-/// A lease on deliveries being written, granted to an order's transaction.
+/// A claimed delivery waiting in this process for its turn on the wire,
+/// with its lease held (and so renewed) until its attempt is recorded.
+#[derive(Debug)]
+pub struct Waiting {
+    pub claimed: Claimed,
+    pub held: Held,
+}
+
+/// The delivery rows' leases.
+pub const DELIVERY_LEASES: LeasedTable = LeasedTable {
+    table: "webhook_deliveries",
+    id_column: "id",
+};
+
+/// A lease on deliveries being written, granted to an order's transaction:
+/// it covers every endpoint but those whose queue in this process is full
+/// (their deliveries are written unleased, for whoever has room).
 #[derive(Debug, Clone)]
 pub struct Lease {
-    pub owner: DispatcherId,
+    pub owner: String,
     pub until: Timestamp,
+    full: HashSet<EndpointId>,
 }
 
-/// How long a claim is good for: the request timeout plus room to record
-/// the result. Past it, another dispatcher may take over.
-pub fn lease_for(settings: &WebhookSettings) -> Duration {
-    settings.timeout + Duration::from_secs(30)
+impl Lease {
+    /// Whether a new delivery to `endpoint` is written leased to us.
+    pub fn covers(&self, endpoint: &EndpointId) -> bool {
+        !self.full.contains(endpoint)
+    }
 }
 
-/// At most this many deliveries wait in memory; beyond it, new ones are
-/// left in the database unleased (the outbox is the queue; memory is only a
-/// shortcut), where the dispatcher claims them when it has room.
+/// At most this many deliveries wait in memory, all endpoints together;
+/// beyond it, new ones are left in the database unleased (the outbox is the
+/// queue; memory is only a shortcut), where the dispatcher claims them when
+/// it has room.
 const HANDOVER_LIMIT: usize = 1024;
+
+/// At most this many deliveries of one endpoint wait (or are on the wire)
+/// in memory: a slow endpoint's backlog stays in the database, and cannot
+/// crowd the others' out of memory.
+const HANDOVER_LIMIT_PER_ENDPOINT: usize = 256;
 
 /// How many times `max_in_flight` attempts may be started and not yet
 /// recorded.
 pub const RECORDING_DEPTH: usize = 4;
+
+/// An attempt starts only on a lease that runs at least this much longer
+/// (the renewer extends it while the attempt is on the wire).
+const START_MARGIN: Duration = Duration::from_secs(1);
 
 /// "Nothing to look for in the database": `look_at`'s empty value.
 const NEVER: i64 = i64::MAX;
@@ -104,56 +142,68 @@ const NEVER: i64 = i64::MAX;
 /// How the store reaches its dispatcher: hands it new deliveries, and tells
 /// it when the database has something due.
 pub struct Dispatch {
-    owner: DispatcherId,
-    lease: Duration,
-    handed: Mutex<VecDeque<Claimed>>,
+    /// The deliveries this process holds, renewed while it lives.
+    leases: Arc<Leases>,
+    /// Deliveries waiting for the wire, one queue per endpoint, each
+    /// endpoint with at most `max_in_flight_per_endpoint` on the wire.
+    waiting: Mutex<FairQueue<EndpointId, Waiting>>,
     /// When the dispatcher should next look in the database (unix ms).
     look_at: AtomicI64,
     /// Set once the dispatcher has stopped: new deliveries stay unleased.
     closed: AtomicBool,
     wake: Arc<Notify>,
-    /// Places on the wire: `max_in_flight`.
-    sending: Arc<Semaphore>,
+    /// Places on the wire, all endpoints together: `max_in_flight`.
+    wire: Arc<Semaphore>,
+    per_endpoint: usize,
 }
 
 impl Dispatch {
-    /// `lease`: how long a claim is good for — the request timeout plus
-    /// room to record the result.
-    pub fn new(lease: Duration, max_in_flight: usize, wake: Arc<Notify>) -> Dispatch {
+    /// `leases`: this process's delivery leases; `max_in_flight`: attempts
+    /// on the wire at once, of which at most `per_endpoint` to one endpoint.
+    pub fn new(
+        leases: Arc<Leases>,
+        max_in_flight: usize,
+        per_endpoint: usize,
+        wake: Arc<Notify>,
+    ) -> Dispatch {
         Dispatch {
-            owner: DispatcherId::new(),
-            lease,
-            handed: Mutex::new(VecDeque::new()),
+            leases,
+            waiting: Mutex::new(FairQueue::new(per_endpoint)),
             look_at: AtomicI64::new(0), // look at once: work left by a previous run
             closed: AtomicBool::new(false),
             wake,
-            sending: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            wire: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            per_endpoint: per_endpoint.max(1),
         }
     }
 
-    /// A place on the wire, for one request; waits for one to be free.
-    pub async fn place_to_send(&self) -> tokio::sync::OwnedSemaphorePermit {
-        self.sending
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed")
+    /// This process's name in lease columns.
+    pub fn owner(&self) -> &str {
+        self.leases.owner()
     }
 
-    /// This process's identity in lease columns.
-    pub fn owner(&self) -> &DispatcherId {
-        &self.owner
+    /// The delivery leases this process holds (for the renewer).
+    pub fn leases(&self) -> &Arc<Leases> {
+        &self.leases
     }
 
     /// A lease for deliveries written in a transaction starting now, to be
     /// [handed over](Dispatch::hand_over) once it commits — or `None` when
     /// enough is waiting in memory already (or the dispatcher has stopped):
-    /// then they wait in the database like any due delivery.
+    /// then they wait in the database like any due delivery. Endpoints
+    /// with a full queue here are not covered.
     pub fn lease_for_new(&self, now: Timestamp) -> Option<Lease> {
-        let full = self.handed.lock().expect("handover lock").len() >= HANDOVER_LIMIT;
-        (!full && !self.closed.load(Ordering::SeqCst)).then(|| Lease {
-            owner: self.owner.clone(),
-            until: now + self.lease,
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let waiting = self.queue();
+        if waiting.queued() >= HANDOVER_LIMIT {
+            return None;
+        }
+        Some(Lease {
+            owner: self.owner().to_owned(),
+            until: self.leases.expiry_from(now),
+            full: waiting.keys_loaded_at_least(HANDOVER_LIMIT_PER_ENDPOINT),
         })
     }
 
@@ -163,8 +213,25 @@ impl Dispatch {
         if claimed.is_empty() {
             return;
         }
-        self.handed.lock().expect("handover lock").extend(claimed);
+        self.hold_all(claimed);
         self.wake.notify_one();
+    }
+
+    /// Holds the leases of `claimed` and queues them for the wire — except
+    /// those already held here (a claim that re-stamped a delivery this
+    /// process is still working on: it is not sent twice).
+    fn hold_all(&self, claimed: Vec<Claimed>) -> usize {
+        let mut queued = 0;
+        let mut waiting = self.queue();
+        for claimed in claimed {
+            if self.leases.holds(claimed.id.as_str()) {
+                continue;
+            }
+            let held = self.leases.hold(claimed.id.as_str(), claimed.leased_until);
+            waiting.push(claimed.endpoint_id.clone(), Waiting { claimed, held });
+            queued += 1;
+        }
+        queued
     }
 
     /// Tells the dispatcher that something in the database is due at `at`
@@ -174,23 +241,29 @@ impl Dispatch {
         self.wake.notify_one();
     }
 
-    /// Whether the dispatcher has work it could start if it had a slot.
+    /// Whether the dispatcher has work it could start if it had a place.
     fn has_work(&self, now: Timestamp) -> bool {
-        !self.handed.lock().expect("handover lock").is_empty()
-            || self.look_at.load(Ordering::SeqCst) <= now.millis()
+        self.queue().has_startable() || self.look_at.load(Ordering::SeqCst) <= now.millis()
     }
 
-    /// An attempt finished: wake the dispatcher if its slot can be refilled.
+    /// An attempt was recorded: wake the dispatcher if it can start more.
     fn slot_freed(&self, now: Timestamp) {
         if self.has_work(now) {
             self.wake.notify_one();
         }
     }
 
-    fn take(&self, n: usize) -> Vec<Claimed> {
-        let mut handed = self.handed.lock().expect("handover lock");
-        let n = n.min(handed.len());
-        handed.drain(..n).collect()
+    /// An attempt to `endpoint` left the wire.
+    fn off_the_wire(&self, endpoint: &EndpointId) {
+        let mut waiting = self.queue();
+        waiting.finished(endpoint);
+        if waiting.has_startable() {
+            self.wake.notify_one();
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, FairQueue<EndpointId, Waiting>> {
+        self.waiting.lock().expect("dispatch queue lock")
     }
 
     /// Gives up a lease without an attempt (its endpoint stopped taking
@@ -201,10 +274,24 @@ impl Dispatch {
              WHERE id = $1 AND lease_owner = $2",
         )
         .bind(id.as_str())
-        .bind(self.owner.as_str())
+        .bind(self.owner())
         .execute(db.writer())
         .await?;
         Ok(())
+    }
+}
+
+/// An attempt's place on the wire; giving it back (dropping it) lets the
+/// next delivery start — of this endpoint or, fairly, another's.
+pub struct OnTheWire {
+    dispatch: Arc<Dispatch>,
+    endpoint: EndpointId,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for OnTheWire {
+    fn drop(&mut self) {
+        self.dispatch.off_the_wire(&self.endpoint);
     }
 }
 
@@ -270,13 +357,37 @@ impl OutboxDispatcher {
         }
     }
 
-    fn dispatch(&self) -> &Dispatch {
+    fn dispatch(&self) -> &Arc<Dispatch> {
         &self.app.dispatch
     }
 
-    /// Claims up to `limit` due deliveries for this dispatcher.
-    async fn claim(&self, limit: usize, now: Timestamp) -> Result<Vec<Claimed>, sqlx::Error> {
-        let until = now + lease_for(&self.app.config.webhook);
+    /// How many attempts could start now: a place on the wire and a slot
+    /// for recording its result.
+    fn free(&self) -> usize {
+        self.dispatch()
+            .wire
+            .available_permits()
+            .min(self.slots.available_permits())
+    }
+
+    /// Claims up to `limit` due deliveries for this dispatcher, leaving
+    /// alone the endpoints in `full` (they have all the work in memory they
+    /// may have).
+    async fn claim(
+        &self,
+        limit: usize,
+        now: Timestamp,
+        full: &[EndpointId],
+    ) -> Result<Vec<Claimed>, sqlx::Error> {
+        let until = self.dispatch().leases.expiry_from(now);
+        let not_full = if full.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND endpoint_id NOT IN ({})",
+                platform::db::placeholders(6, full.len())
+            )
+        };
         // The conditions appear twice on purpose: the inner SELECT picks
         // candidates, the outer WHERE re-checks each row as it is updated,
         // so a row another dispatcher claimed in between is not taken.
@@ -285,21 +396,23 @@ impl OutboxDispatcher {
              WHERE id IN (\
                 SELECT id FROM webhook_deliveries \
                 WHERE state = $5 AND next_attempt_at <= $3 \
-                  AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND {ENDPOINT_LIVE} \
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND {ENDPOINT_LIVE}{not_full} \
                 ORDER BY next_attempt_at LIMIT $4{skip_locked}) \
              AND state = $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) \
              RETURNING id, message_id, endpoint_id, order_id, event_type, attempts, failures, \
                        next_trigger",
             skip_locked = self.app.db.skip_locked()
         ));
-        let rows: Vec<ClaimedRow> = sqlx::query_as(sql)
-            .bind(self.dispatch().owner.as_str())
+        let mut query = sqlx::query_as::<_, ClaimedRow>(sql)
+            .bind(self.dispatch().owner())
             .bind(until.millis())
             .bind(now.millis())
             .bind(limit as i64)
-            .bind(DeliveryState::Pending.as_str())
-            .fetch_all(self.app.db.writer())
-            .await?;
+            .bind(DeliveryState::Pending.as_str());
+        for endpoint in full {
+            query = query.bind(endpoint.as_str());
+        }
+        let rows: Vec<ClaimedRow> = query.fetch_all(self.app.db.writer()).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -338,21 +451,24 @@ impl OutboxDispatcher {
             .collect())
     }
 
-    /// When the next delivery becomes due (or its lease runs out).
+    /// When the next delivery becomes due (or another process's lease on
+    /// one runs out; ours are renewed while we hold them).
     async fn next_due(&self) -> Result<Option<Timestamp>, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL AND lease_expires_at > next_attempt_at \
                         THEN lease_expires_at ELSE next_attempt_at END) AS due \
-             FROM webhook_deliveries WHERE state = $1 AND {ENDPOINT_LIVE}"
+             FROM webhook_deliveries WHERE state = $1 AND {ENDPOINT_LIVE} \
+               AND (lease_owner IS NULL OR lease_owner <> $2)"
         ));
         let row: Due = sqlx::query_as(sql)
             .bind(DeliveryState::Pending.as_str())
+            .bind(self.dispatch().owner())
             .fetch_one(self.app.db.pool())
             .await?;
         Ok(row.due.map(Timestamp))
     }
 
-    /// Claims what is due, starts it, and says when to look again: at once
+    /// Claims what is due, queues it, and says when to look again: at once
     /// if there may be more, else when the next falls due — and never later
     /// than the sweep.
     async fn look_in_database(
@@ -360,37 +476,68 @@ impl OutboxDispatcher {
         free: usize,
         now: Timestamp,
     ) -> Result<Timestamp, sqlx::Error> {
-        let claimed = self.claim(free, now).await?;
-        let full = claimed.len() == free;
-        for claimed in claimed {
-            self.fan_out(claimed, now);
-        }
+        let full: Vec<EndpointId> = self
+            .dispatch()
+            .queue()
+            .keys_loaded_at_least(self.dispatch().per_endpoint)
+            .into_iter()
+            .collect();
+        let claimed = self.claim(free, now, &full).await?;
+        let more = claimed.len() == free;
+        self.dispatch().hold_all(claimed);
         let sweep = now + self.app.config.webhook.sweep_interval;
-        Ok(if full {
+        Ok(if more {
             now
         } else {
             self.next_due().await?.map_or(sweep, |due| due.min(sweep))
         })
     }
 
-    /// Starts one attempt on its own task, holding a slot. A delivery that
-    /// waited in memory so long that its lease could run out mid-attempt is
-    /// left to the database instead (its lease lapses, and it is claimed).
-    fn fan_out(&mut self, claimed: Claimed, now: Timestamp) {
-        if claimed.leased_until - self.app.config.webhook.timeout <= now {
+    /// Starts what waits in memory, fairly between endpoints, while there
+    /// are places on the wire.
+    fn start_waiting(&mut self, now: Timestamp) {
+        while self.free() > 0 {
+            let Some((endpoint, waiting)) = self.dispatch().queue().start_next() else {
+                return;
+            };
+            let on_the_wire = OnTheWire {
+                dispatch: self.dispatch().clone(),
+                endpoint,
+                _permit: self
+                    .dispatch()
+                    .wire
+                    .clone()
+                    .try_acquire_owned()
+                    .expect("free() counted it"),
+            };
+            self.fan_out(waiting, on_the_wire, now);
+        }
+    }
+
+    /// Starts one attempt on its own task, holding a slot until its result
+    /// is recorded. A delivery whose lease this process no longer holds
+    /// firmly (renewals failed, and the database may have let another
+    /// process take it) is left to the database instead.
+    fn fan_out(&mut self, waiting: Waiting, on_the_wire: OnTheWire, now: Timestamp) {
+        let id = waiting.claimed.id.as_str();
+        if !self.dispatch().leases.still_ours(id, now, START_MARGIN) {
+            tracing::warn!(
+                delivery_id = id,
+                "lease not renewed in time; leaving the delivery to the database"
+            );
             return;
         }
-        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
-            return; // cannot happen: callers take no more than the free slots
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            return; // cannot happen: free() counted it
         };
         let app = self.app.clone();
-        let span = tracing::info_span!("webhook_delivery", delivery_id = %claimed.id);
+        let span = tracing::info_span!("webhook_delivery", delivery_id = %waiting.claimed.id);
         self.in_flight.spawn(
             async move {
-                if let Err(e) = attempt::run(&app, claimed).await {
+                if let Err(e) = attempt::run(&app, waiting, on_the_wire).await {
                     tracing::error!(error = %e, "delivery attempt could not be recorded");
                 }
-                drop(permit);
+                drop(slot);
                 app.dispatch.slot_freed(app.clock.now());
             }
             .instrument(span),
@@ -405,13 +552,12 @@ impl Worker for OutboxDispatcher {
         // Reap finished attempts so the set does not grow.
         while self.in_flight.try_join_next().is_some() {}
         let now = self.app.clock.now();
-        // Handed over at birth: first, and without reading anything back.
-        for claimed in self.dispatch().take(self.slots.available_permits()) {
-            self.fan_out(claimed, now);
-        }
-        let free = self.slots.available_permits();
+        // Handed over at birth, or claimed before: first, and without
+        // reading anything back.
+        self.start_waiting(now);
+        let free = self.free();
         if free == 0 {
-            // Every slot is busy; each attempt wakes us as it finishes.
+            // Every place is busy; each attempt wakes us as it finishes.
             return Ok(Next::Idle);
         }
         if self.dispatch().look_at.load(Ordering::SeqCst) <= now.millis() {
@@ -427,17 +573,9 @@ impl Worker for OutboxDispatcher {
             self.dispatch()
                 .look_at
                 .fetch_min(next.millis(), Ordering::SeqCst);
+            self.start_waiting(now);
         }
-        if self.slots.available_permits() == 0 {
-            return Ok(Next::Idle);
-        }
-        if !self
-            .dispatch()
-            .handed
-            .lock()
-            .expect("handover lock")
-            .is_empty()
-        {
+        if self.free() > 0 && self.dispatch().queue().has_startable() {
             return Ok(Next::Now);
         }
         Ok(match self.dispatch().look_at.load(Ordering::SeqCst) {
@@ -452,16 +590,12 @@ impl Worker for OutboxDispatcher {
     async fn stop(&mut self) {
         self.dispatch().closed.store(true, Ordering::SeqCst);
         while self.in_flight.join_next().await.is_some() {}
-        self.dispatch()
-            .handed
-            .lock()
-            .expect("handover lock")
-            .clear();
+        drop(self.dispatch().queue().drain_waiting());
         let released = sqlx::query(
             "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL \
              WHERE lease_owner = $1 AND state = $2",
         )
-        .bind(self.dispatch().owner.as_str())
+        .bind(self.dispatch().owner())
         .bind(DeliveryState::Pending.as_str())
         .execute(self.app.db.writer())
         .await;

@@ -58,7 +58,7 @@ use contract::order::Order;
 
 pub use dispatcher::{Dispatch, OutboxDispatcher};
 
-use super::{Handoff, Handover};
+use super::{Handoff, Handover, Workers};
 use crate::error::StoreError;
 use crate::state::AppState;
 
@@ -71,13 +71,13 @@ impl Handoff for Push {
         conn: &mut AnyConnection,
         orders: &[Order],
         now: Timestamp,
-        dispatch: &Dispatch,
+        workers: Workers<'_>,
     ) -> Result<Handover, sqlx::Error> {
-        let lease = dispatch.lease_for_new(now);
-        let leased = outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await?;
+        let lease = workers.dispatch.lease_for_new(now);
+        let enqueued = outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await?;
         Ok(Handover {
-            webhooks: leased,
-            webhooks_in_database: lease.is_none(),
+            webhooks: enqueued.leased,
+            webhooks_in_database: enqueued.unleased,
         })
     }
 

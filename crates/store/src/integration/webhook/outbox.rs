@@ -41,16 +41,26 @@ struct Subscriber {
     event_types: Subscription,
 }
 
+/// The deliveries an order's transaction wrote: those leased to this
+/// process, to hand over once it commits, and whether others were left
+/// unleased in the database (for the dispatcher to claim).
+#[derive(Debug, Default)]
+pub struct Enqueued {
+    pub leased: Vec<Claimed>,
+    pub unleased: bool,
+}
+
 /// Writes each order's `order.created` event and a delivery for every
 /// enabled endpoint that subscribes to it. Call inside the orders'
-/// transaction. With a `lease`, the deliveries are leased to that
-/// dispatcher and returned, to be handed over once the transaction commits.
+/// transaction. The deliveries the `lease` covers are leased to this
+/// process's dispatcher and returned, to be handed over once the
+/// transaction commits.
 pub async fn enqueue_orders_created(
     conn: &mut AnyConnection,
     orders: &[Order],
     now: Timestamp,
     lease: Option<&Lease>,
-) -> Result<Vec<Claimed>, sqlx::Error> {
+) -> Result<Enqueued, sqlx::Error> {
     let mut messages = Vec::with_capacity(orders.len());
     for order in orders {
         let event = WebhookEvent {
@@ -88,10 +98,15 @@ pub async fn enqueue_orders_created(
     }
     insert_deliveries(conn, &deliveries, now, lease).await?;
     let Some(lease) = lease else {
-        return Ok(Vec::new());
+        return Ok(Enqueued {
+            leased: Vec::new(),
+            unleased: !deliveries.is_empty(),
+        });
     };
-    Ok(deliveries
+    let unleased = deliveries.iter().any(|d| !lease.covers(d.endpoint_id));
+    let leased = deliveries
         .into_iter()
+        .filter(|d| lease.covers(d.endpoint_id))
         .map(|d| Claimed {
             id: d.id,
             message_id: d.message.id.clone(),
@@ -104,7 +119,8 @@ pub async fn enqueue_orders_created(
             payload: d.message.payload.clone(),
             leased_until: lease.until,
         })
-        .collect())
+        .collect();
+    Ok(Enqueued { leased, unleased })
 }
 
 /// How long after registration the welcome ping is sent: a moment, so
@@ -202,6 +218,7 @@ async fn insert_deliveries(
         ));
         let mut query = sqlx::query(sql);
         for d in chunk {
+            let lease = lease.filter(|l| l.covers(d.endpoint_id));
             query = query
                 .bind(d.id.as_str())
                 .bind(d.message.id.as_str())

@@ -30,8 +30,8 @@ use sqlx::AnyConnection;
 
 use contract::inventory::WebhookAck;
 use contract::{
-    ApplyOutcome, Channel, DeliveryId, DeliveryState, DispatcherId, ExchangeId, IntegrationMode,
-    OrderId, OrderStatus, Timestamp,
+    ApplyOutcome, Channel, DeliveryId, DeliveryState, ExchangeId, IntegrationMode, OrderId,
+    OrderStatus, Timestamp,
 };
 use platform::group_commit::Batch;
 use platform::outbound::Recorded;
@@ -71,11 +71,12 @@ pub struct Written {
 pub struct Recorder {
     db: Db,
     clock: SharedClock,
-    owner: DispatcherId,
+    /// The process's name in lease columns.
+    owner: String,
 }
 
 impl Recorder {
-    pub fn new(db: Db, clock: SharedClock, owner: DispatcherId) -> Recorder {
+    pub fn new(db: Db, clock: SharedClock, owner: String) -> Recorder {
         Recorder { db, clock, owner }
     }
 
