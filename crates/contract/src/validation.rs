@@ -652,6 +652,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_element_repeated_where_one_is_expected_is_refused_in_xml_too() {
+        // JSON's repeated member (`crate::json`) has an XML twin: serde's
+        // derived structs refuse a second `<quantity>` of one line.
+        for xml in [
+            "<u><order_id>ord_1</order_id><items><sku>TEA-SENCHA</sku><quantity>1</quantity><quantity>3</quantity></items></u>",
+            "<u><order_id>ord_1</order_id><order_id>ord_2</order_id><items><sku>TEA-SENCHA</sku><quantity>1</quantity></items></u>",
+        ] {
+            let e = inventory_request_xml(xml.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("duplicate field"), "{e}");
+        }
+    }
+
     proptest! {
         /// Any header value: a key or not, never a panic; a key always
         /// fits the column and prints as itself.

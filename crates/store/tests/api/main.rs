@@ -8,6 +8,7 @@
 mod feed;
 mod group_commit;
 mod helpers;
+mod inputs;
 mod openapi;
 mod orders;
 mod security;

@@ -1,0 +1,125 @@
+//! Issue #17 ("small ones"), the store's side: a JSON body that names a
+//! member twice is refused at every door, and changes nothing (F-6).
+
+use crate::helpers::*;
+
+const STORE_KEY: &str = contract::demo::DEMO_STORE_API_KEY;
+
+/// Sends `body` exactly as written (a JSON library would never write a
+/// member twice), as JSON, with the store's key when asked.
+async fn send_raw(
+    store: &TestStore,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut r = store
+        .client
+        .request(method, store.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(key) = key {
+        r = r.bearer_auth(key);
+    }
+    r.send().await.unwrap()
+}
+
+/// A `400` problem that names the repeated member.
+async fn assert_repeat_refused(r: reqwest::Response, member: &str, door: &str) {
+    assert_eq!(r.status(), 400, "{door}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/problem+json",
+        "{door}"
+    );
+    let problem: serde_json::Value = r.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(&format!("\"{member}\" appears twice")),
+        "{door}: {problem}"
+    );
+}
+
+async fn feed(store: &TestStore) -> Vec<serde_json::Value> {
+    store
+        .client
+        .get(store.url("/api/orders"))
+        .bearer_auth(STORE_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+// F-6: `{"quantity":1,"quantity":3}` was an order of 3 (the last one won),
+// whatever an earlier reader of the same bytes made of it.
+platform::db_test!(async fn an_order_that_names_a_member_twice_is_refused_and_not_placed(backend) {
+    let (store, _) = spawn_store(backend).await;
+    use reqwest::Method;
+    for (body, member) in [
+        (r#"{"customer": {"name": "Ada", "email": "ada@example.com"}, "items": [{"sku": "TEA-SENCHA", "quantity": 1, "quantity": 3}]}"#, "quantity"),
+        // Escaped, the name is the same name.
+        (r#"{"customer": {"name": "Ada", "email": "ada@example.com", "n\u0061me": "Eve"}, "items": [{"sku": "TEA-SENCHA", "quantity": 1}]}"#, "name"),
+        (r#"{"customer": {"name": "Ada", "email": "ada@example.com"}, "items": [{"sku": "TEA-SENCHA", "quantity": 1}], "items": [{"sku": "POT-KYUSU", "quantity": 3}]}"#, "items"),
+    ] {
+        let r = send_raw(&store, Method::POST, "/api/orders", body, None).await;
+        assert_repeat_refused(r, member, body).await;
+    }
+    assert!(feed(&store).await.is_empty(), "no order was placed");
+    // The same order without the repeat is placed.
+    let once = r#"{"customer": {"name": "Ada", "email": "ada@example.com"}, "items": [{"sku": "TEA-SENCHA", "quantity": 3}]}"#;
+    assert_eq!(send_raw(&store, Method::POST, "/api/orders", once, None).await.status(), 201);
+});
+
+// F-6: every other JSON door of the store, each left as it was.
+platform::db_test!(async fn every_json_door_refuses_a_repeated_member_and_changes_nothing(backend) {
+    let (store, _) = spawn_store(backend).await;
+    use reqwest::Method;
+
+    // The mode switch: `{"mode":"api","mode":"poll"}` switched to poll.
+    let r = send_raw(&store, Method::PUT, "/api/integration", r#"{"mode": "api", "mode": "poll"}"#, None).await;
+    assert_repeat_refused(r, "mode", "PUT /api/integration").await;
+    assert_eq!(store.get_json("/api/integration").await["mode"], "webhook");
+
+    // Registering an endpoint.
+    let r = send_raw(&store, Method::POST, "/api/webhook-endpoints",
+        r#"{"url": "http://127.0.0.1:9/a", "url": "http://127.0.0.1:9/b"}"#, None).await;
+    assert_repeat_refused(r, "url", "POST /api/webhook-endpoints").await;
+    assert_eq!(store.get_json("/api/webhook-endpoints").await, serde_json::json!([]));
+
+    // Changing one, rotating its secret.
+    let (id, _) = register_endpoint(&store, "http://127.0.0.1:9/hook", serde_json::json!({"description": "first"})).await;
+    let path = format!("/api/webhook-endpoints/{id}");
+    let r = send_raw(&store, Method::PATCH, &path, r#"{"enabled": true, "enabled": false}"#, None).await;
+    assert_repeat_refused(r, "enabled", "PATCH an endpoint").await;
+    let r = send_raw(&store, Method::PATCH, &path, r#"{"description": "second", "description": "third"}"#, None).await;
+    assert_repeat_refused(r, "description", "PATCH an endpoint").await;
+    let endpoint = store.get_json(&path).await;
+    assert_eq!((endpoint["enabled"].clone(), endpoint["description"].clone()), (serde_json::json!(true), serde_json::json!("first")));
+    let secrets = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webhook_secrets")
+            .fetch_one(store.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = secrets().await;
+    let r = send_raw(&store, Method::POST, &format!("{path}/rotate-secret"), r#"{"grace_seconds": 1, "grace_seconds": 3600}"#, None).await;
+    assert_repeat_refused(r, "grace_seconds", "rotate-secret").await;
+    assert_eq!(secrets().await, before, "no secret was issued");
+
+    // The inventory's acknowledgement of a poll-mode order.
+    store.set_mode("poll").await;
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap();
+    let r = send_raw(&store, Method::POST, &format!("/api/orders/{id}/acknowledgement"),
+        r#"{"outcome": "backordered", "channel": "poll", "applied_at": "2026-01-01T00:00:00Z", "outcome": "applied"}"#,
+        Some(STORE_KEY)).await;
+    assert_repeat_refused(r, "outcome", "acknowledgement").await;
+    assert_eq!(store.order_status(id).await, "pending");
+});
