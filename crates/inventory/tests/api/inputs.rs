@@ -1,5 +1,6 @@
 //! Issue #17 ("small ones"), the inventory's side: a JSON body that names
-//! a member twice is refused at every door and changes nothing (F-6).
+//! a member twice is refused at every door and changes nothing (F-6); an
+//! XML document type declaration is refused, not ignored (F-7).
 
 use crate::helpers::*;
 
@@ -123,4 +124,64 @@ platform::db_test!(async fn a_repeated_member_is_read_only_after_the_caller_is_k
     let r = send_raw(&inv, Method::POST, "/api/stock/TEA-SENCHA/restock", body, &[("authorization", &bearer)]).await;
     assert_repeat_refused(r, "quantity", "restock").await;
     assert_eq!(inv.on_hand("TEA-SENCHA").await, 40);
+});
+
+async fn send_xml(inv: &TestInventory, order_id: &str, xml: &str) -> reqwest::Response {
+    inv.client
+        .post(inv.url("/update_inventory"))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", order_id)
+        .header("content-type", "application/xml")
+        .body(xml.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A `400` problem that says what was refused.
+async fn assert_markup_refused(r: reqwest::Response, what: &str, door: &str) {
+    assert_eq!(r.status(), 400, "{door}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/problem+json",
+        "{door}"
+    );
+    let problem: serde_json::Value = r.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(what), "{door}: {problem}");
+}
+
+// F-7: a DOCTYPE (here declaring an external entity) was skipped and the
+// order applied as if it were not there.
+platform::db_test!(async fn an_xml_document_type_declaration_is_refused_and_takes_no_stock(backend) {
+    let inv = spawn_inventory(backend).await;
+    let request = |id: &str| format!(
+        "<update_inventory><order_id>{id}</order_id><items><sku>TEA-SENCHA</sku><quantity>2</quantity></items></update_inventory>"
+    );
+    let doctype = r#"<?xml version="1.0"?><!DOCTYPE update_inventory [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>"#;
+    let r = send_xml(&inv, "ord_x1", &format!("{doctype}{}", request("ord_x1"))).await;
+    assert_markup_refused(r, "<!DOCTYPE", "/update_inventory").await;
+    let stylesheet = r#"<?xml-stylesheet href="http://127.0.0.1:9/x.xsl"?>"#;
+    let r = send_xml(&inv, "ord_x2", &format!("{stylesheet}{}", request("ord_x2"))).await;
+    assert_markup_refused(r, "processing instruction", "/update_inventory").await;
+    assert_eq!(inv.on_hand("TEA-SENCHA").await, 40);
+    assert_eq!(applied_count(&inv).await, 0);
+
+    // The webhook receiver (an endpoint that chose XML), after the
+    // signature verified.
+    let secret = install_secret(&inv).await;
+    let event = "<event><type>order.created</type><timestamp>2026-01-01T00:00:00.000Z</timestamp><data>\
+        <id>ord_x3</id><status>pending</status><mode>webhook</mode><customer><name>Ada</name><email>ada@example.com</email></customer>\
+        <items><sku>TEA-SENCHA</sku><name>x</name><quantity>2</quantity><unit_price_cents>100</unit_price_cents><line_total_cents>200</line_total_cents></items>\
+        <total_cents>200</total_cents><created_at>2026-01-01T00:00:00.000Z</created_at></data></event>";
+    let doctyped = format!("<!DOCTYPE event SYSTEM \"http://127.0.0.1:9/e.dtd\">{event}");
+    let r = send_webhook(&inv, &secret, "msg_x3", now_s(), doctyped.as_bytes(), "application/xml").await;
+    assert_markup_refused(r, "<!DOCTYPE", "/webhooks/store").await;
+    assert_eq!(inv.on_hand("TEA-SENCHA").await, 40);
+    assert_eq!(inbox_count(&inv).await, 0);
+    // Without it, the same documents are taken.
+    assert_eq!(send_xml(&inv, "ord_x1", &request("ord_x1")).await.status(), 200);
+    let r = send_webhook(&inv, &secret, "msg_x3", now_s(), event.as_bytes(), "application/xml").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(inv.on_hand("TEA-SENCHA").await, 36);
 });
