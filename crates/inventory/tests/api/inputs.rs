@@ -1,6 +1,7 @@
 //! Issue #17 ("small ones"), the inventory's side: a JSON body that names
 //! a member twice is refused at every door and changes nothing (F-6); an
-//! XML document type declaration is refused, not ignored (F-7).
+//! XML document type declaration is refused, not ignored (F-7); the one
+//! rule for text a person types and others read holds for key labels (F-8).
 
 use crate::helpers::*;
 
@@ -184,4 +185,26 @@ platform::db_test!(async fn an_xml_document_type_declaration_is_refused_and_take
     let r = send_webhook(&inv, &secret, "msg_x3", now_s(), event.as_bytes(), "application/xml").await;
     assert_eq!(r.status(), 200);
     assert_eq!(inv.on_hand("TEA-SENCHA").await, 36);
+});
+
+// F-8: bidi overrides and isolates passed in an API key's label.
+platform::db_test!(async fn an_api_key_s_label_refuses_invisible_characters(backend) {
+    let inv = spawn_inventory(backend).await;
+    let keys = key_count(&inv).await;
+    for (label, code) in [
+        ("ci \u{202E}dorp", "U+202E"),
+        ("ci \u{2067}x\u{2069}", "U+2067"),
+        ("ci\u{200B}", "U+200B"),
+        ("\u{FEFF}ci", "U+FEFF"),
+    ] {
+        let r = inv.client.post(inv.url("/api/keys")).json(&serde_json::json!({"label": label})).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{label:?}");
+        let problem: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "label", "{problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("a label cannot contain {code}, ")), "{message}");
+    }
+    assert_eq!(key_count(&inv).await, keys, "no key was created");
+    let r = inv.client.post(inv.url("/api/keys")).json(&serde_json::json!({"label": "staging — 東京"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
 });

@@ -1,5 +1,6 @@
 //! Issue #17 ("small ones"), the store's side: a JSON body that names a
-//! member twice is refused at every door, and changes nothing (F-6).
+//! member twice is refused at every door, and changes nothing (F-6); the
+//! one rule for text a person types and others read holds at the API (F-8).
 
 use crate::helpers::*;
 
@@ -122,4 +123,83 @@ platform::db_test!(async fn every_json_door_refuses_a_repeated_member_and_change
         Some(STORE_KEY)).await;
     assert_repeat_refused(r, "outcome", "acknowledgement").await;
     assert_eq!(store.order_status(id).await, "pending");
+});
+
+/// A `422` whose one error is `field`, naming the character refused.
+async fn assert_hidden_refused(r: reqwest::Response, field: &str, code: &str, what: &str) {
+    assert_eq!(r.status(), 422, "{what}");
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        problem["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{what}: {problem}"
+    );
+    assert_eq!(problem["errors"][0]["field"], field, "{what}: {problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("cannot contain {code}, ")),
+        "{what}: {message}"
+    );
+}
+
+// F-8: a zero-width space, the line and paragraph separators and a byte
+// order mark passed in a customer's name (bidi overrides were refused).
+platform::db_test!(async fn a_customer_s_name_and_email_refuse_invisible_characters(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let order = |name: &str, email: &str| serde_json::json!({
+        "customer": {"name": name, "email": email},
+        "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+    });
+    for (name, code) in [
+        ("Ada\u{200B}Lovelace", "U+200B"),
+        ("Ada\u{2028}Lovelace", "U+2028"),
+        ("Ada Lovelace\u{2029}", "U+2029"),
+        ("\u{FEFF}Ada", "U+FEFF"),
+        ("Ada\u{E007F}", "U+E007F"),
+    ] {
+        let r = store.post_order(&order(name, "ada@example.com")).await;
+        assert_hidden_refused(r, "customer.name", code, &format!("{name:?}")).await;
+    }
+    let r = store.post_order(&order("Ada", "ada@exam\u{200B}ple.com")).await;
+    assert_hidden_refused(r, "customer.email", "U+200B", "email").await;
+    assert!(feed(&store).await.is_empty(), "no order was placed");
+    // Every script, combining marks and emoji are welcome.
+    for name in ["Nguyễn Thị Minh Khai", "محمد", "山田 太郎", "Zoë 🦀"] {
+        assert_eq!(store.post_order(&order(name, "ada@example.com")).await.status(), 201, "{name}");
+    }
+});
+
+// F-8: bidi overrides and isolates passed in an endpoint's description.
+platform::db_test!(async fn an_endpoint_s_description_refuses_invisible_characters(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let register = |description: &str| {
+        store
+            .client
+            .post(store.url("/api/webhook-endpoints"))
+            .json(&serde_json::json!({"url": "http://127.0.0.1:9/hook", "description": description}))
+            .send()
+    };
+    for (description, code) in [
+        ("receiver \u{202E}gnp.exe", "U+202E"),
+        ("receiver \u{2066}x\u{2069}", "U+2066"),
+        ("\u{200F}receiver", "U+200F"),
+        ("receiver\u{061C}", "U+061C"),
+        ("a\u{200E}b", "U+200E"),
+    ] {
+        let r = register(description).await.unwrap();
+        assert_hidden_refused(r, "description", code, description).await;
+    }
+    assert_eq!(store.get_json("/api/webhook-endpoints").await, serde_json::json!([]));
+
+    // Changing it is held to the same rule, and to the same length.
+    let (id, _) = register_endpoint(&store, "http://127.0.0.1:9/hook", serde_json::json!({"description": "plain"})).await;
+    let path = format!("/api/webhook-endpoints/{id}");
+    let patch = |body: serde_json::Value| store.client.patch(store.url(&path)).json(&body).send();
+    let r = patch(serde_json::json!({"description": "now \u{202D}hidden"})).await.unwrap();
+    assert_hidden_refused(r, "description", "U+202D", "PATCH").await;
+    let r = patch(serde_json::json!({"description": "x".repeat(201)})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(store.get_json(&path).await["description"], "plain");
+    let r = patch(serde_json::json!({"description": "Ünïcödé is fine ✓"})).await.unwrap();
+    assert_eq!(r.status(), 200);
 });
