@@ -1,6 +1,8 @@
 //! Issue #17 ("small ones"), the store's side: a JSON body that names a
 //! member twice is refused at every door, and changes nothing (F-6); the
-//! one rule for text a person types and others read holds at the API (F-8).
+//! one rule for text a person types and others read holds at the API (F-8);
+//! under `WEBHOOK_ALLOWED_HOSTS=*`, a destination that wraps or reaches an
+//! internal address is refused (F-9).
 
 use crate::helpers::*;
 
@@ -202,4 +204,41 @@ platform::db_test!(async fn an_endpoint_s_description_refuses_invisible_characte
     assert_eq!(store.get_json(&path).await["description"], "plain");
     let r = patch(serde_json::json!({"description": "Ünïcödé is fine ✓"})).await.unwrap();
     assert_eq!(r.status(), 200);
+});
+
+// F-9: with `WEBHOOK_ALLOWED_HOSTS=*`, an address that wraps or reaches an
+// internal one (NAT64, 6to4, IPv4-mapped, Teredo, multicast, the
+// special-purpose ranges) was registered as if it were public.
+platform::db_test!(async fn under_any_host_an_endpoint_that_leads_inside_is_refused(backend) {
+    let (store, _) = spawn_store_with(backend, |c| c.webhook.allowed_hosts = vec!["*".into()]).await;
+    for (url, says) in [
+        ("http://[64:ff9b::10.0.0.5]:6379/", "NAT64 (64:ff9b::/96) around 10.0.0.5"),
+        ("http://[64:ff9b::a9fe:a9fe]/latest/meta-data", "around 169.254.169.254, link-local"),
+        ("http://[64:ff9b:1::5db8:d70e]/", "local-use NAT64"),
+        ("http://[2002:7f00:1::]:8081/", "6to4 (2002::/16) around 127.0.0.1"),
+        ("http://[::ffff:192.168.1.1]/", "IPv4-mapped"),
+        ("http://[::127.0.0.1]/", "IPv4-compatible"),
+        ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "Teredo"),
+        ("http://224.0.0.251/", "multicast"),
+        ("http://[ff02::1]/", "multicast"),
+        ("http://198.18.0.1/", "benchmarking"),
+        ("http://192.0.0.170/", "IETF protocol assignments"),
+        ("http://240.0.0.1/", "reserved"),
+        ("http://255.255.255.255/", "broadcast"),
+        ("http://[fec0::1]/", "site-local"),
+        ("http://[2001:db8::1]/", "documentation"),
+    ] {
+        let r = store.client.post(store.url("/api/webhook-endpoints")).json(&serde_json::json!({"url": url})).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{url}");
+        let problem: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {message}");
+    }
+    assert_eq!(store.get_json("/api/webhook-endpoints").await, serde_json::json!([]));
+    // A public address, in any of those wrappings, is still welcome.
+    for url in ["http://[64:ff9b::5db8:d70e]/hook", "http://[2002:5db8:d70e::1]/hook", "http://93.184.215.14/hook"] {
+        let r = store.client.post(store.url("/api/webhook-endpoints")).json(&serde_json::json!({"url": url})).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{url}");
+    }
 });
