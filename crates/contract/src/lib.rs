@@ -25,6 +25,7 @@
 //! * [`order`], [`inventory`], [`events`] — the messages themselves.
 //! * [`validation`] — the one set of rules an order must keep, whichever
 //!   door (API, form, `/update_inventory`, webhook, feed) it comes in by.
+//! * [`json`] — reading JSON from outside: every object's members once.
 //! * [`signing`] — Standard Webhooks signatures (sign and verify).
 //! * [`problem`] — RFC 9457 problem details.
 //! * [`schema`] — the JSON Schema of the types whose text form is written
@@ -36,6 +37,7 @@ pub mod domain;
 pub mod events;
 pub mod ids;
 pub mod inventory;
+pub mod json;
 pub mod order;
 pub mod problem;
 pub mod schema;

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -24,10 +24,65 @@ use crate::ids::MAX_ID_LEN;
 use crate::validation::{MAX_EMAIL_CHARS, MAX_NAME_CHARS};
 use crate::vocabulary::Word;
 
-/// Characters a person's name or address may not contain (the same set as
-/// [`crate::validation::is_plain`] refuses): control characters and the
-/// invisible marks that reorder text. As a regular-expression class body.
-const NOT_PLAIN: &str = r"\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069";
+/// The characters human text may not contain ([`crate::validation::HIDDEN`],
+/// the table the check itself uses), as the body of a regular-expression
+/// class: `\uXXXX` escapes in the Basic Multilingual Plane, the characters
+/// themselves above it (ECMA-262 with the `u` flag, which JSON Schema asks
+/// for, and Python's `re`, which schemathesis uses, both read a literal
+/// code point as one character).
+pub fn hidden_class() -> String {
+    let one = |c: char| {
+        if u32::from(c) <= 0xFFFF {
+            format!("\\u{:04X}", u32::from(c))
+        } else {
+            c.to_string()
+        }
+    };
+    crate::validation::HIDDEN
+        .iter()
+        .map(|&(first, last, _)| {
+            if first == last {
+                one(first)
+            } else {
+                format!("{}-{}", one(first), one(last))
+            }
+        })
+        .collect()
+}
+
+/// A pattern for human text: no hidden character, and (`non_blank`) at
+/// least one character that is not a space.
+fn human_pattern(non_blank: bool) -> String {
+    let h = hidden_class();
+    if non_blank {
+        format!(r"^[^{h}]*[^\s{h}][^{h}]*$")
+    } else {
+        format!(r"^[^{h}]*$")
+    }
+}
+
+/// Text a person types and others read (`crate::validation::human_text`):
+/// up to `max_chars`, none of them hidden; `non_blank`: required, and not
+/// only spaces; otherwise it may be empty, or `null` (left out).
+pub fn human_text(what: &str, max_chars: usize, non_blank: bool) -> Object {
+    let builder = ObjectBuilder::new()
+        .max_length(Some(max_chars))
+        .pattern(Some(human_pattern(non_blank)))
+        .description(Some(format!(
+            "{what} No control, invisible formatting (zero-width, text-direction, \
+             byte order mark), line-separator or private-use characters."
+        )));
+    if non_blank {
+        builder
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .build()
+    } else {
+        builder
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .build()
+    }
+}
 
 /// A customer's name: 1 to [`MAX_NAME_CHARS`] plain characters, at least
 /// one of them not a space.
@@ -36,9 +91,9 @@ pub fn customer_name() -> Object {
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(Some(MAX_NAME_CHARS))
-        .pattern(Some(format!(r"^[^{NOT_PLAIN}]*\S[^{NOT_PLAIN}]*$")))
+        .pattern(Some(human_pattern(true)))
         .description(Some(
-            "The customer's name: no control or text-direction characters.",
+            "The customer's name: no control, invisible formatting or text-direction characters.",
         ))
         .examples(["Ada Lovelace"])
         .build()
@@ -46,8 +101,9 @@ pub fn customer_name() -> Object {
 
 /// An email address as the shop checks it: `name@domain.tld`, no spaces.
 pub fn customer_email() -> Object {
-    let c = format!(r"[^@\s{NOT_PLAIN}]");
-    let c_no_dot = format!(r"[^@.\s{NOT_PLAIN}]");
+    let h = hidden_class();
+    let c = format!(r"[^@\s{h}]");
+    let c_no_dot = format!(r"[^@.\s{h}]");
     ObjectBuilder::new()
         .schema_type(Type::String)
         .max_length(Some(MAX_EMAIL_CHARS))
@@ -156,6 +212,43 @@ mod tests {
             json::<crate::EventType>()["enum"],
             serde_json::json!(["order.created", "ping"])
         );
+    }
+
+    #[test]
+    fn the_human_text_pattern_is_the_check_s_own_table() {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+        let class = hidden_class();
+        let mut runner = TestRunner::deterministic();
+        // Whatever the class admits passes the check; whatever it names
+        // fails it (the regex engine reads the class, not this crate).
+        let plain = proptest::string::string_regex(&format!("[^{class}]{{1,40}}")).unwrap();
+        let hidden = proptest::string::string_regex(&format!("[{class}]")).unwrap();
+        for _ in 0..2000 {
+            let text = plain.new_tree(&mut runner).unwrap().current();
+            assert!(
+                crate::validation::human_text("x", &text).is_ok(),
+                "{text:?}"
+            );
+            let c = hidden.new_tree(&mut runner).unwrap().current();
+            assert!(crate::validation::human_text("x", &c).is_err(), "{c:?}");
+        }
+        let name = json_of(customer_name());
+        assert!(
+            name["pattern"].as_str().unwrap().contains("\\u200B"),
+            "{name}"
+        );
+        let label = json_of(human_text("What the key is for.", 60, true));
+        assert_eq!(
+            (label["minLength"].clone(), label["maxLength"].clone()),
+            (1.into(), 60.into())
+        );
+        let description = json_of(human_text("A note.", 200, false));
+        assert_eq!(description["type"], serde_json::json!(["string", "null"]));
+    }
+
+    fn json_of(object: Object) -> serde_json::Value {
+        serde_json::to_value(object).unwrap()
     }
 
     #[test]

@@ -15,9 +15,27 @@
 //!   XML and forms carry only text, so there an integer literal is the
 //!   number) from 1 to [`Quantity::MAX`];
 //! * a customer name of 1 to [`MAX_NAME_CHARS`] characters and an email of
-//!   at most [`MAX_EMAIL_CHARS`], neither with control characters or
-//!   bidirectional-override characters (which can make a name display as
-//!   something else than it is — "Trojan Source").
+//!   at most [`MAX_EMAIL_CHARS`], both *human text* ([`human_text`]).
+//!
+//! **Human text** is any free text a person types that other people are
+//! later shown: the customer's name and email here, a webhook endpoint's
+//! description, an API key's label. One rule for all of them: no character
+//! that is not there to be seen ([`hidden`]) — control characters, format
+//! characters (Unicode category Cf: zero-width spaces and joiners, the
+//! bidirectional overrides and isolates that make a name display as
+//! something else than it is — "Trojan Source" —, the byte order mark,
+//! tag characters), line and paragraph separators, private-use characters
+//! (they mean whatever a font says), noncharacters, and the Hangul filler
+//! letters that draw nothing. Letters of every script, combining marks,
+//! punctuation, symbols and emoji stay. The price: an emoji written as a
+//! ZWJ sequence (`👩‍💻`, a woman and a laptop joined by U+200D) and the
+//! three subdivision flags (spelled with tag characters) are refused —
+//! the joiner and the tags are exactly the invisible characters used to
+//! make two names look alike or to smuggle text past a reader, and telling
+//! a joiner inside an emoji from one between two letters takes emoji
+//! tables and context no schema pattern can state. The single emoji
+//! (`👩`, `💻`, `🇯🇵`) are fine. A real shop would apply Unicode's own
+//! profile for this (UTS #39) instead.
 //!
 //! Input is first read loosely ([`Raw`]), so *every* problem of a request is
 //! reported at once, each tied to its field (`items[2].quantity`), instead
@@ -217,28 +235,144 @@ fn quantity(raw: Raw<'_>) -> Result<Quantity, String> {
     }
 }
 
-/// Whether a character may appear in a name or an address a person reads:
-/// no control characters, and none of the invisible marks that reorder
-/// how the text around them is displayed.
+/// Why a character has no place in human text (see the module comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// Category Cc: C0 and C1 controls (tab and newline included).
+    Control,
+    /// Category Cf: invisible characters that change how the text around
+    /// them is shown, joined or read.
+    Format,
+    /// Categories Zl and Zp: U+2028, U+2029.
+    Separator,
+    /// Category Co: no agreed meaning or look.
+    PrivateUse,
+    /// The 66 code points Unicode promises never to assign.
+    Noncharacter,
+    /// Hangul fillers: letters (category Lo) that draw nothing, the usual
+    /// way to a name that looks blank.
+    Filler,
+}
+
+impl Hidden {
+    fn describe(self) -> &'static str {
+        match self {
+            Hidden::Control => "a control character",
+            Hidden::Format => "an invisible formatting character",
+            Hidden::Separator => "a line or paragraph separator",
+            Hidden::PrivateUse => "a private-use character",
+            Hidden::Noncharacter => "a noncharacter",
+            Hidden::Filler => "a filler that shows nothing",
+        }
+    }
+}
+
+/// Every character human text refuses: inclusive ranges, in order. Cf is
+/// listed whole as of Unicode 18 (a test compares this table with the
+/// `unicode-properties` crate's, so a newer Unicode that adds to it is
+/// noticed); the OpenAPI documents' patterns are written from it too
+/// (`crate::schema`), so the schema and the check cannot disagree.
+pub const HIDDEN: &[(char, char, Hidden)] = {
+    use Hidden::*;
+    &[
+        ('\u{0000}', '\u{001F}', Control),
+        ('\u{007F}', '\u{009F}', Control),
+        ('\u{00AD}', '\u{00AD}', Format), // soft hyphen
+        ('\u{0600}', '\u{0605}', Format), // Arabic number signs
+        ('\u{061C}', '\u{061C}', Format), // Arabic letter mark (bidi)
+        ('\u{06DD}', '\u{06DD}', Format),
+        ('\u{070F}', '\u{070F}', Format),
+        ('\u{0890}', '\u{0891}', Format),
+        ('\u{08E2}', '\u{08E2}', Format),
+        ('\u{115F}', '\u{1160}', Filler), // Hangul choseong/jungseong fillers
+        ('\u{180E}', '\u{180E}', Format), // Mongolian vowel separator
+        ('\u{200B}', '\u{200F}', Format), // zero-width space, (non-)joiner, LRM, RLM
+        ('\u{2028}', '\u{2029}', Separator),
+        ('\u{202A}', '\u{202E}', Format), // bidi embeddings and overrides
+        ('\u{2060}', '\u{2064}', Format), // word joiner, invisible operators
+        ('\u{2066}', '\u{206F}', Format), // bidi isolates, deprecated formats
+        ('\u{3164}', '\u{3164}', Filler), // Hangul filler
+        ('\u{E000}', '\u{F8FF}', PrivateUse),
+        ('\u{FDD0}', '\u{FDEF}', Noncharacter),
+        ('\u{FEFF}', '\u{FEFF}', Format), // byte order mark, zero-width no-break space
+        ('\u{FFA0}', '\u{FFA0}', Filler), // halfwidth Hangul filler
+        ('\u{FFF9}', '\u{FFFB}', Format), // interlinear annotation
+        ('\u{FFFE}', '\u{FFFF}', Noncharacter),
+        ('\u{110BD}', '\u{110BD}', Format),
+        ('\u{110CD}', '\u{110CD}', Format),
+        ('\u{13430}', '\u{1343F}', Format), // Egyptian hieroglyph format controls
+        ('\u{1BCA0}', '\u{1BCA3}', Format), // shorthand format controls
+        ('\u{1D173}', '\u{1D17A}', Format), // musical symbol formats
+        ('\u{1FFFE}', '\u{1FFFF}', Noncharacter),
+        ('\u{2FFFE}', '\u{2FFFF}', Noncharacter),
+        ('\u{3FFFE}', '\u{3FFFF}', Noncharacter),
+        ('\u{4FFFE}', '\u{4FFFF}', Noncharacter),
+        ('\u{5FFFE}', '\u{5FFFF}', Noncharacter),
+        ('\u{6FFFE}', '\u{6FFFF}', Noncharacter),
+        ('\u{7FFFE}', '\u{7FFFF}', Noncharacter),
+        ('\u{8FFFE}', '\u{8FFFF}', Noncharacter),
+        ('\u{9FFFE}', '\u{9FFFF}', Noncharacter),
+        ('\u{AFFFE}', '\u{AFFFF}', Noncharacter),
+        ('\u{BFFFE}', '\u{BFFFF}', Noncharacter),
+        ('\u{CFFFE}', '\u{CFFFF}', Noncharacter),
+        ('\u{DFFFE}', '\u{DFFFF}', Noncharacter),
+        ('\u{E0001}', '\u{E0001}', Format), // language tag
+        ('\u{E0020}', '\u{E007F}', Format), // tag characters
+        ('\u{EFFFE}', '\u{EFFFF}', Noncharacter),
+        ('\u{F0000}', '\u{FFFFD}', PrivateUse),
+        ('\u{FFFFE}', '\u{FFFFF}', Noncharacter),
+        ('\u{100000}', '\u{10FFFD}', PrivateUse),
+        ('\u{10FFFE}', '\u{10FFFF}', Noncharacter),
+    ]
+};
+
+/// Why `c` may not appear in human text, if it may not.
+pub fn hidden(c: char) -> Option<Hidden> {
+    if c.is_ascii_graphic() || c == ' ' {
+        return None;
+    }
+    HIDDEN
+        .binary_search_by(|&(first, last, _)| {
+            if last < c {
+                std::cmp::Ordering::Less
+            } else if first > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .ok()
+        .map(|i| HIDDEN[i].2)
+}
+
+/// Whether `c` may appear in human text.
 pub fn is_plain(c: char) -> bool {
-    !c.is_control()
-        && !matches!(
-            c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
+    hidden(c).is_none()
+}
+
+/// The one rule for every human text field: `text` holds no [`hidden`]
+/// character, or the error says which and what it is, about `what` (`"a
+/// name"`, `"a label"`), for the field it belongs to. The whole text is
+/// checked, ends included: trimming takes spaces off, not these.
+pub fn human_text(what: &str, text: &str) -> Result<(), String> {
+    match text.chars().find_map(|c| Some((c, hidden(c)?))) {
+        None => Ok(()),
+        Some((c, why)) => Err(format!(
+            "{what} cannot contain U+{:04X}, {}: type it as it should read",
+            u32::from(c),
+            why.describe()
+        )),
+    }
 }
 
 fn name(raw: Raw<'_>) -> Result<String, String> {
-    let text = raw
-        .as_text()
-        .map(str::trim)
+    let untrimmed = raw.as_text().unwrap_or_default();
+    human_text("a name", untrimmed)?;
+    let text = Some(untrimmed.trim())
         .filter(|s| !s.is_empty())
         .ok_or("a name is required")?;
     if text.chars().count() > MAX_NAME_CHARS {
         return Err(format!("a name has at most {MAX_NAME_CHARS} characters"));
-    }
-    if !text.chars().all(is_plain) {
-        return Err("a name cannot contain control or text-direction characters".into());
     }
     Ok(text.to_owned())
 }
@@ -246,9 +380,9 @@ fn name(raw: Raw<'_>) -> Result<String, String> {
 /// Deliberately modest: something@something.tld, no spaces. Real address
 /// validation is sending a confirmation mail, which a demo shop does not do.
 fn email(raw: Raw<'_>) -> Result<String, String> {
-    let text = raw
-        .as_text()
-        .map(str::trim)
+    let untrimmed = raw.as_text().unwrap_or_default();
+    human_text("an email address", untrimmed)?;
+    let text = Some(untrimmed.trim())
         .filter(|s| !s.is_empty())
         .ok_or("an email address is required")?;
     if text.len() > MAX_EMAIL_CHARS {
@@ -263,7 +397,7 @@ fn email(raw: Raw<'_>) -> Result<String, String> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && text.chars().all(|c| is_plain(c) && !c.is_whitespace())
+                && !text.chars().any(char::is_whitespace)
         }
         None => false,
     };
@@ -519,6 +653,55 @@ mod tests {
             .unwrap_err();
             assert_eq!(fields(errs), vec!["customer.name"], "{bad:?}");
         }
+        // Invisible, yet they passed (issue #17, F-8): a zero-width space,
+        // the line and paragraph separators (at the end too, where trimming
+        // would have hidden them), a byte order mark, a word joiner, a tag.
+        for (bad, code) in [
+            ("Ada\u{200B}Lovelace", "U+200B"),
+            ("Ada\u{2028}Lovelace", "U+2028"),
+            ("Ada\u{2029}", "U+2029"),
+            ("\u{FEFF}Ada", "U+FEFF"),
+            ("A\u{2060}da", "U+2060"),
+            ("Ada\u{E0041}", "U+E0041"),
+            ("Ada\u{E000}", "U+E000"),
+            ("Ada\u{FDD0}", "U+FDD0"),
+            ("\u{3164}", "U+3164"),
+            ("Ada\u{0085}", "U+0085"),
+        ] {
+            let errs = new_order_json(&json!({
+                "customer": {"name": bad, "email": "a@b.co"},
+                "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+            }))
+            .unwrap_err();
+            assert_eq!(errs.len(), 1, "{bad:?}");
+            assert_eq!(errs[0].field, "customer.name", "{bad:?}");
+            assert!(
+                errs[0]
+                    .message
+                    .starts_with(&format!("a name cannot contain {code}, ")),
+                "{bad:?}: {}",
+                errs[0].message
+            );
+        }
+        for bad in [
+            "a\u{200B}@b.co",
+            "a@b.co\u{2029}",
+            "\u{FEFF}a@b.co",
+            "a@\u{200E}b.co",
+        ] {
+            let errs = new_order_json(&json!({
+                "customer": {"name": "Ada", "email": bad},
+                "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+            }))
+            .unwrap_err();
+            assert_eq!(fields(errs.clone()), vec!["customer.email"], "{bad:?}");
+            assert!(
+                errs[0]
+                    .message
+                    .starts_with("an email address cannot contain U+"),
+                "{bad:?}"
+            );
+        }
         let errs = new_order_json(&json!({
             "customer": {"name": "Ada", "email": "a\u{202E}@b.co"},
             "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
@@ -526,6 +709,103 @@ mod tests {
         .unwrap_err();
         assert_eq!(fields(errs), vec!["customer.email"]);
         assert!(is_plain('é') && is_plain('名') && !is_plain('\u{200F}'));
+    }
+
+    #[test]
+    fn human_text_keeps_every_script_combining_marks_and_emoji() {
+        for good in [
+            "Ada Lovelace",
+            "Zoë Ørsted-Łukasiewicz",
+            "Nguyễn Thị Minh Khai",
+            "Nguye\u{0302}\u{0303}n", // the same, with combining marks
+            "محمد بن موسى",           // Arabic, right to left by itself
+            "עדה לאבלייס",
+            "Алёна Пушкина",
+            "김민준",
+            "山田 太郎",
+            "श्रीनिवास रामानुजन्", // Devanagari: conjuncts need no joiner
+            "Ada 🦀",
+            "👩🏽 🇯🇵 ❤\u{FE0F}",     // skin tone, flag, variation selector
+            "Ada\u{00A0}Lovelace", // a no-break space is a space
+            "Ada\u{3000}Lovelace", // so is the ideographic one
+        ] {
+            assert_eq!(human_text("a name", good), Ok(()), "{good:?}");
+            let order = new_order_json(&json!({
+                "customer": {"name": good, "email": "a@b.co"},
+                "items": [{"sku": "TEA-SENCHA", "quantity": 1}]
+            }));
+            assert!(order.is_ok(), "{good:?}: {order:?}");
+        }
+        // The price, documented in the module comment: a ZWJ sequence and
+        // a subdivision flag are refused.
+        let coder = "👩\u{200D}💻";
+        assert!(human_text("a name", coder).unwrap_err().contains("U+200D"));
+        let england = "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}";
+        assert!(
+            human_text("a name", england)
+                .unwrap_err()
+                .contains("U+E0067")
+        );
+    }
+
+    #[test]
+    fn the_error_names_the_first_hidden_character_and_what_it_is() {
+        assert_eq!(
+            human_text("a label", "ci\u{202E}\u{200B}").unwrap_err(),
+            "a label cannot contain U+202E, an invisible formatting character: type it as it should read"
+        );
+        assert!(
+            human_text("a label", "\t")
+                .unwrap_err()
+                .contains("U+0009, a control character")
+        );
+        assert!(
+            human_text("a label", "\u{2029}")
+                .unwrap_err()
+                .contains("line or paragraph separator")
+        );
+        assert!(
+            human_text("a label", "\u{F8FF}")
+                .unwrap_err()
+                .contains("private-use")
+        );
+        assert!(
+            human_text("a label", "\u{10FFFF}")
+                .unwrap_err()
+                .contains("noncharacter")
+        );
+    }
+
+    #[test]
+    fn the_table_of_hidden_characters_is_in_order_and_agrees_with_unicode() {
+        use unicode_properties::{GeneralCategory as Gc, UnicodeGeneralCategory};
+        for pair in HIDDEN.windows(2) {
+            assert!(pair[0].0 <= pair[0].1 && pair[0].1 < pair[1].0, "{pair:?}");
+        }
+        // Every code point, against the general category of an independent
+        // table (the crate's is generated from Unicode's own data files).
+        let noncharacter =
+            |c: char| matches!(u32::from(c), 0xFDD0..=0xFDEF) || u32::from(c) & 0xFFFE == 0xFFFE;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let expected = match c.general_category() {
+                _ if noncharacter(c) => Some(Hidden::Noncharacter),
+                Gc::Control => Some(Hidden::Control),
+                Gc::Format => Some(Hidden::Format),
+                Gc::LineSeparator | Gc::ParagraphSeparator => Some(Hidden::Separator),
+                Gc::PrivateUse => Some(Hidden::PrivateUse),
+                _ if matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}') => {
+                    Some(Hidden::Filler)
+                }
+                _ => None,
+            };
+            assert_eq!(
+                hidden(c),
+                expected,
+                "U+{:04X} ({:?})",
+                u32::from(c),
+                c.general_category()
+            );
+        }
     }
 
     #[test]
@@ -652,6 +932,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_element_repeated_where_one_is_expected_is_refused_in_xml_too() {
+        // JSON's repeated member (`crate::json`) has an XML twin: serde's
+        // derived structs refuse a second `<quantity>` of one line.
+        for xml in [
+            "<u><order_id>ord_1</order_id><items><sku>TEA-SENCHA</sku><quantity>1</quantity><quantity>3</quantity></items></u>",
+            "<u><order_id>ord_1</order_id><order_id>ord_2</order_id><items><sku>TEA-SENCHA</sku><quantity>1</quantity></items></u>",
+        ] {
+            let e = inventory_request_xml(xml.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("duplicate field"), "{e}");
+        }
+    }
+
     proptest! {
         /// Any header value: a key or not, never a panic; a key always
         /// fits the column and prints as itself.
@@ -677,6 +970,20 @@ mod tests {
                     for e in errors {
                         prop_assert!(!e.field.is_empty() && !e.message.is_empty());
                     }
+                }
+            }
+        }
+
+        /// Any text: accepted exactly when no character of it is hidden,
+        /// and refused naming the first that is.
+        #[test]
+        fn any_text_is_human_or_the_first_hidden_character_is_named(text in "\\PC{0,20}|.{0,20}|[\u{0}-\u{3000}\u{E0000}-\u{E0080}]{0,8}") {
+            match text.chars().find(|&c| !is_plain(c)) {
+                None => prop_assert_eq!(human_text("x", &text), Ok(())),
+                Some(c) => {
+                    let e = human_text("x", &text).unwrap_err();
+                    let expected = format!("x cannot contain U+{:04X}, ", u32::from(c));
+                    prop_assert!(e.starts_with(&expected), "{}", e);
                 }
             }
         }

@@ -11,7 +11,23 @@
 //! its field, a list is the element repeated (`<items>…</items><items>…
 //! </items>`), an absent optional field is left out. The root element is
 //! named by the caller (`order`, `update_inventory`, `event`, ...).
+//!
+//! **What is refused rather than skipped.** quick-xml's deserializer
+//! passes over a document type declaration (`<!DOCTYPE …>`) and over
+//! processing instructions (`<?xml-stylesheet …?>`) without a word. It
+//! fetches nothing and expands no entity it was not given, so nothing
+//! happened — but a document that declares a DTD is asking its reader to
+//! load and trust it (external entities, "billion laughs"), and the next
+//! tool that reads the same bytes from a message log may oblige; a
+//! processing instruction is likewise an order for some application
+//! (fetch this stylesheet). Neither belongs in the documents the services
+//! exchange, whose shape is fixed here. So [`from_str`] refuses both
+//! ([`XmlError::Refused`], a `400` at every door that takes XML) instead
+//! of quietly reading a document different from the one that was sent.
+//! The XML declaration `<?xml version="1.0"?>` is not a processing
+//! instruction and stays welcome.
 
+use quick_xml::events::Event;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
@@ -24,6 +40,10 @@ pub enum XmlError {
     Write(String),
     #[error("malformed XML: {0}")]
     Read(String),
+    /// Well-formed, but carrying markup the services do not accept (see
+    /// the module comment).
+    #[error("refused XML: {0}")]
+    Refused(String),
 }
 
 /// Serialises `value` as an XML document with the given root element.
@@ -35,9 +55,39 @@ pub fn to_string<T: Serialize>(root: &str, value: &T) -> Result<String, XmlError
     ))
 }
 
-/// Parses an XML document (whatever its root element is called).
+/// Parses an XML document (whatever its root element is called), refusing
+/// a document type declaration or a processing instruction anywhere in it.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, XmlError> {
+    refuse_declarations(text)?;
     quick_xml::de::from_str(text).map_err(|e| XmlError::Read(e.to_string()))
+}
+
+/// The markup the deserializer would skip in silence, refused: a pass of
+/// quick-xml's reader over the document, before it is deserialized. It
+/// stops at the first malformed spot and leaves saying what is wrong there
+/// to the deserializer, whose messages the doors already show.
+fn refuse_declarations(text: &str) -> Result<(), XmlError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::DocType(_)) => {
+                return Err(XmlError::Refused(
+                    "a document type declaration (<!DOCTYPE …>) is not accepted: \
+                     the documents exchanged here have a fixed shape and no DTD"
+                        .into(),
+                ));
+            }
+            Ok(Event::PI(instruction)) => {
+                let target = String::from_utf8_lossy(instruction.target()).into_owned();
+                return Err(XmlError::Refused(format!(
+                    "a processing instruction (<?{target} …?>) is not accepted: \
+                     only the XML declaration <?xml …?> may stand outside the elements"
+                )));
+            }
+            Ok(Event::Eof) | Err(_) => return Ok(()),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// Parses XML bytes, refusing anything that is not UTF-8.
@@ -182,6 +232,77 @@ mod tests {
         let zero = "<u><order_id>ord_1</order_id><items><sku>TEA-SENCHA</sku><quantity>0</quantity></items></u>";
         assert!(from_str::<UpdateInventoryRequest>(zero).is_err());
         assert!(from_slice::<UpdateInventoryRequest>(b"<u>\xff</u>").is_err());
+    }
+
+    #[test]
+    fn a_document_type_declaration_is_refused_not_skipped() {
+        let request = "<update_inventory><order_id>ord_1</order_id>\
+                       <items><sku>TEA-SENCHA</sku><quantity>1</quantity></items></update_inventory>";
+        assert!(from_str::<UpdateInventoryRequest>(request).is_ok());
+        for doctype in [
+            // The classic external entity, used and unused.
+            r#"<!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>"#,
+            r#"<!DOCTYPE u SYSTEM "http://127.0.0.1:9/evil.dtd">"#,
+            // A billion laughs, cut short.
+            r#"<!DOCTYPE u [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>"#,
+            "<!DOCTYPE update_inventory>",
+        ] {
+            for document in [
+                format!("{doctype}{request}"),
+                format!("<?xml version=\"1.0\"?>\n{doctype}\n{request}"),
+            ] {
+                match from_str::<UpdateInventoryRequest>(&document) {
+                    Err(e @ XmlError::Refused(_)) => {
+                        assert!(e.to_string().contains("<!DOCTYPE"), "{e}")
+                    }
+                    other => panic!("{document}: {other:?}"),
+                }
+            }
+        }
+        // Inside the root element too (where no DOCTYPE may be at all).
+        let inside = request.replacen("<order_id>", "<!DOCTYPE x><order_id>", 1);
+        assert!(matches!(
+            from_str::<UpdateInventoryRequest>(&inside),
+            Err(XmlError::Refused(_))
+        ));
+        // Through the bytes reader as well.
+        let bytes = format!("<!DOCTYPE u>{request}");
+        assert!(matches!(
+            from_slice::<UpdateInventoryRequest>(bytes.as_bytes()),
+            Err(XmlError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn a_processing_instruction_is_refused_the_declaration_is_not() {
+        let request = "<update_inventory><order_id>ord_1</order_id>\
+                       <items><sku>TEA-SENCHA</sku><quantity>1</quantity></items></update_inventory>";
+        let declared = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{request}");
+        assert!(from_str::<UpdateInventoryRequest>(&declared).is_ok());
+        for instruction in [
+            r#"<?xml-stylesheet type="text/xsl" href="http://127.0.0.1:9/x.xsl"?>"#,
+            "<?php echo 1; ?>",
+        ] {
+            for document in [
+                format!("{instruction}{request}"),
+                request.replacen("<order_id>", &format!("{instruction}<order_id>"), 1),
+            ] {
+                match from_str::<UpdateInventoryRequest>(&document) {
+                    Err(e @ XmlError::Refused(_)) => {
+                        assert!(e.to_string().contains("processing instruction"), "{e}")
+                    }
+                    other => panic!("{document}: {other:?}"),
+                }
+            }
+        }
+        // Comments change nothing a reader acts on: still read.
+        let commented = request.replacen("<order_id>", "<!-- a note --><order_id>", 1);
+        assert!(from_str::<UpdateInventoryRequest>(&commented).is_ok());
+        // Malformed before any of it: the deserializer says what is wrong.
+        assert!(matches!(
+            from_str::<UpdateInventoryRequest>("<u><order_id></u><!DOCTYPE x>"),
+            Err(XmlError::Read(_))
+        ));
     }
 
     #[test]

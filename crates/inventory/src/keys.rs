@@ -95,6 +95,9 @@ impl KeyCache {
     }
 }
 
+/// The longest label a key may have, in characters.
+pub const MAX_LABEL_CHARS: usize = 60;
+
 /// Creates a random key and returns it (the only time it is visible).
 pub async fn create(
     db: &Db,
@@ -102,11 +105,15 @@ pub async fn create(
     label: &str,
     now: Timestamp,
 ) -> Result<ApiKey, InventoryError> {
+    // Shown in the key list to whoever manages keys: human text, the rule
+    // of every field people type for others to read.
+    contract::validation::human_text("a label", label)
+        .map_err(|m| InventoryError::invalid("label", m))?;
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 60 {
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Err(InventoryError::invalid(
             "label",
-            "a label of 1 to 60 characters says who the key is for",
+            format!("a label of 1 to {MAX_LABEL_CHARS} characters says who the key is for"),
         ));
     }
     let mut bytes = [0u8; 24];

@@ -186,7 +186,7 @@ async fn rotate_secret(app: &AppState, endpoint: &EndpointId) -> anyhow::Result<
 }
 
 fn read_answer(rec: &Recorded) -> anyhow::Result<EndpointAnswer> {
-    serde_json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
+    contract::json::from_slice(rec.body().map(|b| b.as_ref()).unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("unreadable answer from the store: {e}"))
 }
 

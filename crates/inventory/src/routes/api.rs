@@ -111,8 +111,16 @@ async fn list_keys(_: Operator, app: Data) -> Result<HttpResponse, InventoryErro
 pub struct NewKey {
     /// What the key is for, as shown in the key list: 1 to 60 characters,
     /// not all spaces.
-    #[schema(required, value_type = String, min_length = 1, max_length = 60, pattern = "\\S")]
+    #[schema(required, schema_with = label_schema)]
     label: Option<String>,
+}
+
+fn label_schema() -> utoipa::openapi::schema::Object {
+    contract::schema::human_text(
+        "What the key is for, as shown in the key list: not all spaces.",
+        keys::MAX_LABEL_CHARS,
+        true,
+    )
 }
 
 #[utoipa::path(
@@ -125,7 +133,7 @@ pub struct NewKey {
     security((), ("operator" = [])),
     responses(
         (status = 201, description = "Created; `key` is shown this once", body = keys::ApiKey),
-        (status = 422, description = "A label that is too long", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A label that is blank, too long or holds a hidden character (control, invisible formatting, …)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn create_key(

@@ -4,6 +4,7 @@
 //! with and without keys, JSON and XML.
 
 mod helpers;
+mod inputs;
 mod openapi;
 mod poll_cost;
 mod security;

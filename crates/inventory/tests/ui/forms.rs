@@ -110,6 +110,12 @@ platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     let refused = post_form(&inventory, "/keys", &[("label", "   ")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("id=\"key-label-error\"");
+    // Issue #17, F-8: a label is human text; the reason sits beside it.
+    let keys = inventory::keys::list(&inventory.state.db).await.unwrap().len();
+    let refused = post_form(&inventory, "/keys", &[("label", "ci \u{2066}prod\u{2069}")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"key-label-error\">a label cannot contain U+2066, an invisible formatting character");
+    assert_eq!(inventory::keys::list(&inventory.state.db).await.unwrap().len(), keys, "no key was created");
 
     let id = inventory::keys::list(&inventory.state.db).await.unwrap().into_iter().find(|k| k.hint == platform::http::redact_secret(&key)).unwrap().id;
     let revoked = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;

@@ -14,6 +14,13 @@
 //!   counts any number without a fractional part as an `integer`; serde
 //!   refuses `2.0` for an `i64`. A whole number written with a `.0` is
 //!   read as the integer it is; `2.5` is still no integer.
+//! * **A member is named once.** Read into a `Value`, `{"mode": "api",
+//!   "mode": "poll"}` is whichever came last — and another reader of the
+//!   same bytes may take the first. Every body is read through
+//!   [`contract::json::Strict`], which refuses an object that repeats a
+//!   member name, at any depth (`400`). This is the one JSON reading of
+//!   both services: the extractors here and [`read_json_object`] (for the
+//!   handlers that read raw bytes first) all go through it.
 //!
 //! Everything else — the size limit, the content type, malformed JSON —
 //! is `web::Json`'s, with the problem answers of [`super::json_config`].
@@ -28,6 +35,7 @@ use serde_json::{Number, Value};
 
 use super::problem_response;
 use contract::Problem;
+use contract::json::Strict;
 
 /// A JSON object body, deserialized into `T` (see the module comment).
 #[derive(Debug)]
@@ -51,9 +59,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Json<T>, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Json::<Value>::from_request(req, payload);
+        let body = web::Json::<Strict>::from_request(req, payload);
         Box::pin(async move {
-            let value = body.await?.into_inner();
+            let Strict(value) = body.await?.into_inner();
             from_value(value).map(Json).map_err(|detail| {
                 let problem = Problem::new(400, "/problems/malformed-body", "Malformed JSON body")
                     .with_detail(detail);
@@ -121,9 +129,10 @@ pub fn json_body<T: DeserializeOwned>(
 }
 
 /// Reads raw JSON bytes (a body read as bytes, to verify or log them
-/// first) as [`Json`] reads a body: an object, whole numbers as integers.
+/// first) as [`Json`] reads a body: an object, each member once, whole
+/// numbers as integers.
 pub fn read_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let value = contract::json::value_from_slice(bytes).map_err(|e| e.to_string())?;
     from_value(value)
 }
 
@@ -202,6 +211,20 @@ mod tests {
             "{refused}"
         );
         assert!(from_value::<Poller>(json!("x")).is_err());
+    }
+
+    #[test]
+    fn raw_bytes_are_read_with_each_member_once() {
+        let read: Poller = read_json_object(br#"{"paused": true, "interval_ms": 250.0}"#).unwrap();
+        assert_eq!(read.interval_ms, Some(250));
+        let refused =
+            read_json_object::<Poller>(br#"{"paused": true, "paused": false}"#).unwrap_err();
+        assert!(
+            refused.contains(r#""paused" appears twice at the top level"#),
+            "{refused}"
+        );
+        let refused = read_json_object::<Poller>(b"{\"paused\": true").unwrap_err();
+        assert!(refused.starts_with("invalid JSON"), "{refused}");
     }
 
     #[test]

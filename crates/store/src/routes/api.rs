@@ -225,7 +225,7 @@ async fn put_integration(
         (status = 201, description = "Registered; `secret` is shown this once", body = endpoints::Endpoint,
          headers(("Location" = String, description = "The endpoint's address"))),
         (status = 200, description = "This URL was registered already", body = endpoints::Endpoint),
-        (status = 422, description = "A URL that is not allowed, an unknown event type or format", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A URL that is not allowed, an unknown event type or format, a description that is too long or holds a hidden character", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn create_endpoint(
@@ -299,7 +299,7 @@ async fn get_endpoint(
     responses(
         (status = 200, description = "Changed", body = endpoints::Endpoint),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An unknown event type or format", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown event type or format, a description that is too long or holds a hidden character", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn update_endpoint(

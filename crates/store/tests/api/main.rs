@@ -9,6 +9,7 @@ mod faults;
 mod feed;
 mod group_commit;
 mod helpers;
+mod inputs;
 mod openapi;
 mod orders;
 mod security;

@@ -78,6 +78,23 @@ platform::db_test!(async fn form_errors_are_shown_next_to_their_fields_with_what
     list.assert_contains("No orders yet");
 });
 
+// Issue #17, F-8: the form holds a name and an email to the API's rule
+// for human text, and says so beside the field.
+platform::db_test!(async fn invisible_characters_in_a_name_or_email_are_refused_beside_the_field(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    for (name, code) in [("Ada\u{200B}Lovelace", "U+200B"), ("Ada Lovelace\u{2029}", "U+2029"), ("\u{FEFF}Ada", "U+FEFF")] {
+        let page = post_form(&store, "/orders", &order_form(name, "ada@example.com", "qty-TEA-SENCHA", "1")).await;
+        assert_eq!(page.status, 422, "{name:?}");
+        page.assert_contains(&format!(
+            "<span class=\"field-error\" id=\"name-error\">a name cannot contain {code}, "
+        ));
+    }
+    let page = post_form(&store, "/orders", &order_form("Ada", "ada@exa\u{2028}mple.com", "qty-TEA-SENCHA", "1")).await;
+    assert_eq!(page.status, 422);
+    page.assert_contains("<span class=\"field-error\" id=\"email-error\">an email address cannot contain U+2028, ");
+    get(&store, "/orders").await.assert_contains("No orders yet");
+});
+
 platform::db_test!(async fn user_text_comes_back_escaped(backend) {
     let store = spawn_store(backend, |_| {}).await;
     store.set_mode("poll").await;

@@ -126,10 +126,10 @@ async fn read_page(app: &AppState, cursor: &str) -> anyhow::Result<(FeedPage, Re
     app.metrics.polls.inc();
 
     let page = match rec.status() {
-        Some(200) => {
-            serde_json::from_slice::<FeedPage>(rec.body().map(|b| b.as_ref()).unwrap_or_default())
-                .map_err(|e| format!("unreadable feed page: {e}"))
-        }
+        Some(200) => contract::json::from_slice::<FeedPage>(
+            rec.body().map(|b| b.as_ref()).unwrap_or_default(),
+        )
+        .map_err(|e| format!("unreadable feed page: {e}")),
         Some(status) => Err(format!("the store answered {status}")),
         None => Err(rec.error().unwrap_or("no answer").to_owned()),
     };

@@ -154,7 +154,7 @@ fn classify(rec: &outbound::Recorded) -> Answer {
     .trim_end()
     .to_owned();
     match status {
-        200..=299 => match serde_json::from_slice::<UpdateInventoryResponse>(body) {
+        200..=299 => match contract::json::from_slice::<UpdateInventoryResponse>(body) {
             Ok(r) if r.applied => Answer::Reserved,
             Ok(_) => Answer::Refused("the inventory did not apply the order".into()),
             // A 2xx we cannot read might have reserved stock: unclear.
@@ -163,7 +163,7 @@ fn classify(rec: &outbound::Recorded) -> Answer {
         409 => Answer::Refused(shortage_reason(body)),
         408 | 425 | 429 | 500..=599 => Answer::Unclear(answered),
         _ => {
-            let detail = serde_json::from_slice::<Problem>(body)
+            let detail = contract::json::from_slice::<Problem>(body)
                 .ok()
                 .and_then(|p| p.detail.or(Some(p.title)))
                 .unwrap_or_default();
@@ -176,7 +176,7 @@ fn classify(rec: &outbound::Recorded) -> Answer {
 
 /// "Not enough stock: Ceremonial matcha (asked 3, 1 left)" from a 409.
 fn shortage_reason(body: &[u8]) -> String {
-    match serde_json::from_slice::<Problem>(body) {
+    match contract::json::from_slice::<Problem>(body) {
         Ok(p) if !p.shortages.is_empty() => {
             let parts: Vec<String> = p
                 .shortages

@@ -13,9 +13,22 @@
 //!
 //! * a host named in the list is allowed, whatever it resolves to (the
 //!   operator vouched for it), and so is an address named in the list;
-//! * with `*` in the list, any other host is allowed too — but never at a
-//!   loopback, private, link-local, shared or unspecified address unless
-//!   that address is listed itself.
+//! * with `*` in the list, any other host is allowed too — but never at an
+//!   *internal* address ([`internal`]) unless that address is listed
+//!   itself.
+//!
+//! **What is internal** is one table per IP version, read top to bottom
+//! ([`V4_RANGES`], [`V6_RANGES`], from IANA's special-purpose address
+//! registries): loopback, private, link-local, shared (carrier-grade NAT),
+//! unspecified, broadcast, multicast, reserved, benchmarking and
+//! documentation ranges, unique-local and site-local IPv6. Some IPv6
+//! ranges *wrap* an IPv4 address — IPv4-mapped `::ffff:0:0/96`, NAT64
+//! `64:ff9b::/96`, 6to4 `2002::/16` — and reach that IPv4 host through the
+//! operating system or a translator on the way; such an address is judged
+//! by the IPv4 address inside it, so `[64:ff9b::10.0.0.1]` is as private
+//! as `10.0.0.1`. The tunnels nothing public should need for a webhook
+//! (Teredo, local-use NAT64, the deprecated IPv4-compatible form) are
+//! internal whole. Each row names its range, so a refusal says which.
 //!
 //! **Checked twice.** At registration the URL is parsed and normalised —
 //! the `url` crate reads `0x7f.1`, `2130706433` and `127.1` as the
@@ -30,7 +43,8 @@
 //! URL that answers `302 Location: http://127.0.0.1/` would otherwise walk
 //! the request past the check; nor is a proxy from the environment used.
 
-use std::net::{IpAddr, SocketAddr};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -72,10 +86,16 @@ pub fn validate_url(text: &str, allowed_hosts: &[String]) -> Result<url::Url, St
         _ => is_listed_name(&host, allowed_hosts) || allows_any(allowed_hosts),
     };
     if !allowed {
-        let why = if allows_any(allowed_hosts) {
-            " (a loopback, private or link-local address must be listed itself)"
-        } else {
-            ""
+        let inside = match url.host() {
+            Some(url::Host::Ipv4(ip)) => internal(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => internal(IpAddr::V6(ip)),
+            _ => None,
+        };
+        let why = match inside {
+            Some(inside) if allows_any(allowed_hosts) => {
+                format!(" (it is {inside}: an internal address must be listed itself)")
+            }
+            _ => String::new(),
         };
         return Err(format!(
             "{host} is not an allowed webhook destination{why} (allowed: {}); see WEBHOOK_ALLOWED_HOSTS",
@@ -119,29 +139,150 @@ pub fn address_allowed(ip: IpAddr, allowed_hosts: &[String]) -> bool {
     listed || (allows_any(allowed_hosts) && !is_internal(ip))
 }
 
-/// Loopback, private, link-local, shared (carrier-grade NAT), unspecified
-/// or broadcast: addresses that lead into the store's own machine or
-/// network rather than to someone's public endpoint.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match canonical(ip) {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || (a == 100 && (64..128).contains(&b)) // 100.64.0.0/10
-                || a == 0
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
+/// How a special-purpose range leads inside.
+#[derive(Clone, Copy)]
+pub enum Reach {
+    /// The whole range does.
+    Inside,
+    /// It wraps an IPv4 address, and leads wherever that one does.
+    Wraps(fn(Ipv6Addr) -> Ipv4Addr),
+}
+
+/// IPv4 ranges that lead into the store's own machine or network, or
+/// nowhere public (IANA IPv4 Special-Purpose Address Registry). The first
+/// row that holds an address names it.
+#[rustfmt::skip]
+pub const V4_RANGES: &[(Ipv4Addr, u8, &str)] = &[
+    (Ipv4Addr::new(0, 0, 0, 0),          8, "\"this network\""),
+    (Ipv4Addr::new(10, 0, 0, 0),         8, "private"),
+    (Ipv4Addr::new(100, 64, 0, 0),      10, "shared (carrier-grade NAT)"),
+    (Ipv4Addr::new(127, 0, 0, 0),        8, "loopback"),
+    (Ipv4Addr::new(169, 254, 0, 0),     16, "link-local"),
+    (Ipv4Addr::new(172, 16, 0, 0),      12, "private"),
+    (Ipv4Addr::new(192, 0, 0, 0),       24, "IETF protocol assignments"),
+    (Ipv4Addr::new(192, 0, 2, 0),       24, "documentation"),
+    (Ipv4Addr::new(192, 88, 99, 0),     24, "6to4 relay anycast (deprecated)"),
+    (Ipv4Addr::new(192, 168, 0, 0),     16, "private"),
+    (Ipv4Addr::new(198, 18, 0, 0),      15, "benchmarking"),
+    (Ipv4Addr::new(198, 51, 100, 0),    24, "documentation"),
+    (Ipv4Addr::new(203, 0, 113, 0),     24, "documentation"),
+    (Ipv4Addr::new(224, 0, 0, 0),        4, "multicast"),
+    // Before 240.0.0.0/4, which holds it: the first row that fits names it.
+    (Ipv4Addr::new(255, 255, 255, 255), 32, "broadcast"),
+    (Ipv4Addr::new(240, 0, 0, 0),        4, "reserved"),
+];
+
+/// The IPv4 address in the last 32 bits (IPv4-mapped, NAT64's /96).
+fn last_32_bits(ip: Ipv6Addr) -> Ipv4Addr {
+    Ipv4Addr::from(u128::from(ip) as u32)
+}
+
+/// The IPv4 address right after 6to4's `2002:` (bits 16 to 47).
+fn after_2002(ip: Ipv6Addr) -> Ipv4Addr {
+    Ipv4Addr::from((u128::from(ip) >> 80) as u32)
+}
+
+/// IPv6 ranges likewise (IANA IPv6 Special-Purpose Address Registry, and
+/// the deprecated site-local and IPv4-compatible forms). Written as a
+/// table, one range a line.
+#[rustfmt::skip]
+pub const V6_RANGES: &[(Ipv6Addr, u8, &str, Reach)] = {
+    use Reach::{Inside, Wraps};
+    const fn net(a: u16, b: u16, c: u16) -> Ipv6Addr {
+        Ipv6Addr::new(a, b, c, 0, 0, 0, 0, 0)
+    }
+    &[
+        (Ipv6Addr::UNSPECIFIED,                      128, "unspecified",                  Inside),
+        (Ipv6Addr::LOCALHOST,                        128, "loopback",                     Inside),
+        (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0),  96, "IPv4-mapped",                  Wraps(last_32_bits)),
+        (Ipv6Addr::UNSPECIFIED,                       96, "IPv4-compatible (deprecated)", Inside),
+        (net(0x64, 0xff9b, 0),                        96, "NAT64",                        Wraps(last_32_bits)),
+        (net(0x64, 0xff9b, 1),                        48, "local-use NAT64",              Inside),
+        (net(0x100, 0, 0),                            64, "discard-only",                 Inside),
+        (net(0x2001, 0, 0),                           32, "Teredo",                       Inside),
+        (net(0x2001, 2, 0),                           48, "benchmarking",                 Inside),
+        (net(0x2001, 0xdb8, 0),                       32, "documentation",                Inside),
+        (net(0x2002, 0, 0),                           16, "6to4",                         Wraps(after_2002)),
+        (net(0x3fff, 0, 0),                           20, "documentation",                Inside),
+        (net(0x5f00, 0, 0),                           16, "segment routing (SRv6)",       Inside),
+        (net(0xfc00, 0, 0),                            7, "unique local",                 Inside),
+        (net(0xfe80, 0, 0),                           10, "link-local",                   Inside),
+        (net(0xfec0, 0, 0),                           10, "site-local (deprecated)",      Inside),
+        (net(0xff00, 0, 0),                            8, "multicast",                    Inside),
+    ]
+};
+
+/// Why an address leads inside: its range, and for an IPv6 address that
+/// wraps an IPv4 one, that address and its range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Internal {
+    pub range: String,
+    pub wrapped: Option<(Ipv4Addr, String)>,
+}
+
+impl fmt::Display for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.wrapped {
+            None => write!(f, "{}", self.range),
+            Some((v4, range)) => write!(f, "{} around {v4}, {range}", self.range),
         }
     }
+}
+
+/// Whether the first `len` bits of two numbers agree.
+fn same_prefix<T>(a: T, b: T, len: u8) -> bool
+where
+    T: Copy + std::ops::Shr<u32, Output = T> + PartialEq,
+{
+    let bits = (std::mem::size_of::<T>() * 8) as u32;
+    let shift = bits - u32::from(len);
+    if shift == bits {
+        true
+    } else {
+        a >> shift == b >> shift
+    }
+}
+
+fn internal_v4(ip: Ipv4Addr) -> Option<String> {
+    V4_RANGES
+        .iter()
+        .find(|(net, len, _)| same_prefix(u32::from(ip), u32::from(*net), *len))
+        .map(|(net, len, name)| format!("{name} ({net}/{len})"))
+}
+
+/// Why `ip` leads into the store's own machine or network rather than to
+/// someone's public endpoint — `None` for a public address.
+pub fn internal(ip: IpAddr) -> Option<Internal> {
+    match ip {
+        IpAddr::V4(v4) => internal_v4(v4).map(|range| Internal {
+            range,
+            wrapped: None,
+        }),
+        IpAddr::V6(v6) => {
+            let (net, len, name, reach) = V6_RANGES
+                .iter()
+                .find(|(net, len, ..)| same_prefix(u128::from(v6), u128::from(*net), *len))?;
+            let range = format!("{name} ({net}/{len})");
+            match reach {
+                Reach::Inside => Some(Internal {
+                    range,
+                    wrapped: None,
+                }),
+                Reach::Wraps(unwrap) => {
+                    let v4 = unwrap(v6);
+                    internal_v4(v4).map(|inner| Internal {
+                        range,
+                        wrapped: Some((v4, inner)),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// Whether `ip` is [`internal`].
+pub fn is_internal(ip: IpAddr) -> bool {
+    internal(ip).is_some()
 }
 
 /// The webhook client's resolver: looks a name up, keeps the addresses the
@@ -172,7 +313,13 @@ impl Destinations {
             .filter(|a| address_allowed(a.ip(), &self.allowed_hosts))
             .collect();
         if kept.is_empty() {
-            let seen: Vec<String> = resolved.iter().map(|a| a.ip().to_string()).collect();
+            let seen: Vec<String> = resolved
+                .iter()
+                .map(|a| match internal(a.ip()) {
+                    Some(inside) => format!("{} ({inside})", a.ip()),
+                    None => a.ip().to_string(),
+                })
+                .collect();
             return Err(format!(
                 "{host} resolves to {} — not an allowed webhook destination (see WEBHOOK_ALLOWED_HOSTS)",
                 if seen.is_empty() {
@@ -294,6 +441,216 @@ mod tests {
         let some = vec!["*".to_owned(), "10.0.0.5".to_owned()];
         assert!(validate_url("http://10.0.0.5:6379/", &some).is_ok());
         assert!(validate_url("http://10.0.0.6:6379/", &some).is_err());
+    }
+
+    /// Every range of the tables, by an address in it, and what the
+    /// refusal calls it (`None`: public).
+    const CLASSIFIED: &[(&str, Option<&str>)] = &[
+        ("0.1.2.3", Some("\"this network\" (0.0.0.0/8)")),
+        ("10.20.30.40", Some("private (10.0.0.0/8)")),
+        (
+            "100.64.0.1",
+            Some("shared (carrier-grade NAT) (100.64.0.0/10)"),
+        ),
+        ("100.127.255.254", Some("shared")),
+        ("127.0.0.2", Some("loopback (127.0.0.0/8)")),
+        ("169.254.169.254", Some("link-local (169.254.0.0/16)")),
+        ("172.31.255.255", Some("private (172.16.0.0/12)")),
+        (
+            "192.0.0.170",
+            Some("IETF protocol assignments (192.0.0.0/24)"),
+        ),
+        ("192.0.2.1", Some("documentation (192.0.2.0/24)")),
+        ("192.88.99.1", Some("6to4 relay anycast")),
+        ("192.168.1.1", Some("private (192.168.0.0/16)")),
+        ("198.19.255.1", Some("benchmarking (198.18.0.0/15)")),
+        ("198.51.100.7", Some("documentation (198.51.100.0/24)")),
+        ("203.0.113.9", Some("documentation (203.0.113.0/24)")),
+        ("224.0.0.1", Some("multicast (224.0.0.0/4)")),
+        ("239.255.255.250", Some("multicast")),
+        ("240.0.0.1", Some("reserved (240.0.0.0/4)")),
+        ("255.255.255.255", Some("broadcast (255.255.255.255/32)")),
+        ("::", Some("unspecified (::/128)")),
+        ("::1", Some("loopback (::1/128)")),
+        (
+            "::ffff:10.0.0.1",
+            Some("IPv4-mapped (::ffff:0.0.0.0/96) around 10.0.0.1, private"),
+        ),
+        ("::10.0.0.1", Some("IPv4-compatible (deprecated) (::/96)")),
+        ("::8.8.8.8", Some("IPv4-compatible")),
+        (
+            "64:ff9b::10.0.0.1",
+            Some("NAT64 (64:ff9b::/96) around 10.0.0.1, private (10.0.0.0/8)"),
+        ),
+        (
+            "64:ff9b::7f00:1",
+            Some("NAT64 (64:ff9b::/96) around 127.0.0.1, loopback"),
+        ),
+        (
+            "64:ff9b::a9fe:a9fe",
+            Some("around 169.254.169.254, link-local"),
+        ),
+        (
+            "64:ff9b:1::5db8:d70e",
+            Some("local-use NAT64 (64:ff9b:1::/48)"),
+        ),
+        ("100::1", Some("discard-only (100::/64)")),
+        (
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            Some("Teredo (2001::/32)"),
+        ),
+        ("2001:2::1", Some("benchmarking (2001:2::/48)")),
+        ("2001:db8::1", Some("documentation (2001:db8::/32)")),
+        (
+            "2002:a00:1::1",
+            Some("6to4 (2002::/16) around 10.0.0.1, private"),
+        ),
+        (
+            "2002:c0a8:101::",
+            Some("6to4 (2002::/16) around 192.168.1.1, private"),
+        ),
+        ("2002:7f00:1::", Some("around 127.0.0.1, loopback")),
+        ("3fff::1", Some("documentation (3fff::/20)")),
+        ("5f00::1", Some("segment routing")),
+        ("fd12:3456::1", Some("unique local (fc00::/7)")),
+        ("fe80::1", Some("link-local (fe80::/10)")),
+        ("fec0::1", Some("site-local (deprecated) (fec0::/10)")),
+        ("ff02::1", Some("multicast (ff00::/8)")),
+        // Public, however written.
+        ("93.184.215.14", None),
+        ("1.1.1.1", None),
+        ("100.128.0.1", None),
+        ("172.32.0.1", None),
+        ("223.255.255.255", None),
+        ("2606:4700::1", None),
+        ("::ffff:93.184.215.14", None),
+        ("64:ff9b::5db8:d70e", None),
+        ("2002:5db8:d70e::1", None),
+        ("2001:4860:4860::8888", None),
+    ];
+
+    #[test]
+    fn each_special_range_is_internal_and_named() {
+        for (address, expected) in CLASSIFIED {
+            let ip: IpAddr = address.parse().unwrap();
+            let found = internal(ip).map(|i| i.to_string());
+            match (expected, &found) {
+                (None, None) => {}
+                (Some(part), Some(said)) => assert!(said.contains(part), "{address}: {said}"),
+                _ => panic!("{address}: expected {expected:?}, got {found:?}"),
+            }
+            assert_eq!(is_internal(ip), expected.is_some(), "{address}");
+        }
+    }
+
+    // Issue #17, F-9: with `*`, addresses that wrap or reach internal ones
+    // were let through; each is refused, at registration and at sending.
+    #[test]
+    fn under_any_host_an_address_that_wraps_or_reaches_inside_is_refused() {
+        let any = vec!["*".to_owned()];
+        let at = |ip: &str| SocketAddr::new(ip.parse().unwrap(), 80);
+        let resolver = Destinations::new(&any);
+        for (address, expected) in CLASSIFIED {
+            let host = if address.contains(':') {
+                format!("[{address}]")
+            } else {
+                address.to_string()
+            };
+            let registered = validate_url(&format!("http://{host}:8080/hook"), &any);
+            let sent = resolver.admit("rebind.example", vec![at(address)]);
+            match expected {
+                Some(part) => {
+                    let err = registered.unwrap_err();
+                    assert!(
+                        err.contains("not an allowed webhook destination"),
+                        "{address}: {err}"
+                    );
+                    assert!(err.contains(part), "{address}: {err}");
+                    let err = sent.unwrap_err();
+                    assert!(err.contains(part), "{address}: {err}");
+                }
+                None => {
+                    assert!(registered.is_ok(), "{address}: {registered:?}");
+                    assert_eq!(sent.unwrap(), vec![at(address)], "{address}");
+                }
+            }
+        }
+        // Listed by itself, an internal address is the operator's choice.
+        let listed = vec!["*".to_owned(), "64:ff9b::a00:1".to_owned()];
+        assert!(validate_url("http://[64:ff9b::10.0.0.1]/hook", &listed).is_ok());
+    }
+
+    #[test]
+    fn the_tables_are_written_as_their_networks() {
+        // A row's address is its network (no host bits set), so what the
+        // refusal prints is the range as the registries write it.
+        for (net, len, name) in V4_RANGES {
+            let host_bits =
+                u32::from(*net) & !(u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0));
+            assert_eq!(host_bits, 0, "{name} {net}/{len}");
+        }
+        for (net, len, name, _) in V6_RANGES {
+            let host_bits =
+                u128::from(*net) & !(u128::MAX.checked_shl(128 - u32::from(*len)).unwrap_or(0));
+            assert_eq!(host_bits, 0, "{name} {net}/{len}");
+        }
+    }
+
+    mod wrapped {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Any address of an internal IPv4 range.
+        fn internal_v4() -> impl Strategy<Value = Ipv4Addr> {
+            (prop::sample::select(V4_RANGES), any::<u32>()).prop_map(|((net, len, _), bits)| {
+                let host = bits.checked_shr(u32::from(len)).unwrap_or(0);
+                Ipv4Addr::from(u32::from(net) | host)
+            })
+        }
+
+        /// The IPv6 forms that carry an IPv4 address to it.
+        fn wrappings(v4: Ipv4Addr, noise: u128) -> [Ipv6Addr; 3] {
+            let v4 = u128::from(u32::from(v4));
+            [
+                Ipv6Addr::from(0xffff_u128 << 32 | v4),
+                Ipv6Addr::from(0x0064_ff9b_u128 << 96 | v4),
+                // 6to4: the rest (subnet and interface) is anyone's choice.
+                Ipv6Addr::from(0x2002_u128 << 112 | v4 << 80 | (noise & ((1 << 80) - 1))),
+            ]
+        }
+
+        proptest! {
+            /// Any internal IPv4 address, wrapped in IPv4-mapped, NAT64 or
+            /// 6to4 form, is internal — and said to be, with the address.
+            #[test]
+            fn any_internal_ipv4_is_internal_however_it_is_wrapped(v4 in internal_v4(), noise in any::<u128>()) {
+                prop_assert!(is_internal(IpAddr::V4(v4)));
+                for v6 in wrappings(v4, noise) {
+                    let inside = internal(IpAddr::V6(v6));
+                    prop_assert!(inside.is_some(), "{}", v6);
+                    prop_assert_eq!(inside.unwrap().wrapped.map(|(w, _)| w), Some(v4));
+                    prop_assert!(!address_allowed(IpAddr::V6(v6), &["*".to_owned()]), "{}", v6);
+                }
+            }
+
+            /// Any public IPv4 address is public in those forms too.
+            #[test]
+            fn any_public_ipv4_stays_public_wrapped(bits in any::<u32>(), noise in any::<u128>()) {
+                let v4 = Ipv4Addr::from(bits);
+                prop_assume!(!is_internal(IpAddr::V4(v4)));
+                for v6 in wrappings(v4, noise) {
+                    prop_assert!(internal(IpAddr::V6(v6)).is_none(), "{}", v6);
+                }
+            }
+
+            /// Any address at all: a verdict, never a panic.
+            #[test]
+            fn any_address_is_judged(v6 in any::<u128>(), v4 in any::<u32>()) {
+                let _ = internal(IpAddr::V6(Ipv6Addr::from(v6)));
+                let _ = internal(IpAddr::V4(Ipv4Addr::from(v4)));
+            }
+        }
     }
 
     #[test]

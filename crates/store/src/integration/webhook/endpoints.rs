@@ -52,8 +52,32 @@ pub struct NewEndpoint {
     #[serde(default)]
     #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
+    /// A note for people reading the settings page.
     #[serde(default)]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
+}
+
+/// The longest description an endpoint may have, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+
+fn description_schema() -> utoipa::openapi::schema::Object {
+    contract::schema::human_text(
+        "A note for people reading the settings page.",
+        MAX_DESCRIPTION_CHARS,
+        false,
+    )
+}
+
+/// A description as typed, on creation and on change alike: human text
+/// (`contract::validation::human_text`, the rule of every field people
+/// type for others to read) of at most [`MAX_DESCRIPTION_CHARS`].
+fn check_description(text: &str) -> Result<(), String> {
+    contract::validation::human_text("a description", text)?;
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(format!("at most {MAX_DESCRIPTION_CHARS} characters"));
+    }
+    Ok(())
 }
 
 /// `PATCH /api/webhook-endpoints/{id}`: only the fields given change.
@@ -64,6 +88,8 @@ pub struct EndpointChanges {
     pub event_types: Option<Vec<String>>,
     #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
+    /// A note for people reading the settings page.
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
 }
 
@@ -133,8 +159,8 @@ pub async fn register(
         .map_err(|m| errors.push(FieldError::new("format", m)))
         .ok();
     let description = request.description.unwrap_or_default();
-    if description.chars().count() > 200 {
-        errors.push(FieldError::new("description", "at most 200 characters"));
+    if let Err(m) = check_description(&description) {
+        errors.push(FieldError::new("description", m));
     }
     let (Some(url), Some(types), Some(format), true) = (url, types, format, errors.is_empty())
     else {
@@ -246,6 +272,9 @@ pub async fn update(
         Some(f) => parse_format(Some(&f)).map_err(|m| StoreError::invalid("format", m))?,
         None => current.format,
     };
+    if let Some(text) = &changes.description {
+        check_description(text).map_err(|m| StoreError::invalid("description", m))?;
+    }
     let enabled = changes.enabled.unwrap_or(current.enabled);
     let reason = if enabled {
         None

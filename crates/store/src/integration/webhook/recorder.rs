@@ -263,7 +263,7 @@ fn inventory_outcome(rec: &Recorded, decision: &Decision) -> Option<ApplyOutcome
     if *decision != Decision::Succeeded {
         return None;
     }
-    let ack: WebhookAck = serde_json::from_slice(rec.body()?).ok()?;
+    let ack: WebhookAck = contract::json::from_slice(rec.body()?).ok()?;
     ack.outcome
 }
 
