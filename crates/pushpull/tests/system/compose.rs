@@ -17,10 +17,54 @@ use serde_norway::Value;
 
 use crate::helpers::eventually;
 
-fn repo_file(name: &str) -> PathBuf {
+pub(crate) fn repo_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(name)
+}
+
+/// The Dockerfile's instructions, a continued (`\\`) line joined to the
+/// next, comments and blank lines left out.
+fn dockerfile_instructions() -> Vec<String> {
+    let text = std::fs::read_to_string(repo_file("Dockerfile")).expect("Dockerfile");
+    let mut instructions = Vec::new();
+    let mut current = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || (line.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                instructions.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    instructions
+}
+
+/// The environment the image gives every container (the runtime stage's
+/// `ENV`): what the tests that start the binary "as in the image" set.
+pub(crate) fn image_env() -> BTreeMap<String, String> {
+    let instructions = dockerfile_instructions();
+    let runtime = instructions
+        .iter()
+        .rposition(|i| i.starts_with("FROM "))
+        .expect("a FROM");
+    instructions[runtime..]
+        .iter()
+        .filter_map(|i| i.strip_prefix("ENV "))
+        .flat_map(str::split_whitespace)
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').expect("ENV KEY=VALUE");
+            assert!(!v.contains('"'), "unquoted values only: {kv}");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
 }
 
 fn compose() -> Value {
