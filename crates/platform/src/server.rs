@@ -2,9 +2,10 @@
 //! and shutdown behaviour, so the two differ only in their routes.
 //!
 //! Middleware, outermost first: a `tracing` span per request (with a
-//! request id), per-route metrics, the problem+json safety net, the
-//! request limits (header bytes, time to send the body — see
-//! [`crate::limits`]) and the refusal of cross-site writes
+//! request id) and a log line once it is answered
+//! ([`crate::telemetry::log_request`]), per-route metrics, the problem+json
+//! safety net, the request limits (header bytes, time to send the body —
+//! see [`crate::limits`]) and the refusal of cross-site writes
 //! ([`crate::guard`], with the service's `Guard` in its app data). Every
 //! extractor gets the shared body limit and problem-producing error
 //! handlers.
@@ -78,6 +79,8 @@ where
             }))
             .wrap(problem_errors())
             .wrap(from_fn(track_http))
+            // A line per request, inside the request's span.
+            .wrap(from_fn(crate::telemetry::log_request))
             .wrap(TracingLogger::default())
             .configure(routes.clone())
     })

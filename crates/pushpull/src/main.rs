@@ -4,15 +4,10 @@
 
 use anyhow::Context;
 use clap::Parser;
+use platform::telemetry::LogFormat;
 
 use pushpull::cli::{self, Cli, Command, DemoArgs};
-
-/// What the services log unless `RUST_LOG` says otherwise: one line per
-/// request, attempt and poll for an operator reading container logs.
-const SERVICE_LOGS: &str = "info,sqlx=warn,actix_server=warn,actix_web=warn";
-/// The demo is for a person at a terminal: the banner, then only what went
-/// wrong (every message is on the pages; `RUST_LOG=info` shows them here).
-const DEMO_LOGS: &str = "warn,pushpull=info";
+use pushpull::output::{Banner, DEMO_LOGS, SERVICE_LOGS};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -25,8 +20,10 @@ async fn main() -> anyhow::Result<()> {
         None => demo(cli.demo).await,
         Some(Command::Demo(args)) => demo(args).await,
         Some(Command::Store { shared, store }) => {
-            let app = store::Application::build(cli::store_config(&shared, &store, None)).await?;
-            println!("store     http://{}:{}", store.store_bind, app.port());
+            let config = cli::store_config(&shared, &store, None);
+            let store_url = config.public_url.clone();
+            let app = store::Application::build(config).await?;
+            Banner::Store { store_url }.announce(LogFormat::from_env());
             let handle = app.handle();
             tokio::spawn(async move {
                 stopped().await;
@@ -35,14 +32,10 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await.context("running the store")
         }
         Some(Command::Inventory { shared, inventory }) => {
-            let app =
-                inventory::Application::build(cli::inventory_config(&shared, &inventory, None))
-                    .await?;
-            println!(
-                "inventory http://{}:{}",
-                inventory.inventory_bind,
-                app.port()
-            );
+            let config = cli::inventory_config(&shared, &inventory, None);
+            let inventory_url = config.public_url.clone();
+            let app = inventory::Application::build(config).await?;
+            Banner::Inventory { inventory_url }.announce(LogFormat::from_env());
             let handle = app.handle();
             tokio::spawn(async move {
                 stopped().await;
@@ -70,16 +63,12 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let store = store::Application::build(store_config).await?;
     let inventory = inventory::Application::build(inventory_config).await?;
     let mode = store::integration::read_mode(&store.state().db).await?;
-    println!();
-    println!("  pushpull is running — push vs pull, for real.");
-    println!();
-    println!("  store      {store_url}");
-    println!("  inventory  {inventory_url}");
-    println!("  mode       {mode} (switch it on the store's settings page)");
-    println!();
-    println!("  Place an order in the store and watch each message cross on the flow");
-    println!("  page. Ctrl-C stops both. (RUST_LOG=info shows every request here too.)");
-    println!();
+    Banner::Demo {
+        store_url,
+        inventory_url,
+        mode,
+    }
+    .announce(LogFormat::from_env());
 
     let (store_handle, inventory_handle) = (store.handle(), inventory.handle());
     tokio::spawn(async move {

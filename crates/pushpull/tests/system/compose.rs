@@ -1,26 +1,75 @@
 //! `docker compose up` needs a Docker engine and images the test machines
 //! cannot pull, so these tests check the compose set-up against the code as
 //! far as that allows: every variable the compose file sets is one the services read,
-//! ports and URLs agree across services, the Dockerfile builds and ships
-//! what the binary needs — and, last, the real `pushpull` binary is started
-//! twice exactly as compose would start it (same command, same
+//! ports and URLs agree across services (in every recipe the docs give),
+//! each demo credential is written once, the image is built and never
+//! pulled, the Dockerfile builds and ships what the binary needs. Then
+//! what can run here runs: PostgreSQL's health check against the local
+//! server, and the real `pushpull` binary started twice exactly as compose
+//! would start it (same command, the image's and the service's
 //! environment, service names mapped to 127.0.0.1) against the local
-//! PostgreSQL, and an order is placed in each mode.
+//! PostgreSQL, an order placed in each mode and its trip read in the logs.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clap::CommandFactory;
 use serde_norway::Value;
 
 use crate::helpers::eventually;
+use crate::process::{Binary, Stream};
 
-fn repo_file(name: &str) -> PathBuf {
+pub(crate) fn repo_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(name)
+}
+
+/// The Dockerfile's instructions, a continued (`\\`) line joined to the
+/// next, comments and blank lines left out.
+fn dockerfile_instructions() -> Vec<String> {
+    let text = std::fs::read_to_string(repo_file("Dockerfile")).expect("Dockerfile");
+    let mut instructions = Vec::new();
+    let mut current = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || (line.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                instructions.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    instructions
+}
+
+/// The environment the image gives every container (the runtime stage's
+/// `ENV`): what the tests that start the binary "as in the image" set.
+pub(crate) fn image_env() -> BTreeMap<String, String> {
+    let instructions = dockerfile_instructions();
+    let runtime = instructions
+        .iter()
+        .rposition(|i| i.starts_with("FROM "))
+        .expect("a FROM");
+    instructions[runtime..]
+        .iter()
+        .filter_map(|i| i.strip_prefix("ENV "))
+        .flat_map(str::split_whitespace)
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').expect("ENV KEY=VALUE");
+            assert!(!v.contains('"'), "unquoted values only: {kv}");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
 }
 
 fn compose() -> Value {
@@ -104,6 +153,21 @@ fn command_of(compose: &Value, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The postgres service's health check, as its shell runs it.
+fn postgres_health_check(compose: &Value) -> String {
+    let test: Vec<&str> = service(compose, "postgres")["healthcheck"]["test"]
+        .as_sequence()
+        .expect("a postgres health check")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let ["CMD-SHELL", command] = test[..] else {
+        panic!("a CMD-SHELL check, not {test:?}")
+    };
+    // `$$` is compose's escape for a `$` it leaves to the shell.
+    command.replace("$$", "$")
+}
+
 /// The environment variables a `pushpull` subcommand reads.
 fn variables_read_by(subcommand: &str) -> BTreeSet<String> {
     let cli = pushpull::cli::Cli::command();
@@ -116,8 +180,16 @@ fn variables_read_by(subcommand: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// `(interface, host port, container port)` of a service's first mapping.
-fn published_port(compose: &Value, name: &str, vars: &BTreeMap<&str, &str>) -> (String, u16, u16) {
+/// A service's first port mapping, interpolated with `vars`.
+struct Published {
+    interface: String,
+    /// The host ports: one, or a range when the service is scaled (each
+    /// replica gets one of them, the first free one first).
+    host: RangeInclusive<u16>,
+    container: u16,
+}
+
+fn published(compose: &Value, name: &str, vars: &BTreeMap<&str, &str>) -> Published {
     let mapping = interpolate_with(
         service(compose, name)["ports"][0]
             .as_str()
@@ -128,12 +200,33 @@ fn published_port(compose: &Value, name: &str, vars: &BTreeMap<&str, &str>) -> (
     let [ip, host, container] = parts[..] else {
         panic!("{name} publishes INTERFACE:HOST:CONTAINER, not {mapping}")
     };
-    (
-        ip.to_owned(),
-        host.parse().unwrap(),
-        container.parse().unwrap(),
-    )
+    let port = |p: &str| -> u16 {
+        p.parse()
+            .unwrap_or_else(|_| panic!("{name}: a port, not {p:?} in {mapping}"))
+    };
+    let host = match host.split_once('-') {
+        Some((first, last)) => port(first)..=port(last),
+        None => port(host)..=port(host),
+    };
+    assert!(!host.is_empty(), "{name}: an empty range in {mapping}");
+    Published {
+        interface: ip.to_owned(),
+        host,
+        container: port(container),
+    }
 }
+
+/// The port of a URL (`http://localhost:8080` → 8080).
+fn port_of(url: &str) -> u16 {
+    url::Url::parse(url)
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+        .port_or_known_default()
+        .unwrap()
+}
+
+/// libpq's variables that the PostgreSQL driver (sqlx) reads itself: the
+/// password, when a database URL names none. Not flags of ours.
+const READ_BY_THE_DRIVER: [&str; 1] = ["PGPASSWORD"];
 
 #[test]
 fn every_variable_compose_sets_is_one_the_service_reads() {
@@ -148,7 +241,7 @@ fn every_variable_compose_sets_is_one_the_service_reads() {
         let known = variables_read_by(name);
         for var in env_of(&compose, name).keys() {
             assert!(
-                known.contains(var),
+                known.contains(var) || READ_BY_THE_DRIVER.contains(&var.as_str()),
                 "{name} sets {var}, which `pushpull {name}` does not read (it reads {known:?})"
             );
         }
@@ -165,14 +258,25 @@ fn ports_urls_keys_and_databases_agree() {
     assert_eq!(store["STORE_BIND"], "0.0.0.0");
     assert_eq!(inventory["INVENTORY_BIND"], "0.0.0.0");
     let none = BTreeMap::new();
-    let (store_ip, store_host, store_container) = published_port(&compose, "store", &none);
-    let (inventory_ip, inventory_host, inventory_container) =
-        published_port(&compose, "inventory", &none);
+    let (store_published, inventory_published) = (
+        published(&compose, "store", &none),
+        published(&compose, "inventory", &none),
+    );
     // The demo has no login: reachable from this machine only.
     assert_eq!(
-        (store_ip.as_str(), inventory_ip.as_str()),
+        (
+            store_published.interface.as_str(),
+            inventory_published.interface.as_str()
+        ),
         ("127.0.0.1", "127.0.0.1")
     );
+    let (store_container, inventory_container) =
+        (store_published.container, inventory_published.container);
+    let (store_host, inventory_host) = (
+        *store_published.host.start(),
+        *inventory_published.host.start(),
+    );
+    assert!(store_published.host.len() == 1 && inventory_published.host.len() == 1);
     assert_eq!(store["STORE_PORT"], store_container.to_string());
     assert_eq!(inventory["INVENTORY_PORT"], inventory_container.to_string());
     assert_eq!(
@@ -211,16 +315,14 @@ fn ports_urls_keys_and_databases_agree() {
     // the init script, with the credentials postgres was given.
     let pg = &service(&compose, "postgres")["environment"];
     let user = pg["POSTGRES_USER"].as_str().unwrap();
-    let password = pg["POSTGRES_PASSWORD"].as_str().unwrap();
     let init = std::fs::read_to_string(repo_file("docker/postgres-init.sql")).unwrap();
     for (env, var, db) in [
         (&store, "STORE_DATABASE_URL", "store"),
         (&inventory, "INVENTORY_DATABASE_URL", "inventory"),
     ] {
-        assert_eq!(
-            env[var],
-            format!("postgres://{user}:{password}@postgres:5432/{db}")
-        );
+        // No password in the URL: the driver reads it from PGPASSWORD
+        // (see `the_demo_credentials_are_written_once`).
+        assert_eq!(env[var], format!("postgres://{user}@postgres:5432/{db}"));
         assert!(
             init.contains(&format!("CREATE DATABASE {db};")),
             "init script creates {db}"
@@ -278,16 +380,24 @@ fn ports_urls_keys_and_databases_agree() {
             ]
         );
     }
-    // Postgres is healthy only once it listens on TCP, which on a first
-    // start it does only after the init script has created the databases.
-    let pg_check = format!(
-        "{:?}",
-        service(&compose, "postgres")["healthcheck"]["test"]
-            .as_sequence()
-            .expect("a postgres health check")
-    );
-    assert!(pg_check.contains("pg_isready -h 127.0.0.1"), "{pg_check}");
+    // Postgres is healthy only once each service's database answers, over
+    // TCP: on a first start the init script runs with TCP closed, so a check
+    // over TCP cannot pass before the script has finished. (`pg_isready -d`
+    // passes for a database that does not exist.) The check is run for real
+    // in `the_postgres_health_check_fails_until_both_databases_exist`.
+    let check = postgres_health_check(&compose);
+    for db in ["store", "inventory"] {
+        assert!(
+            check.contains(&format!("psql -h 127.0.0.1 -U {user} -d {db} ")),
+            "{check}"
+        );
+    }
+    assert!(!check.contains("pg_isready"), "{check}");
+}
 
+#[test]
+fn the_image_is_built_here_and_never_pulled() {
+    let compose = compose();
     // One image, built once: by the store; the inventory runs it as is.
     let image = service(&compose, "store")["image"].as_str().unwrap();
     assert_eq!(
@@ -296,6 +406,12 @@ fn ports_urls_keys_and_databases_agree() {
     );
     assert!(service(&compose, "store")["build"].is_string());
     assert!(service(&compose, "inventory")["build"].is_null());
+    // No registry has `pushpull:local`: without `pull_policy: build` a
+    // first `docker compose up` tries to pull it before building it.
+    assert_eq!(
+        service(&compose, "store")["pull_policy"].as_str(),
+        Some("build")
+    );
     assert_eq!(
         service(&compose, "inventory")["pull_policy"].as_str(),
         Some("never")
@@ -303,11 +419,37 @@ fn ports_urls_keys_and_databases_agree() {
 }
 
 #[test]
+fn the_demo_credentials_are_written_once() {
+    let text = std::fs::read_to_string(repo_file("docker-compose.yml")).unwrap();
+    let compose = compose();
+    let store = env_of(&compose, "store");
+    let inventory = env_of(&compose, "inventory");
+    let password = service(&compose, "postgres")["environment"]["POSTGRES_PASSWORD"]
+        .as_str()
+        .expect("postgres is given a password");
+    for (what, secret) in [
+        ("the database password", password),
+        ("the store's API key", &store["STORE_API_KEY"]),
+        ("the inventory's API key", &store["INVENTORY_API_KEY"]),
+    ] {
+        assert_eq!(
+            text.matches(secret).count(),
+            1,
+            "{what} ({secret}) is written once in docker-compose.yml, and used from there"
+        );
+    }
+    // Both services' PostgreSQL driver gets the password postgres was given.
+    for env in [&store, &inventory] {
+        assert_eq!(env["PGPASSWORD"], password);
+    }
+}
+
+#[test]
 fn one_variable_per_service_moves_its_port_and_every_link_to_it() {
     let compose = compose();
     let vars = BTreeMap::from([("STORE_HOST_PORT", "9080"), ("INVENTORY_HOST_PORT", "9081")]);
-    assert_eq!(published_port(&compose, "store", &vars).1, 9080);
-    assert_eq!(published_port(&compose, "inventory", &vars).1, 9081);
+    assert_eq!(published(&compose, "store", &vars).host, 9080..=9080);
+    assert_eq!(published(&compose, "inventory", &vars).host, 9081..=9081);
     for name in ["store", "inventory"] {
         let env = env_with(&compose, name, &vars);
         assert_eq!(env["STORE_PUBLIC_URL"], "http://localhost:9080", "{name}");
@@ -316,13 +458,110 @@ fn one_variable_per_service_moves_its_port_and_every_link_to_it() {
             "{name}"
         );
     }
-    // Scaled, a range of host ports; the links keep to the first.
-    let scaled = BTreeMap::from([("INVENTORY_HOST_PORTS", "8081-8089")]);
-    let mapping = interpolate_with(
-        service(&compose, "inventory")["ports"][0].as_str().unwrap(),
-        &scaled,
+}
+
+/// A `VAR=value … docker compose up [--scale service=N]` the docs give.
+#[derive(Debug)]
+struct Recipe {
+    vars: BTreeMap<String, String>,
+    scale: Option<(String, usize)>,
+}
+
+/// Every `docker compose up` in `text`, with the variables written before
+/// it and the `--scale` after it (a recipe may wrap across lines).
+fn recipes(text: &str) -> Vec<Recipe> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let bare = |w: &str| w.trim_matches(|c: char| "`().,;:".contains(c)).to_owned();
+    let mut found = Vec::new();
+    for (i, window) in words.windows(3).enumerate() {
+        if [bare(window[0]), bare(window[1]), bare(window[2])] != ["docker", "compose", "up"] {
+            continue;
+        }
+        let mut vars = BTreeMap::new();
+        for word in words[..i].iter().rev().map(|w| bare(w)) {
+            match word.split_once('=') {
+                Some((k, v))
+                    if !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') =>
+                {
+                    vars.insert(k.to_owned(), v.to_owned());
+                }
+                _ => break,
+            }
+        }
+        let scale = match (words.get(i + 3), words.get(i + 4)) {
+            (Some(&"--scale"), Some(what)) => {
+                let (name, n) = bare(what)
+                    .split_once('=')
+                    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                    .unwrap();
+                Some((name, n.parse().unwrap()))
+            }
+            _ => None,
+        };
+        found.push(Recipe { vars, scale });
+    }
+    found
+}
+
+#[test]
+fn every_recipe_the_docs_give_publishes_each_service_where_its_links_point() {
+    let compose = compose();
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let compose_comments: String = std::fs::read_to_string(repo_file("docker-compose.yml"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let all: Vec<Recipe> = recipes(&readme)
+        .into_iter()
+        .chain(recipes(&compose_comments))
+        .collect();
+    assert!(
+        all.iter().filter(|r| r.scale.is_some()).count() >= 2,
+        "a scaling recipe for each service: {all:?}"
     );
-    assert_eq!(mapping, "127.0.0.1:8081-8089:8081");
+    for recipe in &all {
+        let vars: BTreeMap<&str, &str> = recipe
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let store = published(&compose, "store", &vars).host;
+        let inventory = published(&compose, "inventory", &vars).host;
+        // Docker gives each replica a free port of the range, the first
+        // one first; a range that reaches into the other service's ports
+        // takes them from it (or the other way round, whichever starts first).
+        assert!(
+            store.end() < inventory.start() || inventory.end() < store.start(),
+            "{recipe:?}: the store's host ports {store:?} and the inventory's {inventory:?} overlap"
+        );
+        if let Some((name, replicas)) = &recipe.scale {
+            let range = if name == "store" { &store } else { &inventory };
+            assert!(
+                range.len() >= *replicas,
+                "{recipe:?}: {replicas} replicas of {name} on {range:?}"
+            );
+        }
+        // Every link to a service (in either service's environment) goes
+        // to the first port it is published on: a replica is there.
+        for name in ["store", "inventory"] {
+            let env = env_with(&compose, name, &vars);
+            for (var, ports) in [
+                ("STORE_PUBLIC_URL", &store),
+                ("INVENTORY_PUBLIC_URL", &inventory),
+            ] {
+                assert_eq!(
+                    port_of(&env[var]),
+                    *ports.start(),
+                    "{recipe:?}: {name}'s {var} is {}, but that service is published on {ports:?}",
+                    env[var]
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -403,24 +642,20 @@ fn the_dockerfile_builds_the_launcher_and_ships_only_it_as_non_root() {
             .iter()
             .any(|l| l.starts_with("ENTRYPOINT [\"pushpull\"]"))
     );
-    // Every variable the image sets is read by one of the services.
+    // Every variable the image sets is read by one of the services, and
+    // its log filter is theirs: a container logs what `pushpull store` does.
     let known: BTreeSet<String> = variables_read_by("store")
         .union(&variables_read_by("inventory"))
         .cloned()
         .collect();
-    for line in runtime.iter().filter(|l| l.starts_with("ENV ")) {
-        for var in line
-            .trim_start_matches("ENV ")
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, _)| k)
-        {
-            assert!(
-                known.contains(var) || var == "RUST_LOG",
-                "the image sets {var}, which nothing reads"
-            );
-        }
+    let image = image_env();
+    for var in image.keys() {
+        assert!(
+            known.contains(var) || var == "RUST_LOG",
+            "the image sets {var}, which nothing reads"
+        );
     }
+    assert_eq!(image["RUST_LOG"], pushpull::output::SERVICE_LOGS);
     // The build context leaves out what would only slow it down.
     let ignore = std::fs::read_to_string(repo_file(".dockerignore")).unwrap();
     assert!(ignore.lines().any(|l| l.trim() == "target"));
@@ -429,17 +664,6 @@ fn the_dockerfile_builds_the_launcher_and_ships_only_it_as_non_root() {
 // ---------------------------------------------------------------------------
 // The two binaries, started as compose starts them.
 // ---------------------------------------------------------------------------
-
-struct Running(Vec<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// The compose environment of a service, with the compose network mapped
 /// onto this machine: service names → 127.0.0.1, container ports → free
@@ -477,21 +701,12 @@ fn as_on_this_machine(
         .collect()
 }
 
-fn spawn_service(name: &str, env: &BTreeMap<String, String>, dir: &std::path::Path) -> Child {
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_pushpull"))
-        .arg(name)
-        .env_clear()
-        .envs(env)
-        // What the Dockerfile sets, as the image would.
-        .env("STORE_BIND", "0.0.0.0")
-        .env("INVENTORY_BIND", "0.0.0.0")
-        .env("RUST_LOG", "info,sqlx=warn")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the pushpull binary starts")
+/// `pushpull NAME` as its container starts it: the image's environment,
+/// then the service's from compose (which wins, as in a container).
+fn spawn_service(name: &str, env: &BTreeMap<String, String>, dir: &std::path::Path) -> Binary {
+    let mut vars = image_env();
+    vars.extend(env.clone());
+    Binary::start(name, &[name], &vars, dir)
 }
 
 fn healthy(url: &str) -> bool {
@@ -504,30 +719,57 @@ fn healthy(url: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A fresh database owned by the compose file's user on the test server.
-async fn compose_database(user: &str, password: &str, server: &str) -> (String, String) {
-    use sqlx::Executor;
+/// The user and password compose gives postgres.
+fn compose_credentials(compose: &Value) -> (String, String) {
+    let pg = &service(compose, "postgres")["environment"];
+    (
+        pg["POSTGRES_USER"].as_str().unwrap().to_owned(),
+        pg["POSTGRES_PASSWORD"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn admin(server: &str) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
+    <sqlx::AnyConnection as sqlx::Connection>::connect(server)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The compose file's user on the test server, with its password.
+async fn ensure_compose_role(user: &str, password: &str, server: &str) {
+    use sqlx::Executor;
     let create_role = format!(
         "DO $$ BEGIN CREATE ROLE {user} LOGIN PASSWORD '{password}'; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
     );
-    admin
+    admin(server)
+        .await
         .execute(sqlx::AssertSqlSafe(create_role))
         .await
         .unwrap();
-    let name = format!("pushpull_compose_{}", uuid_like());
-    admin
+}
+
+/// A fresh database named `name`, owned by `user`, on the test server.
+async fn create_database(server: &str, name: &str, user: &str) {
+    use sqlx::Executor;
+    admin(server)
+        .await
         .execute(sqlx::AssertSqlSafe(format!(
             "CREATE DATABASE {name} OWNER {user}"
         )))
         .await
         .unwrap();
+}
+
+/// A fresh database owned by the compose file's user on the test server,
+/// and its URL as compose writes them: the user, no password (the driver
+/// takes it from PGPASSWORD, as in compose).
+async fn compose_database(user: &str, password: &str, server: &str) -> (String, String) {
+    ensure_compose_role(user, password, server).await;
+    let name = format!("pushpull_compose_{}", uuid_like());
+    create_database(server, &name, user).await;
     let mut url = url::Url::parse(server).unwrap();
     url.set_username(user).unwrap();
-    url.set_password(Some(password)).unwrap();
+    url.set_password(None).unwrap();
     url.set_path(&format!("/{name}"));
     (name, url.to_string())
 }
@@ -545,14 +787,74 @@ fn uuid_like() -> String {
 
 async fn drop_database(server: &str, name: &str) {
     use sqlx::Executor;
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(server)
+    let _ = admin(server)
         .await
-        .unwrap();
-    let _ = admin
         .execute(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         )))
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_health_check_fails_until_both_databases_exist() {
+    // An old volume, made before the init script created both databases
+    // (or by another project), never runs the script again: postgres must
+    // not be "healthy" then, or the services crash-loop behind it.
+    if !platform::testing::postgres_available(module_path!()) {
+        return;
+    }
+    if Command::new("psql").arg("--version").output().is_err() {
+        platform::testing::skipped(&format!(
+            "{}::postgres_health_check (no psql on this machine to run it with)",
+            module_path!()
+        ));
+        return;
+    }
+    let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let compose = compose();
+    let (user, password) = compose_credentials(&compose);
+    ensure_compose_role(&user, &password, &server).await;
+
+    // The check as compose runs it, pointed at the test server and at
+    // databases of this test's own instead of `store` and `inventory`.
+    let at = url::Url::parse(&server).unwrap();
+    let (host, port) = (at.host_str().unwrap(), at.port().unwrap_or(5432));
+    let suffix = uuid_like();
+    let names = [
+        ("store", format!("pushpull_health_store_{suffix}")),
+        ("inventory", format!("pushpull_health_inventory_{suffix}")),
+    ];
+    // (A space at the end, so that `-d NAME ` matches a last argument too.)
+    let mut check = format!("{} ", postgres_health_check(&compose))
+        .replace("-h 127.0.0.1", &format!("-h {host} -p {port}"));
+    for (db, name) in &names {
+        check = check.replace(&format!("-d {db} "), &format!("-d {name} "));
+    }
+    let healthy = || {
+        Command::new("sh")
+            .args(["-c", &check])
+            .env("PGPASSWORD", &password)
+            .env("PGCONNECT_TIMEOUT", "5")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("sh runs")
+            .success()
+    };
+
+    assert!(!healthy(), "healthy with neither database: {check}");
+    create_database(&server, &names[0].1, &user).await;
+    let only_one = healthy();
+    create_database(&server, &names[1].1, &user).await;
+    let both = healthy();
+    for (_, name) in &names {
+        drop_database(&server, name).await;
+    }
+    assert!(!only_one, "healthy with the store's database only: {check}");
+    assert!(both, "not healthy with both databases: {check}");
+    for (_, name) in &names {
+        assert!(check.contains(name), "the check reads {name}: {check}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -562,13 +864,9 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
     }
     let server = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
     let compose = compose();
-    let pg = &service(&compose, "postgres")["environment"];
-    let (user, password) = (
-        pg["POSTGRES_USER"].as_str().unwrap(),
-        pg["POSTGRES_PASSWORD"].as_str().unwrap(),
-    );
-    let (store_db, store_url) = compose_database(user, password, &server).await;
-    let (inventory_db, inventory_url) = compose_database(user, password, &server).await;
+    let (user, password) = compose_credentials(&compose);
+    let (store_db, store_url) = compose_database(&user, &password, &server).await;
+    let (inventory_db, inventory_url) = compose_database(&user, &password, &server).await;
 
     let (store_port, inventory_port) = (
         platform::testing::free_port(),
@@ -587,14 +885,12 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
     let dir = tempfile::tempdir().unwrap();
     let store_health = format!("http://127.0.0.1:{store_port}/healthz");
     let inventory_health = format!("http://127.0.0.1:{inventory_port}/healthz");
-    let mut running = Running(vec![spawn_service("store", &store_env, dir.path())]);
+    let mut store_process = spawn_service("store", &store_env, dir.path());
     eventually(Duration::from_secs(30), "the store is healthy", || async {
         healthy(&store_health).then_some(())
     })
     .await;
-    running
-        .0
-        .push(spawn_service("inventory", &inventory_env, dir.path()));
+    let mut inventory_process = spawn_service("inventory", &inventory_env, dir.path());
     eventually(
         Duration::from_secs(30),
         "the inventory is healthy",
@@ -694,9 +990,58 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
         assert_eq!(status, "confirmed", "{mode}");
     }
     assert_eq!(stock("TEA-ASSAM").await, before - 3);
-    drop(running);
-    let logs = std::fs::read_to_string(dir.path().join("store.log")).unwrap_or_default();
-    assert!(!logs.contains("ERROR"), "the store logged errors:\n{logs}");
+
+    // What `docker compose logs` would show: each order's trip, no error.
+    let (store_lines, inventory_lines) = (store_process.stop(), inventory_process.stop());
+    let said = |lines: &[(Stream, String)], words: &[&str]| {
+        lines
+            .iter()
+            .any(|(_, l)| words.iter().all(|w| l.contains(w)))
+    };
+    for (lines, process, words) in [
+        (
+            &store_lines,
+            &store_process,
+            &["answered", "path=/api/orders ", "status=201"][..],
+        ),
+        (
+            &store_lines,
+            &store_process,
+            &["webhook attempt", "status=200"],
+        ),
+        (
+            &store_lines,
+            &store_process,
+            &["called /update_inventory", "status=200"],
+        ),
+        (
+            &inventory_lines,
+            &inventory_process,
+            &["answered", "path=/webhooks/store ", "status=200"],
+        ),
+        (
+            &inventory_lines,
+            &inventory_process,
+            &["answered", "path=/update_inventory ", "status=200"],
+        ),
+        (
+            &inventory_lines,
+            &inventory_process,
+            &["polled the store's feed", "orders_applied=1"],
+        ),
+    ] {
+        assert!(
+            said(lines, words),
+            "no line with {words:?}\n{}",
+            process.transcript()
+        );
+    }
+    for (lines, process) in [
+        (&store_lines, &store_process),
+        (&inventory_lines, &inventory_process),
+    ] {
+        assert!(!said(lines, &["ERROR"]), "{}", process.transcript());
+    }
     drop_database(&server, &store_db).await;
     drop_database(&server, &inventory_db).await;
 }

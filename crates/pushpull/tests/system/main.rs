@@ -6,8 +6,10 @@
 mod api_mode;
 mod compose;
 mod helpers;
+mod logs;
 mod outage;
 mod poll_mode;
+mod process;
 mod scaling;
 mod security;
 mod switching;
