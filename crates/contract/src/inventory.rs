@@ -10,6 +10,12 @@ use crate::ids::OrderId;
 use crate::order::LineItem;
 use crate::vocabulary::{ApplyOutcome, IntegrationMode};
 
+/// Where the inventory receives the store's webhooks, under its own URL
+/// (`INVENTORY_URL`). The inventory registers `{INVENTORY_URL}` followed by
+/// this path; the store gives the role of *resolver* — the endpoint whose
+/// answers decide webhook orders — to that URL and no other.
+pub const WEBHOOK_RECEIVER_PATH: &str = "/webhooks/store";
+
 /// `POST /update_inventory`, sent by the store in api mode with
 /// `Idempotency-Key: <order_id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

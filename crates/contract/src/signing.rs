@@ -112,6 +112,47 @@ impl WebhookSecret {
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
         format!("v1,{}", B64.encode(self.mac(id, timestamp, body)))
     }
+
+    /// A name for this secret that is safe to show anyone: the first
+    /// [`FINGERPRINT_BYTES`] bytes of SHA-256 over the key bytes, in hex.
+    ///
+    /// It lets the two holders of a secret tell whether they hold the same
+    /// one without either showing it — the store lists the fingerprints of
+    /// the secrets that sign now, and the inventory compares them with its
+    /// own (`inventory::integration::subscription`).
+    ///
+    /// **Why showing it gives nothing away.** The key is 24 to 64 bytes
+    /// from a CSPRNG (at least 192 bits no one can guess). Going back from
+    /// a SHA-256 output to its input is preimage search — nothing better
+    /// than trying keys is known — and the fingerprint keeps only 64 of
+    /// the hash's 256 bits, so even a perfect search would be left with
+    /// some 2^128 keys that fit. Nor is it any use in place of the key: a
+    /// signature is an HMAC *keyed* with the key bytes, and a hash of the
+    /// key is not the key (HMAC hashes a key only when it is longer than
+    /// SHA-256's 64-byte block, which [`WebhookSecret::parse`] refuses —
+    /// and that hash would be all 32 bytes, not these 8). 64 bits are
+    /// plenty to tell apart the one to three secrets an endpoint has at a
+    /// time: two random secrets share a fingerprint with odds of 2^-64.
+    ///
+    /// The road not taken: the key itself, encrypted, or a challenge the
+    /// other side signs. Both need a protocol; comparing two hashes needs
+    /// none.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = Sha256::digest(&self.key);
+        hex_lower(&digest[..FINGERPRINT_BYTES])
+    }
+}
+
+/// How much of the SHA-256 of a key a [`WebhookSecret::fingerprint`] keeps.
+pub const FINGERPRINT_BYTES: usize = 8;
+
+fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// The value of a `webhook-signature` header signed with every given secret,
@@ -483,6 +524,21 @@ mod tests {
             Err(SecretError::WrongLength)
         );
         assert!(!format!("{s:?}").contains(&text[6..]));
+    }
+
+    #[test]
+    fn a_fingerprint_is_a_short_hash_of_the_key_and_names_one_secret() {
+        // `sha256(base64decode("MfKQ…"))[..8]`, worked out apart from this
+        // code (Python's hashlib), so the format other receivers would
+        // compute is pinned.
+        assert_eq!(spec_secret().fingerprint(), "f74e1720b7614881");
+        let (a, b) = (WebhookSecret::generate(), WebhookSecret::generate());
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 2 * FINGERPRINT_BYTES);
+        // Nothing of the secret's text is in it.
+        let exposed = a.expose();
+        assert!(!exposed.contains(&a.fingerprint()));
     }
 
     mod arbitrary_headers {

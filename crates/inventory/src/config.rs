@@ -82,8 +82,9 @@ pub struct InventoryConfig {
     /// The key the store must present on `/update_inventory`.
     pub inventory_api_key: SecretString,
     /// The key the inventory presents to the store's feed — and when it
-    /// subscribes, which makes its endpoint the one whose answers resolve
-    /// webhook orders.
+    /// subscribes, checks its secret or rotates it. (Its endpoint resolves
+    /// webhook orders because of its URL, `url`, which the store knows as
+    /// its `INVENTORY_URL`.)
     pub store_api_key: SecretString,
     /// The operator's token (`ADMIN_TOKEN`): when set, management calls
     /// and the forms that change things want it (`platform::guard`).

@@ -21,7 +21,8 @@
 //! 6. [`integration::poller`] — **pull**: read a page, apply, acknowledge,
 //!    and only then advance the cursor.
 //! 7. [`integration::subscription`] — how the inventory registers its
-//!    receiver with the store and keeps the signing secret.
+//!    receiver with the store and keeps the signing secret — checking it
+//!    against the store's when signatures stop verifying.
 //!
 //! Around the patterns, not part of them:
 //!

@@ -23,7 +23,7 @@ use crate::config::InventoryConfig;
 use crate::instruments::chaos::Chaos;
 use crate::instruments::messages::LogWriter;
 use crate::integration::intake::Intake;
-use crate::integration::subscription::Secrets;
+use crate::integration::subscription::{SecretCheck, Secrets};
 use crate::integration::{poller, subscription};
 use crate::state::{AppState, InventoryMetrics};
 use crate::{keys, routes, seed};
@@ -73,6 +73,7 @@ impl Application {
             intake: GroupCommit::new(Intake::new(db.clone(), clock.clone())),
             log: GroupCommit::new(LogWriter::new(db.clone())),
             webhook_secrets: Secrets::default(),
+            secret_check: SecretCheck::new(config.subscribe),
             api_keys: Default::default(),
             db,
             clock,

@@ -17,7 +17,7 @@ use crate::instruments::chaos::Chaos;
 use crate::instruments::messages::LogWriter;
 use crate::integration::apply::Applied;
 use crate::integration::intake::Intake;
-use crate::integration::subscription::Secrets;
+use crate::integration::subscription::{SecretCheck, Secrets};
 
 pub struct AppState {
     pub db: Db,
@@ -38,6 +38,9 @@ pub struct AppState {
     pub log: GroupCommit<LogWriter>,
     /// The secrets webhooks are verified with, kept in memory.
     pub webhook_secrets: Secrets,
+    /// Asks for our secret to be checked against the store's when a
+    /// signature matches none of them (at most once per interval).
+    pub secret_check: SecretCheck,
     /// The API keys `/update_inventory` accepts, kept in memory.
     pub api_keys: crate::keys::KeyCache,
 }
@@ -97,6 +100,7 @@ pub struct InventoryMetrics {
     pub polls: Counter,
     pub empty_polls: Counter,
     pub poll_failures: Counter,
+    pub secret_checks: Counter,
 }
 
 impl InventoryMetrics {
@@ -126,6 +130,11 @@ impl InventoryMetrics {
             "inventory_poll_failures",
             "Feed requests that failed",
             m.poll_failures.clone(),
+        );
+        registry.register(
+            "inventory_webhook_secret_checks",
+            "Checks of our webhook secret against the store's, asked for by signatures that matched none of ours (at most one per interval)",
+            m.secret_checks.clone(),
         );
         m
     }

@@ -267,6 +267,25 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_s_fingerprint_is_kept_beside_the_hidden_secret() {
+        // A rotation's answer: the new secret is hidden; the fingerprints of
+        // the secrets that sign now are not secret (see
+        // `contract::signing::WebhookSecret::fingerprint`) and stay
+        // readable, so the log shows which secret the inventory got.
+        let answer = format!(
+            r#"{{"id":"whe_1","secret_fingerprints":["f74e1720b7614881","0123456789abcdef"],"secret":"{SECRET}"}}"#
+        );
+        let kept = body(&answer);
+        assert!(!kept.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "{kept}");
+        let v: Value = serde_json::from_str(&kept).unwrap();
+        assert_eq!(v["secret"], "whse…LaSw");
+        assert_eq!(
+            v["secret_fingerprints"],
+            serde_json::json!(["f74e1720b7614881", "0123456789abcdef"])
+        );
+    }
+
+    #[test]
     fn a_key_is_a_secret_only_when_it_holds_one() {
         let created = r#"{"id":"key_1","label":"ci","key":"pp_7f3a9c0d1e2b4a5f6c7d8e9f"}"#;
         assert!(!body(created).contains("pp_7f3a9c0d1e2b4a5f6c7d8e9f"));

@@ -1,7 +1,9 @@
 //! The API keys the store accepts: the inventory's, on the pull feed and
-//! its acknowledgements (`integration::poll`) — and on the one
-//! registration that makes a webhook endpoint the resolver of webhook
-//! orders ([`Registrant`]).
+//! its acknowledgements (`integration::poll`) — and on its webhook
+//! subscription: registering its receiver, reading it and rotating its
+//! secret ([`Registrant`]). The key makes no endpoint the resolver of
+//! webhook orders: the inventory's receiver URL does, whoever registers it
+//! (`integration::webhook::endpoints::ResolverUrl`).
 //!
 //! A key is stored as its hash (`platform::http::hash_api_key`, hex
 //! SHA-256), never as itself, so a leaked database leaks no usable key;
@@ -46,12 +48,17 @@ pub async fn require(db: &Db, req: &HttpRequest) -> Result<(), StoreError> {
     known.map(|_| ()).ok_or(ApiError::Unauthorized.into())
 }
 
-/// Who registers a webhook endpoint (or rotates its secret): the
-/// inventory, presenting the store's key — its endpoint resolves webhook
-/// orders — or the operator ([`platform::guard::Operator`]: anyone, when no
-/// `ADMIN_TOKEN` is set), whose endpoints observe. Anyone else is a `401`,
-/// before the body is read (the check needs no database: the key is the
-/// configured one, compared by hash).
+/// Who registers a webhook endpoint, reads one or rotates its secret: the
+/// inventory, presenting the store's key, or the operator
+/// ([`platform::guard::Operator`]: anyone, when no `ADMIN_TOKEN` is set).
+/// Anyone else is a `401`, before the body is read (the check needs no
+/// database: the key is the configured one, compared by hash).
+///
+/// Who it is decides what they may touch, not what an endpoint does: the
+/// key registers an endpoint wherever the operator could (and what it
+/// registers anywhere but the inventory's receiver URL observes, like the
+/// operator's), but it reads and rotates only the inventory's own
+/// endpoint ([`Registrant::may_manage`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registrant {
     Inventory,
@@ -59,12 +66,14 @@ pub enum Registrant {
 }
 
 impl Registrant {
-    /// The role of an endpoint this registrant registers.
-    pub fn role(self) -> EndpointRole {
-        match self {
-            Registrant::Inventory => EndpointRole::Resolver,
-            Registrant::Operator => EndpointRole::Observer,
-        }
+    /// Whether this registrant may read the endpoint with `role` or rotate
+    /// its secret: the operator any, the store's key only the resolver — so
+    /// that a wiped inventory can get a secret again, and can check the one
+    /// it holds, without being the operator.
+    pub fn may_manage(self, role: EndpointRole, req: &HttpRequest) -> bool {
+        self == Registrant::Operator
+            || role == EndpointRole::Resolver
+            || platform::guard::is_operator(req)
     }
 }
 

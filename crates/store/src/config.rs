@@ -118,8 +118,9 @@ pub struct StoreConfig {
     /// The key the store presents to the inventory's `/update_inventory`.
     pub inventory_api_key: SecretString,
     /// The key the store accepts on its pull feed and acknowledgements —
-    /// and from the one registration that makes an endpoint the resolver of
-    /// webhook orders (the inventory's own subscription).
+    /// and from the inventory managing its webhook subscription (register,
+    /// read its endpoint, rotate its secret). It makes no endpoint the
+    /// resolver of webhook orders: `inventory_url` does.
     pub store_api_key: SecretString,
     /// The operator's token (`ADMIN_TOKEN`): when set, management calls
     /// and the forms that change things want it (`platform::guard`); when

@@ -29,7 +29,8 @@
 //!    order request is, is `contract::validation`'s, the same at every
 //!    door); [`catalog`] — what it costs.
 //! 5. [`routes`] — thin HTTP handlers; [`error`] — their problem+json;
-//!    [`api_keys`] — who may read the feed and register the resolver
+//!    [`api_keys`] — who may read the feed and manage the inventory's
+//!    webhook subscription
 //!    (the operator is `platform::guard`'s); [`openapi`] — all of it as an
 //!    OpenAPI 3.1 document, with the webhooks the store sends.
 //! 6. [`config`], [`state`], [`startup`] — settings (one copy of every

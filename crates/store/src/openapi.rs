@@ -87,7 +87,9 @@ pub fn document() -> platform::openapi::Document {
         FEED_KEY.into(),
         bearer(
             "The store's API key for its order feed (`STORE_API_KEY`; the demo's is \
-             `pp_demo_store_key_change_me`). The inventory sends it when it polls.",
+             `pp_demo_store_key_change_me`). The inventory sends it when it polls, and \
+             to manage its own webhook endpoint (register it, read it, rotate its \
+             secret).",
         ),
     );
     let events = [

@@ -28,6 +28,7 @@ use crate::integration::api::CALL_LEASES;
 use crate::integration::compensation::CompensationWorker;
 use crate::integration::webhook::destination::Destinations;
 use crate::integration::webhook::dispatcher::DELIVERY_LEASES;
+use crate::integration::webhook::endpoints::{self, ResolverUrl};
 use crate::integration::webhook::recorder::Recorder;
 use crate::integration::webhook::targets::Targets;
 use crate::integration::webhook::{Dispatch, OutboxDispatcher};
@@ -58,6 +59,10 @@ impl Application {
             seed::catalog(&db).await.context("seeding the catalog")?;
         }
         api_keys::accept(&db, &config.store_api_key, now).await?;
+        // Which endpoint resolves webhook orders follows from where the
+        // inventory is, not from who registered it.
+        let resolver = ResolverUrl::of_inventory(&config.inventory_url);
+        endpoints::record_roles(&db, &resolver).await?;
         if let Some(mode) = config.mode {
             integration::set_mode(&db, &live, mode, now).await?;
         }
@@ -98,7 +103,8 @@ impl Application {
             )),
             webhook_recorder: GroupCommit::new(Recorder::new(db.clone(), clock.clone(), owner)),
             api_calls: api_calls.clone(),
-            webhook_targets: Targets::default(),
+            webhook_targets: Targets::new(resolver.clone()),
+            webhook_resolver: resolver,
             api_results: GroupCommit::new(Answers::new(db.clone(), clock.clone())),
             dispatch,
             db,

@@ -16,6 +16,7 @@ use crate::checkout::Placements;
 use crate::config::StoreConfig;
 use crate::integration::api::Answers;
 use crate::integration::webhook::Dispatch;
+use crate::integration::webhook::endpoints::ResolverUrl;
 use crate::integration::webhook::recorder::Recorder;
 use crate::integration::webhook::targets::Targets;
 
@@ -37,6 +38,9 @@ pub struct AppState {
     pub dispatch: Arc<Dispatch>,
     /// Each endpoint's URL, format and secrets, kept for the attempts.
     pub webhook_targets: Targets,
+    /// The one endpoint URL whose answers resolve webhook orders: the
+    /// inventory's receiver.
+    pub webhook_resolver: ResolverUrl,
     /// Webhook attempts that finished at the same moment, recorded in one
     /// transaction.
     pub webhook_recorder: GroupCommit<Recorder>,

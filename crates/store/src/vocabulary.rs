@@ -16,11 +16,13 @@ contract::words! {
         Manual,
     }
 
-    /// What an endpoint's answers may do (issue #10). Only the inventory's
-    /// own subscription — registered with the store's API key — resolves
+    /// What an endpoint's answers may do (issues #10, #17). Only the
+    /// inventory's own receiver — the endpoint at
+    /// `{INVENTORY_URL}/webhooks/store`, whoever registered it — resolves
     /// webhook orders with what its `2xx` says; any other endpoint, however
     /// it answers, only observes: its deliveries are signed, retried and
-    /// logged, and decide nothing.
+    /// logged, and decide nothing. Worked out from the URL
+    /// (`integration::webhook::endpoints::ResolverUrl`).
     pub enum EndpointRole {
         /// Its answer (`contract::inventory::WebhookAck`) resolves the order.
         Resolver,
@@ -35,6 +37,13 @@ contract::words! {
         Pending,
         /// The inventory confirmed it.
         Done,
+    }
+}
+
+/// Until shown otherwise, an endpoint observes: the safe reading.
+impl Default for EndpointRole {
+    fn default() -> EndpointRole {
+        EndpointRole::Observer
     }
 }
 

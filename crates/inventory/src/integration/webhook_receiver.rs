@@ -10,7 +10,10 @@
 //!    Standard Webhooks headers present, the timestamp within ±5 minutes of
 //!    our clock (`400` otherwise — a replayed capture is stale), and a `v1`
 //!    signature that matches under one of our secrets, compared in constant
-//!    time (`401` otherwise). A refused request changes nothing.
+//!    time (`401` otherwise). A refused request changes nothing — except
+//!    that a signature matching none of our secrets asks (at most once per
+//!    interval) for our secret to be checked against the store's, in case
+//!    it was rotated without us (`super::subscription::SecretCheck`).
 //! 3. **Deduplicate on `webhook-id`**: the store retries until it sees a
 //!    2xx, so the same message can arrive twice (our 2xx was lost, a person
 //!    pressed "redeliver"). The id is looked up in the inbox and noted
@@ -271,7 +274,21 @@ async fn verify(
         Err(VerifyError::NoMatchingSignature) => {
             // Perhaps signed with a secret added since we last looked.
             let stored = app.webhook_secrets.reload(&app.db).await?;
-            check(&stored).map_err(InventoryError::Signature)
+            let verified = check(&stored);
+            if verified == Err(VerifyError::NoMatchingSignature) {
+                // Or with one we never got: the store's secret may have
+                // been rotated without us. A forger gets here too, so this
+                // only asks for a check of our secret against the store's
+                // fingerprints — at most once per interval — and only that
+                // check may rotate (`super::subscription`).
+                if app.secret_check.ask(now) {
+                    app.metrics.secret_checks.inc();
+                    tracing::warn!(
+                        "a webhook signature matched none of our secrets; checking ours against the store's"
+                    );
+                }
+            }
+            verified.map_err(InventoryError::Signature)
         }
         other => other.map_err(InventoryError::Signature),
     }

@@ -126,6 +126,69 @@ impl System {
         .await;
     }
 
+    /// The inventory's endpoint at the store (the only one), as the API
+    /// shows it.
+    pub async fn the_endpoint(&self) -> serde_json::Value {
+        let endpoints = self.store.get_json("/api/webhook-endpoints").await;
+        assert_eq!(endpoints.as_array().unwrap().len(), 1, "{endpoints}");
+        endpoints[0].clone()
+    }
+
+    /// The fingerprints of the secrets the store signs with now.
+    pub async fn signing_fingerprints(&self) -> Vec<String> {
+        let endpoint = self.the_endpoint().await;
+        endpoint["secret_fingerprints"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no fingerprints: {endpoint}"))
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Rotates the inventory's secret at the store as a person may, with
+    /// no grace period: the secret the inventory holds stops signing at
+    /// once. Returns the new secret (which only the caller has).
+    pub async fn rotate_without_grace(&self) -> String {
+        let id = self.the_endpoint().await["id"].as_str().unwrap().to_owned();
+        let r = self
+            .store
+            .client
+            .post(
+                self.store
+                    .url(&format!("/api/webhook-endpoints/{id}/rotate-secret")),
+            )
+            .json(&serde_json::json!({"grace_seconds": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let rotated: serde_json::Value = r.json().await.unwrap();
+        rotated["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Whether the inventory holds one of the secrets the store signs with
+    /// now.
+    pub async fn holds_a_current_secret(&self) -> bool {
+        let current = self.signing_fingerprints().await;
+        inventory::integration::subscription::secrets(&self.inventory().state.db)
+            .await
+            .unwrap()
+            .iter()
+            .any(|held| current.contains(&held.fingerprint()))
+    }
+
+    /// What the inventory's log says of each of its calls to the store
+    /// about its subscription (registrations and rotations), oldest first.
+    pub async fn subscription_log(&self) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT verdict || ': ' || COALESCE(verdict_detail, '') FROM messages \
+             WHERE channel = 'subscribe' ORDER BY at, id",
+        )
+        .fetch_all(self.inventory().state.db.pool())
+        .await
+        .unwrap()
+    }
+
     /// Waits until the welcome ping (sent a second after registration, on
     /// the store's clock) has been delivered, so it does not take part in
     /// what a test does next.

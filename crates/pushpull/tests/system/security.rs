@@ -112,3 +112,87 @@ platform::db_test!(async fn the_inventory_subscribes_as_the_resolver(backend) {
     let order = place(&sys.store, "TEA-OOLONG", 1).await;
     assert_eq!(settled(&sys.store, &order_id(&order)).await, "confirmed");
 });
+
+/// The checks of its secret the inventory has asked for, from its metrics.
+async fn secret_checks(sys: &System) -> u64 {
+    let metrics = text(sys, sys.inventory().url("/metrics")).await;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pushpull_inventory_webhook_secret_checks_total "))
+        .unwrap_or_else(|| panic!("no secret check counter: {metrics}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// `n` webhooks signed with a secret nobody gave the inventory: each one
+/// refused.
+async fn forge(sys: &System, n: usize) {
+    use platform::Clock;
+    let forger = WebhookSecret::generate();
+    let body = br#"{"type":"ping","timestamp":"2026-01-01T00:00:00Z","data":{}}"#;
+    for i in 0..n {
+        let id = format!("msg_forged{i}");
+        let ts = sys.inventory_clock.now_ms() / 1000;
+        let r = sys
+            .inventory()
+            .client
+            .post(sys.inventory().url("/webhooks/store"))
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", ts.to_string())
+            .header(
+                "webhook-signature",
+                contract::signing::signature_header(std::slice::from_ref(&forger), &id, ts, body),
+            )
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+}
+
+// Issue 17, F-3: a signature that matches none of the inventory's secrets
+// makes it check its secret against the store's — so a forger could try to
+// make it hammer the store, or rotate. A flood asks for one check per
+// interval (15 s of the inventory's clock), each check is one registration
+// call, and none rotates: the fingerprints say the secret is current.
+platform::db_test!(async fn forged_signatures_ask_for_one_check_per_interval_and_rotate_nothing(backend) {
+    let sys = spawn_system(backend, push()).await;
+    sys.wait_subscribed().await;
+    let signing = sys.signing_fingerprints().await;
+    let held = secrets_held(&sys).await;
+    assert_eq!(sys.subscription_log().await.len(), 1, "subscribed once");
+
+    forge(&sys, 25).await;
+    assert_eq!(secret_checks(&sys).await, 1, "the first forgery asked; the rest waited");
+    let log = eventually(std::time::Duration::from_secs(10), "the check", || async {
+        let log = sys.subscription_log().await;
+        (log.len() == 2).then_some(log)
+    })
+    .await;
+    assert!(log[1].contains("our secret is current"), "{log:?}");
+
+    let interval = inventory::integration::subscription::CHECK_INTERVAL;
+    sys.inventory_clock.advance(interval - std::time::Duration::from_millis(1));
+    forge(&sys, 25).await;
+    assert_eq!(secret_checks(&sys).await, 1, "not before the interval has passed");
+    sys.inventory_clock.advance(std::time::Duration::from_millis(1));
+    forge(&sys, 25).await;
+    assert_eq!(secret_checks(&sys).await, 2);
+    let log = eventually(std::time::Duration::from_secs(10), "the second check", || async {
+        let log = sys.subscription_log().await;
+        (log.len() == 3).then_some(log)
+    })
+    .await;
+    assert!(log[2].contains("our secret is current"), "{log:?}");
+
+    // Nothing was rotated, on either side.
+    assert_eq!(sys.signing_fingerprints().await, signing);
+    assert_eq!(secrets_held(&sys).await, held);
+    assert!(!log.iter().any(|l| l.contains("rotat")), "{log:?}");
+    // And push still works.
+    let order = place(&sys.store, "TEA-OOLONG", 1).await;
+    assert_eq!(settled(&sys.store, &order_id(&order)).await, "confirmed");
+});

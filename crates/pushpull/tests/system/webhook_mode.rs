@@ -190,3 +190,80 @@ platform::db_test!(async fn an_inventory_subscribed_for_xml_receives_xml(backend
     assert!(push["request_body"].as_str().unwrap().starts_with("<?xml"));
     assert_eq!(sys.inventory().on_hand("POT-GLASS").await, 14);
 });
+
+/// The response statuses of an order's delivery attempts, in order.
+async fn attempt_statuses(sys: &System, id: &str) -> Vec<i64> {
+    let d = sys
+        .store
+        .get_json(&format!("/api/deliveries?order_id={id}"))
+        .await[0]
+        .clone();
+    d["attempt_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["response_status"].as_i64().unwrap_or(0))
+        .collect()
+}
+
+// Issue 17, F-3: "rotate secret" on the inventory's own endpoint, with no
+// grace, left the inventory holding a secret that no longer signed: every
+// delivery was a 401, for good. Now the first 401 makes the inventory
+// check its secret against the endpoint's fingerprints; holding none of
+// them, it rotates and keeps the new secret, and the store's next retry
+// lands — nothing restarted.
+platform::db_test!(async fn after_a_rotation_without_grace_push_heals_by_itself(backend) {
+    let sys = spawn_system(backend, push()).await;
+    sys.wait_subscribed().await;
+    sys.wait_pinged().await;
+    let handed_to_a_person = sys.rotate_without_grace().await;
+    assert!(!sys.holds_a_current_secret().await);
+
+    let id = order_id(&place(&sys.store, "TEA-OOLONG", 1).await);
+    let status = advance_until(&sys.store_clock, Duration::from_secs(1), "the order lands", || async {
+        let status = sys.store.order_status(&id).await;
+        (status != "pending").then_some(status)
+    })
+    .await;
+    assert_eq!(status, "confirmed");
+    assert_eq!(sys.inventory().on_hand("TEA-OOLONG").await, 11);
+    let statuses = attempt_statuses(&sys, &id).await;
+    assert_eq!(statuses.first(), Some(&401), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&200), "{statuses:?}");
+    // The inventory fetched a secret of its own: the newest that signs.
+    assert!(sys.holds_a_current_secret().await);
+    let log = sys.subscription_log().await;
+    assert!(log.iter().any(|l| l.contains("none of our secrets signs now")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("secret rotated")), "{log:?}");
+    // And recorded none of the secrets it saw.
+    let recorded: Vec<String> = sqlx::query_scalar("SELECT COALESCE(response_body, '') FROM messages")
+        .fetch_all(sys.inventory().state.db.pool())
+        .await
+        .unwrap();
+    let theirs = handed_to_a_person.trim_start_matches("whsec_");
+    for held in inventory::integration::subscription::secrets(&sys.inventory().state.db).await.unwrap() {
+        let ours = held.expose();
+        for body in &recorded {
+            assert!(!body.contains(ours.trim_start_matches("whsec_")) && !body.contains(theirs), "{body}");
+        }
+    }
+});
+
+// Issue 17, F-3: restarting the inventory did not help either — at start
+// it saw that it held *a* secret for its endpoint and kept it. Now it
+// checks that secret against the fingerprints at start.
+platform::db_test!(async fn a_restart_after_a_rotation_without_grace_heals_too(backend) {
+    let mut sys = spawn_system(backend, push()).await;
+    sys.wait_subscribed().await;
+    sys.wait_pinged().await;
+    sys.stop_inventory().await;
+    sys.rotate_without_grace().await;
+    sys.start_inventory().await;
+    eventually(Duration::from_secs(10), "the inventory holds a secret that signs", || async {
+        sys.holds_a_current_secret().await.then_some(())
+    })
+    .await;
+    let id = order_id(&place(&sys.store, "TEA-OOLONG", 1).await);
+    assert_eq!(settled(&sys.store, &id).await, "confirmed");
+    assert_eq!(attempt_statuses(&sys, &id).await, vec![200], "healed before the first delivery");
+});

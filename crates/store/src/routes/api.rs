@@ -27,7 +27,6 @@ use crate::integration::webhook::{deliveries, endpoints};
 use crate::integration::{self, poll};
 use crate::orders;
 use crate::state::AppState;
-use crate::vocabulary::EndpointRole;
 use platform::ApiError;
 use platform::guard::Operator;
 use platform::http::{Json, OptionalJson};
@@ -218,9 +217,11 @@ async fn put_integration(
     summary = "Register a webhook endpoint",
     description = "The answer that creates an endpoint is the only one that shows its signing \
                    secret (`whsec_…`). A `ping` is sent to it at once. Registering the same URL \
-                   again finds the first registration (`200`, without the secret).",
+                   again finds the first registration (`200`, without the secret). The endpoint \
+                   at the inventory's receiver URL (`{INVENTORY_URL}/webhooks/store`) is the \
+                   `resolver`, whoever registers it; every other one is an `observer`.",
     request_body(content = endpoints::NewEndpoint, content_type = "application/json"),
-    security((), ("operator" = [])),
+    security((), ("operator" = []), ("feed_key" = [])),
     responses(
         (status = 201, description = "Registered; `secret` is shown this once", body = endpoints::Endpoint,
          headers(("Location" = String, description = "The endpoint's address"))),
@@ -229,14 +230,13 @@ async fn put_integration(
     )
 )]
 async fn create_endpoint(
-    registrant: Registrant,
+    // The inventory (with the store's key) or the operator may register;
+    // which of them does has no say in the endpoint's role — its URL does.
+    _: Registrant,
     app: Data,
     body: Json<endpoints::NewEndpoint>,
 ) -> Result<HttpResponse, StoreError> {
-    // The inventory (with the store's key) registers the resolver; the
-    // operator, an observer.
-    let (endpoint, created) =
-        endpoints::register(&app, body.into_inner(), registrant.role()).await?;
+    let (endpoint, created) = endpoints::register(&app, body.into_inner()).await?;
     Ok(if created {
         HttpResponse::Created()
             .insert_header((
@@ -272,19 +272,27 @@ async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreErr
     path = "/api/webhook-endpoints/{id}",
     tag = "webhook endpoints",
     summary = "One endpoint (without its secret)",
+    description = "Shows the fingerprints of the secrets that sign for the endpoint now, never \
+                   the secrets. The store's key reads the inventory's own endpoint (to check \
+                   that the secret it holds is current), no other.",
     params(("id" = EndpointId, Path, description = "The endpoint's id")),
-    security((), ("operator" = [])),
+    security((), ("operator" = []), ("feed_key" = [])),
     responses(
         (status = 200, description = "The endpoint", body = endpoints::Endpoint),
+        (status = 401, description = "The store's key, for an endpoint other than the inventory's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn get_endpoint(
-    _: Operator,
+    registrant: Registrant,
     app: Data,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
     let endpoint = endpoints::get(&app, &endpoint_id(&id)?).await?;
+    if !registrant.may_manage(endpoint.role, &req) {
+        return Err(ApiError::Unauthorized.into());
+    }
     Ok(HttpResponse::Ok().json(endpoint))
 }
 
@@ -368,7 +376,7 @@ pub struct Requeued {
     params(("id" = EndpointId, Path, description = "The endpoint's id")),
     request_body(content = Option<RotateRequest>, content_type = "application/json",
                  description = "Optional: how long the old secret keeps signing."),
-    security((), ("operator" = [])),
+    security((), ("operator" = []), ("feed_key" = [])),
     responses(
         (status = 200, description = "Rotated; `secret` is the new one", body = endpoints::Endpoint),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
@@ -385,10 +393,7 @@ async fn rotate_secret(
     let id = endpoint_id(&id)?;
     // The store's key rotates the inventory's own endpoint (a wiped
     // inventory gets a secret again), nobody else's.
-    if registrant == Registrant::Inventory
-        && endpoints::get(&app, &id).await?.role != EndpointRole::Resolver
-        && !platform::guard::is_operator(&req)
-    {
+    if !registrant.may_manage(endpoints::get(&app, &id).await?.role, &req) {
         return Err(ApiError::Unauthorized.into());
     }
     let grace = body.0.and_then(|b| b.grace_seconds).unwrap_or(3600);

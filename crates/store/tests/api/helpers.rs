@@ -73,6 +73,22 @@ impl Receiver {
         }
     }
 
+    /// `http://127.0.0.1:PORT`: this receiver's address, for a store whose
+    /// `inventory_url` it plays.
+    pub fn base(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The URL an inventory at [`Receiver::base`] registers:
+    /// `{base}/webhooks/store` (the receiver answers on every path).
+    pub fn inventory_receiver_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.base(),
+            contract::inventory::WEBHOOK_RECEIVER_PATH
+        )
+    }
+
     /// Every request received, in order.
     pub async fn received(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()

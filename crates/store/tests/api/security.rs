@@ -39,17 +39,32 @@ async fn succeeded_deliveries(store: &TestStore, order_id: &str) -> usize {
         .count()
 }
 
+/// A store whose inventory is `inventory` (its `inventory_url`), so that
+/// `inventory.inventory_receiver_url()` is the one URL that resolves.
+async fn store_of(
+    backend: platform::testing::TestBackend,
+    inventory: &Receiver,
+    configure: fn(&mut store::StoreConfig),
+) -> (TestStore, platform::ManualClock) {
+    let base = inventory.base();
+    spawn_store_with(backend, move |c| {
+        c.inventory_url = base;
+        configure(c);
+    })
+    .await
+}
+
 // Finding 2: an endpoint registered by anyone answered `applied` and the
 // store confirmed the order although the inventory never saw it.
 platform::db_test!(async fn only_the_inventory_s_subscription_resolves_a_webhook_order(backend) {
-    let (store, _) = spawn_store(backend).await;
     let observer = Receiver::start(vec![says("applied")]).await;
     let resolver = Receiver::start(vec![says("backordered")]).await;
+    let (store, _) = store_of(backend, &resolver, |_| {}).await;
     let r = register_as(&store, &observer.url, None).await;
     assert_eq!(r.status(), 201);
     let observer_endpoint: serde_json::Value = r.json().await.unwrap();
     assert_eq!(observer_endpoint["role"], "observer");
-    let r = register_as(&store, &resolver.url, Some(STORE_KEY)).await;
+    let r = register_as(&store, &resolver.inventory_receiver_url(), Some(STORE_KEY)).await;
     assert_eq!(r.status(), 201);
     let resolver_endpoint: serde_json::Value = r.json().await.unwrap();
     assert_eq!(resolver_endpoint["role"], "resolver");
@@ -78,14 +93,24 @@ platform::db_test!(async fn only_the_inventory_s_subscription_resolves_a_webhook
     assert_eq!(store.order_status(id).await, "pending");
 });
 
-// Finding 2: an observer registered first at the inventory's URL does not
-// keep the inventory from becoming the resolver.
-platform::db_test!(async fn the_key_holder_takes_over_an_observer_s_registration_of_its_url(backend) {
-    let (store, _) = spawn_store(backend).await;
-    let receiver = Receiver::start(vec![says("applied")]).await;
-    let first: serde_json::Value = register_as(&store, &receiver.url, None).await.json().await.unwrap();
-    assert_eq!(first["role"], "observer");
-    let again = register_as(&store, &receiver.url, Some(STORE_KEY)).await;
+// Issue 17, F-2: the resolver is the inventory's own receiver,
+// `{INVENTORY_URL}/webhooks/store`, whoever registers it — here the
+// operator, without the store's key, and with the URL spelled otherwise
+// than the configuration spells it (compared as URLs, not as text). The
+// key-holder registering it again finds the same endpoint. (Before: the
+// operator's registration was an observer until the key-holder's took it
+// over.)
+platform::db_test!(async fn the_inventory_s_own_url_resolves_whoever_registers_it(backend) {
+    let inventory = Receiver::start(vec![says("applied")]).await;
+    let base = format!("{}/", inventory.base());
+    let (store, _) = spawn_store_with(backend, move |c| c.inventory_url = base).await;
+    let spelled_otherwise = inventory.inventory_receiver_url().replacen("http://", "HTTP://", 1);
+    let first = register_as(&store, &spelled_otherwise, None).await;
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["role"], "resolver", "{first}");
+    assert_eq!(first["url"], inventory.inventory_receiver_url());
+    let again = register_as(&store, &inventory.inventory_receiver_url(), Some(STORE_KEY)).await;
     assert_eq!(again.status(), 200, "the URL was registered already");
     let again: serde_json::Value = again.json().await.unwrap();
     assert_eq!(again["id"], first["id"]);
@@ -97,6 +122,117 @@ platform::db_test!(async fn the_key_holder_takes_over_an_observer_s_registration
         (store.order_status(&id).await == "confirmed").then_some(())
     })
     .await;
+});
+
+// Issue 17, F-2: with the public demo key anyone on the host registered an
+// endpoint that resolved orders — at any allowed URL, ADMIN_TOKEN or not —
+// and confirmed orders the inventory never applied. The key still
+// registers; what it registers anywhere else observes. So does a near miss
+// of the inventory's URL.
+platform::db_test!(async fn another_url_registered_with_the_store_key_only_observes(backend) {
+    // Each answers `applied` to every order it gets.
+    let inventory = Receiver::start(vec![says("applied"), says("applied")]).await;
+    let (store, _) = store_of(backend, &inventory, with_token).await;
+    let impostor = Receiver::start(vec![says("applied"), says("applied")]).await;
+    let near_misses = [
+        impostor.url.clone(),
+        format!("{}/", inventory.inventory_receiver_url()),
+        format!("{}?as=inventory", inventory.inventory_receiver_url()),
+        format!("{}/webhooks/store", impostor.base()),
+    ];
+    for url in &near_misses {
+        let r = register_as(&store, url, Some(STORE_KEY)).await;
+        assert_eq!(r.status(), 201, "{url}");
+        let endpoint: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(endpoint["role"], "observer", "{url}");
+    }
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap();
+    let succeeded = || async {
+        let list: serde_json::Value = store
+            .client
+            .get(store.url(&format!("/api/deliveries?order_id={id}")))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list.as_array().unwrap().iter().filter(|d| d["state"] == "succeeded").count()
+    };
+    eventually(Duration::from_secs(10), "every impostor's delivery succeeds", || async {
+        (succeeded().await == near_misses.len()).then_some(())
+    })
+    .await;
+    assert!(impostor.orders_received().await.len() >= 2);
+    assert_eq!(store.order_status(id).await, "pending", "an observer's `applied` decided the order");
+});
+
+// Issue 17, F-2: an endpoint stored as the resolver before the rule
+// (registered with the key at another URL) stops resolving: the role is
+// read from the URL, not from what the row says.
+platform::db_test!(async fn a_resolver_stored_at_another_url_no_longer_resolves(backend) {
+    let inventory = Receiver::start(vec![]).await;
+    let (store, _) = store_of(backend, &inventory, |_| {}).await;
+    let impostor = Receiver::start(vec![says("applied")]).await;
+    let r = register_as(&store, &impostor.url, Some(STORE_KEY)).await;
+    assert_eq!(r.status(), 201);
+    // What the row looked like when the key made a resolver anywhere.
+    sqlx::query("UPDATE webhook_endpoints SET role = 'resolver'")
+        .execute(store.state.db.writer())
+        .await
+        .unwrap();
+    let db = store.stop().await;
+    let base = inventory.base();
+    let (store, _) = restart_store(db, move |c| c.inventory_url = base).await;
+    let endpoints = store.get_json("/api/webhook-endpoints").await;
+    assert_eq!(endpoints[0]["role"], "observer", "{endpoints}");
+    // The row is put right at start, for whoever reads the table...
+    let stored: String = sqlx::query_scalar("SELECT role FROM webhook_endpoints")
+        .fetch_one(store.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, "observer");
+    // ...but it is not what decides: said wrong again, it changes nothing.
+    sqlx::query("UPDATE webhook_endpoints SET role = 'resolver'")
+        .execute(store.state.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(store.get_json("/api/webhook-endpoints").await[0]["role"], "observer");
+    let order = place(&store, "TEA-SENCHA", 1).await;
+    let id = order["id"].as_str().unwrap();
+    eventually(Duration::from_secs(10), "the impostor's delivery succeeds", || async {
+        (succeeded_deliveries(&store, id).await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(store.order_status(id).await, "pending");
+});
+
+// Issue 17, F-3: the inventory checks the secret it holds against the
+// fingerprints of its endpoint, with the store's key — which reads the
+// inventory's own endpoint, and no other, when ADMIN_TOKEN is set.
+platform::db_test!(async fn the_store_key_reads_the_inventory_s_endpoint_and_no_other(backend) {
+    let inventory = Receiver::start(vec![]).await;
+    let (store, _) = store_of(backend, &inventory, with_token).await;
+    let own: serde_json::Value = register_as(&store, &inventory.inventory_receiver_url(), Some(STORE_KEY)).await.json().await.unwrap();
+    let other: serde_json::Value = register_as(&store, &inventory.url, Some(STORE_KEY)).await.json().await.unwrap();
+    let read = |id: &str, bearer: &str| {
+        store
+            .client
+            .get(store.url(&format!("/api/webhook-endpoints/{id}")))
+            .bearer_auth(bearer)
+            .send()
+    };
+    let r = read(own["id"].as_str().unwrap(), STORE_KEY).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let shown: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(shown["role"], "resolver");
+    assert_eq!(shown["secret_fingerprints"].as_array().unwrap().len(), 1, "{shown}");
+    assert!(shown.get("secret").is_none(), "{shown}");
+    let r = read(other["id"].as_str().unwrap(), STORE_KEY).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(read(other["id"].as_str().unwrap(), TOKEN).await.unwrap().status(), 200);
 });
 
 async fn acknowledge(store: &TestStore, id: &str) -> reqwest::Response {

@@ -293,6 +293,67 @@ platform::db_test!(async fn a_rotated_secret_signs_alongside_the_old_one(backend
     }
 });
 
+/// The fingerprint of a `whsec_…` secret, worked out here from its
+/// definition (the first 8 bytes of SHA-256 over the key bytes, in hex),
+/// not with the code under test.
+fn fingerprint_of(secret: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
+    hex::encode(&sha2::Sha256::digest(&key)[..8])
+}
+
+fn fingerprints(endpoint: &serde_json::Value) -> Vec<String> {
+    endpoint["secret_fingerprints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no secret_fingerprints: {endpoint}"))
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect()
+}
+
+// Issue 17, F-3: the inventory could not tell that the secret it held was
+// no longer the store's. An endpoint now shows a fingerprint of each
+// secret that signs for it — newest first, the old one too during a
+// grace period — and never a secret.
+platform::db_test!(async fn an_endpoint_shows_the_fingerprints_of_the_secrets_that_sign_now(backend) {
+    let (store, clock) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![]).await;
+    let (id, first) = register_endpoint(&store, &endpoint.url, serde_json::json!({})).await;
+    let path = format!("/api/webhook-endpoints/{id}");
+    assert_eq!(fingerprints(&store.get_json(&path).await), vec![fingerprint_of(&first)]);
+
+    let rotate = |grace: u64| {
+        let (client, url) = (store.client.clone(), store.url(&format!("{path}/rotate-secret")));
+        async move {
+            let r = client.post(url).json(&serde_json::json!({"grace_seconds": grace})).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let rotated = rotate(600).await;
+    let second = rotated["secret"].as_str().unwrap().to_owned();
+    let both = vec![fingerprint_of(&second), fingerprint_of(&first)];
+    assert_eq!(fingerprints(&rotated), both, "the rotation's answer");
+    assert_eq!(fingerprints(&store.get_json(&path).await), both);
+    let listed = store.get_json("/api/webhook-endpoints").await;
+    assert_eq!(fingerprints(&listed[0]), both);
+
+    // The grace period over, the old secret no longer signs.
+    clock.advance(Duration::from_secs(600));
+    assert_eq!(fingerprints(&store.get_json(&path).await), vec![fingerprint_of(&second)]);
+    // With no grace, the new one alone at once.
+    let third = rotate(0).await["secret"].as_str().unwrap().to_owned();
+    assert_eq!(fingerprints(&store.get_json(&path).await), vec![fingerprint_of(&third)]);
+
+    let shown = store.get_json(&path).await.to_string() + &store.get_json("/api/webhook-endpoints").await.to_string();
+    for secret in [&first, &second, &third] {
+        assert!(!shown.contains(secret.trim_start_matches("whsec_")), "a secret was shown: {shown}");
+    }
+});
+
 platform::db_test!(async fn an_xml_endpoint_gets_signed_xml(backend) {
     let (store, _) = spawn_store(backend).await;
     let endpoint = Receiver::start(vec![]).await;

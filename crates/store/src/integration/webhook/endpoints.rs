@@ -9,15 +9,36 @@
 //! signs with both meanwhile (Standard Webhooks allows several signatures),
 //! so the receiver can switch over without dropping a message.
 //!
-//! **Who registers decides what the answers may do.** An endpoint has a
-//! [`EndpointRole`]: the inventory registers its receiver with the store's
-//! API key, which makes it the `resolver` — its `2xx` body says what it did
-//! with the order, and that resolves the order (`super::recorder`). Any
-//! other registration (anonymous, or the operator's from the settings page)
-//! is an `observer`: it gets the same signed deliveries, retried and logged,
-//! and whatever it answers changes no order. Otherwise anyone who can
-//! register a URL could answer `{"outcome":"applied"}` and confirm orders
-//! the inventory never saw.
+//! **Where an endpoint points decides what its answers may do.** An
+//! endpoint has an [`EndpointRole`]. Exactly one URL is the `resolver`:
+//! the inventory's own receiver, `{INVENTORY_URL}/webhooks/store` — the
+//! inventory this store is configured to call ([`ResolverUrl`]). Its `2xx`
+//! body says what the inventory did with the order, and that resolves the
+//! order (`super::recorder`). Every other endpoint is an `observer`: it
+//! gets the same signed deliveries, retried and logged, and whatever it
+//! answers changes no order. Otherwise anyone who can register a URL could
+//! answer `{"outcome":"applied"}` and confirm orders the inventory never
+//! saw.
+//!
+//! *Who* registers has no say in it. The road not taken — and the rule
+//! before issue 17 — was "whoever presents the store's API key registers a
+//! resolver": but the key is a shared secret with a public demo default,
+//! so anyone on the host could register a second resolver, at any allowed
+//! URL, that confirmed orders the inventory had backordered. The store's
+//! configuration, by contrast, is not something a caller can change. And
+//! because the role is worked out from the URL whenever an endpoint is
+//! read, not trusted from the row, an endpoint stored as a resolver under
+//! the old rule at another URL stopped resolving the moment the store
+//! started with this code — as would the old inventory URL's endpoint
+//! after `INVENTORY_URL` changes. (The `role` column is still written, for
+//! a person reading the table; the code never reads it.) One live endpoint
+//! per URL (a unique index) makes "one resolver" hold.
+//!
+//! Each endpoint also shows the **fingerprints** of the secrets that sign
+//! for it now (`contract::signing::WebhookSecret::fingerprint`): a short
+//! hash that tells the inventory whether the secret it holds is still
+//! current — after someone rotated it here, say — without showing the
+//! secret to anyone.
 //!
 //! Where an endpoint may point is checked by [`super::destination`]; what
 //! it receives is its [`Subscription`](super::subscription::Subscription).
@@ -94,8 +115,9 @@ pub struct EndpointChanges {
 }
 
 /// An endpoint as the API shows it, read from its row (selected with
-/// [`ENDPOINT_COLUMNS`]). `secret` is present only in the answer that
-/// created the endpoint or rotated its secret.
+/// [`ENDPOINT_COLUMNS`]) and completed by [`completed`] (its role, its
+/// fingerprints). `secret` is present only in the answer that created the
+/// endpoint or rotated its secret.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Endpoint {
     #[sqlx(try_from = "String")]
@@ -107,8 +129,10 @@ pub struct Endpoint {
     #[sqlx(try_from = "String")]
     pub format: Format,
     /// Whether its answers resolve webhook orders (`resolver`: the
-    /// inventory's own subscription) or decide nothing (`observer`).
-    #[sqlx(try_from = "String")]
+    /// inventory's own receiver, `{INVENTORY_URL}/webhooks/store`) or
+    /// decide nothing (`observer`). Worked out from the URL, never read
+    /// from the row.
+    #[sqlx(skip)]
     pub role: EndpointRole,
     #[sqlx(try_from = "platform::db::IntBool")]
     pub enabled: bool,
@@ -116,13 +140,124 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
+    /// A fingerprint of each secret that signs now, newest first (two
+    /// during a rotation's grace period): the first 16 hex digits of the
+    /// SHA-256 of the secret's key bytes. It names a secret without
+    /// revealing it, so a receiver can tell whether the one it holds is
+    /// still current.
+    #[sqlx(skip)]
+    #[schema(value_type = Vec<String>, example = json!(["f74e1720b7614881"]))]
+    pub secret_fingerprints: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(skip)]
     pub secret: Option<String>,
 }
 
 const ENDPOINT_COLUMNS: &str =
-    "id, url, description, event_types, format, role, enabled, disabled_reason, created_at";
+    "id, url, description, event_types, format, enabled, disabled_reason, created_at";
+
+/// The one URL whose endpoint resolves webhook orders: the receiver of the
+/// inventory this store calls, `{INVENTORY_URL}` followed by
+/// [`contract::inventory::WEBHOOK_RECEIVER_PATH`].
+///
+/// URLs are compared as the `url` crate reads them, not as text: scheme
+/// and host in any case, a default port written or not, `.` segments, a
+/// trailing slash on `INVENTORY_URL` — all the same URL. Anything else is
+/// another URL: another path (a trailing `/` included), a query, another
+/// port, or another name for the same host (`localhost` is not
+/// `127.0.0.1`: the store cannot know that two names reach one process,
+/// so it takes the one it was given).
+#[derive(Debug, Clone)]
+pub struct ResolverUrl(Option<url::Url>);
+
+impl ResolverUrl {
+    /// The receiver of the inventory at `inventory_url`. A URL that does
+    /// not parse leaves no endpoint resolving (and says so at start-up).
+    pub fn of_inventory(inventory_url: &str) -> ResolverUrl {
+        let text = format!(
+            "{}{}",
+            inventory_url.trim().trim_end_matches('/'),
+            contract::inventory::WEBHOOK_RECEIVER_PATH
+        );
+        ResolverUrl(url::Url::parse(&text).ok())
+    }
+
+    /// The URL, as endpoints are stored (normalised).
+    pub fn url(&self) -> Option<&str> {
+        self.0.as_ref().map(url::Url::as_str)
+    }
+
+    /// The role of an endpoint at `url`.
+    pub fn role_of(&self, url: &str) -> EndpointRole {
+        match (&self.0, url::Url::parse(url)) {
+            (Some(resolver), Ok(url)) if *resolver == url => EndpointRole::Resolver,
+            _ => EndpointRole::Observer,
+        }
+    }
+}
+
+/// Keeps the `role` column in step with [`ResolverUrl`] (on start): for a
+/// person reading the table — the code works the role out from the URL.
+pub async fn record_roles(db: &platform::Db, resolver: &ResolverUrl) -> Result<(), sqlx::Error> {
+    match resolver.url() {
+        None => tracing::warn!("INVENTORY_URL is not a URL: no webhook endpoint resolves orders"),
+        Some(url) => tracing::debug!(url, "the inventory's receiver resolves webhook orders"),
+    }
+    sqlx::query(
+        "UPDATE webhook_endpoints SET role = CASE WHEN url = $1 THEN $2 ELSE $3 END \
+         WHERE role <> CASE WHEN url = $1 THEN $2 ELSE $3 END",
+    )
+    .bind(resolver.url().unwrap_or_default())
+    .bind(EndpointRole::Resolver.as_str())
+    .bind(EndpointRole::Observer.as_str())
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// Completes endpoints read from their rows: each one's role, from its URL,
+/// and the fingerprints of the secrets that sign for it now.
+async fn completed(
+    app: &AppState,
+    mut endpoints: Vec<Endpoint>,
+) -> Result<Vec<Endpoint>, sqlx::Error> {
+    // The signing secrets of the one endpoint asked for, or of all (there
+    // are few endpoints, and a list shows most of them).
+    let one = match endpoints.as_slice() {
+        [] => return Ok(endpoints),
+        [one] => Some(one.id.as_str().to_owned()),
+        _ => None,
+    };
+    let sql = if one.is_some() {
+        "SELECT endpoint_id, secret FROM webhook_secrets \
+         WHERE (expires_at IS NULL OR expires_at > $1) AND endpoint_id = $2 \
+         ORDER BY created_at DESC, id DESC"
+    } else {
+        "SELECT endpoint_id, secret FROM webhook_secrets \
+         WHERE (expires_at IS NULL OR expires_at > $1) \
+         ORDER BY created_at DESC, id DESC"
+    };
+    let mut query = sqlx::query_as::<_, (String, String)>(sql).bind(app.clock.now().millis());
+    if let Some(id) = one {
+        query = query.bind(id);
+    }
+    let secrets = query.fetch_all(app.db.pool()).await?;
+    for endpoint in &mut endpoints {
+        endpoint.role = app.webhook_resolver.role_of(&endpoint.url);
+        endpoint.secret_fingerprints = secrets
+            .iter()
+            .filter(|(id, _)| id == endpoint.id.as_str())
+            .filter_map(|(_, secret)| WebhookSecret::parse(secret).ok())
+            .map(|secret| secret.fingerprint())
+            .collect();
+    }
+    Ok(endpoints)
+}
+
+async fn completed_one(app: &AppState, endpoint: Endpoint) -> Result<Endpoint, sqlx::Error> {
+    let mut one = completed(app, vec![endpoint]).await?;
+    Ok(one.remove(0))
+}
 
 fn parse_format(raw: Option<&str>) -> Result<Format, String> {
     raw.map_or(Ok(Format::Json), |f| Format::parse(f).map_err(|e| e.0))
@@ -131,16 +266,15 @@ fn parse_format(raw: Option<&str>) -> Result<Format, String> {
 /// Registers an endpoint, or finds the live one with the same URL.
 /// Returns the endpoint and whether it was created (only then with secret).
 ///
-/// `role` is who asks (see `crate::api_keys::Registrant`): the inventory, with the store's
-/// key, registers the resolver; anyone else an observer. The inventory
-/// finding its URL registered already by someone else makes that
-/// registration the resolver — so registering the inventory's URL first
-/// cannot keep its answers from counting — but gets no secret for it: it
-/// rotates, as it does for a registration whose secret it lost.
+/// Whoever asks, the endpoint at the inventory's receiver URL is the
+/// resolver and any other an observer ([`ResolverUrl`]). So registering the
+/// inventory's URL first cannot keep its answers from counting: the
+/// inventory, registering it after, finds that endpoint — the resolver —
+/// without its secret, sees from its fingerprints that it holds none of
+/// them, and rotates (`inventory::integration::subscription`).
 pub async fn register(
     app: &AppState,
     request: NewEndpoint,
-    role: EndpointRole,
 ) -> Result<(Endpoint, bool), StoreError> {
     let mut errors = Vec::new();
     let url = match request.url.as_deref() {
@@ -170,6 +304,7 @@ pub async fn register(
     let now = app.clock.now();
     let id = EndpointId::new();
     let secret = WebhookSecret::generate();
+    let role = app.webhook_resolver.role_of(url.as_str());
     let mut tx = app.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO webhook_endpoints (id, url, description, event_types, format, role, enabled, created_at, updated_at) \
@@ -187,13 +322,9 @@ pub async fn register(
     .await?;
     if inserted.is_none() {
         tx.rollback().await?;
-        let mut existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
+        let existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
             StoreError::conflict("the endpoint was deleted while registering; try again")
         })?;
-        if role == EndpointRole::Resolver && existing.role != role {
-            make_resolver(app, &existing.id).await?;
-            existing.role = role;
-        }
         return Ok((existing, false));
     }
     insert_secret(&mut tx, &id, &secret, now).await?;
@@ -212,29 +343,18 @@ pub async fn register(
     Ok((endpoint, true))
 }
 
-/// The inventory claims a registration of its URL that someone else made.
-async fn make_resolver(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
-    sqlx::query("UPDATE webhook_endpoints SET role = $1, updated_at = $2 WHERE id = $3")
-        .bind(EndpointRole::Resolver.as_str())
-        .bind(app.clock.now().millis())
-        .bind(id.as_str())
-        .execute(app.db.writer())
-        .await?;
-    app.webhook_targets.forget(id);
-    app.live
-        .publish("endpoint.changed", serde_json::json!({"id": id}));
-    tracing::info!(endpoint_id = %id, "webhook endpoint now resolves orders (registered by the inventory)");
-    Ok(())
-}
-
 async fn find_by_url(app: &AppState, url: &str) -> Result<Option<Endpoint>, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE url = $1 AND deleted_at IS NULL"
     ));
-    sqlx::query_as(sql)
+    let endpoint: Option<Endpoint> = sqlx::query_as(sql)
         .bind(url)
         .fetch_optional(app.db.pool())
-        .await
+        .await?;
+    match endpoint {
+        Some(endpoint) => Ok(Some(completed_one(app, endpoint).await?)),
+        None => Ok(None),
+    }
 }
 
 pub async fn get(app: &AppState, id: &EndpointId) -> Result<Endpoint, StoreError> {
@@ -245,14 +365,17 @@ pub async fn get(app: &AppState, id: &EndpointId) -> Result<Endpoint, StoreError
         .bind(id.as_str())
         .fetch_optional(app.db.pool())
         .await?;
-    endpoint.ok_or_else(|| StoreError::not_found("webhook endpoint", id.as_str()))
+    let endpoint =
+        endpoint.ok_or_else(|| StoreError::not_found("webhook endpoint", id.as_str()))?;
+    Ok(completed_one(app, endpoint).await?)
 }
 
 pub async fn list(app: &AppState) -> Result<Vec<Endpoint>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY created_at, id"
     ));
-    Ok(sqlx::query_as(sql).fetch_all(app.db.pool()).await?)
+    let endpoints = sqlx::query_as(sql).fetch_all(app.db.pool()).await?;
+    Ok(completed(app, endpoints).await?)
 }
 
 /// Enables or disables an endpoint, or changes what it receives.
@@ -379,7 +502,7 @@ pub async fn rotate_secret(
     id: &EndpointId,
     grace: std::time::Duration,
 ) -> Result<Endpoint, StoreError> {
-    let mut endpoint = get(app, id).await?;
+    get(app, id).await?;
     let now = app.clock.now();
     let secret = WebhookSecret::generate();
     let mut tx = app.db.begin_write().await?;
@@ -397,6 +520,9 @@ pub async fn rotate_secret(
     tracing::info!(endpoint_id = %id, grace_s = grace.as_secs(), "webhook secret rotated");
     app.live
         .publish("endpoint.changed", serde_json::json!({"id": id}));
+    // Read again: its fingerprints are the new secret's (and the old
+    // ones', while they still sign).
+    let mut endpoint = get(app, id).await?;
     endpoint.secret = Some(secret.expose());
     Ok(endpoint)
 }
@@ -410,4 +536,66 @@ pub async fn ping(app: &AppState, id: &EndpointId) -> Result<contract::MessageId
     tx.commit().await?;
     app.dispatch.look_at(app.clock.now());
     Ok(message_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inventory_s_receiver_resolves_compared_as_a_url() {
+        for inventory in [
+            "http://inventory:8081",
+            "http://inventory:8081/",
+            " HTTP://Inventory:8081 ",
+        ] {
+            let resolver = ResolverUrl::of_inventory(inventory);
+            assert_eq!(resolver.url(), Some("http://inventory:8081/webhooks/store"));
+            for same in [
+                "http://inventory:8081/webhooks/store",
+                "HTTP://INVENTORY:8081/webhooks/store",
+                "http://inventory:8081/webhooks/./store",
+                "http://inventory:8081/webhooks/x/../store",
+            ] {
+                assert_eq!(
+                    resolver.role_of(same),
+                    EndpointRole::Resolver,
+                    "{inventory} / {same}"
+                );
+            }
+        }
+        let default_port = ResolverUrl::of_inventory("http://inventory");
+        assert_eq!(
+            default_port.role_of("http://inventory:80/webhooks/store"),
+            EndpointRole::Resolver
+        );
+    }
+
+    #[test]
+    fn any_other_url_observes() {
+        let resolver = ResolverUrl::of_inventory("http://127.0.0.1:8081");
+        for other in [
+            "http://127.0.0.1:8081/webhooks/store/",
+            "http://127.0.0.1:8081/webhooks/store?x=1",
+            "http://127.0.0.1:8081/webhooks/store#x",
+            "http://127.0.0.1:8081/webhooks/Store",
+            "http://127.0.0.1:8081/webhooks/store/extra",
+            "http://127.0.0.1:8082/webhooks/store",
+            "http://localhost:8081/webhooks/store",
+            "http://user@127.0.0.1:8081/webhooks/store",
+            "https://127.0.0.1:8081/webhooks/store",
+            "http://127.0.0.1:8081/",
+            "not a url",
+            "",
+        ] {
+            assert_eq!(resolver.role_of(other), EndpointRole::Observer, "{other}");
+        }
+        // An INVENTORY_URL that is not one leaves nobody resolving.
+        let nobody = ResolverUrl::of_inventory("::not a url::");
+        assert_eq!(nobody.url(), None);
+        assert_eq!(
+            nobody.role_of("http://127.0.0.1:8081/webhooks/store"),
+            EndpointRole::Observer
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Where and how each endpoint is sent to — its URL, its format, its
-//! signing secrets, whether its answers resolve orders — kept in memory, so an attempt does not read them from
-//! the database every time.
+//! signing secrets, whether its answers resolve orders (from its URL:
+//! `super::endpoints::ResolverUrl`) — kept in memory, so an attempt does
+//! not read them from the database every time.
 //!
 //! The trade-off is staleness, and it is bounded twice. This process
 //! forgets an endpoint the moment it changes it (registration, update,
@@ -20,6 +21,7 @@ use contract::{EndpointId, Format, Timestamp};
 use platform::Db;
 use platform::db::{IntBool, NullableInt};
 
+use super::endpoints::ResolverUrl;
 use crate::vocabulary::EndpointRole;
 
 /// How long a cached endpoint is trusted without reading it again.
@@ -51,9 +53,10 @@ impl Target {
 }
 
 /// The endpoints recently sent to.
-#[derive(Default)]
 pub struct Targets {
     cached: Mutex<HashMap<EndpointId, (Instant, Arc<Target>)>>,
+    /// Which of them resolves orders.
+    resolver: ResolverUrl,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,8 +66,6 @@ struct EndpointRow {
     format: Format,
     #[sqlx(try_from = "IntBool")]
     live: bool,
-    #[sqlx(try_from = "String")]
-    role: EndpointRole,
 }
 
 #[derive(sqlx::FromRow)]
@@ -75,6 +76,13 @@ struct SecretRow {
 }
 
 impl Targets {
+    pub fn new(resolver: ResolverUrl) -> Targets {
+        Targets {
+            cached: Mutex::default(),
+            resolver,
+        }
+    }
+
     /// The endpoint `id`, from memory if fresh; `None` if it does not exist.
     pub async fn get(&self, db: &Db, id: &EndpointId) -> Result<Option<Arc<Target>>, sqlx::Error> {
         if let Some((loaded, target)) = self.cached.lock().expect("targets lock").get(id)
@@ -82,7 +90,7 @@ impl Targets {
         {
             return Ok(Some(target.clone()));
         }
-        let Some(target) = load(db, id).await? else {
+        let Some(target) = load(db, id, &self.resolver).await? else {
             return Ok(None);
         };
         let target = Arc::new(target);
@@ -99,11 +107,15 @@ impl Targets {
     }
 }
 
-async fn load(db: &Db, id: &EndpointId) -> Result<Option<Target>, sqlx::Error> {
+async fn load(
+    db: &Db,
+    id: &EndpointId,
+    resolver: &ResolverUrl,
+) -> Result<Option<Target>, sqlx::Error> {
     let mut conn = db.pool().acquire().await?;
     let endpoint: Option<EndpointRow> = sqlx::query_as(
-        "SELECT url, format, CASE WHEN enabled = 1 AND deleted_at IS NULL THEN 1 ELSE 0 END AS live, \
-         role FROM webhook_endpoints WHERE id = $1",
+        "SELECT url, format, CASE WHEN enabled = 1 AND deleted_at IS NULL THEN 1 ELSE 0 END AS live \
+         FROM webhook_endpoints WHERE id = $1",
     )
     .bind(id.as_str())
     .fetch_optional(&mut *conn)
@@ -130,10 +142,10 @@ async fn load(db: &Db, id: &EndpointId) -> Result<Option<Target>, sqlx::Error> {
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(Some(Target {
+        resolves: resolver.role_of(&endpoint.url) == EndpointRole::Resolver,
         url: endpoint.url,
         format: endpoint.format,
         live: endpoint.live,
-        resolves: endpoint.role == EndpointRole::Resolver,
         secrets,
     }))
 }

@@ -34,6 +34,8 @@ pub struct EndpointRow {
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     pub created: String,
+    /// The inventory's own receiver: its answers resolve orders.
+    pub resolves: bool,
 }
 
 #[derive(Template)]
@@ -51,6 +53,7 @@ impl EndpointList {
                 .await?
                 .into_iter()
                 .map(|e| EndpointRow {
+                    resolves: e.role == EndpointRole::Resolver,
                     events: e.event_types.words().join(", "),
                     format: e.format,
                     created: date_time(e.created_at.millis()),
@@ -154,9 +157,9 @@ pub(super) async fn add_endpoint(
         format: Some(form.format.clone()),
         description: Some(form.description.clone()),
     };
-    // A person's endpoint observes: only the inventory's own subscription
-    // resolves orders.
-    match endpoints::register(&app, request, EndpointRole::Observer).await {
+    // It observes — unless it is the inventory's own receiver URL, which
+    // resolves orders whoever adds it.
+    match endpoints::register(&app, request).await {
         Ok((endpoint, true)) => {
             let explanation = "Copy this signing secret into the receiver now: it is shown only this once. \
                               The receiver uses it to check that each webhook really came from this store. \
@@ -230,9 +233,17 @@ pub(super) async fn rotate(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let endpoint = endpoints::rotate_secret(&app, &endpoint_id(&id)?, ROTATION_GRACE).await?;
-    let explanation = "Messages are now signed with this new secret and, for one more hour, with the old one too \
-                      (a Standard Webhooks signature header may carry both). Give the new secret to the receiver \
-                      within the hour; it is shown only this once.";
+    let explanation = if endpoint.role == EndpointRole::Resolver {
+        "Messages are now signed with this new secret and, for one more hour, with the old one too \
+         (a Standard Webhooks signature header may carry both). This is the inventory's own endpoint: \
+         you need not give it the secret. Once its signatures stop verifying, the inventory sees from the \
+         endpoint's fingerprints that it holds none of the current secrets, and rotates again to get one \
+         of its own."
+    } else {
+        "Messages are now signed with this new secret and, for one more hour, with the old one too \
+         (a Standard Webhooks signature header may carry both). Give the new secret to the receiver \
+         within the hour; it is shown only this once."
+    };
     reveal(&app, &req, endpoint, "Secret rotated", explanation).await
 }
 
