@@ -129,12 +129,33 @@ struct EndpointAnswer {
     id: EndpointId,
     /// Only when the endpoint was created, or its secret rotated.
     secret: Option<String>,
-    /// A fingerprint of each secret that signs for it now.
-    secret_fingerprints: Vec<String>,
+    /// A fingerprint of each secret that signs for it now. A store that
+    /// shows none (any Standard Webhooks sender may not) cannot be checked
+    /// against: then a secret we hold for the endpoint is taken as current,
+    /// as it always was.
+    #[serde(default)]
+    secret_fingerprints: Option<Vec<String>>,
 }
 
-/// Whether we hold one of the secrets with these fingerprints.
-async fn holds_one_of(app: &AppState, fingerprints: &[String]) -> Result<bool, sqlx::Error> {
+async fn has_secret_for(db: &Db, endpoint: &EndpointId) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 AS ok FROM webhook_secrets WHERE endpoint_id = $1")
+            .bind(endpoint.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Whether we hold one of the secrets with these fingerprints — or, when
+/// the store shows none, any secret for `endpoint`.
+async fn holds_one_of(
+    app: &AppState,
+    endpoint: &EndpointId,
+    fingerprints: Option<&[String]>,
+) -> Result<bool, sqlx::Error> {
+    let Some(fingerprints) = fingerprints else {
+        return has_secret_for(&app.db, endpoint).await;
+    };
     Ok(secrets(&app.db)
         .await?
         .iter()
@@ -155,7 +176,7 @@ pub async fn subscribe_once(app: &AppState) -> anyhow::Result<EndpointId> {
 
     // 3. Registered before: we may hold a secret that signs now — or none
     // of them, and rotate.
-    if holds_one_of(app, &answer.secret_fingerprints).await? {
+    if holds_one_of(app, &answer.id, answer.secret_fingerprints.as_deref()).await? {
         let verdict = Verdict::with_detail(
             VerdictKind::Subscribed,
             "already registered; our secret is current",
