@@ -25,9 +25,16 @@
 //! committed, so an answer built on it (a `201 Created`) never announces
 //! what a crash could still undo. And the batch is written on a task of its
 //! own, so a caller that goes away (its client hung up) cannot cancel, half
-//! way through, a transaction that other callers are waiting on. How a
-//! batch that fails is split, so that one bad job fails alone, is the
-//! [`Batch`]'s decision: it knows what can fail.
+//! way through, a transaction that other callers are waiting on.
+//!
+//! **One job must not fail the others.** The policy for a batch that
+//! fails is written here once, for every [`Batch`]: a batch that cannot be
+//! written (one bad job, a constraint, a race lost to another process) is
+//! rolled back and each of its jobs is written again on its own, so only
+//! the job that cannot be written fails — with its own, typed error. A job
+//! alone that lost a race ([`Batch::try_again`]) is tried again, a few
+//! times. A crowd larger than [`Batch::MOST`] is written as several
+//! batches.
 //!
 //! The road not taken: a background task draining a channel on a timer
 //! ("flush every 5 ms") — simpler to picture, but it adds the timer's delay
@@ -41,19 +48,46 @@ use tokio::sync::oneshot;
 
 /// Writes a batch of jobs, typically in one transaction.
 pub trait Batch: Send + Sync + 'static {
-    type Job: Send + 'static;
+    type Job: Send + Sync + 'static;
     type Done: Send + 'static;
+    /// Why a batch (or a job alone) could not be written.
+    type Error: std::error::Error + Send + 'static;
 
-    /// Writes `jobs` and returns exactly one result per job, in their order.
-    fn write(&self, jobs: Vec<Self::Job>) -> impl Future<Output = Vec<Self::Done>> + Send;
+    /// The most jobs one batch takes; a larger crowd is written in several.
+    const MOST: usize = usize::MAX;
+
+    /// Writes `jobs` together: exactly one result per job, in their order
+    /// — or an error, and nothing written.
+    fn write_together(
+        &self,
+        jobs: &[Self::Job],
+    ) -> impl Future<Output = Result<Vec<Self::Done>, Self::Error>> + Send;
+
+    /// Whether a job alone that failed with `error` may succeed if tried
+    /// again at once (it lost a race to a concurrent transaction). No, by
+    /// default.
+    fn try_again(&self, error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
-/// The batch a job was in never finished (its writer panicked).
+/// Why a job submitted to a [`GroupCommit`] has no result.
 #[derive(Debug, Error)]
-#[error("the batch this write was in did not finish")]
-pub struct Abandoned;
+pub enum CommitError<E: std::error::Error + 'static> {
+    /// It could not be written, even on its own.
+    #[error(transparent)]
+    Write(E),
+    /// The batch it was in never finished (its writer panicked).
+    #[error("the batch this write was in did not finish")]
+    Abandoned,
+}
 
-type Queued<B> = (<B as Batch>::Job, oneshot::Sender<<B as Batch>::Done>);
+/// Tries of a job alone that keeps losing races (each a repeat of the last).
+const TRIES_ALONE: usize = 3;
+
+type Outcome<B> = Result<<B as Batch>::Done, <B as Batch>::Error>;
+type Queued<B> = (<B as Batch>::Job, oneshot::Sender<Outcome<B>>);
 
 /// Commits concurrent jobs together; see the module comment.
 pub struct GroupCommit<B: Batch> {
@@ -76,17 +110,23 @@ impl<B: Batch> GroupCommit<B> {
         &self.batch
     }
 
+    /// Writes `jobs` — a batch the caller has in hand already (a page of a
+    /// feed) — now, by the same policy, without waiting for company.
+    pub async fn write_batch(&self, jobs: &[B::Job]) -> Vec<Result<B::Done, B::Error>> {
+        write(&*self.batch, jobs).await
+    }
+
     /// Writes `job` together with whatever else is waiting, and returns its
     /// result once its batch is over (committed, or failed).
-    pub async fn submit(&self, job: B::Job) -> Result<B::Done, Abandoned> {
+    pub async fn submit(&self, job: B::Job) -> Result<B::Done, CommitError<B::Error>> {
         let (reply, mut result) = oneshot::channel();
         self.queue.lock().expect("queue lock").push((job, reply));
         let turn = self.turn.clone().lock_owned().await;
         match result.try_recv() {
             // An earlier leader took our job; it held the turn until every
             // result of its batch was sent.
-            Ok(done) => return Ok(done),
-            Err(oneshot::error::TryRecvError::Closed) => return Err(Abandoned),
+            Ok(done) => return done.map_err(CommitError::Write),
+            Err(oneshot::error::TryRecvError::Closed) => return Err(CommitError::Abandoned),
             Err(oneshot::error::TryRecvError::Empty) => {}
         }
         // Nobody took it, so it is still queued: we lead, and take everyone.
@@ -95,14 +135,54 @@ impl<B: Batch> GroupCommit<B> {
         tokio::spawn(async move {
             let _turn = turn; // held until every result is out
             let (jobs, replies): (Vec<_>, Vec<_>) = queued.into_iter().unzip();
-            let expected = jobs.len();
-            let results = batch.write(jobs).await;
-            assert_eq!(results.len(), expected, "one result per job");
+            let results = write(&*batch, &jobs).await;
+            assert_eq!(results.len(), jobs.len(), "one result per job");
             for (reply, done) in replies.into_iter().zip(results) {
                 let _ = reply.send(done); // a caller that left is fine
             }
         });
-        result.await.map_err(|_| Abandoned)
+        match result.await {
+            Ok(done) => done.map_err(CommitError::Write),
+            Err(_) => Err(CommitError::Abandoned),
+        }
+    }
+}
+
+/// The policy: each chunk of at most [`Batch::MOST`] jobs together; a
+/// chunk that fails, each of its jobs alone.
+async fn write<B: Batch>(batch: &B, jobs: &[B::Job]) -> Vec<Outcome<B>> {
+    let mut results = Vec::with_capacity(jobs.len());
+    for chunk in jobs.chunks(B::MOST.max(1)) {
+        if let [one] = chunk {
+            results.push(write_alone(batch, one).await);
+            continue;
+        }
+        match batch.write_together(chunk).await {
+            Ok(done) => {
+                assert_eq!(done.len(), chunk.len(), "one result per job");
+                results.extend(done.into_iter().map(Ok));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = chunk.len(), "a shared transaction failed; writing each job on its own");
+                for job in chunk {
+                    results.push(write_alone(batch, job).await);
+                }
+            }
+        }
+    }
+    results
+}
+
+/// One job in a transaction of its own, tried again while it loses races.
+async fn write_alone<B: Batch>(batch: &B, job: &B::Job) -> Outcome<B> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match batch.write_together(std::slice::from_ref(job)).await {
+            Ok(mut done) => return Ok(done.remove(0)),
+            Err(e) if tries < TRIES_ALONE && batch.try_again(&e) => continue,
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -123,17 +203,25 @@ mod tests {
         release: Notify,
     }
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("odd numbers cannot be doubled here")]
+    struct Odd;
+
     impl Batch for Doubler {
         type Job = u32;
         type Done = u32;
+        type Error = Odd;
 
-        async fn write(&self, jobs: Vec<u32>) -> Vec<u32> {
+        async fn write_together(&self, jobs: &[u32]) -> Result<Vec<u32>, Odd> {
             if self.hold.swap(false, Ordering::SeqCst) {
                 self.held.notify_one();
                 self.release.notified().await;
             }
-            self.batches.lock().unwrap().push(jobs.clone());
-            jobs.into_iter().map(|j| j * 2).collect()
+            self.batches.lock().unwrap().push(jobs.to_vec());
+            if jobs.iter().any(|j| j % 2 == 1 && *j > 100) {
+                return Err(Odd);
+            }
+            Ok(jobs.iter().map(|j| j * 2).collect())
         }
     }
 
@@ -177,6 +265,35 @@ mod tests {
         let mut second = batches[1].clone();
         second.sort();
         assert_eq!(second, (2..=10).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_fails_a_batch_fails_alone() {
+        let group = Arc::new(GroupCommit::new(Doubler::default()));
+        group.batch().hold.store(true, Ordering::SeqCst);
+        let first = tokio::spawn({
+            let group = group.clone();
+            async move { group.submit(1).await.unwrap() }
+        });
+        group.batch().held.notified().await;
+        let mut rest = Vec::new();
+        for n in [2, 101, 4] {
+            let group = group.clone();
+            rest.push(tokio::spawn(async move { group.submit(n).await }));
+        }
+        while group.queue.lock().unwrap().len() < 3 {
+            tokio::task::yield_now().await;
+        }
+        group.batch().release.notify_one();
+        assert_eq!(first.await.unwrap(), 2);
+        let results: Vec<_> = futures_util::future::join_all(rest).await;
+        let results: Vec<Option<u32>> = results.into_iter().map(|r| r.unwrap().ok()).collect();
+        assert_eq!(results, [Some(4), None, Some(8)]);
+        // The failed batch of three, then each of its jobs alone.
+        let batches = group.batch().batches.lock().unwrap().clone();
+        assert_eq!(batches.len(), 5, "{batches:?}");
+        assert_eq!(batches[1].len(), 3);
+        assert!(batches[2..].iter().all(|b| b.len() == 1));
     }
 
     #[tokio::test]

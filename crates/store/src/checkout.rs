@@ -25,14 +25,14 @@
 //! statement per table, so thirty-two customers pay for one commit, not
 //! thirty-two. Nobody waits for company — an order alone is a batch of one
 //! — and nobody is answered before their order has committed. If such a
-//! transaction fails, every order in it is placed again on its own, so an
-//! order that cannot be written fails alone.
+//! transaction fails, every order in it is placed again on its own (the
+//! group commit's policy), so an order that cannot be written fails alone.
 
 use std::sync::Arc;
 
 use contract::order::{NewOrder, Order};
 use contract::{FieldError, OrderId, OrderStatus};
-use platform::group_commit::Batch;
+use platform::group_commit::{Batch, CommitError};
 use platform::lease::Leases;
 use platform::{Db, SharedClock};
 
@@ -84,13 +84,11 @@ pub async fn place_order(
             request,
             key: keyed.clone(),
         })
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await;
     let order = match written {
-        Written::Placed(order) => order,
-        Written::Invalid(unknown) => return Err(StoreError::validation(unknown)),
-        Written::Failed(e) => return Err(e),
-        Written::KeyTaken => {
+        Ok(Stored::Order(order)) => order,
+        Ok(Stored::UnknownSkus(unknown)) => return Err(StoreError::validation(unknown)),
+        Err(CommitError::Write(PlacementError::KeyTaken)) => {
             // A concurrent request with the same key committed first: this
             // one becomes a replay of it, and wrote nothing.
             let (key, fingerprint) = keyed.expect("only a keyed order loses its key");
@@ -99,6 +97,8 @@ pub async fn place_order(
                 .map(Placed::replay)
                 .ok_or(StoreError::IdempotencyKeyInFlight);
         }
+        Err(CommitError::Write(PlacementError::Database(e))) => return Err(e.into()),
+        Err(e @ CommitError::Abandoned) => return Err(anyhow::Error::from(e).into()),
     };
     orders::announce_placed(app, &order);
 
@@ -116,21 +116,25 @@ pub struct Placement {
     pub key: Option<(IdempotencyKey, String)>,
 }
 
-/// What became of one [`Placement`].
+/// What became of one [`Placement`] in a transaction that committed.
 #[derive(Debug)]
-pub enum Written {
+pub enum Stored {
     /// Committed, as `pending`.
-    Placed(Order),
+    Order(Order),
     /// Lines whose SKU the shop does not sell: nothing written.
-    Invalid(Vec<FieldError>),
-    /// Another order took its idempotency key first: nothing written.
-    KeyTaken,
-    Failed(StoreError),
+    UnknownSkus(Vec<FieldError>),
 }
 
-/// Most orders in one transaction (a crowd larger than this is written in
-/// several).
-pub const MAX_ORDERS_PER_TRANSACTION: usize = 100;
+/// Why placements could not be written (nothing was).
+#[derive(Debug, thiserror::Error)]
+pub enum PlacementError {
+    /// Another order took an idempotency key first (alone, this order is
+    /// a replay of it; in company, each is placed again on its own).
+    #[error("an idempotency key was taken by another order")]
+    KeyTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
 /// Writes orders, many per transaction.
 pub struct Placements {
@@ -154,14 +158,18 @@ impl Placements {
             api_calls,
         }
     }
+}
 
-    /// Writes `batch` in one transaction. `Ok(None)`: an idempotency key
-    /// was taken, and the transaction rolled back (alone, that order is a
-    /// replay; in company, each is placed again on its own).
-    async fn write_together(
-        &self,
-        batch: &[Placement],
-    ) -> Result<Option<Vec<Written>>, sqlx::Error> {
+impl Batch for Placements {
+    type Job = Placement;
+    type Done = Stored;
+    type Error = PlacementError;
+
+    /// Most orders in one transaction.
+    const MOST: usize = 100;
+
+    /// Writes `batch` in one transaction, or nothing.
+    async fn write_together(&self, batch: &[Placement]) -> Result<Vec<Stored>, PlacementError> {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
 
@@ -189,12 +197,12 @@ impl Placements {
                         status_reason: None,
                     });
                 }
-                Err(unknown) => written.push(Some(Written::Invalid(unknown))),
+                Err(unknown) => written.push(Some(Stored::UnknownSkus(unknown))),
             }
         }
         if orders.is_empty() {
             tx.rollback().await?;
-            return Ok(Some(written.into_iter().flatten().collect()));
+            return Ok(written.into_iter().flatten().collect());
         }
 
         let first_seq = poll::take_feed_seqs(&mut tx, orders.len()).await?;
@@ -217,7 +225,7 @@ impl Placements {
             .collect();
         if !idempotency::claim_all(&mut tx, &keys, now).await? {
             tx.rollback().await?;
-            return Ok(None);
+            return Err(PlacementError::KeyTaken);
         }
         let workers = Workers {
             dispatch: &self.dispatch,
@@ -229,47 +237,9 @@ impl Placements {
         handover.start(&self.dispatch, now);
 
         let mut placed = orders.into_iter();
-        Ok(Some(
-            written
-                .into_iter()
-                .map(|w| w.unwrap_or_else(|| Written::Placed(placed.next().expect("one each"))))
-                .collect(),
-        ))
-    }
-
-    /// One order alone: its own transaction, its own result.
-    async fn write_one(&self, placement: &Placement) -> Written {
-        match self.write_together(std::slice::from_ref(placement)).await {
-            Ok(Some(mut written)) => written.remove(0),
-            Ok(None) => Written::KeyTaken,
-            Err(e) => Written::Failed(e.into()),
-        }
-    }
-}
-
-impl Batch for Placements {
-    type Job = Placement;
-    type Done = Written;
-
-    async fn write(&self, batch: Vec<Placement>) -> Vec<Written> {
-        let mut results = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(MAX_ORDERS_PER_TRANSACTION) {
-            if let [one] = chunk {
-                results.push(self.write_one(one).await);
-                continue;
-            }
-            match self.write_together(chunk).await {
-                Ok(Some(written)) => results.extend(written),
-                outcome => {
-                    if let Err(e) = outcome {
-                        tracing::warn!(error = %e, orders = chunk.len(), "a shared order transaction failed; placing each order on its own");
-                    }
-                    for placement in chunk {
-                        results.push(self.write_one(placement).await);
-                    }
-                }
-            }
-        }
-        results
+        Ok(written
+            .into_iter()
+            .map(|w| w.unwrap_or_else(|| Stored::Order(placed.next().expect("one each"))))
+            .collect())
     }
 }

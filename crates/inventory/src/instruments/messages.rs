@@ -223,29 +223,23 @@ impl LogWriter {
 
 impl Batch for LogWriter {
     type Job = NewMessage;
-    type Done = Result<(LogEntryId, NewMessage), String>;
+    type Done = LogEntryId;
+    type Error = sqlx::Error;
 
-    async fn write(&self, batch: Vec<NewMessage>) -> Vec<Self::Done> {
+    async fn write_together(&self, batch: &[NewMessage]) -> Result<Vec<LogEntryId>, sqlx::Error> {
         let ids: Vec<LogEntryId> = batch.iter().map(|_| LogEntryId::new()).collect();
-        let entries: Vec<(&LogEntryId, &NewMessage)> = ids.iter().zip(&batch).collect();
-        let written = match self.db.writer().acquire().await {
-            Ok(mut conn) => insert_all(&mut conn, &entries).await,
-            Err(e) => Err(e),
-        }
-        .map_err(|e| e.to_string());
-        ids.into_iter()
-            .zip(batch)
-            .map(|(id, m)| written.clone().map(|()| (id, m)))
-            .collect()
+        let entries: Vec<(&LogEntryId, &NewMessage)> = ids.iter().zip(batch).collect();
+        let mut conn = self.db.writer().acquire().await?;
+        insert_all(&mut conn, &entries).await?;
+        Ok(ids)
     }
 }
 
 /// Records, logging instead of failing: a lost log line must never turn a
 /// successful request into a failed one.
 pub async fn record_quietly(log: &GroupCommit<LogWriter>, live: &LiveHub, m: NewMessage) {
-    match log.submit(m).await {
-        Ok(Ok((id, m))) => publish(live, &id, &m),
-        Ok(Err(e)) => tracing::error!(error = %e, "could not record a message in the log"),
+    match log.submit(m.clone()).await {
+        Ok(id) => publish(live, &id, &m),
         Err(e) => tracing::error!(error = %e, "could not record a message in the log"),
     }
 }

@@ -15,15 +15,15 @@
 //!
 //! If that transaction fails, or a concurrent one (PostgreSQL) wrote one of
 //! the same orders or messages first, every arrival is applied again on its
-//! own — so one that cannot be written fails alone, and a race becomes an
-//! ordinary repeat.
+//! own (the group commit's policy) — so one that cannot be written fails
+//! alone, and a race becomes an ordinary repeat.
 
 use std::collections::HashMap;
 
 use std::sync::Arc;
 
 use contract::{ApplyOutcome, LogEntryId, Verdict};
-use platform::group_commit::{Batch, GroupCommit};
+use platform::group_commit::{Batch, CommitError, GroupCommit};
 use platform::{Db, SharedClock};
 
 use super::apply::{Applied, OrderToApply, apply_orders_once};
@@ -93,10 +93,17 @@ pub async fn answer(
     arrival: Arrival,
 ) -> Result<(Answered, Result<Taken, InventoryError>), InventoryError> {
     let answer = arrival.answer.clone().expect("an arrival that is answered");
-    let done = intake
-        .submit(arrival)
-        .await
-        .map_err(|e| InventoryError::from(anyhow::Error::from(e)))?;
+    let done = match intake.submit(arrival).await {
+        Ok(done) => done,
+        Err(CommitError::Write(IntakeError::Failed(e))) => Done {
+            taken: Err(e),
+            logged: None,
+        },
+        Err(e) => Done {
+            taken: Err(anyhow::Error::from(e).into()),
+            logged: None,
+        },
+    };
     let answered = match done.logged {
         Some((id, answered)) => {
             messages::publish(live, &id, &answered.log);
@@ -111,8 +118,22 @@ pub async fn answer(
     Ok((answered, done.taken))
 }
 
-/// Tries before a race is given up on (each try is a repeat of the last).
-const TRIES: usize = 3;
+/// Why arrivals could not be applied together (nothing was).
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// A concurrent transaction wrote one of the same orders or messages
+    /// first: tried again, it is an ordinary repeat.
+    #[error("a concurrent request applied the same order or message first")]
+    Raced,
+    #[error(transparent)]
+    Failed(#[from] InventoryError),
+}
+
+impl From<sqlx::Error> for IntakeError {
+    fn from(e: sqlx::Error) -> IntakeError {
+        IntakeError::Failed(e.into())
+    }
+}
 
 /// Applies arrivals, many per transaction.
 pub struct Intake {
@@ -124,9 +145,19 @@ impl Intake {
     pub fn new(db: Db, clock: SharedClock) -> Intake {
         Intake { db, clock }
     }
+}
 
-    /// `Ok(None)`: a concurrent transaction got there first; rolled back.
-    async fn write_together(&self, batch: &[Arrival]) -> Result<Option<Vec<Done>>, InventoryError> {
+impl Batch for Intake {
+    type Job = Arrival;
+    type Done = Done;
+    type Error = IntakeError;
+
+    /// A race lost is tried again: the second time, it is a repeat.
+    fn try_again(&self, error: &IntakeError) -> bool {
+        matches!(error, IntakeError::Raced)
+    }
+
+    async fn write_together(&self, batch: &[Arrival]) -> Result<Vec<Done>, IntakeError> {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
 
@@ -164,7 +195,7 @@ impl Intake {
 
         let Some(applied) = apply_orders_once(&mut tx, &orders, now).await? else {
             tx.rollback().await?;
-            return Ok(None);
+            return Err(IntakeError::Raced);
         };
         let mut applied: Vec<Option<Result<Applied, InventoryError>>> =
             applied.into_iter().map(Some).collect();
@@ -189,7 +220,7 @@ impl Intake {
         }
         if !idempotency::note_messages(&mut tx, &notes, now).await? {
             tx.rollback().await?;
-            return Ok(None);
+            return Err(IntakeError::Raced);
         }
 
         // Copies of a message within the batch: duplicates of the first.
@@ -227,37 +258,14 @@ impl Intake {
             .collect();
         messages::insert_all(&mut tx, &entries).await?;
         tx.commit().await?;
-        Ok(Some(
-            results
-                .into_iter()
-                .zip(logged.iter_mut())
-                .map(|(taken, logged)| Done {
-                    taken,
-                    logged: logged.take(),
-                })
-                .collect(),
-        ))
-    }
-
-    /// One arrival alone, tried again if it raced a concurrent transaction.
-    async fn write_one(&self, arrival: &Arrival) -> Done {
-        for _ in 0..TRIES {
-            match self.write_together(std::slice::from_ref(arrival)).await {
-                Ok(Some(mut done)) => return done.remove(0),
-                Ok(None) => continue,
-                Err(e) => {
-                    return Done {
-                        taken: Err(e),
-                        logged: None,
-                    };
-                }
-            }
-        }
-        let e = anyhow::anyhow!("gave up after {TRIES} races with concurrent requests");
-        Done {
-            taken: Err(e.into()),
-            logged: None,
-        }
+        Ok(results
+            .into_iter()
+            .zip(logged.iter_mut())
+            .map(|(taken, logged)| Done {
+                taken,
+                logged: logged.take(),
+            })
+            .collect())
     }
 }
 
@@ -272,28 +280,5 @@ fn noted_of(order: Option<&OrderToApply>, result: Option<&Result<Taken, Inventor
             .map(|o| o.order_id.clone())
             .filter(|_| outcome.is_some()),
         outcome,
-    }
-}
-
-impl Batch for Intake {
-    type Job = Arrival;
-    type Done = Done;
-
-    async fn write(&self, batch: Vec<Arrival>) -> Vec<Done> {
-        if batch.len() == 1 {
-            return vec![self.write_one(&batch[0]).await];
-        }
-        match self.write_together(&batch).await {
-            Ok(Some(results)) => return results,
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, size = batch.len(), "a shared transaction failed; applying each arrival on its own");
-            }
-        }
-        let mut results = Vec::with_capacity(batch.len());
-        for arrival in &batch {
-            results.push(self.write_one(arrival).await);
-        }
-        results
     }
 }

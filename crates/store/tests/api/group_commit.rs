@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
-use platform::group_commit::Batch;
 use sqlx::Row;
-use store::checkout::{Placement, Written};
+use store::checkout::{Placement, PlacementError, Stored};
 use store::idempotency::IdempotencyKey;
 
 use crate::helpers::*;
@@ -74,11 +73,11 @@ async fn count(store: &TestStore, sql: &'static str) -> i64 {
 
 platform::db_test!(async fn orders_written_together_take_consecutive_feed_numbers(backend) {
     let (store, _) = spawn_store(backend).await;
-    let batch = (0..5).map(|i| placement(&format!("Customer {i}"), None)).collect();
-    let written = store.state.placements.batch().write(batch).await;
+    let batch: Vec<Placement> = (0..5).map(|i| placement(&format!("Customer {i}"), None)).collect();
+    let written = store.state.placements.write_batch(&batch).await;
     let mut seqs = Vec::new();
     for (i, w) in written.iter().enumerate() {
-        let Written::Placed(order) = w else { panic!("order {i}: {w:?}") };
+        let Ok(Stored::Order(order)) = w else { panic!("order {i}: {w:?}") };
         assert_eq!(order.customer.name, format!("Customer {i}"), "results in the jobs' order");
         let row = sqlx::query("SELECT feed_seq FROM orders WHERE id = $1")
             .bind(order.id.as_str())
@@ -97,10 +96,10 @@ platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend)
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     fail_inserts(&store, "orders", "NEW.customer_name = 'Poison'").await;
     let batch = vec![placement("Alice", None), placement("Poison", None), placement("Bob", None)];
-    let written = store.state.placements.batch().write(batch).await;
-    assert!(matches!(&written[0], Written::Placed(o) if o.customer.name == "Alice"), "{:?}", written[0]);
-    assert!(matches!(written[1], Written::Failed(_)), "{:?}", written[1]);
-    assert!(matches!(&written[2], Written::Placed(o) if o.customer.name == "Bob"), "{:?}", written[2]);
+    let written = store.state.placements.write_batch(&batch).await;
+    assert!(matches!(&written[0], Ok(Stored::Order(o)) if o.customer.name == "Alice"), "{:?}", written[0]);
+    assert!(matches!(written[1], Err(PlacementError::Database(_))), "{:?}", written[1]);
+    assert!(matches!(&written[2], Ok(Stored::Order(o)) if o.customer.name == "Bob"), "{:?}", written[2]);
     assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 2);
     // Each order that was placed has its event, and nothing else does.
     assert_eq!(
@@ -124,9 +123,9 @@ platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend)
 platform::db_test!(async fn one_key_twice_in_one_batch_places_one_order(backend) {
     let (store, _) = spawn_store(backend).await;
     let batch = vec![placement("Alice", Some("key-1")), placement("Alice", Some("key-1"))];
-    let written = store.state.placements.batch().write(batch).await;
-    assert!(matches!(written[0], Written::Placed(_)), "{:?}", written[0]);
-    assert!(matches!(written[1], Written::KeyTaken), "{:?}", written[1]);
+    let written = store.state.placements.write_batch(&batch).await;
+    assert!(matches!(written[0], Ok(Stored::Order(_))), "{:?}", written[0]);
+    assert!(matches!(written[1], Err(PlacementError::KeyTaken)), "{:?}", written[1]);
     assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 1);
 });
 

@@ -43,13 +43,12 @@ use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
 use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
 use platform::Backoff;
-use platform::group_commit::Batch;
 use platform::outbound::{Recorded, send_recorded};
 use platform::ui::count;
 use platform::worker::{Next, Pacing, Worker};
 
 use super::apply::OrderToApply;
-use super::intake::{Arrival, Taken};
+use super::intake::{Arrival, IntakeError, Taken};
 use crate::instruments::messages::{self, NewMessage};
 use crate::state::AppState;
 use crate::stock::Quantities;
@@ -225,15 +224,17 @@ async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
     let results = if arrivals.is_empty() {
         Vec::new()
     } else {
-        app.intake.batch().write(arrivals).await
+        app.intake.write_batch(&arrivals).await
     };
     let mut tally = Tally::default();
     let mut acks = Vec::new();
     for (order, result) in orders.into_iter().zip(results) {
-        let applied = match result
-            .taken
-            .with_context(|| format!("applying {}", order.id))?
-        {
+        let taken = match result {
+            Ok(done) => done.taken,
+            Err(IntakeError::Failed(e)) => Err(e),
+            Err(e @ IntakeError::Raced) => Err(anyhow::Error::from(e).into()),
+        };
+        let applied = match taken.with_context(|| format!("applying {}", order.id))? {
             Taken::Applied(applied) => applied,
             other => anyhow::bail!("{} was not applied: {other:?}", order.id),
         };

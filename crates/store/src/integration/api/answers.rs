@@ -29,7 +29,7 @@ pub struct Answered {
 }
 
 /// What was recorded, for publishing once it has committed.
-pub struct Written {
+pub struct AnswerRecorded {
     pub exchange_id: ExchangeId,
     pub exchange: NewExchange,
     /// The order moved to its final status (false: it had already).
@@ -51,8 +51,14 @@ impl Answers {
     pub fn new(db: Db, clock: SharedClock) -> Answers {
         Answers { db, clock }
     }
+}
 
-    async fn write_together(&self, batch: Vec<Answered>) -> Result<Vec<Written>, sqlx::Error> {
+impl Batch for Answers {
+    type Job = Answered;
+    type Done = AnswerRecorded;
+    type Error = sqlx::Error;
+
+    async fn write_together(&self, batch: &[Answered]) -> Result<Vec<AnswerRecorded>, sqlx::Error> {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
         let logged: Vec<(&NewExchange, Vec<&OrderId>)> = batch
@@ -82,7 +88,7 @@ impl Answers {
             query.execute(&mut *tx).await?;
         }
         let mut recorded = Vec::with_capacity(batch.len());
-        for (a, exchange_id) in batch.into_iter().zip(exchange_ids) {
+        for (a, exchange_id) in batch.iter().zip(exchange_ids) {
             let resolved = resolved.contains(&a.order_id);
             // Reserved, but no longer pending — the abandoned-order sweep
             // rejected it while we waited — so the reservation must be
@@ -91,51 +97,14 @@ impl Answers {
             if owes_void {
                 compensation::owe_void(&mut tx, &a.order_id, now).await?;
             }
-            recorded.push(Written {
+            recorded.push(AnswerRecorded {
                 exchange_id,
-                exchange: a.exchange,
+                exchange: a.exchange.clone(),
                 resolved,
                 owes_void,
             });
         }
         tx.commit().await?;
         Ok(recorded)
-    }
-}
-
-impl Batch for Answers {
-    type Job = Answered;
-    type Done = Result<Written, String>;
-
-    async fn write(&self, batch: Vec<Answered>) -> Vec<Result<Written, String>> {
-        let size = batch.len();
-        // Kept aside to record one by one if the shared transaction fails.
-        let copies: Vec<Answered> = batch.iter().map(Answered::copy).collect();
-        match self.write_together(batch).await {
-            Ok(recorded) => recorded.into_iter().map(Ok).collect(),
-            Err(e) if size == 1 => vec![Err(e.to_string())],
-            Err(e) => {
-                tracing::warn!(error = %e, size, "recording answers together failed; one by one");
-                let mut results = Vec::with_capacity(size);
-                for one in copies {
-                    let written = self.write_together(vec![one]).await;
-                    results.push(written.map(|mut r| r.remove(0)).map_err(|e| e.to_string()));
-                }
-                results
-            }
-        }
-    }
-}
-
-impl Answered {
-    fn copy(&self) -> Answered {
-        Answered {
-            order_id: self.order_id.clone(),
-            exchange: self.exchange.clone(),
-            status: self.status,
-            reason: self.reason.clone(),
-            reserved: self.reserved,
-            unclear: self.unclear,
-        }
     }
 }

@@ -242,7 +242,6 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
         .api_results
         .submit(answered)
         .await
-        .map_err(anyhow::Error::from)?
         .map_err(|e| anyhow::anyhow!("recording the answer failed: {e}"))?;
 
     timeline::publish(

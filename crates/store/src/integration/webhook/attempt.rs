@@ -32,7 +32,7 @@ use platform::outbound::{Outcome, Recorded, send_recorded};
 
 use super::destination;
 use super::dispatcher::{Claimed, OnTheWire, Waiting};
-use super::recorder::{Finished, Written};
+use super::recorder::{AttemptRecorded, Finished};
 use super::retry::{self, Decision};
 use super::targets::Target;
 use crate::instruments::timeline;
@@ -46,7 +46,7 @@ pub enum AttemptError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("recording the attempt failed: {0}")]
-    Recording(String),
+    Recording(#[from] platform::group_commit::CommitError<sqlx::Error>),
 }
 
 /// Runs one claimed delivery attempt end to end, from its place on the
@@ -105,7 +105,6 @@ pub(super) async fn run(
         .webhook_recorder
         .submit(finished)
         .await
-        .map_err(|e| AttemptError::Recording(e.to_string()))?
         .map_err(AttemptError::Recording)?;
     drop(held); // recorded: the lease was given back with it
     if let Decision::RetryAt { at, .. } = &decision {
@@ -190,7 +189,7 @@ fn render_body(event_type: EventType, payload: &str, format: Format) -> Result<S
 }
 
 /// After the commit: the live views, the metric, the order's resolution.
-fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &Written) {
+fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &AttemptRecorded) {
     let order_ids: Vec<&OrderId> = claimed.order_id.iter().collect();
     timeline::publish(
         &app.live,

@@ -59,7 +59,7 @@ pub struct Finished {
 }
 
 /// What was recorded, for publishing once it has committed.
-pub struct Written {
+pub struct AttemptRecorded {
     pub exchange_id: ExchangeId,
     pub exchange: NewExchange,
     pub state: DeliveryState,
@@ -78,68 +78,6 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(db: Db, clock: SharedClock, owner: String) -> Recorder {
         Recorder { db, clock, owner }
-    }
-
-    async fn write_together(&self, batch: &[Finished]) -> Result<Vec<Written>, sqlx::Error> {
-        let now = self.clock.now();
-        let exchanges: Vec<NewExchange> = batch.iter().map(exchange_of).collect();
-        let mut tx = self.db.begin_write().await?;
-        let logged: Vec<(&NewExchange, Vec<&OrderId>)> = exchanges
-            .iter()
-            .zip(batch)
-            .map(|(exchange, f)| (exchange, f.claimed.order_id.iter().collect()))
-            .collect();
-        let exchange_ids = timeline::record_all(&mut tx, &logged).await?;
-        self.move_deliveries(&mut tx, batch, now).await?;
-        for f in batch
-            .iter()
-            .filter(|f| f.decision == Decision::EndpointGone)
-        {
-            endpoints::disable_gone(&mut tx, &f.claimed.endpoint_id, now).await?;
-        }
-        let outcomes: Vec<Option<(OrderStatus, Option<String>)>> = batch
-            .iter()
-            .map(|f| {
-                // An observer's answer is logged, and decides nothing.
-                if !f.resolves {
-                    return None;
-                }
-                let outcome = inventory_outcome(&f.rec, &f.decision)?;
-                f.claimed.order_id.as_ref()?;
-                Some(orders::resolution(outcome, None))
-            })
-            .collect();
-        let wanted: Vec<Resolution> = batch
-            .iter()
-            .zip(&outcomes)
-            .filter_map(|(f, outcome)| {
-                let (status, reason) = outcome.as_ref()?;
-                Some(Resolution {
-                    order_id: f.claimed.order_id.as_ref()?,
-                    status: *status,
-                    reason: reason.as_deref(),
-                })
-            })
-            .collect();
-        let resolved = orders::resolve_all(&mut tx, IntegrationMode::Webhook, &wanted, now).await?;
-        tx.commit().await?;
-        Ok(batch
-            .iter()
-            .zip(exchanges)
-            .zip(exchange_ids)
-            .zip(outcomes)
-            .map(|(((f, exchange), exchange_id), outcome)| Written {
-                exchange_id,
-                exchange,
-                state: Move::after(&f.decision, f.at).state,
-                resolved: outcome.filter(|_| {
-                    f.claimed
-                        .order_id
-                        .as_ref()
-                        .is_some_and(|id| resolved.contains(id))
-                }),
-            })
-            .collect())
     }
 
     /// Every delivery moved on and its lease given back: the successes in
@@ -230,22 +168,72 @@ impl Recorder {
 
 impl Batch for Recorder {
     type Job = Finished;
-    type Done = Result<Written, String>;
+    type Done = AttemptRecorded;
+    type Error = sqlx::Error;
 
-    async fn write(&self, batch: Vec<Finished>) -> Vec<Result<Written, String>> {
-        match self.write_together(&batch).await {
-            Ok(written) => written.into_iter().map(Ok).collect(),
-            Err(e) if batch.len() == 1 => vec![Err(e.to_string())],
-            Err(e) => {
-                tracing::warn!(error = %e, size = batch.len(), "recording a batch failed; recording its attempts one by one");
-                let mut results = Vec::with_capacity(batch.len());
-                for f in &batch {
-                    let one = self.write_together(std::slice::from_ref(f)).await;
-                    results.push(one.map(|mut w| w.remove(0)).map_err(|e| e.to_string()));
-                }
-                results
-            }
+    async fn write_together(
+        &self,
+        batch: &[Finished],
+    ) -> Result<Vec<AttemptRecorded>, sqlx::Error> {
+        let now = self.clock.now();
+        let exchanges: Vec<NewExchange> = batch.iter().map(exchange_of).collect();
+        let mut tx = self.db.begin_write().await?;
+        let logged: Vec<(&NewExchange, Vec<&OrderId>)> = exchanges
+            .iter()
+            .zip(batch)
+            .map(|(exchange, f)| (exchange, f.claimed.order_id.iter().collect()))
+            .collect();
+        let exchange_ids = timeline::record_all(&mut tx, &logged).await?;
+        self.move_deliveries(&mut tx, batch, now).await?;
+        for f in batch
+            .iter()
+            .filter(|f| f.decision == Decision::EndpointGone)
+        {
+            endpoints::disable_gone(&mut tx, &f.claimed.endpoint_id, now).await?;
         }
+        let outcomes: Vec<Option<(OrderStatus, Option<String>)>> = batch
+            .iter()
+            .map(|f| {
+                // An observer's answer is logged, and decides nothing.
+                if !f.resolves {
+                    return None;
+                }
+                let outcome = inventory_outcome(&f.rec, &f.decision)?;
+                f.claimed.order_id.as_ref()?;
+                Some(orders::resolution(outcome, None))
+            })
+            .collect();
+        let wanted: Vec<Resolution> = batch
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(f, outcome)| {
+                let (status, reason) = outcome.as_ref()?;
+                Some(Resolution {
+                    order_id: f.claimed.order_id.as_ref()?,
+                    status: *status,
+                    reason: reason.as_deref(),
+                })
+            })
+            .collect();
+        let resolved = orders::resolve_all(&mut tx, IntegrationMode::Webhook, &wanted, now).await?;
+        tx.commit().await?;
+        Ok(batch
+            .iter()
+            .zip(exchanges)
+            .zip(exchange_ids)
+            .zip(outcomes)
+            .map(|(((f, exchange), exchange_id), outcome)| AttemptRecorded {
+                exchange_id,
+                exchange,
+                state: Move::after(&f.decision, f.at).state,
+                resolved: outcome.filter(|_| {
+                    f.claimed
+                        .order_id
+                        .as_ref()
+                        .is_some_and(|id| resolved.contains(id))
+                }),
+            })
+            .collect())
     }
 }
 
