@@ -53,8 +53,8 @@ pub use ids::{
 };
 pub use problem::{FieldError, Problem};
 pub use vocabulary::{
-    ApplyOutcome, Channel, DeliveryState, EventType, Format, IntegrationMode, OrderStatus, Party,
-    Verdict, VerdictKind, Word,
+    ApplyOutcome, Channel, DeliveryState, EventType, Format, IntegrationMode, LiveEventKind,
+    OrderStatus, Party, Verdict, VerdictKind, Word,
 };
 
 /// For the schemas `words!` declares in other crates.

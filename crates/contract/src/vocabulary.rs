@@ -375,6 +375,75 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+words! {
+    /// What a live page hears of: the name (SSE `event:`) of each thing that
+    /// happened, as `GET /events` sends it and the pages' live regions
+    /// listen for it (`data-on` in the templates).
+    pub enum LiveEventKind {
+        /// An order was placed (store).
+        #[serde(rename = "order.created")]
+        #[strum(serialize = "order.created")]
+        OrderCreated,
+        /// An order left `pending` (store).
+        #[serde(rename = "order.updated")]
+        #[strum(serialize = "order.updated")]
+        OrderUpdated,
+        /// A message crossed, as the store's timeline records it (store).
+        #[serde(rename = "exchange")]
+        #[strum(serialize = "exchange")]
+        Exchange,
+        /// A webhook delivery moved on: an attempt, a redelivery (store).
+        #[serde(rename = "delivery.updated")]
+        #[strum(serialize = "delivery.updated")]
+        DeliveryUpdated,
+        /// A webhook endpoint was added, changed, rotated or removed (store).
+        #[serde(rename = "endpoint.changed")]
+        #[strum(serialize = "endpoint.changed")]
+        EndpointChanged,
+        /// The integration mode was switched (store).
+        #[serde(rename = "mode.changed")]
+        #[strum(serialize = "mode.changed")]
+        ModeChanged,
+        /// The compare page's burst placed more orders (store).
+        #[serde(rename = "burst.progress")]
+        #[strum(serialize = "burst.progress")]
+        BurstProgress,
+        /// A message crossed, as the inventory's log records it (inventory).
+        #[serde(rename = "message")]
+        #[strum(serialize = "message")]
+        Message,
+        /// Stock moved: an order applied or voided, a restock (inventory).
+        #[serde(rename = "stock.changed")]
+        #[strum(serialize = "stock.changed")]
+        StockChanged,
+        /// A chaos switch was flipped (inventory).
+        #[serde(rename = "chaos.changed")]
+        #[strum(serialize = "chaos.changed")]
+        ChaosChanged,
+        /// The poller was paused, resumed or given another interval (inventory).
+        #[serde(rename = "poller.changed")]
+        #[strum(serialize = "poller.changed")]
+        PollerChanged,
+        /// A poll of the store's feed finished (inventory).
+        #[serde(rename = "poll.completed")]
+        #[strum(serialize = "poll.completed")]
+        PollCompleted,
+        /// The poller backs off from a store it cannot reach (inventory).
+        #[serde(rename = "poller.backoff")]
+        #[strum(serialize = "poller.backoff")]
+        PollerBackoff,
+        /// The inventory subscribed (again) to the store's webhooks (inventory).
+        #[serde(rename = "subscription.changed")]
+        #[strum(serialize = "subscription.changed")]
+        SubscriptionChanged,
+        /// The page fell behind and missed events: re-fetch what it shows
+        /// (both services).
+        #[serde(rename = "resync")]
+        #[strum(serialize = "resync")]
+        Resync,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@ impl AppState {
             .get_or_create(&ApplyLabels::new(channel, applied.outcome))
             .inc();
         self.live.publish(
-            "stock.changed",
+            contract::LiveEventKind::StockChanged,
             serde_json::json!({"order_id": order_id, "stock": applied.stock}),
         );
     }

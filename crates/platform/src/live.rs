@@ -19,6 +19,7 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use bytes::Bytes;
+use contract::LiveEventKind;
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -29,7 +30,7 @@ use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 /// name and a JSON `data:` payload.
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveEvent {
-    pub kind: String,
+    pub kind: LiveEventKind,
     pub data: serde_json::Value,
 }
 
@@ -53,21 +54,18 @@ impl LiveHub {
 
     /// Publishes to whoever listens; nobody listening is fine, and costs
     /// nothing: the event is not even serialised.
-    pub fn publish(&self, kind: &str, data: impl Serialize) {
+    pub fn publish(&self, kind: LiveEventKind, data: impl Serialize) {
         if !self.is_watched() {
             return;
         }
         let data = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
-        let _ = self.tx.send(LiveEvent {
-            kind: kind.to_owned(),
-            data,
-        });
+        let _ = self.tx.send(LiveEvent { kind, data });
     }
 
     /// Like [`LiveHub::publish`], with the event built only if a page is
     /// open: for the hot paths (an order placed, a webhook attempt), where
     /// building the JSON for nobody would be most of the cost.
-    pub fn publish_with<T: Serialize>(&self, kind: &str, data: impl FnOnce() -> T) {
+    pub fn publish_with<T: Serialize>(&self, kind: LiveEventKind, data: impl FnOnce() -> T) {
         if self.is_watched() {
             self.publish(kind, data());
         }
@@ -89,7 +87,7 @@ impl LiveHub {
         let events = BroadcastStream::new(self.subscribe()).map(|item| match item {
             Ok(event) => Ok::<Bytes, Infallible>(format_event(&event)),
             Err(BroadcastStreamRecvError::Lagged(n)) => Ok(format_event(&LiveEvent {
-                kind: "resync".into(),
+                kind: LiveEventKind::Resync,
                 data: serde_json::json!({ "missed": n }),
             })),
         });
@@ -114,11 +112,7 @@ impl LiveHub {
 
 fn format_event(event: &LiveEvent) -> Bytes {
     // JSON never contains a raw newline, so one `data:` line suffices.
-    Bytes::from(format!(
-        "event: {}\ndata: {}\n\n",
-        event.kind.replace(['\n', '\r'], " "),
-        event.data
-    ))
+    Bytes::from(format!("event: {}\ndata: {}\n\n", event.kind, event.data))
 }
 
 #[cfg(test)]
@@ -128,7 +122,7 @@ mod tests {
     #[test]
     fn events_are_framed_for_event_source() {
         let bytes = format_event(&LiveEvent {
-            kind: "order.created".into(),
+            kind: LiveEventKind::OrderCreated,
             data: serde_json::json!({"id": "ord_1", "note": "a\nb"}),
         });
         assert_eq!(
@@ -140,11 +134,14 @@ mod tests {
     #[test]
     fn events_for_nobody_are_not_built() {
         let hub = LiveHub::new();
-        hub.publish_with("order.created", || -> serde_json::Value {
+        hub.publish_with(LiveEventKind::OrderCreated, || -> serde_json::Value {
             panic!("built although nobody listens")
         });
         let mut rx = hub.subscribe();
-        hub.publish_with("order.created", || serde_json::json!({"id": "ord_1"}));
+        hub.publish_with(
+            LiveEventKind::OrderCreated,
+            || serde_json::json!({"id": "ord_1"}),
+        );
         assert_eq!(rx.try_recv().unwrap().data["id"], "ord_1");
     }
 
@@ -152,9 +149,12 @@ mod tests {
     async fn subscribers_receive_what_is_published() {
         let hub = LiveHub::new();
         let mut rx = hub.subscribe();
-        hub.publish("stock.changed", serde_json::json!({"sku": "TEA"}));
+        hub.publish(
+            LiveEventKind::StockChanged,
+            serde_json::json!({"sku": "TEA"}),
+        );
         let got = rx.recv().await.unwrap();
-        assert_eq!(got.kind, "stock.changed");
+        assert_eq!(got.kind, LiveEventKind::StockChanged);
         assert_eq!(got.data["sku"], "TEA");
     }
 }

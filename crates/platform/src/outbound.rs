@@ -45,8 +45,57 @@ pub enum Outcome {
         headers: Vec<(String, String)>,
         body: Bytes,
     },
-    /// No HTTP response: refused connection, timeout, reset, ...
-    Failed { error: String, timed_out: bool },
+    /// No HTTP response: what kind of failure, and the one-line detail a
+    /// person reads ("could not connect: Connection refused").
+    Failed { kind: Failure, error: String },
+}
+
+/// Why no answer came back — what a caller decides on (retry, tell the
+/// customer the inventory "could not be reached"), never the error's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The request's time ran out: it may have been acted on.
+    TimedOut,
+    /// No connection was made (refused, unreachable, no such host): it was
+    /// certainly not acted on.
+    Unreachable,
+    /// The answer was a redirect, which is never followed.
+    RedirectRefused,
+    /// The answer broke off before its body was complete.
+    BrokenAnswer,
+    /// Nothing left this process (a destination refused, a body that could
+    /// not be rendered).
+    NotSent,
+    /// Anything else the transport reports.
+    Other,
+}
+
+impl Failure {
+    /// How it reads at the head of an error's text.
+    pub fn words(self) -> &'static str {
+        match self {
+            Failure::TimedOut => "timed out",
+            Failure::Unreachable => "could not connect",
+            Failure::RedirectRefused => "redirect refused",
+            Failure::BrokenAnswer => "broken response body",
+            Failure::NotSent => "not sent",
+            Failure::Other => "request failed",
+        }
+    }
+
+    fn of(e: &reqwest::Error) -> Failure {
+        if e.is_timeout() {
+            Failure::TimedOut
+        } else if e.is_connect() {
+            Failure::Unreachable
+        } else if e.is_redirect() {
+            Failure::RedirectRefused
+        } else if e.is_body() || e.is_decode() {
+            Failure::BrokenAnswer
+        } else {
+            Failure::Other
+        }
+    }
 }
 
 impl Recorded {
@@ -77,6 +126,14 @@ impl Recorded {
     pub fn error(&self) -> Option<&str> {
         match &self.outcome {
             Outcome::Failed { error, .. } => Some(error),
+            Outcome::Response { .. } => None,
+        }
+    }
+
+    /// Why no answer came back, if none did.
+    pub fn failure(&self) -> Option<Failure> {
+        match &self.outcome {
+            Outcome::Failed { kind, .. } => Some(*kind),
             Outcome::Response { .. } => None,
         }
     }
@@ -139,7 +196,7 @@ pub async fn send_recorded(
             match read_error {
                 // A response whose body broke off mid-way is not an answer.
                 Some(e) => Outcome::Failed {
-                    timed_out: e.is_timeout(),
+                    kind: Failure::of(&e),
                     error: describe(&e),
                 },
                 None => Outcome::Response {
@@ -150,7 +207,7 @@ pub async fn send_recorded(
             }
         }
         Err(e) => Outcome::Failed {
-            timed_out: e.is_timeout(),
+            kind: Failure::of(&e),
             error: describe(&e),
         },
     };
@@ -175,17 +232,7 @@ fn capture_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 /// A one-line, human explanation of a transport error (reqwest's Display
 /// hides the interesting part in its source chain).
 pub fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_redirect() {
-        "redirect refused"
-    } else if e.is_body() || e.is_decode() {
-        "broken response body"
-    } else {
-        "request failed"
-    };
+    let kind = Failure::of(e).words();
     let mut detail = String::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -187,7 +187,8 @@ pub fn announce_placed(app: &AppState, order: &Order) {
             mode: order.mode.to_string(),
         })
         .inc();
-    app.live.publish("order.created", summary(order));
+    app.live
+        .publish(contract::LiveEventKind::OrderCreated, summary(order));
     tracing::info!(order_id = %order.id, mode = %order.mode, total_cents = order.total_cents, "order placed");
 }
 
@@ -207,7 +208,7 @@ pub fn announce_resolution(
         })
         .inc();
     app.live.publish(
-        "order.updated",
+        contract::LiveEventKind::OrderUpdated,
         serde_json::json!({"id": order_id, "status": status, "mode": mode, "status_reason": reason}),
     );
     tracing::info!(%order_id, %status, reason, "order resolved");

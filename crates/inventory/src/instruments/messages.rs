@@ -198,7 +198,7 @@ pub async fn insert_all(
 
 /// Tells open browser tabs that a message crossed.
 pub fn publish(live: &LiveHub, id: &LogEntryId, m: &NewMessage) {
-    live.publish_with("message", || {
+    live.publish_with(contract::LiveEventKind::Message, || {
         serde_json::json!({
             "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
             "url": m.url, "status": m.response_status, "error": m.error,

@@ -377,7 +377,7 @@ impl Worker for Subscriber {
                 self.failures = 0;
                 tracing::info!(%endpoint_id, url = %receiver_url(app), "subscribed to the store's webhooks, with a current secret");
                 app.live.publish(
-                    "subscription.changed",
+                    contract::LiveEventKind::SubscriptionChanged,
                     serde_json::json!({"endpoint_id": endpoint_id}),
                 );
                 // Until a signature matches none of our secrets.

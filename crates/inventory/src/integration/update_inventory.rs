@@ -335,7 +335,7 @@ pub async fn void(
         Ok(voided) => {
             if voided.restored {
                 app.live.publish(
-                    "stock.changed",
+                    contract::LiveEventKind::StockChanged,
                     serde_json::json!({"order_id": voided.order_id}),
                 );
             }

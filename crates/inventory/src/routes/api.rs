@@ -90,8 +90,10 @@ async fn restock(
             )
         })?;
     let level = stock::restock(&app.db, &sku, quantity, app.clock.now()).await?;
-    app.live
-        .publish("stock.changed", serde_json::json!({"stock": [&level]}));
+    app.live.publish(
+        contract::LiveEventKind::StockChanged,
+        serde_json::json!({"stock": [&level]}),
+    );
     Ok(HttpResponse::Ok().json(level))
 }
 
@@ -346,6 +348,7 @@ async fn put_chaos(
     app.chaos.set(&body);
     let settings = app.chaos.settings();
     tracing::warn!(?settings, "chaos controls changed");
-    app.live.publish("chaos.changed", &settings);
+    app.live
+        .publish(contract::LiveEventKind::ChaosChanged, &settings);
     Ok(HttpResponse::Ok().json(settings))
 }

@@ -174,7 +174,8 @@ async fn apply(
             app.chaos.set(&settings);
             let now = app.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
-            app.live.publish("chaos.changed", &now);
+            app.live
+                .publish(contract::LiveEventKind::ChaosChanged, &now);
             Ok(see_other(if heal {
                 "/chaos?notice=healed"
             } else {

@@ -229,8 +229,10 @@ async fn restock(
     };
     match outcome {
         Ok(level) => {
-            app.live
-                .publish("stock.changed", serde_json::json!({"stock": [&level]}));
+            app.live.publish(
+                contract::LiveEventKind::StockChanged,
+                serde_json::json!({"stock": [&level]}),
+            );
             Ok(see_other("/?notice=restocked"))
         }
         Err(InventoryError::Api(ApiError::Validation(errors))) => {

@@ -190,7 +190,8 @@ async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
         .bind(burst.id.as_str())
         .execute(app.db.pool())
         .await?;
-    app.live.publish("burst.progress", burst);
+    app.live
+        .publish(contract::LiveEventKind::BurstProgress, burst);
     Ok(())
 }
 

@@ -227,7 +227,7 @@ pub async fn record_all(
 
 /// Tells open browser tabs that a message crossed.
 pub fn publish(live: &LiveHub, id: &ExchangeId, exchange: &NewExchange, order_ids: &[&OrderId]) {
-    live.publish_with("exchange", || {
+    live.publish_with(contract::LiveEventKind::Exchange, || {
         serde_json::json!({
             "id": id,
             "channel": exchange.channel,

@@ -172,7 +172,10 @@ pub async fn set_mode(
     .bind(now.millis())
     .execute(db.writer())
     .await?;
-    live.publish("mode.changed", serde_json::json!({ "mode": mode }));
+    live.publish(
+        contract::LiveEventKind::ModeChanged,
+        serde_json::json!({ "mode": mode }),
+    );
     tracing::info!(%mode, "integration mode set");
     Ok(())
 }

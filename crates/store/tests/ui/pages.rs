@@ -94,3 +94,39 @@ platform::db_test!(async fn fragments_are_readable_from_the_other_service(backen
     }
     get(&store, "/fragments/mode").await.assert_contains("data-mode=\"webhook\"");
 });
+
+/// Every event a page's live region listens for (`data-on`, in any of both
+/// services' templates) is one the services publish: a name misspelt in a
+/// template would otherwise wait for ever.
+#[test]
+fn live_regions_listen_only_for_events_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../templates");
+    let mut heard = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("data-on=\"").skip(1) {
+                    let names = part.split('"').next().unwrap();
+                    heard.extend(
+                        names
+                            .split_whitespace()
+                            .map(|n| (n.to_owned(), path.clone())),
+                    );
+                }
+            }
+        }
+    }
+    assert!(heard.len() > 10, "found the live regions: {heard:?}");
+    for (name, path) in heard {
+        assert!(
+            contract::LiveEventKind::parse(&name).is_ok(),
+            "{}: data-on names {name:?}, which nothing publishes",
+            path.display()
+        );
+    }
+}

@@ -69,7 +69,8 @@ pub async fn configure(
     .await?;
     app.poller_wake.notify_one();
     let state = load(app).await?;
-    app.live.publish("poller.changed", &state);
+    app.live
+        .publish(contract::LiveEventKind::PollerChanged, &state);
     Ok(state)
 }
 

@@ -102,7 +102,8 @@ pub async fn poll_cycle(app: &AppState) -> anyhow::Result<CycleReport> {
             break;
         }
     }
-    app.live.publish("poll.completed", &report);
+    app.live
+        .publish(contract::LiveEventKind::PollCompleted, &report);
     // One line per poll, whoever asked for it (the timer, "poll now"):
     // most say `orders_applied=0`, which is what polling costs.
     tracing::info!(
@@ -372,7 +373,7 @@ impl Poller {
         let pause_ms = pause.as_millis() as u64;
         tracing::warn!(error = %error, failures = self.failures, backoff_ms = pause_ms, "poll failed; backing off");
         self.app.live.publish(
-            "poller.backoff",
+            contract::LiveEventKind::PollerBackoff,
             serde_json::json!({"error": error.to_string(), "failures": self.failures, "backoff_ms": pause_ms}),
         );
         pause

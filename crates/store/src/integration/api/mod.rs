@@ -42,7 +42,7 @@ use contract::order::{LineItem, Order};
 use contract::{Channel, OrderStatus, Problem, Timestamp};
 use platform::db::value_rows;
 use platform::lease::LeasedTable;
-use platform::outbound::{self, Outcome, send_recorded};
+use platform::outbound::{self, Failure, send_recorded};
 
 pub mod answers;
 
@@ -130,17 +130,16 @@ impl Answer {
 
 fn classify(rec: &outbound::Recorded) -> Answer {
     let Some(status) = rec.status() else {
-        return Answer::Unclear(match &rec.outcome {
-            Outcome::Failed {
-                timed_out: true, ..
-            } => format!(
+        let error = rec.error().unwrap_or("no answer");
+        return Answer::Unclear(match rec.failure() {
+            Some(Failure::TimedOut) => format!(
                 "did not answer within {:.1} s (timed out)",
                 rec.latency.as_secs_f64()
             ),
-            Outcome::Failed { error, .. } if error.starts_with("could not connect") => {
+            Some(Failure::Unreachable) => {
                 format!("did not answer: it could not be reached ({error})")
             }
-            _ => format!("did not answer ({})", rec.error().unwrap_or("no answer")),
+            _ => format!("did not answer ({error})"),
         });
     };
     let body = rec.body().map(|b| b.as_ref()).unwrap_or_default();
@@ -328,6 +327,7 @@ mod tests {
 
     use super::*;
     use bytes::Bytes;
+    use platform::outbound::Outcome;
 
     fn rec(outcome: Outcome) -> outbound::Recorded {
         outbound::Recorded {
@@ -370,8 +370,8 @@ mod tests {
         ));
         assert!(matches!(
             classify(&rec(Outcome::Failed {
+                kind: Failure::TimedOut,
                 error: "timed out".into(),
-                timed_out: true
             })),
             Answer::Unclear(_)
         ));
@@ -384,8 +384,8 @@ mod tests {
             Answer::Unclear("answered 503 Service Unavailable".into())
         );
         let mut slow = rec(Outcome::Failed {
+            kind: Failure::TimedOut,
             error: "timed out: operation timed out".into(),
-            timed_out: true,
         });
         slow.latency = Duration::from_millis(2_004);
         assert_eq!(
@@ -394,8 +394,8 @@ mod tests {
         );
         assert_eq!(
             classify(&rec(Outcome::Failed {
+                kind: Failure::Unreachable,
                 error: "could not connect: Connection refused".into(),
-                timed_out: false
             })),
             Answer::Unclear(
                 "did not answer: it could not be reached (could not connect: Connection refused)"

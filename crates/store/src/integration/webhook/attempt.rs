@@ -28,7 +28,7 @@ use contract::events::{PingData, WebhookEvent};
 use contract::order::Order;
 use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header};
 use contract::{EventType, Format, IntegrationMode, OrderId};
-use platform::outbound::{Outcome, Recorded, send_recorded};
+use platform::outbound::{Failure, Outcome, Recorded, send_recorded};
 
 use super::destination;
 use super::dispatcher::{Claimed, OnTheWire, Waiting};
@@ -165,8 +165,8 @@ fn not_sent(target: &Target, now: contract::Timestamp, error: String) -> Recorde
         started_at_ms: now.millis(),
         latency: Duration::ZERO,
         outcome: Outcome::Failed {
+            kind: Failure::NotSent,
             error,
-            timed_out: false,
         },
     }
 }
@@ -197,18 +197,19 @@ fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &Att
         &written.exchange,
         &order_ids,
     );
-    app.live.publish_with("delivery.updated", || {
-        serde_json::json!({
-            "id": claimed.id,
-            "state": written.state,
-            "attempts": claimed.attempts + 1,
-            "order_id": claimed.order_id,
-        })
-    });
+    app.live
+        .publish_with(contract::LiveEventKind::DeliveryUpdated, || {
+            serde_json::json!({
+                "id": claimed.id,
+                "state": written.state,
+                "attempts": claimed.attempts + 1,
+                "order_id": claimed.order_id,
+            })
+        });
     if *decision == Decision::EndpointGone {
         app.webhook_targets.forget(&claimed.endpoint_id);
         app.live.publish(
-            "endpoint.changed",
+            contract::LiveEventKind::EndpointChanged,
             serde_json::json!({"id": claimed.endpoint_id}),
         );
     }

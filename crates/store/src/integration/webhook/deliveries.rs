@@ -175,7 +175,7 @@ pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, 
     }
     app.dispatch.look_at(app.clock.now());
     app.live.publish(
-        "delivery.updated",
+        contract::LiveEventKind::DeliveryUpdated,
         serde_json::json!({"id": id, "state": DeliveryState::Pending}),
     );
     get(app, id).await

@@ -334,8 +334,10 @@ pub async fn register(
     outbox::enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY).await?;
     tx.commit().await?;
     app.dispatch.look_at(now + REGISTRATION_PING_DELAY);
-    app.live
-        .publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live.publish(
+        contract::LiveEventKind::EndpointChanged,
+        serde_json::json!({"id": id}),
+    );
     tracing::info!(endpoint_id = %id, url = %url, %role, "webhook endpoint registered");
 
     let mut endpoint = get(app, &id).await?;
@@ -424,8 +426,10 @@ pub async fn update(
         // Its queue may have waited for it.
         app.dispatch.look_at(app.clock.now());
     }
-    app.live
-        .publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live.publish(
+        contract::LiveEventKind::EndpointChanged,
+        serde_json::json!({"id": id}),
+    );
     get(app, id).await
 }
 
@@ -473,8 +477,10 @@ pub async fn delete(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
     .await?;
     tx.commit().await?;
     app.webhook_targets.forget(id);
-    app.live
-        .publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live.publish(
+        contract::LiveEventKind::EndpointChanged,
+        serde_json::json!({"id": id}),
+    );
     Ok(())
 }
 
@@ -518,8 +524,10 @@ pub async fn rotate_secret(
     tx.commit().await?;
     app.webhook_targets.forget(id);
     tracing::info!(endpoint_id = %id, grace_s = grace.as_secs(), "webhook secret rotated");
-    app.live
-        .publish("endpoint.changed", serde_json::json!({"id": id}));
+    app.live.publish(
+        contract::LiveEventKind::EndpointChanged,
+        serde_json::json!({"id": id}),
+    );
     // Read again: its fingerprints are the new secret's (and the old
     // ones', while they still sign).
     let mut endpoint = get(app, id).await?;

@@ -143,8 +143,8 @@ mod tests {
                     body: Bytes::new(),
                 },
                 None => Outcome::Failed {
+                    kind: platform::outbound::Failure::Unreachable,
                     error: "could not connect: refused".into(),
-                    timed_out: false,
                 },
             },
         }
