@@ -62,7 +62,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 
     let store = store::Application::build(store_config).await?;
     let inventory = inventory::Application::build(inventory_config).await?;
-    let mode = store::integration::read_mode(&store.state().db).await?;
+    let mode = store::integration::read_mode(&store.state().ctx.db).await?;
     Banner::Demo {
         store_url,
         inventory_url,

@@ -83,7 +83,7 @@ pub fn presents_store_key(req: &HttpRequest) -> bool {
         return false;
     };
     bearer_token(req).is_some_and(|token| {
-        hash_api_key(token) == hash_api_key(app.config.store_api_key.expose_secret())
+        hash_api_key(token) == hash_api_key(app.ctx.config.store_api_key.expose_secret())
     })
 }
 

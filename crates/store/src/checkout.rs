@@ -1,22 +1,25 @@
 //! Placing an order: where the three integration modes part ways, and the
 //! one place that must never half-happen.
 //!
-//! Everything the store knows about a new order — the order, its lines,
-//! its idempotency key, its place in the feed and, in webhook mode, its
-//! outbox event — is written in **one transaction**. Only after that
-//! commits does the store talk to anyone, through the mode's
-//! [`Handoff`](crate::integration::Handoff):
+//! [`Checkout::place_order`] reads top-down:
 //!
-//! * webhook: hand the new deliveries to the dispatcher
-//!   (`integration::webhook`), answer `pending`;
-//! * api: call the inventory now (`integration::api`), answer `confirmed`
-//!   or `rejected`;
-//! * poll: nothing; the inventory will find it in the feed
-//!   (`integration::poll`), answer `pending`.
+//! 1. **Replay** — an `Idempotency-Key` seen before answers with its first
+//!    order and writes nothing (`crate::idempotency`).
+//! 2. **Write, in one transaction** ([`Placements`]) — the order, its
+//!    lines, its idempotency key, its place in the feed and what its mode
+//!    must write with it: in webhook mode the `order.created` event in the
+//!    outbox (`integration::webhook`), in api mode the call about to be
+//!    made, leased to this process (`integration::api`); in poll mode
+//!    nothing — the feed place is all the inventory needs
+//!    (`integration::poll`). One `match` on the mode says which.
+//! 3. **After the commit**, the mode's hand-off: webhook hands the new
+//!    deliveries to its dispatcher and answers `pending`; api calls the
+//!    inventory now and answers `confirmed` or `rejected`; poll does
+//!    nothing and answers `pending`.
 //!
 //! Committing before calling out is the rule that makes crashes harmless: a
 //! crash before the commit leaves nothing; a crash after it leaves a
-//! recorded order whose outbox event, feed entry or pending api call is
+//! recorded order whose outbox event, feed entry or leased api call is
 //! picked up again on restart.
 //!
 //! **Orders placed at the same moment share the transaction** (group
@@ -31,16 +34,15 @@
 use std::sync::Arc;
 
 use contract::order::{NewOrder, Order};
-use contract::{FieldError, OrderId, OrderStatus};
-use platform::group_commit::{Batch, CommitError};
-use platform::lease::Leases;
-use platform::{Db, SharedClock};
+use contract::{FieldError, IntegrationMode, OrderId, OrderStatus};
+use platform::group_commit::{Batch, CommitError, GroupCommit};
 
+use crate::context::Context;
 use crate::error::StoreError;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::integration::webhook::Dispatch;
-use crate::integration::{self, Workers, poll};
-use crate::state::AppState;
+use crate::integration::api::ApiCalls;
+use crate::integration::webhook::Webhooks;
+use crate::integration::{self, poll};
 use crate::{catalog, orders};
 
 /// A placed order, and whether it is a replay of an earlier request with
@@ -60,53 +62,100 @@ impl Placed {
     }
 }
 
-/// Places an order under the store's current integration mode.
-pub async fn place_order(
-    app: &AppState,
-    request: NewOrder,
-    key: Option<&IdempotencyKey>,
-) -> Result<Placed, StoreError> {
-    // A key seen before answers with its first order, and writes nothing.
-    let keyed = match key {
-        Some(key) => {
-            let fingerprint = idempotency::fingerprint(&request);
-            if let Some(order) = idempotency::replay(app, key, &fingerprint).await? {
-                return Ok(Placed::replay(order));
+/// Placing orders: the group commit that writes them, and the patterns
+/// they are handed to.
+pub struct Checkout {
+    ctx: Context,
+    pub placements: GroupCommit<Placements>,
+    api: Arc<ApiCalls>,
+}
+
+impl Checkout {
+    pub fn new(ctx: Context, webhooks: Arc<Webhooks>, api: Arc<ApiCalls>) -> Checkout {
+        Checkout {
+            placements: GroupCommit::new(Placements {
+                ctx: ctx.clone(),
+                webhooks,
+                api: api.clone(),
+            }),
+            ctx,
+            api,
+        }
+    }
+
+    /// Places an order under the store's current integration mode.
+    pub async fn place_order(
+        &self,
+        request: NewOrder,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Placed, StoreError> {
+        // 1. A key seen before answers with its first order, and writes nothing.
+        let keyed = match key {
+            Some(key) => {
+                let fingerprint = idempotency::fingerprint(&request);
+                if let Some(order) = idempotency::replay(&self.ctx.db, key, &fingerprint).await? {
+                    return Ok(Placed::replay(order));
+                }
+                Some((key.clone(), fingerprint))
             }
-            Some((key.clone(), fingerprint))
-        }
-        None => None,
-    };
+            None => None,
+        };
 
-    let written = app
-        .placements
-        .submit(Placement {
-            request,
-            key: keyed.clone(),
+        // 2. The order and what its mode writes with it, in one transaction.
+        let order = match self.write(request, keyed).await? {
+            Written::New(order) => order,
+            Written::Replay(placed) => return Ok(placed),
+        };
+        orders::announce_placed(&self.ctx, &order);
+
+        // 3. The mode's hand-off, after the commit (webhook deliveries were
+        // handed to the dispatcher at the commit itself).
+        let order = match order.mode {
+            IntegrationMode::Api => self.api.call(order).await?,
+            IntegrationMode::Webhook | IntegrationMode::Poll => order,
+        };
+        Ok(Placed {
+            order,
+            replayed: false,
         })
-        .await;
-    let order = match written {
-        Ok(Stored::Order(order)) => order,
-        Ok(Stored::UnknownSkus(unknown)) => return Err(StoreError::validation(unknown)),
-        Err(CommitError::Write(PlacementError::KeyTaken)) => {
-            // A concurrent request with the same key committed first: this
-            // one becomes a replay of it, and wrote nothing.
-            let (key, fingerprint) = keyed.expect("only a keyed order loses its key");
-            return idempotency::replay(app, &key, &fingerprint)
-                .await?
-                .map(Placed::replay)
-                .ok_or(StoreError::IdempotencyKeyInFlight);
-        }
-        Err(CommitError::Write(PlacementError::Database(e))) => return Err(e.into()),
-        Err(e @ CommitError::Abandoned) => return Err(anyhow::Error::from(e).into()),
-    };
-    orders::announce_placed(app, &order);
+    }
 
-    let order = integration::after_commit(app, order).await?;
-    Ok(Placed {
-        order,
-        replayed: false,
-    })
+    /// Step 2: the placement through the group commit.
+    async fn write(
+        &self,
+        request: NewOrder,
+        keyed: Option<(IdempotencyKey, String)>,
+    ) -> Result<Written, StoreError> {
+        let written = self
+            .placements
+            .submit(Placement {
+                request,
+                key: keyed.clone(),
+            })
+            .await;
+        match written {
+            Ok(Stored::Order(order)) => Ok(Written::New(order)),
+            Ok(Stored::UnknownSkus(unknown)) => Err(StoreError::validation(unknown)),
+            Err(CommitError::Write(PlacementError::KeyTaken)) => {
+                // A concurrent request with the same key committed first:
+                // this one becomes a replay of it, and wrote nothing.
+                let (key, fingerprint) = keyed.expect("only a keyed order loses its key");
+                idempotency::replay(&self.ctx.db, &key, &fingerprint)
+                    .await?
+                    .map(|order| Written::Replay(Placed::replay(order)))
+                    .ok_or(StoreError::IdempotencyKeyInFlight)
+            }
+            Err(CommitError::Write(PlacementError::Database(e))) => Err(e.into()),
+            Err(e @ CommitError::Abandoned) => Err(anyhow::Error::from(e).into()),
+        }
+    }
+}
+
+/// What step 2 came to: a new order, or the replay of one a concurrent
+/// request with the same key placed first.
+enum Written {
+    New(Order),
+    Replay(Placed),
 }
 
 /// An order to write: what was asked for, and its idempotency key with the
@@ -136,28 +185,12 @@ pub enum PlacementError {
     Database(#[from] sqlx::Error),
 }
 
-/// Writes orders, many per transaction.
+/// Writes orders, many per transaction, with what their mode writes with
+/// them.
 pub struct Placements {
-    db: Db,
-    clock: SharedClock,
-    dispatch: Arc<Dispatch>,
-    api_calls: Arc<Leases>,
-}
-
-impl Placements {
-    pub fn new(
-        db: Db,
-        clock: SharedClock,
-        dispatch: Arc<Dispatch>,
-        api_calls: Arc<Leases>,
-    ) -> Placements {
-        Placements {
-            db,
-            clock,
-            dispatch,
-            api_calls,
-        }
-    }
+    ctx: Context,
+    webhooks: Arc<Webhooks>,
+    api: Arc<ApiCalls>,
 }
 
 impl Batch for Placements {
@@ -170,8 +203,8 @@ impl Batch for Placements {
 
     /// Writes `batch` in one transaction, or nothing.
     async fn write_together(&self, batch: &[Placement]) -> Result<Vec<Stored>, PlacementError> {
-        let now = self.clock.now();
-        let mut tx = self.db.begin_write().await?;
+        let now = self.ctx.clock.now();
+        let mut tx = self.ctx.db.begin_write().await?;
 
         // The mode is read inside the transaction (with the prices, in one
         // query): an order is placed entirely before or entirely after a
@@ -227,14 +260,23 @@ impl Batch for Placements {
             tx.rollback().await?;
             return Err(PlacementError::KeyTaken);
         }
-        let workers = Workers {
-            dispatch: &self.dispatch,
-            api_calls: &self.api_calls,
+        // What the orders' mode writes with them — or nothing.
+        let events = match mode {
+            IntegrationMode::Webhook => Some(
+                self.webhooks
+                    .enqueue_orders_created(&mut tx, &orders, now)
+                    .await?,
+            ),
+            IntegrationMode::Api => {
+                self.api.lease_calls(&mut tx, &orders, now).await?;
+                None
+            }
+            IntegrationMode::Poll => None,
         };
-        let handover =
-            integration::within_orders_transaction(&mut tx, mode, &orders, now, workers).await?;
         tx.commit().await?;
-        handover.start(&self.dispatch, now);
+        if let Some(events) = events {
+            self.webhooks.hand_over(events, now);
+        }
 
         let mut placed = orders.into_iter();
         Ok(written

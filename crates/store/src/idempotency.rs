@@ -28,11 +28,10 @@ use sqlx::AnyConnection;
 
 use contract::order::{NewOrder, Order};
 use contract::{IntegrationMode, OrderId, OrderStatus, Timestamp};
-use platform::ApiError;
+use platform::{ApiError, Db};
 
 use crate::error::StoreError;
 use crate::orders;
-use crate::state::AppState;
 
 /// The header's name.
 pub const HEADER: &str = "Idempotency-Key";
@@ -136,7 +135,7 @@ struct KeyRow {
 
 /// The first answer for `key`, if the key was seen before.
 pub async fn replay(
-    app: &AppState,
+    db: &Db,
     key: &IdempotencyKey,
     fingerprint: &str,
 ) -> Result<Option<Order>, StoreError> {
@@ -144,13 +143,13 @@ pub async fn replay(
         "SELECT order_id, request_hash FROM idempotency_keys WHERE idempotency_key = $1",
     )
     .bind(key.as_str())
-    .fetch_optional(app.db.pool())
+    .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
     if row.request_hash != fingerprint {
         return Err(ApiError::IdempotencyKeyReused.into());
     }
-    let order = orders::get_order(&app.db, &row.order_id)
+    let order = orders::get_order(db, &row.order_id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", row.order_id.as_str()))?;
     // In api mode the first request answers only once the inventory has;

@@ -47,6 +47,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod checkout;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod idempotency;
 pub mod instruments;

@@ -28,8 +28,7 @@ use contract::inventory::WebhookAck;
 use contract::order::Order;
 use platform::openapi::{bearer, complete, problem, standard_webhooks_headers};
 
-use crate::integration::poll;
-use crate::routes::api;
+use crate::routes::{api, feed};
 
 /// The name of the feed's bearer scheme.
 pub const FEED_KEY: &str = "feed_key";
@@ -47,8 +46,8 @@ pub const FEED_KEY: &str = "feed_key";
         api::list_products,
         api::place_order,
         api::get_order,
-        poll::feed,
-        poll::acknowledgement,
+        feed::feed,
+        feed::acknowledgement,
         api::get_integration,
         api::put_integration,
         api::create_endpoint,

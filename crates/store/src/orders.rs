@@ -17,7 +17,7 @@ use contract::{ApplyOutcome, IntegrationMode, OrderId, OrderStatus, Quantity, Sk
 use platform::Db;
 use platform::db::{rows_per_statement, value_rows};
 
-use crate::state::{AppState, ModeLabels, ModeStatusLabels};
+use crate::context::{Context, ModeLabels, ModeStatusLabels};
 
 /// Writes new orders and their lines, one statement per table. Runs
 /// inside the orders' transaction (see [`crate::checkout`]); their places
@@ -180,34 +180,34 @@ pub fn resolution(outcome: ApplyOutcome, reason: Option<String>) -> (OrderStatus
 }
 
 /// After a placement committed: count it and tell the browsers.
-pub fn announce_placed(app: &AppState, order: &Order) {
-    app.metrics
+pub fn announce_placed(ctx: &Context, order: &Order) {
+    ctx.metrics
         .orders_placed
         .get_or_create(&ModeLabels {
             mode: order.mode.to_string(),
         })
         .inc();
-    app.live
+    ctx.live
         .publish(contract::LiveEventKind::OrderCreated, summary(order));
     tracing::info!(order_id = %order.id, mode = %order.mode, total_cents = order.total_cents, "order placed");
 }
 
 /// After a resolution committed: count it and tell the browsers.
 pub fn announce_resolution(
-    app: &AppState,
+    ctx: &Context,
     order_id: &OrderId,
     mode: IntegrationMode,
     status: OrderStatus,
     reason: Option<&str>,
 ) {
-    app.metrics
+    ctx.metrics
         .orders_resolved
         .get_or_create(&ModeStatusLabels {
             mode: mode.to_string(),
             status: status.to_string(),
         })
         .inc();
-    app.live.publish(
+    ctx.live.publish(
         contract::LiveEventKind::OrderUpdated,
         serde_json::json!({"id": order_id, "status": status, "mode": mode, "status_reason": reason}),
     );

@@ -8,31 +8,25 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use anyhow::Context;
+use anyhow::Context as _;
 use prometheus_client::registry::Registry;
-use tokio::sync::Notify;
 
 use platform::LiveHub;
 use platform::db::Db;
-use platform::group_commit::GroupCommit;
 use platform::guard::Guard;
-use platform::lease::{LeaseRenewer, Leases};
+use platform::lease::LeaseRenewer;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceApp, ServiceHandle};
 use sqlx::migrate::Migrator;
 
-use crate::checkout::Placements;
+use crate::checkout::Checkout;
 use crate::config::StoreConfig;
-use crate::integration::api::Answers;
-use crate::integration::api::CALL_LEASES;
-use crate::integration::compensation::CompensationWorker;
-use crate::integration::webhook::destination::Destinations;
-use crate::integration::webhook::dispatcher::DELIVERY_LEASES;
+use crate::context::{Context, StoreMetrics};
+use crate::integration::api::ApiCalls;
+use crate::integration::api::compensation::CompensationWorker;
 use crate::integration::webhook::endpoints::{self, ResolverUrl};
-use crate::integration::webhook::recorder::Recorder;
-use crate::integration::webhook::targets::Targets;
-use crate::integration::webhook::{Dispatch, OutboxDispatcher};
-use crate::state::{AppState, StoreMetrics};
+use crate::integration::webhook::{OutboxDispatcher, Webhooks};
+use crate::state::AppState;
 use crate::{api_keys, integration, routes, seed};
 
 /// The store's schema: one folder of portable SQL, embedded in the binary
@@ -47,93 +41,74 @@ pub struct Application {
 /// Stops a running store from outside (the launcher on Ctrl-C, tests).
 pub type AppHandle = ServiceHandle;
 
+/// Connects, migrates, seeds the demo catalog, accepts the configured API
+/// key, and records which endpoint resolves webhook orders — which
+/// follows from where the inventory is, not from who registered it.
+async fn open_database(config: &StoreConfig) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, &MIGRATIONS)
+        .await
+        .context("opening the store database")?;
+    if config.seed_catalog {
+        seed::catalog(&db).await.context("seeding the catalog")?;
+    }
+    api_keys::accept(&db, &config.store_api_key, config.clock.now()).await?;
+    endpoints::record_roles(&db, &ResolverUrl::of_inventory(&config.inventory_url)).await?;
+    Ok(db)
+}
+
+/// The background workers: the webhook dispatcher, the compensation
+/// worker (voids, and api orders a crashed store abandoned), and the
+/// renewer of this process's leases.
+fn start_workers(service: &Service, state: &web::Data<AppState>) {
+    let webhooks = state.webhooks.clone();
+    service.spawn_worker(
+        OutboxDispatcher::new(webhooks.clone()),
+        OutboxDispatcher::pacing(&webhooks),
+    );
+    service.spawn_worker(
+        CompensationWorker::new(state.api.clone()),
+        CompensationWorker::pacing(&state.api),
+    );
+    let renewer = LeaseRenewer::new(
+        state.ctx.db.clone(),
+        state.ctx.clock.clone(),
+        vec![webhooks.dispatch.leases().clone(), state.api.leases.clone()],
+    );
+    let pacing = renewer.pacing();
+    service.spawn_worker(renewer, pacing);
+}
+
 impl Application {
+    /// Opens the database, puts the patterns' machinery together, binds the
+    /// port and starts the background workers.
     pub async fn build(config: StoreConfig) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database_url, &MIGRATIONS)
-            .await
-            .context("opening the store database")?;
-        let clock = config.clock.clone();
-        let live = LiveHub::new();
-        let now = clock.now();
-        if config.seed_catalog {
-            seed::catalog(&db).await.context("seeding the catalog")?;
-        }
-        api_keys::accept(&db, &config.store_api_key, now).await?;
-        // Which endpoint resolves webhook orders follows from where the
-        // inventory is, not from who registered it.
-        let resolver = ResolverUrl::of_inventory(&config.inventory_url);
-        endpoints::record_roles(&db, &resolver).await?;
-        if let Some(mode) = config.mode {
-            integration::set_mode(&db, &live, mode, now).await?;
-        }
-
-        let listener = platform::server::bind(&config.bind, config.port)
-            .with_context(|| format!("binding the store to {}:{}", config.bind, config.port))?;
-
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
-        let metrics = StoreMetrics::register(&mut registry);
-
-        let outbound = |timeout| {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(std::time::Duration::from_secs(3)))
-                // Never follow a redirect: see integration::webhook::destination.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
+        let ctx = Context {
+            db: open_database(&config).await?,
+            clock: config.clock.clone(),
+            live: LiveHub::new(),
+            metrics: StoreMetrics::register(&mut registry),
+            config: Arc::new(config.clone()),
         };
+        if let Some(mode) = config.mode {
+            integration::set_mode(&ctx.db, &ctx.live, mode, ctx.clock.now()).await?;
+        }
         // This process's name in every lease it takes: deliveries it sends,
         // api calls it makes.
         let owner = contract::DispatcherId::new().to_string();
-        let delivery_leases = Leases::new(DELIVERY_LEASES, owner.clone(), config.lease_term);
-        let api_calls = Leases::new(CALL_LEASES, owner.clone(), config.lease_term);
-        let dispatcher_wake = Arc::new(Notify::new());
-        let dispatch = Arc::new(Dispatch::new(
-            delivery_leases.clone(),
-            config.webhook.max_in_flight,
-            config.webhook.max_in_flight_per_endpoint,
-            dispatcher_wake.clone(),
-        ));
+        let webhooks = Arc::new(Webhooks::new(ctx.clone(), &owner)?);
+        let api = Arc::new(ApiCalls::new(ctx.clone(), &owner)?);
         let state = web::Data::new(AppState {
-            placements: GroupCommit::new(Placements::new(
-                db.clone(),
-                clock.clone(),
-                dispatch.clone(),
-                api_calls.clone(),
-            )),
-            webhook_recorder: GroupCommit::new(Recorder::new(db.clone(), clock.clone(), owner)),
-            api_calls: api_calls.clone(),
-            webhook_targets: Targets::new(resolver.clone()),
-            webhook_resolver: resolver,
-            api_results: GroupCommit::new(Answers::new(db.clone(), clock.clone())),
-            dispatch,
-            db,
-            clock,
-            live,
-            api_client: outbound(config.api.timeout)?,
-            // Where webhooks go is other people's input: every address a
-            // name resolves to is checked when it is connected to
-            // (`integration::webhook::destination`), and no proxy from the
-            // environment gets a say.
-            webhook_client: reqwest::Client::builder()
-                .timeout(config.webhook.timeout)
-                .connect_timeout(
-                    config
-                        .webhook
-                        .timeout
-                        .min(std::time::Duration::from_secs(3)),
-                )
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .dns_resolver(Destinations::new(&config.webhook.allowed_hosts))
-                .build()?,
-            dispatcher_wake,
-            compensation_wake: Arc::new(Notify::new()),
-            metrics,
+            checkout: Checkout::new(ctx.clone(), webhooks.clone(), api.clone()),
+            webhooks,
+            api,
             registry: Arc::new(registry),
-            config: Arc::new(config.clone()),
+            ctx,
         });
 
+        let listener = platform::server::bind(&config.bind, config.port)
+            .with_context(|| format!("binding the store to {}:{}", config.bind, config.port))?;
         let service = Service::start_app(
             listener,
             config.workers,
@@ -149,30 +124,14 @@ impl Application {
                 ),
                 ops: Ops {
                     service: "store",
-                    db: state.db.clone(),
-                    live: state.live.clone(),
+                    db: state.ctx.db.clone(),
+                    live: state.ctx.live.clone(),
                     registry: state.registry.clone(),
                 },
             },
             routes::configure,
         )?;
-
-        let shared: Arc<AppState> = state.clone().into_inner();
-        service.spawn_worker(
-            OutboxDispatcher::new(shared.clone()),
-            OutboxDispatcher::pacing(&shared),
-        );
-        service.spawn_worker(
-            CompensationWorker::new(shared.clone()),
-            CompensationWorker::pacing(&shared),
-        );
-        let renewer = LeaseRenewer::new(
-            shared.db.clone(),
-            shared.clock.clone(),
-            vec![delivery_leases, api_calls],
-        );
-        let pacing = renewer.pacing();
-        service.spawn_worker(renewer, pacing);
+        start_workers(&service, &state);
         tracing::debug!(port = service.port(), config = ?config, "store ready");
         Ok(Application { service, state })
     }

@@ -72,7 +72,7 @@ impl System {
 
     /// Until no webhook delivery is due or in flight at the store's time.
     pub async fn dispatcher_idle(&self) {
-        let now = self.store.state.clock.now();
+        let now = self.store.state.ctx.clock.now();
         eventually(
             Duration::from_secs(30),
             "the dispatcher to catch up",
@@ -82,7 +82,7 @@ impl System {
                      AND (lease_owner IS NOT NULL OR next_attempt_at <= $1)",
                 )
                 .bind(now.millis())
-                .fetch_one(self.store.state.db.pool())
+                .fetch_one(self.store.state.ctx.db.pool())
                 .await
                 .ok()?;
                 (busy == 0).then_some(())

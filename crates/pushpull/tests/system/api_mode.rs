@@ -77,7 +77,7 @@ platform::db_test!(async fn a_repeated_idempotency_key_gives_the_first_answer_an
     assert_eq!(first, second);
     assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, 6);
     let orders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
-        .fetch_one(sys.store.state.db.pool())
+        .fetch_one(sys.store.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");
@@ -145,7 +145,7 @@ platform::db_test!(async fn fifty_concurrent_orders_for_the_last_ten_units_confi
 async fn void_state(store: &store::testing::TestStore, order_id: &str) -> Option<String> {
     sqlx::query("SELECT state FROM pending_voids WHERE order_id = $1")
         .bind(order_id)
-        .fetch_optional(store.state.db.pool())
+        .fetch_optional(store.state.ctx.db.pool())
         .await
         .unwrap()
         .map(|r| r.get("state"))

@@ -35,7 +35,7 @@ async fn dispatcher_idle(sys: &System) {
              AND (lease_owner IS NOT NULL OR next_attempt_at <= $1)",
             )
             .bind(now.millis())
-            .fetch_one(sys.store.state.db.pool())
+            .fetch_one(sys.store.state.ctx.db.pool())
             .await
             .unwrap();
             (busy == 0).then_some(())

@@ -95,7 +95,7 @@ platform::db_test!(async fn switching_modes_under_a_stream_of_orders_loses_and_d
         .get("n");
     let confirmed = placed.len() as i64
         - sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE status <> 'confirmed'")
-            .fetch_one(sys.store.state.db.pool())
+            .fetch_one(sys.store.state.ctx.db.pool())
             .await
             .unwrap()
             .get::<i64, _>("n");

@@ -94,7 +94,7 @@ async fn delivery_states(store: &store::testing::TestStore) -> (i64, i64) {
         "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END), 0) AS BIGINT) AS ok \
          FROM webhook_deliveries WHERE event_type = 'order.created'",
     )
-    .fetch_one(store.state.db.pool())
+    .fetch_one(store.state.ctx.db.pool())
     .await
     .unwrap();
     (row.get("total"), row.get("ok"))
@@ -113,7 +113,7 @@ platform::db_test!(async fn with_the_inventory_stopped_every_order_is_delivered_
     // Every first attempt fails: nothing is listening.
     eventually(Duration::from_secs(10), "first attempts fail", || async {
         let failed: i64 = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE attempts >= 1 AND state = 'pending'")
-            .fetch_one(sys.store.state.db.pool())
+            .fetch_one(sys.store.state.ctx.db.pool())
             .await
             .unwrap()
             .get("n");

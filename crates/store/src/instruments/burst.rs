@@ -31,7 +31,7 @@ use contract::{BurstId, IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Ti
 use platform::Db;
 
 use crate::state::AppState;
-use crate::{catalog, checkout, integration};
+use crate::{catalog, integration};
 
 const PROGRESS_KEY: &str = "compare.burst";
 const LOCK_KEY: &str = "compare.burst.lock";
@@ -167,7 +167,7 @@ async fn claim(db: &Db, id: &BurstId, now: Timestamp) -> Result<bool, sqlx::Erro
 
 /// Stores the progress (and so renews the lock) and tells the browsers.
 async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
-    let now = app.clock.now().millis();
+    let now = app.ctx.clock.now().millis();
     let text = serde_json::to_string(burst).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
@@ -176,7 +176,7 @@ async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
     .bind(PROGRESS_KEY)
     .bind(&text)
     .bind(now)
-    .execute(app.db.pool())
+    .execute(app.ctx.db.pool())
     .await?;
     let lock = if burst.running {
         burst.id.as_str()
@@ -188,22 +188,23 @@ async fn save(app: &AppState, burst: &Burst) -> Result<(), sqlx::Error> {
         .bind(now)
         .bind(LOCK_KEY)
         .bind(burst.id.as_str())
-        .execute(app.db.pool())
+        .execute(app.ctx.db.pool())
         .await?;
-    app.live
+    app.ctx
+        .live
         .publish(contract::LiveEventKind::BurstProgress, burst);
     Ok(())
 }
 
 /// Starts a burst in the background and returns its first progress.
 pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> {
-    let products = catalog::list(&app.db).await?;
+    let products = catalog::list(&app.ctx.db).await?;
     if products.is_empty() {
         return Err(BurstError::NoProducts);
     }
-    let now = app.clock.now();
+    let now = app.ctx.clock.now();
     let id = BurstId::new();
-    if !claim(&app.db, &id, now).await? {
+    if !claim(&app.ctx.db, &id, now).await? {
         return Err(BurstError::AlreadyRunning);
     }
     let burst = Burst {
@@ -211,7 +212,7 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
         running: true,
         started_at: now,
         finished_at: None,
-        restore_mode: integration::read_mode(&app.db).await?,
+        restore_mode: integration::read_mode(&app.ctx.db).await?,
         steps: IntegrationMode::ALL
             .iter()
             .map(|mode| Step {
@@ -239,13 +240,18 @@ pub async fn start(app: Arc<AppState>, plan: Plan) -> Result<Burst, BurstError> 
             burst.problem = Some(format!("stopped early: {e}"));
         }
         // Whatever happened, put the store back in the mode it was in.
-        if let Err(e) =
-            integration::set_mode(&app.db, &app.live, burst.restore_mode, app.clock.now()).await
+        if let Err(e) = integration::set_mode(
+            &app.ctx.db,
+            &app.ctx.live,
+            burst.restore_mode,
+            app.ctx.clock.now(),
+        )
+        .await
         {
             tracing::error!(error = %e, "could not restore the mode after a burst");
         }
         burst.running = false;
-        burst.finished_at = Some(app.clock.now());
+        burst.finished_at = Some(app.ctx.clock.now());
         if let Err(e) = save(&app, &burst).await {
             tracing::error!(error = %e, "could not record the end of a burst");
         }
@@ -262,7 +268,7 @@ async fn run(
     let one = Quantity::parse(1).expect("1 is a valid quantity");
     for step in 0..burst.steps.len() {
         let mode = burst.steps[step].mode;
-        integration::set_mode(&app.db, &app.live, mode, app.clock.now()).await?;
+        integration::set_mode(&app.ctx.db, &app.ctx.live, mode, app.ctx.clock.now()).await?;
         burst.steps[step].state = StepState::Placing;
         save(app, burst).await?;
 
@@ -278,7 +284,7 @@ async fn run(
                     quantity: one,
                 }],
             };
-            match checkout::place_order(app, order, None).await {
+            match app.checkout.place_order(order, None).await {
                 Ok(placed) => burst.steps[step].order_ids.push(placed.order.id),
                 Err(e) => {
                     burst.problem =
@@ -293,7 +299,7 @@ async fn run(
         let deadline = tokio::time::Instant::now() + plan.settle_timeout;
         let mut last_saved = tokio::time::Instant::now();
         loop {
-            let resolved = count_resolved(&app.db, &burst.steps[step].order_ids).await?;
+            let resolved = count_resolved(&app.ctx.db, &burst.steps[step].order_ids).await?;
             let changed = resolved != burst.steps[step].resolved;
             burst.steps[step].resolved = resolved;
             burst.steps[step].elapsed_ms = began.elapsed().as_millis() as i64;

@@ -24,7 +24,7 @@ use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
 use platform::redact;
 use platform::{Db, LiveHub};
 
-use crate::state::AppState;
+use crate::context::Context;
 use crate::vocabulary::Trigger;
 
 /// How much of a body the log keeps.
@@ -114,17 +114,17 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    pub fn arrived(app: &AppState) -> Inbound {
+    pub fn arrived(ctx: &Context) -> Inbound {
         Inbound {
             started: std::time::Instant::now(),
-            started_at: app.clock.now(),
+            started_at: ctx.clock.now(),
         }
     }
 
     /// Logs the request with the (JSON, `200`) answer it got.
     pub async fn record(
         self,
-        app: &AppState,
+        ctx: &Context,
         req: &HttpRequest,
         channel: Channel,
         request_body: String,
@@ -137,7 +137,7 @@ impl Inbound {
             method: req.method().to_string(),
             url: format!(
                 "{}{}",
-                app.config.public_url.trim_end_matches('/'),
+                ctx.config.public_url.trim_end_matches('/'),
                 req.uri()
             ),
             // Credentials redacted, as everywhere in the log.
@@ -152,7 +152,7 @@ impl Inbound {
             started_at: self.started_at,
             attempt: None,
         };
-        record_and_publish(&app.db, &app.live, &exchange, order_ids).await
+        record_and_publish(&ctx.db, &ctx.live, &exchange, order_ids).await
     }
 }
 

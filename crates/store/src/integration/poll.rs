@@ -32,39 +32,23 @@
 //! each channel resolves its own mode's orders, no other. Both endpoints
 //! want the store's API key (`crate::api_keys`), checked before the query
 //! or the body is read, and both are logged in the message log as the
-//! inventory's requests ([`feed`] and [`acknowledgement`] are their HTTP
-//! handlers, below).
+//! inventory's requests (their thin HTTP handlers are `crate::routes::feed`).
 //!
 //! Seen in the UI: the flow page shows each poll arrive at the store on the
 //! inventory's timer (including the empty ones); an order's timeline shows
 //! the feed read that carried it and the acknowledgement.
 
-use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
-use contract::{Channel, IntegrationMode, OrderId};
+use contract::{IntegrationMode, OrderId};
 
-use super::Handoff;
+use crate::context::Context;
 use crate::error::StoreError;
-use crate::instruments::timeline::Inbound;
 use crate::orders::{self, ORDER_COLUMNS, OrderRow};
-use crate::state::AppState;
-use crate::{api_keys, routes};
-
-/// How poll mode takes over an order: it does not. The order simply
-/// exists, with its place in the feed, and the inventory comes asking.
-pub struct Pull;
-
-impl Handoff for Pull {
-    async fn after_commit(_app: &AppState, order: Order) -> Result<Order, StoreError> {
-        Ok(order)
-    }
-}
 
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
@@ -133,7 +117,7 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, StoreError> {
 }
 
 /// One page of the feed after `cursor`.
-pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<FeedPage, StoreError> {
+pub async fn read_feed(ctx: &Context, cursor: Cursor, limit: i64) -> Result<FeedPage, StoreError> {
     // One more than asked: if it exists, there is more to read.
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.feed_seq > $1 ORDER BY o.feed_seq LIMIT $2"
@@ -141,13 +125,13 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
     let mut rows: Vec<OrderRow> = sqlx::query_as(sql)
         .bind(cursor.0)
         .bind(limit + 1)
-        .fetch_all(app.db.pool())
+        .fetch_all(ctx.db.pool())
         .await?;
     let done = rows.len() as i64 <= limit;
     rows.truncate(limit as usize);
     let last = rows.last().map_or(cursor, |row| Cursor(row.feed_seq));
-    let data = orders::with_lines(&app.db, rows).await?;
-    app.metrics.feed_reads.inc();
+    let data = orders::with_lines(&ctx.db, rows).await?;
+    ctx.metrics.feed_reads.inc();
     Ok(FeedPage {
         data,
         iterator: last.encode(),
@@ -162,11 +146,11 @@ pub async fn read_feed(app: &AppState, cursor: Cursor, limit: i64) -> Result<Fee
 /// nothing (otherwise the two channels could decide one order differently,
 /// for good).
 pub async fn acknowledge(
-    app: &AppState,
+    ctx: &Context,
     order_id: &OrderId,
     ack: &Acknowledgement,
 ) -> Result<Order, StoreError> {
-    let order = orders::get_order(&app.db, order_id)
+    let order = orders::get_order(&ctx.db, order_id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order_id.as_str()))?;
     if order.mode != IntegrationMode::Poll {
@@ -181,123 +165,23 @@ pub async fn acknowledge(
         )));
     }
     let (status, reason) = orders::resolution(ack.outcome, ack.reason.clone());
-    let mut conn = app.db.writer().acquire().await?;
+    let mut conn = ctx.db.writer().acquire().await?;
     let changed = orders::resolve(
         &mut conn,
         IntegrationMode::Poll,
         order_id,
         status,
         reason.as_deref(),
-        app.clock.now(),
+        ctx.clock.now(),
     )
     .await?;
     drop(conn);
-    app.metrics.acknowledgements.inc();
+    ctx.metrics.acknowledgements.inc();
     if changed {
-        orders::announce_resolution(app, order_id, order.mode, status, reason.as_deref());
+        orders::announce_resolution(ctx, order_id, order.mode, status, reason.as_deref());
     }
     // Repeated acknowledgements are fine: the first one decided.
-    Ok(orders::get_order(&app.db, order_id).await?.unwrap_or(order))
-}
-
-// ---------------------------------------------------------------------------
-// The HTTP side: both requests come from the inventory, with the store's
-// API key, and each is logged with its answer.
-// ---------------------------------------------------------------------------
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FeedQuery {
-    /// The `iterator` of the previous page; omitted, the feed starts at
-    /// its beginning.
-    #[param(max_length = 64)]
-    after: Option<String>,
-    /// Orders per page (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    limit: Option<i64>,
-}
-
-/// `GET /api/orders?after=CURSOR&limit=N`.
-#[utoipa::path(
-    get,
-    path = "/api/orders",
-    tag = "feed",
-    summary = "The order feed (pull)",
-    description = "Every order, in the order their transactions committed, a page at a time. \
-                   Pass each page's `iterator` back as `after`; `done` says there was nothing \
-                   more when the page was read — come back later with the same cursor.",
-    params(FeedQuery),
-    security(("feed_key" = [])),
-    responses(
-        (status = 200, description = "A page of orders, oldest first", body = FeedPage),
-        (status = 400, description = "An `after` this feed did not issue, or a `limit` outside 1 to 200", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid feed key", body = contract::Problem, content_type = "application/problem+json",
-         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-    )
-)]
-pub async fn feed(app: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, StoreError> {
-    let inbound = Inbound::arrived(&app);
-    // Who asks, before what they ask: the query is read only for a caller
-    // with the key (a 401 comes before any 400).
-    api_keys::require(&app.db, &req).await?;
-    let query = web::Query::<FeedQuery>::from_query(req.query_string())
-        .map_err(|e| StoreError::bad_request(format!("invalid query string: {e}")))?;
-    let cursor = match query.after.as_deref() {
-        None | Some("") => Cursor::START,
-        Some(text) => Cursor::decode(text)?,
-    };
-    let page = read_feed(&app, cursor, page_size(query.limit)?).await?;
-    let body = serde_json::to_string(&page).map_err(anyhow::Error::from)?;
-    let carried: Vec<&OrderId> = page.data.iter().map(|o| &o.id).collect();
-    inbound
-        .record(&app, &req, Channel::Feed, String::new(), &body, &carried)
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
-}
-
-/// `POST /api/orders/{id}/acknowledgement`.
-#[utoipa::path(
-    post,
-    path = "/api/orders/{id}/acknowledgement",
-    tag = "feed",
-    summary = "Report what was done with a pulled order",
-    description = "In poll mode nobody pushed the order, so the inventory says what it did \
-                   with it; that resolves the order. Only for orders placed in poll mode; the \
-                   first acknowledgement decides, repeats change nothing.",
-    params(("id" = OrderId, Path, description = "The order's id")),
-    request_body(content = Acknowledgement, content_type = "application/json"),
-    security(("feed_key" = [])),
-    responses(
-        (status = 200, description = "Recorded: the order as it stands now", body = Order),
-        (status = 401, description = "No valid feed key", body = contract::Problem, content_type = "application/problem+json",
-         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 404, description = "No such order", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order was not placed in poll mode: another channel resolves it", body = contract::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn acknowledgement(
-    app: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> Result<HttpResponse, StoreError> {
-    let inbound = Inbound::arrived(&app);
-    // The key first, then the body: taken as bytes, so that nothing is
-    // parsed for a caller who has not shown the key.
-    api_keys::require(&app.db, &req).await?;
-    let id: OrderId = routes::id_from_path("order", &id)?;
-    let ack: Acknowledgement = platform::http::json_body(&req, &body)?;
-    let order = acknowledge(&app, &id, &ack).await?;
-    let response = serde_json::to_string(&order).map_err(anyhow::Error::from)?;
-    let request_body = String::from_utf8_lossy(&body).into_owned();
-    inbound
-        .record(&app, &req, Channel::Ack, request_body, &response, &[&id])
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(response))
+    Ok(orders::get_order(&ctx.db, order_id).await?.unwrap_or(order))
 }
 
 #[cfg(test)]

@@ -19,12 +19,13 @@ use contract::{DeliveryId, EndpointId, IntegrationMode, MessageId, OrderId, Prob
 
 use super::id_from_path;
 use crate::api_keys::Registrant;
-use crate::checkout;
+
+use super::feed;
 use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
 use crate::instruments::timeline::{self, ExchangeView};
+use crate::integration;
 use crate::integration::webhook::{deliveries, endpoints};
-use crate::integration::{self, poll};
 use crate::orders;
 use crate::state::AppState;
 use platform::ApiError;
@@ -40,10 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/api/orders")
                 .post(place_order)
-                .get(poll::feed),
+                .get(feed::feed),
         )
         .service(web::resource("/api/orders/{id}").get(get_order))
-        .service(web::resource("/api/orders/{id}/acknowledgement").post(poll::acknowledgement))
+        .service(web::resource("/api/orders/{id}/acknowledgement").post(feed::acknowledgement))
         .service(
             web::resource("/api/integration")
                 .get(get_integration)
@@ -76,7 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Every product the shop sells", body = Vec<Product>))
 )]
 async fn list_products(app: Data) -> Result<HttpResponse, StoreError> {
-    let products = crate::catalog::list(&app.db)
+    let products = crate::catalog::list(&app.ctx.db)
         .await?
         .into_iter()
         .map(|item| {
@@ -125,7 +126,7 @@ async fn place_order(
     let key = IdempotencyKey::from_request(&req)?;
     // The order rules of every door (`contract::validation`).
     let valid = contract::validation::new_order_json(&body).map_err(StoreError::validation)?;
-    let placed = checkout::place_order(&app, valid, key.as_ref()).await?;
+    let placed = app.checkout.place_order(valid, key.as_ref()).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("/api/orders/{}", placed.order.id)));
     if placed.replayed {
@@ -156,10 +157,10 @@ pub struct OrderWithTimeline {
 )]
 async fn get_order(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
     let id: OrderId = id_from_path("order", &id)?;
-    let order = orders::get_order(&app.db, &id)
+    let order = orders::get_order(&app.ctx.db, &id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
-    let timeline = timeline::for_order(&app.db, &id).await?;
+    let timeline = timeline::for_order(&app.ctx.db, &id).await?;
     Ok(HttpResponse::Ok().json(OrderWithTimeline { order, timeline }))
 }
 
@@ -178,7 +179,7 @@ pub struct IntegrationSetting {
     responses((status = 200, description = "How new orders reach the inventory", body = IntegrationSetting))
 )]
 async fn get_integration(app: Data) -> Result<HttpResponse, StoreError> {
-    let mode = integration::read_mode(&app.db).await?;
+    let mode = integration::read_mode(&app.ctx.db).await?;
     Ok(HttpResponse::Ok().json(IntegrationSetting {
         mode: mode.to_string(),
     }))
@@ -204,7 +205,7 @@ async fn put_integration(
     body: Json<IntegrationSetting>,
 ) -> Result<HttpResponse, StoreError> {
     let mode = IntegrationMode::parse(&body.mode).map_err(|e| StoreError::invalid("mode", e.0))?;
-    integration::set_mode(&app.db, &app.live, mode, app.clock.now()).await?;
+    integration::set_mode(&app.ctx.db, &app.ctx.live, mode, app.ctx.clock.now()).await?;
     Ok(HttpResponse::Ok().json(IntegrationSetting {
         mode: mode.to_string(),
     }))
@@ -236,7 +237,7 @@ async fn create_endpoint(
     app: Data,
     body: Json<endpoints::NewEndpoint>,
 ) -> Result<HttpResponse, StoreError> {
-    let (endpoint, created) = endpoints::register(&app, body.into_inner()).await?;
+    let (endpoint, created) = endpoints::register(&app.webhooks, body.into_inner()).await?;
     Ok(if created {
         HttpResponse::Created()
             .insert_header((
@@ -264,7 +265,7 @@ fn endpoint_id(raw: &str) -> Result<EndpointId, StoreError> {
     responses((status = 200, description = "The endpoints", body = Vec<endpoints::Endpoint>))
 )]
 async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreError> {
-    Ok(HttpResponse::Ok().json(endpoints::list(&app).await?))
+    Ok(HttpResponse::Ok().json(endpoints::list(&app.webhooks).await?))
 }
 
 #[utoipa::path(
@@ -289,7 +290,7 @@ async fn get_endpoint(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    let endpoint = endpoints::get(&app, &endpoint_id(&id)?).await?;
+    let endpoint = endpoints::get(&app.webhooks, &endpoint_id(&id)?).await?;
     if !registrant.may_manage(endpoint.role, &req) {
         return Err(ApiError::Unauthorized.into());
     }
@@ -316,7 +317,7 @@ async fn update_endpoint(
     id: web::Path<String>,
     body: Json<endpoints::EndpointChanges>,
 ) -> Result<HttpResponse, StoreError> {
-    let endpoint = endpoints::update(&app, &endpoint_id(&id)?, body.into_inner()).await?;
+    let endpoint = endpoints::update(&app.webhooks, &endpoint_id(&id)?, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(endpoint))
 }
 
@@ -338,7 +339,7 @@ async fn delete_endpoint(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    endpoints::delete(&app, &endpoint_id(&id)?).await?;
+    endpoints::delete(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -393,7 +394,7 @@ async fn rotate_secret(
     let id = endpoint_id(&id)?;
     // The store's key rotates the inventory's own endpoint (a wiped
     // inventory gets a secret again), nobody else's.
-    if !registrant.may_manage(endpoints::get(&app, &id).await?.role, &req) {
+    if !registrant.may_manage(endpoints::get(&app.webhooks, &id).await?.role, &req) {
         return Err(ApiError::Unauthorized.into());
     }
     let grace = body.0.and_then(|b| b.grace_seconds).unwrap_or(3600);
@@ -403,7 +404,7 @@ async fn rotate_secret(
             format!("at most {MAX_GRACE_SECONDS} (a week)"),
         ));
     }
-    let endpoint = endpoints::rotate_secret(&app, &id, Duration::from_secs(grace)).await?;
+    let endpoint = endpoints::rotate_secret(&app.webhooks, &id, Duration::from_secs(grace)).await?;
     Ok(HttpResponse::Ok().json(endpoint))
 }
 
@@ -424,7 +425,7 @@ async fn ping_endpoint(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    let message_id = endpoints::ping(&app, &endpoint_id(&id)?).await?;
+    let message_id = endpoints::ping(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::Accepted().json(PingQueued { message_id }))
 }
 
@@ -445,7 +446,7 @@ async fn recover_endpoint(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    let requeued = deliveries::recover(&app, &endpoint_id(&id)?).await?;
+    let requeued = deliveries::recover(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::Accepted().json(Requeued { requeued }))
 }
 
@@ -466,7 +467,7 @@ async fn list_deliveries(
     app: Data,
     query: web::Query<deliveries::DeliveryFilter>,
 ) -> Result<HttpResponse, StoreError> {
-    Ok(HttpResponse::Ok().json(deliveries::list(&app, query.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(deliveries::list(&app.webhooks, query.into_inner()).await?))
 }
 
 fn delivery_id(raw: &str) -> Result<DeliveryId, StoreError> {
@@ -490,7 +491,7 @@ async fn get_delivery(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    Ok(HttpResponse::Ok().json(deliveries::get(&app, &delivery_id(&id)?).await?))
+    Ok(HttpResponse::Ok().json(deliveries::get(&app.webhooks, &delivery_id(&id)?).await?))
 }
 
 #[utoipa::path(
@@ -511,5 +512,6 @@ async fn redeliver(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
-    Ok(HttpResponse::Accepted().json(deliveries::redeliver(&app, &delivery_id(&id)?).await?))
+    Ok(HttpResponse::Accepted()
+        .json(deliveries::redeliver(&app.webhooks, &delivery_id(&id)?).await?))
 }

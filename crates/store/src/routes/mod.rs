@@ -5,6 +5,7 @@
 //! [`crate::openapi`]).
 
 pub mod api;
+pub mod feed;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 

@@ -226,7 +226,7 @@ impl askama::filters::HtmlSafe for Charts {}
 
 impl Charts {
     pub async fn load(app: &Data) -> Result<Charts, sqlx::Error> {
-        let c = comparison::compare(&app.db).await?;
+        let c = comparison::compare(&app.ctx.db).await?;
         Ok(Charts {
             total_orders: c.total_orders(),
             outcomes: c
@@ -329,7 +329,7 @@ impl BurstPanel {
 
     pub async fn load(app: &Data) -> Result<BurstPanel, sqlx::Error> {
         Ok(BurstPanel::from_burst(
-            burst::current(&app.db).await?.as_ref(),
+            burst::current(&app.ctx.db).await?.as_ref(),
         ))
     }
 }

@@ -114,7 +114,7 @@ impl askama::filters::HtmlSafe for StoreColumn {}
 impl StoreColumn {
     pub async fn load(app: &Data) -> Result<StoreColumn, sqlx::Error> {
         Ok(StoreColumn {
-            items: timeline::recent_with_orders(&app.db, FLOW_LIMIT)
+            items: timeline::recent_with_orders(&app.ctx.db, FLOW_LIMIT)
                 .await?
                 .iter()
                 .map(|(ex, carried)| FlowItem::from_exchange(ex, carried))
@@ -136,7 +136,7 @@ pub struct FlowPage {
 }
 
 async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let sample_sku = catalog::list(&app.db)
+    let sample_sku = catalog::list(&app.ctx.db)
         .await?
         .into_iter()
         .next()
@@ -146,6 +146,7 @@ async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErro
         mode: ModeBanner::load(&app).await?,
         store: StoreColumn::load(&app).await?,
         inventory_url: app
+            .ctx
             .config
             .inventory_public_url
             .trim_end_matches('/')

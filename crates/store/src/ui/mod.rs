@@ -118,7 +118,7 @@ pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> La
     Layout::new(
         Service::Store,
         NAV,
-        &app.config.inventory_public_url,
+        &app.ctx.config.inventory_public_url,
         title,
         req.path(),
     )
@@ -134,7 +134,7 @@ pub fn page(
     Ok(platform::ui::page_response(
         status,
         template.render()?,
-        &app.config.inventory_public_url,
+        &app.ctx.config.inventory_public_url,
     ))
 }
 
@@ -210,7 +210,7 @@ impl PageProblem for StoreError {
 pub fn not_found(req: &HttpRequest) -> HttpResponse {
     let peer = req
         .app_data::<Data>()
-        .map(|app| app.config.inventory_public_url.clone())
+        .map(|app| app.ctx.config.inventory_public_url.clone())
         .unwrap_or_default();
     platform::ui::not_found_page::<StoreError>(
         req,

@@ -26,7 +26,7 @@ use platform::ui::{clock_time, count, date_time, see_other};
 use super::{Data, PageError};
 use crate::error::StoreError;
 use crate::instruments::timeline::ExchangeView;
-use crate::integration::compensation::{self, OwedVoid, VOID_MAX_PAUSE};
+use crate::integration::api::compensation::{self, OwedVoid, VOID_MAX_PAUSE};
 use crate::integration::webhook::deliveries::{self, DeliveryFilter, DeliveryView};
 use crate::routes::id_from_path;
 use crate::vocabulary::{Trigger, VoidState};
@@ -277,9 +277,9 @@ impl askama::filters::HtmlSafe for OrderProgress {}
 
 impl OrderProgress {
     pub async fn load(app: &Data, order_id: &OrderId) -> Result<OrderProgress, StoreError> {
-        let max_attempts = app.config.webhook.retry_schedule.max_attempts();
+        let max_attempts = app.ctx.config.webhook.retry_schedule.max_attempts();
         let deliveries = deliveries::list(
-            app,
+            &app.webhooks,
             DeliveryFilter {
                 order_id: Some(order_id.to_string()),
                 limit: Some(deliveries::MAX_LIMIT),
@@ -291,7 +291,7 @@ impl OrderProgress {
         .rev() // oldest first, as the timeline
         .map(|d| DeliveryProgress::of(d, max_attempts))
         .collect();
-        let void = compensation::owed_void(&app.db, order_id)
+        let void = compensation::owed_void(&app.ctx.db, order_id)
             .await?
             .map(|v| VoidProgress::of(&v));
         Ok(OrderProgress {
@@ -317,12 +317,12 @@ pub async fn redeliver(
     let order_id: OrderId = id_from_path("order", &raw_order)?;
     let delivery_id: DeliveryId = id_from_path("delivery", &raw_delivery)?;
     // Only a delivery of this order may be redelivered from its page.
-    let delivery = deliveries::get(&app, &delivery_id).await?;
+    let delivery = deliveries::get(&app.webhooks, &delivery_id).await?;
     if delivery.order_id.as_ref() != Some(&order_id) {
         return Err(StoreError::not_found("delivery", delivery_id.as_str()).into());
     }
     let back = |notice: &str| see_other(&format!("/orders/{order_id}?notice={notice}#delivery"));
-    match deliveries::redeliver(&app, &delivery_id).await {
+    match deliveries::redeliver(&app.webhooks, &delivery_id).await {
         Ok(_) => Ok(back("redelivered")),
         Err(StoreError::Api(ApiError::Conflict(_))) => Ok(back("redeliver-busy")),
         Err(other) => Err(other.into()),

@@ -91,8 +91,8 @@ impl askama::filters::HtmlSafe for OrdersTable {}
 
 impl OrdersTable {
     pub async fn load(app: &Data, filter: Option<OrderStatus>) -> Result<OrdersTable, sqlx::Error> {
-        let rows = orders::recent_orders(&app.db, filter, LIST_LIMIT).await?;
-        let counts = orders::status_counts(&app.db).await?;
+        let rows = orders::recent_orders(&app.ctx.db, filter, LIST_LIMIT).await?;
+        let counts = orders::status_counts(&app.ctx.db).await?;
         Ok(OrdersTable {
             rows: rows.iter().map(OrderRow::from_order).collect(),
             counts: OrderStatus::ALL
@@ -300,8 +300,10 @@ impl OrderLive {
     pub async fn load(app: &Data, raw_id: &str) -> Result<OrderLive, PageError> {
         let missing = || PageError::NotFound(format!("There is no order {raw_id}."));
         let id = OrderId::parse(raw_id).map_err(|_| missing())?;
-        let order = orders::get_order(&app.db, &id).await?.ok_or_else(missing)?;
-        let exchanges: Vec<ExchangeItem> = timeline::for_order(&app.db, &id)
+        let order = orders::get_order(&app.ctx.db, &id)
+            .await?
+            .ok_or_else(missing)?;
+        let exchanges: Vec<ExchangeItem> = timeline::for_order(&app.ctx.db, &id)
             .await?
             .iter()
             .enumerate()
@@ -338,6 +340,7 @@ impl OrderLive {
             diagram: SequenceDiagram::new(&exchanges),
             exchanges,
             inventory_url: app
+                .ctx
                 .config
                 .inventory_public_url
                 .trim_end_matches('/')

@@ -24,7 +24,7 @@ use platform::ui::{Layout, keep_units_together, money, see_other};
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, page};
 use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
-use crate::{catalog, checkout, integration};
+use crate::{catalog, integration};
 use contract::validation::{self, Raw, RawLine};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,7 +48,7 @@ impl askama::filters::HtmlSafe for ModeBanner {}
 impl ModeBanner {
     pub async fn load(app: &Data) -> Result<ModeBanner, sqlx::Error> {
         Ok(ModeBanner {
-            info: mode_info(integration::read_mode(&app.db).await?),
+            info: mode_info(integration::read_mode(&app.ctx.db).await?),
         })
     }
 }
@@ -113,7 +113,7 @@ async fn front_page(
     typed: &HashMap<String, String>,
     errors: &HashMap<String, String>,
 ) -> Result<FrontPage, PageError> {
-    let products = catalog::list(&app.db)
+    let products = catalog::list(&app.ctx.db)
         .await?
         .into_iter()
         .map(|p| ProductRow {
@@ -161,7 +161,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
 
     // One line per product with a quantity other than empty or zero, in
     // catalog order; remember which line is which product.
-    let products = catalog::list(&app.db).await?;
+    let products = catalog::list(&app.ctx.db).await?;
     let mut typed = HashMap::new();
     let mut line_skus = Vec::new();
     for p in &products {
@@ -198,7 +198,7 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
     };
     let mut errors = HashMap::new();
     let outcome = match validation::new_order(Raw::Text(&name), Raw::Text(&email), Some(&lines)) {
-        Ok(valid) => checkout::place_order(&app, valid, key.as_ref()).await,
+        Ok(valid) => app.checkout.place_order(valid, key.as_ref()).await,
         Err(field_errors) => Err(StoreError::validation(field_errors)),
     };
     match outcome {

@@ -27,26 +27,27 @@ pub struct TourPage {
 }
 
 async fn tour_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
-    let template =
-        TourPage {
-            layout: layout(&app, &req, "Tour"),
-            inventory_url: app
-                .config
-                .inventory_public_url
-                .trim_end_matches('/')
-                .to_owned(),
-            retry_schedule: app
-                .config
-                .webhook
-                .retry_schedule
-                .to_string()
-                .replace(',', ", "),
-            retry_span: app.config.webhook.retry_schedule.total().map(|total| {
-                match total.as_secs() {
-                    s if s < 90 => format!("about {s} s"),
-                    s => format!("about {} min", (s + 30) / 60),
-                }
-            }),
-        };
+    let template = TourPage {
+        layout: layout(&app, &req, "Tour"),
+        inventory_url: app
+            .ctx
+            .config
+            .inventory_public_url
+            .trim_end_matches('/')
+            .to_owned(),
+        retry_schedule: app
+            .ctx
+            .config
+            .webhook
+            .retry_schedule
+            .to_string()
+            .replace(',', ", "),
+        retry_span: app.ctx.config.webhook.retry_schedule.total().map(|total| {
+            match total.as_secs() {
+                s if s < 90 => format!("about {s} s"),
+                s => format!("about {} min", (s + 30) / 60),
+            }
+        }),
+    };
     page(&app, StatusCode::OK, &template)
 }

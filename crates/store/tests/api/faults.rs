@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use contract::OrderId;
 use platform::testing::TestBackend;
-use store::integration::compensation::CompensationWorker;
+use store::integration::api::compensation::CompensationWorker;
 
 use crate::helpers::*;
 
@@ -37,7 +37,7 @@ const TERM: Duration = platform::lease::DEFAULT_TERM;
 async fn scalar(store: &TestStore, sql: &'static str, bind: &str) -> i64 {
     sqlx::query(sql)
         .bind(bind)
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n")
@@ -135,7 +135,7 @@ async fn place_while_the_inventory_holds_the_call(
     )
     .await;
     let row = sqlx::query("SELECT id FROM orders WHERE mode = 'api' AND status = 'pending'")
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap();
     row.get::<String, _>("id")
@@ -197,7 +197,7 @@ platform::db_test!(async fn an_order_answered_while_the_sweep_waits_stays_confir
             // The store's one writer connection is taken by the sweep,
             // which waits for the lock.
             eventually(Duration::from_secs(10), "the sweep waits for the write lock", || async {
-                let writer = store.state.db.writer();
+                let writer = store.state.ctx.db.writer();
                 (writer.size() == 1 && writer.num_idle() == 0).then_some(())
             })
             .await;
@@ -208,10 +208,10 @@ platform::db_test!(async fn an_order_answered_while_the_sweep_waits_stays_confir
 
     // The sweep finished: the answer stands, and nothing is owed.
     eventually(Duration::from_secs(10), "the sweep lets go", || async {
-        (store.state.db.writer().num_idle() == store.state.db.writer().size() as usize).then_some(())
+        (store.state.ctx.db.writer().num_idle() == store.state.ctx.db.writer().size() as usize).then_some(())
     })
     .await;
-    let worker = CompensationWorker::new(store.state.clone().into_inner());
+    let worker = CompensationWorker::new(store.state.api.clone());
     assert!(worker.abandoned_orders().await.unwrap().is_empty());
     assert!(!worker.reject_and_void(&OrderId::parse(&id).unwrap()).await.unwrap());
     assert_eq!(store.order_status(&id).await, "confirmed");
@@ -228,7 +228,7 @@ platform::db_test!(async fn an_api_order_abandoned_by_a_crash_is_voided_within_a
     let db = store.kill().await;
 
     let (store, clock) = api_store(db, &inventory).await;
-    store.state.compensation_wake.notify_one();
+    store.state.api.compensation_wake.notify_one();
     assert_eq!(store.order_status(&id).await, "pending", "not before the lease runs out");
     clock.advance(TERM + Duration::from_secs(1));
     eventually(Duration::from_secs(10), "rejected and voided", || async {
@@ -267,12 +267,12 @@ platform::db_test!(async fn a_live_store_s_api_order_is_never_settled_by_a_peer(
     // renewal has landed (its lease is at least five seconds ahead).
     for _ in 0..20 {
         clock.advance(Duration::from_secs(1));
-        b.state.compensation_wake.notify_one();
+        b.state.api.compensation_wake.notify_one();
         let now = clock.shared().now().millis();
         eventually(Duration::from_secs(10), "store A renews its lease", || async {
             let until: Option<i64> = sqlx::query("SELECT lease_expires_at AS n FROM api_calls WHERE order_id = $1")
                 .bind(&id)
-                .fetch_optional(a.state.db.pool())
+                .fetch_optional(a.state.ctx.db.pool())
                 .await
                 .unwrap()
                 .map(|r| r.get("n"));
@@ -292,7 +292,7 @@ platform::db_test!(async fn a_live_store_s_api_order_is_never_settled_by_a_peer(
 /// Registers the inventory's own receiver (`{inventory}/webhooks/store`,
 /// with the store's key): the endpoint whose answers resolve orders.
 async fn register_resolver(store: &TestStore) -> String {
-    let url = format!("{}/webhooks/store", store.state.config.inventory_url);
+    let url = format!("{}/webhooks/store", store.state.ctx.config.inventory_url);
     let r = store
         .client
         .post(store.url("/api/webhook-endpoints"))
@@ -368,12 +368,12 @@ platform::db_test!(async fn deliveries_in_flight_at_a_crash_are_taken_over_withi
     let db = store.kill().await;
 
     let (store, clock) = restart_store(db, configure).await;
-    store.state.dispatcher_wake.notify_one();
+    store.state.webhooks.dispatch.wake().notify_one();
     for id in &ids {
         assert_eq!(store.order_status(id).await, "pending", "not before the lease runs out");
     }
     clock.advance(TERM + Duration::from_secs(1));
-    store.state.dispatcher_wake.notify_one();
+    store.state.webhooks.dispatch.wake().notify_one();
     for id in &ids {
         eventually(Duration::from_secs(10), "each order confirmed by its successor", || async {
             (store.order_status(id).await == "confirmed").then_some(())
@@ -427,7 +427,7 @@ platform::db_test!(async fn slow_observers_use_their_own_share_and_the_resolver_
         "SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE e.role = 'observer' AND d.event_type = 'order.created' AND d.state = 'succeeded'",
     )
-    .fetch_one(store.state.db.pool())
+    .fetch_one(store.state.ctx.db.pool())
     .await
     .unwrap()
     .get("n");
@@ -466,7 +466,7 @@ platform::db_test!(async fn a_delivery_waiting_its_turn_is_never_sent_twice(back
     // Two minutes pass while the other two wait their turn.
     for _ in 0..4 {
         clock.advance(Duration::from_secs(30));
-        store.state.dispatcher_wake.notify_one();
+        store.state.webhooks.dispatch.wake().notify_one();
         tokio::task::yield_now().await;
     }
     for id in &ids {
@@ -478,7 +478,7 @@ platform::db_test!(async fn a_delivery_waiting_its_turn_is_never_sent_twice(back
     let sent = webhook_ids(&inventory).await;
     assert_eq!(sent.len(), 3, "each message sent exactly once: {sent:?}");
     let attempts: Vec<i64> = sqlx::query("SELECT attempts FROM webhook_deliveries WHERE event_type = 'order.created'")
-        .fetch_all(store.state.db.pool())
+        .fetch_all(store.state.ctx.db.pool())
         .await
         .unwrap()
         .iter()

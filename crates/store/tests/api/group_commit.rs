@@ -27,8 +27,8 @@ fn placement(name: &str, key: Option<&str>) -> Placement {
 
 /// Makes every insert into `table` fail while `when` holds of the new row.
 async fn fail_inserts(store: &TestStore, table: &str, when: &str) {
-    let pool = store.state.db.pool();
-    let statements = match store.state.db.backend() {
+    let pool = store.state.ctx.db.pool();
+    let statements = match store.state.ctx.db.backend() {
         platform::Backend::Sqlite => vec![format!(
             "CREATE TRIGGER {table}_fails BEFORE INSERT ON {table} WHEN {when} \
              BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
@@ -53,19 +53,19 @@ async fn fail_inserts(store: &TestStore, table: &str, when: &str) {
 }
 
 async fn heal(store: &TestStore, table: &str) {
-    let sql = match store.state.db.backend() {
+    let sql = match store.state.ctx.db.backend() {
         platform::Backend::Sqlite => format!("DROP TRIGGER {table}_fails"),
         platform::Backend::Postgres => format!("DROP TRIGGER {table}_fails ON {table}"),
     };
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(store.state.db.pool())
+        .execute(store.state.ctx.db.pool())
         .await
         .unwrap();
 }
 
 async fn count(store: &TestStore, sql: &'static str) -> i64 {
     sqlx::query(sql)
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n")
@@ -74,14 +74,14 @@ async fn count(store: &TestStore, sql: &'static str) -> i64 {
 platform::db_test!(async fn orders_written_together_take_consecutive_feed_numbers(backend) {
     let (store, _) = spawn_store(backend).await;
     let batch: Vec<Placement> = (0..5).map(|i| placement(&format!("Customer {i}"), None)).collect();
-    let written = store.state.placements.write_batch(&batch).await;
+    let written = store.state.checkout.placements.write_batch(&batch).await;
     let mut seqs = Vec::new();
     for (i, w) in written.iter().enumerate() {
         let Ok(Stored::Order(order)) = w else { panic!("order {i}: {w:?}") };
         assert_eq!(order.customer.name, format!("Customer {i}"), "results in the jobs' order");
         let row = sqlx::query("SELECT feed_seq FROM orders WHERE id = $1")
             .bind(order.id.as_str())
-            .fetch_one(store.state.db.pool())
+            .fetch_one(store.state.ctx.db.pool())
             .await
             .unwrap();
         seqs.push(row.get::<i64, _>("feed_seq"));
@@ -96,7 +96,7 @@ platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend)
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     fail_inserts(&store, "orders", "NEW.customer_name = 'Poison'").await;
     let batch = vec![placement("Alice", None), placement("Poison", None), placement("Bob", None)];
-    let written = store.state.placements.write_batch(&batch).await;
+    let written = store.state.checkout.placements.write_batch(&batch).await;
     assert!(matches!(&written[0], Ok(Stored::Order(o)) if o.customer.name == "Alice"), "{:?}", written[0]);
     assert!(matches!(written[1], Err(PlacementError::Database(_))), "{:?}", written[1]);
     assert!(matches!(&written[2], Ok(Stored::Order(o)) if o.customer.name == "Bob"), "{:?}", written[2]);
@@ -108,7 +108,7 @@ platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend)
     );
     // The feed's numbers of the failed attempt were rolled back with it.
     let last: i64 = sqlx::query("SELECT last_value FROM feed_sequence")
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap()
         .get("last_value");
@@ -123,7 +123,7 @@ platform::db_test!(async fn an_order_that_cannot_be_written_fails_alone(backend)
 platform::db_test!(async fn one_key_twice_in_one_batch_places_one_order(backend) {
     let (store, _) = spawn_store(backend).await;
     let batch = vec![placement("Alice", Some("key-1")), placement("Alice", Some("key-1"))];
-    let written = store.state.placements.write_batch(&batch).await;
+    let written = store.state.checkout.placements.write_batch(&batch).await;
     assert!(matches!(written[0], Ok(Stored::Order(_))), "{:?}", written[0]);
     assert!(matches!(written[1], Err(PlacementError::KeyTaken)), "{:?}", written[1]);
     assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM orders").await, 1);
@@ -133,7 +133,7 @@ platform::db_test!(async fn every_order_answered_201_is_committed_when_answered(
     let (store, _) = spawn_store(backend).await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..32 {
-        let (client, url, pool) = (store.client.clone(), store.url("/api/orders"), store.state.db.pool().clone());
+        let (client, url, pool) = (store.client.clone(), store.url("/api/orders"), store.state.ctx.db.pool().clone());
         tasks.spawn(async move {
             let r = client.post(url).json(&order_body("TEA-ASSAM", 1)).send().await.unwrap();
             assert_eq!(r.status(), 201);
@@ -180,7 +180,7 @@ platform::db_test!(async fn an_attempt_whose_result_never_committed_is_sent_agai
     // one term after it was last renewed.
     let term = platform::lease::DEFAULT_TERM;
     clock.advance(term - Duration::from_secs(3));
-    store.state.dispatcher_wake.notify_one();
+    store.state.webhooks.dispatch.wake().notify_one();
     assert_eq!(endpoint.orders_received().await.len(), 1, "not before the lease runs out");
     clock.advance(term);
     let d = eventually(Duration::from_secs(10), "sent again and recorded", || async {

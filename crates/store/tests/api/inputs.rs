@@ -107,7 +107,7 @@ platform::db_test!(async fn every_json_door_refuses_a_repeated_member_and_change
     assert_eq!((endpoint["enabled"].clone(), endpoint["description"].clone()), (serde_json::json!(true), serde_json::json!("first")));
     let secrets = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webhook_secrets")
-            .fetch_one(store.state.db.pool())
+            .fetch_one(store.state.ctx.db.pool())
             .await
             .unwrap()
     };

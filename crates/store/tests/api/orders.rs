@@ -12,7 +12,7 @@ async fn count(store: &TestStore, table: &str) -> i64 {
         _ => unreachable!(),
     };
     sqlx::query(sql)
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n")

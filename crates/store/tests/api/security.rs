@@ -180,7 +180,7 @@ platform::db_test!(async fn a_resolver_stored_at_another_url_no_longer_resolves(
     assert_eq!(r.status(), 201);
     // What the row looked like when the key made a resolver anywhere.
     sqlx::query("UPDATE webhook_endpoints SET role = 'resolver'")
-        .execute(store.state.db.writer())
+        .execute(store.state.ctx.db.writer())
         .await
         .unwrap();
     let db = store.stop().await;
@@ -190,13 +190,13 @@ platform::db_test!(async fn a_resolver_stored_at_another_url_no_longer_resolves(
     assert_eq!(endpoints[0]["role"], "observer", "{endpoints}");
     // The row is put right at start, for whoever reads the table...
     let stored: String = sqlx::query_scalar("SELECT role FROM webhook_endpoints")
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap();
     assert_eq!(stored, "observer");
     // ...but it is not what decides: said wrong again, it changes nothing.
     sqlx::query("UPDATE webhook_endpoints SET role = 'resolver'")
-        .execute(store.state.db.writer())
+        .execute(store.state.ctx.db.writer())
         .await
         .unwrap();
     assert_eq!(store.get_json("/api/webhook-endpoints").await[0]["role"], "observer");
@@ -370,7 +370,7 @@ platform::db_test!(async fn idempotency_keys_are_bounded(backend) {
         .unwrap();
     assert_eq!(ok.status(), 201);
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys WHERE LENGTH(idempotency_key) > 255")
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap();
     assert_eq!(stored, 0);

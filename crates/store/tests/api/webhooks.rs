@@ -395,12 +395,12 @@ platform::db_test!(async fn an_expired_lease_is_taken_over(backend) {
     .bind(now + 40_000)
     .bind(now)
     .bind(&id)
-    .execute(store.state.db.pool())
+    .execute(store.state.ctx.db.pool())
     .await
     .unwrap();
-    store.state.dispatcher_wake.notify_one();
+    store.state.webhooks.dispatch.wake().notify_one();
     clock.advance(Duration::from_secs(39));
-    store.state.dispatcher_wake.notify_one();
+    store.state.webhooks.dispatch.wake().notify_one();
     assert_eq!(delivery(&store, &id).await["attempts"], 1);
     clock.advance(Duration::from_secs(2));
     assert_eq!(wait_for_attempts(&store, &id, 2).await["state"], "succeeded");
@@ -427,8 +427,8 @@ platform::db_test!(async fn two_stores_on_one_database_deliver_each_message_once
     while tasks.join_next().await.is_some() {}
     // Store B only learns of A's orders through its sweep; wake both often.
     eventually(Duration::from_secs(20), "all 40 delivered", || async {
-        a.state.dispatcher_wake.notify_one();
-        b.state.dispatcher_wake.notify_one();
+        a.state.webhooks.dispatch.wake().notify_one();
+        b.state.webhooks.dispatch.wake().notify_one();
         (endpoint.orders_received().await.len() >= 40).then_some(())
     })
     .await;
@@ -442,7 +442,7 @@ platform::db_test!(async fn two_stores_on_one_database_deliver_each_message_once
             "SELECT COUNT(*) AS done, CAST(SUM(attempts) AS BIGINT) AS attempts FROM webhook_deliveries \
              WHERE event_type = 'order.created' AND state = 'succeeded'",
         )
-        .fetch_one(a.state.db.pool())
+        .fetch_one(a.state.ctx.db.pool())
         .await
         .unwrap();
         (row.get::<i64, _>("done") == 40).then(|| row.get::<i64, _>("attempts"))
@@ -456,8 +456,8 @@ platform::db_test!(async fn the_order_and_its_event_commit_together_or_not_at_al
     let endpoint = Receiver::start(vec![]).await;
     register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
     // Make the outbox write fail inside the order's transaction.
-    let pool = store.state.db.pool();
-    match store.state.db.backend() {
+    let pool = store.state.ctx.db.pool();
+    match store.state.ctx.db.backend() {
         platform::Backend::Sqlite => {
             sqlx::query(
                 "CREATE TRIGGER outbox_fails BEFORE INSERT ON webhook_deliveries \

@@ -13,7 +13,7 @@ platform::db_test!(async fn polling_pays_for_its_empty_polls_in_requests_per_ord
     let cursor = poll(&store, Some(&cursor)).await;
     poll(&store, Some(&cursor)).await;
 
-    let figures = store::instruments::comparison::compare(&store.state.db).await.unwrap();
+    let figures = store::instruments::comparison::compare(&store.state.ctx.db).await.unwrap();
     let polling = figures.mode(contract::IntegrationMode::Poll);
     assert_eq!((polling.orders, polling.requests), (1, 3), "{polling:?}");
     assert_eq!((figures.feed.reads, figures.feed.empty), (3, 2));
@@ -21,7 +21,7 @@ platform::db_test!(async fn polling_pays_for_its_empty_polls_in_requests_per_ord
     // The bench's figure over the same history: every exchange the store
     // logged, divided by the orders.
     let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exchanges")
-        .fetch_one(store.state.db.pool())
+        .fetch_one(store.state.ctx.db.pool())
         .await
         .unwrap();
     assert_eq!(Some(logged as f64 / polling.orders as f64), polling.requests_per_order());

@@ -147,7 +147,7 @@ platform::db_test!(async fn the_compare_page_counts_what_each_mode_did(backend) 
     store.set_mode("api").await;
     post_form(&store, "/orders", &order_form("A", "a@example.com", "qty-TEA-ASSAM", "1")).await;
 
-    let figures = comparison::compare(&store.state.db).await.unwrap();
+    let figures = comparison::compare(&store.state.ctx.db).await.unwrap();
     let api = figures.mode(contract::IntegrationMode::Api);
     assert_eq!((api.orders, api.rejected), (1, 1));
     assert!(api.latency.is_some(), "a rejected order is resolved");
@@ -182,7 +182,7 @@ platform::db_test!(async fn a_burst_runs_in_the_background_and_puts_the_mode_bac
     get(&store, "/fragments/compare/burst").await.assert_contains("Burst running…");
 
     let done = eventually(Duration::from_secs(30), "the burst to finish", || async {
-        burst::current(&store.state.db).await.unwrap().filter(|b| !b.running)
+        burst::current(&store.state.ctx.db).await.unwrap().filter(|b| !b.running)
     })
     .await;
     let states: Vec<StepState> = done.steps.iter().map(|s| s.state).collect();

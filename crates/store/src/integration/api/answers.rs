@@ -10,8 +10,8 @@ use contract::{ExchangeId, IntegrationMode, OrderId, OrderStatus};
 use platform::group_commit::Batch;
 use platform::{Db, SharedClock};
 
+use super::compensation;
 use crate::instruments::timeline::{self, NewExchange};
-use crate::integration::compensation;
 use crate::orders::{self, Resolution};
 
 /// The inventory's answer to one order, to record.

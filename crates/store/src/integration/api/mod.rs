@@ -34,30 +34,44 @@
 //! with its `Idempotency-Key`, the inventory's answer and the latency; a
 //! void appears there too when one was needed.
 
+use std::sync::Arc;
+
 use secrecy::ExposeSecret;
 use sqlx::AnyConnection;
+use tokio::sync::Notify;
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::{LineItem, Order};
 use contract::{Channel, OrderStatus, Problem, Timestamp};
 use platform::db::value_rows;
-use platform::lease::LeasedTable;
+use platform::group_commit::GroupCommit;
+use platform::lease::{LeasedTable, Leases};
 use platform::outbound::{self, Failure, send_recorded};
 
 pub mod answers;
+pub mod compensation;
 
 pub use answers::{Answered, Answers};
 
-use super::{Handoff, Handover, Workers};
+use crate::context::{Context, OutcomeLabels};
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, NewExchange};
 use crate::orders;
-use crate::state::{AppState, OutcomeLabels};
 
-/// How api mode takes over an order: inside its transaction, the call it
-/// is about to make, leased to this process; after it, the call, while the
-/// customer waits.
-pub struct Call;
+/// The api-mode machinery of one store process: the HTTP client that
+/// calls the inventory, the recorder of its answers, the leases on the
+/// calls under way, and the wake-up of the worker that delivers voids —
+/// with the context they run in.
+pub struct ApiCalls {
+    pub ctx: Context,
+    pub client: reqwest::Client,
+    pub answers: GroupCommit<Answers>,
+    /// The calls this process is making, leased (and renewed) so that no
+    /// other process settles their orders meanwhile.
+    pub leases: Arc<Leases>,
+    /// Wakes the compensation worker when a void is owed.
+    pub compensation_wake: Arc<Notify>,
+}
 
 /// The `api_calls` rows' leases.
 pub const CALL_LEASES: LeasedTable = LeasedTable {
@@ -65,14 +79,32 @@ pub const CALL_LEASES: LeasedTable = LeasedTable {
     id_column: "order_id",
 };
 
-impl Handoff for Call {
-    async fn within_orders_transaction(
+impl ApiCalls {
+    /// The machinery for a process whose leases are in `owner`'s name.
+    pub fn new(ctx: Context, owner: &str) -> anyhow::Result<ApiCalls> {
+        let timeout = ctx.config.api.timeout;
+        Ok(ApiCalls {
+            client: reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(std::time::Duration::from_secs(3)))
+                // Never follow a redirect: an answer is the inventory's, or none.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            answers: GroupCommit::new(Answers::new(ctx.db.clone(), ctx.clock.clone())),
+            leases: Leases::new(CALL_LEASES, owner, ctx.config.lease_term),
+            compensation_wake: Arc::new(Notify::new()),
+            ctx,
+        })
+    }
+
+    /// Inside the orders' transaction: the calls about to be made, leased
+    /// to this process (rule 4).
+    pub async fn lease_calls(
+        &self,
         conn: &mut AnyConnection,
         orders: &[Order],
         now: Timestamp,
-        workers: Workers<'_>,
-    ) -> Result<Handover, sqlx::Error> {
-        let leases = workers.api_calls;
+    ) -> Result<(), sqlx::Error> {
         for chunk in orders.chunks(platform::db::rows_per_statement(4)) {
             let sql = sqlx::AssertSqlSafe(format!(
                 "INSERT INTO api_calls (order_id, lease_owner, lease_expires_at, started_at) VALUES {}",
@@ -82,24 +114,24 @@ impl Handoff for Call {
             for order in chunk {
                 query = query
                     .bind(order.id.as_str())
-                    .bind(leases.owner())
-                    .bind(leases.expiry_from(now).millis())
+                    .bind(self.leases.owner())
+                    .bind(self.leases.expiry_from(now).millis())
                     .bind(now.millis());
             }
             query.execute(&mut *conn).await?;
         }
-        Ok(Handover::default())
+        Ok(())
     }
 
-    async fn after_commit(app: &AppState, order: Order) -> Result<Order, StoreError> {
-        // Held (renewed) until the answer is recorded — or until this
-        // future is dropped (the customer hung up): then the lease runs out
-        // and the sweep settles the order as abandoned.
-        let _call = app.api_calls.hold(
-            order.id.as_str(),
-            app.api_calls.expiry_from(order.created_at),
-        );
-        confirm_with_inventory(app, order).await
+    /// Once the order has committed: the call, while the customer waits.
+    /// Its lease is held (renewed) until the answer is recorded — or until
+    /// this future is dropped (the customer hung up): then the lease runs
+    /// out and the sweep settles the order as abandoned.
+    pub async fn call(&self, order: Order) -> Result<Order, StoreError> {
+        let _call = self
+            .leases
+            .hold(order.id.as_str(), self.leases.expiry_from(order.created_at));
+        confirm_with_inventory(self, order).await
     }
 }
 
@@ -206,8 +238,8 @@ fn request_for(order: &Order) -> UpdateInventoryRequest {
 /// Calls the inventory for a just-placed api-mode order and resolves it.
 /// Returns the order as it now stands.
 #[tracing::instrument(name = "update_inventory", skip_all, fields(order_id = %order.id))]
-pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Order, StoreError> {
-    let (answer, last, calls) = call_until_answered(app, &order).await?;
+pub async fn confirm_with_inventory(api: &ApiCalls, order: Order) -> Result<Order, StoreError> {
+    let (answer, last, calls) = call_until_answered(api, &order).await?;
 
     // The last call, the order's fate and (if the outcome is unclear) the
     // void the store now owes: one transaction, so none exists without the
@@ -237,23 +269,23 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
         reserved: answer == Answer::Reserved,
         unclear,
     };
-    let written = app
-        .api_results
+    let written = api
+        .answers
         .submit(answered)
         .await
         .map_err(|e| anyhow::anyhow!("recording the answer failed: {e}"))?;
 
     timeline::publish(
-        &app.live,
+        &api.ctx.live,
         &written.exchange_id,
         &written.exchange,
         &[&order.id],
     );
     if written.owes_void {
-        app.compensation_wake.notify_one();
+        api.compensation_wake.notify_one();
     }
     if written.resolved {
-        orders::announce_resolution(app, &order.id, order.mode, status, reason.as_deref());
+        orders::announce_resolution(&api.ctx, &order.id, order.mode, status, reason.as_deref());
         // The order as now stored, without reading it back.
         return Ok(Order {
             status,
@@ -261,7 +293,7 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
             ..order
         });
     }
-    orders::get_order(&app.db, &order.id)
+    orders::get_order(&api.ctx.db, &order.id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order.id.as_str()))
 }
@@ -271,28 +303,28 @@ pub async fn confirm_with_inventory(app: &AppState, order: Order) -> Result<Orde
 /// last call and how many calls were made (every earlier one is logged as
 /// it happens).
 async fn call_until_answered(
-    app: &AppState,
+    api: &ApiCalls,
     order: &Order,
 ) -> Result<(Answer, outbound::Recorded, u32), StoreError> {
     let url = format!(
         "{}/update_inventory",
-        app.config.inventory_url.trim_end_matches('/')
+        api.ctx.config.inventory_url.trim_end_matches('/')
     );
     let body = serde_json::to_vec(&request_for(order)).map_err(anyhow::Error::from)?;
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
-        let request = app
-            .api_client
+        let request = api
+            .client
             .post(&url)
-            .bearer_auth(app.config.inventory_api_key.expose_secret())
+            .bearer_auth(api.ctx.config.inventory_api_key.expose_secret())
             .header("Idempotency-Key", order.id.as_str())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body.clone())
             .build()
             .map_err(anyhow::Error::from)?;
-        let rec = send_recorded(&app.api_client, request, app.clock.now().millis()).await;
+        let rec = send_recorded(&api.client, request, api.ctx.clock.now().millis()).await;
         let answer = classify(&rec);
         tracing::info!(
             attempt,
@@ -301,21 +333,22 @@ async fn call_until_answered(
             ?answer,
             "called /update_inventory"
         );
-        app.metrics
+        api.ctx
+            .metrics
             .api_calls
             .get_or_create(&OutcomeLabels {
                 outcome: answer.outcome().into(),
             })
             .inc();
         let pause = match answer {
-            Answer::Unclear(_) => app.config.api.backoff.delay_after(attempt),
+            Answer::Unclear(_) => api.ctx.config.api.backoff.delay_after(attempt),
             _ => None,
         };
         let Some(pause) = pause else {
             return Ok((answer, rec, attempt));
         };
         let exchange = NewExchange::sent(Channel::Api, &rec);
-        timeline::record_and_publish(&app.db, &app.live, &exchange, &[&order.id]).await?;
+        timeline::record_and_publish(&api.ctx.db, &api.ctx.live, &exchange, &[&order.id]).await?;
         // A short, growing pause: the customer is waiting.
         tokio::time::sleep(pause).await;
     }

@@ -30,14 +30,15 @@ use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature
 use contract::{EventType, Format, IntegrationMode, OrderId};
 use platform::outbound::{Failure, Outcome, Recorded, send_recorded};
 
+use super::Webhooks;
 use super::destination;
 use super::dispatcher::{Claimed, OnTheWire, Waiting};
 use super::recorder::{AttemptRecorded, Finished};
 use super::retry::{self, Decision};
 use super::targets::Target;
+use crate::context::OutcomeLabels;
 use crate::instruments::timeline;
 use crate::orders;
-use crate::state::{AppState, OutcomeLabels};
 
 /// Why an attempt could not run or be recorded (its delivery is still
 /// leased, and is taken up again when the lease runs out).
@@ -52,23 +53,23 @@ pub enum AttemptError {
 /// Runs one claimed delivery attempt end to end, from its place on the
 /// wire; its lease is held (renewed) until the result is recorded.
 pub(super) async fn run(
-    app: &AppState,
+    hooks: &Webhooks,
     waiting: Waiting,
     on_the_wire: OnTheWire,
 ) -> Result<(), AttemptError> {
     let Waiting { claimed, held } = waiting;
     // 4. Where it goes, and with which secrets; sign it, send it.
-    let target = app
-        .webhook_targets
-        .get(&app.db, &claimed.endpoint_id)
+    let target = hooks
+        .targets
+        .get(&hooks.ctx.db, &claimed.endpoint_id)
         .await?;
     let Some(target) = target.filter(|t| t.live) else {
         // Disabled or deleted since it was queued: it waits in the database.
         drop(on_the_wire);
-        app.dispatch.release(&app.db, &claimed.id).await?;
+        hooks.dispatch.release(&hooks.ctx.db, &claimed.id).await?;
         return Ok(());
     };
-    let rec = sign_and_send(app, &claimed, &target).await;
+    let rec = sign_and_send(hooks, &claimed, &target).await;
     drop(on_the_wire);
 
     // 5. Decide.
@@ -77,12 +78,12 @@ pub(super) async fn run(
     } else {
         claimed.failures + 1
     };
-    let now = app.clock.now();
+    let now = hooks.ctx.clock.now();
     let decision = retry::decide(
         &rec,
         failures as u32,
         now,
-        &app.config.webhook,
+        &hooks.ctx.config.webhook,
         rand::random::<f64>(),
     );
     tracing::info!(
@@ -101,26 +102,27 @@ pub(super) async fn run(
         at: now,
     };
     let (claimed, decision) = (finished.claimed.clone(), finished.decision.clone());
-    let written = app
-        .webhook_recorder
+    let written = hooks
+        .recorder
         .submit(finished)
         .await
         .map_err(AttemptError::Recording)?;
     drop(held); // recorded: the lease was given back with it
     if let Decision::RetryAt { at, .. } = &decision {
-        app.dispatch.look_at(*at);
+        hooks.dispatch.look_at(*at);
     }
-    publish(app, &claimed, &decision, &written);
+    publish(hooks, &claimed, &decision, &written);
     Ok(())
 }
 
 /// Step 4: renders the body, signs it with every valid secret of the
 /// endpoint, and sends it.
-async fn sign_and_send(app: &AppState, claimed: &Claimed, target: &Target) -> Recorded {
-    let now = app.clock.now();
+async fn sign_and_send(hooks: &Webhooks, claimed: &Claimed, target: &Target) -> Recorded {
+    let now = hooks.ctx.clock.now();
     // The allow-list again, now (an address literal never reaches the
     // client's resolver, which checks names: see `super::destination`).
-    if let Err(refused) = destination::validate_url(&target.url, &app.config.webhook.allowed_hosts)
+    if let Err(refused) =
+        destination::validate_url(&target.url, &hooks.ctx.config.webhook.allowed_hosts)
     {
         return not_sent(target, now, format!("destination refused: {refused}"));
     }
@@ -136,8 +138,8 @@ async fn sign_and_send(app: &AppState, claimed: &Claimed, target: &Target) -> Re
         timestamp,
         body.as_bytes(),
     );
-    let request = app
-        .webhook_client
+    let request = hooks
+        .client
         .post(&target.url)
         .header(reqwest::header::CONTENT_TYPE, target.format.content_type())
         .header(
@@ -150,7 +152,7 @@ async fn sign_and_send(app: &AppState, claimed: &Claimed, target: &Target) -> Re
         .body(body)
         .build();
     match request {
-        Ok(request) => send_recorded(&app.webhook_client, request, now.millis()).await,
+        Ok(request) => send_recorded(&hooks.client, request, now.millis()).await,
         Err(e) => not_sent(target, now, format!("could not build the request: {e}")),
     }
 }
@@ -189,15 +191,17 @@ fn render_body(event_type: EventType, payload: &str, format: Format) -> Result<S
 }
 
 /// After the commit: the live views, the metric, the order's resolution.
-fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &AttemptRecorded) {
+fn publish(hooks: &Webhooks, claimed: &Claimed, decision: &Decision, written: &AttemptRecorded) {
     let order_ids: Vec<&OrderId> = claimed.order_id.iter().collect();
     timeline::publish(
-        &app.live,
+        &hooks.ctx.live,
         &written.exchange_id,
         &written.exchange,
         &order_ids,
     );
-    app.live
+    hooks
+        .ctx
+        .live
         .publish_with(contract::LiveEventKind::DeliveryUpdated, || {
             serde_json::json!({
                 "id": claimed.id,
@@ -207,13 +211,15 @@ fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &Att
             })
         });
     if *decision == Decision::EndpointGone {
-        app.webhook_targets.forget(&claimed.endpoint_id);
-        app.live.publish(
+        hooks.targets.forget(&claimed.endpoint_id);
+        hooks.ctx.live.publish(
             contract::LiveEventKind::EndpointChanged,
             serde_json::json!({"id": claimed.endpoint_id}),
         );
     }
-    app.metrics
+    hooks
+        .ctx
+        .metrics
         .webhook_attempts
         .get_or_create(&OutcomeLabels {
             outcome: decision.outcome().into(),
@@ -221,7 +227,7 @@ fn publish(app: &AppState, claimed: &Claimed, decision: &Decision, written: &Att
         .inc();
     if let (Some((status, reason)), Some(order_id)) = (&written.resolved, &claimed.order_id) {
         orders::announce_resolution(
-            app,
+            &hooks.ctx,
             order_id,
             IntegrationMode::Webhook,
             *status,

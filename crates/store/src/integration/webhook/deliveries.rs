@@ -13,10 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 use platform::db::{NullableInt, NullableText};
 
+use super::Webhooks;
 use super::endpoints;
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, ExchangeView};
-use crate::state::AppState;
 use crate::vocabulary::Trigger;
 
 /// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as
@@ -77,11 +77,11 @@ pub struct DeliveryView {
 impl DeliveryView {
     /// Adds the attempts, and drops the due time of a delivery that is no
     /// longer waiting for one.
-    async fn complete(mut self, app: &AppState) -> Result<DeliveryView, sqlx::Error> {
+    async fn complete(mut self, hooks: &Webhooks) -> Result<DeliveryView, sqlx::Error> {
         if self.state != DeliveryState::Pending {
             self.next_attempt_at = None;
         }
-        self.attempt_log = timeline::for_delivery(&app.db, &self.id).await?;
+        self.attempt_log = timeline::for_delivery(&hooks.ctx.db, &self.id).await?;
         Ok(self)
     }
 }
@@ -90,7 +90,10 @@ const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, e.url, d.order_id, d.e
     d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.completed_at";
 
 /// Deliveries, newest first, filtered by order, endpoint and/or state.
-pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<DeliveryView>, StoreError> {
+pub async fn list(
+    hooks: &Webhooks,
+    filter: DeliveryFilter,
+) -> Result<Vec<DeliveryView>, StoreError> {
     let limit = filter.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(StoreError::bad_request(format!(
@@ -126,31 +129,31 @@ pub async fn list(app: &AppState, filter: DeliveryFilter) -> Result<Vec<Delivery
         .bind(filter.endpoint_id.as_deref())
         .bind(state.map(DeliveryState::as_str))
         .bind(limit)
-        .fetch_all(app.db.pool())
+        .fetch_all(hooks.ctx.db.pool())
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for view in rows {
-        views.push(view.complete(app).await?);
+        views.push(view.complete(hooks).await?);
     }
     Ok(views)
 }
 
-pub async fn get(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
+pub async fn get(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1"
     ));
     let view: DeliveryView = sqlx::query_as(sql)
         .bind(id.as_str())
-        .fetch_optional(app.db.pool())
+        .fetch_optional(hooks.ctx.db.pool())
         .await?
         .ok_or_else(|| StoreError::not_found("delivery", id.as_str()))?;
-    Ok(view.complete(app).await?)
+    Ok(view.complete(hooks).await?)
 }
 
 /// Queues another attempt of a delivery, now, whatever state it is in
 /// (except while an attempt is in flight, or its endpoint is deleted).
-pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
-    let now = app.clock.now().millis();
+pub async fn redeliver(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
+    let now = hooks.ctx.clock.now().millis();
     let done = sqlx::query(
         "UPDATE webhook_deliveries SET state = $1, failures = 0, next_attempt_at = $2, \
          next_trigger = $3, completed_at = NULL, updated_at = $2 \
@@ -161,10 +164,10 @@ pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, 
     .bind(Trigger::Manual.as_str())
     .bind(id.as_str())
     .bind(DeliveryState::Cancelled.as_str())
-    .execute(app.db.writer())
+    .execute(hooks.ctx.db.writer())
     .await?;
     if done.rows_affected() == 0 {
-        let current = get(app, id).await?; // 404 if it does not exist
+        let current = get(hooks, id).await?; // 404 if it does not exist
         return Err(StoreError::conflict(
             if current.state == DeliveryState::Cancelled {
                 "this delivery's endpoint was deleted"
@@ -173,18 +176,18 @@ pub async fn redeliver(app: &AppState, id: &DeliveryId) -> Result<DeliveryView, 
             },
         ));
     }
-    app.dispatch.look_at(app.clock.now());
-    app.live.publish(
+    hooks.dispatch.look_at(hooks.ctx.clock.now());
+    hooks.ctx.live.publish(
         contract::LiveEventKind::DeliveryUpdated,
         serde_json::json!({"id": id, "state": DeliveryState::Pending}),
     );
-    get(app, id).await
+    get(hooks, id).await
 }
 
 /// Queues every failed delivery of an endpoint again (after fixing it).
-pub async fn recover(app: &AppState, endpoint_id: &EndpointId) -> Result<u64, StoreError> {
-    endpoints::get(app, endpoint_id).await?;
-    let now = app.clock.now().millis();
+pub async fn recover(hooks: &Webhooks, endpoint_id: &EndpointId) -> Result<u64, StoreError> {
+    endpoints::get(hooks, endpoint_id).await?;
+    let now = hooks.ctx.clock.now().millis();
     let done = sqlx::query(
         "UPDATE webhook_deliveries SET state = $1, failures = 0, next_attempt_at = $2, \
          next_trigger = $3, completed_at = NULL, updated_at = $2 \
@@ -195,8 +198,8 @@ pub async fn recover(app: &AppState, endpoint_id: &EndpointId) -> Result<u64, St
     .bind(Trigger::Manual.as_str())
     .bind(endpoint_id.as_str())
     .bind(DeliveryState::Failed.as_str())
-    .execute(app.db.writer())
+    .execute(hooks.ctx.db.writer())
     .await?;
-    app.dispatch.look_at(app.clock.now());
+    hooks.dispatch.look_at(hooks.ctx.clock.now());
     Ok(done.rows_affected())
 }

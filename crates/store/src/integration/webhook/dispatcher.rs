@@ -64,8 +64,8 @@ use platform::fair_queue::FairQueue;
 use platform::lease::{Held, LeasedTable, Leases};
 use platform::worker::{Next, Pacing, Worker};
 
+use super::Webhooks;
 use super::attempt;
-use crate::state::AppState;
 use crate::vocabulary::Trigger;
 
 /// A delivery this process holds the lease on, with what its attempt needs.
@@ -175,6 +175,11 @@ impl Dispatch {
             wire: Arc::new(Semaphore::new(max_in_flight.max(1))),
             per_endpoint: per_endpoint.max(1),
         }
+    }
+
+    /// What wakes the dispatcher (for its `Pacing`).
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// This process's name in lease columns.
@@ -297,7 +302,7 @@ impl Drop for OnTheWire {
 
 /// Delivers the outbox. One runs in every store process.
 pub struct OutboxDispatcher {
-    app: Arc<AppState>,
+    hooks: Arc<Webhooks>,
     /// Attempts started and not yet recorded.
     slots: Arc<Semaphore>,
     in_flight: JoinSet<()>,
@@ -338,27 +343,27 @@ struct Due {
 }
 
 impl OutboxDispatcher {
-    pub fn new(app: Arc<AppState>) -> OutboxDispatcher {
-        let started = app.config.webhook.max_in_flight.max(1) * RECORDING_DEPTH;
+    pub fn new(hooks: Arc<Webhooks>) -> OutboxDispatcher {
+        let started = hooks.ctx.config.webhook.max_in_flight.max(1) * RECORDING_DEPTH;
         let slots = Arc::new(Semaphore::new(started));
         OutboxDispatcher {
-            app,
+            hooks,
             slots,
             in_flight: JoinSet::new(),
         }
     }
 
     /// How it is woken (the moment an event commits) and its safety net.
-    pub fn pacing(app: &AppState) -> Pacing {
+    pub fn pacing(hooks: &Webhooks) -> Pacing {
         Pacing {
-            clock: app.clock.clone(),
-            wake: app.dispatcher_wake.clone(),
-            sweep: Some(app.config.webhook.sweep_interval),
+            clock: hooks.ctx.clock.clone(),
+            wake: hooks.dispatch.wake(),
+            sweep: Some(hooks.ctx.config.webhook.sweep_interval),
         }
     }
 
     fn dispatch(&self) -> &Arc<Dispatch> {
-        &self.app.dispatch
+        &self.hooks.dispatch
     }
 
     /// How many attempts could start now: a place on the wire and a slot
@@ -401,7 +406,7 @@ impl OutboxDispatcher {
              AND state = $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) \
              RETURNING id, message_id, endpoint_id, order_id, event_type, attempts, failures, \
                        next_trigger",
-            skip_locked = self.app.db.skip_locked()
+            skip_locked = self.hooks.ctx.db.skip_locked()
         ));
         let mut query = sqlx::query_as::<_, ClaimedRow>(sql)
             .bind(self.dispatch().owner())
@@ -412,7 +417,7 @@ impl OutboxDispatcher {
         for endpoint in full {
             query = query.bind(endpoint.as_str());
         }
-        let rows: Vec<ClaimedRow> = query.fetch_all(self.app.db.writer()).await?;
+        let rows: Vec<ClaimedRow> = query.fetch_all(self.hooks.ctx.db.writer()).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -426,7 +431,7 @@ impl OutboxDispatcher {
             query = query.bind(row.message_id.as_str());
         }
         let payloads: std::collections::HashMap<String, Arc<str>> = query
-            .fetch_all(self.app.db.pool())
+            .fetch_all(self.hooks.ctx.db.pool())
             .await?
             .into_iter()
             .map(|p| (p.id, p.payload.into()))
@@ -463,7 +468,7 @@ impl OutboxDispatcher {
         let row: Due = sqlx::query_as(sql)
             .bind(DeliveryState::Pending.as_str())
             .bind(self.dispatch().owner())
-            .fetch_one(self.app.db.pool())
+            .fetch_one(self.hooks.ctx.db.pool())
             .await?;
         Ok(row.due.map(Timestamp))
     }
@@ -485,7 +490,7 @@ impl OutboxDispatcher {
         let claimed = self.claim(free, now, &full).await?;
         let more = claimed.len() == free;
         self.dispatch().hold_all(claimed);
-        let sweep = now + self.app.config.webhook.sweep_interval;
+        let sweep = now + self.hooks.ctx.config.webhook.sweep_interval;
         Ok(if more {
             now
         } else {
@@ -530,15 +535,15 @@ impl OutboxDispatcher {
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
             return; // cannot happen: free() counted it
         };
-        let app = self.app.clone();
+        let hooks = self.hooks.clone();
         let span = tracing::info_span!("webhook_delivery", delivery_id = %waiting.claimed.id);
         self.in_flight.spawn(
             async move {
-                if let Err(e) = attempt::run(&app, waiting, on_the_wire).await {
+                if let Err(e) = attempt::run(&hooks, waiting, on_the_wire).await {
                     tracing::error!(error = %e, "delivery attempt could not be recorded");
                 }
                 drop(slot);
-                app.dispatch.slot_freed(app.clock.now());
+                hooks.dispatch.slot_freed(hooks.ctx.clock.now());
             }
             .instrument(span),
         );
@@ -551,7 +556,7 @@ impl Worker for OutboxDispatcher {
     async fn pass(&mut self) -> anyhow::Result<Next> {
         // Reap finished attempts so the set does not grow.
         while self.in_flight.try_join_next().is_some() {}
-        let now = self.app.clock.now();
+        let now = self.hooks.ctx.clock.now();
         // Handed over at birth, or claimed before: first, and without
         // reading anything back.
         self.start_waiting(now);
@@ -597,7 +602,7 @@ impl Worker for OutboxDispatcher {
         )
         .bind(self.dispatch().owner())
         .bind(DeliveryState::Pending.as_str())
-        .execute(self.app.db.writer())
+        .execute(self.hooks.ctx.db.writer())
         .await;
         if let Err(e) = released {
             tracing::warn!(error = %e, "could not release the dispatcher's leases; they will lapse");

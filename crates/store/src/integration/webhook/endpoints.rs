@@ -50,11 +50,11 @@ use utoipa::ToSchema;
 use contract::signing::WebhookSecret;
 use contract::{DeliveryState, EndpointId, FieldError, Format, SecretId, Timestamp};
 
+use super::Webhooks;
 use super::destination;
 use super::outbox::{self, REGISTRATION_PING_DELAY};
 use super::subscription::Subscription;
 use crate::error::StoreError;
-use crate::state::AppState;
 use crate::vocabulary::EndpointRole;
 
 /// `POST /api/webhook-endpoints`.
@@ -218,7 +218,7 @@ pub async fn record_roles(db: &platform::Db, resolver: &ResolverUrl) -> Result<(
 /// Completes endpoints read from their rows: each one's role, from its URL,
 /// and the fingerprints of the secrets that sign for it now.
 async fn completed(
-    app: &AppState,
+    hooks: &Webhooks,
     mut endpoints: Vec<Endpoint>,
 ) -> Result<Vec<Endpoint>, sqlx::Error> {
     // The signing secrets of the one endpoint asked for, or of all (there
@@ -237,13 +237,13 @@ async fn completed(
          WHERE (expires_at IS NULL OR expires_at > $1) \
          ORDER BY created_at DESC, id DESC"
     };
-    let mut query = sqlx::query_as::<_, (String, String)>(sql).bind(app.clock.now().millis());
+    let mut query = sqlx::query_as::<_, (String, String)>(sql).bind(hooks.ctx.clock.now().millis());
     if let Some(id) = one {
         query = query.bind(id);
     }
-    let secrets = query.fetch_all(app.db.pool()).await?;
+    let secrets = query.fetch_all(hooks.ctx.db.pool()).await?;
     for endpoint in &mut endpoints {
-        endpoint.role = app.webhook_resolver.role_of(&endpoint.url);
+        endpoint.role = hooks.resolver.role_of(&endpoint.url);
         endpoint.secret_fingerprints = secrets
             .iter()
             .filter(|(id, _)| id == endpoint.id.as_str())
@@ -254,8 +254,8 @@ async fn completed(
     Ok(endpoints)
 }
 
-async fn completed_one(app: &AppState, endpoint: Endpoint) -> Result<Endpoint, sqlx::Error> {
-    let mut one = completed(app, vec![endpoint]).await?;
+async fn completed_one(hooks: &Webhooks, endpoint: Endpoint) -> Result<Endpoint, sqlx::Error> {
+    let mut one = completed(hooks, vec![endpoint]).await?;
     Ok(one.remove(0))
 }
 
@@ -273,12 +273,12 @@ fn parse_format(raw: Option<&str>) -> Result<Format, String> {
 /// without its secret, sees from its fingerprints that it holds none of
 /// them, and rotates (`inventory::integration::subscription`).
 pub async fn register(
-    app: &AppState,
+    hooks: &Webhooks,
     request: NewEndpoint,
 ) -> Result<(Endpoint, bool), StoreError> {
     let mut errors = Vec::new();
     let url = match request.url.as_deref() {
-        Some(u) => destination::validate_url(u, &app.config.webhook.allowed_hosts)
+        Some(u) => destination::validate_url(u, &hooks.ctx.config.webhook.allowed_hosts)
             .map_err(|m| errors.push(FieldError::new("url", m)))
             .ok(),
         None => {
@@ -301,11 +301,11 @@ pub async fn register(
         return Err(StoreError::validation(errors));
     };
 
-    let now = app.clock.now();
+    let now = hooks.ctx.clock.now();
     let id = EndpointId::new();
     let secret = WebhookSecret::generate();
-    let role = app.webhook_resolver.role_of(url.as_str());
-    let mut tx = app.db.begin_write().await?;
+    let role = hooks.resolver.role_of(url.as_str());
+    let mut tx = hooks.ctx.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO webhook_endpoints (id, url, description, event_types, format, role, enabled, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
@@ -322,7 +322,7 @@ pub async fn register(
     .await?;
     if inserted.is_none() {
         tx.rollback().await?;
-        let existing = find_by_url(app, url.as_str()).await?.ok_or_else(|| {
+        let existing = find_by_url(hooks, url.as_str()).await?.ok_or_else(|| {
             StoreError::conflict("the endpoint was deleted while registering; try again")
         })?;
         return Ok((existing, false));
@@ -333,61 +333,61 @@ pub async fn register(
     // secret it is about to receive in this very response.
     outbox::enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY).await?;
     tx.commit().await?;
-    app.dispatch.look_at(now + REGISTRATION_PING_DELAY);
-    app.live.publish(
+    hooks.dispatch.look_at(now + REGISTRATION_PING_DELAY);
+    hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
         serde_json::json!({"id": id}),
     );
     tracing::info!(endpoint_id = %id, url = %url, %role, "webhook endpoint registered");
 
-    let mut endpoint = get(app, &id).await?;
+    let mut endpoint = get(hooks, &id).await?;
     endpoint.secret = Some(secret.expose());
     Ok((endpoint, true))
 }
 
-async fn find_by_url(app: &AppState, url: &str) -> Result<Option<Endpoint>, sqlx::Error> {
+async fn find_by_url(hooks: &Webhooks, url: &str) -> Result<Option<Endpoint>, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE url = $1 AND deleted_at IS NULL"
     ));
     let endpoint: Option<Endpoint> = sqlx::query_as(sql)
         .bind(url)
-        .fetch_optional(app.db.pool())
+        .fetch_optional(hooks.ctx.db.pool())
         .await?;
     match endpoint {
-        Some(endpoint) => Ok(Some(completed_one(app, endpoint).await?)),
+        Some(endpoint) => Ok(Some(completed_one(hooks, endpoint).await?)),
         None => Ok(None),
     }
 }
 
-pub async fn get(app: &AppState, id: &EndpointId) -> Result<Endpoint, StoreError> {
+pub async fn get(hooks: &Webhooks, id: &EndpointId) -> Result<Endpoint, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL"
     ));
     let endpoint: Option<Endpoint> = sqlx::query_as(sql)
         .bind(id.as_str())
-        .fetch_optional(app.db.pool())
+        .fetch_optional(hooks.ctx.db.pool())
         .await?;
     let endpoint =
         endpoint.ok_or_else(|| StoreError::not_found("webhook endpoint", id.as_str()))?;
-    Ok(completed_one(app, endpoint).await?)
+    Ok(completed_one(hooks, endpoint).await?)
 }
 
-pub async fn list(app: &AppState) -> Result<Vec<Endpoint>, StoreError> {
+pub async fn list(hooks: &Webhooks) -> Result<Vec<Endpoint>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY created_at, id"
     ));
-    let endpoints = sqlx::query_as(sql).fetch_all(app.db.pool()).await?;
-    Ok(completed(app, endpoints).await?)
+    let endpoints = sqlx::query_as(sql).fetch_all(hooks.ctx.db.pool()).await?;
+    Ok(completed(hooks, endpoints).await?)
 }
 
 /// Enables or disables an endpoint, or changes what it receives.
 /// Re-enabling clears the reason it was disabled and resumes its queue.
 pub async fn update(
-    app: &AppState,
+    hooks: &Webhooks,
     id: &EndpointId,
     changes: EndpointChanges,
 ) -> Result<Endpoint, StoreError> {
-    let current = get(app, id).await?;
+    let current = get(hooks, id).await?;
     let types = match changes.event_types {
         Some(t) => Subscription::from_request(Some(t))
             .map_err(|m| StoreError::invalid("event_types", m))?,
@@ -417,20 +417,20 @@ pub async fn update(
     .bind(i64::from(enabled))
     .bind(reason)
     .bind(changes.description.unwrap_or(current.description))
-    .bind(app.clock.now().millis())
+    .bind(hooks.ctx.clock.now().millis())
     .bind(id.as_str())
-    .execute(app.db.writer())
+    .execute(hooks.ctx.db.writer())
     .await?;
-    app.webhook_targets.forget(id);
+    hooks.targets.forget(id);
     if enabled {
         // Its queue may have waited for it.
-        app.dispatch.look_at(app.clock.now());
+        hooks.dispatch.look_at(hooks.ctx.clock.now());
     }
-    app.live.publish(
+    hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
         serde_json::json!({"id": id}),
     );
-    get(app, id).await
+    get(hooks, id).await
 }
 
 /// Disables an endpoint on the receiver's request (`410 Gone`). Its queued
@@ -452,9 +452,9 @@ pub async fn disable_gone(
 }
 
 /// Removes an endpoint; its undelivered messages are cancelled.
-pub async fn delete(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
-    let now = app.clock.now().millis();
-    let mut tx = app.db.begin_write().await?;
+pub async fn delete(hooks: &Webhooks, id: &EndpointId) -> Result<(), StoreError> {
+    let now = hooks.ctx.clock.now().millis();
+    let mut tx = hooks.ctx.db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE webhook_endpoints SET deleted_at = $1, enabled = 0 WHERE id = $2 AND deleted_at IS NULL",
     )
@@ -476,8 +476,8 @@ pub async fn delete(app: &AppState, id: &EndpointId) -> Result<(), StoreError> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    app.webhook_targets.forget(id);
-    app.live.publish(
+    hooks.targets.forget(id);
+    hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
         serde_json::json!({"id": id}),
     );
@@ -504,14 +504,14 @@ async fn insert_secret(
 
 /// Issues a new secret; the old ones keep signing for `grace`.
 pub async fn rotate_secret(
-    app: &AppState,
+    hooks: &Webhooks,
     id: &EndpointId,
     grace: std::time::Duration,
 ) -> Result<Endpoint, StoreError> {
-    get(app, id).await?;
-    let now = app.clock.now();
+    get(hooks, id).await?;
+    let now = hooks.ctx.clock.now();
     let secret = WebhookSecret::generate();
-    let mut tx = app.db.begin_write().await?;
+    let mut tx = hooks.ctx.db.begin_write().await?;
     sqlx::query(
         "UPDATE webhook_secrets SET expires_at = $1 \
          WHERE endpoint_id = $2 AND (expires_at IS NULL OR expires_at > $1)",
@@ -522,27 +522,32 @@ pub async fn rotate_secret(
     .await?;
     insert_secret(&mut tx, id, &secret, now).await?;
     tx.commit().await?;
-    app.webhook_targets.forget(id);
+    hooks.targets.forget(id);
     tracing::info!(endpoint_id = %id, grace_s = grace.as_secs(), "webhook secret rotated");
-    app.live.publish(
+    hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
         serde_json::json!({"id": id}),
     );
     // Read again: its fingerprints are the new secret's (and the old
     // ones', while they still sign).
-    let mut endpoint = get(app, id).await?;
+    let mut endpoint = get(hooks, id).await?;
     endpoint.secret = Some(secret.expose());
     Ok(endpoint)
 }
 
 /// Sends an endpoint a signed `ping` now (the settings page's button).
-pub async fn ping(app: &AppState, id: &EndpointId) -> Result<contract::MessageId, StoreError> {
-    get(app, id).await?;
-    let mut tx = app.db.begin_write().await?;
-    let message_id =
-        outbox::enqueue_ping(&mut tx, id, app.clock.now(), std::time::Duration::ZERO).await?;
+pub async fn ping(hooks: &Webhooks, id: &EndpointId) -> Result<contract::MessageId, StoreError> {
+    get(hooks, id).await?;
+    let mut tx = hooks.ctx.db.begin_write().await?;
+    let message_id = outbox::enqueue_ping(
+        &mut tx,
+        id,
+        hooks.ctx.clock.now(),
+        std::time::Duration::ZERO,
+    )
+    .await?;
     tx.commit().await?;
-    app.dispatch.look_at(app.clock.now());
+    hooks.dispatch.look_at(hooks.ctx.clock.now());
     Ok(message_id)
 }
 

@@ -51,37 +51,91 @@ pub mod retry;
 pub mod subscription;
 pub mod targets;
 
+use std::sync::Arc;
+
 use sqlx::AnyConnection;
+use tokio::sync::Notify;
 
 use contract::Timestamp;
 use contract::order::Order;
+use platform::group_commit::GroupCommit;
+use platform::lease::Leases;
 
 pub use dispatcher::{Dispatch, OutboxDispatcher};
 
-use super::{Handoff, Handover, Workers};
-use crate::error::StoreError;
-use crate::state::AppState;
+use crate::context::Context;
+use dispatcher::DELIVERY_LEASES;
+use endpoints::ResolverUrl;
+use outbox::Enqueued;
+use recorder::Recorder;
+use targets::Targets;
 
-/// How webhook mode takes over orders: step 1 inside their transaction,
-/// step 2 after.
-pub struct Push;
+/// The webhook machinery of one store process: the dispatcher's handle,
+/// where each endpoint is and how it is signed for, which one resolves
+/// orders, the recorder of finished attempts, the HTTP client that sends
+/// them — and the context they run in.
+pub struct Webhooks {
+    pub ctx: Context,
+    pub dispatch: Arc<Dispatch>,
+    pub targets: Targets,
+    pub resolver: ResolverUrl,
+    pub recorder: GroupCommit<Recorder>,
+    pub client: reqwest::Client,
+}
 
-impl Handoff for Push {
-    async fn within_orders_transaction(
-        conn: &mut AnyConnection,
-        orders: &[Order],
-        now: Timestamp,
-        workers: Workers<'_>,
-    ) -> Result<Handover, sqlx::Error> {
-        let lease = workers.dispatch.lease_for_new(now);
-        let enqueued = outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await?;
-        Ok(Handover {
-            webhooks: enqueued.leased,
-            webhooks_in_database: enqueued.unleased,
+impl Webhooks {
+    /// The machinery for a process whose leases are in `owner`'s name.
+    pub fn new(ctx: Context, owner: &str) -> anyhow::Result<Webhooks> {
+        let settings = &ctx.config.webhook;
+        let leases = Leases::new(DELIVERY_LEASES, owner, ctx.config.lease_term);
+        let dispatch = Arc::new(Dispatch::new(
+            leases,
+            settings.max_in_flight,
+            settings.max_in_flight_per_endpoint,
+            Arc::new(Notify::new()),
+        ));
+        let resolver = ResolverUrl::of_inventory(&ctx.config.inventory_url);
+        Ok(Webhooks {
+            targets: Targets::new(resolver.clone()),
+            recorder: GroupCommit::new(Recorder::new(
+                ctx.db.clone(),
+                ctx.clock.clone(),
+                owner.to_owned(),
+            )),
+            // Where webhooks go is other people's input: every address a
+            // name resolves to is checked when it is connected to
+            // (`destination`), and no proxy from the environment gets a say.
+            client: reqwest::Client::builder()
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(std::time::Duration::from_secs(3)))
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(destination::Destinations::new(&settings.allowed_hosts))
+                .build()?,
+            resolver,
+            dispatch,
+            ctx,
         })
     }
 
-    async fn after_commit(_app: &AppState, order: Order) -> Result<Order, StoreError> {
-        Ok(order) // the dispatcher was handed the deliveries at the commit
+    /// Step 1, inside the orders' transaction: their `order.created`
+    /// events in the outbox, leased to this process where it has room.
+    pub async fn enqueue_orders_created(
+        &self,
+        conn: &mut AnyConnection,
+        orders: &[Order],
+        now: Timestamp,
+    ) -> Result<Enqueued, sqlx::Error> {
+        let lease = self.dispatch.lease_for_new(now);
+        outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await
+    }
+
+    /// Step 2, once that transaction has committed: the leased deliveries
+    /// to the dispatcher, at once; the others it claims from the database.
+    pub fn hand_over(&self, enqueued: Enqueued, now: Timestamp) {
+        self.dispatch.hand_over(enqueued.leased);
+        if enqueued.unleased {
+            self.dispatch.look_at(now);
+        }
     }
 }

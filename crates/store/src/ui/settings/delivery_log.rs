@@ -59,9 +59,9 @@ impl DeliveryLog {
     /// The log, filtered by `state` if it names one (anything else: all).
     pub async fn load(app: &Data, state: Option<String>) -> Result<DeliveryLog, StoreError> {
         let state = state.and_then(|s| DeliveryState::parse(&s).ok());
-        let now = app.clock.now();
+        let now = app.ctx.clock.now();
         let list = deliveries::list(
-            app,
+            &app.webhooks,
             deliveries::DeliveryFilter {
                 state: state.map(|s| s.to_string()),
                 limit: Some(DELIVERY_LIMIT),
@@ -135,7 +135,7 @@ pub(super) async fn redeliver(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id: DeliveryId = id_from_path("delivery", &id)?;
-    match deliveries::redeliver(&app, &id).await {
+    match deliveries::redeliver(&app.webhooks, &id).await {
         Ok(_) => Ok(see_other("/settings?notice=redelivered#deliveries")),
         Err(StoreError::Api(ApiError::Conflict(_))) => {
             Ok(see_other("/settings?notice=redeliver-busy#deliveries"))

@@ -49,7 +49,7 @@ impl askama::filters::HtmlSafe for EndpointList {}
 impl EndpointList {
     pub async fn load(app: &Data) -> Result<EndpointList, StoreError> {
         Ok(EndpointList {
-            rows: endpoints::list(app)
+            rows: endpoints::list(&app.webhooks)
                 .await?
                 .into_iter()
                 .map(|e| EndpointRow {
@@ -159,7 +159,7 @@ pub(super) async fn add_endpoint(
     };
     // It observes — unless it is the inventory's own receiver URL, which
     // resolves orders whoever adds it.
-    match endpoints::register(&app, request).await {
+    match endpoints::register(&app.webhooks, request).await {
         Ok((endpoint, true)) => {
             let explanation = "Copy this signing secret into the receiver now: it is shown only this once. \
                               The receiver uses it to check that each webhook really came from this store. \
@@ -218,7 +218,7 @@ pub(super) async fn set_enabled(
         enabled: Some(enabled),
         ..Default::default()
     };
-    endpoints::update(&app, &endpoint_id(&id)?, changes).await?;
+    endpoints::update(&app.webhooks, &endpoint_id(&id)?, changes).await?;
     Ok(see_other(if enabled {
         "/settings?notice=endpoint-enabled#endpoints"
     } else {
@@ -232,7 +232,8 @@ pub(super) async fn rotate(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let endpoint = endpoints::rotate_secret(&app, &endpoint_id(&id)?, ROTATION_GRACE).await?;
+    let endpoint =
+        endpoints::rotate_secret(&app.webhooks, &endpoint_id(&id)?, ROTATION_GRACE).await?;
     let explanation = if endpoint.role == EndpointRole::Resolver {
         "Messages are now signed with this new secret and, for one more hour, with the old one too \
          (a Standard Webhooks signature header may carry both). This is the inventory's own endpoint: \
@@ -252,7 +253,7 @@ pub(super) async fn ping(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    endpoints::ping(&app, &endpoint_id(&id)?).await?;
+    endpoints::ping(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=ping#deliveries"))
 }
 
@@ -261,7 +262,7 @@ pub(super) async fn recover(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    deliveries::recover(&app, &endpoint_id(&id)?).await?;
+    deliveries::recover(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=recovered#deliveries"))
 }
 
@@ -270,6 +271,6 @@ pub(super) async fn delete(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    endpoints::delete(&app, &endpoint_id(&id)?).await?;
+    endpoints::delete(&app.webhooks, &endpoint_id(&id)?).await?;
     Ok(see_other("/settings?notice=endpoint-deleted#endpoints"))
 }

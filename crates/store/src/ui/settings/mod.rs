@@ -114,18 +114,19 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let template = SettingsPage {
         layout: layout(app, req, "Settings").with_notice(shown.notice),
-        mode: integration::read_mode(&app.db).await?,
+        mode: integration::read_mode(&app.ctx.db).await?,
         modes: IntegrationMode::ALL.iter().map(|m| mode_info(*m)).collect(),
         secret: shown.secret,
         endpoints: EndpointList::load(app).await?,
         form: shown.form,
         deliveries: DeliveryLog::load(app, shown.state).await?,
         inventory_url: app
+            .ctx
             .config
             .inventory_public_url
             .trim_end_matches('/')
             .to_owned(),
-        allowed_hosts: app.config.webhook.allowed_hosts.join(", "),
+        allowed_hosts: app.ctx.config.webhook.allowed_hosts.join(", "),
     };
     page(app, status, &template)
 }
@@ -158,7 +159,7 @@ async fn set_mode(
 ) -> Result<HttpResponse, PageError> {
     match IntegrationMode::parse(&form.mode) {
         Ok(mode) => {
-            integration::set_mode(&app.db, &app.live, mode, app.clock.now()).await?;
+            integration::set_mode(&app.ctx.db, &app.ctx.live, mode, app.ctx.clock.now()).await?;
             Ok(see_other("/settings?notice=mode#mode"))
         }
         Err(e) => {

@@ -46,10 +46,10 @@ use platform::db::NullableInt;
 use platform::outbound::send_recorded;
 use platform::worker::{Next, Pacing, Worker};
 
+use super::ApiCalls;
 use crate::error::StoreError;
 use crate::instruments::timeline::{self, NewExchange};
 use crate::orders;
-use crate::state::AppState;
 use crate::vocabulary::VoidState;
 
 /// Records the void the store owes for `order_id`, inside the transaction
@@ -107,7 +107,7 @@ pub async fn owed_void(db: &Db, order_id: &OrderId) -> Result<Option<OwedVoid>, 
 
 /// Delivers owed voids, and rejects api orders abandoned by a crash.
 pub struct CompensationWorker {
-    app: Arc<AppState>,
+    api: Arc<ApiCalls>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -133,15 +133,15 @@ impl Worker for CompensationWorker {
 
     /// One pass: the sweep, then every void that is due.
     async fn pass(&mut self) -> anyhow::Result<Next> {
-        let started = self.app.clock.now();
+        let started = self.api.ctx.clock.now();
         self.reject_abandoned().await?;
         let due: Vec<DueVoid> = sqlx::query_as(
             "SELECT order_id, attempts FROM pending_voids \
              WHERE state = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT 20",
         )
         .bind(VoidState::Pending.as_str())
-        .bind(self.app.clock.now().millis())
-        .fetch_all(self.app.db.pool())
+        .bind(self.api.ctx.clock.now().millis())
+        .fetch_all(self.api.ctx.db.pool())
         .await?;
         for void in due {
             self.send_void(&void).await?;
@@ -150,7 +150,7 @@ impl Worker for CompensationWorker {
             "SELECT MIN(next_attempt_at) AS next FROM pending_voids WHERE state = $1",
         )
         .bind(VoidState::Pending.as_str())
-        .fetch_one(self.app.db.pool())
+        .fetch_one(self.api.ctx.db.pool())
         .await?;
         let next_void = next.next.map_or(Next::Idle, |at| Next::At(Timestamp(at)));
         let next_expiry = self
@@ -167,16 +167,16 @@ impl Worker for CompensationWorker {
 }
 
 impl CompensationWorker {
-    pub fn new(app: Arc<AppState>) -> CompensationWorker {
-        CompensationWorker { app }
+    pub fn new(api: Arc<ApiCalls>) -> CompensationWorker {
+        CompensationWorker { api }
     }
 
     /// Woken when a void is owed; the sweep also finds abandoned orders.
-    pub fn pacing(app: &AppState) -> Pacing {
+    pub fn pacing(api: &ApiCalls) -> Pacing {
         Pacing {
-            clock: app.clock.clone(),
-            wake: app.compensation_wake.clone(),
-            sweep: Some(app.config.webhook.sweep_interval),
+            clock: api.ctx.clock.clone(),
+            wake: api.compensation_wake.clone(),
+            sweep: Some(api.ctx.config.webhook.sweep_interval),
         }
     }
 
@@ -185,7 +185,7 @@ impl CompensationWorker {
     /// pause could take. (Only orders placed before calls were leased have
     /// none; every other is judged by its lease.)
     fn stale_after(&self) -> Duration {
-        let api = &self.app.config.api;
+        let api = &self.api.ctx.config.api;
         let attempts = api.backoff.max_attempts().unwrap_or(1);
         api.timeout * attempts + api.backoff.total().unwrap_or_default() + Duration::from_secs(10)
     }
@@ -196,7 +196,7 @@ impl CompensationWorker {
     /// process still holds are not among them, however late their lease
     /// looks: this process decides them itself.
     pub async fn abandoned_orders(&self) -> Result<Vec<OrderId>, StoreError> {
-        let now = self.app.clock.now();
+        let now = self.api.ctx.clock.now();
         let cutoff = now - self.stale_after();
         let abandoned: Vec<Abandoned> = sqlx::query_as(
             "SELECT o.id FROM orders o LEFT JOIN api_calls c ON c.order_id = o.id \
@@ -207,12 +207,12 @@ impl CompensationWorker {
         .bind(OrderStatus::Pending.as_str())
         .bind(cutoff.millis())
         .bind(now.millis())
-        .fetch_all(self.app.db.pool())
+        .fetch_all(self.api.ctx.db.pool())
         .await?;
         Ok(abandoned
             .into_iter()
             .map(|a| a.id)
-            .filter(|id| !self.app.api_calls.holds(id.as_str()))
+            .filter(|id| !self.api.leases.holds(id.as_str()))
             .collect())
     }
 
@@ -232,9 +232,9 @@ impl CompensationWorker {
     pub async fn reject_and_void(&self, order_id: &OrderId) -> Result<bool, StoreError> {
         const REASON: &str = "The store stopped before the inventory answered, so the order was \
                               not placed. Nothing stays reserved for it.";
-        let app = &self.app;
-        let now = app.clock.now();
-        let mut tx = app.db.begin_write().await?;
+        let api = &*self.api;
+        let now = api.ctx.clock.now();
+        let mut tx = api.ctx.db.begin_write().await?;
         let rejected = sqlx::query(
             "UPDATE orders SET status = $1, status_reason = $2, updated_at = $3, resolved_at = $3 \
              WHERE id = $4 AND status = $5 AND mode = $6 AND NOT EXISTS (\
@@ -262,13 +262,13 @@ impl CompensationWorker {
             .await?;
         tx.commit().await?;
         orders::announce_resolution(
-            app,
+            &api.ctx,
             order_id,
             IntegrationMode::Api,
             OrderStatus::Rejected,
             Some(REASON),
         );
-        app.compensation_wake.notify_one();
+        api.compensation_wake.notify_one();
         Ok(true)
     }
 
@@ -279,32 +279,32 @@ impl CompensationWorker {
             "SELECT MIN(c.lease_expires_at) AS next FROM api_calls c \
              JOIN orders o ON o.id = c.order_id WHERE c.lease_owner <> $1 AND o.status = $2",
         )
-        .bind(self.app.api_calls.owner())
+        .bind(self.api.leases.owner())
         .bind(OrderStatus::Pending.as_str())
-        .fetch_one(self.app.db.pool())
+        .fetch_one(self.api.ctx.db.pool())
         .await?;
         Ok(next.next.map(Timestamp))
     }
 
     async fn send_void(&self, void: &DueVoid) -> Result<(), StoreError> {
-        let app = &self.app;
+        let api = &*self.api;
         let order_id = &void.order_id;
         let url = format!(
             "{}/update_inventory/{order_id}/void",
-            app.config.inventory_url.trim_end_matches('/')
+            api.ctx.config.inventory_url.trim_end_matches('/')
         );
-        let request = app
-            .api_client
+        let request = api
+            .client
             .post(&url)
-            .bearer_auth(app.config.inventory_api_key.expose_secret())
+            .bearer_auth(api.ctx.config.inventory_api_key.expose_secret())
             .header("Idempotency-Key", format!("void-{order_id}"))
             .header(reqwest::header::ACCEPT, "application/json")
             .build()
             .map_err(anyhow::Error::from)?;
-        let rec = send_recorded(&app.api_client, request, app.clock.now().millis()).await;
+        let rec = send_recorded(&api.client, request, api.ctx.clock.now().millis()).await;
         let exchange = NewExchange::sent(Channel::Void, &rec);
-        timeline::record_and_publish(&app.db, &app.live, &exchange, &[order_id]).await?;
-        let now = app.clock.now();
+        timeline::record_and_publish(&api.ctx.db, &api.ctx.live, &exchange, &[order_id]).await?;
+        let now = api.ctx.clock.now();
         if rec.is_success() {
             tracing::info!(%order_id, "void delivered");
             sqlx::query(
@@ -314,7 +314,7 @@ impl CompensationWorker {
             .bind(VoidState::Done.as_str())
             .bind(now.millis())
             .bind(order_id.as_str())
-            .execute(app.db.writer())
+            .execute(api.ctx.db.writer())
             .await?;
         } else {
             let error = rec
@@ -331,7 +331,7 @@ impl CompensationWorker {
             .bind((now + pause).millis())
             .bind(&error)
             .bind(order_id.as_str())
-            .execute(app.db.writer())
+            .execute(api.ctx.db.writer())
             .await?;
         }
         Ok(())
