@@ -60,6 +60,7 @@ pub mod startup;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod timeline;
 pub mod ui;
 pub mod vocabulary;
 

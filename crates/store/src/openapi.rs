@@ -30,6 +30,12 @@ use platform::openapi::{bearer, complete, problem, standard_webhooks_headers};
 
 use crate::routes::{api, feed};
 
+/// Serves the document at `/openapi.json`.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.app_data(actix_web::web::Data::new(DOCUMENT.clone()))
+        .service(actix_web::web::resource("/openapi.json").get(platform::openapi::serve));
+}
+
 /// The name of the feed's bearer scheme.
 pub const FEED_KEY: &str = "feed_key";
 

@@ -27,7 +27,7 @@ use crate::integration::api::compensation::CompensationWorker;
 use crate::integration::webhook::endpoints::{self, ResolverUrl};
 use crate::integration::webhook::{OutboxDispatcher, Webhooks};
 use crate::state::AppState;
-use crate::{api_keys, integration, routes, seed};
+use crate::{api_keys, integration, openapi, routes, seed, ui};
 
 /// The store's schema: one folder of portable SQL, embedded in the binary
 /// and run at start-up on either backend.
@@ -129,7 +129,12 @@ impl Application {
                     registry: state.registry.clone(),
                 },
             },
-            routes::configure,
+            |cfg| {
+                openapi::configure(cfg);
+                routes::configure(cfg);
+                ui::configure(cfg);
+                cfg.default_service(actix_web::web::to(ui::not_found));
+            },
         )?;
         start_workers(&service, &state);
         tracing::debug!(port = service.port(), config = ?config, "store ready");

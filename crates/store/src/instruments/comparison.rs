@@ -39,7 +39,7 @@
 use contract::{Channel, IntegrationMode, OrderStatus};
 use platform::Db;
 
-use super::timeline::mode_of;
+use crate::timeline::mode_of;
 
 /// How many of the most recent resolved orders latency is computed over.
 pub const LATENCY_SAMPLE: i64 = 5000;

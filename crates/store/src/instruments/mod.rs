@@ -3,13 +3,11 @@
 //!
 //! The patterns (`crate::integration`) would work the same without any of
 //! this. These modules exist because the store is a teaching system: they
-//! record what crossed the wire, count what each mode cost, and run the
-//! experiment that fills the charts. A real shop would keep the message log
-//! as an audit trail at most, and the rest not at all.
+//! count what each mode cost, and run the experiment that fills the
+//! charts — from the message log the patterns write (`crate::timeline`,
+//! which sits beneath them for that reason). A real shop would keep the
+//! message log as an audit trail at most, and the rest not at all.
 //!
-//! * [`timeline`] — the message log: every HTTP exchange with the
-//!   inventory, in both directions, linked to the orders it carried (the
-//!   patterns *write* to it; it never decides anything).
 //! * [`comparison`] — the compare page's figures per mode: latency,
 //!   requests per order, empty polls, failures and retries, read from the
 //!   orders and the message log.
@@ -18,4 +16,3 @@
 
 pub mod burst;
 pub mod comparison;
-pub mod timeline;

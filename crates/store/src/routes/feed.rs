@@ -13,9 +13,9 @@ use contract::{Channel, OrderId};
 
 use crate::api_keys;
 use crate::error::StoreError;
-use crate::instruments::timeline::Inbound;
 use crate::integration::poll::{self, Cursor};
 use crate::state::AppState;
+use crate::timeline::Inbound;
 
 use super::id_from_path;
 

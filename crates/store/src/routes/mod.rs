@@ -1,32 +1,19 @@
-//! The store's routes: the JSON API ([`api`]), the web pages
-//! ([`crate::ui`]), the operational endpoints every service has
+//! The store's JSON API: its thin handlers ([`api`]) and the pull feed's
+//! two doors ([`feed`]). Beside them, mounted by `crate::startup`: the web
+//! pages (`crate::ui`), the operational endpoints every service has
 //! (`/healthz`, `/metrics`, `/events`, from `platform::server::ops_routes`)
 //! and the document that describes them all (`/openapi.json`,
-//! [`crate::openapi`]).
+//! `crate::openapi`, which reads these handlers' attributes).
 
 pub mod api;
 pub mod feed;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
 
 use crate::error::StoreError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::Data::new(crate::openapi::DOCUMENT.clone()))
-        .service(web::resource("/openapi.json").get(platform::openapi::serve));
     api::configure(cfg);
-    crate::ui::configure(cfg);
-    cfg.default_service(web::to(not_found));
-}
-
-/// Unknown routes: problem+json for API clients and other programs, a
-/// readable page for a person who mistyped an address.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    if platform::ui::is_machine_path(req.path()) {
-        platform::http::not_found_problem(&req)
-    } else {
-        crate::ui::not_found(&req)
-    }
 }
 
 /// A typed id from a URL path. One that does not even parse names nothing

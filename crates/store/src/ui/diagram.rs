@@ -24,7 +24,7 @@ use askama::Template;
 
 use contract::Party;
 
-use super::orders::ExchangeItem;
+use super::exchange::ExchangeItem;
 
 /// The drawing's coordinate space (it scales to the page width).
 const WIDTH: i64 = 640;

@@ -24,7 +24,7 @@ use platform::ui::{Layout, clock_time, count, duration_ms};
 use super::shop::ModeBanner;
 use super::{Data, PageError, fragment, layout, page};
 use crate::catalog;
-use crate::instruments::timeline::{self, Carried, ExchangeView};
+use crate::timeline::{self, Carried, ExchangeView};
 
 /// How many messages each column shows.
 pub const FLOW_LIMIT: i64 = 40;

@@ -46,6 +46,7 @@
 pub mod charts;
 pub mod compare;
 pub mod diagram;
+pub mod exchange;
 pub mod flow;
 pub mod order_progress;
 pub mod orders;
@@ -207,13 +208,18 @@ impl PageProblem for StoreError {
 }
 
 /// The 404 for a page address that does not exist.
-pub fn not_found(req: &HttpRequest) -> HttpResponse {
+/// Unknown routes: problem+json for API clients and other programs, a
+/// readable page for a person who mistyped an address.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if platform::ui::is_machine_path(req.path()) {
+        return platform::http::not_found_problem(&req);
+    }
     let peer = req
         .app_data::<Data>()
         .map(|app| app.ctx.config.inventory_public_url.clone())
         .unwrap_or_default();
     platform::ui::not_found_page::<StoreError>(
-        req,
+        &req,
         &peer,
         format!(
             "Nothing lives at {} in this shop. The menu above has everything there is.",

@@ -25,10 +25,10 @@ use platform::ui::{clock_time, count, date_time, see_other};
 
 use super::{Data, PageError};
 use crate::error::StoreError;
-use crate::instruments::timeline::ExchangeView;
 use crate::integration::api::compensation::{self, OwedVoid, VOID_MAX_PAUSE};
 use crate::integration::webhook::deliveries::{self, DeliveryFilter, DeliveryView};
 use crate::routes::id_from_path;
+use crate::timeline::ExchangeView;
 use crate::vocabulary::{Trigger, VoidState};
 
 /// A time as the page writes it: `06:22:31 UTC`, with the full date for

@@ -1,6 +1,6 @@
 //! The orders: the list of every order and its status, and one order's
 //! page — its sequence diagram and every message that carried it, as the
-//! message log (`instruments::timeline`) recorded them.
+//! message log (`timeline`) recorded them.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,17 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::order::Order;
-use contract::{Channel, IntegrationMode, OrderId, OrderStatus, Party};
-use platform::ui::{
-    Layout, clock_time, date_time, duration_ms, keep_units_together, money, pretty_body,
-};
+use contract::{IntegrationMode, OrderId, OrderStatus};
+use platform::ui::{Layout, clock_time, date_time, keep_units_together, money};
 
 use super::diagram::SequenceDiagram;
 use super::order_progress::{self, OrderProgress};
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
-use crate::instruments::timeline::{self, ExchangeView, mode_of};
 use crate::orders;
-use crate::vocabulary::Trigger;
+use crate::timeline::{self, mode_of};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/orders", web::get().to(list))
@@ -164,107 +161,7 @@ async fn orders_fragment(
 // One order and its message timeline.
 // ---------------------------------------------------------------------------
 
-pub use platform::ui::HeaderRow;
-use platform::ui::header_rows;
-
-/// One exchange, ready to draw: in the diagram and in the details list.
-pub struct ExchangeItem {
-    pub id: String,
-    pub anchor: String,
-    pub number: usize,
-    pub channel: Channel,
-    pub initiator: Party,
-    pub receiver: Party,
-    pub failed: bool,
-    /// On a channel that does not deliver this order's mode: a feed page
-    /// that carried a webhook-mode order, which the poller then ignored.
-    pub incidental: bool,
-    pub method: String,
-    pub url: String,
-    pub path: String,
-    pub started: String,
-    pub started_full: String,
-    pub latency: String,
-    pub status: Option<i64>,
-    pub status_text: String,
-    pub error: Option<String>,
-    pub attempt_no: Option<i64>,
-    pub attempt: Option<String>,
-    pub request_headers: Vec<HeaderRow>,
-    pub request_body: String,
-    pub response_headers: Vec<HeaderRow>,
-    pub response_body: Option<String>,
-}
-
-impl ExchangeItem {
-    pub fn from_view(number: usize, ex: &ExchangeView) -> ExchangeItem {
-        let status_text = match (ex.response_status, &ex.error) {
-            (Some(s), _) => {
-                let reason = u16::try_from(s)
-                    .ok()
-                    .and_then(|s| StatusCode::from_u16(s).ok())
-                    .and_then(|s| s.canonical_reason())
-                    .unwrap_or("");
-                format!("{s} {reason}").trim_end().to_owned()
-            }
-            (None, Some(e)) => format!("no answer: {e}"),
-            (None, None) => "no answer".into(),
-        };
-        let path = url::Url::parse(&ex.url)
-            .map(|u| match u.query() {
-                Some(q) => format!("{}?{q}", u.path()),
-                None => u.path().to_owned(),
-            })
-            .unwrap_or_else(|_| ex.url.clone());
-        ExchangeItem {
-            id: ex.id.to_string(),
-            anchor: format!("ex-{}", ex.id),
-            number,
-            channel: ex.channel,
-            initiator: ex.initiator,
-            receiver: ex.initiator.peer(),
-            failed: ex.failed(),
-            incidental: false,
-            method: ex.method.clone(),
-            url: ex.url.clone(),
-            path,
-            started: clock_time(ex.started_at.millis()),
-            started_full: date_time(ex.started_at.millis()),
-            latency: duration_ms(ex.latency_ms),
-            status: ex.response_status,
-            status_text,
-            error: ex.error.clone(),
-            attempt_no: ex.attempt_no,
-            attempt: ex.attempt_no.map(|n| {
-                let how = match ex.trigger {
-                    Some(Trigger::Manual) => "redelivered by hand",
-                    _ if n == 1 => "first attempt",
-                    _ => "scheduled retry",
-                };
-                format!("attempt {n} · {how}")
-            }),
-            request_headers: header_rows(&ex.request_headers),
-            request_body: pretty_body(&ex.request_body),
-            response_headers: ex
-                .response_headers
-                .as_ref()
-                .map(header_rows)
-                .unwrap_or_default(),
-            response_body: ex.response_body.as_deref().map(pretty_body),
-        }
-    }
-
-    pub fn channel_label(&self) -> &'static str {
-        match self.channel {
-            Channel::Webhook => "webhook (push)",
-            Channel::Api => "api call",
-            Channel::Void => "void (compensation)",
-            Channel::Feed => "feed read (poll)",
-            Channel::Ack => "acknowledgement (poll)",
-            Channel::Subscribe => "message",
-        }
-    }
-}
+use super::exchange::ExchangeItem;
 
 pub struct LineRow {
     pub sku: String,

@@ -11,8 +11,8 @@ use platform::group_commit::Batch;
 use platform::{Db, SharedClock};
 
 use super::compensation;
-use crate::instruments::timeline::{self, NewExchange};
 use crate::orders::{self, Resolution};
+use crate::timeline::{self, NewExchange};
 
 /// The inventory's answer to one order, to record.
 pub struct Answered {

@@ -48,8 +48,8 @@ use platform::worker::{Next, Pacing, Worker};
 
 use super::ApiCalls;
 use crate::error::StoreError;
-use crate::instruments::timeline::{self, NewExchange};
 use crate::orders;
+use crate::timeline::{self, NewExchange};
 use crate::vocabulary::VoidState;
 
 /// Records the void the store owes for `order_id`, inside the transaction

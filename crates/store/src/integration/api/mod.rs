@@ -55,8 +55,8 @@ pub use answers::{Answered, Answers};
 
 use crate::context::{Context, OutcomeLabels};
 use crate::error::StoreError;
-use crate::instruments::timeline::{self, NewExchange};
 use crate::orders;
+use crate::timeline::{self, NewExchange};
 
 /// The api-mode machinery of one store process: the HTTP client that
 /// calls the inventory, the recorder of its answers, the leases on the

@@ -28,17 +28,18 @@ use contract::events::{PingData, WebhookEvent};
 use contract::order::Order;
 use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header};
 use contract::{EventType, Format, IntegrationMode, OrderId};
+use platform::lease::Held;
 use platform::outbound::{Failure, Outcome, Recorded, send_recorded};
 
 use super::Webhooks;
+use super::delivery::Claimed;
 use super::destination;
-use super::dispatcher::{Claimed, OnTheWire, Waiting};
 use super::recorder::{AttemptRecorded, Finished};
 use super::retry::{self, Decision};
 use super::targets::Target;
 use crate::context::OutcomeLabels;
-use crate::instruments::timeline;
 use crate::orders;
+use crate::timeline;
 
 /// Why an attempt could not run or be recorded (its delivery is still
 /// leased, and is taken up again when the lease runs out).
@@ -50,14 +51,15 @@ pub enum AttemptError {
     Recording(#[from] platform::group_commit::CommitError<sqlx::Error>),
 }
 
-/// Runs one claimed delivery attempt end to end, from its place on the
-/// wire; its lease is held (renewed) until the result is recorded.
-pub(super) async fn run(
+/// Runs one claimed delivery attempt end to end. `place` is its place on
+/// the wire, given back (dropped) the moment the answer is in; `held`, its
+/// lease, kept (renewed) until the result is recorded.
+pub(super) async fn run<P>(
     hooks: &Webhooks,
-    waiting: Waiting,
-    on_the_wire: OnTheWire,
+    claimed: Claimed,
+    held: Held,
+    place: P,
 ) -> Result<(), AttemptError> {
-    let Waiting { claimed, held } = waiting;
     // 4. Where it goes, and with which secrets; sign it, send it.
     let target = hooks
         .targets
@@ -65,12 +67,12 @@ pub(super) async fn run(
         .await?;
     let Some(target) = target.filter(|t| t.live) else {
         // Disabled or deleted since it was queued: it waits in the database.
-        drop(on_the_wire);
+        drop(place);
         hooks.dispatch.release(&hooks.ctx.db, &claimed.id).await?;
         return Ok(());
     };
     let rec = sign_and_send(hooks, &claimed, &target).await;
-    drop(on_the_wire);
+    drop(place);
 
     // 5. Decide.
     let failures = if rec.is_success() {

@@ -16,7 +16,7 @@ use platform::db::{NullableInt, NullableText};
 use super::Webhooks;
 use super::endpoints;
 use crate::error::StoreError;
-use crate::instruments::timeline::{self, ExchangeView};
+use crate::timeline::{self, ExchangeView};
 use crate::vocabulary::Trigger;
 
 /// `GET /api/deliveries?order_id=…&endpoint_id=…&state=…&limit=…`, as

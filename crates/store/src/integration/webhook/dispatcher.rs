@@ -48,7 +48,6 @@
 //! [`HANDOVER_LIMIT`] (or an endpoint's share of it) new deliveries stay in
 //! the database until there is room.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,61 +60,13 @@ use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, Orde
 use platform::Db;
 use platform::db::NullableText;
 use platform::fair_queue::FairQueue;
-use platform::lease::{Held, LeasedTable, Leases};
+use platform::lease::Leases;
 use platform::worker::{Next, Pacing, Worker};
 
 use super::Webhooks;
 use super::attempt;
+use super::delivery::{Claimed, Lease, Waiting};
 use crate::vocabulary::Trigger;
-
-/// A delivery this process holds the lease on, with what its attempt needs.
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub id: DeliveryId,
-    pub message_id: MessageId,
-    pub endpoint_id: EndpointId,
-    pub order_id: Option<OrderId>,
-    pub event_type: EventType,
-    /// Attempts and failures so far.
-    pub attempts: i64,
-    pub failures: i64,
-    pub next_trigger: Trigger,
-    /// The stored event, byte for byte.
-    pub payload: Arc<str>,
-    /// Until when the lease was granted (renewed from then on, while held).
-    pub leased_until: Timestamp,
-}
-
-/// A claimed delivery waiting in this process for its turn on the wire,
-/// with its lease held (and so renewed) until its attempt is recorded.
-#[derive(Debug)]
-pub struct Waiting {
-    pub claimed: Claimed,
-    pub held: Held,
-}
-
-/// The delivery rows' leases.
-pub const DELIVERY_LEASES: LeasedTable = LeasedTable {
-    table: "webhook_deliveries",
-    id_column: "id",
-};
-
-/// A lease on deliveries being written, granted to an order's transaction:
-/// it covers every endpoint but those whose queue in this process is full
-/// (their deliveries are written unleased, for whoever has room).
-#[derive(Debug, Clone)]
-pub struct Lease {
-    pub owner: String,
-    pub until: Timestamp,
-    full: HashSet<EndpointId>,
-}
-
-impl Lease {
-    /// Whether a new delivery to `endpoint` is written leased to us.
-    pub fn covers(&self, endpoint: &EndpointId) -> bool {
-        !self.full.contains(endpoint)
-    }
-}
 
 /// At most this many deliveries wait in memory, all endpoints together;
 /// beyond it, new ones are left in the database unleased (the outbox is the
@@ -205,11 +156,11 @@ impl Dispatch {
         if waiting.queued() >= HANDOVER_LIMIT {
             return None;
         }
-        Some(Lease {
-            owner: self.owner().to_owned(),
-            until: self.leases.expiry_from(now),
-            full: waiting.keys_loaded_at_least(HANDOVER_LIMIT_PER_ENDPOINT),
-        })
+        Some(Lease::new(
+            self.owner(),
+            self.leases.expiry_from(now),
+            waiting.keys_loaded_at_least(HANDOVER_LIMIT_PER_ENDPOINT),
+        ))
     }
 
     /// Gives the dispatcher deliveries leased to it whose transaction has
@@ -539,7 +490,8 @@ impl OutboxDispatcher {
         let span = tracing::info_span!("webhook_delivery", delivery_id = %waiting.claimed.id);
         self.in_flight.spawn(
             async move {
-                if let Err(e) = attempt::run(&hooks, waiting, on_the_wire).await {
+                let Waiting { claimed, held } = waiting;
+                if let Err(e) = attempt::run(&hooks, claimed, held, on_the_wire).await {
                     tracing::error!(error = %e, "delivery attempt could not be recorded");
                 }
                 drop(slot);

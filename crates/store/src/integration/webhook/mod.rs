@@ -42,6 +42,7 @@
 
 pub mod attempt;
 pub mod deliveries;
+pub mod delivery;
 pub mod destination;
 pub mod dispatcher;
 pub mod endpoints;
@@ -64,7 +65,7 @@ use platform::lease::Leases;
 pub use dispatcher::{Dispatch, OutboxDispatcher};
 
 use crate::context::Context;
-use dispatcher::DELIVERY_LEASES;
+use delivery::DELIVERY_LEASES;
 use endpoints::ResolverUrl;
 use outbox::Enqueued;
 use recorder::Recorder;

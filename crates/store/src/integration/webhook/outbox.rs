@@ -29,7 +29,7 @@ use contract::order::Order;
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 use platform::db::{rows_per_statement, value_rows};
 
-use super::dispatcher::{Claimed, Lease};
+use super::delivery::{Claimed, Lease};
 use super::subscription::Subscription;
 use crate::vocabulary::Trigger;
 

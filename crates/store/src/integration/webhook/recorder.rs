@@ -37,11 +37,11 @@ use platform::group_commit::Batch;
 use platform::outbound::Recorded;
 use platform::{Db, SharedClock};
 
-use super::dispatcher::Claimed;
+use super::delivery::Claimed;
 use super::endpoints;
 use super::retry::Decision;
-use crate::instruments::timeline::{self, AttemptInfo, NewExchange};
 use crate::orders::{self, Resolution};
+use crate::timeline::{self, AttemptInfo, NewExchange};
 use crate::vocabulary::Trigger;
 
 /// An attempt that has been sent and decided, to be recorded.
