@@ -3,7 +3,7 @@
 //! subscription: registering its receiver, reading it and rotating its
 //! secret ([`Registrant`]). The key makes no endpoint the resolver of
 //! webhook orders: the inventory's receiver URL does, whoever registers it
-//! (`integration::webhook::endpoints::ResolverUrl`).
+//! (`integration::webhook::resolver::ResolverUrl`).
 //!
 //! A key is stored as its hash (`platform::http::hash_api_key`, hex
 //! SHA-256), never as itself, so a leaked database leaks no usable key;

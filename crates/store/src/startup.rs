@@ -24,7 +24,7 @@ use crate::config::StoreConfig;
 use crate::context::{Context, StoreMetrics};
 use crate::integration::api::ApiCalls;
 use crate::integration::api::compensation::CompensationWorker;
-use crate::integration::webhook::endpoints::{self, ResolverUrl};
+use crate::integration::webhook::resolver::{self, ResolverUrl};
 use crate::integration::webhook::{OutboxDispatcher, Webhooks};
 use crate::state::AppState;
 use crate::{api_keys, integration, openapi, routes, seed, ui};
@@ -52,7 +52,7 @@ async fn open_database(config: &StoreConfig) -> anyhow::Result<Db> {
         seed::catalog(&db).await.context("seeding the catalog")?;
     }
     api_keys::accept(&db, &config.store_api_key, config.clock.now()).await?;
-    endpoints::record_roles(&db, &ResolverUrl::of_inventory(&config.inventory_url)).await?;
+    resolver::record_roles(&db, &ResolverUrl::of_inventory(&config.inventory_url)).await?;
     Ok(db)
 }
 

@@ -22,7 +22,7 @@ contract::words! {
     /// webhook orders with what its `2xx` says; any other endpoint, however
     /// it answers, only observes: its deliveries are signed, retried and
     /// logged, and decide nothing. Worked out from the URL
-    /// (`integration::webhook::endpoints::ResolverUrl`).
+    /// (`integration::webhook::resolver::ResolverUrl`).
     pub enum EndpointRole {
         /// Its answer (`contract::inventory::WebhookAck`) resolves the order.
         Resolver,

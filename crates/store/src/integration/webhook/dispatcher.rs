@@ -56,17 +56,15 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
+use contract::{DeliveryId, DeliveryState, EndpointId, Timestamp};
 use platform::Db;
-use platform::db::NullableText;
 use platform::fair_queue::FairQueue;
 use platform::lease::Leases;
 use platform::worker::{Next, Pacing, Worker};
 
 use super::Webhooks;
-use super::attempt;
 use super::delivery::{Claimed, Lease, Waiting};
-use crate::vocabulary::Trigger;
+use super::{attempt, claim};
 
 /// At most this many deliveries wait in memory, all endpoints together;
 /// beyond it, new ones are left in the database unleased (the outbox is the
@@ -259,40 +257,6 @@ pub struct OutboxDispatcher {
     in_flight: JoinSet<()>,
 }
 
-/// Deliveries whose endpoint can take them, as an SQL condition.
-const ENDPOINT_LIVE: &str =
-    "endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled = 1 AND deleted_at IS NULL)";
-
-/// A delivery row as the claim returns it.
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    #[sqlx(try_from = "String")]
-    id: DeliveryId,
-    #[sqlx(try_from = "String")]
-    message_id: MessageId,
-    #[sqlx(try_from = "String")]
-    endpoint_id: EndpointId,
-    #[sqlx(try_from = "NullableText")]
-    order_id: Option<OrderId>,
-    #[sqlx(try_from = "String")]
-    event_type: EventType,
-    attempts: i64,
-    failures: i64,
-    #[sqlx(try_from = "String")]
-    next_trigger: Trigger,
-}
-
-#[derive(sqlx::FromRow)]
-struct Payload {
-    id: String,
-    payload: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct Due {
-    due: Option<i64>,
-}
-
 impl OutboxDispatcher {
     pub fn new(hooks: Arc<Webhooks>) -> OutboxDispatcher {
         let started = hooks.ctx.config.webhook.max_in_flight.max(1) * RECORDING_DEPTH;
@@ -326,104 +290,6 @@ impl OutboxDispatcher {
             .min(self.slots.available_permits())
     }
 
-    /// Claims up to `limit` due deliveries for this dispatcher, leaving
-    /// alone the endpoints in `full` (they have all the work in memory they
-    /// may have).
-    async fn claim(
-        &self,
-        limit: usize,
-        now: Timestamp,
-        full: &[EndpointId],
-    ) -> Result<Vec<Claimed>, sqlx::Error> {
-        let until = self.dispatch().leases.expiry_from(now);
-        let not_full = if full.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " AND endpoint_id NOT IN ({})",
-                platform::db::placeholders(6, full.len())
-            )
-        };
-        // The conditions appear twice on purpose: the inner SELECT picks
-        // candidates, the outer WHERE re-checks each row as it is updated,
-        // so a row another dispatcher claimed in between is not taken.
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE webhook_deliveries SET lease_owner = $1, lease_expires_at = $2, updated_at = $3 \
-             WHERE id IN (\
-                SELECT id FROM webhook_deliveries \
-                WHERE state = $5 AND next_attempt_at <= $3 \
-                  AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND {ENDPOINT_LIVE}{not_full} \
-                ORDER BY next_attempt_at LIMIT $4{skip_locked}) \
-             AND state = $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $3) \
-             RETURNING id, message_id, endpoint_id, order_id, event_type, attempts, failures, \
-                       next_trigger",
-            skip_locked = self.hooks.ctx.db.skip_locked()
-        ));
-        let mut query = sqlx::query_as::<_, ClaimedRow>(sql)
-            .bind(self.dispatch().owner())
-            .bind(until.millis())
-            .bind(now.millis())
-            .bind(limit as i64)
-            .bind(DeliveryState::Pending.as_str());
-        for endpoint in full {
-            query = query.bind(endpoint.as_str());
-        }
-        let rows: Vec<ClaimedRow> = query.fetch_all(self.hooks.ctx.db.writer()).await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Their messages, in one query.
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT id, payload FROM webhook_messages WHERE id IN ({})",
-            platform::db::placeholders(1, rows.len())
-        ));
-        let mut query = sqlx::query_as::<_, Payload>(sql);
-        for row in &rows {
-            query = query.bind(row.message_id.as_str());
-        }
-        let payloads: std::collections::HashMap<String, Arc<str>> = query
-            .fetch_all(self.hooks.ctx.db.pool())
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.payload.into()))
-            .collect();
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| {
-                let payload = payloads.get(row.message_id.as_str())?.clone();
-                Some(Claimed {
-                    id: row.id,
-                    message_id: row.message_id,
-                    endpoint_id: row.endpoint_id,
-                    order_id: row.order_id,
-                    event_type: row.event_type,
-                    attempts: row.attempts,
-                    failures: row.failures,
-                    next_trigger: row.next_trigger,
-                    payload,
-                    leased_until: until,
-                })
-            })
-            .collect())
-    }
-
-    /// When the next delivery becomes due (or another process's lease on
-    /// one runs out; ours are renewed while we hold them).
-    async fn next_due(&self) -> Result<Option<Timestamp>, sqlx::Error> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL AND lease_expires_at > next_attempt_at \
-                        THEN lease_expires_at ELSE next_attempt_at END) AS due \
-             FROM webhook_deliveries WHERE state = $1 AND {ENDPOINT_LIVE} \
-               AND (lease_owner IS NULL OR lease_owner <> $2)"
-        ));
-        let row: Due = sqlx::query_as(sql)
-            .bind(DeliveryState::Pending.as_str())
-            .bind(self.dispatch().owner())
-            .fetch_one(self.hooks.ctx.db.pool())
-            .await?;
-        Ok(row.due.map(Timestamp))
-    }
-
     /// Claims what is due, queues it, and says when to look again: at once
     /// if there may be more, else when the next falls due — and never later
     /// than the sweep.
@@ -438,14 +304,19 @@ impl OutboxDispatcher {
             .keys_loaded_at_least(self.dispatch().per_endpoint)
             .into_iter()
             .collect();
-        let claimed = self.claim(free, now, &full).await?;
+        let dispatch = self.dispatch();
+        let db = &self.hooks.ctx.db;
+        let until = dispatch.leases.expiry_from(now);
+        let claimed = claim::due(db, dispatch.owner(), until, free, now, &full).await?;
         let more = claimed.len() == free;
         self.dispatch().hold_all(claimed);
         let sweep = now + self.hooks.ctx.config.webhook.sweep_interval;
         Ok(if more {
             now
         } else {
-            self.next_due().await?.map_or(sweep, |due| due.min(sweep))
+            claim::next_due(db, dispatch.owner())
+                .await?
+                .map_or(sweep, |due| due.min(sweep))
         })
     }
 

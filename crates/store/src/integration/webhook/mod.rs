@@ -41,6 +41,7 @@
 //! headers), the settings page's delivery log, and the flow page.
 
 pub mod attempt;
+pub mod claim;
 pub mod deliveries;
 pub mod delivery;
 pub mod destination;
@@ -48,7 +49,9 @@ pub mod dispatcher;
 pub mod endpoints;
 pub mod outbox;
 pub mod recorder;
+pub mod resolver;
 pub mod retry;
+pub mod secrets;
 pub mod subscription;
 pub mod targets;
 
@@ -66,9 +69,9 @@ pub use dispatcher::{Dispatch, OutboxDispatcher};
 
 use crate::context::Context;
 use delivery::DELIVERY_LEASES;
-use endpoints::ResolverUrl;
 use outbox::Enqueued;
 use recorder::Recorder;
+use resolver::ResolverUrl;
 use targets::Targets;
 
 /// The webhook machinery of one store process: the dispatcher's handle,

@@ -1,6 +1,6 @@
 //! Where and how each endpoint is sent to — its URL, its format, its
 //! signing secrets, whether its answers resolve orders (from its URL:
-//! `super::endpoints::ResolverUrl`) — kept in memory, so an attempt does
+//! `super::resolver::ResolverUrl`) — kept in memory, so an attempt does
 //! not read them from the database every time.
 //!
 //! The trade-off is staleness, and it is bounded twice. This process
@@ -21,7 +21,7 @@ use contract::{EndpointId, Format, Timestamp};
 use platform::Db;
 use platform::db::{IntBool, NullableInt};
 
-use super::endpoints::ResolverUrl;
+use super::resolver::ResolverUrl;
 use crate::vocabulary::EndpointRole;
 
 /// How long a cached endpoint is trusted without reading it again.
