@@ -34,7 +34,7 @@
 use std::sync::Arc;
 
 use contract::order::{NewOrder, Order};
-use contract::{FieldError, IntegrationMode, OrderId, OrderStatus};
+use contract::{FieldError, IntegrationMode, OrderId, OrderStatus, Timestamp};
 use platform::group_commit::{Batch, CommitError, GroupCommit};
 
 use crate::context::Context;
@@ -212,14 +212,65 @@ impl Batch for Placements {
         let (prices, mode) =
             catalog::prices_and_mode(&mut tx, batch.iter().flat_map(|p| &p.request.items)).await?;
         let mode = mode.unwrap_or(integration::DEFAULT_MODE);
-        let mut written = Vec::with_capacity(batch.len());
-        let mut orders = Vec::with_capacity(batch.len());
+        let priced = Priced::of(batch, &prices, mode, now);
+        if priced.orders.is_empty() {
+            tx.rollback().await?;
+            return Ok(priced.into_results());
+        }
+
+        let first_seq = poll::take_feed_seqs(&mut tx, priced.orders.len()).await?;
+        orders::insert_all(&mut tx, &priced.orders, first_seq).await?;
+        if !idempotency::claim_all(&mut tx, &priced.keys(batch), now).await? {
+            tx.rollback().await?;
+            return Err(PlacementError::KeyTaken);
+        }
+        // What the orders' mode writes with them — or nothing.
+        let events = match mode {
+            IntegrationMode::Webhook => Some(
+                self.webhooks
+                    .enqueue_orders_created(&mut tx, &priced.orders, now)
+                    .await?,
+            ),
+            IntegrationMode::Api => {
+                self.api.lease_calls(&mut tx, &priced.orders, now).await?;
+                None
+            }
+            IntegrationMode::Poll => None,
+        };
+        tx.commit().await?;
+        if let Some(events) = events {
+            self.webhooks.hand_over(events, now);
+        }
+        Ok(priced.into_results())
+    }
+}
+
+/// A batch of placements, priced: the orders to write, and for each
+/// placement either its order's place among them or why it has none.
+struct Priced {
+    orders: Vec<Order>,
+    /// One per placement: `None` for one that became an order (in the
+    /// orders' order), or what became of it instead.
+    unplaced: Vec<Option<Stored>>,
+}
+
+impl Priced {
+    fn of(
+        batch: &[Placement],
+        prices: &catalog::Prices,
+        mode: IntegrationMode,
+        now: Timestamp,
+    ) -> Priced {
+        let mut priced = Priced {
+            orders: Vec::with_capacity(batch.len()),
+            unplaced: Vec::with_capacity(batch.len()),
+        };
         for placement in batch {
             let request = &placement.request;
             match prices.lines(&request.items) {
                 Ok(lines) => {
-                    written.push(None);
-                    orders.push(Order {
+                    priced.unplaced.push(None);
+                    priced.orders.push(Order {
                         id: OrderId::new(),
                         status: OrderStatus::Pending,
                         mode,
@@ -230,23 +281,20 @@ impl Batch for Placements {
                         status_reason: None,
                     });
                 }
-                Err(unknown) => written.push(Some(Stored::UnknownSkus(unknown))),
+                Err(unknown) => priced.unplaced.push(Some(Stored::UnknownSkus(unknown))),
             }
         }
-        if orders.is_empty() {
-            tx.rollback().await?;
-            return Ok(written.into_iter().flatten().collect());
-        }
+        priced
+    }
 
-        let first_seq = poll::take_feed_seqs(&mut tx, orders.len()).await?;
-        orders::insert_all(&mut tx, &orders, first_seq).await?;
-        // The placements that became orders, in the orders' order.
-        let keys: Vec<idempotency::Claim> = batch
+    /// The idempotency keys of the placements that became orders.
+    fn keys<'a>(&'a self, batch: &'a [Placement]) -> Vec<idempotency::Claim<'a>> {
+        batch
             .iter()
-            .zip(&written)
-            .filter(|(_, decided)| decided.is_none())
+            .zip(&self.unplaced)
+            .filter(|(_, unplaced)| unplaced.is_none())
             .map(|(p, _)| p)
-            .zip(&orders)
+            .zip(&self.orders)
             .filter_map(|(p, order)| {
                 let (key, fingerprint) = p.key.as_ref()?;
                 Some(idempotency::Claim {
@@ -255,33 +303,15 @@ impl Batch for Placements {
                     order_id: &order.id,
                 })
             })
-            .collect();
-        if !idempotency::claim_all(&mut tx, &keys, now).await? {
-            tx.rollback().await?;
-            return Err(PlacementError::KeyTaken);
-        }
-        // What the orders' mode writes with them — or nothing.
-        let events = match mode {
-            IntegrationMode::Webhook => Some(
-                self.webhooks
-                    .enqueue_orders_created(&mut tx, &orders, now)
-                    .await?,
-            ),
-            IntegrationMode::Api => {
-                self.api.lease_calls(&mut tx, &orders, now).await?;
-                None
-            }
-            IntegrationMode::Poll => None,
-        };
-        tx.commit().await?;
-        if let Some(events) = events {
-            self.webhooks.hand_over(events, now);
-        }
+            .collect()
+    }
 
-        let mut placed = orders.into_iter();
-        Ok(written
+    /// One result per placement, in their order.
+    fn into_results(self) -> Vec<Stored> {
+        let mut placed = self.orders.into_iter();
+        self.unplaced
             .into_iter()
             .map(|w| w.unwrap_or_else(|| Stored::Order(placed.next().expect("one each"))))
-            .collect())
+            .collect()
     }
 }

@@ -28,7 +28,7 @@ use contract::inventory::WebhookAck;
 use contract::order::Order;
 use platform::openapi::{bearer, complete, problem, standard_webhooks_headers};
 
-use crate::routes::{api, feed};
+use crate::routes::{feed, orders, webhooks};
 
 /// Serves the document at `/openapi.json`.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
@@ -49,24 +49,24 @@ pub const FEED_KEY: &str = "feed_key";
                        order feed here). Errors are `application/problem+json` (RFC 9457).",
     ),
     paths(
-        api::list_products,
-        api::place_order,
-        api::get_order,
+        orders::list_products,
+        orders::place_order,
+        orders::get_order,
         feed::feed,
         feed::acknowledgement,
-        api::get_integration,
-        api::put_integration,
-        api::create_endpoint,
-        api::list_endpoints,
-        api::get_endpoint,
-        api::update_endpoint,
-        api::delete_endpoint,
-        api::rotate_secret,
-        api::ping_endpoint,
-        api::recover_endpoint,
-        api::list_deliveries,
-        api::get_delivery,
-        api::redeliver,
+        orders::get_integration,
+        orders::put_integration,
+        webhooks::create_endpoint,
+        webhooks::list_endpoints,
+        webhooks::get_endpoint,
+        webhooks::update_endpoint,
+        webhooks::delete_endpoint,
+        webhooks::rotate_secret,
+        webhooks::ping_endpoint,
+        webhooks::recover_endpoint,
+        webhooks::list_deliveries,
+        webhooks::get_delivery,
+        webhooks::redeliver,
     ),
     tags(
         (name = "catalog", description = "What the shop sells."),
@@ -136,30 +136,6 @@ pub fn document() -> platform::openapi::Document {
 
 /// One event the store POSTs to every endpoint subscribed to it.
 fn webhook(event_type: &str, schema: &str, summary: &str) -> PathItem {
-    let content = || {
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name(schema)))
-            .build()
-    };
-    let body = RequestBodyBuilder::new()
-        .required(Some(Required::True))
-        .description(Some(
-            "JSON by default; XML for an endpoint registered with `format: \"xml\"` — the same \
-             fields under an `<event>` root element, each list as its element repeated. The \
-             signature covers these exact bytes.",
-        ))
-        .content("application/json", content())
-        .content("application/xml", content())
-        .build();
-    let retry_after = || {
-        HeaderBuilder::new()
-            .schema(String::schema())
-            .description(Some(
-                "Seconds, or an HTTP date: the store waits at least this long (at most an \
-                 hour), and never less than its own schedule.",
-            ))
-            .build()
-    };
     let operation = OperationBuilder::new()
         .operation_id(Some(event_type.replace('.', "_")))
         .summary(Some(summary))
@@ -171,7 +147,47 @@ fn webhook(event_type: &str, schema: &str, summary: &str) -> PathItem {
              same on every attempt, so a receiver dedupes on it.",
         ))
         .parameters(Some(standard_webhooks_headers()))
-        .request_body(Some(body))
+        .request_body(Some(signed_body(schema)));
+    PathItem::new(HttpMethod::Post, with_webhook_answers(operation).build())
+}
+
+/// A webhook's body: the event, in JSON or XML, exactly as signed.
+fn signed_body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
+    let content = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .build()
+    };
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .description(Some(
+            "JSON by default; XML for an endpoint registered with `format: \"xml\"` — the same \
+             fields under an `<event>` root element, each list as its element repeated. The \
+             signature covers these exact bytes.",
+        ))
+        .content("application/json", content())
+        .content("application/xml", content())
+        .build()
+}
+
+/// What the store makes of each answer a receiver may give.
+fn with_webhook_answers(operation: OperationBuilder) -> OperationBuilder {
+    let retry_after = || {
+        HeaderBuilder::new()
+            .schema(String::schema())
+            .description(Some(
+                "Seconds, or an HTTP date: the store waits at least this long (at most an \
+                 hour), and never less than its own schedule.",
+            ))
+            .build()
+    };
+    let retried = |what: &str| {
+        ResponseBuilder::new()
+            .description(format!("{what}: retried, not before `Retry-After`."))
+            .header("Retry-After", retry_after())
+            .build()
+    };
+    operation
         .response(
             "2XX",
             ResponseBuilder::new()
@@ -194,20 +210,8 @@ fn webhook(event_type: &str, schema: &str, summary: &str) -> PathItem {
                  its deliveries wait until a person enables it again.",
             ),
         )
-        .response(
-            "429",
-            ResponseBuilder::new()
-                .description("Too many requests: retried, not before `Retry-After`.")
-                .header("Retry-After", retry_after())
-                .build(),
-        )
-        .response(
-            "503",
-            ResponseBuilder::new()
-                .description("Unavailable: retried, not before `Retry-After`.")
-                .header("Retry-After", retry_after())
-                .build(),
-        )
+        .response("429", retried("Too many requests"))
+        .response("503", retried("Unavailable"))
         .response(
             "default",
             ResponseBuilder::new()
@@ -218,8 +222,6 @@ fn webhook(event_type: &str, schema: &str, summary: &str) -> PathItem {
                 )
                 .build(),
         )
-        .build();
-    PathItem::new(HttpMethod::Post, operation)
 }
 
 #[cfg(test)]

@@ -206,120 +206,146 @@ pub async fn compare(db: &Db) -> Result<Comparison, sqlx::Error> {
             .collect(),
         feed: FeedFigures::default(),
     };
-
-    // Orders by mode and status.
-    let rows: Vec<ByStatus> =
-        sqlx::query_as("SELECT mode, status, COUNT(*) AS n FROM orders GROUP BY mode, status")
-            .fetch_all(db.pool())
-            .await?;
-    for row in rows {
-        let m = c.mode_mut(row.mode);
-        m.orders += row.n;
-        match row.status {
-            OrderStatus::Confirmed => m.confirmed += row.n,
-            OrderStatus::Rejected => m.rejected += row.n,
-            OrderStatus::Backordered => m.backordered += row.n,
-            OrderStatus::Pending => m.pending += row.n,
-        }
-    }
-
-    // Latency: placed → resolved, over the most recent resolved orders.
-    let rows: Vec<Latency> = sqlx::query_as(
-        "SELECT mode, CAST(resolved_at - created_at AS BIGINT) AS ms FROM orders \
-         WHERE resolved_at IS NOT NULL ORDER BY created_at DESC LIMIT $1",
-    )
-    .bind(LATENCY_SAMPLE)
-    .fetch_all(db.pool())
-    .await?;
-    for mode in IntegrationMode::ALL {
-        let mut values: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.mode == *mode)
-            .map(|r| r.ms)
-            .collect();
-        c.mode_mut(*mode).latency = Spread::of(&mut values);
-    }
-
-    // Requests: the pushed and called ones that carried each mode's
-    // orders, on its own channels (each carries one order)...
-    let rows: Vec<ByModeAndChannel> = sqlx::query_as(
-        "SELECT o.mode AS mode, e.channel AS channel, COUNT(DISTINCT e.id) AS n \
-         FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
-         JOIN exchanges e ON e.id = eo.exchange_id \
-         WHERE e.channel NOT IN ($1, $2) GROUP BY o.mode, e.channel",
-    )
-    .bind(Channel::Feed.as_str())
-    .bind(Channel::Ack.as_str())
-    .fetch_all(db.pool())
-    .await?;
-    for row in rows.iter().filter(|r| mode_of(r.channel) == Some(r.mode)) {
-        c.mode_mut(row.mode).requests += row.n;
-    }
-    // ...and every poll and acknowledgement, whatever it carried: each
-    // was asked for, and each is what polling cost.
-    let polls: Count =
-        sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel IN ($1, $2)")
-            .bind(Channel::Feed.as_str())
-            .bind(Channel::Ack.as_str())
-            .fetch_one(db.pool())
-            .await?;
-    c.mode_mut(IntegrationMode::Poll).requests = polls.n;
-
-    // Failures, by channel (pings and empty polls included: they are
-    // messages of that pattern too).
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT e.channel AS channel, COUNT(*) AS n FROM exchanges e WHERE {FAILED} GROUP BY e.channel"
-    ));
-    let rows: Vec<ByChannel> = sqlx::query_as(sql).fetch_all(db.pool()).await?;
-    for row in rows {
-        if let Some(mode) = mode_of(row.channel) {
-            c.mode_mut(mode).failed += row.n;
-        }
-    }
-
-    // Retries. Webhook attempts number themselves; an api call or a feed
-    // read or acknowledgement repeats when a second message of the same
-    // channel carried the same order (a void is not a retry).
-    let row: Count =
-        sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel = $1 AND attempt_no > 1")
-            .bind(Channel::Webhook.as_str())
-            .fetch_one(db.pool())
-            .await?;
-    c.mode_mut(IntegrationMode::Webhook).retries = row.n;
-    let rows: Vec<ByModeAndChannel> = sqlx::query_as(
-        "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
-         JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \
-         WHERE (o.mode = $1 AND e.channel = $2) OR (o.mode = $3 AND e.channel IN ($4, $5)) \
-         GROUP BY o.mode, eo.order_id, e.channel HAVING COUNT(*) > 1",
-    )
-    .bind(IntegrationMode::Api.as_str())
-    .bind(Channel::Api.as_str())
-    .bind(IntegrationMode::Poll.as_str())
-    .bind(Channel::Feed.as_str())
-    .bind(Channel::Ack.as_str())
-    .fetch_all(db.pool())
-    .await?;
-    for row in rows {
-        c.mode_mut(row.mode).retries += row.n - 1;
-    }
-
-    // The feed: every read, and the reads that carried no poll-mode order.
-    let feed: FeedReads = sqlx::query_as(
-        "SELECT COUNT(*) AS reads, COUNT(CASE WHEN NOT EXISTS (\
-            SELECT 1 FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
-            WHERE eo.exchange_id = e.id AND o.mode = $2) THEN 1 END) AS empty \
-         FROM exchanges e WHERE e.channel = $1",
-    )
-    .bind(Channel::Feed.as_str())
-    .bind(IntegrationMode::Poll.as_str())
-    .fetch_one(db.pool())
-    .await?;
-    c.feed = FeedFigures {
-        reads: feed.reads,
-        empty: feed.empty,
-    };
-
+    c.count_orders(db).await?;
+    c.measure_latency(db).await?;
+    c.count_requests(db).await?;
+    c.count_failures(db).await?;
+    c.count_retries(db).await?;
+    c.count_feed_reads(db).await?;
     Ok(c)
+}
+
+impl Comparison {
+    /// Orders by mode and status.
+    async fn count_orders(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let rows: Vec<ByStatus> =
+            sqlx::query_as("SELECT mode, status, COUNT(*) AS n FROM orders GROUP BY mode, status")
+                .fetch_all(db.pool())
+                .await?;
+        for row in rows {
+            let m = self.mode_mut(row.mode);
+            m.orders += row.n;
+            match row.status {
+                OrderStatus::Confirmed => m.confirmed += row.n,
+                OrderStatus::Rejected => m.rejected += row.n,
+                OrderStatus::Backordered => m.backordered += row.n,
+                OrderStatus::Pending => m.pending += row.n,
+            }
+        }
+        Ok(())
+    }
+
+    /// Latency: placed → resolved, over the most recent resolved orders.
+    async fn measure_latency(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let rows: Vec<Latency> = sqlx::query_as(
+            "SELECT mode, CAST(resolved_at - created_at AS BIGINT) AS ms FROM orders \
+             WHERE resolved_at IS NOT NULL ORDER BY created_at DESC LIMIT $1",
+        )
+        .bind(LATENCY_SAMPLE)
+        .fetch_all(db.pool())
+        .await?;
+        for mode in IntegrationMode::ALL {
+            let mut values: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.mode == *mode)
+                .map(|r| r.ms)
+                .collect();
+            self.mode_mut(*mode).latency = Spread::of(&mut values);
+        }
+        Ok(())
+    }
+
+    /// Requests: the pushed and called ones that carried each mode's
+    /// orders, on its own channels (each carries one order) — and every
+    /// poll and acknowledgement, whatever it carried: each was asked for,
+    /// and each is what polling cost.
+    async fn count_requests(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let rows: Vec<ByModeAndChannel> = sqlx::query_as(
+            "SELECT o.mode AS mode, e.channel AS channel, COUNT(DISTINCT e.id) AS n \
+             FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
+             JOIN exchanges e ON e.id = eo.exchange_id \
+             WHERE e.channel NOT IN ($1, $2) GROUP BY o.mode, e.channel",
+        )
+        .bind(Channel::Feed.as_str())
+        .bind(Channel::Ack.as_str())
+        .fetch_all(db.pool())
+        .await?;
+        for row in rows.iter().filter(|r| mode_of(r.channel) == Some(r.mode)) {
+            self.mode_mut(row.mode).requests += row.n;
+        }
+        let polls: Count =
+            sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel IN ($1, $2)")
+                .bind(Channel::Feed.as_str())
+                .bind(Channel::Ack.as_str())
+                .fetch_one(db.pool())
+                .await?;
+        self.mode_mut(IntegrationMode::Poll).requests = polls.n;
+        Ok(())
+    }
+
+    /// Failures, by channel (pings and empty polls included: they are
+    /// messages of that pattern too).
+    async fn count_failures(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT e.channel AS channel, COUNT(*) AS n FROM exchanges e WHERE {FAILED} GROUP BY e.channel"
+        ));
+        let rows: Vec<ByChannel> = sqlx::query_as(sql).fetch_all(db.pool()).await?;
+        for row in rows {
+            if let Some(mode) = mode_of(row.channel) {
+                self.mode_mut(mode).failed += row.n;
+            }
+        }
+        Ok(())
+    }
+
+    /// Retries. Webhook attempts number themselves; an api call or a feed
+    /// read or acknowledgement repeats when a second message of the same
+    /// channel carried the same order (a void is not a retry).
+    async fn count_retries(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let row: Count = sqlx::query_as(
+            "SELECT COUNT(*) AS n FROM exchanges WHERE channel = $1 AND attempt_no > 1",
+        )
+        .bind(Channel::Webhook.as_str())
+        .fetch_one(db.pool())
+        .await?;
+        self.mode_mut(IntegrationMode::Webhook).retries = row.n;
+        let rows: Vec<ByModeAndChannel> = sqlx::query_as(
+            "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
+             JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \
+             WHERE (o.mode = $1 AND e.channel = $2) OR (o.mode = $3 AND e.channel IN ($4, $5)) \
+             GROUP BY o.mode, eo.order_id, e.channel HAVING COUNT(*) > 1",
+        )
+        .bind(IntegrationMode::Api.as_str())
+        .bind(Channel::Api.as_str())
+        .bind(IntegrationMode::Poll.as_str())
+        .bind(Channel::Feed.as_str())
+        .bind(Channel::Ack.as_str())
+        .fetch_all(db.pool())
+        .await?;
+        for row in rows {
+            self.mode_mut(row.mode).retries += row.n - 1;
+        }
+        Ok(())
+    }
+
+    /// The feed: every read, and the reads that carried no poll-mode order.
+    async fn count_feed_reads(&mut self, db: &Db) -> Result<(), sqlx::Error> {
+        let feed: FeedReads = sqlx::query_as(
+            "SELECT COUNT(*) AS reads, COUNT(CASE WHEN NOT EXISTS (\
+                SELECT 1 FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
+                WHERE eo.exchange_id = e.id AND o.mode = $2) THEN 1 END) AS empty \
+             FROM exchanges e WHERE e.channel = $1",
+        )
+        .bind(Channel::Feed.as_str())
+        .bind(IntegrationMode::Poll.as_str())
+        .fetch_one(db.pool())
+        .await?;
+        self.feed = FeedFigures {
+            reads: feed.reads,
+            empty: feed.empty,
+        };
+        Ok(())
+    }
 }
 
 #[cfg(test)]

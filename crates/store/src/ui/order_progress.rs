@@ -80,96 +80,134 @@ fn answer_of(attempt: &ExchangeView) -> String {
     }
 }
 
-impl DeliveryProgress {
-    /// `max_attempts`: what the retry schedule allows (None: no limit).
-    pub fn of(d: &DeliveryView, max_attempts: Option<u32>) -> DeliveryProgress {
-        // A redelivery by hand restarts the schedule, so "attempt n of m"
-        // counts from the last attempt someone asked for.
+/// Where a delivery's current run of attempts stands — a redelivery by
+/// hand restarts the schedule, so "attempt n of m" counts from the last
+/// attempt someone asked for — and how its last attempt went.
+struct Run {
+    in_run: i64,
+    by_hand: bool,
+    max_attempts: Option<u32>,
+    /// How the last attempt went: "answered 503 …", "got no answer (…)".
+    why: String,
+    /// " at 14:02:07" when the delivery ended.
+    ended: String,
+    gone: bool,
+}
+
+impl Run {
+    fn of(d: &DeliveryView, max_attempts: Option<u32>) -> Run {
         let run_start = d
             .attempt_log
             .iter()
             .rposition(|a| a.trigger == Some(Trigger::Manual))
             .unwrap_or(0);
-        let in_run = (d.attempt_log.len() - run_start) as i64;
-        let by_hand = d
-            .attempt_log
-            .iter()
-            .any(|a| a.trigger == Some(Trigger::Manual));
-        let of = |n: i64| match max_attempts {
+        Run {
+            in_run: (d.attempt_log.len() - run_start) as i64,
+            by_hand: d
+                .attempt_log
+                .iter()
+                .any(|a| a.trigger == Some(Trigger::Manual)),
+            max_attempts,
+            why: d.attempt_log.last().map(answer_of).unwrap_or_default(),
+            ended: d
+                .completed_at
+                .map(|t| format!(" at {}", ClockTime::at(t).short))
+                .unwrap_or_default(),
+            gone: d.last_status == Some(410),
+        }
+    }
+
+    /// "attempt 2 of 6".
+    fn attempt(&self, n: i64) -> String {
+        match self.max_attempts {
             Some(m) => format!("attempt {n} of {m}"),
             None => format!("attempt {n}"),
-        };
-        let why = d.attempt_log.last().map(answer_of).unwrap_or_default();
-        let ended = d
-            .completed_at
-            .map(|t| format!(" at {}", ClockTime::at(t).short))
-            .unwrap_or_default();
-        let gone = d.last_status == Some(410);
-        let (phase, tone, headline, detail) = match d.state {
-            DeliveryState::Succeeded => (
-                "delivered",
-                "success",
-                format!(
-                    "Delivered{ended}, on attempt {}{}.",
-                    d.attempts,
-                    if by_hand {
-                        " (redelivered by hand)"
-                    } else {
-                        ""
-                    }
+        }
+    }
+
+    /// The phase, tone, headline and detail of the delivery's box.
+    fn describe(&self, d: &DeliveryView) -> (&'static str, &'static str, String, Option<String>) {
+        let Run {
+            in_run,
+            by_hand,
+            max_attempts,
+            ref why,
+            ref ended,
+            gone,
+        } = *self;
+        let of = |n: i64| self.attempt(n);
+        match d.state {
+                DeliveryState::Succeeded => (
+                    "delivered",
+                    "success",
+                    format!(
+                        "Delivered{ended}, on attempt {}{}.",
+                        d.attempts,
+                        if by_hand {
+                            " (redelivered by hand)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None,
                 ),
-                None,
-            ),
-            DeliveryState::Failed => (
-                "gave-up",
-                "error",
-                format!(
-                    "Gave up{ended} after {}: the last one {why}.",
-                    count(in_run, "attempt")
+                DeliveryState::Failed => (
+                    "gave-up",
+                    "error",
+                    format!(
+                        "Gave up{ended} after {}: the last one {why}.",
+                        count(in_run, "attempt")
+                    ),
+                    Some(
+                        "Nothing more is scheduled, so the order stays pending. Once the inventory is \
+                         back, redeliver it: the same message (same webhook-id), so a copy the \
+                         inventory already has is recognised and not applied twice."
+                            .to_owned(),
+                    ),
                 ),
-                Some(
-                    "Nothing more is scheduled, so the order stays pending. Once the inventory is \
-                     back, redeliver it: the same message (same webhook-id), so a copy the \
-                     inventory already has is recognised and not applied twice."
-                        .to_owned(),
+                DeliveryState::Cancelled => (
+                    "cancelled",
+                    "warning",
+                    "Cancelled: the endpoint was deleted before the message got through.".to_owned(),
+                    None,
                 ),
-            ),
-            DeliveryState::Cancelled => (
-                "cancelled",
-                "warning",
-                "Cancelled: the endpoint was deleted before the message got through.".to_owned(),
-                None,
-            ),
-            DeliveryState::Pending if gone => (
-                "waiting",
-                "warning",
-                "The endpoint answered 410 Gone and was disabled.".to_owned(),
-                Some(
-                    "This delivery waits until the endpoint is enabled again in settings."
-                        .to_owned(),
+                DeliveryState::Pending if gone => (
+                    "waiting",
+                    "warning",
+                    "The endpoint answered 410 Gone and was disabled.".to_owned(),
+                    Some(
+                        "This delivery waits until the endpoint is enabled again in settings."
+                            .to_owned(),
+                    ),
                 ),
-            ),
-            DeliveryState::Pending if d.attempt_log.is_empty() => (
-                "sending",
-                "info",
-                format!("Sending: {} leaves now.", of(1)),
-                None,
-            ),
-            DeliveryState::Pending => (
-                "retrying",
-                "warning",
-                format!("{} failed: it {why}.", capitalise(&of(in_run))),
-                Some(match max_attempts {
-                    Some(m) if in_run >= i64::from(m) => {
-                        "A redelivery by hand is on its way.".to_owned()
-                    }
-                    _ => "The order stays pending until an attempt gets through; nobody needs to \
-                          do anything — the store retries on its schedule, and waits longer if the \
-                          inventory asks it to (Retry-After)."
-                        .to_owned(),
-                }),
-            ),
-        };
+                DeliveryState::Pending if d.attempt_log.is_empty() => (
+                    "sending",
+                    "info",
+                    format!("Sending: {} leaves now.", of(1)),
+                    None,
+                ),
+                DeliveryState::Pending => (
+                    "retrying",
+                    "warning",
+                    format!("{} failed: it {why}.", capitalise(&of(in_run))),
+                    Some(match max_attempts {
+                        Some(m) if in_run >= i64::from(m) => {
+                            "A redelivery by hand is on its way.".to_owned()
+                        }
+                        _ => "The order stays pending until an attempt gets through; nobody needs to \
+                              do anything — the store retries on its schedule, and waits longer if the \
+                              inventory asks it to (Retry-After)."
+                            .to_owned(),
+                    }),
+                ),
+            }
+    }
+}
+
+impl DeliveryProgress {
+    /// `max_attempts`: what the retry schedule allows (None: no limit).
+    pub fn of(d: &DeliveryView, max_attempts: Option<u32>) -> DeliveryProgress {
+        let (phase, tone, headline, detail) = Run::of(d, max_attempts).describe(d);
         DeliveryProgress {
             id: d.id.clone(),
             endpoint_url: d.endpoint_url.clone(),

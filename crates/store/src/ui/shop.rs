@@ -196,12 +196,11 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
             .map_or_else(new_form_key, |k| k.as_str().to_owned()),
         ..OrderForm::default()
     };
-    let mut errors = HashMap::new();
     let outcome = match validation::new_order(Raw::Text(&name), Raw::Text(&email), Some(&lines)) {
         Ok(valid) => app.checkout.place_order(valid, key.as_ref()).await,
         Err(field_errors) => Err(StoreError::validation(field_errors)),
     };
-    match outcome {
+    let errors = match outcome {
         Ok(placed) => {
             let next = field("next");
             let target = if NEXT_PAGES.contains(&next.as_str()) {
@@ -211,45 +210,63 @@ async fn place(app: Data, req: HttpRequest, fields: Fields) -> Result<HttpRespon
             };
             return Ok(see_other(&target));
         }
-        Err(StoreError::Api(ApiError::Validation(field_errors))) => {
-            for e in field_errors {
-                match e.field.as_str() {
-                    "customer.name" => form.name_error = Some(e.message),
-                    "customer.email" => form.email_error = Some(e.message),
-                    "items" => {
-                        form.items_error = Some(format!(
-                            "{}: set a quantity on at least one product.",
-                            e.message
-                        ))
-                    }
-                    other => {
-                        // `items[3].quantity` → the fourth line's product.
-                        let index = other
-                            .strip_prefix("items[")
-                            .and_then(|rest| rest.split(']').next())
-                            .and_then(|n| n.parse::<usize>().ok());
-                        match index.and_then(|i| line_skus.get(i)) {
-                            Some(sku) => {
-                                errors.insert(sku.clone(), e.message);
+        Err(e) => form.explain(e, &line_skus)?,
+    };
+    let page_data = front_page(&app, &req, form, &typed, &errors).await?;
+    page(&app, StatusCode::UNPROCESSABLE_ENTITY, &page_data)
+}
+
+impl OrderForm {
+    /// Puts why an order was not placed beside the fields it concerns;
+    /// returns the errors of each product's line, by SKU (`line_skus`: the
+    /// form's lines in order). An error that is not the form's to show is
+    /// passed on.
+    fn explain(
+        &mut self,
+        error: StoreError,
+        line_skus: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut by_sku = HashMap::new();
+        match error {
+            StoreError::Api(ApiError::Validation(field_errors)) => {
+                for e in field_errors {
+                    match e.field.as_str() {
+                        "customer.name" => self.name_error = Some(e.message),
+                        "customer.email" => self.email_error = Some(e.message),
+                        "items" => {
+                            self.items_error = Some(format!(
+                                "{}: set a quantity on at least one product.",
+                                e.message
+                            ))
+                        }
+                        other => {
+                            // `items[3].quantity` → the fourth line's product.
+                            let index = other
+                                .strip_prefix("items[")
+                                .and_then(|rest| rest.split(']').next())
+                                .and_then(|n| n.parse::<usize>().ok());
+                            match index.and_then(|i| line_skus.get(i)) {
+                                Some(sku) => {
+                                    by_sku.insert(sku.clone(), e.message);
+                                }
+                                None => self.form_error = Some(e.message),
                             }
-                            None => form.form_error = Some(e.message),
                         }
                     }
                 }
             }
+            StoreError::Api(ApiError::IdempotencyKeyReused) => {
+                self.form_error = Some(
+                    "This form already placed a different order. Check the form and place the order again.".into(),
+                );
+                self.idempotency_key = new_form_key();
+            }
+            StoreError::IdempotencyKeyInFlight => {
+                self.form_error =
+                    Some("This order is still being confirmed with the inventory; wait a moment and submit again.".into());
+            }
+            other => return Err(other),
         }
-        Err(StoreError::Api(ApiError::IdempotencyKeyReused)) => {
-            form.form_error = Some(
-                "This form already placed a different order. Check the form and place the order again.".into(),
-            );
-            form.idempotency_key = new_form_key();
-        }
-        Err(StoreError::IdempotencyKeyInFlight) => {
-            form.form_error =
-                Some("This order is still being confirmed with the inventory; wait a moment and submit again.".into());
-        }
-        Err(other) => return Err(other.into()),
+        Ok(by_sku)
     }
-    let page_data = front_page(&app, &req, form, &typed, &errors).await?;
-    page(&app, StatusCode::UNPROCESSABLE_ENTITY, &page_data)
 }

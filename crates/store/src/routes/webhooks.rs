@@ -1,11 +1,9 @@
-//! The store's JSON API. Handlers are thin on purpose: parse the request,
-//! call one function of the domain or integration modules, shape the
-//! answer. Who may call is the first argument: a management call takes
-//! [`Operator`] (with `ADMIN_TOKEN` set, the operator's bearer token; a
-//! `401` before the body is read), a registration [`Registrant`] (the
-//! inventory's key, or the operator); a customer's order needs nobody. Anything that can fail returns a `StoreError`, which becomes a
-//! problem+json response in one place (`crate::error`). The pull feed's
-//! two handlers live with the feed, in `integration::poll`.
+//! The store's JSON API for webhook endpoints and their deliveries:
+//! register, read, change, rotate, ping, recover and delete endpoints; list
+//! deliveries and redeliver one. Thin handlers, as in [`super::orders`].
+//! Who may call is the first argument: a management call takes
+//! [`Operator`]; a registration, [`Registrant`] (the inventory's key, or
+//! the operator).
 
 use std::time::Duration;
 
@@ -14,202 +12,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use contract::order::{NewOrder, Order, Product};
-use contract::{DeliveryId, EndpointId, IntegrationMode, MessageId, OrderId, Problem, Sku};
-
-use super::id_from_path;
-use crate::api_keys::Registrant;
-
-use super::feed;
-use crate::error::StoreError;
-use crate::idempotency::IdempotencyKey;
-use crate::integration;
-use crate::integration::webhook::{deliveries, endpoints};
-use crate::orders;
-use crate::state::AppState;
-use crate::timeline::{self, ExchangeView};
+use contract::{DeliveryId, EndpointId, MessageId, Problem};
 use platform::ApiError;
 use platform::guard::Operator;
 use platform::http::{Json, OptionalJson};
 
+use super::id_from_path;
+use crate::api_keys::Registrant;
+use crate::error::StoreError;
+use crate::integration::webhook::{deliveries, endpoints};
+use crate::state::AppState;
+
 type Data = web::Data<AppState>;
-
-/// One resource per path, so a known path with the wrong method is a
-/// `405 Method Not Allowed` (with `Allow`), not a 404.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/products").get(list_products))
-        .service(
-            web::resource("/api/orders")
-                .post(place_order)
-                .get(feed::feed),
-        )
-        .service(web::resource("/api/orders/{id}").get(get_order))
-        .service(web::resource("/api/orders/{id}/acknowledgement").post(feed::acknowledgement))
-        .service(
-            web::resource("/api/integration")
-                .get(get_integration)
-                .put(put_integration),
-        )
-        .service(
-            web::resource("/api/webhook-endpoints")
-                .post(create_endpoint)
-                .get(list_endpoints),
-        )
-        .service(
-            web::resource("/api/webhook-endpoints/{id}")
-                .get(get_endpoint)
-                .patch(update_endpoint)
-                .delete(delete_endpoint),
-        )
-        .service(web::resource("/api/webhook-endpoints/{id}/rotate-secret").post(rotate_secret))
-        .service(web::resource("/api/webhook-endpoints/{id}/ping").post(ping_endpoint))
-        .service(web::resource("/api/webhook-endpoints/{id}/recover").post(recover_endpoint))
-        .service(web::resource("/api/deliveries").get(list_deliveries))
-        .service(web::resource("/api/deliveries/{id}").get(get_delivery))
-        .service(web::resource("/api/deliveries/{id}/redeliver").post(redeliver));
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/products",
-    tag = "catalog",
-    summary = "The catalog",
-    responses((status = 200, description = "Every product the shop sells", body = Vec<Product>))
-)]
-async fn list_products(app: Data) -> Result<HttpResponse, StoreError> {
-    let products = crate::catalog::list(&app.ctx.db)
-        .await?
-        .into_iter()
-        .map(|item| {
-            Ok(Product {
-                sku: Sku::parse(&item.sku).map_err(|e| sqlx::Error::ColumnDecode {
-                    index: "sku".into(),
-                    source: Box::new(e),
-                })?,
-                name: item.name,
-                price_cents: item.price_cents,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(HttpResponse::Ok().json(products))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/orders",
-    tag = "orders",
-    summary = "Place an order",
-    description = "Writes the order (and, in webhook mode, its `order.created` event) in one \
-                   transaction, then hands it over in the current integration mode. In api mode \
-                   the answer waits for the inventory: the order comes back `confirmed` or \
-                   `rejected`. With an `Idempotency-Key`, a repeat of the same request gets the \
-                   first answer (`Idempotent-Replayed: true`) and places nothing.",
-    params(("Idempotency-Key" = Option<String>, Header,
-            description = "1 to 255 visible ASCII characters; the same key places one order.",
-            min_length = 1, max_length = 255, pattern = "^[!-~]+$")),
-    request_body(content = NewOrder, content_type = "application/json",
-                 description = "Who orders what: 1 to 20 lines, each SKU once."),
-    responses(
-        (status = 201, description = "Placed (or the stored answer to the same request)", body = Order,
-         headers(("Location" = String, description = "The order's address, `/api/orders/{id}`"),
-                 ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request"))),
-        (status = 400, description = "A malformed `Idempotency-Key`, or a body that is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The first request with this `Idempotency-Key` is still being processed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (each in `errors`), a SKU the shop does not sell, or an `Idempotency-Key` reused for a different request", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn place_order(
-    app: Data,
-    req: HttpRequest,
-    body: Json<serde_json::Value>,
-) -> Result<HttpResponse, StoreError> {
-    let key = IdempotencyKey::from_request(&req)?;
-    // The order rules of every door (`contract::validation`).
-    let valid = contract::validation::new_order_json(&body).map_err(StoreError::validation)?;
-    let placed = app.checkout.place_order(valid, key.as_ref()).await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/api/orders/{}", placed.order.id)));
-    if placed.replayed {
-        // Stripe's name for "this is the stored answer to an earlier request".
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
-    Ok(response.json(placed.order))
-}
-
-/// An order with the exchanges that carried it.
-#[derive(Serialize, ToSchema)]
-pub struct OrderWithTimeline {
-    #[serde(flatten)]
-    order: Order,
-    timeline: Vec<ExchangeView>,
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/orders/{id}",
-    tag = "orders",
-    summary = "One order and its integration timeline",
-    params(("id" = OrderId, Path, description = "The order's id")),
-    responses(
-        (status = 200, description = "The order, with every exchange that carried it", body = OrderWithTimeline),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn get_order(app: Data, id: web::Path<String>) -> Result<HttpResponse, StoreError> {
-    let id: OrderId = id_from_path("order", &id)?;
-    let order = orders::get_order(&app.ctx.db, &id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
-    let timeline = timeline::for_order(&app.ctx.db, &id).await?;
-    Ok(HttpResponse::Ok().json(OrderWithTimeline { order, timeline }))
-}
-
-/// The store's integration mode.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct IntegrationSetting {
-    #[schema(value_type = IntegrationMode)]
-    pub mode: String,
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/integration",
-    tag = "integration",
-    summary = "The current integration mode",
-    responses((status = 200, description = "How new orders reach the inventory", body = IntegrationSetting))
-)]
-async fn get_integration(app: Data) -> Result<HttpResponse, StoreError> {
-    let mode = integration::read_mode(&app.ctx.db).await?;
-    Ok(HttpResponse::Ok().json(IntegrationSetting {
-        mode: mode.to_string(),
-    }))
-}
-
-#[utoipa::path(
-    put,
-    path = "/api/integration",
-    tag = "integration",
-    summary = "Switch the integration mode",
-    description = "New orders use the new mode; orders already placed finish through the \
-                   channel of the mode they were placed under.",
-    request_body(content = IntegrationSetting, content_type = "application/json"),
-    security((), ("operator" = [])),
-    responses(
-        (status = 200, description = "Switched", body = IntegrationSetting),
-        (status = 422, description = "Not one of `webhook`, `api`, `poll`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn put_integration(
-    _: Operator,
-    app: Data,
-    body: Json<IntegrationSetting>,
-) -> Result<HttpResponse, StoreError> {
-    let mode = IntegrationMode::parse(&body.mode).map_err(|e| StoreError::invalid("mode", e.0))?;
-    integration::set_mode(&app.ctx.db, &app.ctx.live, mode, app.ctx.clock.now()).await?;
-    Ok(HttpResponse::Ok().json(IntegrationSetting {
-        mode: mode.to_string(),
-    }))
-}
 
 #[utoipa::path(
     post,
@@ -230,7 +44,7 @@ async fn put_integration(
         (status = 422, description = "A URL that is not allowed, an unknown event type or format, a description that is too long or holds a hidden character", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn create_endpoint(
+pub(super) async fn create_endpoint(
     // The inventory (with the store's key) or the operator may register;
     // which of them does has no say in the endpoint's role — its URL does.
     _: Registrant,
@@ -264,7 +78,7 @@ fn endpoint_id(raw: &str) -> Result<EndpointId, StoreError> {
     security((), ("operator" = [])),
     responses((status = 200, description = "The endpoints", body = Vec<endpoints::Endpoint>))
 )]
-async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreError> {
+pub(super) async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreError> {
     Ok(HttpResponse::Ok().json(endpoints::list(&app.webhooks).await?))
 }
 
@@ -284,7 +98,7 @@ async fn list_endpoints(_: Operator, app: Data) -> Result<HttpResponse, StoreErr
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_endpoint(
+pub(super) async fn get_endpoint(
     registrant: Registrant,
     app: Data,
     req: HttpRequest,
@@ -311,7 +125,7 @@ async fn get_endpoint(
         (status = 422, description = "An unknown event type or format, a description that is too long or holds a hidden character", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn update_endpoint(
+pub(super) async fn update_endpoint(
     _: Operator,
     app: Data,
     id: web::Path<String>,
@@ -334,7 +148,7 @@ async fn update_endpoint(
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn delete_endpoint(
+pub(super) async fn delete_endpoint(
     _: Operator,
     app: Data,
     id: web::Path<String>,
@@ -384,7 +198,7 @@ pub struct Requeued {
         (status = 422, description = "A grace period over a week", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn rotate_secret(
+pub(super) async fn rotate_secret(
     registrant: Registrant,
     app: Data,
     req: HttpRequest,
@@ -420,7 +234,7 @@ async fn rotate_secret(
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn ping_endpoint(
+pub(super) async fn ping_endpoint(
     _: Operator,
     app: Data,
     id: web::Path<String>,
@@ -441,7 +255,7 @@ async fn ping_endpoint(
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn recover_endpoint(
+pub(super) async fn recover_endpoint(
     _: Operator,
     app: Data,
     id: web::Path<String>,
@@ -462,7 +276,7 @@ async fn recover_endpoint(
         (status = 400, description = "An id that is not one, a `state` that is not a delivery state, or a `limit` outside 1 to 200", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn list_deliveries(
+pub(super) async fn list_deliveries(
     _: Operator,
     app: Data,
     query: web::Query<deliveries::DeliveryFilter>,
@@ -486,7 +300,7 @@ fn delivery_id(raw: &str) -> Result<DeliveryId, StoreError> {
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_delivery(
+pub(super) async fn get_delivery(
     _: Operator,
     app: Data,
     id: web::Path<String>,
@@ -507,7 +321,7 @@ async fn get_delivery(
         (status = 409, description = "The delivery's endpoint was deleted", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn redeliver(
+pub(super) async fn redeliver(
     _: Operator,
     app: Data,
     id: web::Path<String>,
