@@ -1,4 +1,4 @@
-//! Issue #10, the inventory's side: one validation of an order at every
+//! The inventory's doors hold: one validation of an order at every
 //! door (and nothing stored, no order id burnt, when it fails), bounded
 //! `webhook-id`s and requests, the caller authenticated before the body is
 //! read, and with `ADMIN_TOKEN` management needs the operator.

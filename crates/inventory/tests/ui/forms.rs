@@ -110,7 +110,8 @@ platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     let refused = post_form(&inventory, "/keys", &[("label", "   ")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("id=\"key-label-error\"");
-    // Issue #17, F-8: a label is human text; the reason sits beside it.
+    // A label is human text (no hidden characters that would make the list
+    // lie to whoever reads it); the reason sits beside it.
     let keys = inventory::keys::list(&inventory.state.db).await.unwrap().len();
     let refused = post_form(&inventory, "/keys", &[("label", "ci \u{2066}prod\u{2069}")]).await;
     assert_eq!(refused.status, 422);
