@@ -40,6 +40,7 @@
 //!     demo stock.
 
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod idempotency;
 pub mod instruments;
@@ -52,6 +53,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod stock;
+pub mod store_api;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod ui;

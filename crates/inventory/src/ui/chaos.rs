@@ -1,5 +1,5 @@
 //! The chaos page: break the inventory on purpose and watch each pattern
-//! cope (see `crate::chaos` for what each control does). One form sets all
+//! cope (see `crate::instruments::chaos` for what each control does). One form sets all
 //! four controls at once, exactly like `PUT /api/chaos`; "heal" switches
 //! everything off. The controls never apply to these pages, so the way
 //! back is always open.
@@ -37,7 +37,7 @@ impl askama::filters::HtmlSafe for ChaosState {}
 
 impl ChaosState {
     pub fn now(app: &Data) -> ChaosState {
-        let settings = app.chaos.settings();
+        let settings = app.context.chaos.settings();
         ChaosState {
             summary: chaos_summary(&settings),
             settings,
@@ -171,10 +171,10 @@ async fn apply(
     };
     match settings {
         Ok(settings) => {
-            app.chaos.set(&settings);
-            let now = app.chaos.settings();
+            app.context.chaos.set(&settings);
+            let now = app.context.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
-            app.live
+            app.context.live
                 .publish(contract::LiveEventKind::ChaosChanged, &now);
             Ok(see_other(if heal {
                 "/chaos?notice=healed"

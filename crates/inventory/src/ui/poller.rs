@@ -22,8 +22,7 @@ use contract::Channel;
 use super::messages::verdict_tone;
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
 use crate::instruments::messages::{self, Selection};
-use crate::integration::poller::{self, cursor};
-use crate::routes::api::{MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::integration::poller::cursor::{self, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/poller", web::get().to(poller_page))
@@ -69,12 +68,12 @@ fn seconds_text(ms: i64) -> String {
 
 impl PollerPanel {
     pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
-        let state = cursor::load(app).await?;
+        let state = cursor::load(&app.context.db).await?;
         let feed = Selection {
             channel: Some(Channel::Feed),
             order_id: None,
         };
-        let recent = messages::recent(&app.db, feed, RECENT_POLLS)
+        let recent = messages::recent(&app.context.db, feed, RECENT_POLLS)
             .await?
             .into_iter()
             .map(|m| PollRow {
@@ -93,7 +92,7 @@ impl PollerPanel {
             interval_error: None,
             cursor: state.cursor,
             recent,
-            action_base: app.config.public_url.trim_end_matches('/').to_owned(),
+            action_base: app.context.config.public_url.trim_end_matches('/').to_owned(),
             back,
         })
     }
@@ -193,12 +192,13 @@ async fn change(
     form: web::Form<ChangeFields>,
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
+    let (poller, ctx) = (&app.poller, &app.context);
     match fields.action.as_str() {
         "pause" => {
-            cursor::configure(&app, Some(true), None).await?;
+            poller.configure(ctx, Some(true), None).await?;
         }
         "resume" => {
-            cursor::configure(&app, Some(false), None).await?;
+            poller.configure(ctx, Some(false), None).await?;
         }
         _ => {
             let ms = fields
@@ -212,7 +212,7 @@ async fn change(
                 .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
             match ms {
                 Some(ms) => {
-                    cursor::configure(&app, None, Some(ms)).await?;
+                    poller.configure(ctx, None, Some(ms)).await?;
                 }
                 None => {
                     let mut panel = PollerPanel::load(&app, None).await?;
@@ -240,7 +240,7 @@ async fn poll_now(
     app: Data,
     form: web::Form<PollNowFields>,
 ) -> Result<HttpResponse, PageError> {
-    let own = match poller::poll_cycle(&app).await {
+    let own = match app.poller.poll_cycle(&app.context).await {
         Ok(r) => format!(
             "/poller?notice=polled&requests={}&empty={}&applied={}",
             r.requests, r.empty_requests, r.orders_applied
