@@ -116,8 +116,18 @@ struct ChaosFields {
     #[serde(default)]
     fail_next: String,
     reject_signatures: Option<String>,
-    /// `heal` switches everything off, whatever the rest says.
-    action: Option<String>,
+    action: Option<ChaosAction>,
+}
+
+/// Which button of the form was pressed.
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ChaosAction {
+    /// Switches everything off, whatever the rest says.
+    Heal,
+    /// "Apply" (also what any other word means): the form as filled in.
+    #[serde(other)]
+    Apply,
 }
 
 /// A whole number from 0 to `max`; an empty field is 0 (off).
@@ -142,7 +152,7 @@ async fn apply(
     form: web::Form<ChaosFields>,
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
-    let heal = fields.action.as_deref() == Some("heal");
+    let heal = fields.action == Some(ChaosAction::Heal);
     let settings = if heal {
         Ok(ChaosSettings::default())
     } else {

@@ -176,10 +176,20 @@ fn after(app: &Data, back: Option<&str>, own: &str) -> HttpResponse {
     }
 }
 
+/// Which button of the form was pressed.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Change {
+    Pause,
+    Resume,
+    /// "Set": read `interval_s` (also what any other word means).
+    #[serde(other)]
+    Interval,
+}
+
 #[derive(Deserialize)]
 struct ChangeFields {
-    /// `pause`, `resume` or `interval`.
-    action: String,
+    action: Change,
     #[serde(default)]
     interval_s: String,
     back: Option<String>,
@@ -193,14 +203,14 @@ async fn change(
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
     let (poller, ctx) = (&app.poller, &app.context);
-    match fields.action.as_str() {
-        "pause" => {
+    match fields.action {
+        Change::Pause => {
             poller.configure(ctx, Some(true), None).await?;
         }
-        "resume" => {
+        Change::Resume => {
             poller.configure(ctx, Some(false), None).await?;
         }
-        _ => {
+        Change::Interval => {
             let ms = fields
                 .interval_s
                 .trim()
