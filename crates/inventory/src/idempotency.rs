@@ -18,7 +18,7 @@
 //!    write the same order id first, the insert finds it, and the whole
 //!    transaction is rolled back and tried again — when the lookup now
 //!    finds the other's row. A withdrawn order leaves a
-//!    [tombstone](tombstone) so that a late copy is refused rather than
+//!    [tombstone] so that a late copy is refused rather than
 //!    applied.
 //! 2. **The webhook inbox** (`webhook_inbox`), keyed by `webhook-id`
 //!    ([`WebhookId`]): the same *message* twice (a retry of a delivery) is answered as a

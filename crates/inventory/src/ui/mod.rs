@@ -25,6 +25,8 @@
 //! send a person to `/login` once. Pages of other sites can post nothing
 //! here: a browser's state-changing request from elsewhere than this
 //! inventory or its store is refused (`403`) before any handler runs.
+//!
+//! [`reference`]: mod@reference
 
 pub mod chaos;
 pub mod keys;
@@ -166,9 +168,4 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
         "poll-failed" => Notice::error("The poll failed; the message log says why."),
         _ => return None,
     })
-}
-
-/// `ON`/`off` badges and similar: the text of a boolean state.
-pub fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
 }
