@@ -56,7 +56,11 @@ impl Application {
         // handlers' patterns and the subscription.
         let secrets = Arc::new(Secrets::new(config.subscribe));
         let store = StoreApi::new(&config)?;
-        let state = web::Data::new(AppState::new(context.clone(), secrets.clone(), store.clone()));
+        let state = web::Data::new(AppState::new(
+            context.clone(),
+            secrets.clone(),
+            store.clone(),
+        ));
 
         let service = Service::start_app(
             listener,

@@ -189,7 +189,12 @@ pub fn shortage_outcome(channel: IntegrationMode) -> ApplyOutcome {
 /// After an order was taken in by any channel, and its transaction
 /// committed: the first time, count it and tell open pages that the stock
 /// moved (a repeat moved nothing).
-pub fn note_applied(ctx: &Context, channel: IntegrationMode, order_id: &OrderId, applied: &Applied) {
+pub fn note_applied(
+    ctx: &Context,
+    channel: IntegrationMode,
+    order_id: &OrderId,
+    applied: &Applied,
+) {
     if !applied.first_time {
         return;
     }

@@ -138,7 +138,10 @@ impl Intake {
         log: &MessageLog,
         arrival: Arrival,
     ) -> (Answer, Result<Handled, InventoryError>) {
-        let answerer = arrival.answerer.clone().expect("an arrival that is answered");
+        let answerer = arrival
+            .answerer
+            .clone()
+            .expect("an arrival that is answered");
         let done = match self.commit.submit(arrival).await {
             Ok(done) => done,
             Err(CommitError::Write(e)) => Done {
@@ -170,10 +173,12 @@ impl Intake {
         if arrivals.is_empty() {
             return Vec::new();
         }
-        let results = self.commit.write_batch(arrivals).await;
-        results
-            .into_iter()
-            .map(|done| Ok(done?.handled?))
+        let done = self.commit.write_batch(arrivals).await;
+        done.into_iter()
+            .map(|done| match done {
+                Ok(done) => done.handled,
+                Err(e) => Err(e.into()),
+            })
             .collect()
     }
 }

@@ -24,9 +24,10 @@
 //!
 //! **Agreeing again, by ourselves.** Step 3 runs at start, and again
 //! whenever a webhook arrives whose signature matches none of our secrets
-//! (`super::webhook_secrets::SecretCheck`): without it a rotation we did not make would leave
-//! every delivery a `401` for good — even across restarts, since we would
-//! still hold *a* secret, just not the store's. Anyone can send us a bad
+//! ([`SecretCheck`](super::webhook_secrets::SecretCheck)): without it a
+//! rotation we did not make would leave every delivery a `401` for good —
+//! even across restarts, since we would still hold *a* secret, just not
+//! the store's. Anyone can send us a bad
 //! signature, so a bad signature only ever asks for the check, never for a
 //! rotation: the fingerprints, read from the store with its key, are what
 //! decide. And the check runs at most once per interval, so a flood of
@@ -202,7 +203,9 @@ impl Subscriber {
             CallFailed::Unreadable { .. } => {
                 Verdict::with_detail(VerdictKind::Failed, "unreadable answer")
             }
-            CallFailed::Refused(_) => Verdict::with_detail(VerdictKind::Refused, failed.to_string()),
+            CallFailed::Refused(_) => {
+                Verdict::with_detail(VerdictKind::Refused, failed.to_string())
+            }
             CallFailed::NoAnswer(_) => {
                 Verdict::with_detail(VerdictKind::Failed, "store unreachable")
             }

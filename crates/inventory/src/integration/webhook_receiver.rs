@@ -140,7 +140,7 @@ impl WebhookReceiver {
         };
         let (answer, handled) = self.intake.answer(&ctx.log, arrival).await;
 
-        // 5. Answer (the caller sends it); count it; tell open pages the
+        // 5. Answer (`receive` sends and counts it); tell open pages the
         // stock moved.
         if let (Ok(Handled::Applied(applied)), Some(order_id)) = (&handled, &answer.log.order_id) {
             note_applied(ctx, IntegrationMode::Webhook, order_id, applied);

@@ -184,7 +184,8 @@ async fn apply(
             app.context.chaos.set(&settings);
             let now = app.context.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
-            app.context.live
+            app.context
+                .live
                 .publish(contract::LiveEventKind::ChaosChanged, &now);
             Ok(see_other(if heal {
                 "/chaos?notice=healed"

@@ -113,7 +113,14 @@ async fn create(
     form: web::Form<NewKeyFields>,
 ) -> Result<HttpResponse, PageError> {
     let label = form.into_inner().label;
-    match keys::create(&app.context.db, &app.api_keys, &label, app.context.clock.now()).await {
+    match keys::create(
+        &app.context.db,
+        &app.api_keys,
+        &label,
+        app.context.clock.now(),
+    )
+    .await
+    {
         Ok(key) => {
             let created = NewKey {
                 label: key.label,

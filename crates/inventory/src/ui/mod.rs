@@ -115,7 +115,11 @@ pub fn fragment(template: &impl Template) -> Result<HttpResponse, PageError> {
 
 /// The store's address as a browser reaches it, without a trailing slash.
 pub fn store_url(app: &AppState) -> String {
-    app.context.config.store_public_url.trim_end_matches('/').to_owned()
+    app.context
+        .config
+        .store_public_url
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// A page's failure, rendered as a page (see `platform::ui::PageError`).

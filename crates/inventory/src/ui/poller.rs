@@ -92,7 +92,12 @@ impl PollerPanel {
             interval_error: None,
             cursor: state.cursor,
             recent,
-            action_base: app.context.config.public_url.trim_end_matches('/').to_owned(),
+            action_base: app
+                .context
+                .config
+                .public_url
+                .trim_end_matches('/')
+                .to_owned(),
             back,
         })
     }

@@ -220,7 +220,9 @@ async fn restock(
         .parse::<i64>()
         .map_err(|_| format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK));
     let outcome = match (sku, quantity) {
-        (Ok(sku), Ok(quantity)) => stock::restock(&app.context.db, &sku, quantity, app.context.clock.now()).await,
+        (Ok(sku), Ok(quantity)) => {
+            stock::restock(&app.context.db, &sku, quantity, app.context.clock.now()).await
+        }
         (sku, quantity) => {
             typed.sku_error = sku.err();
             typed.quantity_error = quantity.err();

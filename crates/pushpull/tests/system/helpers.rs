@@ -115,11 +115,12 @@ impl System {
             || async {
                 let endpoints = self.store.get_json("/api/webhook-endpoints").await;
                 let registered = !endpoints.as_array().unwrap().is_empty();
-                let keeps_secret =
-                    inventory::integration::subscription::current(&self.inventory().state.context.db)
-                        .await
-                        .unwrap()
-                        .is_some();
+                let keeps_secret = inventory::integration::subscription::current(
+                    &self.inventory().state.context.db,
+                )
+                .await
+                .unwrap()
+                .is_some();
                 (registered && keeps_secret).then_some(())
             },
         )

@@ -220,7 +220,12 @@ impl Poller {
                         .map(|e| format!("{}: {}", e.field, e.message))
                         .collect();
                     let reason = format!("Refused: {}", why.join("; "));
-                    refused.push(self.acknowledge(ctx, &order.id, ApplyOutcome::Rejected, Some(reason)));
+                    refused.push(self.acknowledge(
+                        ctx,
+                        &order.id,
+                        ApplyOutcome::Rejected,
+                        Some(reason),
+                    ));
                 }
             }
         }
