@@ -8,18 +8,14 @@
 //! controls said no.
 //!
 //! How a problem is *sent* — JSON, or XML for a client that asked for it —
-//! is [`crate::reply`]'s business.
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+//! is not decided here: the answer's writer (the `reply` module) reads the
+//! problem, its headers and its verdict from this type.
 
 use contract::inventory::Shortage;
 use contract::order::LineItem;
 use contract::signing::VerifyError;
 use contract::{OrderId, Problem, Sku, Verdict, VerdictKind};
 use platform::ApiError;
-
-use crate::reply::Reply;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -154,16 +150,6 @@ impl InventoryError {
         if let InventoryError::Api(e) = self {
             e.log();
         }
-    }
-}
-
-impl ResponseError for InventoryError {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        Reply::problem(self, contract::Format::Json).into_response()
     }
 }
 

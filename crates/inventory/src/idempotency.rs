@@ -9,18 +9,19 @@
 //!
 //! 1. **The ledger of applied orders** (`applied_orders`), keyed by order
 //!    id — the guard that matters. Each arrival is [looked up](first_arrivals)
-//!    first; an order seen before gets the first [`Answer`] back. A new one
-//!    is [written down](record_arrivals) with what happened to it, in the
+//!    first; an order seen before gets the first [`StoredAnswer`] back. A
+//!    new one is [written down](record_arrivals) — its [`FirstArrival`] —
+//!    with what happened to it, in the
 //!    same transaction as the stock it takes: there is no moment at which
 //!    the row exists without the stock change, or the reverse. Its primary
 //!    key is the last word: should a concurrent transaction (PostgreSQL)
 //!    write the same order id first, the insert finds it, and the whole
 //!    transaction is rolled back and tried again — when the lookup now
 //!    finds the other's row. A withdrawn order leaves a
-//!    [tombstone](tombstone) so that a late copy is refused rather than
+//!    [tombstone] so that a late copy is refused rather than
 //!    applied.
-//! 2. **The webhook inbox** (`webhook_inbox`), keyed by `webhook-id`: the
-//!    same *message* twice (a retry of a delivery) is answered as a
+//! 2. **The webhook inbox** (`webhook_inbox`), keyed by `webhook-id`
+//!    ([`WebhookId`]): the same *message* twice (a retry of a delivery) is answered as a
 //!    duplicate before anything is applied ([`messages_seen`]); a new one
 //!    is [noted](note_messages) with the order it carried and what became
 //!    of it, in the same transaction. It does not replace the ledger — two
@@ -29,8 +30,9 @@
 //!    its claim. A repeat whose items differ is not a repeat but a client
 //!    reusing an `Idempotency-Key` for something else, and is refused.
 //!
-//! The one function that uses all of this with the stock is
-//! `crate::integration::apply::apply_orders_once`.
+//! The one function that uses all of this with the stock is the apply
+//! module's `apply_orders_once`; the inbox is checked and written by the
+//! intake, which hands it the orders.
 
 use std::collections::HashMap;
 
@@ -51,16 +53,21 @@ pub fn request_hash(wanted: &Quantities) -> String {
     hex::encode(h.finalize())
 }
 
-/// The answer `/update_inventory` gave the first time (status and body),
-/// repeated as it was to every later request for the same order — whichever
-/// channel the first arrival came through.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+/// The answer `/update_inventory` gives for an order (status and body),
+/// as the ledger stores it: the first time's, repeated as it was to every
+/// later request for the same order — whichever channel the first arrival
+/// came through — or, once the order is withdrawn, the void's.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredAnswer {
+    #[sqlx(rename = "answer_status", try_from = "i64")]
     pub status: u16,
+    #[sqlx(rename = "answer")]
     pub body: String,
 }
 
-/// An order's first arrival, as the ledger remembers it.
+/// An order's first arrival, as the ledger keeps it: written down when it
+/// arrives ([`record_arrivals`]), and what every later arrival of the same
+/// order finds ([`first_arrivals`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FirstArrival {
     #[sqlx(try_from = "String")]
@@ -73,19 +80,36 @@ pub struct FirstArrival {
     pub outcome: ApplyOutcome,
     /// Empty for a tombstone: there were no items to compare.
     pub request_hash: String,
-    /// What it took, as [`Quantities`] in JSON.
+    /// What it asked for — which is what it took, if its outcome is
+    /// `applied` — as [`Quantities`] in JSON.
     items: String,
-    #[sqlx(try_from = "i64")]
-    answer_status: u16,
-    answer: String,
+    #[sqlx(flatten)]
+    pub answer: StoredAnswer,
+    /// When the store created it, for the end-to-end latency charts
+    /// (written, not read back).
+    #[sqlx(skip)]
+    order_created_at: Option<Timestamp>,
 }
 
 impl FirstArrival {
-    pub fn answer(&self) -> Answer {
-        Answer {
-            status: self.answer_status,
-            body: self.answer.clone(),
-        }
+    /// An order arriving for the first time, with what became of it.
+    pub fn new(
+        order_id: OrderId,
+        channel: IntegrationMode,
+        wanted: &Quantities,
+        outcome: ApplyOutcome,
+        answer: StoredAnswer,
+        order_created_at: Option<Timestamp>,
+    ) -> Result<FirstArrival, serde_json::Error> {
+        Ok(FirstArrival {
+            order_id,
+            channel,
+            outcome,
+            request_hash: request_hash(wanted),
+            items: serde_json::to_string(wanted)?,
+            answer,
+            order_created_at,
+        })
     }
 
     /// What the order took (nothing unless its outcome is `applied`).
@@ -99,40 +123,6 @@ impl FirstArrival {
         self.outcome != ApplyOutcome::Voided
             && !self.request_hash.is_empty()
             && self.request_hash != hash
-    }
-}
-
-/// An order arriving for the first time, with what became of it.
-#[derive(Debug, Clone)]
-pub struct Arrival {
-    pub order_id: OrderId,
-    pub channel: IntegrationMode,
-    /// What it asked for.
-    pub wanted: Quantities,
-    pub outcome: ApplyOutcome,
-    pub answer: Answer,
-    /// When the store created it, for the end-to-end latency charts.
-    pub order_created_at: Option<Timestamp>,
-}
-
-impl Arrival {
-    /// The ledger's memory of it, as a later arrival will find it.
-    pub fn remembered(&self) -> Result<FirstArrival, serde_json::Error> {
-        Ok(FirstArrival {
-            order_id: self.order_id.clone(),
-            channel: self.channel,
-            outcome: self.outcome,
-            request_hash: request_hash(&self.wanted),
-            items: self.taken_json()?,
-            answer_status: self.answer.status,
-            answer: self.answer.body.clone(),
-        })
-    }
-
-    /// The `items` column: what it asked for (which is what it took, if
-    /// its outcome is `applied`).
-    fn taken_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(&self.wanted)
     }
 }
 
@@ -167,9 +157,9 @@ pub async fn first_arrivals(
 /// transaction: the primary key is what makes "at most once" true.
 pub async fn record_arrivals(
     tx: &mut AnyConnection,
-    arrivals: &[Arrival],
+    arrivals: &[FirstArrival],
     now: Timestamp,
-) -> Result<bool, anyhow::Error> {
+) -> Result<bool, sqlx::Error> {
     for chunk in arrivals.chunks(platform::db::rows_per_statement(9)) {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO applied_orders (order_id, channel, outcome, request_hash, items, \
@@ -183,10 +173,10 @@ pub async fn record_arrivals(
                 .bind(a.order_id.as_str())
                 .bind(a.channel.as_str())
                 .bind(a.outcome.as_str())
-                .bind(request_hash(&a.wanted))
-                .bind(a.taken_json()?)
+                .bind(&a.request_hash)
+                .bind(&a.items)
                 .bind(i64::from(a.answer.status))
-                .bind(a.answer.body.clone())
+                .bind(&a.answer.body)
                 .bind(a.order_created_at.map(Timestamp::millis))
                 .bind(now.millis());
         }
@@ -197,6 +187,8 @@ pub async fn record_arrivals(
     Ok(true)
 }
 
+/// The first arrival of an order known to have arrived (or been
+/// tombstoned).
 pub async fn first_arrival(
     tx: &mut AnyConnection,
     order_id: &OrderId,
@@ -216,7 +208,7 @@ pub async fn first_arrival(
 pub async fn tombstone(
     tx: &mut AnyConnection,
     order_id: &OrderId,
-    answer: &Answer,
+    answer: &StoredAnswer,
     now: Timestamp,
 ) -> Result<bool, anyhow::Error> {
     let inserted = sqlx::query(
@@ -240,7 +232,7 @@ pub async fn tombstone(
 pub async fn withdraw(
     tx: &mut AnyConnection,
     order_id: &OrderId,
-    answer: &Answer,
+    answer: &StoredAnswer,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -255,6 +247,30 @@ pub async fn withdraw(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// A webhook message's `webhook-id`: the sender's string — not one of our
+/// typed ids — but stored for deduplication, so bounded like an
+/// `Idempotency-Key` (1 to `contract::validation::MAX_KEY_CHARS` visible
+/// ASCII characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WebhookId(String);
+
+impl WebhookId {
+    /// `None` for a string that is not a valid key.
+    pub fn parse(raw: &str) -> Option<WebhookId> {
+        contract::validation::is_key(raw.as_bytes()).then(|| WebhookId(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for WebhookId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// What the inbox remembers of a webhook message: the order it carried and
@@ -272,12 +288,11 @@ struct InboxRow {
     outcome: Option<String>,
 }
 
-/// Those of `webhook_ids` received before. The `webhook-id` is any
-/// sender's string (not one of our typed ids).
+/// Those of `webhook_ids` received before.
 pub async fn messages_seen(
     tx: &mut AnyConnection,
-    webhook_ids: &[&str],
-) -> Result<HashMap<String, Noted>, sqlx::Error> {
+    webhook_ids: &[&WebhookId],
+) -> Result<HashMap<WebhookId, Noted>, sqlx::Error> {
     let mut seen = HashMap::new();
     for chunk in webhook_ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
         let sql = sqlx::AssertSqlSafe(format!(
@@ -286,7 +301,7 @@ pub async fn messages_seen(
         ));
         let mut query = sqlx::query_as::<_, InboxRow>(sql);
         for id in chunk {
-            query = query.bind(*id);
+            query = query.bind(id.as_str());
         }
         for row in query.fetch_all(&mut *tx).await? {
             // Both were written by `note_messages` from typed values.
@@ -294,15 +309,15 @@ pub async fn messages_seen(
                 order_id: row.order_id.and_then(|id| OrderId::try_from(id).ok()),
                 outcome: row.outcome.and_then(|o| ApplyOutcome::try_from(o).ok()),
             };
-            seen.insert(row.webhook_id, noted);
+            seen.insert(WebhookId(row.webhook_id), noted);
         }
     }
     Ok(seen)
 }
 
-/// A webhook message received for the first time.
-pub struct Received<'a> {
-    pub webhook_id: &'a str,
+/// A webhook message received for the first time, as the inbox notes it.
+pub struct InboxEntry<'a> {
+    pub webhook_id: &'a WebhookId,
     /// The sender's word, which may be a type we do not know.
     pub event_type: &'a str,
     pub noted: Noted,
@@ -313,7 +328,7 @@ pub struct Received<'a> {
 /// transaction.
 pub async fn note_messages(
     tx: &mut AnyConnection,
-    messages: &[Received<'_>],
+    messages: &[InboxEntry<'_>],
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     for chunk in messages.chunks(platform::db::rows_per_statement(5)) {
@@ -325,7 +340,7 @@ pub async fn note_messages(
         let mut query = sqlx::query(sql);
         for m in chunk {
             query = query
-                .bind(m.webhook_id)
+                .bind(m.webhook_id.as_str())
                 .bind(m.event_type)
                 .bind(m.noted.order_id.as_ref().map(OrderId::as_str))
                 .bind(m.noted.outcome.map(ApplyOutcome::as_str))
@@ -377,8 +392,11 @@ mod tests {
             outcome,
             request_hash: hash.into(),
             items: "{}".into(),
-            answer_status: 200,
-            answer: String::new(),
+            answer: StoredAnswer {
+                status: 200,
+                body: String::new(),
+            },
+            order_created_at: None,
         };
         assert!(!first(ApplyOutcome::Applied, "abc").differs_from("abc"));
         assert!(first(ApplyOutcome::Applied, "abc").differs_from("abd"));

@@ -1,45 +1,59 @@
 //! # The inventory
 //!
 //! Stock per SKU, and the receiving end of the store's three integration
-//! patterns — all of which end in one idempotent call.
+//! patterns — all of which end in one idempotent call. The store is the
+//! orders' owner: it *pushes* them here, as an event (webhook mode: it
+//! does not wait for the stock) or as a request it waits on (api mode:
+//! request/response) — or the inventory, which wants them, *pulls* them
+//! from the store's feed (poll mode).
 //!
 //! ## Reading order
 //!
-//! 1. [`stock`] — units on hand, taken all or nothing across an order's
-//!    lines, with every change written down.
-//! 2. [`idempotency`] — *at most once*: the ledger of applied orders keyed
-//!    by order id, the webhook inbox keyed by `webhook-id`, the request hash
-//!    that catches a reused `Idempotency-Key`.
-//! 3. [`integration::apply`] — the one call every channel ends in:
-//!    claim the order id, take the stock, settle the claim; and the void
-//!    that undoes it.
-//! 4. [`integration::update_inventory`] — **api**: the store asks and
-//!    waits; authenticate, read JSON or XML, check the key, apply, answer
-//!    (a repeat gets the first answer).
-//! 5. [`integration::webhook_receiver`] — **push**: verify the raw bytes,
-//!    dedupe on `webhook-id`, apply once, answer fast.
-//! 6. [`integration::poller`] — **pull**: read a page, apply, acknowledge,
-//!    and only then advance the cursor.
-//! 7. [`integration::subscription`] — how the inventory registers its
-//!    receiver with the store and keeps the signing secret — checking it
-//!    against the store's when signatures stop verifying.
+//! Top-down: the words both services share, the one call every pattern
+//! ends in, each pattern's side here, what they stand on, and what shows
+//! them.
 //!
-//! Around the patterns, not part of them:
-//!
-//! 8. [`instruments`] — what shows them and what breaks them: the message
-//!    log, the cost of polling, the chaos switch.
-//! 9. [`keys`] — hashed API keys; [`error`] — the inventory's own failures
-//!    (the shared ones are `platform::ApiError`); [`reply`] — answers in
-//!    JSON or XML, readable until sent.
-//! 10. [`routes`] — thin handlers, described by [`openapi`] (an OpenAPI 3.1
-//!     document); [`ui`] — the web pages: stock, messages, chaos, poller,
-//!     keys, the API reference.
-//! 11. [`config`] — the flags and their defaults, written once;
-//!     [`startup`] — `Application::build(config)` / `run_until_stopped()`;
-//!     [`state`] — what every handler and worker shares; [`seed`] — the
-//!     demo stock.
+//! 0. `contract` (its own crate) — the orders, events, answers and words
+//!    the store and the inventory exchange.
+//! 1. [`integration::apply`] — **the one apply**: claim the order id, take
+//!    the stock, write it down; the count and the live update once that
+//!    committed; and the void that undoes it.
+//! 2. Each pattern's receiving or asking side ([`integration`]):
+//!    * **webhook** (push, an event) — [`integration::webhook_receiver`]:
+//!      verify the raw bytes, dedupe on `webhook-id`, apply once, answer
+//!      fast; with the secrets it verifies with
+//!      ([`integration::webhook_secrets`]), which
+//!      [`integration::subscription`] gets by registering the receiver
+//!      with the store — and checks again when signatures stop verifying.
+//!    * **api** (push, request/response) —
+//!      [`integration::update_inventory`]: authenticate, read JSON or
+//!      XML, check the key, apply, answer (a repeat gets the first
+//!      answer); and the void, its compensation.
+//!    * **poll** (pull) — [`integration::poller`]: read a page, apply,
+//!      acknowledge, and only then advance the cursor
+//!      ([`integration::poller::cursor`]); its timer and back-off
+//!      ([`integration::poller::worker`]).
+//!    * [`integration::intake`] — what the store sends at the same moment,
+//!      applied in one transaction (group commit, `platform`'s).
+//! 3. What they stand on: [`idempotency`] — *at most once*: the ledger of
+//!    applied orders, the webhook inbox, the request hash; [`stock`] —
+//!    units on hand, taken all or nothing; [`context`] — what pattern
+//!    code takes; [`store_api`] — the store, as the inventory calls it;
+//!    [`keys`] — hashed API keys; [`reply`] — answers in JSON or XML,
+//!    readable until sent; [`error`] — the inventory's own failures (the
+//!    shared ones are `platform::ApiError`).
+//! 4. Serving it: [`routes`] — thin handlers, described by [`openapi`] (an
+//!    OpenAPI 3.1 document); [`state`] — what the handlers hold;
+//!    [`startup`] — `Application::build(config)` / `run_until_stopped()`;
+//!    [`config`] — the flags and their defaults, written once; [`seed`] —
+//!    the demo stock; `testing` — a real inventory for tests.
+//! 5. What shows the patterns and what breaks them: [`instruments`] — the
+//!    message log, the counters, the cost of polling, the chaos switch;
+//!    [`ui`] — the web pages: stock, messages, chaos, poller, keys, the
+//!    API reference.
 
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod idempotency;
 pub mod instruments;
@@ -52,6 +66,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod stock;
+pub mod store_api;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod ui;

@@ -16,8 +16,8 @@ use utoipa::OpenApi;
 
 use platform::openapi::{bearer, complete};
 
-use crate::integration::{update_inventory, webhook_receiver};
 use crate::routes::api;
+use crate::routes::integration;
 
 /// The name of `/update_inventory`'s bearer scheme.
 pub const INVENTORY_KEY: &str = "inventory_key";
@@ -33,9 +33,9 @@ pub const INVENTORY_KEY: &str = "inventory_key";
                        `application/problem+json` (RFC 9457).",
     ),
     paths(
-        update_inventory::handle,
-        update_inventory::void,
-        webhook_receiver::receive,
+        integration::update_inventory,
+        integration::void,
+        integration::receive_webhook,
         api::list_stock,
         api::restock,
         api::list_keys,

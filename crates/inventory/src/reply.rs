@@ -5,10 +5,11 @@
 //! (`application/problem+xml`, as RFC 9457 defines) — everyone else JSON.
 //! A [`Reply`] is a response whose body is still a string, so an endpoint
 //! can write exactly what it answered into the message log before sending
-//! it.
+//! it. An [`InventoryError`] a handler returns is sent the same way (as
+//! JSON: its [`ResponseError`] is here, beside the one writer of problems).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use contract::Format;
@@ -132,6 +133,16 @@ impl Reply {
             builder.insert_header((name, value));
         }
         builder.body(self.body)
+    }
+}
+
+impl ResponseError for InventoryError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        Reply::problem(self, Format::Json).into_response()
     }
 }
 

@@ -1,31 +1,31 @@
 //! Building and running the inventory: `Application::build(config)`
-//! connects and seeds the database, binds the port, and starts the
-//! background tasks (subscribing to the store's webhooks, the poller);
-//! `run_until_stopped()` serves until stopped.
+//! connects and seeds the database, binds the port, builds what the
+//! handlers hold, and starts the background workers (the subscription to
+//! the store's webhooks, the poller); `run_until_stopped()` serves until
+//! stopped.
 
 use std::sync::Arc;
 
 use actix_web::web;
-use anyhow::Context;
+use anyhow::Context as _;
 use prometheus_client::registry::Registry;
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 
-use platform::LiveHub;
 use platform::db::Db;
-use platform::group_commit::GroupCommit;
 use platform::guard::Guard;
 use platform::metrics::HttpMetrics;
 use platform::server::{Ops, Service, ServiceApp, ServiceHandle};
 use sqlx::migrate::Migrator;
 
 use crate::config::InventoryConfig;
-use crate::instruments::chaos::Chaos;
-use crate::instruments::messages::LogWriter;
-use crate::integration::intake::Intake;
-use crate::integration::subscription::{SecretCheck, Secrets};
-use crate::integration::{poller, subscription};
-use crate::state::{AppState, InventoryMetrics};
+use crate::context::Context;
+use crate::instruments::metrics::InventoryMetrics;
+use crate::integration::poller::cursor;
+use crate::integration::poller::worker::PollerWorker;
+use crate::integration::subscription::Subscriber;
+use crate::integration::webhook_secrets::Secrets;
+use crate::state::AppState;
+use crate::store_api::StoreApi;
 use crate::{keys, routes, seed};
 
 /// The inventory's schema: one folder of portable SQL, embedded in the
@@ -42,50 +42,25 @@ pub type AppHandle = ServiceHandle;
 
 impl Application {
     pub async fn build(config: InventoryConfig) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database_url, &MIGRATIONS)
-            .await
-            .context("opening the inventory database")?;
-        let clock = config.clock.clone();
-        let now = clock.now();
-        if config.seed_stock {
-            seed::stock(&db, now).await.context("seeding the stock")?;
-        }
-        keys::register(
-            &db,
-            config.inventory_api_key.expose_secret(),
-            "configured (INVENTORY_API_KEY)",
-            now,
-        )
-        .await?;
-
+        let db = open_database(&config).await?;
         let listener = platform::server::bind(&config.bind, config.port)
             .with_context(|| format!("binding the inventory to {}:{}", config.bind, config.port))?;
 
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
         let metrics = InventoryMetrics::register(&mut registry);
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .connect_timeout(std::time::Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        let state = web::Data::new(AppState {
-            intake: GroupCommit::new(Intake::new(db.clone(), clock.clone())),
-            log: GroupCommit::new(LogWriter::new(db.clone())),
-            webhook_secrets: Secrets::default(),
-            secret_check: SecretCheck::new(config.subscribe),
-            api_keys: Default::default(),
-            db,
-            clock,
-            live: LiveHub::new(),
-            client,
-            chaos: Arc::new(Chaos::default()),
-            poller_wake: Arc::new(Notify::new()),
-            metrics,
-            registry: Arc::new(registry),
-            config: Arc::new(config.clone()),
-        });
-        poller::cursor::init(&state).await?;
+        let context = Context::new(db, config.clone(), metrics);
+        cursor::init(&context.db, &config.poll, context.clock.now()).await?;
+
+        // The secrets and the calls to the store are shared by the
+        // handlers' patterns and the subscription.
+        let secrets = Arc::new(Secrets::new(config.subscribe));
+        let store = StoreApi::new(&config)?;
+        let state = web::Data::new(AppState::new(
+            context.clone(),
+            secrets.clone(),
+            store.clone(),
+        ));
 
         let service = Service::start_app(
             listener,
@@ -102,24 +77,20 @@ impl Application {
                 ),
                 ops: Ops {
                     service: contract::Party::Inventory.as_str(),
-                    db: state.db.clone(),
-                    live: state.live.clone(),
-                    registry: state.registry.clone(),
+                    db: context.db.clone(),
+                    live: context.live.clone(),
+                    registry: Arc::new(registry),
                 },
             },
             routes::configure,
         )?;
 
-        let shared: Arc<AppState> = state.clone().into_inner();
-        service.spawn_worker(
-            poller::Poller::new(shared.clone()),
-            poller::Poller::pacing(&shared),
-        );
+        let poller = PollerWorker::new(context.clone(), state.poller.clone());
+        service.spawn_worker(poller, state.poller.pacing(&context));
         if config.subscribe {
-            service.spawn_worker(
-                subscription::Subscriber::new(shared.clone()),
-                subscription::Subscriber::pacing(&shared),
-            );
+            let subscriber = Subscriber::new(context, store, secrets);
+            let pacing = subscriber.pacing();
+            service.spawn_worker(subscriber, pacing);
         }
         tracing::debug!(port = service.port(), config = ?config, "inventory ready");
         Ok(Application { service, state })
@@ -140,6 +111,26 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.service.run_until_stopped().await
     }
+}
+
+/// Connects (running the migrations), seeds the demo stock if asked, and
+/// accepts the configured API key.
+async fn open_database(config: &InventoryConfig) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url, &MIGRATIONS)
+        .await
+        .context("opening the inventory database")?;
+    let now = config.clock.now();
+    if config.seed_stock {
+        seed::stock(&db, now).await.context("seeding the stock")?;
+    }
+    keys::register(
+        &db,
+        config.inventory_api_key.expose_secret(),
+        "configured (INVENTORY_API_KEY)",
+        now,
+    )
+    .await?;
+    Ok(db)
 }
 
 #[cfg(test)]

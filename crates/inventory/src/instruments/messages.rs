@@ -100,19 +100,6 @@ impl Request {
 }
 
 impl NewMessage {
-    /// A request the store made of us, with our answer.
-    pub fn received(
-        req: &HttpRequest,
-        channel: Channel,
-        body: &[u8],
-        reply: &Reply,
-        verdict: Verdict,
-        started: Instant,
-        at: Timestamp,
-    ) -> NewMessage {
-        Request::of(req, channel, body, started, at).answered(reply, verdict)
-    }
-
     /// A request we made of the store, from its recording.
     pub fn sent(channel: Channel, rec: &Recorded, verdict: Verdict) -> NewMessage {
         let (status, body, error) = match &rec.outcome {
@@ -149,18 +136,50 @@ impl NewMessage {
     }
 }
 
-/// Stores a message and tells open browser tabs.
-pub async fn record(db: &Db, live: &LiveHub, m: &NewMessage) -> Result<LogEntryId, sqlx::Error> {
-    let id = LogEntryId::new();
-    let mut conn = db.writer().acquire().await?;
-    insert_all(&mut conn, &[(&id, m)]).await?;
-    publish(live, &id, m);
-    Ok(id)
+/// The message log as the patterns write to it: entries of requests
+/// answered at the same moment share one insert (group commit, see
+/// `platform::group_commit`) instead of a write each, and every entry is
+/// announced to open pages. Cheap to share: one per service.
+pub struct MessageLog {
+    writer: GroupCommit<LogWriter>,
+    live: LiveHub,
+}
+
+impl MessageLog {
+    pub fn new(db: Db, live: LiveHub) -> MessageLog {
+        MessageLog {
+            writer: GroupCommit::new(LogWriter { db }),
+            live,
+        }
+    }
+
+    /// Records a message, logging instead of failing: a lost log line must
+    /// never turn a successful request into a failed one.
+    pub async fn record(&self, m: NewMessage) {
+        match self.writer.submit(m.clone()).await {
+            Ok(id) => self.announce(&id, &m),
+            Err(e) => tracing::error!(error = %e, "could not record a message in the log"),
+        }
+    }
+
+    /// Tells open browser tabs that a message crossed — one written here,
+    /// or in the transaction that applied it ([`insert_all`]).
+    pub fn announce(&self, id: &LogEntryId, m: &NewMessage) {
+        self.live
+            .publish_with(contract::LiveEventKind::Message, || {
+                serde_json::json!({
+                    "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
+                    "url": m.url, "status": m.response_status, "error": m.error,
+                    "verdict": m.verdict.to_string(), "verdict_kind": m.verdict.kind,
+                    "order_id": m.order_id, "latency_ms": m.latency_ms, "at": m.at,
+                })
+            });
+    }
 }
 
 /// Stores messages, one statement for many, on the caller's connection —
 /// so that the entries of requests applied together are written in the
-/// transaction that applied them (`crate::integration::intake`).
+/// transaction that applied them (the intake's).
 pub async fn insert_all(
     conn: &mut AnyConnection,
     entries: &[(&LogEntryId, &NewMessage)],
@@ -196,29 +215,9 @@ pub async fn insert_all(
     Ok(())
 }
 
-/// Tells open browser tabs that a message crossed.
-pub fn publish(live: &LiveHub, id: &LogEntryId, m: &NewMessage) {
-    live.publish_with(contract::LiveEventKind::Message, || {
-        serde_json::json!({
-            "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
-            "url": m.url, "status": m.response_status, "error": m.error,
-            "verdict": m.verdict.to_string(), "verdict_kind": m.verdict.kind,
-            "order_id": m.order_id, "latency_ms": m.latency_ms, "at": m.at,
-        })
-    });
-}
-
-/// Writes the log, many entries per statement: the entries of requests
-/// answered at the same moment share one insert (group commit, see
-/// `platform::group_commit`) instead of a write each.
-pub struct LogWriter {
+/// Writes the log's entries, many per statement.
+struct LogWriter {
     db: Db,
-}
-
-impl LogWriter {
-    pub fn new(db: Db) -> LogWriter {
-        LogWriter { db }
-    }
 }
 
 impl Batch for LogWriter {
@@ -232,15 +231,6 @@ impl Batch for LogWriter {
         let mut conn = self.db.writer().acquire().await?;
         insert_all(&mut conn, &entries).await?;
         Ok(ids)
-    }
-}
-
-/// Records, logging instead of failing: a lost log line must never turn a
-/// successful request into a failed one.
-pub async fn record_quietly(log: &GroupCommit<LogWriter>, live: &LiveHub, m: NewMessage) {
-    match log.submit(m.clone()).await {
-        Ok(id) => publish(live, &id, &m),
-        Err(e) => tracing::error!(error = %e, "could not record a message in the log"),
     }
 }
 

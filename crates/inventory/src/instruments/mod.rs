@@ -7,6 +7,7 @@
 //! * [`messages`] — the message log: every request that crossed between
 //!   the store and this inventory, in either direction, with what the
 //!   inventory made of it.
+//! * [`metrics`] — the counters `GET /metrics` serves.
 //! * [`poll_cost`] — what pull costs: polls made, polls that found nothing,
 //!   and how long a polled order waited.
 //! * [`chaos`] — the switch that breaks the integration endpoints (and the
@@ -14,4 +15,5 @@
 
 pub mod chaos;
 pub mod messages;
+pub mod metrics;
 pub mod poll_cost;

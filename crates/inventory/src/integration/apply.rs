@@ -8,19 +8,22 @@
 //!    here with the first arrival's outcome and answer;
 //! 2. **take the stock**, all or nothing (`crate::stock::Book`);
 //! 3. **write down** what happened — the ledger row with the stock it took
-//!    — in the same transaction, which the caller commits (the webhook
-//!    receiver notes its inbox row in it too).
+//!    — in the same transaction, which the caller commits (the intake notes
+//!    a webhook's inbox row in it too).
 //!
 //! Orders that arrive together are applied together, in the order they
 //! arrived: one lookup, one read of the stock, one insert into the ledger
-//! for all of them (group commit, see `super::intake`) — and each is
-//! still all or nothing on its own.
+//! for all of them (group commit: the intake module) — and each is still
+//! all or nothing on its own.
 //!
 //! What a shortage means depends on who asked:
 //! * **api** — the store is waiting to tell the customer: the outcome is
 //!   `rejected` (a `409` with the shortages) and the store refuses the order.
 //! * **webhook / poll** — the store already accepted the order: it is
 //!   recorded as `backordered`, taking nothing, and the store shows it so.
+//!
+//! Once the caller has committed, [`note_applied`] counts a first arrival
+//! and tells open pages that the stock moved.
 //!
 //! [`void_order`] is the way back, for the api channel's compensation: it
 //! gives back what an order took, or leaves a tombstone for one that never
@@ -34,8 +37,10 @@ use sqlx::AnyConnection;
 use contract::inventory::{StockLevel, UpdateInventoryResponse};
 use contract::{ApplyOutcome, IntegrationMode, OrderId, Sku, Timestamp};
 
+use crate::context::Context;
 use crate::error::InventoryError;
-use crate::idempotency::{self, Answer, Arrival, FirstArrival};
+use crate::idempotency::{self, FirstArrival, StoredAnswer};
+use crate::instruments::metrics::ApplyLabels;
 use crate::stock::{self, Book, Quantities, Taken};
 
 /// An order as the inventory needs it, from whichever channel.
@@ -58,7 +63,7 @@ pub struct Applied {
     /// The channel of the first arrival.
     pub first_channel: IntegrationMode,
     /// The api answer recorded the first time.
-    pub answer: Answer,
+    pub answer: StoredAnswer,
     /// Stock levels of the order's SKUs after this call.
     pub stock: Vec<StockLevel>,
 }
@@ -114,10 +119,7 @@ pub async fn apply_orders_once(
             stock: book.levels(order.wanted.skus()),
         }));
         // A second copy later in this same batch is a repeat of this one.
-        seen.insert(
-            order.order_id.clone(),
-            arrival.remembered().map_err(anyhow::Error::from)?,
-        );
+        seen.insert(order.order_id.clone(), arrival.clone());
         arrivals.push(arrival);
     }
 
@@ -130,7 +132,7 @@ pub async fn apply_orders_once(
 }
 
 /// Takes one new order's stock from the book, or finds it short.
-fn take(book: &mut Book, order: &OrderToApply) -> Result<Arrival, InventoryError> {
+fn take(book: &mut Book, order: &OrderToApply) -> Result<FirstArrival, InventoryError> {
     let (outcome, answer) = match book.take_all(&order.wanted, &order.order_id) {
         Taken::All(levels) => {
             let answer = UpdateInventoryResponse {
@@ -145,14 +147,15 @@ fn take(book: &mut Book, order: &OrderToApply) -> Result<Arrival, InventoryError
             (shortage_outcome(order.channel), json_answer(409, &problem)?)
         }
     };
-    Ok(Arrival {
-        order_id: order.order_id.clone(),
-        channel: order.channel,
-        wanted: order.wanted.clone(),
+    let arrival = FirstArrival::new(
+        order.order_id.clone(),
+        order.channel,
+        &order.wanted,
         outcome,
         answer,
-        order_created_at: order.order_created_at,
-    })
+        order.order_created_at,
+    );
+    Ok(arrival.map_err(anyhow::Error::from)?)
 }
 
 /// A repeat gets the first arrival's outcome and answer — unless it asks
@@ -169,7 +172,7 @@ fn repeat(
         outcome: first.outcome,
         first_time: false,
         first_channel: first.channel,
-        answer: first.answer(),
+        answer: first.answer.clone(),
         stock: book.levels(wanted.skus()),
     })
 }
@@ -183,8 +186,30 @@ pub fn shortage_outcome(channel: IntegrationMode) -> ApplyOutcome {
     }
 }
 
-fn json_answer(status: u16, body: &impl Serialize) -> Result<Answer, InventoryError> {
-    Ok(Answer {
+/// After an order was taken in by any channel, and its transaction
+/// committed: the first time, count it and tell open pages that the stock
+/// moved (a repeat moved nothing).
+pub fn note_applied(
+    ctx: &Context,
+    channel: IntegrationMode,
+    order_id: &OrderId,
+    applied: &Applied,
+) {
+    if !applied.first_time {
+        return;
+    }
+    ctx.metrics
+        .orders_applied
+        .get_or_create(&ApplyLabels::new(channel, applied.outcome))
+        .inc();
+    ctx.live.publish(
+        contract::LiveEventKind::StockChanged,
+        serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+    );
+}
+
+fn json_answer(status: u16, body: &impl Serialize) -> Result<StoredAnswer, InventoryError> {
+    Ok(StoredAnswer {
         status,
         body: serde_json::to_string(body).map_err(anyhow::Error::from)?,
     })

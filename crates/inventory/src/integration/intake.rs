@@ -1,26 +1,34 @@
 //! **Group commit for what the store sends**: the webhooks and api calls
 //! that arrive at the same moment are applied in one transaction.
 //!
-//! Each request is verified and read on its own (`super::webhook_receiver`,
-//! `super::update_inventory`), then handed here as one [`Arrival`] and
-//! answered once its transaction has committed — never before, so a `2xx`
-//! always means the stock change and the ledger row are on disk. Every
-//! arrival that came in while the previous transaction was committing
-//! shares the next one (`platform::group_commit`): the webhook inbox is
-//! checked for all of them at once, their orders go through
-//! [`super::apply::apply_orders_once`] together — each still all or
-//! nothing, in the order they arrived — the inbox notes every new message,
-//! and each request's entry in the message log is written, all before one
-//! commit: the log says what was done in the same transaction that did it.
+//! Each request is verified and read on its own (the webhook receiver,
+//! `/update_inventory`), then handed here as one [`Arrival`] and answered
+//! once its transaction has committed — never before, so a `2xx` always
+//! means the stock change and the ledger row are on disk. Every arrival
+//! that came in while the previous transaction was committing shares the
+//! next one (`platform::group_commit`), whose transaction reads in four
+//! steps:
+//!
+//! 1. the webhook inbox is checked for all of them at once: a message seen
+//!    before — or earlier in the same batch — is a duplicate;
+//! 2. their orders go through [`super::apply::apply_orders_once`] together
+//!    — each still all or nothing, in the order they arrived;
+//! 3. the inbox notes every new message;
+//! 4. each request's answer and its entry in the message log are written —
+//!    all before one commit: the log says what was done in the same
+//!    transaction that did it.
 //!
 //! If that transaction fails, or a concurrent one (PostgreSQL) wrote one of
 //! the same orders or messages first, every arrival is applied again on its
-//! own (the group commit's policy) — so one that cannot be written fails
-//! alone, and a race becomes an ordinary repeat.
+//! own — the group commit's policy, written once in `platform` — so one
+//! that cannot be written fails alone, and a race becomes an ordinary
+//! repeat. The poller hands a whole feed page in at once
+//! ([`Intake::apply_now`]), by the same policy.
 
 use std::collections::HashMap;
-
 use std::sync::Arc;
+
+use sqlx::AnyConnection;
 
 use contract::{ApplyOutcome, LogEntryId, Verdict};
 use platform::group_commit::{Batch, CommitError, GroupCommit};
@@ -28,94 +36,58 @@ use platform::{Db, SharedClock};
 
 use super::apply::{Applied, OrderToApply, apply_orders_once};
 use crate::error::InventoryError;
-use crate::idempotency::{self, Noted};
-use crate::instruments::messages::{self, NewMessage};
+use crate::idempotency::{self, InboxEntry, Noted, WebhookId};
+use crate::instruments::messages::{self, MessageLog, NewMessage};
 use crate::reply::Reply;
 
 /// One request's work: an order to apply, a webhook message to note, or
 /// both (an `order.created` webhook) — and how to answer it.
 pub struct Arrival {
     pub order: Option<OrderToApply>,
-    pub message: Option<Message>,
-    /// The answer and the log entry, from what became of it (none: nothing
-    /// to log, as for a polled order).
-    pub answer: Option<Answer>,
+    pub message: Option<WebhookMessage>,
+    /// Makes the answer and the log entry from what became of it (none:
+    /// nothing to log, as for a polled order).
+    pub answerer: Option<Answerer>,
 }
 
-/// How a request is answered, from what became of its arrival: called in
+/// Makes a request's [`Answer`] from what became of its arrival: called in
 /// the transaction, so that its log entry commits with the effect — and
 /// called again if the arrival has to be applied again on its own.
-pub type Answer = Arc<dyn Fn(&Result<Taken, InventoryError>) -> Answered + Send + Sync>;
+pub type Answerer = Arc<dyn Fn(&Result<Handled, InventoryError>) -> Answer + Send + Sync>;
 
 /// The answer for a request's sender, and the log's entry for it.
-pub struct Answered {
+pub struct Answer {
     pub reply: Reply,
     pub verdict: Verdict,
     pub log: NewMessage,
 }
 
-/// What became of an [`Arrival`], and its answer if it was logged with it.
-pub struct Done {
-    pub taken: Result<Taken, InventoryError>,
-    /// Answered, and logged in the same transaction (none if that
-    /// transaction failed, or the arrival had no [`Answer`]).
-    pub logged: Option<(LogEntryId, Answered)>,
-}
-
 /// A verified webhook message, by its sender's `webhook-id`.
 #[derive(Debug, Clone)]
-pub struct Message {
-    pub webhook_id: String,
+pub struct WebhookMessage {
+    pub id: WebhookId,
     /// The sender's word, which may be a type we do not know.
     pub event_type: String,
 }
 
 /// What became of an [`Arrival`].
 #[derive(Debug)]
-pub enum Taken {
+pub enum Handled {
     /// Its order was applied — or found applied before.
     Applied(Applied),
     /// The same webhook message came before: nothing was done again; what
     /// the first copy carried and came to.
     Duplicate(Noted),
     /// A message without an order (a ping, an unknown type), noted.
-    Noted,
+    NothingToApply,
 }
 
-/// Hands one request's arrival to the intake and waits for its answer,
-/// which is in the message log (and on open pages) by the time it returns:
-/// logged in the transaction that applied it, or — if that transaction
-/// failed and the arrival was applied on its own — logged now.
-pub async fn answer(
-    intake: &GroupCommit<Intake>,
-    log: &GroupCommit<messages::LogWriter>,
-    live: &platform::live::LiveHub,
-    arrival: Arrival,
-) -> Result<(Answered, Result<Taken, InventoryError>), InventoryError> {
-    let answer = arrival.answer.clone().expect("an arrival that is answered");
-    let done = match intake.submit(arrival).await {
-        Ok(done) => done,
-        Err(CommitError::Write(IntakeError::Failed(e))) => Done {
-            taken: Err(e),
-            logged: None,
-        },
-        Err(e) => Done {
-            taken: Err(anyhow::Error::from(e).into()),
-            logged: None,
-        },
-    };
-    let answered = match done.logged {
-        Some((id, answered)) => {
-            messages::publish(live, &id, &answered.log);
-            answered
-        }
-        None => {
-            let answered = answer(&done.taken);
-            messages::record_quietly(log, live, answered.log.clone()).await;
-            answered
-        }
-    };
-    Ok((answered, done.taken))
+/// What became of an [`Arrival`], and its answer if it was logged with it.
+pub struct Done {
+    pub handled: Result<Handled, InventoryError>,
+    /// Answered, and logged in the same transaction (none if that
+    /// transaction failed, or the arrival had no [`Answerer`]).
+    pub logged: Option<(LogEntryId, Answer)>,
 }
 
 /// Why arrivals could not be applied together (nothing was).
@@ -135,19 +107,90 @@ impl From<sqlx::Error> for IntakeError {
     }
 }
 
-/// Applies arrivals, many per transaction.
+impl From<IntakeError> for InventoryError {
+    fn from(e: IntakeError) -> InventoryError {
+        match e {
+            IntakeError::Failed(e) => e,
+            raced @ IntakeError::Raced => anyhow::Error::from(raced).into(),
+        }
+    }
+}
+
+/// The intake: arrivals applied many per transaction. One per service,
+/// shared by the webhook receiver, `/update_inventory` and the poller.
 pub struct Intake {
-    db: Db,
-    clock: SharedClock,
+    commit: GroupCommit<IntakeWriter>,
 }
 
 impl Intake {
     pub fn new(db: Db, clock: SharedClock) -> Intake {
-        Intake { db, clock }
+        Intake {
+            commit: GroupCommit::new(IntakeWriter { db, clock }),
+        }
+    }
+
+    /// Hands one request's arrival in and waits for its answer, which is in
+    /// the message log (and on open pages) by the time it returns: logged
+    /// in the transaction that applied it, or — if that transaction failed
+    /// and the arrival was applied on its own — logged now.
+    pub async fn answer(
+        &self,
+        log: &MessageLog,
+        arrival: Arrival,
+    ) -> (Answer, Result<Handled, InventoryError>) {
+        let answerer = arrival
+            .answerer
+            .clone()
+            .expect("an arrival that is answered");
+        let done = match self.commit.submit(arrival).await {
+            Ok(done) => done,
+            Err(CommitError::Write(e)) => Done {
+                handled: Err(e.into()),
+                logged: None,
+            },
+            Err(e) => Done {
+                handled: Err(anyhow::Error::from(e).into()),
+                logged: None,
+            },
+        };
+        let answer = match done.logged {
+            Some((id, answer)) => {
+                log.announce(&id, &answer.log);
+                answer
+            }
+            None => {
+                let answer = answerer(&done.handled);
+                log.record(answer.log.clone()).await;
+                answer
+            }
+        };
+        (answer, done.handled)
+    }
+
+    /// Applies arrivals the caller has in hand already (a feed page) now,
+    /// together — by the same policy, without waiting for company.
+    pub async fn apply_now(&self, arrivals: &[Arrival]) -> Vec<Result<Handled, InventoryError>> {
+        if arrivals.is_empty() {
+            return Vec::new();
+        }
+        let done = self.commit.write_batch(arrivals).await;
+        done.into_iter()
+            .map(|done| match done {
+                Ok(done) => done.handled,
+                Err(e) => Err(e.into()),
+            })
+            .collect()
     }
 }
 
-impl Batch for Intake {
+/// Writes a batch of arrivals in one transaction (the group commit's
+/// [`Batch`]).
+struct IntakeWriter {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Batch for IntakeWriter {
     type Job = Arrival;
     type Done = Done;
     type Error = IntakeError;
@@ -161,118 +204,132 @@ impl Batch for Intake {
         let now = self.clock.now();
         let mut tx = self.db.begin_write().await?;
 
-        // A message seen before — or earlier in this batch — is a duplicate.
-        let ids: Vec<&str> = batch
+        // 1. A message seen before — or earlier in this batch — is a duplicate.
+        let ids: Vec<&WebhookId> = batch
             .iter()
-            .filter_map(|a| Some(a.message.as_ref()?.webhook_id.as_str()))
+            .filter_map(|a| Some(&a.message.as_ref()?.id))
             .collect();
-        let mut seen = idempotency::messages_seen(&mut tx, &ids).await?;
-        let mut first_of: HashMap<&str, usize> = HashMap::new();
-        let mut results: Vec<Option<Result<Taken, InventoryError>>> = Vec::new();
-        let mut orders = Vec::new();
-        let mut applies = Vec::new(); // (arrival index, order index)
-        for (i, arrival) in batch.iter().enumerate() {
-            if let Some(m) = &arrival.message {
-                if let Some(noted) = seen.remove(&m.webhook_id) {
-                    results.push(Some(Ok(Taken::Duplicate(noted))));
-                    continue;
-                }
-                if first_of.contains_key(m.webhook_id.as_str()) {
-                    results.push(None); // a copy of an earlier arrival: filled in below
-                    continue;
-                }
-                first_of.insert(&m.webhook_id, i);
-            }
-            match &arrival.order {
-                Some(order) => {
-                    applies.push((i, orders.len()));
-                    orders.push(order.clone());
-                    results.push(None);
-                }
-                None => results.push(Some(Ok(Taken::Noted))),
-            }
-        }
+        let seen = idempotency::messages_seen(&mut tx, &ids).await?;
+        let mut sorted = Sorted::out(batch, seen);
 
-        let Some(applied) = apply_orders_once(&mut tx, &orders, now).await? else {
+        // 2. Apply the orders, together, each once.
+        let Some(applied) = apply_orders_once(&mut tx, &sorted.orders, now).await? else {
             tx.rollback().await?;
             return Err(IntakeError::Raced);
         };
-        let mut applied: Vec<Option<Result<Applied, InventoryError>>> =
-            applied.into_iter().map(Some).collect();
-        for (i, k) in applies {
-            results[i] = applied[k].take().map(|r| r.map(Taken::Applied));
-        }
+        sorted.applied(applied);
 
-        // Note every new message with what became of its order — except
-        // one whose order was refused: the sender will send it again.
-        let mut notes = Vec::new();
-        for (&webhook_id, &i) in &first_of {
-            if matches!(results[i], Some(Err(_))) {
-                continue;
-            }
-            let event_type = &batch[i].message.as_ref().expect("a message").event_type;
-            let noted = noted_of(batch[i].order.as_ref(), results[i].as_ref());
-            notes.push(idempotency::Received {
-                webhook_id,
-                event_type,
-                noted,
-            });
-        }
-        if !idempotency::note_messages(&mut tx, &notes, now).await? {
+        // 3. Note every new message with what became of its order.
+        if !idempotency::note_messages(&mut tx, &sorted.inbox_entries(batch), now).await? {
             tx.rollback().await?;
             return Err(IntakeError::Raced);
         }
+        let results = sorted.finish(batch);
 
-        // Copies of a message within the batch: duplicates of the first.
-        let copies: Vec<(usize, Noted)> = batch
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| results[*i].is_none())
-            .map(|(i, a)| {
-                let first = first_of[a.message.as_ref().expect("a copy").webhook_id.as_str()];
-                (
-                    i,
-                    noted_of(batch[first].order.as_ref(), results[first].as_ref()),
-                )
-            })
-            .collect();
-        for (i, noted) in copies {
-            results[i] = Some(Ok(Taken::Duplicate(noted)));
-        }
-        let results: Vec<Result<Taken, InventoryError>> = results
-            .into_iter()
-            .map(|r| r.expect("every arrival decided"))
-            .collect();
-
-        // Every request's answer, and its entry in the log, in this same
+        // 4. Every request's answer, and its entry in the log, in this same
         // transaction.
-        let mut logged: Vec<Option<(LogEntryId, Answered)>> = batch
-            .iter()
-            .zip(&results)
-            .map(|(a, taken)| Some((LogEntryId::new(), a.answer.as_ref()?(taken))))
-            .collect();
-        let entries: Vec<(&LogEntryId, &NewMessage)> = logged
-            .iter()
-            .flatten()
-            .map(|(id, answered)| (id, &answered.log))
-            .collect();
-        messages::insert_all(&mut tx, &entries).await?;
+        let logged = log_answers(&mut tx, batch, &results).await?;
         tx.commit().await?;
         Ok(results
             .into_iter()
-            .zip(logged.iter_mut())
-            .map(|(taken, logged)| Done {
-                taken,
-                logged: logged.take(),
-            })
+            .zip(logged)
+            .map(|(handled, logged)| Done { handled, logged })
             .collect())
     }
 }
 
+/// A batch sorted out: what is known of each arrival so far, and the
+/// orders still to apply.
+struct Sorted<'a> {
+    /// Per arrival, once decided; `None` while its order is being applied,
+    /// or it is a copy of an earlier arrival's message.
+    results: Vec<Option<Result<Handled, InventoryError>>>,
+    orders: Vec<OrderToApply>,
+    /// The arrival each order came from.
+    order_of: Vec<usize>,
+    /// Each new message's first arrival in the batch.
+    first_of: HashMap<&'a WebhookId, usize>,
+}
+
+impl<'a> Sorted<'a> {
+    fn out(batch: &'a [Arrival], mut seen: HashMap<WebhookId, Noted>) -> Sorted<'a> {
+        let mut sorted = Sorted {
+            results: Vec::with_capacity(batch.len()),
+            orders: Vec::new(),
+            order_of: Vec::new(),
+            first_of: HashMap::new(),
+        };
+        for (i, arrival) in batch.iter().enumerate() {
+            if let Some(m) = &arrival.message {
+                if let Some(noted) = seen.remove(&m.id) {
+                    sorted.results.push(Some(Ok(Handled::Duplicate(noted))));
+                    continue;
+                }
+                if sorted.first_of.contains_key(&m.id) {
+                    sorted.results.push(None); // a copy: decided by `finish`
+                    continue;
+                }
+                sorted.first_of.insert(&m.id, i);
+            }
+            match &arrival.order {
+                Some(order) => {
+                    sorted.order_of.push(i);
+                    sorted.orders.push(order.clone());
+                    sorted.results.push(None);
+                }
+                None => sorted.results.push(Some(Ok(Handled::NothingToApply))),
+            }
+        }
+        sorted
+    }
+
+    /// What applying the orders came to, each to its arrival.
+    fn applied(&mut self, applied: Vec<Result<Applied, InventoryError>>) {
+        for (&i, result) in self.order_of.iter().zip(applied) {
+            self.results[i] = Some(result.map(Handled::Applied));
+        }
+    }
+
+    /// The inbox's entries for the new messages — except one whose order
+    /// was refused: the sender will send it again.
+    fn inbox_entries(&self, batch: &'a [Arrival]) -> Vec<InboxEntry<'a>> {
+        self.first_of
+            .iter()
+            .filter(|(_, i)| !matches!(self.results[**i], Some(Err(_))))
+            .map(|(&webhook_id, &i)| InboxEntry {
+                webhook_id,
+                event_type: &batch[i].message.as_ref().expect("a message").event_type,
+                noted: noted_of(batch[i].order.as_ref(), self.results[i].as_ref()),
+            })
+            .collect()
+    }
+
+    /// Every arrival decided: copies of a message within the batch are
+    /// duplicates of the first.
+    fn finish(mut self, batch: &[Arrival]) -> Vec<Result<Handled, InventoryError>> {
+        for (i, arrival) in batch.iter().enumerate() {
+            if self.results[i].is_some() {
+                continue;
+            }
+            let id = &arrival.message.as_ref().expect("a copy").id;
+            let first = self.first_of[id];
+            let noted = noted_of(batch[first].order.as_ref(), self.results[first].as_ref());
+            self.results[i] = Some(Ok(Handled::Duplicate(noted)));
+        }
+        self.results
+            .into_iter()
+            .map(|r| r.expect("every arrival decided"))
+            .collect()
+    }
+}
+
 /// What the inbox notes of a message: the order it carried and its outcome.
-fn noted_of(order: Option<&OrderToApply>, result: Option<&Result<Taken, InventoryError>>) -> Noted {
+fn noted_of(
+    order: Option<&OrderToApply>,
+    result: Option<&Result<Handled, InventoryError>>,
+) -> Noted {
     let outcome: Option<ApplyOutcome> = match result {
-        Some(Ok(Taken::Applied(applied))) => Some(applied.outcome),
+        Some(Ok(Handled::Applied(applied))) => Some(applied.outcome),
         _ => None,
     };
     Noted {
@@ -281,4 +338,25 @@ fn noted_of(order: Option<&OrderToApply>, result: Option<&Result<Taken, Inventor
             .filter(|_| outcome.is_some()),
         outcome,
     }
+}
+
+/// Each answered arrival's answer, written into the message log on the
+/// batch's transaction.
+async fn log_answers(
+    tx: &mut AnyConnection,
+    batch: &[Arrival],
+    results: &[Result<Handled, InventoryError>],
+) -> Result<Vec<Option<(LogEntryId, Answer)>>, sqlx::Error> {
+    let logged: Vec<Option<(LogEntryId, Answer)>> = batch
+        .iter()
+        .zip(results)
+        .map(|(a, handled)| Some((LogEntryId::new(), a.answerer.as_ref()?(handled))))
+        .collect();
+    let entries: Vec<(&LogEntryId, &NewMessage)> = logged
+        .iter()
+        .flatten()
+        .map(|(id, answer)| (id, &answer.log))
+        .collect();
+    messages::insert_all(tx, &entries).await?;
+    Ok(logged)
 }

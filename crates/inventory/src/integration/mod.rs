@@ -10,7 +10,13 @@
 //! order id — which is why a mode switch, a retry or a replay can never
 //! take stock twice; what arrives at the same moment is applied in one
 //! transaction ([`intake`]). [`subscription`] registers the webhook
-//! receiver with the store on start.
+//! receiver with the store on start, and keeps the secrets it verifies
+//! with ([`webhook_secrets`]).
+//!
+//! Each pattern owns its machinery, as a value in its own module — the
+//! receiver's secrets, the endpoint's keys, the poller's calls to the
+//! store, the intake's group commit — and takes the shared rest as
+//! `&Context` (`crate::context`).
 
 pub mod apply;
 pub mod intake;
@@ -18,3 +24,4 @@ pub mod poller;
 pub mod subscription;
 pub mod update_inventory;
 pub mod webhook_receiver;
+pub mod webhook_secrets;

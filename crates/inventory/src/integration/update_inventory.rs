@@ -2,7 +2,7 @@
 //!
 //! The store asks, synchronously, "reserve these lines for this order", and
 //! the answer decides whether the customer's order is confirmed. So this
-//! endpoint, in the order [`reserve`] reads:
+//! endpoint, in the order its `take_in` reads:
 //!
 //! 1. **authenticates** — `Authorization: Bearer <key>`; keys are stored
 //!    hashed (`crate::keys`). No key or a wrong one: `401`, nothing changes.
@@ -31,8 +31,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 
 use contract::inventory::{UpdateInventoryRequest, UpdateInventoryResponse};
 use contract::order::LineItem;
@@ -43,59 +43,142 @@ use contract::{
 use platform::ApiError;
 use platform::http::bearer_token;
 
-use super::apply::{self, Applied, OrderToApply, Voided, void_order};
-use super::intake::{self, Answer, Answered, Arrival, Taken};
+use super::apply::{Applied, OrderToApply, Voided, note_applied, void_order};
+use super::intake::{Answer, Arrival, Handled, Intake};
+use crate::context::Context;
 use crate::error::InventoryError;
-use crate::instruments::messages::{self, NewMessage, Request};
+use crate::instruments::messages::Request;
+use crate::keys::KeyCache;
 use crate::reply::{Reply, answer_format, body_format};
-use crate::state::AppState;
 use crate::stock::Quantities;
 
-/// `POST /update_inventory`.
-#[utoipa::path(
-    post,
-    path = "/update_inventory",
-    tag = "integration",
-    summary = "Reserve an order's lines (api mode)",
-    description = "The store calls this while its customer waits. Every line is reserved, or \
-                   none is (`409` with the shortages). A repeat with the same `Idempotency-Key` \
-                   gets the first answer (`Idempotent-Replayed: true`) and moves nothing. \
-                   `Accept: application/xml` gets XML back, errors included.",
-    params(("Idempotency-Key" = OrderId, Header, description = "The order id of the body")),
-    request_body(content(
-        (UpdateInventoryRequest = "application/json"),
-        (UpdateInventoryRequest = "application/xml"),
-    ), description = "XML: the same fields under an `<update_inventory>` root, each item an `<items>` element."),
-    security(("inventory_key" = [])),
-    responses(
-        (status = 200, description = "Reserved (or the first answer, repeated)", content(
-            (UpdateInventoryResponse = "application/json"),
-            (UpdateInventoryResponse = "application/xml"),
-        ), headers(("Idempotent-Replayed" = String, description = "`true` on a repeat"))),
-        (status = 400, description = "A missing `Idempotency-Key`, or one that is not the body's order id; a body that does not parse", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 401, description = "No valid API key", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
-         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 409, description = "Stock is short (`shortages` says where; nothing changed), or the store withdrew this order", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 415, description = "A body that is neither JSON nor XML", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 422, description = "Invalid lines, or SKUs this inventory does not stock (each in `errors`); nothing is stored, so the order id may be sent again", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 500, description = "Chaos: one of the next N requests that fail", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 503, description = "Chaos: the inventory is down", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
-         headers(("Retry-After" = String, description = "Seconds"))),
-    )
-)]
-pub async fn handle(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let request = Request::of(&req, Channel::Api, &body, Instant::now(), app.clock.now());
-    let format = answer_format(&req);
-    let answered = match reserve(&app, &req, &body, format, &request).await {
-        Ok(answered) => answered,
-        Err(refusal) => {
-            // Refused before anything was applied: logged on its own.
-            let answered = refused(&request, format, &refusal.error, refusal.order_id);
-            messages::record_quietly(&app.log, &app.live, answered.log.clone()).await;
-            answered
+/// The endpoint: the keys it accepts, and the intake it hands orders to.
+pub struct UpdateInventory {
+    keys: Arc<KeyCache>,
+    intake: Arc<Intake>,
+}
+
+impl UpdateInventory {
+    pub fn new(keys: Arc<KeyCache>, intake: Arc<Intake>) -> UpdateInventory {
+        UpdateInventory { keys, intake }
+    }
+
+    /// `POST /update_inventory`: a reservation made — or refused — and the
+    /// answer, logged.
+    pub async fn reserve(&self, ctx: &Context, req: &HttpRequest, body: &[u8]) -> Reply {
+        let request = Request::of(req, Channel::Api, body, Instant::now(), ctx.clock.now());
+        let format = answer_format(req);
+        match self.take_in(ctx, req, body, format, &request).await {
+            Ok(answer) => answer.reply,
+            Err(refusal) => {
+                // Refused before anything was applied: logged on its own.
+                let answer = refused(&request, format, &refusal.error, refusal.order_id);
+                ctx.log.record(answer.log.clone()).await;
+                answer.reply
+            }
         }
-    };
-    answered.reply.into_response()
+    }
+
+    /// Steps 1 to 5; the answer, logged.
+    async fn take_in(
+        &self,
+        ctx: &Context,
+        req: &HttpRequest,
+        body: &[u8],
+        format: Format,
+        request: &Request,
+    ) -> Result<Answer, Refusal> {
+        ctx.chaos.gate().await?;
+
+        // 1. Authenticate.
+        self.authenticate(ctx, req).await?;
+
+        // 2. Read the body.
+        let update = parse_request(req, body)?;
+        let order_id = update.order_id.clone();
+
+        // 3. The Idempotency-Key is required, and is the order id.
+        check_idempotency_key(req, &update.order_id).map_err(|error| Refusal {
+            error,
+            order_id: Some(order_id.clone()),
+        })?;
+
+        // 4-5. Apply the order once, in one transaction shared with whatever
+        // arrives at the same moment (the intake) — which also logs the
+        // answer: the first answer, repeated to a repeat.
+        let reservation = Reservation {
+            request: request.clone(),
+            format,
+            order_id: order_id.clone(),
+            lines: update.items.clone(),
+        };
+        let arrival = Arrival {
+            order: Some(OrderToApply {
+                order_id: order_id.clone(),
+                wanted: Quantities::of(&update.items),
+                channel: IntegrationMode::Api,
+                order_created_at: None,
+            }),
+            message: None,
+            answerer: Some(Arc::new(move |handled| reservation.answer(handled))),
+        };
+        let (answer, handled) = self.intake.answer(&ctx.log, arrival).await;
+        if let Ok(Handled::Applied(applied)) = &handled {
+            note_applied(ctx, IntegrationMode::Api, &order_id, applied);
+        }
+        Ok(answer)
+    }
+
+    /// `POST /update_inventory/{order_id}/void`: the order withdrawn (or
+    /// not), and the answer, logged.
+    pub async fn void(&self, ctx: &Context, req: &HttpRequest, order_id: &str) -> Reply {
+        let request = Request::of(req, Channel::Void, b"", Instant::now(), ctx.clock.now());
+        let format = answer_format(req);
+        let (reply, verdict) = match self.withdraw(ctx, req, order_id).await {
+            Ok(voided) => {
+                if voided.restored {
+                    ctx.live.publish(
+                        contract::LiveEventKind::StockChanged,
+                        serde_json::json!({"order_id": voided.order_id}),
+                    );
+                }
+                (
+                    Reply::negotiated(StatusCode::OK, format, "void_result", &voided),
+                    void_verdict(&voided),
+                )
+            }
+            Err(e) => (Reply::problem(&e, format), e.verdict()),
+        };
+        let message = request
+            .answered(&reply, verdict)
+            .about(OrderId::parse(order_id).ok());
+        ctx.log.record(message).await;
+        reply
+    }
+
+    async fn withdraw(
+        &self,
+        ctx: &Context,
+        req: &HttpRequest,
+        raw_id: &str,
+    ) -> Result<Voided, InventoryError> {
+        ctx.chaos.gate().await?;
+        self.authenticate(ctx, req).await?;
+        let id = OrderId::parse(raw_id).map_err(|e| InventoryError::bad_request(e.0))?;
+        let mut tx = ctx.db.begin_write().await?;
+        let voided = void_order(&mut tx, &id, ctx.clock.now()).await?;
+        tx.commit().await?;
+        Ok(voided)
+    }
+
+    async fn authenticate(&self, ctx: &Context, req: &HttpRequest) -> Result<(), InventoryError> {
+        let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
+        if self.keys.is_valid(&ctx.db, ctx.clock.now(), token).await? {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized.into())
+        }
+    }
 }
 
 /// A request refused, and the order it was about if it got that far.
@@ -113,94 +196,50 @@ impl From<InventoryError> for Refusal {
     }
 }
 
-/// Steps 1 to 5; the answer, logged.
-async fn reserve(
-    app: &AppState,
-    req: &HttpRequest,
-    body: &[u8],
+/// A reservation of `lines`, as its answer needs it: the answer is made in
+/// the intake's transaction, from what became of the order.
+struct Reservation {
+    request: Request,
     format: Format,
-    request: &Request,
-) -> Result<Answered, Refusal> {
-    app.chaos.gate().await?;
-
-    // 1. Authenticate.
-    authenticate(app, req).await?;
-
-    // 2. Read the body.
-    let update = parse_request(req, body)?;
-    let order_id = update.order_id.clone();
-
-    // 3. The Idempotency-Key is required, and is the order id.
-    check_idempotency_key(req, &update.order_id).map_err(|error| Refusal {
-        error,
-        order_id: Some(order_id.clone()),
-    })?;
-
-    // 4-5. Apply the order once, in one transaction shared with whatever
-    // arrives at the same moment (`super::intake`) — which also logs the
-    // answer: the first answer, repeated to a repeat.
-    let answer: Answer = Arc::new({
-        let (request, order_id, lines) = (request.clone(), order_id.clone(), update.items.clone());
-        move |taken: &Result<Taken, InventoryError>| {
-            answer_to(&request, format, &order_id, &lines, taken)
-        }
-    });
-    let arrival = Arrival {
-        order: Some(OrderToApply {
-            order_id: order_id.clone(),
-            wanted: Quantities::of(&update.items),
-            channel: IntegrationMode::Api,
-            order_created_at: None,
-        }),
-        message: None,
-        answer: Some(answer),
-    };
-    let (answered, taken) = intake::answer(&app.intake, &app.log, &app.live, arrival).await?;
-    if let Ok(Taken::Applied(applied)) = &taken {
-        app.note_applied(IntegrationMode::Api, &order_id, applied);
-    }
-    Ok(answered)
+    order_id: OrderId,
+    lines: Vec<LineItem>,
 }
 
-/// The answer to a reservation of `lines`, from what became of it.
-fn answer_to(
-    request: &Request,
-    format: Format,
-    order_id: &OrderId,
-    lines: &[LineItem],
-    taken: &Result<Taken, InventoryError>,
-) -> Answered {
-    let applied = match taken {
-        Ok(Taken::Applied(applied)) => applied,
-        Ok(other) => {
-            let e = anyhow::anyhow!("the order was not applied: {other:?}");
-            return refused(request, format, &e.into(), Some(order_id.clone()));
+impl Reservation {
+    fn answer(&self, handled: &Result<Handled, InventoryError>) -> Answer {
+        let (request, format, order_id) = (&self.request, self.format, &self.order_id);
+        let refuse = |e: &InventoryError| refused(request, format, e, Some(order_id.clone()));
+        let applied = match handled {
+            Ok(Handled::Applied(applied)) => applied,
+            Ok(other) => {
+                let e = anyhow::anyhow!("the order was not applied: {other:?}");
+                return refuse(&e.into());
+            }
+            // Named by the request's own lines (`items[2].sku`).
+            Err(InventoryError::UnknownSkus(unknown)) => {
+                return refuse(&InventoryError::unknown_skus(unknown, &self.lines));
+            }
+            Err(e) => return refuse(e),
+        };
+        let reply = match first_answer(applied, order_id, format) {
+            Ok(reply) => reply,
+            Err(e) => return refuse(&e),
+        };
+        let verdict = if applied.first_time {
+            Verdict::new(applied.outcome.into())
+        } else {
+            Verdict::with_detail(
+                VerdictKind::Duplicate,
+                format!("first answer repeated ({})", applied.outcome),
+            )
+        };
+        Answer {
+            log: request
+                .answered(&reply, verdict.clone())
+                .about(Some(order_id.clone())),
+            reply,
+            verdict,
         }
-        // Named by the request's own lines (`items[2].sku`).
-        Err(InventoryError::UnknownSkus(unknown)) => {
-            let e = InventoryError::unknown_skus(unknown, lines);
-            return refused(request, format, &e, Some(order_id.clone()));
-        }
-        Err(e) => return refused(request, format, e, Some(order_id.clone())),
-    };
-    let reply = match first_answer(applied, order_id, format) {
-        Ok(reply) => reply,
-        Err(e) => return refused(request, format, &e, Some(order_id.clone())),
-    };
-    let verdict = if applied.first_time {
-        Verdict::new(applied.outcome.into())
-    } else {
-        Verdict::with_detail(
-            VerdictKind::Duplicate,
-            format!("first answer repeated ({})", applied.outcome),
-        )
-    };
-    Answered {
-        log: request
-            .answered(&reply, verdict.clone())
-            .about(Some(order_id.clone())),
-        reply,
-        verdict,
     }
 }
 
@@ -210,26 +249,13 @@ fn refused(
     format: Format,
     error: &InventoryError,
     order_id: Option<OrderId>,
-) -> Answered {
+) -> Answer {
     let reply = Reply::problem(error, format);
     let verdict = error.verdict();
-    Answered {
+    Answer {
         log: request.answered(&reply, verdict.clone()).about(order_id),
         reply,
         verdict,
-    }
-}
-
-async fn authenticate(app: &AppState, req: &HttpRequest) -> Result<(), InventoryError> {
-    let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
-    if app
-        .api_keys
-        .is_valid(&app.db, app.clock.now(), token)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized.into())
     }
 }
 
@@ -298,72 +324,6 @@ fn first_answer(
     } else {
         reply.with_header("idempotent-replayed", "true")
     })
-}
-
-/// `POST /update_inventory/{order_id}/void`.
-#[utoipa::path(
-    post,
-    path = "/update_inventory/{order_id}/void",
-    tag = "integration",
-    summary = "Withdraw an order (api mode's compensation)",
-    description = "The store rejected the order after an unclear answer: stock it took is put \
-                   back, and a late copy of the request is refused. Idempotent.",
-    params(("order_id" = OrderId, Path, description = "The order to withdraw")),
-    security(("inventory_key" = [])),
-    responses(
-        (status = 200, description = "Withdrawn", content(
-            (apply::Voided = "application/json"),
-            (apply::Voided = "application/xml"),
-        )),
-        (status = 400, description = "Not an order id", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 401, description = "No valid API key", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
-         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
-        (status = 500, description = "Chaos: one of the next N requests that fail", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml"))),
-        (status = 503, description = "Chaos: the inventory is down", content((contract::Problem = "application/problem+json"), (contract::Problem = "application/problem+xml")),
-         headers(("Retry-After" = String, description = "Seconds"))),
-    )
-)]
-pub async fn void(
-    app: web::Data<AppState>,
-    req: HttpRequest,
-    order_id: web::Path<String>,
-) -> HttpResponse {
-    let started = Instant::now();
-    let at = app.clock.now();
-    let format = answer_format(&req);
-    let (reply, verdict) = match withdraw(&app, &req, &order_id).await {
-        Ok(voided) => {
-            if voided.restored {
-                app.live.publish(
-                    contract::LiveEventKind::StockChanged,
-                    serde_json::json!({"order_id": voided.order_id}),
-                );
-            }
-            (
-                Reply::negotiated(StatusCode::OK, format, "void_result", &voided),
-                void_verdict(&voided),
-            )
-        }
-        Err(e) => (Reply::problem(&e, format), e.verdict()),
-    };
-    let message = NewMessage::received(&req, Channel::Void, b"", &reply, verdict, started, at)
-        .about(OrderId::parse(&order_id).ok());
-    messages::record_quietly(&app.log, &app.live, message).await;
-    reply.into_response()
-}
-
-async fn withdraw(
-    app: &AppState,
-    req: &HttpRequest,
-    raw_id: &str,
-) -> Result<Voided, InventoryError> {
-    app.chaos.gate().await?;
-    authenticate(app, req).await?;
-    let id = OrderId::parse(raw_id).map_err(|e| InventoryError::bad_request(e.0))?;
-    let mut tx = app.db.begin_write().await?;
-    let voided = void_order(&mut tx, &id, app.clock.now()).await?;
-    tx.commit().await?;
-    Ok(voided)
 }
 
 fn void_verdict(voided: &Voided) -> Verdict {

@@ -1,19 +1,20 @@
 //! **webhook mode, the receiving half: `POST /webhooks/store`.**
 //!
 //! A webhook receiver is an open door on the internet, so the order of
-//! operations is the security model — and the order [`handle`] reads:
+//! operations is the security model — and the order the receiver's
+//! `take_in` reads:
 //!
 //! 1. **Read the raw bytes**, and nothing else yet. The signature covers
 //!    the bytes as sent; parsing first and verifying a re-serialisation
 //!    would verify the wrong thing.
-//! 2. **Verify** ([`verify`], with `contract::signing::verify`): the three
+//! 2. **Verify** (its `verify`, with `contract::signing::verify`): the three
 //!    Standard Webhooks headers present, the timestamp within ±5 minutes of
 //!    our clock (`400` otherwise — a replayed capture is stale), and a `v1`
 //!    signature that matches under one of our secrets, compared in constant
 //!    time (`401` otherwise). A refused request changes nothing — except
 //!    that a signature matching none of our secrets asks (at most once per
 //!    interval) for our secret to be checked against the store's, in case
-//!    it was rotated without us (`super::subscription::SecretCheck`).
+//!    it was rotated without us (`super::webhook_secrets`).
 //! 3. **Deduplicate on `webhook-id`**: the store retries until it sees a
 //!    2xx, so the same message can arrive twice (our 2xx was lost, a person
 //!    pressed "redeliver"). The id is looked up in the inbox and noted
@@ -40,257 +41,230 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use contract::events::{EventTypeOnly, OrderCreated};
 use contract::inventory::WebhookAck;
 use contract::signing::{
     self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError, WebhookSecret,
 };
 use contract::{
-    Channel, EventType, Format, IntegrationMode, OrderId, Timestamp, Verdict, VerdictKind,
+    ApplyOutcome, Channel, EventType, Format, IntegrationMode, OrderId, Timestamp, Verdict,
+    VerdictKind,
 };
 use platform::ApiError;
 
-use super::apply::{Applied, OrderToApply};
-use super::intake::{self, Answer, Answered, Arrival, Message, Taken};
+use super::apply::{Applied, OrderToApply, note_applied};
+use super::intake::{Answer, Arrival, Handled, Intake, WebhookMessage};
+use super::webhook_secrets::Secrets;
+use crate::context::Context;
 use crate::error::InventoryError;
-use crate::instruments::messages::{self, Request};
+use crate::idempotency::WebhookId;
+use crate::instruments::messages::Request;
+use crate::instruments::metrics::VerdictLabels;
 use crate::reply::{Reply, body_format, read_body};
-use crate::state::{AppState, VerdictLabels};
 use crate::stock::Quantities;
 
-/// `POST /webhooks/store`.
-#[utoipa::path(
-    post,
-    path = "/webhooks/store",
-    tag = "integration",
-    summary = "Receive the store's webhooks (push)",
-    description = "The receiving end of the store's `order.created` and `ping` (see the store's \
-                   document, under `webhooks`). The signature is verified over the raw bytes \
-                   before anything is parsed; a `webhook-id` seen before is answered as a \
-                   duplicate and nothing is done again.",
-    params(platform::openapi::StandardWebhooksHeaders),
-    request_body(content(
-        (contract::events::WebhookEvent<contract::order::Order> = "application/json"),
-        (contract::events::WebhookEvent<contract::order::Order> = "application/xml"),
-    ), description = "An `order.created` (or `ping`) event, JSON or XML, exactly as the store signed it."),
-    responses(
-        (status = 200, description = "Received — applied, backordered, verified (a ping) or a duplicate; the answer says which", body = contract::inventory::WebhookAck),
-        (status = 400, description = "A `webhook-timestamp` more than 5 minutes from now, or a body that does not parse", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A missing or invalid signature", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A signed order that breaks the order rules", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "Chaos: one of the next N requests that fail", body = contract::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Chaos: the inventory is down", body = contract::Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = String, description = "Seconds"))),
-    )
-)]
-pub async fn receive(app: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let request = Request::of(
-        &req,
-        Channel::Webhook,
-        &body,
-        Instant::now(),
-        app.clock.now(),
-    );
-    let answered = match handle(&app, &req, &body, &request).await {
-        Ok(answered) => answered,
-        Err(e) => {
-            // Refused before anything was applied: logged on its own.
-            let answered = refused(&request, &e);
-            messages::record_quietly(&app.log, &app.live, answered.log.clone()).await;
-            answered
-        }
-    };
-    app.metrics
-        .webhooks_received
-        .get_or_create(&VerdictLabels::new(answered.verdict.kind))
-        .inc();
-    answered.reply.into_response()
+/// The receiver: the secrets it verifies with, and the intake it hands
+/// verified messages to.
+pub struct WebhookReceiver {
+    secrets: Arc<Secrets>,
+    intake: Arc<Intake>,
 }
 
-/// A message taken in: the answer for the sender, the verdict for the log.
-struct Received {
-    ack: WebhookAck,
-    verdict: Verdict,
-}
+impl WebhookReceiver {
+    pub fn new(secrets: Arc<Secrets>, intake: Arc<Intake>) -> WebhookReceiver {
+        WebhookReceiver { secrets, intake }
+    }
 
-impl Received {
-    /// Verified and acknowledged, with no order in it.
-    fn noted(webhook_id: String, verdict: Verdict) -> Received {
-        Received {
-            ack: WebhookAck {
-                webhook_id,
-                duplicate: false,
-                order_id: None,
-                outcome: None,
-            },
-            verdict,
+    /// `POST /webhooks/store`: a message taken in — or refused — and the
+    /// answer, logged and counted.
+    pub async fn receive(&self, ctx: &Context, req: &HttpRequest, body: &[u8]) -> Reply {
+        let request = Request::of(req, Channel::Webhook, body, Instant::now(), ctx.clock.now());
+        let answer = match self.take_in(ctx, req, body, &request).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                // Refused before anything was applied: logged on its own.
+                let answer = refused(&request, &e);
+                ctx.log.record(answer.log.clone()).await;
+                answer
+            }
+        };
+        ctx.metrics
+            .webhooks_received
+            .get_or_create(&VerdictLabels::new(answer.verdict.kind))
+            .inc();
+        answer.reply
+    }
+
+    /// Steps 1 to 5; the answer, logged. An error: refused before the intake.
+    async fn take_in(
+        &self,
+        ctx: &Context,
+        req: &HttpRequest,
+        body: &[u8],
+        request: &Request,
+    ) -> Result<Answer, InventoryError> {
+        ctx.chaos.gate().await?;
+        let now = ctx.clock.now();
+
+        // 1-2. Verify the raw bytes before looking inside them.
+        let webhook_id = self.verify(ctx, req, body, now).await?;
+        let format = body_format(req).unwrap_or(Format::Json);
+        let envelope: EventTypeOnly = read_body(format, body).map_err(ApiError::MalformedBody)?;
+        let known = EventType::parse(&envelope.event_type).ok();
+        let order = match known {
+            Some(EventType::OrderCreated) => Some(order_of(format, body)?),
+            // A ping is noted; an unknown type too — acknowledged, not refused:
+            // a sender that adds an event type must not break receivers.
+            Some(EventType::Ping) | None => None,
+        };
+
+        // 3-4. Deduplicate on webhook-id and apply the order once, in one
+        // transaction (shared with whatever arrives at the same moment),
+        // which logs the answer too.
+        let verified = Verified {
+            request: request.clone(),
+            webhook_id: webhook_id.clone(),
+            event_type: envelope.event_type.clone(),
+            known,
+            order_id: order.as_ref().map(|o| o.order_id.clone()),
+        };
+        let arrival = Arrival {
+            order,
+            message: Some(WebhookMessage {
+                id: webhook_id,
+                event_type: envelope.event_type,
+            }),
+            answerer: Some(Arc::new(move |handled| verified.answer(handled))),
+        };
+        let (answer, handled) = self.intake.answer(&ctx.log, arrival).await;
+
+        // 5. Answer (`receive` sends and counts it); tell open pages the
+        // stock moved.
+        if let (Ok(Handled::Applied(applied)), Some(order_id)) = (&handled, &answer.log.order_id) {
+            note_applied(ctx, IntegrationMode::Webhook, order_id, applied);
         }
+        Ok(answer)
+    }
+
+    /// Checks the Standard Webhooks signature over the raw body; the
+    /// message's `webhook-id` when it verifies.
+    async fn verify(
+        &self,
+        ctx: &Context,
+        req: &HttpRequest,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<WebhookId, InventoryError> {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let headers = SignedHeaders {
+            id: header(HEADER_ID),
+            timestamp: header(HEADER_TIMESTAMP),
+            signature: header(HEADER_SIGNATURE),
+        };
+        let tolerance = ctx.config.webhook_tolerance.as_secs() as i64;
+        let check = |secrets: &[WebhookSecret]| {
+            signing::verify(secrets, headers, body, now.unix_seconds(), tolerance)
+                .map(str::to_owned)
+        };
+        let verified = if ctx.chaos.rejects_signatures() {
+            // As if we held the wrong secret.
+            check(&[])
+        } else {
+            let verified = self.secrets.verify(&ctx.db, check).await?;
+            // A signature that none of our secrets verifies may be signed
+            // with one we never got: the store's secret may have been
+            // rotated without us. A forger gets here too, so this only asks
+            // for a check of our secret against the store's fingerprints —
+            // at most once per interval — and only that check may rotate.
+            if verified == Err(VerifyError::NoMatchingSignature) && self.secrets.ask_for_check(now)
+            {
+                ctx.metrics.secret_checks.inc();
+                tracing::warn!(
+                    "a webhook signature matched none of our secrets; checking ours against the store's"
+                );
+            }
+            verified
+        };
+        let webhook_id = verified.map_err(InventoryError::Signature)?;
+        WebhookId::parse(&webhook_id).ok_or_else(|| {
+            InventoryError::bad_request(format!(
+                "the webhook-id header must be 1 to {} visible ASCII characters",
+                contract::validation::MAX_KEY_CHARS
+            ))
+        })
     }
 }
 
-/// Steps 1 to 5; the answer, logged. An error: refused before the intake.
-async fn handle(
-    app: &AppState,
-    req: &HttpRequest,
-    body: &[u8],
-    request: &Request,
-) -> Result<Answered, InventoryError> {
-    app.chaos.gate().await?;
-    let now = app.clock.now();
-
-    // 1-2. Verify the raw bytes before looking inside them.
-    let webhook_id = verify(app, req, body, now).await?;
-    // Stored for deduplication, so bounded like an Idempotency-Key.
-    if !contract::validation::is_key(webhook_id.as_bytes()) {
-        return Err(InventoryError::bad_request(format!(
-            "the webhook-id header must be 1 to {} visible ASCII characters",
-            contract::validation::MAX_KEY_CHARS
-        )));
-    }
-    let format = body_format(req).unwrap_or(Format::Json);
-    let envelope: EventTypeOnly = read_body(format, body).map_err(ApiError::MalformedBody)?;
-    let order = match EventType::parse(&envelope.event_type) {
-        Ok(EventType::OrderCreated) => Some(order_of(format, body)?),
-        // A ping is noted; an unknown type too — acknowledged, not refused:
-        // a sender that adds an event type must not break receivers.
-        Ok(EventType::Ping) | Err(_) => None,
-    };
-
-    // 3-4. Deduplicate on webhook-id and apply the order once, in one
-    // transaction (shared with whatever arrives at the same moment), which
-    // logs the answer too.
-    let answer: Answer = Arc::new({
-        let (request, webhook_id) = (request.clone(), webhook_id.clone());
-        let event_type = envelope.event_type.clone();
-        let order_id = order.as_ref().map(|o| o.order_id.clone());
-        move |taken: &Result<Taken, InventoryError>| {
-            answer_to(&request, &webhook_id, &event_type, order_id.clone(), taken)
-        }
-    });
-    let arrival = Arrival {
-        order,
-        message: Some(Message {
-            webhook_id,
-            event_type: envelope.event_type,
-        }),
-        answer: Some(answer),
-    };
-    let (answered, taken) = intake::answer(&app.intake, &app.log, &app.live, arrival).await?;
-
-    // 5. Answer (the caller sends it); count it; tell open pages the stock
-    // moved.
-    if let (Ok(Taken::Applied(applied)), Some(order_id)) = (&taken, &answered.log.order_id) {
-        app.note_applied(IntegrationMode::Webhook, order_id, applied);
-    }
-    Ok(answered)
-}
-
-/// The answer to a verified message, from what became of it.
-fn answer_to(
-    request: &Request,
-    webhook_id: &str,
-    event_type: &str,
+/// A verified message, as its answer needs it: the answer is made in the
+/// intake's transaction, from what became of the message.
+struct Verified {
+    request: Request,
+    webhook_id: WebhookId,
+    /// The sender's word for its type, and the type if it is one we know.
+    event_type: String,
+    known: Option<EventType>,
     order_id: Option<OrderId>,
-    taken: &Result<Taken, InventoryError>,
-) -> Answered {
-    let webhook_id = webhook_id.to_owned();
-    let received = match taken {
-        Ok(Taken::Duplicate(noted)) => Received {
-            ack: WebhookAck {
-                webhook_id,
-                duplicate: true,
-                order_id: noted.order_id.clone(),
-                outcome: noted.outcome,
-            },
-            verdict: Verdict::with_detail(VerdictKind::Duplicate, "already received"),
-        },
-        Ok(Taken::Noted) => {
-            let detail = match EventType::parse(event_type) {
-                Ok(_) => "ping".to_owned(),
-                Err(_) => format!("unknown event type {event_type}, ignored"),
-            };
-            Received::noted(
-                webhook_id,
-                Verdict::with_detail(VerdictKind::Verified, detail),
-            )
+}
+
+impl Verified {
+    /// The answer — an acknowledgement, or a refusal — and its verdict.
+    fn answer(&self, handled: &Result<Handled, InventoryError>) -> Answer {
+        let (ack, verdict) = match handled {
+            Ok(Handled::Duplicate(noted)) => (
+                self.ack(true, noted.order_id.clone(), noted.outcome),
+                Verdict::with_detail(VerdictKind::Duplicate, "already received"),
+            ),
+            Ok(Handled::NothingToApply) => {
+                let detail = match self.known {
+                    Some(_) => "ping".to_owned(),
+                    None => format!("unknown event type {}, ignored", self.event_type),
+                };
+                let verdict = Verdict::with_detail(VerdictKind::Verified, detail);
+                (self.ack(false, None, None), verdict)
+            }
+            Ok(Handled::Applied(applied)) => (
+                self.ack(false, self.order_id.clone(), Some(applied.outcome)),
+                applied_verdict(applied),
+            ),
+            Err(e) => return refused(&self.request, e),
+        };
+        let reply = Reply::negotiated(StatusCode::OK, Format::Json, "ack", &ack);
+        let log = self
+            .request
+            .answered(&reply, verdict.clone())
+            .about(ack.order_id);
+        Answer {
+            reply,
+            verdict,
+            log,
         }
-        Ok(Taken::Applied(applied)) => applied_event(webhook_id, order_id, applied),
-        Err(e) => return refused(request, e),
-    };
-    let reply = Reply::negotiated(StatusCode::OK, Format::Json, "ack", &received.ack);
-    let log = request
-        .answered(&reply, received.verdict.clone())
-        .about(received.ack.order_id);
-    Answered {
-        reply,
-        verdict: received.verdict,
-        log,
+    }
+
+    fn ack(
+        &self,
+        duplicate: bool,
+        order_id: Option<OrderId>,
+        outcome: Option<ApplyOutcome>,
+    ) -> WebhookAck {
+        WebhookAck {
+            webhook_id: self.webhook_id.to_string(),
+            duplicate,
+            order_id,
+            outcome,
+        }
     }
 }
 
 /// The answer to a message that was not taken in.
-fn refused(request: &Request, error: &InventoryError) -> Answered {
+fn refused(request: &Request, error: &InventoryError) -> Answer {
     let reply = Reply::problem(error, Format::Json);
     let verdict = refusal_verdict(error);
-    Answered {
+    Answer {
         log: request.answered(&reply, verdict.clone()),
         reply,
         verdict,
-    }
-}
-
-/// Checks the Standard Webhooks signature over the raw body; the message's
-/// `webhook-id` when it verifies.
-async fn verify(
-    app: &AppState,
-    req: &HttpRequest,
-    body: &[u8],
-    now: Timestamp,
-) -> Result<String, InventoryError> {
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let headers = SignedHeaders {
-        id: header(HEADER_ID),
-        timestamp: header(HEADER_TIMESTAMP),
-        signature: header(HEADER_SIGNATURE),
-    };
-    let check = |secrets: &[WebhookSecret]| {
-        signing::verify(
-            secrets,
-            headers,
-            body,
-            now.unix_seconds(),
-            app.config.webhook_tolerance.as_secs() as i64,
-        )
-        .map(str::to_owned)
-    };
-    if app.chaos.rejects_signatures() {
-        // As if we held the wrong secret.
-        return check(&[]).map_err(InventoryError::Signature);
-    }
-    let kept = app.webhook_secrets.current(&app.db).await?;
-    match check(&kept) {
-        Err(VerifyError::NoMatchingSignature) => {
-            // Perhaps signed with a secret added since we last looked.
-            let stored = app.webhook_secrets.reload(&app.db).await?;
-            let verified = check(&stored);
-            if verified == Err(VerifyError::NoMatchingSignature) {
-                // Or with one we never got: the store's secret may have
-                // been rotated without us. A forger gets here too, so this
-                // only asks for a check of our secret against the store's
-                // fingerprints — at most once per interval — and only that
-                // check may rotate (`super::subscription`).
-                if app.secret_check.ask(now) {
-                    app.metrics.secret_checks.inc();
-                    tracing::warn!(
-                        "a webhook signature matched none of our secrets; checking ours against the store's"
-                    );
-                }
-            }
-            verified.map_err(InventoryError::Signature)
-        }
-        other => other.map_err(InventoryError::Signature),
     }
 }
 
@@ -310,10 +284,10 @@ fn order_of(format: Format, body: &[u8]) -> Result<OrderToApply, InventoryError>
     })
 }
 
-/// An `order.created` applied (or found applied before): the answer and
-/// the verdict.
-fn applied_event(webhook_id: String, order_id: Option<OrderId>, applied: &Applied) -> Received {
-    let verdict = if applied.first_time {
+/// What the log says of an `order.created` applied (or found applied
+/// before).
+fn applied_verdict(applied: &Applied) -> Verdict {
+    if applied.first_time {
         Verdict::new(applied.outcome.into())
     } else {
         Verdict::with_detail(
@@ -323,15 +297,6 @@ fn applied_event(webhook_id: String, order_id: Option<OrderId>, applied: &Applie
                 applied.first_channel, applied.outcome
             ),
         )
-    };
-    Received {
-        ack: WebhookAck {
-            webhook_id,
-            duplicate: false,
-            order_id,
-            outcome: Some(applied.outcome),
-        },
-        verdict,
     }
 }
 

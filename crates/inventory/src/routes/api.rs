@@ -18,7 +18,8 @@ use crate::error::InventoryError;
 use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
 use crate::instruments::messages::{self, Selection};
 use crate::instruments::poll_cost;
-use crate::integration::poller::{self, cursor};
+use crate::integration::poller;
+use crate::integration::poller::cursor::{self, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 use crate::state::AppState;
 use crate::{keys, stock};
 use platform::guard::Operator;
@@ -48,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Access-Control-Allow-Origin", "*"))
-        .json(stock::list(&app.db, app.clock.now()).await?))
+        .json(stock::list(&app.context.db, app.context.clock.now()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -89,8 +90,8 @@ async fn restock(
                 format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK),
             )
         })?;
-    let level = stock::restock(&app.db, &sku, quantity, app.clock.now()).await?;
-    app.live.publish(
+    let level = stock::restock(&app.context.db, &sku, quantity, app.context.clock.now()).await?;
+    app.context.live.publish(
         contract::LiveEventKind::StockChanged,
         serde_json::json!({"stock": [&level]}),
     );
@@ -106,7 +107,7 @@ async fn restock(
     responses((status = 200, description = "Every key, without the key itself", body = Vec<keys::ApiKey>))
 )]
 async fn list_keys(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
-    Ok(HttpResponse::Ok().json(keys::list(&app.db).await?))
+    Ok(HttpResponse::Ok().json(keys::list(&app.context.db).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -144,10 +145,10 @@ async fn create_key(
     body: Json<NewKey>,
 ) -> Result<HttpResponse, InventoryError> {
     let key = keys::create(
-        &app.db,
+        &app.context.db,
         &app.api_keys,
         body.label.as_deref().unwrap_or(""),
-        app.clock.now(),
+        app.context.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(key))
@@ -170,7 +171,7 @@ async fn revoke_key(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, InventoryError> {
-    keys::revoke(&app.db, &app.api_keys, &id, app.clock.now()).await?;
+    keys::revoke(&app.context.db, &app.api_keys, &id, app.context.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,7 +213,7 @@ async fn list_messages(
         channel: q.channel,
         order_id: q.order_id.as_ref(),
     };
-    let list = messages::recent(&app.db, selection, limit).await?;
+    let list = messages::recent(&app.context.db, selection, limit).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -226,8 +227,8 @@ async fn list_messages(
     responses((status = 200, description = "The poller", body = PollerView))
 )]
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
-    let state = cursor::load(&app).await?;
-    let stats = poll_cost::stats(&app.db).await?;
+    let state = cursor::load(&app.context.db).await?;
+    let stats = poll_cost::stats(&app.context.db).await?;
     Ok(HttpResponse::Ok().json(PollerView {
         paused: state.paused,
         interval_ms: state.interval_ms,
@@ -256,10 +257,6 @@ pub struct PollerChange {
     interval_ms: Option<i64>,
 }
 
-/// The shortest and longest poll intervals allowed.
-pub const MIN_INTERVAL_MS: i64 = 250;
-pub const MAX_INTERVAL_MS: i64 = 3_600_000;
-
 #[utoipa::path(
     put,
     path = "/api/poller",
@@ -285,7 +282,11 @@ async fn put_poller(
             format!("between {MIN_INTERVAL_MS} and {MAX_INTERVAL_MS} milliseconds"),
         ));
     }
-    Ok(HttpResponse::Ok().json(cursor::configure(&app, body.paused, body.interval_ms).await?))
+    let poller = &app.poller;
+    let state = poller
+        .configure(&app.context, body.paused, body.interval_ms)
+        .await?;
+    Ok(HttpResponse::Ok().json(state))
 }
 
 #[utoipa::path(
@@ -303,7 +304,7 @@ async fn put_poller(
     )
 )]
 async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
-    match poller::poll_cycle(&app).await {
+    match app.poller.poll_cycle(&app.context).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(e) => Err(e.context("the poll failed").into()),
     }
@@ -317,7 +318,7 @@ async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError
     responses((status = 200, description = "What is broken on purpose", body = ChaosSettings))
 )]
 async fn get_chaos(app: Data) -> HttpResponse {
-    HttpResponse::Ok().json(app.chaos.settings())
+    HttpResponse::Ok().json(app.context.chaos.settings())
 }
 
 #[utoipa::path(
@@ -345,10 +346,11 @@ async fn put_chaos(
             format!("at most {MAX_LATENCY_MS} ms"),
         ));
     }
-    app.chaos.set(&body);
-    let settings = app.chaos.settings();
+    let ctx = &app.context;
+    ctx.chaos.set(&body);
+    let settings = ctx.chaos.settings();
     tracing::warn!(?settings, "chaos controls changed");
-    app.live
+    ctx.live
         .publish(contract::LiveEventKind::ChaosChanged, &settings);
     Ok(HttpResponse::Ok().json(settings))
 }

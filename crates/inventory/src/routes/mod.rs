@@ -1,20 +1,21 @@
-//! The inventory's routes: the integration endpoints (the store calls
-//! these), its own JSON API (stock, keys, messages, poller, chaos), the web
-//! pages ([`crate::ui`]), and `/healthz`, `/metrics`, `/events` — all of
-//! them described at `/openapi.json` ([`crate::openapi`]).
+//! The inventory's routes: the integration endpoints the store calls
+//! ([`integration`]), its own JSON API ([`api`]: stock, keys, messages,
+//! poller, chaos), the web pages ([`crate::ui`]), and `/healthz`,
+//! `/metrics`, `/events` — all of them described at `/openapi.json`
+//! ([`crate::openapi`]). Handlers are thin: they take the [`AppState`]
+//! and hand the shared context and their pattern's value down.
+//!
+//! [`AppState`]: crate::state::AppState
 
 pub mod api;
+pub mod integration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-
-use crate::integration::{update_inventory, webhook_receiver};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::Data::new(crate::openapi::DOCUMENT.clone()))
         .service(web::resource("/openapi.json").get(platform::openapi::serve));
-    cfg.service(web::resource("/update_inventory").post(update_inventory::handle))
-        .service(web::resource("/update_inventory/{order_id}/void").post(update_inventory::void))
-        .service(web::resource("/webhooks/store").post(webhook_receiver::receive));
+    integration::configure(cfg);
     api::configure(cfg);
     crate::ui::configure(cfg);
     cfg.default_service(web::to(not_found));

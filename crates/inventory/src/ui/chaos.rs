@@ -1,5 +1,5 @@
 //! The chaos page: break the inventory on purpose and watch each pattern
-//! cope (see `crate::chaos` for what each control does). One form sets all
+//! cope (see `crate::instruments::chaos` for what each control does). One form sets all
 //! four controls at once, exactly like `PUT /api/chaos`; "heal" switches
 //! everything off. The controls never apply to these pages, so the way
 //! back is always open.
@@ -37,7 +37,7 @@ impl askama::filters::HtmlSafe for ChaosState {}
 
 impl ChaosState {
     pub fn now(app: &Data) -> ChaosState {
-        let settings = app.chaos.settings();
+        let settings = app.context.chaos.settings();
         ChaosState {
             summary: chaos_summary(&settings),
             settings,
@@ -116,8 +116,18 @@ struct ChaosFields {
     #[serde(default)]
     fail_next: String,
     reject_signatures: Option<String>,
-    /// `heal` switches everything off, whatever the rest says.
-    action: Option<String>,
+    action: Option<ChaosAction>,
+}
+
+/// Which button of the form was pressed.
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ChaosAction {
+    /// Switches everything off, whatever the rest says.
+    Heal,
+    /// "Apply" (also what any other word means): the form as filled in.
+    #[serde(other)]
+    Apply,
 }
 
 /// A whole number from 0 to `max`; an empty field is 0 (off).
@@ -142,7 +152,7 @@ async fn apply(
     form: web::Form<ChaosFields>,
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
-    let heal = fields.action.as_deref() == Some("heal");
+    let heal = fields.action == Some(ChaosAction::Heal);
     let settings = if heal {
         Ok(ChaosSettings::default())
     } else {
@@ -171,10 +181,11 @@ async fn apply(
     };
     match settings {
         Ok(settings) => {
-            app.chaos.set(&settings);
-            let now = app.chaos.settings();
+            app.context.chaos.set(&settings);
+            let now = app.context.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
-            app.live
+            app.context
+                .live
                 .publish(contract::LiveEventKind::ChaosChanged, &now);
             Ok(see_other(if heal {
                 "/chaos?notice=healed"

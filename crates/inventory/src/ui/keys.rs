@@ -56,7 +56,7 @@ async fn render(
     label: String,
     label_error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let rows = keys::list(&app.db)
+    let rows = keys::list(&app.context.db)
         .await?
         .into_iter()
         .map(|k| KeyRow {
@@ -113,7 +113,14 @@ async fn create(
     form: web::Form<NewKeyFields>,
 ) -> Result<HttpResponse, PageError> {
     let label = form.into_inner().label;
-    match keys::create(&app.db, &app.api_keys, &label, app.clock.now()).await {
+    match keys::create(
+        &app.context.db,
+        &app.api_keys,
+        &label,
+        app.context.clock.now(),
+    )
+    .await
+    {
         Ok(key) => {
             let created = NewKey {
                 label: key.label,
@@ -148,6 +155,6 @@ async fn create(
 }
 
 async fn revoke(_: Operator, app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    keys::revoke(&app.db, &app.api_keys, &id, app.clock.now()).await?;
+    keys::revoke(&app.context.db, &app.api_keys, &id, app.context.clock.now()).await?;
     Ok(see_other("/keys?notice=revoked"))
 }

@@ -25,6 +25,8 @@
 //! send a person to `/login` once. Pages of other sites can post nothing
 //! here: a browser's state-changing request from elsewhere than this
 //! inventory or its store is refused (`403`) before any handler runs.
+//!
+//! [`reference`]: mod@reference
 
 pub mod chaos;
 pub mod keys;
@@ -88,7 +90,7 @@ pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> La
     Layout::new(
         Service::Inventory,
         NAV,
-        &app.config.store_public_url,
+        &app.context.config.store_public_url,
         title,
         req.path(),
     )
@@ -103,7 +105,7 @@ pub fn page(
     Ok(platform::ui::page_response(
         status,
         template.render()?,
-        &app.config.store_public_url,
+        &app.context.config.store_public_url,
     ))
 }
 
@@ -113,7 +115,11 @@ pub fn fragment(template: &impl Template) -> Result<HttpResponse, PageError> {
 
 /// The store's address as a browser reaches it, without a trailing slash.
 pub fn store_url(app: &AppState) -> String {
-    app.config.store_public_url.trim_end_matches('/').to_owned()
+    app.context
+        .config
+        .store_public_url
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// A page's failure, rendered as a page (see `platform::ui::PageError`).
@@ -139,7 +145,7 @@ impl PageProblem for InventoryError {
 pub fn not_found(req: &HttpRequest) -> HttpResponse {
     let peer = req
         .app_data::<Data>()
-        .map(|app| app.config.store_public_url.clone())
+        .map(|app| app.context.config.store_public_url.clone())
         .unwrap_or_default();
     platform::ui::not_found_page::<InventoryError>(
         req,
@@ -166,9 +172,4 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
         "poll-failed" => Notice::error("The poll failed; the message log says why."),
         _ => return None,
     })
-}
-
-/// `ON`/`off` badges and similar: the text of a boolean state.
-pub fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
 }

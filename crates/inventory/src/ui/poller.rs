@@ -22,8 +22,7 @@ use contract::Channel;
 use super::messages::verdict_tone;
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
 use crate::instruments::messages::{self, Selection};
-use crate::integration::poller::{self, cursor};
-use crate::routes::api::{MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::integration::poller::cursor::{self, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/poller", web::get().to(poller_page))
@@ -69,12 +68,12 @@ fn seconds_text(ms: i64) -> String {
 
 impl PollerPanel {
     pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
-        let state = cursor::load(app).await?;
+        let state = cursor::load(&app.context.db).await?;
         let feed = Selection {
             channel: Some(Channel::Feed),
             order_id: None,
         };
-        let recent = messages::recent(&app.db, feed, RECENT_POLLS)
+        let recent = messages::recent(&app.context.db, feed, RECENT_POLLS)
             .await?
             .into_iter()
             .map(|m| PollRow {
@@ -93,7 +92,12 @@ impl PollerPanel {
             interval_error: None,
             cursor: state.cursor,
             recent,
-            action_base: app.config.public_url.trim_end_matches('/').to_owned(),
+            action_base: app
+                .context
+                .config
+                .public_url
+                .trim_end_matches('/')
+                .to_owned(),
             back,
         })
     }
@@ -177,10 +181,20 @@ fn after(app: &Data, back: Option<&str>, own: &str) -> HttpResponse {
     }
 }
 
+/// Which button of the form was pressed.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Change {
+    Pause,
+    Resume,
+    /// "Set": read `interval_s` (also what any other word means).
+    #[serde(other)]
+    Interval,
+}
+
 #[derive(Deserialize)]
 struct ChangeFields {
-    /// `pause`, `resume` or `interval`.
-    action: String,
+    action: Change,
     #[serde(default)]
     interval_s: String,
     back: Option<String>,
@@ -193,14 +207,15 @@ async fn change(
     form: web::Form<ChangeFields>,
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
-    match fields.action.as_str() {
-        "pause" => {
-            cursor::configure(&app, Some(true), None).await?;
+    let (poller, ctx) = (&app.poller, &app.context);
+    match fields.action {
+        Change::Pause => {
+            poller.configure(ctx, Some(true), None).await?;
         }
-        "resume" => {
-            cursor::configure(&app, Some(false), None).await?;
+        Change::Resume => {
+            poller.configure(ctx, Some(false), None).await?;
         }
-        _ => {
+        Change::Interval => {
             let ms = fields
                 .interval_s
                 .trim()
@@ -212,7 +227,7 @@ async fn change(
                 .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
             match ms {
                 Some(ms) => {
-                    cursor::configure(&app, None, Some(ms)).await?;
+                    poller.configure(ctx, None, Some(ms)).await?;
                 }
                 None => {
                     let mut panel = PollerPanel::load(&app, None).await?;
@@ -240,7 +255,7 @@ async fn poll_now(
     app: Data,
     form: web::Form<PollNowFields>,
 ) -> Result<HttpResponse, PageError> {
-    let own = match poller::poll_cycle(&app).await {
+    let own = match app.poller.poll_cycle(&app.context).await {
         Ok(r) => format!(
             "/poller?notice=polled&requests={}&empty={}&applied={}",
             r.requests, r.empty_requests, r.orders_applied

@@ -1,7 +1,9 @@
-//! Issue #17 ("small ones"), the inventory's side: a JSON body that names
-//! a member twice is refused at every door and changes nothing (F-6); an
-//! XML document type declaration is refused, not ignored (F-7); the one
-//! rule for text a person types and others read holds for key labels (F-8).
+//! Inputs every door reads the same way, the inventory's side: a JSON body
+//! that names a member twice is refused at every door and changes nothing
+//! (an ambiguous body must not mean one thing here and another there); an
+//! XML document type declaration is refused, not ignored (it is how XML
+//! reads files and expands entities); the one rule for text a person types
+//! and others read holds for key labels.
 
 use crate::helpers::*;
 
@@ -45,19 +47,20 @@ async fn assert_repeat_refused(r: reqwest::Response, member: &str, door: &str) {
 
 async fn key_count(inv: &TestInventory) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
-        .fetch_one(inv.state.db.pool())
+        .fetch_one(inv.state.context.db.pool())
         .await
         .unwrap()
 }
 
 async fn inbox_count(inv: &TestInventory) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhook_inbox")
-        .fetch_one(inv.state.db.pool())
+        .fetch_one(inv.state.context.db.pool())
         .await
         .unwrap()
 }
 
-// F-6: the store's two ways in. `"quantity": 1, "quantity": 3` took 3.
+// A member named twice, at the store's two ways in: `"quantity": 1,
+// "quantity": 3` used to take 3.
 platform::db_test!(async fn an_order_that_names_a_member_twice_is_refused_and_takes_no_stock(backend) {
     let inv = spawn_inventory(backend).await;
     use reqwest::Method;
@@ -87,7 +90,8 @@ platform::db_test!(async fn an_order_that_names_a_member_twice_is_refused_and_ta
     assert_eq!(applied_count(&inv).await, 0);
 });
 
-// F-6: the operator's doors. A restock of `5, 5000` added 5000.
+// A member named twice, at the operator's doors: a restock of `5, 5000`
+// used to add 5000.
 platform::db_test!(async fn every_management_door_refuses_a_repeated_member_and_changes_nothing(backend) {
     let inv = spawn_inventory(backend).await;
     use reqwest::Method;
@@ -110,8 +114,8 @@ platform::db_test!(async fn every_management_door_refuses_a_repeated_member_and_
     assert_eq!(inv.get_json("/api/chaos").await["down"], false);
 });
 
-// F-6, with an operator token: the repeat is found only once the caller
-// is known (`401` first, as for any other broken body).
+// A member named twice, with an operator token: the repeat is found only
+// once the caller is known (`401` first, as for any other broken body).
 platform::db_test!(async fn a_repeated_member_is_read_only_after_the_caller_is_known(backend) {
     let inv = TestInventory::spawn(platform::testing::TestDatabase::create(backend).await, |c| {
         c.admin_token = Some(TOKEN.to_owned().into());
@@ -152,7 +156,7 @@ async fn assert_markup_refused(r: reqwest::Response, what: &str, door: &str) {
     assert!(detail.contains(what), "{door}: {problem}");
 }
 
-// F-7: a DOCTYPE (here declaring an external entity) was skipped and the
+// A DOCTYPE (here declaring an external entity) used to be skipped and the
 // order applied as if it were not there.
 platform::db_test!(async fn an_xml_document_type_declaration_is_refused_and_takes_no_stock(backend) {
     let inv = spawn_inventory(backend).await;
@@ -187,7 +191,7 @@ platform::db_test!(async fn an_xml_document_type_declaration_is_refused_and_take
     assert_eq!(inv.on_hand("TEA-SENCHA").await, 36);
 });
 
-// F-8: bidi overrides and isolates passed in an API key's label.
+// Bidi overrides and isolates used to pass in an API key's label.
 platform::db_test!(async fn an_api_key_s_label_refuses_invisible_characters(backend) {
     let inv = spawn_inventory(backend).await;
     let keys = key_count(&inv).await;

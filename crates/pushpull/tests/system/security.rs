@@ -18,7 +18,7 @@ fn push() -> Options {
 /// The base64 part of each secret the inventory holds.
 async fn secrets_held(sys: &System) -> Vec<String> {
     let held: Vec<WebhookSecret> =
-        inventory::integration::subscription::secrets(&sys.inventory().state.db)
+        inventory::integration::webhook_secrets::stored(&sys.inventory().state.context.db)
             .await
             .unwrap();
     assert!(!held.is_empty(), "the inventory holds a secret");
@@ -56,7 +56,7 @@ async fn everything_shown(sys: &System) -> String {
     }
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT request_headers, request_body, response_body FROM messages")
-            .fetch_all(inv.state.db.pool())
+            .fetch_all(inv.state.context.db.pool())
             .await
             .unwrap();
     for (headers, request, response) in rows {
@@ -82,7 +82,7 @@ platform::db_test!(async fn the_webhook_secret_is_never_recorded_or_shown(backen
     // A wiped inventory subscribes again and gets a rotated secret: that
     // answer is not recorded either.
     sqlx::query("DELETE FROM webhook_secrets")
-        .execute(sys.inventory().state.db.writer())
+        .execute(sys.inventory().state.context.db.writer())
         .await
         .unwrap();
     sys.stop_inventory().await;
@@ -174,7 +174,7 @@ platform::db_test!(async fn forged_signatures_ask_for_one_check_per_interval_and
     .await;
     assert!(log[1].contains("our secret is current"), "{log:?}");
 
-    let interval = inventory::integration::subscription::CHECK_INTERVAL;
+    let interval = inventory::integration::webhook_secrets::CHECK_INTERVAL;
     sys.inventory_clock.advance(interval - std::time::Duration::from_millis(1));
     forge(&sys, 25).await;
     assert_eq!(secret_checks(&sys).await, 1, "not before the interval has passed");

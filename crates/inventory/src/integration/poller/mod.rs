@@ -2,15 +2,16 @@
 //!
 //! Every `interval` the inventory asks the store "anything after my
 //! cursor?" and works through the answer page by page, in four steps that
-//! [`poll_cycle`] reads in order:
+//! [`Poller::poll_cycle`] reads in order:
 //!
 //! 1. **read a page** — `GET /api/orders?after=CURSOR&limit=N` with its API
-//!    key ([`read_page`]);
+//!    key (`read_page`);
 //! 2. **apply** the orders placed in poll mode, through the same
 //!    `apply_orders_once` as the other channels — the whole page in one
-//!    transaction — so an order seen twice is applied once ([`apply_page`]);
+//!    transaction (the intake's) — so an order seen twice is applied once
+//!    (`apply_page`);
 //! 3. **acknowledge** each: tell the store what was done with it
-//!    (`POST /api/orders/{id}/acknowledgement`, [`acknowledge`]) — all of
+//!    (`POST /api/orders/{id}/acknowledgement`, `acknowledge`) — all of
 //!    a page's at once;
 //! 4. **advance**: only then save the page's `iterator` as the new cursor
 //!    ([`cursor::advance`]), and follow it until the feed says `done`.
@@ -27,31 +28,43 @@
 //! compare page). What it buys: the store needs no outbox, no retries, no
 //! endpoint registry, and the inventory works at its own pace — if it is
 //! down, orders simply wait in the feed. When the store is unreachable the
-//! poller backs off (doubling up to `max_backoff`) instead of hammering it.
-//! It can be paused and resumed at run time, and told to poll now.
+//! poller backs off (doubling up to `max_backoff`) instead of hammering it
+//! ([`worker`]). It can be paused and resumed at run time, and told to
+//! poll now.
 
 pub mod cursor;
+pub mod worker;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context, anyhow};
-use secrecy::ExposeSecret;
+use anyhow::{Context as _, anyhow};
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use contract::inventory::Acknowledgement;
 use contract::order::{FeedPage, Order};
 use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
-use platform::Backoff;
-use platform::outbound::{Recorded, send_recorded};
+use platform::outbound::Recorded;
 use platform::ui::count;
-use platform::worker::{Next, Pacing, Worker};
+use platform::worker::Pacing;
 
-use super::apply::OrderToApply;
-use super::intake::{Arrival, IntakeError, Taken};
-use crate::instruments::messages::{self, NewMessage};
-use crate::state::AppState;
+use super::apply::{OrderToApply, note_applied};
+use super::intake::{Arrival, Handled, Intake};
+use crate::context::Context;
+use crate::instruments::messages::NewMessage;
 use crate::stock::Quantities;
+use crate::store_api::{self, StoreApi};
+use cursor::PollerState;
+
+/// The poller: the intake it hands pages to, the store it reads them from,
+/// and what wakes it. One per service, shared by its worker and the
+/// handlers that pause, pace or fire it.
+pub struct Poller {
+    intake: Arc<Intake>,
+    store: StoreApi,
+    /// Wakes the worker: resumed, a new interval, "poll now".
+    wake: Arc<Notify>,
+}
 
 /// What one poll cycle did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -62,97 +75,221 @@ pub struct CycleReport {
     pub orders_applied: u32,
 }
 
-/// Reads the feed from the saved cursor until `done`: read a page, apply
-/// and acknowledge its poll-mode orders, then advance the cursor.
-pub async fn poll_cycle(app: &AppState) -> anyhow::Result<CycleReport> {
-    let mut report = CycleReport::default();
-    let mut cursor = cursor::load(app).await?.cursor;
-    loop {
-        app.chaos.gate().await?;
-
-        // 1. Read a page.
-        let (page, rec) = read_page(app, &cursor).await?;
-        report.requests += 1;
-
-        // 2-3. Apply each poll-mode order once, and acknowledge it.
-        let tally = apply_page(app, &page).await?;
-        let applied = tally.first_time();
-        report.orders_seen += page.data.len() as u32;
-        report.orders_applied += applied;
-        if applied == 0 {
-            report.empty_requests += 1;
-            app.metrics.empty_polls.inc();
+impl Poller {
+    pub fn new(intake: Arc<Intake>, store: StoreApi) -> Poller {
+        Poller {
+            intake,
+            store,
+            wake: Arc::new(Notify::new()),
         }
-        let only_order = match poll_mode_orders(&page).as_slice() {
-            [one] => Some(one.id.clone()),
-            _ => None,
+    }
+
+    /// Reads the feed from the saved cursor until `done`: read a page,
+    /// apply and acknowledge its poll-mode orders, then advance the cursor.
+    pub async fn poll_cycle(&self, ctx: &Context) -> anyhow::Result<CycleReport> {
+        let mut report = CycleReport::default();
+        let mut cursor = cursor::load(&ctx.db).await?.cursor;
+        loop {
+            ctx.chaos.gate().await?;
+
+            // 1. Read a page.
+            let (page, rec) = self.read_page(ctx, &cursor).await?;
+            report.requests += 1;
+
+            // 2-3. Apply each poll-mode order once, and acknowledge it.
+            let tally = self.apply_page(ctx, &page).await?;
+            let applied = tally.first_time();
+            report.orders_seen += page.data.len() as u32;
+            report.orders_applied += applied;
+            if applied == 0 {
+                report.empty_requests += 1;
+                ctx.metrics.empty_polls.inc();
+            }
+            let only_order = match poll_mode_orders(&page).as_slice() {
+                [one] => Some(one.id.clone()),
+                _ => None,
+            };
+            let verdict = page_verdict(page.data.len(), tally);
+            let message = NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order);
+            ctx.log.record(message).await;
+
+            // 4. Only now, with every order applied and acknowledged, advance.
+            cursor::advance(&ctx.db, &page.iterator, ctx.clock.now()).await?;
+            cursor = page.iterator;
+            if page.done {
+                break;
+            }
+        }
+        ctx.live
+            .publish(contract::LiveEventKind::PollCompleted, &report);
+        // One line per poll, whoever asked for it (the timer, "poll now"):
+        // most say `orders_applied=0`, which is what polling costs.
+        tracing::info!(
+            requests = report.requests,
+            empty_requests = report.empty_requests,
+            orders_seen = report.orders_seen,
+            orders_applied = report.orders_applied,
+            "polled the store's feed"
+        );
+        Ok(report)
+    }
+
+    /// Asks the store for the page after `cursor`. A failed or unreadable
+    /// answer is logged here and ends the cycle.
+    async fn read_page(&self, ctx: &Context, cursor: &str) -> anyhow::Result<(FeedPage, Recorded)> {
+        let mut path = format!("/api/orders?limit={}", ctx.config.poll.page_size);
+        if !cursor.is_empty() {
+            path.push_str("&after=");
+            path.push_str(cursor);
+        }
+        let request = self
+            .store
+            .get(&path)
+            .header(reqwest::header::ACCEPT, "application/json");
+        let rec = self.store.send(request, ctx.clock.now()).await?;
+        ctx.metrics.polls.inc();
+        match store_api::read::<FeedPage>(&rec, "feed page") {
+            Ok(page) => Ok((page, rec)),
+            Err(failed) => {
+                let verdict = Verdict::with_detail(VerdictKind::Failed, failed.to_string());
+                ctx.log
+                    .record(NewMessage::sent(Channel::Feed, &rec, verdict))
+                    .await;
+                Err(anyhow!(failed))
+            }
+        }
+    }
+
+    /// Applies every poll-mode order on a page — in one transaction, each
+    /// once — then acknowledges each.
+    async fn apply_page(&self, ctx: &Context, page: &FeedPage) -> anyhow::Result<Tally> {
+        let orders = self.refuse_invalid(ctx, poll_mode_orders(page)).await?;
+        let arrivals: Vec<Arrival> = orders
+            .iter()
+            .map(|order| Arrival {
+                order: Some(OrderToApply {
+                    order_id: order.id.clone(),
+                    wanted: Quantities::of_order(order),
+                    channel: IntegrationMode::Poll,
+                    order_created_at: Some(order.created_at),
+                }),
+                message: None,
+                answerer: None, // the page's read is what the log shows
+            })
+            .collect();
+        let results = self.intake.apply_now(&arrivals).await;
+        let mut tally = Tally::default();
+        let mut acks = Vec::new();
+        for (order, handled) in orders.into_iter().zip(results) {
+            let applied = match handled.with_context(|| format!("applying {}", order.id))? {
+                Handled::Applied(applied) => applied,
+                other => anyhow::bail!("{} was not applied: {other:?}", order.id),
+            };
+            tally.count(applied.first_time, applied.outcome);
+            note_applied(ctx, IntegrationMode::Poll, &order.id, &applied);
+            acks.push(self.acknowledge(ctx, &order.id, applied.outcome, None));
+        }
+        // Acknowledge every poll-mode order on the page, even one applied on
+        // an earlier read: its acknowledgement may be the thing that failed
+        // last time. All at once — each is its own request, and none waits
+        // for another — and every one must succeed before the cursor moves.
+        for acked in futures_util::future::join_all(acks).await {
+            acked?;
+        }
+        Ok(tally)
+    }
+
+    /// The orders that keep the rules every door shares
+    /// (`contract::validation`); each of the others is not applied, and
+    /// the store hears it was rejected, and why. (The store checks the same
+    /// rules when the order is placed, so this is a store with a bug, or
+    /// not ours.)
+    async fn refuse_invalid<'p>(
+        &self,
+        ctx: &Context,
+        orders: Vec<&'p Order>,
+    ) -> anyhow::Result<Vec<&'p Order>> {
+        let mut valid = Vec::new();
+        let mut refused = Vec::new();
+        for order in orders {
+            match contract::validation::check_order(order) {
+                Ok(()) => valid.push(order),
+                Err(errors) => {
+                    let why: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    let reason = format!("Refused: {}", why.join("; "));
+                    refused.push(self.acknowledge(
+                        ctx,
+                        &order.id,
+                        ApplyOutcome::Rejected,
+                        Some(reason),
+                    ));
+                }
+            }
+        }
+        for acked in futures_util::future::join_all(refused).await {
+            acked?;
+        }
+        Ok(valid)
+    }
+
+    /// Tells the store what became of a polled order.
+    async fn acknowledge(
+        &self,
+        ctx: &Context,
+        order_id: &OrderId,
+        outcome: ApplyOutcome,
+        reason: Option<String>,
+    ) -> anyhow::Result<()> {
+        let reason = reason.or_else(|| {
+            (outcome == ApplyOutcome::Backordered).then(|| {
+                "Accepted, but the inventory is short: it will ship when restocked.".to_owned()
+            })
+        });
+        let ack = Acknowledgement {
+            outcome,
+            channel: IntegrationMode::Poll,
+            applied_at: ctx.clock.now(),
+            reason,
         };
-        let verdict = page_verdict(page.data.len(), tally);
-        messages::record_quietly(
-            &app.log,
-            &app.live,
-            NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order),
-        )
-        .await;
-
-        // 4. Only now, with every order applied and acknowledged, advance.
-        cursor::advance(app, &page.iterator, app.clock.now()).await?;
-        cursor = page.iterator;
-        if page.done {
-            break;
-        }
+        let path = format!("/api/orders/{order_id}/acknowledgement");
+        let rec = self
+            .store
+            .send(self.store.post(&path).json(&ack), ctx.clock.now())
+            .await?;
+        let acked = store_api::succeeded(&rec);
+        let verdict = match &acked {
+            Ok(()) => Verdict::with_detail(VerdictKind::Acknowledged, outcome.as_str()),
+            Err(failed) => Verdict::with_detail(VerdictKind::Failed, failed.to_string()),
+        };
+        let message = NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone()));
+        ctx.log.record(message).await;
+        acked.map_err(|failed| anyhow!("acknowledging {order_id} failed: {failed}"))
     }
-    app.live
-        .publish(contract::LiveEventKind::PollCompleted, &report);
-    // One line per poll, whoever asked for it (the timer, "poll now"):
-    // most say `orders_applied=0`, which is what polling costs.
-    tracing::info!(
-        requests = report.requests,
-        empty_requests = report.empty_requests,
-        orders_seen = report.orders_seen,
-        orders_applied = report.orders_applied,
-        "polled the store's feed"
-    );
-    Ok(report)
-}
 
-/// Asks the store for the page after `cursor`. A failed or unreadable
-/// answer is logged here and ends the cycle.
-async fn read_page(app: &AppState, cursor: &str) -> anyhow::Result<(FeedPage, Recorded)> {
-    let store = app.config.store_url.trim_end_matches('/');
-    let mut url = format!("{store}/api/orders?limit={}", app.config.poll.page_size);
-    if !cursor.is_empty() {
-        url.push_str("&after=");
-        url.push_str(cursor);
+    /// Pauses or resumes the poller, or changes its interval; wakes it.
+    pub async fn configure(
+        &self,
+        ctx: &Context,
+        paused: Option<bool>,
+        interval_ms: Option<i64>,
+    ) -> Result<PollerState, sqlx::Error> {
+        let state = cursor::change(&ctx.db, paused, interval_ms, ctx.clock.now()).await?;
+        self.wake.notify_one();
+        ctx.live
+            .publish(contract::LiveEventKind::PollerChanged, &state);
+        Ok(state)
     }
-    let request = app
-        .client
-        .get(&url)
-        .bearer_auth(app.config.store_api_key.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .build()?;
-    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
-    app.metrics.polls.inc();
 
-    let page = match rec.status() {
-        Some(200) => contract::json::from_slice::<FeedPage>(
-            rec.body().map(|b| b.as_ref()).unwrap_or_default(),
-        )
-        .map_err(|e| format!("unreadable feed page: {e}")),
-        Some(status) => Err(format!("the store answered {status}")),
-        None => Err(rec.error().unwrap_or("no answer").to_owned()),
-    };
-    match page {
-        Ok(page) => Ok((page, rec)),
-        Err(why) => {
-            let verdict = Verdict::with_detail(VerdictKind::Failed, why.clone());
-            messages::record_quietly(
-                &app.log,
-                &app.live,
-                NewMessage::sent(Channel::Feed, &rec, verdict),
-            )
-            .await;
-            Err(anyhow!(why))
+    /// Paced by its own interval; "poll now", resuming and a new interval
+    /// wake it.
+    pub fn pacing(&self, ctx: &Context) -> Pacing {
+        Pacing {
+            clock: ctx.clock.clone(),
+            wake: self.wake.clone(),
+            sweep: None,
         }
     }
 }
@@ -175,90 +312,20 @@ struct Tally {
 }
 
 impl Tally {
+    /// Counts an order applied now (a repeat counts for nothing).
+    fn count(&mut self, first_time: bool, outcome: ApplyOutcome) {
+        if !first_time {
+            return;
+        }
+        match outcome {
+            ApplyOutcome::Backordered => self.backordered += 1,
+            _ => self.applied += 1,
+        }
+    }
+
     fn first_time(self) -> u32 {
         self.applied + self.backordered
     }
-}
-
-/// Applies every poll-mode order on a page — in one transaction, each
-/// once — then acknowledges each.
-async fn apply_page(app: &AppState, page: &FeedPage) -> anyhow::Result<Tally> {
-    // An order that breaks the rules every door shares
-    // (`contract::validation`) is not applied: the store hears it was
-    // rejected, and why. (The store checks the same rules when the order
-    // is placed, so this is a store with a bug, or not ours.)
-    let mut orders = Vec::new();
-    let mut refused = Vec::new();
-    for order in poll_mode_orders(page) {
-        match contract::validation::check_order(order) {
-            Ok(()) => orders.push(order),
-            Err(errors) => {
-                let why: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                refused.push(acknowledge(
-                    app,
-                    &order.id,
-                    ApplyOutcome::Rejected,
-                    Some(format!("Refused: {}", why.join("; "))),
-                ));
-            }
-        }
-    }
-    for acked in futures_util::future::join_all(refused).await {
-        acked?;
-    }
-    let arrivals: Vec<Arrival> = orders
-        .iter()
-        .map(|order| Arrival {
-            order: Some(OrderToApply {
-                order_id: order.id.clone(),
-                wanted: Quantities::of_order(order),
-                channel: IntegrationMode::Poll,
-                order_created_at: Some(order.created_at),
-            }),
-            message: None,
-            answer: None, // the page's read is what the log shows
-        })
-        .collect();
-    let results = if arrivals.is_empty() {
-        Vec::new()
-    } else {
-        app.intake.write_batch(&arrivals).await
-    };
-    let mut tally = Tally::default();
-    let mut acks = Vec::new();
-    for (order, result) in orders.into_iter().zip(results) {
-        let taken = match result {
-            Ok(done) => done.taken,
-            Err(IntakeError::Failed(e)) => Err(e),
-            Err(e @ IntakeError::Raced) => Err(anyhow::Error::from(e).into()),
-        };
-        let applied = match taken.with_context(|| format!("applying {}", order.id))? {
-            Taken::Applied(applied) => applied,
-            other => anyhow::bail!("{} was not applied: {other:?}", order.id),
-        };
-        if applied.first_time {
-            match applied.outcome {
-                ApplyOutcome::Backordered => tally.backordered += 1,
-                _ => tally.applied += 1,
-            }
-        }
-        app.note_applied(IntegrationMode::Poll, &order.id, &applied);
-        acks.push((&order.id, applied.outcome));
-    }
-    // Acknowledge every poll-mode order on the page, even one applied on an
-    // earlier read: its acknowledgement may be the thing that failed last
-    // time. All at once — each is its own request, and none waits for
-    // another — and every one must succeed before the cursor moves.
-    let sent = acks
-        .into_iter()
-        .map(|(order_id, outcome)| acknowledge(app, order_id, outcome, None));
-    for acked in futures_util::future::join_all(sent).await {
-        acked?;
-    }
-    Ok(tally)
 }
 
 /// What the inventory made of one page of the feed: nothing there
@@ -285,126 +352,6 @@ fn page_verdict(seen: usize, tally: Tally) -> Verdict {
                 tally.applied
             ),
         ),
-    }
-}
-
-/// Tells the store what became of a polled order.
-async fn acknowledge(
-    app: &AppState,
-    order_id: &OrderId,
-    outcome: ApplyOutcome,
-    reason: Option<String>,
-) -> anyhow::Result<()> {
-    let store = app.config.store_url.trim_end_matches('/');
-    let reason = reason.or_else(|| {
-        (outcome == ApplyOutcome::Backordered).then(|| {
-            "Accepted, but the inventory is short: it will ship when restocked.".to_owned()
-        })
-    });
-    let ack = Acknowledgement {
-        outcome,
-        channel: IntegrationMode::Poll,
-        applied_at: app.clock.now(),
-        reason,
-    };
-    let request = app
-        .client
-        .post(format!("{store}/api/orders/{order_id}/acknowledgement"))
-        .bearer_auth(app.config.store_api_key.expose_secret())
-        .json(&ack)
-        .build()?;
-    let rec = send_recorded(&app.client, request, app.clock.now().millis()).await;
-    let failure = (!rec.is_success()).then(|| match rec.error() {
-        Some(error) => error.to_owned(),
-        None => format!("the store answered {:?}", rec.status()),
-    });
-    let verdict = match &failure {
-        None => Verdict::with_detail(VerdictKind::Acknowledged, outcome.as_str()),
-        Some(why) => Verdict::with_detail(VerdictKind::Failed, why.clone()),
-    };
-    messages::record_quietly(
-        &app.log,
-        &app.live,
-        NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone())),
-    )
-    .await;
-    match failure {
-        None => Ok(()),
-        Some(why) => Err(anyhow!("acknowledging {order_id} failed: {why}")),
-    }
-}
-
-/// The poller as a background worker: one [`poll_cycle`] per pass, paced
-/// by its interval, backing off while the store is unreachable.
-pub struct Poller {
-    app: Arc<AppState>,
-    /// Failed cycles in a row, for the back-off.
-    failures: u32,
-}
-
-impl Poller {
-    pub fn new(app: Arc<AppState>) -> Poller {
-        Poller { app, failures: 0 }
-    }
-
-    /// Paced by its own interval; "poll now", resuming and a new interval
-    /// wake it.
-    pub fn pacing(app: &AppState) -> Pacing {
-        Pacing {
-            clock: app.clock.clone(),
-            wake: app.poller_wake.clone(),
-            sweep: None,
-        }
-    }
-
-    /// The pause after a failed cycle: twice the interval, doubling, never
-    /// more than `max_backoff` (nor less than one interval).
-    fn backoff(&self, interval: Duration) -> Backoff {
-        Backoff::exponential(interval * 2, self.app.config.poll.max_backoff.max(interval))
-    }
-
-    fn failed(&mut self, error: &anyhow::Error, interval: Duration) -> Duration {
-        self.failures += 1;
-        self.app.metrics.poll_failures.inc();
-        let pause = self
-            .backoff(interval)
-            .delay_after(self.failures)
-            .unwrap_or(interval);
-        let pause_ms = pause.as_millis() as u64;
-        tracing::warn!(error = %error, failures = self.failures, backoff_ms = pause_ms, "poll failed; backing off");
-        self.app.live.publish(
-            contract::LiveEventKind::PollerBackoff,
-            serde_json::json!({"error": error.to_string(), "failures": self.failures, "backoff_ms": pause_ms}),
-        );
-        pause
-    }
-}
-
-impl Worker for Poller {
-    const NAME: &'static str = "poller";
-
-    async fn pass(&mut self) -> anyhow::Result<Next> {
-        let state = cursor::load(&self.app).await?;
-        let interval = state.interval();
-        if state.paused || self.app.chaos.is_down() {
-            // Paused (or "down"): look again every interval in case that
-            // was switched off; resuming wakes it at once.
-            return Ok(Next::At(self.app.clock.now() + interval));
-        }
-        // Every interval, counted from the start of one poll to the start
-        // of the next: how long a cycle takes does not stretch the period.
-        let started = self.app.clock.now();
-        match poll_cycle(&self.app).await {
-            Ok(_) => {
-                // `poll_cycle` logged what it did.
-                self.failures = 0;
-                Ok(Next::At(started + interval))
-            }
-            Err(e) => {
-                let pause = self.failed(&e, interval);
-                Ok(Next::At(self.app.clock.now() + pause))
-            }
-        }
     }
 }
 
