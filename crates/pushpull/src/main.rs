@@ -45,8 +45,8 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("running the inventory")
         }
-        Some(Command::Bench(args)) => pushpull::bench::run(args).await,
-        Some(Command::FloorHop(args)) => pushpull::bench::floor::serve(args).await,
+        Some(Command::Bench(args)) => bench::run(args).await,
+        Some(Command::FloorHop(args)) => bench::floor::serve(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
     }
 }

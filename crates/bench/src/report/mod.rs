@@ -375,8 +375,8 @@ pub fn render_checks(checks: &[Check]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::load::Percentiles;
-    use crate::bench::results::Meta;
+    use crate::load::Percentiles;
+    use crate::results::Meta;
     use contract::IntegrationMode;
 
     fn p(p50: f64) -> Percentiles {

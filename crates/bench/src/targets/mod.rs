@@ -318,8 +318,8 @@ fn against_floor(c: Check, value: f64, floor: f64, share: f64, run: &Run) -> Che
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::load::Percentiles;
-    use crate::bench::results::{Footprint, Meta};
+    use crate::load::Percentiles;
+    use crate::results::{Footprint, Meta};
 
     fn run(backend: Backend, history: u64, subject: Subject, c: usize, rate: f64, p50: f64) -> Run {
         let p = Percentiles {
@@ -428,7 +428,7 @@ mod tests {
                 )],
                 footprints: vec![],
             };
-            report.runs[0].after_poll = Some(crate::bench::load::Percentiles::of(vec![after_ms]));
+            report.runs[0].after_poll = Some(crate::load::Percentiles::of(vec![after_ms]));
             let checks = evaluate(&report);
             let poll = find(&checks, "one order at a time: poll end to end p50", s);
             (poll.met, poll.measured.clone())
