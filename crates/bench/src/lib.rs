@@ -2,8 +2,8 @@
 //! measured against the floor of the same run, written to `BENCHMARKS.md`.
 //!
 //! * [`floor`] — the floor itself: two minimal services on the same stack,
-//!   one durable insert each (and the hidden `pushpull floor-hop` that runs
-//!   one of them);
+//!   one durable insert each ([`floor::hop`] is one of them, the process
+//!   the hidden `pushpull floor-hop` runs);
 //! * the scenarios — [`floor::measure`], [`modes`] (each mode end to end,
 //!   store and inventory), [`sender`] (the store alone as a webhook
 //!   sender), on a shared [`context`], reading the store's rows with

@@ -47,7 +47,7 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// One hop of the bench's floor (started by `pushpull bench`).
     #[command(hide = true)]
-    FloorHop(bench::floor::FloorHopArgs),
+    FloorHop(bench::floor::hop::HopArgs),
     /// Exits 0 if the URL answers 2xx within two seconds (for container
     /// health checks, so images need no curl).
     Healthcheck {

@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("running the inventory")
         }
         Some(Command::Bench(args)) => bench::run(args).await,
-        Some(Command::FloorHop(args)) => bench::floor::serve(args).await,
+        Some(Command::FloorHop(args)) => bench::floor::hop::serve(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
     }
 }
