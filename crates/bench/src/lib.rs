@@ -1,6 +1,7 @@
 //! `pushpull bench`: how fast each integration pattern is on this machine,
 //! measured against the floor of the same run, written to `BENCHMARKS.md`.
 //!
+//! * [`args`] — the command line, and the plan it comes to;
 //! * [`floor`] — the floor itself: two minimal services on the same stack,
 //!   one durable insert each ([`floor::hop`] is one of them, the process
 //!   the hidden `pushpull floor-hop` runs);
@@ -12,7 +13,9 @@
 //!   created and dropped on a PostgreSQL server) and the seeded history;
 //! * [`load`] — the closed-loop client and percentiles;
 //! * [`procs`] — child processes, their CPU time and memory from `/proc`;
-//! * [`report`] and [`targets`] — `BENCHMARKS.md` and issue #9's targets,
+//! * [`results`], [`report`] and [`targets`] — what was measured, as
+//!   `BENCHMARKS.md`, and judged against the performance targets (ratios
+//!   to the floor, latency bounds, memory, idle CPU, the cost of history),
 //!   under the [`conditions`] of the run.
 //!
 //! The trade-off of the whole design: everything runs as real processes
@@ -22,12 +25,29 @@
 //! machine far better than the absolute figure. Speed is measured here,
 //! never asserted in a test.
 //!
+//! **A library the launcher forwards to, not a binary of its own.** The
+//! launcher's `bench` subcommand hands its flags ([`BenchArgs`]) and its
+//! own path to [`run`]; its hidden `floor-hop` subcommand hands its flags
+//! to [`floor::hop::serve`]. The bench then starts `pushpull store`,
+//! `pushpull inventory` and `pushpull floor-hop` from that path, each as
+//! its own process. So what is measured is the very binary a learner runs
+//! and the image ships, not a look-alike; the floor's hops pay the same
+//! start-up, process and loopback costs as the services, being the same
+//! executable; and `cargo run --release -- bench` builds everything it
+//! needs, where a second binary in another package would not be built by
+//! it (depending on another package's binary is still unstable in
+//! cargo). The price: the shipped binary carries the bench's code, which
+//! a container never runs. Its dependencies are the services' own, with
+//! the same features — so none is compiled into the services for its
+//! sake — save `tempfile`.
+//!
 //! Reruns of one scenario during optimisation: `--backend`, `--scenario`,
 //! `--mode`, `--concurrency`, `--history` select, `--orders` sizes, and
 //! `--output` keeps `BENCHMARKS.md` untouched, e.g.
 //! `cargo run --release -- bench --scenario modes --mode webhook
 //! --concurrency 32 --history 0 --orders 1000 --output target/bench.md`.
 
+pub mod args;
 pub mod conditions;
 pub mod context;
 pub mod databases;
@@ -41,89 +61,28 @@ pub mod results;
 pub mod sender;
 pub mod targets;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::{Args, ValueEnum};
-use contract::IntegrationMode;
 use platform::Backend;
 
+pub use args::{BenchArgs, Scenario};
+
+use args::Plan;
 use conditions::REGENERATE;
 use context::Context;
+use databases::Databases;
 use results::Report;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scenario {
-    /// Each mode end to end: store and inventory.
-    Modes,
-    /// The store alone, delivering webhooks to a receiver that does nothing.
-    Sender,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// A PostgreSQL server (`postgres://user@host:port/any`): every run is
-    /// repeated on it, in databases created there and dropped afterwards.
-    #[arg(long)]
-    pub database_url: Option<String>,
-    /// Backends to run: sqlite, postgres [default: sqlite, and postgres
-    /// with --database-url]
-    #[arg(long, value_delimiter = ',', value_parser = parse_backend)]
-    pub backend: Vec<Backend>,
-    /// Scenarios to run (the floor always runs: every figure needs it).
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "modes,sender"
-    )]
-    pub scenario: Vec<Scenario>,
-    /// Modes of the `modes` scenario.
-    #[arg(long, value_delimiter = ',', default_value = "api,webhook,poll", value_parser = parse_mode)]
-    pub mode: Vec<IntegrationMode>,
-    /// Clients in flight at once; each value is a run (sender only: the largest).
-    #[arg(long, value_delimiter = ',', default_value = "1,32")]
-    pub concurrency: Vec<usize>,
-    /// Orders already in the store's database when the services start; each
-    /// value is a set of runs (0: an empty database).
-    #[arg(long, value_delimiter = ',', default_value = "0,200000")]
-    pub history: Vec<u64>,
-    /// Orders placed per run.
-    #[arg(long, default_value_t = 4000)]
-    pub orders: usize,
-    /// The inventory's poll interval in poll mode.
-    #[arg(long, default_value = "1s", value_parser = platform::backoff::parse_duration)]
-    pub poll_interval: Duration,
-    /// How long each service is watched doing nothing, for its idle CPU (0s: skip).
-    #[arg(long, default_value = "5s", value_parser = platform::backoff::parse_duration)]
-    pub idle: Duration,
-    /// Where to write the report.
-    #[arg(long, default_value = "BENCHMARKS.md")]
-    pub output: PathBuf,
-}
-
-fn parse_backend(text: &str) -> Result<Backend, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "sqlite" => Ok(Backend::Sqlite),
-        "postgres" | "postgresql" => Ok(Backend::Postgres),
-        other => Err(format!("`{other}`: expected sqlite or postgres")),
-    }
-}
-
-fn parse_mode(text: &str) -> Result<IntegrationMode, String> {
-    IntegrationMode::parse(text).map_err(|e| e.0)
-}
-
-/// Runs the bench; on Ctrl-C or SIGTERM stops every service it started and
-/// drops every database it created before returning.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Runs the bench, starting the services from `launcher` (the `pushpull`
+/// binary); on Ctrl-C or SIGTERM stops every service it started and drops
+/// every database it created before returning.
+pub async fn run(args: BenchArgs, launcher: PathBuf) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run `{REGENERATE}` for meaningful numbers");
     }
     tokio::select! {
-        result = bench(args) => result,
+        result = bench(args, launcher) => result,
         // Dropping `bench` kills the children and drops the databases.
         _ = interrupted() => bail!("interrupted; the bench's services were stopped and its databases dropped"),
     }
@@ -150,86 +109,58 @@ async fn interrupted() {
     }
 }
 
-async fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    if args.orders == 0 || args.concurrency.is_empty() || args.concurrency.contains(&0) {
-        bail!("--orders and every --concurrency must be at least 1");
-    }
-    let backends = if args.backend.is_empty() {
-        let mut b = vec![Backend::Sqlite];
-        if args.database_url.is_some() {
-            b.push(Backend::Postgres);
-        }
-        b
-    } else {
-        args.backend.clone()
-    };
-    if backends.contains(&Backend::Postgres) && args.database_url.is_none() {
-        bail!(
-            "--backend postgres needs --database-url postgres://… (a server the bench may create databases on)"
-        );
-    }
-    let mut concurrencies: Vec<usize> = Vec::new();
-    for &c in &args.concurrency {
-        if !concurrencies.contains(&c) {
-            concurrencies.push(c);
-        }
-    }
-    let sender_concurrency = *concurrencies.iter().max().expect("checked above");
-
+/// The whole run: the plan, every backend in turn, then the report.
+async fn bench(args: BenchArgs, launcher: PathBuf) -> anyhow::Result<()> {
+    let plan = args.plan()?;
     let mut report = Report {
         meta: conditions::meta(&args).await?,
         ..Report::default()
     };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(sender_concurrency * 2)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let body: Arc<[u8]> = serde_json::to_vec(&databases::order_body())?.into();
-    let exe = std::env::current_exe()?;
-    for &backend in &backends {
-        let cx = |history| Context {
-            exe: exe.clone(),
-            client: client.clone(),
-            body: body.clone(),
-            backend,
-            history,
-            orders: args.orders,
-            poll_interval: args.poll_interval,
-            idle: args.idle,
-        };
-        let new_databases = || databases::Databases::new(backend, args.database_url.as_deref());
-
-        let (runs, footprints) =
-            floor::measure(&cx(0), &mut new_databases()?, &concurrencies).await?;
-        report.runs.extend(runs);
-        report.footprints.extend(footprints);
-        for &history in &args.history {
-            if args.scenario.contains(&Scenario::Modes) && !args.mode.is_empty() {
-                let (runs, footprints) = modes::measure(
-                    &cx(history),
-                    &mut new_databases()?,
-                    &args.mode,
-                    &concurrencies,
-                )
-                .await?;
-                report.runs.extend(runs);
-                report.footprints.extend(footprints);
-            }
-            if args.scenario.contains(&Scenario::Sender) {
-                let (run, footprint) =
-                    sender::measure(&cx(history), &mut new_databases()?, sender_concurrency)
-                        .await?;
-                report.runs.push(run);
-                report.footprints.push(footprint);
-            }
-        }
+    let cx = Context::new(launcher, &args, &plan)?;
+    for &backend in &plan.backends {
+        measure_backend(&cx, &args, &plan, backend, &mut report).await?;
     }
     report.meta.load_after = conditions::load_average();
+    write(&report, &args.output)
+}
 
-    let text = report::render(&report);
-    std::fs::write(&args.output, &text)
-        .with_context(|| format!("writing {}", args.output.display()))?;
-    let checks = targets::evaluate(&report);
+/// On one backend: the floor, then the scenarios at each history — each
+/// on databases of its own, dropped when it ends.
+async fn measure_backend(
+    cx: &Context,
+    args: &BenchArgs,
+    plan: &Plan,
+    backend: Backend,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let databases = || Databases::new(backend, args.database_url.as_deref());
+    let (runs, footprints) =
+        floor::measure(&cx.at(backend, 0), &mut databases()?, &plan.concurrencies).await?;
+    report.runs.extend(runs);
+    report.footprints.extend(footprints);
+    for &history in &args.history {
+        let cx = cx.at(backend, history);
+        if plan.modes {
+            let (runs, footprints) =
+                modes::measure(&cx, &mut databases()?, &args.mode, &plan.concurrencies).await?;
+            report.runs.extend(runs);
+            report.footprints.extend(footprints);
+        }
+        if plan.sender {
+            let (run, footprint) =
+                sender::measure(&cx, &mut databases()?, plan.sender_concurrency).await?;
+            report.runs.push(run);
+            report.footprints.push(footprint);
+        }
+    }
+    Ok(())
+}
+
+/// The report to `output`, and the targets, judged, on the terminal.
+fn write(report: &Report, output: &Path) -> anyhow::Result<()> {
+    std::fs::write(output, report::render(report))
+        .with_context(|| format!("writing {}", output.display()))?;
+    let checks = targets::evaluate(report);
     println!("{}", report::render_checks(&checks));
     let count = |met: Option<bool>| checks.iter().filter(|c| c.met == met).count();
     println!(
@@ -237,51 +168,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         count(Some(true)),
         count(Some(false)),
         count(None),
-        args.output.display()
+        output.display()
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_parse() {
-        use clap::Parser;
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            bench: BenchArgs,
-        }
-        let cli = Cli::try_parse_from([
-            "bench",
-            "--backend",
-            "postgres",
-            "--scenario",
-            "sender",
-            "--mode",
-            "webhook,poll",
-            "--concurrency",
-            "32",
-            "--history",
-            "0",
-        ])
-        .unwrap();
-        assert_eq!(cli.bench.backend, vec![Backend::Postgres]);
-        assert_eq!(cli.bench.scenario, vec![Scenario::Sender]);
-        assert_eq!(
-            cli.bench.mode,
-            vec![IntegrationMode::Webhook, IntegrationMode::Poll]
-        );
-        assert_eq!(
-            (cli.bench.concurrency, cli.bench.history),
-            (vec![32], vec![0])
-        );
-        let defaults = Cli::try_parse_from(["bench"]).unwrap().bench;
-        assert_eq!(defaults.concurrency, vec![1, 32]);
-        assert_eq!(defaults.history, vec![0, 200_000]);
-        assert!(Cli::try_parse_from(["bench", "--backend", "mysql"]).is_err());
-        assert!(Cli::try_parse_from(["bench", "--mode", "fax"]).is_err());
-    }
 }

@@ -56,11 +56,11 @@ pub async fn measure(
         ("WEBHOOK_SUBSCRIBE", "true".to_owned()),
     ];
     let mut procs = Processes::default();
-    let s = procs.spawn("store", &cx.exe, &["store".to_owned()], &env, dbs.dir())?;
+    let s = procs.spawn("store", &cx.launcher, &["store".to_owned()], &env, dbs.dir())?;
     wait_healthy(&cx.client, &mut procs, s, &format!("{store}/healthz")).await?;
     let i = procs.spawn(
         "inventory",
-        &cx.exe,
+        &cx.launcher,
         &["inventory".to_owned()],
         &env,
         dbs.dir(),

@@ -76,7 +76,7 @@ async fn start_receiver(
     let url = format!("http://127.0.0.1:{port}/webhooks");
     let receiver = procs.spawn(
         "receiver",
-        &cx.exe,
+        &cx.launcher,
         &hop::command_line(port, None, None),
         &[],
         dbs.dir(),
@@ -109,7 +109,7 @@ async fn start_store(
     ];
     let s = procs.spawn(
         "store (sender only)",
-        &cx.exe,
+        &cx.launcher,
         &["store".to_owned()],
         &env,
         dbs.dir(),

@@ -62,14 +62,14 @@ impl Hops {
         let a_db = dbs.fresh("floor_a").await?;
         let b = procs.spawn(
             "floor hop B",
-            &cx.exe,
+            &cx.launcher,
             &hop::command_line(b_port, Some(b_db), None),
             &[],
             dbs.dir(),
         )?;
         let a = procs.spawn(
             "floor hop A",
-            &cx.exe,
+            &cx.launcher,
             &hop::command_line(a_port, Some(a_db), Some(b_url.as_str())),
             &[],
             dbs.dir(),
