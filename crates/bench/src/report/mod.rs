@@ -1,4 +1,6 @@
-//! `BENCHMARKS.md`, written from the [`Report`] of a run.
+//! `BENCHMARKS.md`, written from the [`Report`] of a run: the conditions,
+//! the targets judged, the floor, each backend's tables (`tables`), then the
+//! prose that does not change from run to run.
 //!
 //! Every figure is printed next to the floor's from the same run, as a
 //! ratio (`(0.42×)` = the figure ÷ the floor's at the same concurrency), so
@@ -6,75 +8,34 @@
 //! just how fast this machine happened to be. Rendering is a pure function
 //! of [`Report`], so it is unit-tested without running anything.
 
+mod format;
+mod tables;
+
 use std::fmt::Write as _;
 
-use platform::Backend;
+pub use format::{backend_title, ms, ratio, thousands};
 
-use super::results::{Footprint, Report, Run, Subject};
+use super::results::{Meta, Report};
 use super::targets::{self, Check};
 
-/// How a backend is named in the report.
-pub fn backend_title(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    }
-}
-
-/// Milliseconds, with the precision the size deserves.
-pub fn ms(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
-    }
-}
-
-/// `1234` → `1,234`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
+pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
+    render_conditions(&mut out, &report.meta);
+    let _ = writeln!(out, "## Targets (issue #9)\n");
+    let _ = writeln!(out, "{}", render_checks(&targets::evaluate(report)));
+    let _ = writeln!(out, "{THE_FLOOR}");
+    for backend in report.backends() {
+        tables::render_backend(&mut out, report, backend);
     }
+    // Written from profiles (`ci/profile/`), not measured by this run.
+    let _ = writeln!(out, "{}", include_str!("where_the_time_goes.md"));
+    let _ = writeln!(out, "{READING_THE_NUMBERS}");
     out
 }
 
-/// ` (0.42×)`: `value` ÷ `floor`, or nothing when there is no floor.
-pub fn ratio(value: f64, floor: Option<f64>) -> String {
-    match floor {
-        Some(f) if f > 0.0 => {
-            let r = value / f;
-            if r >= 10.0 {
-                format!(" ({r:.0}×)")
-            } else {
-                format!(" ({r:.2}×)")
-            }
-        }
-        _ => String::new(),
-    }
-}
-
-fn history_label(history: u64) -> String {
-    if history == 0 {
-        "empty".to_owned()
-    } else {
-        thousands(history)
-    }
-}
-
-fn opt<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
-    value.map(show).unwrap_or_else(|| "—".to_owned())
-}
-
-pub fn render(report: &Report) -> String {
-    let m = &report.meta;
-    let mut out = String::new();
+/// The title, how to regenerate the file, how it was measured, and under
+/// which conditions.
+fn render_conditions(out: &mut String, m: &Meta) {
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
@@ -89,15 +50,7 @@ pub fn render(report: &Report) -> String {
             m.command
         );
     }
-    let _ = writeln!(
-        out,
-        "The bench starts each service as its own process (`pushpull store`, `pushpull inventory`, \
-         the floor's `pushpull floor-hop`) on fresh databases, drives `POST /api/orders` with a \
-         two-line order from a closed loop of *c* clients, and reads what happened from the \
-         store's own rows. Every figure is measured, none is asserted by a test, and each is \
-         written next to the floor's from the same run: `(0.42×)` is the figure ÷ the floor's at \
-         the same concurrency. Absolute numbers drift between machines; quote the ratios.\n"
-    );
+    let _ = writeln!(out, "{HOW_IT_IS_MEASURED}");
     let _ = writeln!(out, "- date: {}", m.date);
     let _ = writeln!(out, "- machine: {}", m.machine);
     let _ = writeln!(
@@ -121,232 +74,6 @@ pub fn render(report: &Report) -> String {
         out,
         "- SQLite: a file per service, WAL, `synchronous = NORMAL`, one writer connection (`platform::db`)\n"
     );
-
-    let _ = writeln!(out, "## Targets (issue #9)\n");
-    let _ = writeln!(out, "{}", render_checks(&targets::evaluate(report)));
-
-    let _ = writeln!(
-        out,
-        "## The floor\n\n\
-         Two hops (`crates/pushpull/src/bench/floor.rs`), each its own process on the same stack as \
-         the services (actix-web, reqwest, sqlx through `platform::Db`, the same database settings): \
-         hop A inserts one row, forwards the body to hop B, which inserts one row, and A answers \
-         after B's `200`. That is an order's trip with nothing else — the least any store → \
-         inventory integration can do. Its placement and end-to-end latency are the same figure \
-         (it answers after both writes); its CPU per request is hop A's and hop B's, set against \
-         the store's and the inventory's.\n"
-    );
-
-    for backend in report.backends() {
-        render_backend(&mut out, report, backend);
-    }
-
-    // Written from profiles (`ci/profile/`), not measured by this run.
-    let _ = writeln!(out, "{}", include_str!("where_the_time_goes.md"));
-    let _ = writeln!(
-        out,
-        "## Reading the numbers\n\n\
-         - **Placement** is what the customer waits for. In api mode it includes the synchronous \
-         call to the inventory — the only mode that cannot oversell. Webhook and poll modes \
-         answer as soon as the order (and, for webhooks, its outbox event) is committed.\n\
-         - **Resolved/s** and **end to end** count from the store's `created_at` to its \
-         `resolved_at` (the compare page's figure): an order is done when its status is final, \
-         not when it is accepted. With many clients, push and pull queue: the end-to-end figure \
-         is then mostly waiting.\n\
-         - **One at a time**: orders placed singly — the demo's situation, and what the \
-         end-to-end figure of a pattern means without queueing. For polls, 60 orders about \
-         seven to an interval, spaced so that each lands at a different sixtieth of the poll \
-         cycle: their median wait is then the cycle's middle to within a sixtieth of it, \
-         rather than by luck (random moments would leave the median of 60 some 60 ms either \
-         way). Still a sixtieth: so the poll target is judged as interval/2 — the median wait \
-         for a poll from a random moment, the pattern's own price — plus the time from the feed \
-         read that carried each order to its final status, measured per order from the store's \
-         message log; the sample's median is written beside it. For webhooks, one every 50 ms. (A closed loop at c=1 places \
-         thousands of orders per interval, and a poll then carries all of them.)\n\
-         - **Sender only** is the push pattern's producer alone: orders in, signed webhooks out \
-         to a receiver that does nothing. *Last order → last delivery* is how far deliveries \
-         trail intake when the burst ends.\n\
-         - **CPU ms/order** is each process's user + system time (`/proc/<pid>/stat`) over the run \
-         (trailing work included), divided by the orders; **peak RSS** is `VmHWM`; **idle** is \
-         CPU while nothing happens (webhook mode, the poller paused).\n\
-         - **Requests per order** counts every HTTP exchange the store logged (webhook attempts, \
-         api calls, feed reads, acknowledgements); a poll that finds nothing still costs one.\n\
-         - **History**: the same runs on a store whose database already holds that many \
-         resolved orders (seeded by SQL before it starts; the inventory's poll cursor is set \
-         past them).\n\
-         - What the product does beyond the floor, per order: validation, pricing, an \
-         idempotency record, the feed sequence, the outbox, the message log on both sides, \
-         Standard Webhooks signing and verification, live events for the UI."
-    );
-    out
-}
-
-fn render_backend(out: &mut String, report: &Report, backend: Backend) {
-    let _ = writeln!(out, "## {}\n", backend_title(backend));
-    let runs: Vec<&Run> = report
-        .runs
-        .iter()
-        .filter(|r| r.backend == backend)
-        .collect();
-    let floor = |c: usize| report.floor(backend, c);
-
-    let modes: Vec<&&Run> = runs
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.subject,
-                Subject::Floor | Subject::Mode(_) | Subject::OneAtATime(_)
-            )
-        })
-        .collect();
-    if modes.iter().any(|r| r.subject != Subject::Floor) {
-        let _ = writeln!(out, "### Each mode, end to end\n");
-        let _ = writeln!(
-            out,
-            "| history | mode | c | resolved/s | placed/s | placement p50 (ms) | p90 | p99 | \
-             end to end p50 (ms) | p90 | p99 | CPU ms/order: store | inventory | requests/order | outcome |"
-        );
-        let _ = writeln!(
-            out,
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-        );
-        for r in &modes {
-            let f = if r.subject == Subject::Floor {
-                None
-            } else {
-                floor(r.concurrency)
-            };
-            let cell_rate = |v: f64, fv: fn(&Run) -> f64| format!("{v:.0}{}", ratio(v, f.map(fv)));
-            let cell_ms = |v: f64, fv: fn(&Run) -> f64| format!("{}{}", ms(v), ratio(v, f.map(fv)));
-            let cell_cpu = |k: usize| {
-                opt(r.cpu_ms[k], |v| {
-                    format!("{v:.2}{}", ratio(v, f.and_then(|f| f.cpu_ms[k])))
-                })
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                if r.subject == Subject::Floor {
-                    "—".to_owned()
-                } else {
-                    history_label(r.history)
-                },
-                r.subject.name(),
-                r.concurrency,
-                cell_rate(r.resolved_per_s, |f| f.resolved_per_s),
-                cell_rate(r.placed_per_s, |f| f.placed_per_s),
-                cell_ms(r.placement.p50, |f| f.placement.p50),
-                cell_ms(r.placement.p90, |f| f.placement.p90),
-                cell_ms(r.placement.p99, |f| f.placement.p99),
-                cell_ms(r.end_to_end.p50, |f| f.end_to_end.p50),
-                cell_ms(r.end_to_end.p90, |f| f.end_to_end.p90),
-                cell_ms(r.end_to_end.p99, |f| f.end_to_end.p99),
-                cell_cpu(0),
-                cell_cpu(1),
-                opt(r.requests_per_order, |v| match r.empty_polls {
-                    Some(e) => format!("{v:.2} ({e} empty polls)"),
-                    None => format!("{v:.2}"),
-                }),
-                r.outcome
-            );
-        }
-        let _ = writeln!(out);
-    }
-
-    let senders: Vec<&&Run> = runs
-        .iter()
-        .filter(|r| r.subject == Subject::Sender)
-        .collect();
-    if !senders.is_empty() {
-        let _ = writeln!(
-            out,
-            "### Sender only (the store alone, webhooks to a receiver that does nothing)\n"
-        );
-        let _ = writeln!(
-            out,
-            "| history | c | delivered/s | placed/s | placement p50 (ms) | created → delivered p50 (ms) | \
-             p90 | p99 | last order → last delivery (ms) | CPU ms/order: store | outcome |"
-        );
-        let _ = writeln!(
-            out,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-        );
-        for r in senders {
-            let f = floor(r.concurrency);
-            let _ = writeln!(
-                out,
-                "| {} | {} | {:.0}{} | {:.0}{} | {}{} | {}{} | {}{} | {}{} | {} | {} | {} |",
-                history_label(r.history),
-                r.concurrency,
-                r.resolved_per_s,
-                ratio(r.resolved_per_s, f.map(|f| f.resolved_per_s)),
-                r.placed_per_s,
-                ratio(r.placed_per_s, f.map(|f| f.placed_per_s)),
-                ms(r.placement.p50),
-                ratio(r.placement.p50, f.map(|f| f.placement.p50)),
-                ms(r.end_to_end.p50),
-                ratio(r.end_to_end.p50, f.map(|f| f.end_to_end.p50)),
-                ms(r.end_to_end.p90),
-                ratio(r.end_to_end.p90, f.map(|f| f.end_to_end.p90)),
-                ms(r.end_to_end.p99),
-                ratio(r.end_to_end.p99, f.map(|f| f.end_to_end.p99)),
-                opt(r.lag_ms, ms),
-                opt(r.cpu_ms[0], |v| format!(
-                    "{v:.2}{}",
-                    ratio(v, f.and_then(|f| f.cpu_ms[0]))
-                )),
-                r.outcome
-            );
-        }
-        let _ = writeln!(out);
-    }
-
-    let footprints: Vec<&Footprint> = report
-        .footprints
-        .iter()
-        .filter(|f| f.backend == backend)
-        .collect();
-    if !footprints.is_empty() {
-        let floor_rss = |name: &str| {
-            footprints
-                .iter()
-                .find(|f| f.service == name)
-                .and_then(|f| f.peak_rss_kib)
-                .map(|k| k as f64)
-        };
-        let _ = writeln!(out, "### Memory and idle CPU, per process\n");
-        let _ = writeln!(
-            out,
-            "| process | history | orders handled | peak RSS (MiB) | idle CPU (% of a core) |"
-        );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|");
-        for f in footprints.iter() {
-            // The store is set against hop A, the inventory against hop B.
-            let reference = match f.service.as_str() {
-                "store" | "store (sender only)" => floor_rss("floor hop A"),
-                "inventory" => floor_rss("floor hop B"),
-                _ => None,
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                f.service,
-                if f.service.starts_with("floor") {
-                    "—".to_owned()
-                } else {
-                    history_label(f.history)
-                },
-                thousands(f.handled as u64),
-                opt(f.peak_rss_kib, |k| format!(
-                    "{:.1}{}",
-                    k as f64 / 1024.0,
-                    ratio(k as f64, reference)
-                )),
-                opt(f.idle_cpu_percent, |p| format!("{p:.2}"))
-            );
-        }
-        let _ = writeln!(out);
-    }
 }
 
 /// The targets table's rows, as Markdown.
@@ -372,12 +99,65 @@ pub fn render_checks(checks: &[Check]) -> String {
     out
 }
 
+/// How every figure below was taken, and how to read it against the floor.
+const HOW_IT_IS_MEASURED: &str = "The bench starts each service as its own process (`pushpull store`, `pushpull inventory`, \
+    the floor's `pushpull floor-hop`) on fresh databases, drives `POST /api/orders` with a \
+    two-line order from a closed loop of *c* clients, and reads what happened from the \
+    store's own rows. Every figure is measured, none is asserted by a test, and each is \
+    written next to the floor's from the same run: `(0.42×)` is the figure ÷ the floor's at \
+    the same concurrency. Absolute numbers drift between machines; quote the ratios.\n";
+
+/// What the floor is, for the reader of the report (the code is `super::floor`).
+const THE_FLOOR: &str = "## The floor\n\n\
+    Two hops (`crates/bench/src/floor/`), each its own process on the same stack as \
+    the services (actix-web, reqwest, sqlx through `platform::Db`, the same database settings): \
+    hop A inserts one row, forwards the body to hop B, which inserts one row, and A answers \
+    after B's `200`. That is an order's trip with nothing else — the least any store → \
+    inventory integration can do. Its placement and end-to-end latency are the same figure \
+    (it answers after both writes); its CPU per request is hop A's and hop B's, set against \
+    the store's and the inventory's.\n";
+
+/// What each figure means, and what the product does that the floor does not.
+const READING_THE_NUMBERS: &str = "## Reading the numbers\n\n\
+    - **Placement** is what the customer waits for. In api mode it includes the synchronous \
+    call to the inventory — the only mode that cannot oversell. Webhook and poll modes \
+    answer as soon as the order (and, for webhooks, its outbox event) is committed.\n\
+    - **Resolved/s** and **end to end** count from the store's `created_at` to its \
+    `resolved_at` (the compare page's figure): an order is done when its status is final, \
+    not when it is accepted. With many clients, push and pull queue: the end-to-end figure \
+    is then mostly waiting.\n\
+    - **One at a time**: orders placed singly — the demo's situation, and what the \
+    end-to-end figure of a pattern means without queueing. For polls, 60 orders about \
+    seven to an interval, spaced so that each lands at a different sixtieth of the poll \
+    cycle: their median wait is then the cycle's middle to within a sixtieth of it, \
+    rather than by luck (random moments would leave the median of 60 some 60 ms either \
+    way). Still a sixtieth: so the poll target is judged as interval/2 — the median wait \
+    for a poll from a random moment, the pattern's own price — plus the time from the feed \
+    read that carried each order to its final status, measured per order from the store's \
+    message log; the sample's median is written beside it. For webhooks, one every 50 ms. (A closed loop at c=1 places \
+    thousands of orders per interval, and a poll then carries all of them.)\n\
+    - **Sender only** is the push pattern's producer alone: orders in, signed webhooks out \
+    to a receiver that does nothing. *Last order → last delivery* is how far deliveries \
+    trail intake when the burst ends.\n\
+    - **CPU ms/order** is each process's user + system time (`/proc/<pid>/stat`) over the run \
+    (trailing work included), divided by the orders; **peak RSS** is `VmHWM`; **idle** is \
+    CPU while nothing happens (webhook mode, the poller paused).\n\
+    - **Requests per order** counts every HTTP exchange the store logged (webhook attempts, \
+    api calls, feed reads, acknowledgements); a poll that finds nothing still costs one.\n\
+    - **History**: the same runs on a store whose database already holds that many \
+    resolved orders (seeded by SQL before it starts; the inventory's poll cursor is set \
+    past them).\n\
+    - What the product does beyond the floor, per order: validation, pricing, an \
+    idempotency record, the feed sequence, the outbox, the message log on both sides, \
+    Standard Webhooks signing and verification, live events for the UI.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::load::Percentiles;
-    use crate::results::Meta;
+    use crate::results::{Footprint, Run, Subject};
     use contract::IntegrationMode;
+    use platform::Backend;
 
     fn p(p50: f64) -> Percentiles {
         Percentiles {
@@ -461,20 +241,6 @@ mod tests {
                 },
             ],
         }
-    }
-
-    #[test]
-    fn numbers_are_written_readably() {
-        assert_eq!(ms(0.4321), "0.43");
-        assert_eq!(ms(12.34), "12.3");
-        assert_eq!(ms(3210.4), "3210");
-        assert_eq!(thousands(200_000), "200,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(ratio(1.0, Some(4.0)), " (0.25×)");
-        assert_eq!(ratio(40.0, Some(2.0)), " (20×)");
-        assert_eq!(ratio(1.0, None), "");
-        assert_eq!(ratio(1.0, Some(0.0)), "", "no division by a zero floor");
     }
 
     #[test]
