@@ -337,7 +337,7 @@ mod tests {
             None,
             "not run"
         );
-        // PostgreSQL named by the issue, but not run: listed as not measured.
+        // PostgreSQL has targets of its own, but did not run: listed as not measured.
         assert_eq!(
             find(&checks, "sender only: delivered/s", Backend::Postgres).met,
             None
