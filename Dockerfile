@@ -3,10 +3,12 @@
 # Three stages:
 #   deps     compiles every dependency against placeholder sources, so the
 #            layer is cached until Cargo.toml/Cargo.lock change — editing
-#            the project's own code then rebuilds only its five crates
-#            (minutes, not the ~20 of a clean build on two cores);
+#            the project's own code then rebuilds only the workspace's
+#            crates (minutes, not the ~20 of a clean build on two cores);
 #   build    compiles the real sources, stripped of debug info;
-#   runtime  a slim Debian with only the binary, run as a non-root user.
+#   runtime  a slim Debian with only the binary, run as a non-root user
+#            (the bench is a library inside it, `pushpull bench`, not a
+#            second binary).
 # The binary needs nothing beside it at run time — the SQL migrations
 # (sqlx::migrate!), the askama templates (compiled in), the stylesheet and
 # the script (include_str!) are all embedded — so nothing else is copied.
@@ -28,9 +30,10 @@ COPY crates/contract/Cargo.toml crates/contract/
 COPY crates/platform/Cargo.toml crates/platform/
 COPY crates/store/Cargo.toml crates/store/
 COPY crates/inventory/Cargo.toml crates/inventory/
+COPY crates/bench/Cargo.toml crates/bench/
 COPY crates/pushpull/Cargo.toml crates/pushpull/
 # Placeholder sources: enough for cargo to build every dependency.
-RUN for crate in contract platform store inventory; do \
+RUN for crate in contract platform store inventory bench; do \
         mkdir -p crates/$crate/src && echo "" > crates/$crate/src/lib.rs; \
     done \
  && mkdir -p crates/pushpull/src \

@@ -25,7 +25,7 @@ PARTS = [
     ("signing (HMAC-SHA256, base64)", lambda c: c in ("sha2", "hmac", "digest", "base64", "subtle")),
     ("JSON (serde)", lambda c: c.startswith("serde")),
     ("logging (tracing)", lambda c: c.startswith("tracing")),
-    ("this project (store, platform, contract)", lambda c: c in ("store", "platform", "contract", "pushpull")),
+    ("this project (store, platform, contract)", lambda c: c in ("store", "platform", "contract", "pushpull", "bench")),
     ("std and core (strings, formatting, hashing)", lambda c: c in ("core", "alloc", "std", "hashbrown", "libc")),
 ]
 

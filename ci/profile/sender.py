@@ -4,8 +4,9 @@
 
 Instruction counts do not depend on what else the machine is doing, so two
 builds can be compared on a busy machine: BENCHMARKS.md's "Where the time
-goes" quotes this script's output for the build before issue #9's changes
-and after them.
+goes" quotes this script's output for the build before the sender's
+optimisation (group commit, deliveries handed to the dispatcher in memory)
+and after it.
 
     ci/profile/sender.py STORE_BINARY RECEIVER_BINARY [ORDERS] [CLIENTS]
     PROFILER=perf ci/profile/sender.py …   # sampled CPU time instead

@@ -44,10 +44,10 @@ pub enum Command {
         inventory: InventoryArgs,
     },
     /// Measures each mode against the floor and writes BENCHMARKS.md.
-    Bench(crate::bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// One hop of the bench's floor (started by `pushpull bench`).
     #[command(hide = true)]
-    FloorHop(crate::bench::floor::FloorHopArgs),
+    FloorHop(bench::floor::hop::HopArgs),
     /// Exits 0 if the URL answers 2xx within two seconds (for container
     /// health checks, so images need no curl).
     Healthcheck {

@@ -1,6 +1,10 @@
 //! `pushpull` — the launcher. Thin on purpose: it turns the command line
 //! and environment into each service's config (`cli`), builds the services
 //! with `Application::build`, and runs them until Ctrl-C or SIGTERM.
+//! `bench` and the hidden `floor-hop` are forwarded to the bench's crate,
+//! `bench` with this binary's own path: the bench starts `pushpull store`,
+//! `pushpull inventory` and `pushpull floor-hop` from it as processes of
+//! their own, so it measures exactly the binary a learner runs.
 
 use anyhow::Context;
 use clap::Parser;
@@ -45,8 +49,11 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("running the inventory")
         }
-        Some(Command::Bench(args)) => pushpull::bench::run(args).await,
-        Some(Command::FloorHop(args)) => pushpull::bench::floor::serve(args).await,
+        Some(Command::Bench(args)) => {
+            let launcher = std::env::current_exe().context("finding the pushpull binary")?;
+            bench::run(args, launcher).await
+        }
+        Some(Command::FloorHop(args)) => bench::floor::hop::serve(args).await,
         Some(Command::Healthcheck { url }) => healthcheck(&url).await,
     }
 }

@@ -3,7 +3,8 @@
 //! far as that allows: every variable the compose file sets is one the services read,
 //! ports and URLs agree across services (in every recipe the docs give),
 //! each demo credential is written once, the image is built and never
-//! pulled, the Dockerfile builds and ships what the binary needs. Then
+//! pulled, the Dockerfile builds and ships what the binary needs (its
+//! dependency stage knowing every crate of the workspace). Then
 //! what can run here runs: PostgreSQL's health check against the local
 //! server, and the real `pushpull` binary started twice exactly as compose
 //! would start it (same command, the image's and the service's
@@ -659,6 +660,75 @@ fn the_dockerfile_builds_the_launcher_and_ships_only_it_as_non_root() {
     // The build context leaves out what would only slow it down.
     let ignore = std::fs::read_to_string(repo_file(".dockerignore")).unwrap();
     assert!(ignore.lines().any(|l| l.trim() == "target"));
+}
+
+/// The workspace's members (`crates/…`), as its `Cargo.toml` lists them.
+fn workspace_members() -> Vec<String> {
+    let manifest = std::fs::read_to_string(repo_file("Cargo.toml")).expect("Cargo.toml");
+    let (_, after) = manifest
+        .split_once("members = [")
+        .expect("the workspace lists its members");
+    let (list, _) = after.split_once(']').expect("a closed list of members");
+    list.split(',')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_dependency_stage_knows_every_crate_of_the_workspace() {
+    // Without a member's manifest the workspace does not load in the
+    // image's build; without its placeholder source cargo has nothing to
+    // compile its dependencies against. Either fails only in `docker
+    // build`, which the test machines cannot run.
+    let instructions = dockerfile_instructions();
+    let deps: Vec<&String> = instructions
+        .iter()
+        .skip(1)
+        .take_while(|i| !i.starts_with("FROM "))
+        .collect();
+    let placeholders = deps
+        .iter()
+        .find(|i| i.starts_with("RUN ") && i.contains("cargo build"))
+        .expect("the dependency stage builds on placeholder sources");
+    // The crates whose `src/lib.rs` the `for crate in …; do` loop writes.
+    let looped: Vec<&str> = placeholders
+        .split_once("for crate in ")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .map(|(names, _)| names.split_whitespace().collect())
+        .unwrap_or_default();
+    let members = workspace_members();
+    assert!(
+        members.iter().any(|m| m == "crates/bench"),
+        "the bench is a crate of the workspace: {members:?}"
+    );
+    for member in &members {
+        let name = member.strip_prefix("crates/").unwrap_or(member);
+        assert!(
+            deps.iter()
+                .any(|i| **i == format!("COPY {member}/Cargo.toml {member}/")),
+            "the dependency stage copies {member}/Cargo.toml"
+        );
+        for target in ["lib.rs", "main.rs"] {
+            if !repo_file(&format!("{member}/src/{target}")).exists() {
+                continue;
+            }
+            let written = placeholders.contains(&format!("{member}/src/{target}"))
+                || (target == "lib.rs"
+                    && looped.contains(&name)
+                    && placeholders.contains("crates/$crate/src/lib.rs"));
+            assert!(
+                written,
+                "the dependency stage writes a placeholder {member}/src/{target}: {placeholders}"
+            );
+        }
+    }
+    // Nothing copied for a crate that is gone.
+    let manifests = deps
+        .iter()
+        .filter(|i| i.starts_with("COPY crates/"))
+        .count();
+    assert_eq!(manifests, members.len(), "one manifest per member");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The bench's child processes, and what the kernel says they cost.
 //!
-//! Every service under test is a separate process (this same binary, run
-//! as `pushpull store`, `pushpull inventory` or the hidden `pushpull
+//! Every service under test is a separate process (the launcher's binary,
+//! run as `pushpull store`, `pushpull inventory` or the hidden `pushpull
 //! floor-hop`), so each pays its own HTTP and process costs, and so the
 //! kernel can tell us each one's CPU time and memory from `/proc`:
 //!

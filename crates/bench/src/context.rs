@@ -1,6 +1,11 @@
 //! What every scenario needs: how to start the processes, drive them,
 //! and say where the bench is.
 //!
+//! The processes are the launcher's own subcommands (`pushpull store`,
+//! `pushpull inventory`, `pushpull floor-hop`), started from the binary
+//! the launcher named when it forwarded `pushpull bench` here
+//! ([`Context::launcher`]): the bench measures exactly what a learner runs.
+//!
 //! The scenarios themselves are [`super::floor::measure`] (the reference),
 //! [`super::modes`] (store and inventory, each mode) and [`super::sender`]
 //! (the store alone as a webhook sender); [`super::readings`] is what they
@@ -16,14 +21,18 @@ use sqlx::AnyPool;
 
 use platform::Backend;
 
+use super::args::{BenchArgs, Plan};
 use super::databases;
 use super::load::{self, Sample};
 use super::results::{Run, Subject};
 
 /// What every scenario needs: how to start processes and drive them.
+#[derive(Clone)]
 pub struct Context {
-    pub exe: PathBuf,
+    /// The `pushpull` binary whose subcommands are the processes measured.
+    pub launcher: PathBuf,
     pub client: reqwest::Client,
+    /// The order every run places, serialised once.
     pub body: Arc<[u8]>,
     pub backend: Backend,
     pub history: u64,
@@ -38,6 +47,34 @@ pub const RUN_DEADLINE: Duration = Duration::from_secs(600);
 pub const NO_PROGRESS_DEADLINE: Duration = Duration::from_secs(30);
 
 impl Context {
+    /// One client and one order body for the whole bench; the backend and
+    /// history are set per scenario ([`Context::at`]).
+    pub fn new(launcher: PathBuf, args: &BenchArgs, plan: &Plan) -> anyhow::Result<Context> {
+        Ok(Context {
+            launcher,
+            // Enough idle connections for the most clients any run has.
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(plan.sender_concurrency * 2)
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            body: serde_json::to_vec(&databases::order_body())?.into(),
+            backend: Backend::Sqlite,
+            history: 0,
+            orders: args.orders,
+            poll_interval: args.poll_interval,
+            idle: args.idle,
+        })
+    }
+
+    /// The same, on `backend` with `history` orders in the store's database.
+    pub fn at(&self, backend: Backend, history: u64) -> Context {
+        Context {
+            backend,
+            history,
+            ..self.clone()
+        }
+    }
+
     pub fn label(&self) -> String {
         if self.history == 0 {
             format!("{}, empty", self.backend.name())

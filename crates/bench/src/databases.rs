@@ -29,7 +29,7 @@ use contract::demo::CATALOG;
 use platform::{Backend, Clock, Db, SystemClock};
 
 /// The lines of every order the bench places (and of its history): two
-/// lines, as in the measurements.
+/// lines, the order the performance targets were set with.
 pub const ORDER_ITEMS: &[(&str, i64)] = &[("TEA-ASSAM", 1), ("MUG-BLUE", 2)];
 
 /// Creates databases on one backend and drops them all when dropped.
