@@ -53,7 +53,7 @@ pub enum Raw<'a> {
 
 impl<'a> Raw<'a> {
     /// A JSON member as it arrived (strings stay text: JSON has numbers).
-    pub fn json(value: Option<&'a Value>) -> Raw<'a> {
+    fn json(value: Option<&'a Value>) -> Raw<'a> {
         match value {
             None | Some(Value::Null) => Raw::Missing,
             Some(Value::String(s)) => Raw::Text(s),
@@ -75,7 +75,7 @@ impl<'a> Raw<'a> {
 
     /// Text from a format without numbers (XML, a form): an integer
     /// literal is read as the number it spells.
-    pub fn text(value: Option<&'a str>) -> Raw<'a> {
+    fn text(value: Option<&'a str>) -> Raw<'a> {
         match value {
             None => Raw::Missing,
             Some(s) => match s.trim().parse::<i64>() {
@@ -113,7 +113,7 @@ pub struct RawLine<'a> {
 
 impl<'a> RawLine<'a> {
     /// `{"sku": …, "quantity": …}`; anything else is a line with neither.
-    pub fn json(value: &'a Value) -> RawLine<'a> {
+    fn json(value: &'a Value) -> RawLine<'a> {
         RawLine {
             sku: Raw::json(value.get("sku")),
             quantity: Raw::json(value.get("quantity")),
@@ -296,7 +296,7 @@ pub fn new_order_json(body: &Value) -> Result<NewOrder, Vec<FieldError>> {
 pub type InventoryRequest = Result<(OrderId, Vec<LineItem>), Vec<FieldError>>;
 
 /// The lines of an `/update_inventory` request, with its order id.
-pub fn inventory_request(order_id: Raw<'_>, items: Option<&[RawLine<'_>]>) -> InventoryRequest {
+fn inventory_request(order_id: Raw<'_>, items: Option<&[RawLine<'_>]>) -> InventoryRequest {
     let mut errors = Errors::default();
     let id = match order_id {
         Raw::Text(text) => OrderId::parse(text).map_err(|e| e.0),

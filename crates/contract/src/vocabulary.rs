@@ -256,24 +256,6 @@ impl Party {
     }
 }
 
-impl DeliveryState {
-    /// Whether nothing will happen to the delivery without a person.
-    pub fn is_final(self) -> bool {
-        !matches!(self, DeliveryState::Pending)
-    }
-}
-
-impl IntegrationMode {
-    /// The channel that carries an order placed under this mode.
-    pub fn channel(self) -> Channel {
-        match self {
-            IntegrationMode::Webhook => Channel::Webhook,
-            IntegrationMode::Api => Channel::Api,
-            IntegrationMode::Poll => Channel::Feed,
-        }
-    }
-}
-
 words! {
     /// The kinds of webhook event the store sends; endpoints subscribe to
     /// these (or to all of them). Their text forms have a dot, as Standard
