@@ -67,7 +67,7 @@ impl TestDatabase {
                 sqlx::Any::create_database(&url).await.unwrap_or_else(|e| {
                     panic!(
                         "could not create test database on {} ({TEST_DATABASE_URL}): {e}",
-                        crate::db::redact_url(&server)
+                        crate::redact::url(&server)
                     )
                 });
                 TestDatabase {
