@@ -61,7 +61,7 @@ fn visit(path: &Path, paths: &mut BTreeSet<String>) {
 pub fn api_paths(registered: &BTreeSet<String>) -> BTreeSet<String> {
     registered
         .iter()
-        .filter(|p| crate::ui::is_machine_path(p) || *p == "/openapi.json")
+        .filter(|p| crate::ui::response::is_machine_path(p) || *p == "/openapi.json")
         .filter(|p| !p.starts_with("/fragments") && !p.starts_with("/static"))
         .cloned()
         .collect()

@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 
-use crate::ui::Layout;
+use crate::ui::chrome::Layout;
 
 /// The page: `templates/shared/reference.html`.
 #[derive(askama::Template)]
