@@ -143,7 +143,6 @@ pub(super) fn operation(method: &str, path: &str, op: &Value) -> Operation {
     }
 }
 
-
 fn content_rows(content: &Value) -> Vec<ContentRow> {
     content
         .as_object()

@@ -18,7 +18,6 @@ pub struct Span {
     pub text: String,
 }
 
-
 impl Prose {
     pub fn new(text: &str) -> Prose {
         Prose {

@@ -33,7 +33,6 @@ pub struct TypeText {
     pub after: String,
 }
 
-
 impl TypeText {
     fn plain(text: impl Into<String>) -> TypeText {
         TypeText {
@@ -42,7 +41,6 @@ impl TypeText {
         }
     }
 }
-
 
 pub(super) fn schema_view(name: &str, schema: &Value) -> SchemaView {
     let required: Vec<&str> = schema["required"]
@@ -157,7 +155,6 @@ pub(super) fn type_text(schema: &Value) -> TypeText {
     }
     t
 }
-
 
 fn bounds(schema: &Value, min: &str, max: &str, unit: &str) -> String {
     let unit = if unit.is_empty() {
