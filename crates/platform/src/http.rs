@@ -40,7 +40,7 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
 }
 
 /// A problem carrying only an HTTP status and a sentence.
-pub fn status_problem(status: StatusCode, detail: impl Into<String>) -> Problem {
+fn status_problem(status: StatusCode, detail: impl Into<String>) -> Problem {
     Problem::new(
         status.as_u16(),
         "about:blank",

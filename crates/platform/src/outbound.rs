@@ -76,7 +76,7 @@ pub enum Failure {
 
 impl Failure {
     /// How it reads at the head of an error's text.
-    pub fn words(self) -> &'static str {
+    fn words(self) -> &'static str {
         match self {
             Failure::TimedOut => "timed out",
             Failure::Unreachable => "could not connect",
@@ -235,7 +235,7 @@ fn capture_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// A one-line, human explanation of a transport error (reqwest's Display
 /// hides the interesting part in its source chain).
-pub fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &reqwest::Error) -> String {
     let kind = Failure::of(e).words();
     let mut detail = String::new();
     let mut source = std::error::Error::source(e);

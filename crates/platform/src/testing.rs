@@ -80,7 +80,7 @@ impl TestDatabase {
 
     /// Moves the database (and the duty to drop it) out of `self`, which
     /// is left as a mere share.
-    pub fn take(&mut self) -> TestDatabase {
+    fn take(&mut self) -> TestDatabase {
         let share = self.share();
         std::mem::replace(self, share)
     }

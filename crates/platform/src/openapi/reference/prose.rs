@@ -19,7 +19,7 @@ pub struct Span {
 }
 
 impl Prose {
-    pub fn new(text: &str) -> Prose {
+    fn new(text: &str) -> Prose {
         Prose {
             parts: text
                 .split('`')
