@@ -222,7 +222,6 @@ mod tests {
         }
     }
 
-
     proptest! {
         /// Any text: accepted exactly when no character of it is hidden,
         /// and refused naming the first that is.

@@ -209,7 +209,6 @@ fn quantity(raw: Raw<'_>) -> Result<Quantity, String> {
     }
 }
 
-
 fn name(raw: Raw<'_>) -> Result<String, String> {
     let untrimmed = raw.as_text().unwrap_or_default();
     human_text("a name", untrimmed)?;

@@ -15,8 +15,8 @@
 //!    *turn* (a fair, first-come mutex);
 //! 2. whoever gets the turn and still finds its own job queued is the
 //!    leader: it takes **every** job queued so far and writes them as one
-//!    batch ([`Batch::write`]); a caller whose job an earlier leader took
-//!    finds its result waiting instead, and goes;
+//!    batch ([`Batch::write_together`]); a caller whose job an earlier
+//!    leader took finds its result waiting instead, and goes;
 //! 3. while a batch is being written, new jobs queue up behind it — so the
 //!    longer a commit takes, the larger the next batch. One caller alone is
 //!    written at once, as a batch of one: nobody waits for company.

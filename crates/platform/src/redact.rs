@@ -27,7 +27,7 @@
 //! received), so no page or list needs a filter of its own: what is not
 //! recorded cannot leak. The one answer that creates or rotates a secret
 //! still carries it to its caller; only the record of it does not. The
-//! same hint hides a key in the key lists, and [`url`] a database
+//! same hint hides a key in the key lists, and [`url()`] a database
 //! password in a log line.
 //!
 //! The trade-off: the hint keeps the first and last four characters (as

@@ -264,8 +264,9 @@ impl Service {
     }
 
     /// Starts a service's app: its state and [`crate::guard::Guard`] in the
-    /// app data, the operations routes ([`ops_routes`]), then its own
-    /// (`routes`, which also names the service's answer to unknown paths).
+    /// app data, the operations routes (`/healthz`, `/metrics`, `/events`),
+    /// then its own (`routes`, which also names the service's answer to
+    /// unknown paths).
     /// Both services start this way, so they differ only in what they pass.
     pub fn start_app<S: Send + Sync + 'static>(
         listener: TcpListener,

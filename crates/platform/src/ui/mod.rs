@@ -4,7 +4,7 @@
 //!    page template receives, and the [`ErrorPage`];
 //! 2. [`response`] — the headers a page, a fragment or a static file goes
 //!    out with;
-//! 3. [`format`] — the small formatting functions the templates need
+//! 3. [`format`](mod@format) — the small formatting functions the templates need
 //!    (money, times, latencies, pretty-printed bodies);
 //! 4. [`errors`] — a service's failure as a page ([`PageProblem`],
 //!    [`PageError`]).
