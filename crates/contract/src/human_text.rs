@@ -24,7 +24,7 @@
 //! pattern in the OpenAPI documents could no longer say what is accepted.
 //!
 //! The table is the one source: the check reads it, and so do the
-//! documents' patterns (`contract::schema`), so the schema and the check
+//! documents' patterns ([`crate::schema`]), so the schema and the check
 //! cannot disagree.
 
 /// Why a character has no place in human text (see the module comment).

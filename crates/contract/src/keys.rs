@@ -4,7 +4,7 @@
 //!
 //! A key is an opaque name, compared byte for byte, never shown as text a
 //! person typed: so it is held to a short run of visible ASCII rather than
-//! to the human-text rule (`contract::human_text`), which would let a key
+//! to the human-text rule ([`crate::human_text`]), which would let a key
 //! contain spaces and letters of every script that look alike.
 
 /// The longest `Idempotency-Key` or `webhook-id` either service takes

@@ -15,7 +15,7 @@
 //! one sitting. To keep the teaching honest the crate does no I/O at all: it
 //! describes bytes, it never sends them.
 //!
-//! Read in this order:
+//! Read in this order — each module uses only modules before it:
 //!
 //! 1. [`domain`] — small value types that parse instead of validate
 //!    ([`domain::Sku::parse`], [`domain::Quantity::parse`], ...); [`ids`] —
@@ -23,25 +23,21 @@
 //!    where a delivery id is wanted; [`vocabulary`] — every state, kind and
 //!    channel as an enum with one text form ([`IntegrationMode`],
 //!    [`OrderStatus`], [`DeliveryState`], [`Channel`], [`VerdictKind`], ...).
-//! 2. [`order`], [`inventory`], [`events`] — the messages themselves; and
+//! 2. [`human_text`] — the one rule for free text people type for others
+//!    to read; [`keys`] — the idempotency keys and message ids a client
+//!    makes up.
+//! 3. [`schema`] — the JSON Schema of what serde's derive cannot see, for
+//!    the services' OpenAPI documents: the value types, and human text as
+//!    a pattern.
+//! 4. [`order`], [`inventory`], [`events`] — the messages themselves; and
 //!    [`problem`] — RFC 9457 problem details, the one error body.
-//! 3. [`validation`] — the one set of rules an order must keep, whichever
-//!    door (API, form, `/update_inventory`, webhook, feed) it comes in by;
-//!    [`human_text`] — the one rule for free text people type for others to
-//!    read; [`keys`] — the idempotency keys and message ids a client makes
-//!    up.
-//! 4. [`json`] — reading JSON from outside: every object's members once;
+//! 5. [`json`] — reading JSON from outside: every object's members once;
 //!    [`xml`] — the second data format of the seed, via `quick-xml` + serde.
-//! 5. [`signing`] — Standard Webhooks signatures (sign and verify).
-//! 6. [`schema`] — the JSON Schema of what is written by hand, for the
-//!    services' OpenAPI documents.
-//! 7. [`demo`] — the catalog both services seed from, and the demo's ports
+//! 6. [`validation`] — the one set of rules an order must keep, whichever
+//!    door (API, form, `/update_inventory`, webhook, feed) it comes in by.
+//! 7. [`signing`] — Standard Webhooks signatures (sign and verify).
+//! 8. [`demo`] — the catalog both services seed from, and the demo's ports
 //!    and keys.
-//!
-//! The modules form layers, each using only the ones before it: the value
-//! types and the rules for text know no message; the messages know the
-//! value types (and take their patterns from [`schema`]); [`validation`]
-//! knows the messages.
 
 pub mod demo;
 pub mod domain;

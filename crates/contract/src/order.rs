@@ -9,7 +9,7 @@
 //! The customer's name and email are plain strings on the wire, so their
 //! limits ([`Customer::MAX_NAME_CHARS`], [`Customer::MAX_EMAIL_CHARS`]) and
 //! their schemas are written here, beside the type: the schemas take human
-//! text's pattern from `contract::schema`, and the validation takes the
+//! text's pattern from [`crate::schema`], and the validation takes the
 //! limits from here, so the document and the check state the same bounds.
 
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,7 @@ pub struct LineItem {
 
 /// `POST /api/orders` as a well-behaved client writes it. (Request bodies
 /// are read more leniently than this, so every problem can be reported
-/// field by field: `contract::validation`.)
+/// field by field; see [`crate::validation`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewOrder {
     pub customer: Customer,

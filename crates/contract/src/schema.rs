@@ -9,8 +9,9 @@
 //! [`Timestamp`] (RFC 3339 text, unix ms inside), a [`Sku`], a
 //! [`Quantity`] — and human text as a pattern ([`human_text`], from the
 //! table the check itself reads). The typed ids (`ord_…`) and the
-//! vocabulary's words carry theirs beside their parsers, in `ids` and
-//! `vocabulary`, and so does the customer's name and email in `order`:
+//! vocabulary's words carry theirs beside their parsers, in [`crate::ids`]
+//! and [`crate::vocabulary`], and so do the customer's name and email in
+//! [`crate::order`]:
 //! this module knows the value types and the rules, never the messages.
 //!
 //! The trade-off: a schema is a *description*. Some rules no schema can
