@@ -9,7 +9,7 @@
 //! an API key being created. A log that kept them would hand the signing
 //! secret to anyone who can read the log — and with it the power to forge
 //! an `order.created` that moves stock. So a message becomes a record only
-//! through [`body`] (or [`for_log`]) and [`header`] (or [`logged_header`],
+//! through [`body`] (or [`for_log`]) and [`logged_header`] (or
 //! [`request_headers`]), which replace:
 //!
 //! * the `Authorization` header (and cookies), as ever, by a hint
@@ -147,7 +147,7 @@ pub fn truncate_for_log(text: &str, max: usize) -> String {
 
 /// One header as the message logs keep it: credentials as hints, and no
 /// value longer than [`MAX_LOGGED_HEADER`].
-pub fn header(name: &str, value: &str) -> String {
+fn header(name: &str, value: &str) -> String {
     let value = if name.eq_ignore_ascii_case("authorization")
         || name.eq_ignore_ascii_case("proxy-authorization")
     {
@@ -163,9 +163,9 @@ pub fn header(name: &str, value: &str) -> String {
 }
 
 /// One header as the message logs keep it: the name, and the value as text
-/// through [`header`] (`<binary>` if it is not text). For requests received
-/// (actix headers) and sent (reqwest headers) alike, so no log ever holds a
-/// key.
+/// (`<binary>` if it is not text) with credentials as hints and no more
+/// than [`MAX_LOGGED_HEADER`] bytes. For requests received (actix headers)
+/// and sent (reqwest headers) alike, so no log ever holds a key.
 pub fn logged_header(name: &str, value: &[u8]) -> (String, String) {
     let text = std::str::from_utf8(value).unwrap_or("<binary>");
     (name.to_owned(), header(name, text))
