@@ -62,7 +62,6 @@ pub struct ResponseRow {
 }
 
 /// The operations of a path item (or a webhook), method by method.
-
 pub(super) fn operations(item: &Value) -> impl Iterator<Item = (&'static str, &Value)> {
     METHODS
         .iter()
@@ -70,7 +69,6 @@ pub(super) fn operations(item: &Value) -> impl Iterator<Item = (&'static str, &V
 }
 
 /// One operation, as its card shows it.
-
 pub(super) fn operation(method: &str, path: &str, op: &Value) -> Operation {
     let parameters = op["parameters"]
         .as_array()
