@@ -14,6 +14,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::domain::ParseError;
 
@@ -93,7 +95,7 @@ macro_rules! prefixed_ids {
         /// Its schema: the prefix and the shape [`Self::parse`] accepts.
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-                crate::schema::prefixed_id($prefix, concat!($($doc,)* ""))
+                id_schema($prefix, concat!($($doc,)* ""))
             }
         }
 
@@ -103,6 +105,18 @@ macro_rules! prefixed_ids {
             }
         }
     )+};
+}
+
+/// A typed id's schema: its prefix, `_`, then letters and digits — the
+/// shape [`is_prefixed_id`] accepts, and no longer than [`MAX_ID_LEN`].
+fn id_schema(prefix: &str, what: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^{prefix}_[A-Za-z0-9]+$")))
+        .max_length(Some(MAX_ID_LEN))
+        .description(Some(what.trim()))
+        .examples([format!("{prefix}_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")])
+        .into()
 }
 
 fn is_prefixed_id(raw: &str, prefix: &str) -> bool {

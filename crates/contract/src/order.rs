@@ -5,9 +5,16 @@
 //! parsed an order from a webhook can parse it from the feed too. Prices are
 //! integer cents (`i64`), never floats: 0.1 + 0.2 is not 0.3 in binary
 //! floating point, and money must add up exactly.
+//!
+//! The customer's name and email are plain strings on the wire, so their
+//! limits ([`Customer::MAX_NAME_CHARS`], [`Customer::MAX_EMAIL_CHARS`]) and
+//! their schemas are written here, beside the type: the schemas take human
+//! text's pattern from [`crate::schema`], and the validation takes the
+//! limits from here, so the document and the check state the same bounds.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::domain::{Quantity, Sku, Timestamp};
 use crate::ids::OrderId;
@@ -16,10 +23,50 @@ use crate::vocabulary::{IntegrationMode, OrderStatus};
 /// Who placed the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
-    #[schema(schema_with = crate::schema::customer_name)]
+    #[schema(schema_with = name_schema)]
     pub name: String,
-    #[schema(schema_with = crate::schema::customer_email)]
+    #[schema(schema_with = email_schema)]
     pub email: String,
+}
+
+impl Customer {
+    /// The longest name, in characters.
+    pub const MAX_NAME_CHARS: usize = 100;
+    /// The longest email address: what fits in an SMTP path (RFC 5321).
+    pub const MAX_EMAIL_CHARS: usize = 254;
+}
+
+/// A customer's name, as the validation takes it: 1 to
+/// [`Customer::MAX_NAME_CHARS`] characters of human text, at least one of
+/// them not a space.
+fn name_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(Customer::MAX_NAME_CHARS))
+        .pattern(Some(crate::schema::human_pattern(true)))
+        .description(Some(
+            "The customer's name: no control, invisible formatting or text-direction characters.",
+        ))
+        .examples(["Ada Lovelace"])
+        .build()
+}
+
+/// An email address as the shop checks it: `name@domain.tld`, no spaces,
+/// none of human text's hidden characters.
+fn email_schema() -> Object {
+    let h = crate::schema::hidden_class();
+    let c = format!(r"[^@\s{h}]");
+    let c_no_dot = format!(r"[^@.\s{h}]");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(Customer::MAX_EMAIL_CHARS))
+        .pattern(Some(format!(r"^{c}+@{c_no_dot}{c}*\.{c}*{c_no_dot}$")))
+        .description(Some(
+            "Where the shop would write: something@something.tld, no spaces.",
+        ))
+        .examples(["ada@example.com"])
+        .build()
 }
 
 /// One line of a placed order, priced when it was placed.

@@ -3,11 +3,16 @@
 //! Most types get theirs from `#[derive(utoipa::ToSchema)]` next to their
 //! serde derive, so a renamed or added field changes the document in the
 //! same commit that changes the bytes. The types whose text form is written
-//! by hand in serde — a [`Timestamp`] (RFC 3339 text, unix ms inside), a
-//! [`Sku`], a [`Quantity`], the typed ids (`ord_…`), the vocabulary's words
-//! — get a hand-written schema here, built from the same constants and
-//! word lists their parsers use, so the document says exactly what a parser
-//! accepts and nothing else.
+//! by hand in serde get a hand-written schema instead, built from the same
+//! constants and word lists their parsers use, so the document says exactly
+//! what a parser accepts and nothing else: here, the value types — a
+//! [`Timestamp`] (RFC 3339 text, unix ms inside), a [`Sku`], a
+//! [`Quantity`] — and human text as a pattern ([`human_text`], from the
+//! table the check itself reads). The typed ids (`ord_…`) and the
+//! vocabulary's words carry theirs beside their parsers, in [`crate::ids`]
+//! and [`crate::vocabulary`], and so do the customer's name and email in
+//! [`crate::order`]:
+//! this module knows the value types and the rules, never the messages.
 //!
 //! The trade-off: a schema is a *description*. Some rules no schema can
 //! hold (one line per SKU in an order, a SKU the catalog sells); those are
@@ -20,17 +25,15 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::{Quantity, Sku, Timestamp};
-use crate::ids::MAX_ID_LEN;
-use crate::validation::{MAX_EMAIL_CHARS, MAX_NAME_CHARS};
-use crate::vocabulary::Word;
+use crate::human_text::HIDDEN;
 
-/// The characters human text may not contain ([`crate::validation::HIDDEN`],
-/// the table the check itself uses), as the body of a regular-expression
-/// class: `\uXXXX` escapes in the Basic Multilingual Plane, the characters
+/// The characters human text may not contain ([`HIDDEN`], the table the
+/// check itself uses), as the body of a regular-expression class:
+/// `\uXXXX` escapes in the Basic Multilingual Plane, the characters
 /// themselves above it (ECMA-262 with the `u` flag, which JSON Schema asks
 /// for, and Python's `re`, which schemathesis uses, both read a literal
 /// code point as one character).
-pub fn hidden_class() -> String {
+pub(crate) fn hidden_class() -> String {
     let one = |c: char| {
         if u32::from(c) <= 0xFFFF {
             format!("\\u{:04X}", u32::from(c))
@@ -38,7 +41,7 @@ pub fn hidden_class() -> String {
             c.to_string()
         }
     };
-    crate::validation::HIDDEN
+    HIDDEN
         .iter()
         .map(|&(first, last, _)| {
             if first == last {
@@ -52,7 +55,7 @@ pub fn hidden_class() -> String {
 
 /// A pattern for human text: no hidden character, and (`non_blank`) at
 /// least one character that is not a space.
-fn human_pattern(non_blank: bool) -> String {
+pub(crate) fn human_pattern(non_blank: bool) -> String {
     let h = hidden_class();
     if non_blank {
         format!(r"^[^{h}]*[^\s{h}][^{h}]*$")
@@ -61,7 +64,7 @@ fn human_pattern(non_blank: bool) -> String {
     }
 }
 
-/// Text a person types and others read (`crate::validation::human_text`):
+/// Text a person types and others read ([`crate::human_text::check`]):
 /// up to `max_chars`, none of them hidden; `non_blank`: required, and not
 /// only spaces; otherwise it may be empty, or `null` (left out).
 pub fn human_text(what: &str, max_chars: usize, non_blank: bool) -> Object {
@@ -82,56 +85,6 @@ pub fn human_text(what: &str, max_chars: usize, non_blank: bool) -> Object {
             .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
             .build()
     }
-}
-
-/// A customer's name: 1 to [`MAX_NAME_CHARS`] plain characters, at least
-/// one of them not a space.
-pub fn customer_name() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(MAX_NAME_CHARS))
-        .pattern(Some(human_pattern(true)))
-        .description(Some(
-            "The customer's name: no control, invisible formatting or text-direction characters.",
-        ))
-        .examples(["Ada Lovelace"])
-        .build()
-}
-
-/// An email address as the shop checks it: `name@domain.tld`, no spaces.
-pub fn customer_email() -> Object {
-    let h = hidden_class();
-    let c = format!(r"[^@\s{h}]");
-    let c_no_dot = format!(r"[^@.\s{h}]");
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(MAX_EMAIL_CHARS))
-        .pattern(Some(format!(r"^{c}+@{c_no_dot}{c}*\.{c}*{c_no_dot}$")))
-        .description(Some(
-            "Where the shop would write: something@something.tld, no spaces.",
-        ))
-        .examples(["ada@example.com"])
-        .build()
-}
-
-/// A string, one of `W`'s words: what a vocabulary enum serialises as.
-pub fn words<W: Word>() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(W::ALL.iter().map(|w| w.as_str())))
-        .into()
-}
-
-/// A typed id: its prefix, `_`, then letters and digits.
-pub fn prefixed_id(prefix: &str, what: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(format!("^{prefix}_[A-Za-z0-9]+$")))
-        .max_length(Some(MAX_ID_LEN))
-        .description(Some(what.trim()))
-        .examples([format!("{prefix}_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b")])
-        .into()
 }
 
 impl PartialSchema for Timestamp {
@@ -193,7 +146,7 @@ impl ToSchema for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::Order;
+    use crate::order::{Customer, Order};
 
     fn json<T: PartialSchema>() -> serde_json::Value {
         serde_json::to_value(T::schema()).unwrap()
@@ -226,14 +179,11 @@ mod tests {
         let hidden = proptest::string::string_regex(&format!("[{class}]")).unwrap();
         for _ in 0..2000 {
             let text = plain.new_tree(&mut runner).unwrap().current();
-            assert!(
-                crate::validation::human_text("x", &text).is_ok(),
-                "{text:?}"
-            );
+            assert!(crate::human_text::check("x", &text).is_ok(), "{text:?}");
             let c = hidden.new_tree(&mut runner).unwrap().current();
-            assert!(crate::validation::human_text("x", &c).is_err(), "{c:?}");
+            assert!(crate::human_text::check("x", &c).is_err(), "{c:?}");
         }
-        let name = json_of(customer_name());
+        let name = json::<Customer>()["properties"]["name"].clone();
         assert!(
             name["pattern"].as_str().unwrap().contains("\\u200B"),
             "{name}"

@@ -14,7 +14,9 @@
 //! lists what is allowed, and `ALL`.
 
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
+use strum::VariantArray;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::domain::ParseError;
 
@@ -38,6 +40,16 @@ pub trait Word:
             ParseError(format!("expected one of: {}", allowed.join(", ")))
         })
     }
+}
+
+/// The schema of a [`Word`] type, for the OpenAPI documents: a string, one
+/// of its words — the very list [`Word::parse`] accepts. (Public because
+/// [`words!`](crate::words) expands in other crates too.)
+pub fn words_schema<W: Word>() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(W::ALL.iter().map(|w| w.as_str())))
+        .into()
 }
 
 /// Declares enums of plain words with everything [`Word`] needs: the text
@@ -92,10 +104,10 @@ macro_rules! words {
             }
         }
 
-        /// Its schema: a string, one of its words (see `contract::schema`).
+        /// Its schema: a string, one of its words.
         impl $crate::__utoipa::PartialSchema for $name {
             fn schema() -> $crate::__utoipa::openapi::RefOr<$crate::__utoipa::openapi::Schema> {
-                $crate::schema::words::<Self>()
+                $crate::vocabulary::words_schema::<Self>()
             }
         }
 
@@ -225,17 +237,6 @@ words! {
     }
 }
 
-impl IntegrationMode {
-    /// The channel that carries an order placed under this mode.
-    pub fn channel(self) -> Channel {
-        match self {
-            IntegrationMode::Webhook => Channel::Webhook,
-            IntegrationMode::Api => Channel::Api,
-            IntegrationMode::Poll => Channel::Feed,
-        }
-    }
-}
-
 impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
@@ -255,78 +256,19 @@ impl Party {
     }
 }
 
-impl DeliveryState {
-    /// Whether nothing will happen to the delivery without a person.
-    pub fn is_final(self) -> bool {
-        !matches!(self, DeliveryState::Pending)
-    }
-}
-
-/// The kinds of webhook event the store sends; endpoints subscribe to
-/// these (or to all of them).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-)]
-#[strum(ascii_case_insensitive)]
-pub enum EventType {
-    /// An order was placed (in webhook mode).
-    #[serde(rename = "order.created")]
-    #[strum(serialize = "order.created")]
-    OrderCreated,
-    /// A signed hello, sent when an endpoint is registered or on demand.
-    #[serde(rename = "ping")]
-    #[strum(serialize = "ping")]
-    Ping,
-}
-
-impl Word for EventType {}
-
-impl EventType {
-    pub const ALL: &'static [Self] = <Self as VariantArray>::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        <Self as Word>::as_str(self)
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        <Self as Word>::parse(raw)
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl TryFrom<String> for EventType {
-    type Error = ParseError;
-    fn try_from(raw: String) -> Result<Self, ParseError> {
-        <Self as Word>::parse(&raw)
-    }
-}
-
-impl utoipa::PartialSchema for EventType {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-        crate::schema::words::<Self>()
-    }
-}
-
-impl utoipa::ToSchema for EventType {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "EventType".into()
+words! {
+    /// The kinds of webhook event the store sends; endpoints subscribe to
+    /// these (or to all of them). Their text forms have a dot, as Standard
+    /// Webhooks names event types, so each variant spells its own.
+    pub enum EventType {
+        /// An order was placed (in webhook mode).
+        #[serde(rename = "order.created")]
+        #[strum(serialize = "order.created")]
+        OrderCreated,
+        /// A signed hello, sent when an endpoint is registered or on demand.
+        #[serde(rename = "ping")]
+        #[strum(serialize = "ping")]
+        Ping,
     }
 }
 

@@ -88,14 +88,6 @@ impl Backoff {
         }
     }
 
-    /// The longest any one wait can be.
-    pub fn longest(&self) -> Duration {
-        match self {
-            Backoff::Schedule(delays) => delays.iter().max().copied().unwrap_or_default(),
-            Backoff::Exponential { max, .. } => *max,
-        }
-    }
-
     /// The sum of every wait before giving up (`None` when it never does).
     pub fn total(&self) -> Option<Duration> {
         let attempts = self.max_attempts()?;
@@ -180,7 +172,6 @@ mod tests {
         assert_eq!(s.delay_after(5), Some(secs(600)));
         assert_eq!(s.delay_after(6), None);
         assert_eq!(s.total(), Some(secs(1 + 5 + 30 + 120 + 600)));
-        assert_eq!(s.longest(), secs(600));
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl ManualClock {
         ManualClock::starting_at(SystemClock.now_ms())
     }
 
-    pub fn starting_at(ms: i64) -> ManualClock {
+    fn starting_at(ms: i64) -> ManualClock {
         ManualClock {
             now: Arc::new(watch::Sender::new(ms)),
         }

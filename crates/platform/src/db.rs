@@ -23,6 +23,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use thiserror::Error;
 
+/// Where this was before it joined the rest of the redaction in
+/// [`crate::redact`]; the service crates still use this name.
+pub use crate::redact::url as redact_url;
+
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -31,7 +35,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn from_url(url: &str) -> Result<Backend, DbError> {
+    fn from_url(url: &str) -> Result<Backend, DbError> {
         if url.starts_with("sqlite:") {
             Ok(Backend::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -100,44 +104,6 @@ impl Db {
             url: redact_url(url),
             source,
         })?;
-        let pool_options = |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(Duration::from_secs(30))
-                // sqlx pings every connection it hands out, by default: a
-                // round trip per transaction (for SQLite, to its worker
-                // thread and back — a tenth of an order's placement at
-                // c=1). A SQLite connection lives in this process and
-                // cannot be lost; a PostgreSQL one can (a server restart),
-                // so it is checked when it has been idle a while, when
-                // that is likely, not before every use.
-                .test_before_acquire(false)
-                .before_acquire(move |conn, meta| {
-                    Box::pin(async move {
-                        if backend == Backend::Postgres && meta.idle_for > IDLE_BEFORE_PING {
-                            conn.ping().await?;
-                        }
-                        Ok(true)
-                    })
-                })
-                .after_connect(move |conn, _meta| {
-                    Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            // WAL: readers never block the writer nor it them.
-                            // synchronous=NORMAL is durable across application
-                            // crashes in WAL mode (only a power cut can lose the last
-                            // transactions). busy_timeout makes a second writer wait
-                            // for the lock instead of failing at once.
-                            conn.execute(sqlx::raw_sql(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
-                            ))
-                            .await?;
-                        }
-                        Ok(())
-                    })
-                })
-        };
         let connect_error = |source| DbError::Connect {
             url: redact_url(url),
             source,
@@ -145,11 +111,11 @@ impl Db {
         let (pool, writer) = match backend {
             // Readers proceed beside the one writer (WAL mode).
             Backend::Sqlite => {
-                let writer = pool_options(1)
+                let writer = pool_options(backend, 1)
                     .connect_with(options.clone())
                     .await
                     .map_err(connect_error)?;
-                let pool = pool_options(8)
+                let pool = pool_options(backend, 8)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
@@ -158,7 +124,7 @@ impl Db {
             // Small on purpose: the test suite runs many services at once
             // against one server, and PostgreSQL's default limit is 100.
             Backend::Postgres => {
-                let pool = pool_options(6)
+                let pool = pool_options(backend, 6)
                     .connect_with(options)
                     .await
                     .map_err(connect_error)?;
@@ -223,6 +189,47 @@ impl Db {
     }
 }
 
+/// How a pool of `max` connections to `backend` makes each connection and
+/// hands it out.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        // sqlx pings every connection it hands out, by default: a
+        // round trip per transaction (for SQLite, to its worker
+        // thread and back — a tenth of an order's placement at
+        // c=1). A SQLite connection lives in this process and
+        // cannot be lost; a PostgreSQL one can (a server restart),
+        // so it is checked when it has been idle a while, when
+        // that is likely, not before every use.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres && meta.idle_for > IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL: readers never block the writer nor it them.
+                    // synchronous=NORMAL is durable across application
+                    // crashes in WAL mode (only a power cut can lose the last
+                    // transactions). busy_timeout makes a second writer wait
+                    // for the lock instead of failing at once.
+                    conn.execute(sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
+                    ))
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
 /// The clause that makes a `SELECT` lock the rows it reads until the
 /// transaction ends — ` FOR UPDATE` on PostgreSQL — for a transaction
 /// that decides from what it read and then writes it back. SQLite has one
@@ -247,7 +254,7 @@ pub fn placeholders(first: usize, count: usize) -> String {
 
 /// Appends `$first, …` to `sql`. Written into one string: building the
 /// text of a batch's statements was 6 % of the store's instructions per
-/// order when each `$n` was its own `String`, joined (callgrind, issue #9).
+/// order when each `$n` was its own `String`, joined (measured with callgrind).
 fn push_placeholders(sql: &mut String, first: usize, count: usize) {
     use std::fmt::Write;
     for i in first..first + count {
@@ -259,7 +266,7 @@ fn push_placeholders(sql: &mut String, first: usize, count: usize) {
 }
 
 /// How long a PostgreSQL connection may sit in the pool before it is
-/// pinged on its way out (see `Db::connect`).
+/// pinged on its way out (see `pool_options`).
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 /// The most values one statement should bind. Batching rows into one
@@ -382,17 +389,6 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A URL safe to print: any password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,14 +417,5 @@ mod tests {
         assert_eq!(value_rows(2, 3), "($1, $2), ($3, $4), ($5, $6)");
         assert_eq!(rows_per_statement(16), 8);
         assert_eq!(rows_per_statement(1000), 1);
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/store"),
-            "postgres://app:***@db:5432/store"
-        );
-        assert_eq!(redact_url("sqlite:data/store.db"), "sqlite:data/store.db");
     }
 }

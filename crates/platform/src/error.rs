@@ -64,11 +64,6 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// Whether this is our fault rather than the client's.
-    pub fn is_internal(&self) -> bool {
-        matches!(self, ApiError::Database(_) | ApiError::Unexpected(_))
-    }
-
     pub fn problem(&self) -> Problem {
         let detail = self.to_string();
         match self {

@@ -35,6 +35,13 @@ struct KeyState<T> {
     last_started: u64,
 }
 
+impl<T> KeyState<T> {
+    /// Items waiting plus in progress.
+    fn load(&self) -> usize {
+        self.waiting.len() + self.in_progress
+    }
+}
+
 impl<K: Hash + Eq + Clone, T> FairQueue<K, T> {
     /// A queue that lets each key have at most `cap` (at least one) items
     /// in progress.
@@ -66,18 +73,11 @@ impl<K: Hash + Eq + Clone, T> FairQueue<K, T> {
         self.queued
     }
 
-    /// Items of `key` waiting plus in progress.
-    pub fn load(&self, key: &K) -> usize {
-        self.keys
-            .get(key)
-            .map_or(0, |k| k.waiting.len() + k.in_progress)
-    }
-
     /// The keys with at least `n` items waiting or in progress.
     pub fn keys_loaded_at_least(&self, n: usize) -> HashSet<K> {
         self.keys
             .iter()
-            .filter(|(_, k)| k.waiting.len() + k.in_progress >= n)
+            .filter(|(_, k)| k.load() >= n)
             .map(|(key, _)| key.clone())
             .collect()
     }
@@ -135,6 +135,11 @@ impl<K: Hash + Eq + Clone, T> FairQueue<K, T> {
 mod tests {
     use super::*;
 
+    /// Items of `key` waiting plus in progress.
+    fn load<K: Hash + Eq, T>(q: &FairQueue<K, T>, key: &K) -> usize {
+        q.keys.get(key).map_or(0, KeyState::load)
+    }
+
     #[test]
     fn a_key_at_its_cap_does_not_hold_up_the_others() {
         let mut q = FairQueue::new(2);
@@ -181,13 +186,13 @@ mod tests {
         let mut q = FairQueue::new(1);
         q.push("k", 1);
         q.push("k", 2);
-        assert_eq!(q.load(&"k"), 2);
+        assert_eq!(load(&q, &"k"), 2);
         assert_eq!(q.start_next(), Some(("k", 1)));
-        assert_eq!(q.load(&"k"), 2);
+        assert_eq!(load(&q, &"k"), 2);
         assert_eq!(q.drain_waiting(), vec![2]);
-        assert_eq!(q.load(&"k"), 1);
+        assert_eq!(load(&q, &"k"), 1);
         q.finished(&"k");
-        assert_eq!(q.load(&"k"), 0);
+        assert_eq!(load(&q, &"k"), 0);
         assert_eq!(q.queued(), 0);
     }
 }

@@ -15,8 +15,8 @@
 //!    *turn* (a fair, first-come mutex);
 //! 2. whoever gets the turn and still finds its own job queued is the
 //!    leader: it takes **every** job queued so far and writes them as one
-//!    batch ([`Batch::write`]); a caller whose job an earlier leader took
-//!    finds its result waiting instead, and goes;
+//!    batch ([`Batch::write_together`]); a caller whose job an earlier
+//!    leader took finds its result waiting instead, and goes;
 //! 3. while a batch is being written, new jobs queue up behind it — so the
 //!    longer a commit takes, the larger the next batch. One caller alone is
 //!    written at once, as a batch of one: nobody waits for company.
@@ -103,11 +103,6 @@ impl<B: Batch> GroupCommit<B> {
             queue: Arc::new(Mutex::new(Vec::new())),
             turn: Arc::new(tokio::sync::Mutex::new(())),
         }
-    }
-
-    /// The writer behind it.
-    pub fn batch(&self) -> &B {
-        &self.batch
     }
 
     /// Writes `jobs` — a batch the caller has in hand already (a page of a
@@ -231,7 +226,7 @@ mod tests {
         assert_eq!(group.submit(21).await.unwrap(), 42);
         assert_eq!(group.submit(5).await.unwrap(), 10);
         assert_eq!(
-            *group.batch().batches.lock().unwrap(),
+            *group.batch.batches.lock().unwrap(),
             vec![vec![21], vec![5]]
         );
     }
@@ -239,12 +234,12 @@ mod tests {
     #[tokio::test]
     async fn jobs_that_queue_behind_a_commit_are_written_together() {
         let group = Arc::new(GroupCommit::new(Doubler::default()));
-        group.batch().hold.store(true, Ordering::SeqCst);
+        group.batch.hold.store(true, Ordering::SeqCst);
         let first = tokio::spawn({
             let group = group.clone();
             async move { group.submit(1).await.unwrap() }
         });
-        group.batch().held.notified().await; // the first batch is "committing"
+        group.batch.held.notified().await; // the first batch is "committing"
         let mut rest = Vec::new();
         for n in 2..=10 {
             let group = group.clone();
@@ -254,12 +249,12 @@ mod tests {
         while group.queue.lock().unwrap().len() < 9 {
             tokio::task::yield_now().await;
         }
-        group.batch().release.notify_one();
+        group.batch.release.notify_one();
         assert_eq!(first.await.unwrap(), 2);
         for (n, task) in (2..=10).zip(rest) {
             assert_eq!(task.await.unwrap(), n * 2, "each gets its own result");
         }
-        let batches = group.batch().batches.lock().unwrap().clone();
+        let batches = group.batch.batches.lock().unwrap().clone();
         assert_eq!(batches.len(), 2, "{batches:?}");
         assert_eq!(batches[0], vec![1]);
         let mut second = batches[1].clone();
@@ -270,12 +265,12 @@ mod tests {
     #[tokio::test]
     async fn a_job_that_fails_a_batch_fails_alone() {
         let group = Arc::new(GroupCommit::new(Doubler::default()));
-        group.batch().hold.store(true, Ordering::SeqCst);
+        group.batch.hold.store(true, Ordering::SeqCst);
         let first = tokio::spawn({
             let group = group.clone();
             async move { group.submit(1).await.unwrap() }
         });
-        group.batch().held.notified().await;
+        group.batch.held.notified().await;
         let mut rest = Vec::new();
         for n in [2, 101, 4] {
             let group = group.clone();
@@ -284,13 +279,13 @@ mod tests {
         while group.queue.lock().unwrap().len() < 3 {
             tokio::task::yield_now().await;
         }
-        group.batch().release.notify_one();
+        group.batch.release.notify_one();
         assert_eq!(first.await.unwrap(), 2);
         let results: Vec<_> = futures_util::future::join_all(rest).await;
         let results: Vec<Option<u32>> = results.into_iter().map(|r| r.unwrap().ok()).collect();
         assert_eq!(results, [Some(4), None, Some(8)]);
         // The failed batch of three, then each of its jobs alone.
-        let batches = group.batch().batches.lock().unwrap().clone();
+        let batches = group.batch.batches.lock().unwrap().clone();
         assert_eq!(batches.len(), 5, "{batches:?}");
         assert_eq!(batches[1].len(), 3);
         assert!(batches[2..].iter().all(|b| b.len() == 1));
@@ -299,18 +294,18 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_leaves_does_not_stop_the_batch() {
         let group = Arc::new(GroupCommit::new(Doubler::default()));
-        group.batch().hold.store(true, Ordering::SeqCst);
+        group.batch.hold.store(true, Ordering::SeqCst);
         let leader = tokio::spawn({
             let group = group.clone();
             async move { group.submit(1).await }
         });
-        group.batch().held.notified().await;
+        group.batch.held.notified().await;
         leader.abort(); // the leader's client hung up mid-commit
         let _ = leader.await;
-        group.batch().release.notify_one();
+        group.batch.release.notify_one();
         // The batch finished anyway, and the next one is written normally.
         assert_eq!(group.submit(3).await.unwrap(), 6);
-        let batches = group.batch().batches.lock().unwrap().clone();
+        let batches = group.batch.batches.lock().unwrap().clone();
         assert_eq!(batches, vec![vec![1], vec![3]]);
     }
 }

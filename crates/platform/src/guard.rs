@@ -23,6 +23,10 @@
 //!    *first*, so an unauthenticated request is refused before its body is
 //!    parsed. Without `ADMIN_TOKEN` (the local demo) everyone is the
 //!    operator, and the compose file publishes the ports on loopback only.
+//!
+//! This module is the check and its refusals: `403`/`401` as a problem for
+//! programs, as a page in the shared chrome for people. The sign-in pages
+//! that set the cookie are [`login`]'s.
 
 use std::future::{Ready, ready};
 
@@ -38,7 +42,11 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::http::problem_response;
-use crate::ui::{ErrorPage, Layout, NavItem, Service};
+use crate::ui::chrome::{ErrorPage, Layout, NavItem, Service};
+use crate::ui::response::{is_machine_path, see_other};
+
+pub mod login;
+pub use login::routes;
 
 /// The cookie that carries the operator's session in a browser.
 pub const SESSION_COOKIE: &str = "pushpull_operator";
@@ -100,7 +108,7 @@ impl Guard {
     }
 
     /// Whether an operator token is configured.
-    pub fn has_operator(&self) -> bool {
+    fn has_operator(&self) -> bool {
         self.admin_token.is_some()
     }
 
@@ -149,7 +157,7 @@ impl Guard {
         title: &str,
         detail: &str,
     ) -> HttpResponse {
-        if crate::ui::is_machine_path(req.path()) {
+        if is_machine_path(req.path()) {
             let kind = match status {
                 StatusCode::FORBIDDEN => "/problems/cross-site-request",
                 _ => "/problems/operator-required",
@@ -236,9 +244,24 @@ pub fn is_operator(req: &HttpRequest) -> bool {
 
 /// For the page chrome: `None` when the service has no operator token (or
 /// no guard), else whether `req` comes from the signed-in operator.
-pub fn operator_status(req: &HttpRequest) -> Option<bool> {
+fn operator_status(req: &HttpRequest) -> Option<bool> {
     let guard = req.app_data::<web::Data<Guard>>()?;
     guard.has_operator().then(|| guard.is_operator(req))
+}
+
+/// The chrome asks the guard whether this browser is signed in. The method
+/// is written here, beside what it asks, rather than with the rest of
+/// [`Layout`] in `ui::chrome`: so the chrome knows nothing of the guard,
+/// and the guard can draw its refusals in the chrome — one direction,
+/// guard → ui. (An inherent method may be written in any module of the
+/// crate that defines its type; callers see no difference.)
+impl Layout {
+    /// The chrome of a page answering `req`: offers to sign in, or out,
+    /// when the service has an operator token.
+    pub fn for_request(mut self, req: &HttpRequest) -> Layout {
+        self.operator = operator_status(req);
+        self
+    }
 }
 
 /// Proof that the request comes from the operator. Take it as a handler's
@@ -257,7 +280,7 @@ impl FromRequest for Operator {
         if guard.is_operator(req) {
             return ready(Ok(Operator));
         }
-        let response = if crate::ui::is_machine_path(req.path()) || *req.method() != Method::GET {
+        let response = if is_machine_path(req.path()) || *req.method() != Method::GET {
             guard.refuse(
                 req,
                 StatusCode::UNAUTHORIZED,
@@ -268,7 +291,7 @@ impl FromRequest for Operator {
         } else {
             let next =
                 url::form_urlencoded::byte_serialize(req.path().as_bytes()).collect::<String>();
-            crate::ui::see_other(&format!("/login?next={next}"))
+            see_other(&format!("/login?next={next}"))
         };
         ready(Err(actix_web::error::InternalError::from_response(
             "operator required",
@@ -300,122 +323,6 @@ fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
-}
-
-/// `GET /login`, `POST /login` and `POST /logout`: how a person becomes
-/// the operator in a browser.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/login").get(login_page).post(login))
-        .service(web::resource("/logout").post(logout));
-}
-
-#[derive(serde::Deserialize)]
-struct LoginForm {
-    token: String,
-    #[serde(default)]
-    next: String,
-}
-
-#[derive(serde::Deserialize)]
-struct NextQuery {
-    #[serde(default)]
-    next: String,
-}
-
-/// Only a path of this service: never an absolute URL (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
-}
-
-async fn login_page(req: HttpRequest, query: web::Query<NextQuery>) -> HttpResponse {
-    login_form(&req, StatusCode::OK, safe_next(&query.next), None)
-}
-
-/// `templates/shared/login.html`.
-#[derive(askama::Template)]
-#[template(path = "shared/login.html")]
-struct LoginPage {
-    layout: Layout,
-    /// Whether there is a token to ask for at all.
-    has_operator: bool,
-    next: String,
-    error: Option<String>,
-}
-
-fn login_form(
-    req: &HttpRequest,
-    status: StatusCode,
-    next: &str,
-    error: Option<&str>,
-) -> HttpResponse {
-    let Some(guard) = req.app_data::<web::Data<Guard>>() else {
-        return crate::ui::see_other("/");
-    };
-    let page = LoginPage {
-        layout: guard.layout(req, "Sign in as the operator"),
-        has_operator: guard.has_operator(),
-        next: next.to_owned(),
-        error: error.map(str::to_owned),
-    };
-    match askama::Template::render(&page) {
-        Ok(html) => crate::ui::page_response(status, html, &guard.peer_url),
-        Err(e) => {
-            tracing::error!(error = %e, "the sign-in page failed to render");
-            guard.page(
-                req,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The sign-in page could not be drawn.",
-            )
-        }
-    }
-}
-
-async fn login(req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
-    let Some(guard) = req.app_data::<web::Data<Guard>>() else {
-        return crate::ui::see_other("/");
-    };
-    let next = safe_next(&form.next);
-    let Some(token) = &guard.admin_token else {
-        return crate::ui::see_other(next);
-    };
-    if !equal(
-        form.token.trim().as_bytes(),
-        token.expose_secret().as_bytes(),
-    ) {
-        tracing::warn!("a sign-in with a wrong operator token");
-        return login_form(
-            &req,
-            StatusCode::UNAUTHORIZED,
-            next,
-            Some("That is not the token this demo was started with."),
-        );
-    }
-    let mut response = crate::ui::see_other(next);
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        header::HeaderValue::from_str(&format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-            session_value(token)
-        ))
-        .expect("a cookie of hex digits"),
-    );
-    response
-}
-
-async fn logout() -> HttpResponse {
-    let mut response = crate::ui::see_other("/");
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        header::HeaderValue::from_static(
-            "pushpull_operator=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
-    response
 }
 
 #[cfg(test)]

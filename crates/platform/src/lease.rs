@@ -78,7 +78,7 @@ impl Leases {
         &self.owner
     }
 
-    pub fn term(&self) -> Duration {
+    fn term(&self) -> Duration {
         self.term
     }
 
@@ -112,11 +112,11 @@ impl Leases {
     }
 
     /// How many leases are held.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.lock().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
@@ -126,7 +126,7 @@ impl Leases {
     /// whole term — someone took it over) keeps its old expiry, so
     /// [`Leases::still_ours`] turns false for it. Returns how many were
     /// renewed.
-    pub async fn renew(&self, db: &Db, now: Timestamp) -> Result<usize, sqlx::Error> {
+    async fn renew(&self, db: &Db, now: Timestamp) -> Result<usize, sqlx::Error> {
         let ids: Vec<String> = self.lock().keys().cloned().collect();
         let until = now + self.term;
         let LeasedTable { table, id_column } = self.table;
@@ -165,12 +165,6 @@ impl Leases {
 pub struct Held {
     leases: Arc<Leases>,
     id: String,
-}
-
-impl Held {
-    pub fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 impl Drop for Held {

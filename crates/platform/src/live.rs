@@ -72,11 +72,11 @@ impl LiveHub {
     }
 
     /// Whether any browser tab (or test) is listening right now.
-    pub fn is_watched(&self) -> bool {
+    fn is_watched(&self) -> bool {
         self.tx.receiver_count() > 0
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
     }
 

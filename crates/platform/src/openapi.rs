@@ -1,7 +1,7 @@
 //! What both services' OpenAPI 3.1 documents share: the problem answers
 //! every API gives, the operator's optional token, and serving the result
 //! at `GET /openapi.json` (and, read by people, at `/reference`:
-//! [`reference`]).
+//! [`reference`](mod@reference)).
 //!
 //! Each service describes its own operations with `#[utoipa::path]` on the
 //! handlers and derives its schemas from the `contract` types; this module

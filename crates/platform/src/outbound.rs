@@ -17,7 +17,11 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::HeaderMap;
 
-use crate::http::logged_header;
+use crate::redact::logged_header;
+
+/// Where this was before it joined the rest of what a record keeps, in
+/// [`crate::redact`]; the service crates still use this name.
+pub use crate::redact::truncate_for_log;
 
 /// The most of a response body read into memory. Responses the services
 /// exchange are small; a misbehaving endpoint answering with megabytes must
@@ -72,7 +76,7 @@ pub enum Failure {
 
 impl Failure {
     /// How it reads at the head of an error's text.
-    pub fn words(self) -> &'static str {
+    fn words(self) -> &'static str {
         match self {
             Failure::TimedOut => "timed out",
             Failure::Unreachable => "could not connect",
@@ -231,7 +235,7 @@ fn capture_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// A one-line, human explanation of a transport error (reqwest's Display
 /// hides the interesting part in its source chain).
-pub fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &reqwest::Error) -> String {
     let kind = Failure::of(e).words();
     let mut detail = String::new();
     let mut source = std::error::Error::source(e);
@@ -255,29 +259,9 @@ pub fn headers_json(headers: &[(String, String)]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-/// At most `max` bytes of `text`, cut at a character boundary, with a
-/// marker saying how much was left out.
-pub fn truncate_for_log(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncation_respects_characters() {
-        assert_eq!(truncate_for_log("abc", 5), "abc");
-        assert_eq!(truncate_for_log("abcdef", 3), "abc… [3 more bytes]");
-        assert_eq!(truncate_for_log("ééé", 3), "é… [4 more bytes]");
-    }
 
     #[test]
     fn headers_become_a_json_object() {

@@ -1,5 +1,6 @@
 //! Secrets out of every record: what the message logs keep of a request or
-//! an answer, with each credential replaced by a hint.
+//! an answer, with each credential replaced by a hint — the one place that
+//! turns a message into a record, and the one place a secret is hidden.
 //!
 //! Both services record every message that crosses between them, headers
 //! and bodies, because showing them is the point of the demo. Some of
@@ -7,11 +8,12 @@
 //! inventory's subscription (`{"secret": "whsec_…"}`), a rotation's answer,
 //! an API key being created. A log that kept them would hand the signing
 //! secret to anyone who can read the log — and with it the power to forge
-//! an `order.created` that moves stock. So the one place that turns a
-//! message into a record ([`body`], [`header`]) replaces:
+//! an `order.created` that moves stock. So a message becomes a record only
+//! through [`body`] (or [`for_log`]) and [`logged_header`] (or
+//! [`request_headers`]), which replace:
 //!
 //! * the `Authorization` header (and cookies), as ever, by a hint
-//!   (`Bearer pp_d…e_me`);
+//!   (`Bearer pp_d…e_me`, see [`secret`]);
 //! * in a JSON body, the value of every member named like a secret —
 //!   `secret`, `…_secret`, `api_key`, `token`, `password`, and `key` when
 //!   it holds something key-shaped — wherever it is nested;
@@ -20,11 +22,13 @@
 //!   short, plain text), anything shaped like a webhook secret
 //!   (`whsec_…`) or a key this demo issues (`pp_…`).
 //!
-//! It is applied by the writers of both message logs (requests received)
-//! and by [`crate::outbound`] (requests sent, answers received), so no page
-//! or list needs a filter of its own: what is not recorded cannot leak. The
-//! one answer that creates or rotates a secret still carries it to its
-//! caller; only the record of it does not.
+//! They are applied by the writers of both message logs (requests
+//! received) and by [`crate::outbound`] (requests sent, answers
+//! received), so no page or list needs a filter of its own: what is not
+//! recorded cannot leak. The one answer that creates or rotates a secret
+//! still carries it to its caller; only the record of it does not. The
+//! same hint hides a key in the key lists, and [`url()`] a database
+//! password in a log line.
 //!
 //! The trade-off: the hint keeps the first and last four characters (as
 //! the key lists do), which lets a person tell two keys apart and costs an
@@ -34,18 +38,50 @@
 
 use std::borrow::Cow;
 
+use actix_web::HttpRequest;
 use serde_json::Value;
 
-use crate::http::redact_secret;
-
 /// The longest header value a record keeps (a longer one is cut, with a
-/// marker): headers are bounded on the way in (`crate::limits`), but a
+/// marker): headers are bounded on the way in ([`crate::limits`]), but a
 /// log line need not hold kilobytes of one.
 pub const MAX_LOGGED_HEADER: usize = 512;
 
+/// A secret as logs and the UI show it: its first and last four characters
+/// (`pp_d…e_me`), or only `…` when it is too short to show any of it.
+pub fn secret(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= 8 {
+        return "…".into();
+    }
+    let head: String = value.chars().take(4).collect();
+    let tail: String = value.chars().skip(n - 4).collect();
+    format!("{head}…{tail}")
+}
+
+/// The value of an `Authorization` header as the logs show it: the scheme,
+/// and the credential as a hint.
+fn authorization(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, token)) => format!("{scheme} {}", secret(token)),
+        None => secret(value),
+    }
+}
+
+/// A URL safe to print: any password replaced by `***` (a database URL in
+/// an error or a log line).
+pub fn url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Whether a JSON member or XML element of this name holds a secret.
 /// `key` is a secret only when it holds one (see [`looks_like_a_key`]).
-pub fn is_secret_name(name: &str) -> bool {
+fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -93,24 +129,54 @@ pub fn body(text: &str) -> Cow<'_, str> {
 /// A body as a message log stores it: [`body`], then cut at `max` bytes
 /// (in that order: a cut could split a secret so it is no longer found).
 pub fn for_log(text: &str, max: usize) -> String {
-    crate::outbound::truncate_for_log(&body(text), max)
+    truncate_for_log(&body(text), max)
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary, with a
+/// marker saying how much was left out.
+pub fn truncate_for_log(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &text[..end], text.len() - end)
 }
 
 /// One header as the message logs keep it: credentials as hints, and no
 /// value longer than [`MAX_LOGGED_HEADER`].
-pub fn header(name: &str, value: &str) -> String {
+fn header(name: &str, value: &str) -> String {
     let value = if name.eq_ignore_ascii_case("authorization")
         || name.eq_ignore_ascii_case("proxy-authorization")
     {
-        crate::http::redact_authorization(value)
+        authorization(value)
     } else if name.eq_ignore_ascii_case("cookie") || name.eq_ignore_ascii_case("set-cookie") {
         cookies(value)
     } else if is_secret_name(&name.replace('-', "_")) || name.eq_ignore_ascii_case("x-api-key") {
-        redact_secret(value)
+        secret(value)
     } else {
         shapes(value).into_owned()
     };
-    crate::outbound::truncate_for_log(&value, MAX_LOGGED_HEADER)
+    truncate_for_log(&value, MAX_LOGGED_HEADER)
+}
+
+/// One header as the message logs keep it: the name, and the value as text
+/// (`<binary>` if it is not text) with credentials as hints and no more
+/// than [`MAX_LOGGED_HEADER`] bytes. For requests received (actix headers)
+/// and sent (reqwest headers) alike, so no log ever holds a key.
+pub fn logged_header(name: &str, value: &[u8]) -> (String, String) {
+    let text = std::str::from_utf8(value).unwrap_or("<binary>");
+    (name.to_owned(), header(name, text))
+}
+
+/// The headers of a request received, as the message logs keep them.
+pub fn request_headers(req: &HttpRequest) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .map(|(name, value)| logged_header(name.as_str(), value.as_bytes()))
+        .collect()
 }
 
 /// `a=1; b=2` with every value hinted: a session cookie is a credential.
@@ -118,7 +184,7 @@ fn cookies(value: &str) -> String {
     value
         .split(';')
         .map(|pair| match pair.split_once('=') {
-            Some((name, v)) => format!("{name}={}", redact_secret(v)),
+            Some((name, v)) => format!("{name}={}", secret(v)),
             None => pair.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -140,7 +206,7 @@ fn redact_value(value: &mut Value) -> bool {
             for (name, member) in members.iter_mut() {
                 match member {
                     Value::String(s) if hides(name, s) => {
-                        *s = redact_secret(s);
+                        *s = secret(s);
                         found = true;
                     }
                     other => found |= redact_value(other),
@@ -184,7 +250,7 @@ fn xml(text: &str) -> Option<String> {
             let content = &rest[tag_end + 1..tag_end + end];
             if !content.contains('<') && hides(local, content.trim()) {
                 out.push_str(&rest[..=tag_end]);
-                out.push_str(&redact_secret(content.trim()));
+                out.push_str(&secret(content.trim()));
                 rest = &rest[tag_end + end..];
                 found = true;
                 continue;
@@ -232,7 +298,7 @@ fn shapes(text: &str) -> Cow<'_, str> {
             out.push_str(&rest[..at]);
             let token = &rest[at..at + prefix.len() + run];
             if starts_word && run >= MIN_SHAPE_CHARS {
-                out.push_str(&redact_secret(token));
+                out.push_str(&secret(token));
             } else {
                 out.push_str(token);
             }
@@ -251,6 +317,31 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn keys_and_credentials_become_hints() {
+        assert_eq!(secret("sk_demo_1234567890"), "sk_d…7890");
+        assert_eq!(
+            authorization("Bearer sk_demo_1234567890"),
+            "Bearer sk_d…7890"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            url("postgres://app:s3cret@db:5432/store"),
+            "postgres://app:***@db:5432/store"
+        );
+        assert_eq!(url("sqlite:data/store.db"), "sqlite:data/store.db");
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate_for_log("abc", 5), "abc");
+        assert_eq!(truncate_for_log("abcdef", 3), "abc… [3 more bytes]");
+        assert_eq!(truncate_for_log("ééé", 3), "é… [4 more bytes]");
+    }
 
     #[test]
     fn secret_members_are_hinted_wherever_they_are() {

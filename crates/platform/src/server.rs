@@ -52,7 +52,7 @@ pub fn local_url(bind: &str, port: u16) -> String {
 /// Starts serving `routes` on `listener`. `routes` registers the service's
 /// state (`cfg.app_data(...)`), its routes and its default service.
 /// Signals are not handled here: the launcher decides when to stop.
-pub fn serve<F>(
+fn serve<F>(
     listener: TcpListener,
     workers: Option<usize>,
     http_metrics: HttpMetrics,
@@ -129,7 +129,7 @@ pub struct Health {
 }
 
 /// Registers `GET /healthz`, `GET /metrics` and `GET /events`.
-pub fn ops_routes(cfg: &mut web::ServiceConfig, ops: Ops) {
+fn ops_routes(cfg: &mut web::ServiceConfig, ops: Ops) {
     cfg.app_data(web::Data::new(ops))
         .service(web::resource("/healthz").get(healthz))
         .service(web::resource("/metrics").get(metrics))
@@ -243,7 +243,7 @@ impl ServiceHandle {
 impl Service {
     /// Starts serving (see [`serve`]); workers are added with
     /// [`Service::spawn_worker`].
-    pub fn start<F>(
+    fn start<F>(
         listener: TcpListener,
         workers: Option<usize>,
         http_metrics: HttpMetrics,
@@ -264,8 +264,9 @@ impl Service {
     }
 
     /// Starts a service's app: its state and [`crate::guard::Guard`] in the
-    /// app data, the operations routes ([`ops_routes`]), then its own
-    /// (`routes`, which also names the service's answer to unknown paths).
+    /// app data, the operations routes (`/healthz`, `/metrics`, `/events`),
+    /// then its own (`routes`, which also names the service's answer to
+    /// unknown paths).
     /// Both services start this way, so they differ only in what they pass.
     pub fn start_app<S: Send + Sync + 'static>(
         listener: TcpListener,
@@ -283,19 +284,16 @@ impl Service {
         })
     }
 
-    /// Cancelled when the service is stopping.
-    pub fn stopping(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-
     /// Runs a background worker for the life of the service.
     pub fn spawn_worker<W: Worker>(&self, worker: W, pacing: Pacing) {
         self.spawn_task(crate::worker::run(worker, pacing, self.cancel.clone()));
     }
 
-    /// Runs a background task for the life of the service; it should
-    /// return soon after [`Service::stopping`] is cancelled.
-    pub fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+    /// Runs a background task for the life of the service (tracked, so
+    /// `run_until_stopped` waits for it, and abortable by
+    /// [`ServiceHandle::kill`]); it should return soon after the service's
+    /// cancellation token fires.
+    fn spawn_task(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         let handle = self.tasks.spawn(task);
         self.aborts
             .lock()

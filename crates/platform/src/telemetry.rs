@@ -37,7 +37,7 @@ pub enum LogFormat {
 
 impl LogFormat {
     /// From the value of `LOG_FORMAT` (unset or unknown: text).
-    pub fn from_env_value(value: Option<&str>) -> LogFormat {
+    fn from_env_value(value: Option<&str>) -> LogFormat {
         match value.map(|v| v.trim().to_ascii_lowercase()) {
             Some(v) if v == "json" => LogFormat::Json,
             _ => LogFormat::Text,

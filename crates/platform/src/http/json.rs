@@ -137,7 +137,7 @@ pub fn read_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> 
 }
 
 /// Reads an object body into `T`, whole numbers as integers.
-pub fn from_value<T: DeserializeOwned>(mut value: Value) -> Result<T, String> {
+fn from_value<T: DeserializeOwned>(mut value: Value) -> Result<T, String> {
     let readable = value.is_object() || (value.is_null() && accepts_null::<T>());
     if !readable {
         return Err(format!(
@@ -157,7 +157,7 @@ fn accepts_null<T: DeserializeOwned>() -> bool {
 
 /// Rewrites every number without a fractional part (`2.0`, `-1e3`) as an
 /// integer, where an `i64` or `u64` holds it exactly.
-pub fn whole_numbers_as_integers(value: &mut Value) {
+fn whole_numbers_as_integers(value: &mut Value) {
     match value {
         Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.0e15) {

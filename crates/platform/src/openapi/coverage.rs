@@ -25,7 +25,7 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Every path registered with `web::resource("…")` or `.route("…"` in
 /// the `.rs` files under `dirs`.
-pub fn registered_paths(dirs: &[&Path]) -> BTreeSet<String> {
+fn registered_paths(dirs: &[&Path]) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     for dir in dirs {
         visit(dir, &mut paths);
@@ -58,17 +58,17 @@ fn visit(path: &Path, paths: &mut BTreeSet<String>) {
 }
 
 /// The paths a document should describe: machine paths, not the UI's.
-pub fn api_paths(registered: &BTreeSet<String>) -> BTreeSet<String> {
+fn api_paths(registered: &BTreeSet<String>) -> BTreeSet<String> {
     registered
         .iter()
-        .filter(|p| crate::ui::is_machine_path(p) || *p == "/openapi.json")
+        .filter(|p| crate::ui::response::is_machine_path(p) || *p == "/openapi.json")
         .filter(|p| !p.starts_with("/fragments") && !p.starts_with("/static"))
         .cloned()
         .collect()
 }
 
 /// The operational routes every service gets from `platform::server`.
-pub fn platform_dir() -> &'static Path {
+fn platform_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/server.rs"))
 }
 
