@@ -25,10 +25,7 @@ pub async fn meta(args: &BenchArgs) -> anyhow::Result<Meta> {
         .map(|a| redact_arg(&a))
         .collect();
     let regenerate = match &args.database_url {
-        Some(url) => format!(
-            "{REGENERATE} --database-url {}",
-            platform::db::redact_url(url)
-        ),
+        Some(url) => format!("{REGENERATE} --database-url {}", platform::redact::url(url)),
         None => REGENERATE.to_owned(),
     };
     let command = std::iter::once(REGENERATE.to_owned())
@@ -39,7 +36,7 @@ pub async fn meta(args: &BenchArgs) -> anyhow::Result<Meta> {
         Some(url) => Some(format!(
             "{} at {}",
             postgres_version(url).await?,
-            platform::db::redact_url(url)
+            platform::redact::url(url)
         )),
         None => None,
     };
@@ -62,9 +59,9 @@ pub async fn meta(args: &BenchArgs) -> anyhow::Result<Meta> {
 fn redact_arg(arg: &str) -> String {
     match arg.split_once('=') {
         Some((flag, value)) if flag.starts_with("--") => {
-            format!("{flag}={}", platform::db::redact_url(value))
+            format!("{flag}={}", platform::redact::url(value))
         }
-        _ if arg.contains("://") => platform::db::redact_url(arg),
+        _ if arg.contains("://") => platform::redact::url(arg),
         _ => arg.to_owned(),
     }
 }
@@ -74,7 +71,7 @@ async fn postgres_version(url: &str) -> anyhow::Result<String> {
     let pool = sqlx::AnyPool::connect(url).await.with_context(|| {
         format!(
             "connecting to the PostgreSQL server at {}",
-            platform::db::redact_url(url)
+            platform::redact::url(url)
         )
     })?;
     let version: String = sqlx::query("SELECT version() AS v")

@@ -94,7 +94,7 @@ impl Databases {
                 on_server(server, create).await.with_context(|| {
                     format!(
                         "creating database {name} on {}",
-                        platform::db::redact_url(server)
+                        platform::redact::url(server)
                     )
                 })?;
                 self.created.push(name);

@@ -27,14 +27,10 @@
 use serde_json::Value;
 
 use crate::domain::{Quantity, Sku};
+use crate::human_text::check as human_text;
 use crate::ids::OrderId;
 use crate::order::{Customer, LineItem, NewOrder, Order};
 use crate::problem::FieldError;
-
-/// Where the rules for keys and for human text were before they got
-/// modules of their own; the service crates still use these names.
-pub use crate::human_text::check as human_text;
-pub use crate::keys::{MAX_KEY_CHARS, is_key};
 
 /// Lines per order: at least one, at most twenty.
 pub const MAX_LINES: usize = 20;

@@ -175,10 +175,7 @@ impl std::fmt::Debug for InventoryConfig {
         f.debug_struct("InventoryConfig")
             .field("bind", &self.bind)
             .field("port", &self.port)
-            .field(
-                "database_url",
-                &platform::db::redact_url(&self.database_url),
-            )
+            .field("database_url", &platform::redact::url(&self.database_url))
             .field("url", &self.url)
             .field("store_url", &self.store_url)
             .field("poll", &self.poll)

@@ -251,7 +251,7 @@ pub async fn withdraw(
 
 /// A webhook message's `webhook-id`: the sender's string — not one of our
 /// typed ids — but stored for deduplication, so bounded like an
-/// `Idempotency-Key` (1 to `contract::validation::MAX_KEY_CHARS` visible
+/// `Idempotency-Key` (1 to `contract::keys::MAX_KEY_CHARS` visible
 /// ASCII characters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WebhookId(String);
@@ -259,7 +259,7 @@ pub struct WebhookId(String);
 impl WebhookId {
     /// `None` for a string that is not a valid key.
     pub fn parse(raw: &str) -> Option<WebhookId> {
-        contract::validation::is_key(raw.as_bytes()).then(|| WebhookId(raw.to_owned()))
+        contract::keys::is_key(raw.as_bytes()).then(|| WebhookId(raw.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

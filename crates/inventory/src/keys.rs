@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use contract::{ApiKeyId, Timestamp};
 use platform::Db;
-use platform::http::{hash_api_key, redact_secret};
+use platform::http::hash_api_key;
+use platform::redact::secret as redact_secret;
 
 use crate::error::InventoryError;
 
@@ -107,7 +108,7 @@ pub async fn create(
 ) -> Result<ApiKey, InventoryError> {
     // Shown in the key list to whoever manages keys: human text, the rule
     // of every field people type for others to read.
-    contract::validation::human_text("a label", label)
+    contract::human_text::check("a label", label)
         .map_err(|m| InventoryError::invalid("label", m))?;
     let label = label.trim();
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {

@@ -49,18 +49,14 @@ impl Application {
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
         let metrics = InventoryMetrics::register(&mut registry);
-        let context = Context::new(db, config.clone(), metrics);
-        cursor::init(&context.db, &config.poll, context.clock.now()).await?;
+        let ctx = Context::new(db, config.clone(), metrics);
+        cursor::init(&ctx.db, &config.poll, ctx.clock.now()).await?;
 
         // The secrets and the calls to the store are shared by the
         // handlers' patterns and the subscription.
         let secrets = Arc::new(Secrets::new(config.subscribe));
         let store = StoreApi::new(&config)?;
-        let state = web::Data::new(AppState::new(
-            context.clone(),
-            secrets.clone(),
-            store.clone(),
-        ));
+        let state = web::Data::new(AppState::new(ctx.clone(), secrets.clone(), store.clone()));
 
         let service = Service::start_app(
             listener,
@@ -77,18 +73,18 @@ impl Application {
                 ),
                 ops: Ops {
                     service: contract::Party::Inventory.as_str(),
-                    db: context.db.clone(),
-                    live: context.live.clone(),
+                    db: ctx.db.clone(),
+                    live: ctx.live.clone(),
                     registry: Arc::new(registry),
                 },
             },
             routes::configure,
         )?;
 
-        let poller = PollerWorker::new(context.clone(), state.poller.clone());
-        service.spawn_worker(poller, state.poller.pacing(&context));
+        let poller = PollerWorker::new(ctx.clone(), state.poller.clone());
+        service.spawn_worker(poller, state.poller.pacing(&ctx));
         if config.subscribe {
-            let subscriber = Subscriber::new(context, store, secrets);
+            let subscriber = Subscriber::new(ctx, store, secrets);
             let pacing = subscriber.pacing();
             service.spawn_worker(subscriber, pacing);
         }

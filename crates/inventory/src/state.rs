@@ -15,7 +15,7 @@ use crate::keys::KeyCache;
 use crate::store_api::StoreApi;
 
 pub struct AppState {
-    pub context: Context,
+    pub ctx: Context,
     /// `POST /webhooks/store`.
     pub webhook_receiver: WebhookReceiver,
     /// `POST /update_inventory` and its void.
@@ -31,15 +31,15 @@ impl AppState {
     /// Each pattern's value, sharing one intake (what the store sends is
     /// applied in one transaction per moment, whichever channel it came
     /// by); `secrets` and `store` are shared with the subscription.
-    pub fn new(context: Context, secrets: Arc<Secrets>, store: StoreApi) -> AppState {
-        let intake = Arc::new(Intake::new(context.db.clone(), context.clock.clone()));
+    pub fn new(ctx: Context, secrets: Arc<Secrets>, store: StoreApi) -> AppState {
+        let intake = Arc::new(Intake::new(ctx.db.clone(), ctx.clock.clone()));
         let api_keys = Arc::new(KeyCache::default());
         AppState {
             webhook_receiver: WebhookReceiver::new(secrets, intake.clone()),
             update_inventory: UpdateInventory::new(api_keys.clone(), intake.clone()),
             poller: Arc::new(Poller::new(intake, store)),
             api_keys,
-            context,
+            ctx,
         }
     }
 }

@@ -77,7 +77,7 @@ impl TestInventory {
         sqlx::query("UPDATE stock SET on_hand = $1 WHERE sku = $2")
             .bind(n)
             .bind(sku)
-            .execute(self.state.context.db.writer())
+            .execute(self.state.ctx.db.writer())
             .await
             .expect("set stock");
     }
@@ -86,7 +86,7 @@ impl TestInventory {
     pub async fn outcome_of(&self, order_id: &str) -> Option<String> {
         sqlx::query_scalar("SELECT outcome FROM applied_orders WHERE order_id = $1")
             .bind(order_id)
-            .fetch_optional(self.state.context.db.pool())
+            .fetch_optional(self.state.ctx.db.pool())
             .await
             .expect("query")
     }

@@ -20,12 +20,10 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
+
+use crate::redact::url as redact_url;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use thiserror::Error;
-
-/// Where this was before it joined the rest of the redaction in
-/// [`crate::redact`]; the service crates still use this name.
-pub use crate::redact::url as redact_url;
 
 /// Which database is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

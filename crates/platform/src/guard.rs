@@ -46,7 +46,6 @@ use crate::ui::chrome::{ErrorPage, Layout, NavItem, Service};
 use crate::ui::response::{is_machine_path, see_other};
 
 pub mod login;
-pub use login::routes;
 
 /// The cookie that carries the operator's session in a browser.
 pub const SESSION_COOKIE: &str = "pushpull_operator";
@@ -352,7 +351,7 @@ mod tests {
                 App::new()
                     .app_data(web::Data::new(guard))
                     .wrap(from_fn(refuse_cross_site))
-                    .configure(routes)
+                    .configure(login::routes)
                     .route("/api/mode", web::put().to(protected))
                     .route("/settings", web::post().to(protected))
                     .route("/settings", web::get().to(protected)),

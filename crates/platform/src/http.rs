@@ -22,10 +22,6 @@ use sha2::{Digest, Sha256};
 mod json;
 pub use json::{Json, OptionalJson, json_body, read_json_object};
 
-/// Where the redaction helpers were before they joined the rest of it in
-/// [`crate::redact`]; the service crates still use these names.
-pub use crate::redact::{request_headers as logged_request_headers, secret as redact_secret};
-
 /// The largest request body either service accepts (64 KiB). An order of
 /// twenty lines is well under 2 KiB; anything near this is a mistake or an
 /// attack, and refusing it early bounds the memory one request can take.

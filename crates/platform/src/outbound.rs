@@ -19,10 +19,6 @@ use reqwest::header::HeaderMap;
 
 use crate::redact::logged_header;
 
-/// Where this was before it joined the rest of what a record keeps, in
-/// [`crate::redact`]; the service crates still use this name.
-pub use crate::redact::truncate_for_log;
-
 /// The most of a response body read into memory. Responses the services
 /// exchange are small; a misbehaving endpoint answering with megabytes must
 /// not be able to exhaust the sender's memory.

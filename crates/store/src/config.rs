@@ -256,10 +256,7 @@ impl std::fmt::Debug for StoreConfig {
         f.debug_struct("StoreConfig")
             .field("bind", &self.bind)
             .field("port", &self.port)
-            .field(
-                "database_url",
-                &platform::db::redact_url(&self.database_url),
-            )
+            .field("database_url", &platform::redact::url(&self.database_url))
             .field("public_url", &self.public_url)
             .field("inventory_url", &self.inventory_url)
             .field("inventory_api_key", &self.inventory_api_key)

@@ -37,8 +37,8 @@ use crate::orders;
 pub const HEADER: &str = "Idempotency-Key";
 
 /// The longest key accepted (Stripe allows 255; the inventory takes the
-/// same for a `webhook-id`: `contract::validation::is_key`).
-pub const MAX_KEY_LEN: usize = contract::validation::MAX_KEY_CHARS;
+/// same for a `webhook-id`: `contract::keys::is_key`).
+pub const MAX_KEY_LEN: usize = contract::keys::MAX_KEY_CHARS;
 
 /// A checked `Idempotency-Key` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     /// 1 to 255 visible ASCII characters.
     pub fn parse(raw: &str) -> Result<IdempotencyKey, StoreError> {
-        if contract::validation::is_key(raw.as_bytes()) {
+        if contract::keys::is_key(raw.as_bytes()) {
             Ok(IdempotencyKey(raw.to_owned()))
         } else {
             Err(StoreError::bad_request(format!(

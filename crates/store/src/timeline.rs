@@ -20,8 +20,9 @@ use sqlx::AnyConnection;
 
 use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
 use platform::db::NullableText;
-use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
+use platform::outbound::{Outcome, Recorded, headers_json};
 use platform::redact;
+use platform::redact::truncate_for_log;
 use platform::{Db, LiveHub};
 
 use crate::context::Context;
@@ -141,7 +142,7 @@ impl Inbound {
                 req.uri()
             ),
             // Credentials redacted, as everywhere in the log.
-            request_headers: headers_json(&platform::http::logged_request_headers(req)),
+            request_headers: headers_json(&platform::redact::request_headers(req)),
             // Secrets hinted, as everywhere in the log (`platform::redact`).
             request_body: redact::for_log(&request_body, MAX_LOGGED_BODY),
             response_status: Some(200),

@@ -18,8 +18,9 @@ use sqlx::{AnyConnection, FromRow, Row};
 
 use contract::{Channel, LogEntryId, OrderId, Party, Timestamp, Verdict, VerdictKind};
 use platform::group_commit::{Batch, GroupCommit};
-use platform::outbound::{Outcome, Recorded, headers_json, truncate_for_log};
+use platform::outbound::{Outcome, Recorded, headers_json};
 use platform::redact;
+use platform::redact::truncate_for_log;
 use platform::{Db, LiveHub};
 
 use crate::reply::Reply;
@@ -66,7 +67,7 @@ impl Request {
         started: Instant,
         at: Timestamp,
     ) -> Request {
-        let headers = platform::http::logged_request_headers(req);
+        let headers = platform::redact::request_headers(req);
         Request {
             channel,
             method: req.method().to_string(),

@@ -109,7 +109,7 @@ struct Endpoint {
 /// our secret, does it again — the registration is idempotent, so that is
 /// the check.
 pub struct Subscriber {
-    context: Context,
+    ctx: Context,
     store: StoreApi,
     /// Where a secret the store gives us is kept, for the receiver.
     secrets: Arc<Secrets>,
@@ -123,9 +123,9 @@ fn retry_backoff() -> Backoff {
 }
 
 impl Subscriber {
-    pub fn new(context: Context, store: StoreApi, secrets: Arc<Secrets>) -> Subscriber {
+    pub fn new(ctx: Context, store: StoreApi, secrets: Arc<Secrets>) -> Subscriber {
         Subscriber {
-            context,
+            ctx,
             store,
             secrets,
             failures: 0,
@@ -136,7 +136,7 @@ impl Subscriber {
     /// for a check.
     pub fn pacing(&self) -> Pacing {
         Pacing {
-            clock: self.context.clock.clone(),
+            clock: self.ctx.clock.clone(),
             wake: self.secrets.check_wake(),
             sweep: None,
         }
@@ -182,7 +182,7 @@ impl Subscriber {
     /// The store's answer to the registration: logged by the caller, who
     /// knows what became of it.
     async fn register(&self) -> anyhow::Result<(Recorded, Endpoint)> {
-        let config = &self.context.config;
+        let config = &self.ctx.config;
         let body = serde_json::json!({
             "url": receiver_url(config),
             "event_types": contract::EventType::ALL,
@@ -194,7 +194,7 @@ impl Subscriber {
         // makes its answers resolve webhook orders is its URL: the store's
         // configured inventory's receiver.
         let request = self.store.post("/api/webhook-endpoints").json(&body);
-        let rec = self.store.send(request, self.context.clock.now()).await?;
+        let rec = self.store.send(request, self.ctx.clock.now()).await?;
         let failed = match store_api::read::<Endpoint>(&rec, "answer from the store") {
             Ok(endpoint) => return Ok((rec, endpoint)),
             Err(failed) => failed,
@@ -224,7 +224,7 @@ impl Subscriber {
             .store
             .post(&path)
             .json(&serde_json::json!({ "grace_seconds": 3600 }));
-        let rec = self.store.send(request, self.context.clock.now()).await?;
+        let rec = self.store.send(request, self.ctx.clock.now()).await?;
         let rotated = store_api::succeeded(&rec);
         let verdict = match rotated {
             Ok(()) => Verdict::with_detail(VerdictKind::Subscribed, "secret rotated"),
@@ -242,7 +242,7 @@ impl Subscriber {
         endpoint: &EndpointId,
         fingerprints: Option<&[String]>,
     ) -> Result<bool, sqlx::Error> {
-        let db = &self.context.db;
+        let db = &self.ctx.db;
         let Some(fingerprints) = fingerprints else {
             return webhook_secrets::any_for(db, endpoint).await;
         };
@@ -253,7 +253,7 @@ impl Subscriber {
     }
 
     async fn keep_secret(&self, endpoint: &EndpointId, secret: &str) -> Result<(), sqlx::Error> {
-        let ctx = &self.context;
+        let ctx = &self.ctx;
         let store_url = &ctx.config.store_url;
         webhook_secrets::add(&ctx.db, secret, endpoint, store_url, ctx.clock.now()).await?;
         // The receiver verifies with it from now on.
@@ -263,7 +263,7 @@ impl Subscriber {
 
     async fn log(&self, rec: &Recorded, verdict: Verdict) {
         let message = NewMessage::sent(Channel::Subscribe, rec, verdict);
-        self.context.log.record(message).await;
+        self.ctx.log.record(message).await;
     }
 }
 
@@ -274,9 +274,9 @@ impl Worker for Subscriber {
         match self.subscribe_once().await {
             Ok(endpoint_id) => {
                 self.failures = 0;
-                let url = receiver_url(&self.context.config);
+                let url = receiver_url(&self.ctx.config);
                 tracing::info!(%endpoint_id, %url, "subscribed to the store's webhooks, with a current secret");
-                self.context.live.publish(
+                self.ctx.live.publish(
                     contract::LiveEventKind::SubscriptionChanged,
                     serde_json::json!({"endpoint_id": endpoint_id}),
                 );
@@ -289,7 +289,7 @@ impl Worker for Subscriber {
                     .delay_after(self.failures)
                     .unwrap_or_default();
                 tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "not subscribed yet");
-                Ok(Next::At(self.context.clock.now() + pause))
+                Ok(Next::At(self.ctx.clock.now() + pause))
             }
         }
     }

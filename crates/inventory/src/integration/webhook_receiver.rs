@@ -191,7 +191,7 @@ impl WebhookReceiver {
         WebhookId::parse(&webhook_id).ok_or_else(|| {
             InventoryError::bad_request(format!(
                 "the webhook-id header must be 1 to {} visible ASCII characters",
-                contract::validation::MAX_KEY_CHARS
+                contract::keys::MAX_KEY_CHARS
             ))
         })
     }

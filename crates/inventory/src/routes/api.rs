@@ -49,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn list_stock(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Access-Control-Allow-Origin", "*"))
-        .json(stock::list(&app.context.db, app.context.clock.now()).await?))
+        .json(stock::list(&app.ctx.db, app.ctx.clock.now()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -90,8 +90,8 @@ async fn restock(
                 format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK),
             )
         })?;
-    let level = stock::restock(&app.context.db, &sku, quantity, app.context.clock.now()).await?;
-    app.context.live.publish(
+    let level = stock::restock(&app.ctx.db, &sku, quantity, app.ctx.clock.now()).await?;
+    app.ctx.live.publish(
         contract::LiveEventKind::StockChanged,
         serde_json::json!({"stock": [&level]}),
     );
@@ -107,7 +107,7 @@ async fn restock(
     responses((status = 200, description = "Every key, without the key itself", body = Vec<keys::ApiKey>))
 )]
 async fn list_keys(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
-    Ok(HttpResponse::Ok().json(keys::list(&app.context.db).await?))
+    Ok(HttpResponse::Ok().json(keys::list(&app.ctx.db).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -145,10 +145,10 @@ async fn create_key(
     body: Json<NewKey>,
 ) -> Result<HttpResponse, InventoryError> {
     let key = keys::create(
-        &app.context.db,
+        &app.ctx.db,
         &app.api_keys,
         body.label.as_deref().unwrap_or(""),
-        app.context.clock.now(),
+        app.ctx.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(key))
@@ -171,7 +171,7 @@ async fn revoke_key(
     app: Data,
     id: web::Path<String>,
 ) -> Result<HttpResponse, InventoryError> {
-    keys::revoke(&app.context.db, &app.api_keys, &id, app.context.clock.now()).await?;
+    keys::revoke(&app.ctx.db, &app.api_keys, &id, app.ctx.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -213,7 +213,7 @@ async fn list_messages(
         channel: q.channel,
         order_id: q.order_id.as_ref(),
     };
-    let list = messages::recent(&app.context.db, selection, limit).await?;
+    let list = messages::recent(&app.ctx.db, selection, limit).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -227,8 +227,8 @@ async fn list_messages(
     responses((status = 200, description = "The poller", body = PollerView))
 )]
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
-    let state = cursor::load(&app.context.db).await?;
-    let stats = poll_cost::stats(&app.context.db).await?;
+    let state = cursor::load(&app.ctx.db).await?;
+    let stats = poll_cost::stats(&app.ctx.db).await?;
     Ok(HttpResponse::Ok().json(PollerView {
         paused: state.paused,
         interval_ms: state.interval_ms,
@@ -284,7 +284,7 @@ async fn put_poller(
     }
     let poller = &app.poller;
     let state = poller
-        .configure(&app.context, body.paused, body.interval_ms)
+        .configure(&app.ctx, body.paused, body.interval_ms)
         .await?;
     Ok(HttpResponse::Ok().json(state))
 }
@@ -304,7 +304,7 @@ async fn put_poller(
     )
 )]
 async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
-    match app.poller.poll_cycle(&app.context).await {
+    match app.poller.poll_cycle(&app.ctx).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(e) => Err(e.context("the poll failed").into()),
     }
@@ -318,7 +318,7 @@ async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError
     responses((status = 200, description = "What is broken on purpose", body = ChaosSettings))
 )]
 async fn get_chaos(app: Data) -> HttpResponse {
-    HttpResponse::Ok().json(app.context.chaos.settings())
+    HttpResponse::Ok().json(app.ctx.chaos.settings())
 }
 
 #[utoipa::path(
@@ -346,7 +346,7 @@ async fn put_chaos(
             format!("at most {MAX_LATENCY_MS} ms"),
         ));
     }
-    let ctx = &app.context;
+    let ctx = &app.ctx;
     ctx.chaos.set(&body);
     let settings = ctx.chaos.settings();
     tracing::warn!(?settings, "chaos controls changed");

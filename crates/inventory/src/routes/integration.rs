@@ -58,10 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
 )]
 pub async fn update_inventory(app: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let reply = app
-        .update_inventory
-        .reserve(&app.context, &req, &body)
-        .await;
+    let reply = app.update_inventory.reserve(&app.ctx, &req, &body).await;
     reply.into_response()
 }
 
@@ -89,10 +86,7 @@ pub async fn update_inventory(app: Data, req: HttpRequest, body: web::Bytes) -> 
     )
 )]
 pub async fn void(app: Data, req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
-    let reply = app
-        .update_inventory
-        .void(&app.context, &req, &order_id)
-        .await;
+    let reply = app.update_inventory.void(&app.ctx, &req, &order_id).await;
     reply.into_response()
 }
 
@@ -124,9 +118,6 @@ pub async fn void(app: Data, req: HttpRequest, order_id: web::Path<String>) -> H
     )
 )]
 pub async fn receive_webhook(app: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let reply = app
-        .webhook_receiver
-        .receive(&app.context, &req, &body)
-        .await;
+    let reply = app.webhook_receiver.receive(&app.ctx, &req, &body).await;
     reply.into_response()
 }

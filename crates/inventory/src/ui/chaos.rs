@@ -37,7 +37,7 @@ impl askama::filters::HtmlSafe for ChaosState {}
 
 impl ChaosState {
     pub fn now(app: &Data) -> ChaosState {
-        let settings = app.context.chaos.settings();
+        let settings = app.ctx.chaos.settings();
         ChaosState {
             summary: chaos_summary(&settings),
             settings,
@@ -181,10 +181,10 @@ async fn apply(
     };
     match settings {
         Ok(settings) => {
-            app.context.chaos.set(&settings);
-            let now = app.context.chaos.settings();
+            app.ctx.chaos.set(&settings);
+            let now = app.ctx.chaos.settings();
             tracing::warn!(settings = ?now, "chaos controls changed from the UI");
-            app.context
+            app.ctx
                 .live
                 .publish(contract::LiveEventKind::ChaosChanged, &now);
             Ok(see_other(if heal {

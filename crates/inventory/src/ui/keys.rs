@@ -56,7 +56,7 @@ async fn render(
     label: String,
     label_error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let rows = keys::list(&app.context.db)
+    let rows = keys::list(&app.ctx.db)
         .await?
         .into_iter()
         .map(|k| KeyRow {
@@ -113,14 +113,7 @@ async fn create(
     form: web::Form<NewKeyFields>,
 ) -> Result<HttpResponse, PageError> {
     let label = form.into_inner().label;
-    match keys::create(
-        &app.context.db,
-        &app.api_keys,
-        &label,
-        app.context.clock.now(),
-    )
-    .await
-    {
+    match keys::create(&app.ctx.db, &app.api_keys, &label, app.ctx.clock.now()).await {
         Ok(key) => {
             let created = NewKey {
                 label: key.label,
@@ -155,6 +148,6 @@ async fn create(
 }
 
 async fn revoke(_: Operator, app: Data, id: web::Path<String>) -> Result<HttpResponse, PageError> {
-    keys::revoke(&app.context.db, &app.api_keys, &id, app.context.clock.now()).await?;
+    keys::revoke(&app.ctx.db, &app.api_keys, &id, app.ctx.clock.now()).await?;
     Ok(see_other("/keys?notice=revoked"))
 }

@@ -229,7 +229,7 @@ impl MessageList {
                     channel: filter.channel,
                     order_id: order_id.as_ref().and_then(|id| id.as_ref().ok()),
                 };
-                messages::recent(&app.context.db, selection, PAGE_LIMIT).await?
+                messages::recent(&app.ctx.db, selection, PAGE_LIMIT).await?
             }
         };
         let n = list.len();
@@ -294,7 +294,7 @@ pub struct FlowColumn {
 }
 
 async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
-    let list = messages::recent(&app.context.db, Selection::default(), FLOW_LIMIT).await?;
+    let list = messages::recent(&app.ctx.db, Selection::default(), FLOW_LIMIT).await?;
     let n = list.len();
     fragment(&FlowColumn {
         rows: list

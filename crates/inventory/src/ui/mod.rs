@@ -83,14 +83,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     keys::configure(cfg);
     reference::configure(cfg);
     // `/login` and `/logout`: how a person becomes the operator.
-    platform::guard::routes(cfg);
+    platform::guard::login::routes(cfg);
 }
 
 pub fn layout(app: &AppState, req: &HttpRequest, title: impl Into<String>) -> Layout {
     Layout::new(
         Service::Inventory,
         NAV,
-        &app.context.config.store_public_url,
+        &app.ctx.config.store_public_url,
         title,
         req.path(),
     )
@@ -105,7 +105,7 @@ pub fn page(
     Ok(platform::ui::page_response(
         status,
         template.render()?,
-        &app.context.config.store_public_url,
+        &app.ctx.config.store_public_url,
     ))
 }
 
@@ -115,7 +115,7 @@ pub fn fragment(template: &impl Template) -> Result<HttpResponse, PageError> {
 
 /// The store's address as a browser reaches it, without a trailing slash.
 pub fn store_url(app: &AppState) -> String {
-    app.context
+    app.ctx
         .config
         .store_public_url
         .trim_end_matches('/')
@@ -145,7 +145,7 @@ impl PageProblem for InventoryError {
 pub fn not_found(req: &HttpRequest) -> HttpResponse {
     let peer = req
         .app_data::<Data>()
-        .map(|app| app.context.config.store_public_url.clone())
+        .map(|app| app.ctx.config.store_public_url.clone())
         .unwrap_or_default();
     platform::ui::not_found_page::<InventoryError>(
         req,

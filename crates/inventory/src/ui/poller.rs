@@ -68,12 +68,12 @@ fn seconds_text(ms: i64) -> String {
 
 impl PollerPanel {
     pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
-        let state = cursor::load(&app.context.db).await?;
+        let state = cursor::load(&app.ctx.db).await?;
         let feed = Selection {
             channel: Some(Channel::Feed),
             order_id: None,
         };
-        let recent = messages::recent(&app.context.db, feed, RECENT_POLLS)
+        let recent = messages::recent(&app.ctx.db, feed, RECENT_POLLS)
             .await?
             .into_iter()
             .map(|m| PollRow {
@@ -92,12 +92,7 @@ impl PollerPanel {
             interval_error: None,
             cursor: state.cursor,
             recent,
-            action_base: app
-                .context
-                .config
-                .public_url
-                .trim_end_matches('/')
-                .to_owned(),
+            action_base: app.ctx.config.public_url.trim_end_matches('/').to_owned(),
             back,
         })
     }
@@ -207,7 +202,7 @@ async fn change(
     form: web::Form<ChangeFields>,
 ) -> Result<HttpResponse, PageError> {
     let fields = form.into_inner();
-    let (poller, ctx) = (&app.poller, &app.context);
+    let (poller, ctx) = (&app.poller, &app.ctx);
     match fields.action {
         Change::Pause => {
             poller.configure(ctx, Some(true), None).await?;
@@ -255,7 +250,7 @@ async fn poll_now(
     app: Data,
     form: web::Form<PollNowFields>,
 ) -> Result<HttpResponse, PageError> {
-    let own = match app.poller.poll_cycle(&app.context).await {
+    let own = match app.poller.poll_cycle(&app.ctx).await {
         Ok(r) => format!(
             "/poller?notice=polled&requests={}&empty={}&applied={}",
             r.requests, r.empty_requests, r.orders_applied

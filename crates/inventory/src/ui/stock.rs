@@ -56,7 +56,7 @@ impl askama::filters::HtmlSafe for StockTable {}
 
 impl StockTable {
     pub async fn load(app: &Data) -> Result<StockTable, sqlx::Error> {
-        let items = stock::list(&app.context.db, app.context.clock.now()).await?;
+        let items = stock::list(&app.ctx.db, app.ctx.clock.now()).await?;
         let most = items.iter().map(|i| i.on_hand).max().unwrap_or(0).max(1);
         Ok(StockTable {
             rows: items
@@ -95,14 +95,14 @@ impl askama::filters::HtmlSafe for StatusStrip {}
 
 impl StatusStrip {
     pub async fn load(app: &Data) -> Result<StatusStrip, sqlx::Error> {
-        let chaos = app.context.chaos.settings();
-        let state = cursor::load(&app.context.db).await?;
+        let chaos = app.ctx.chaos.settings();
+        let state = cursor::load(&app.ctx.db).await?;
         Ok(StatusStrip {
             chaos_summary: chaos_summary(&chaos),
             chaos,
             poller_paused: state.paused,
             poll_interval: duration_ms(state.interval_ms),
-            subscription: subscription::current(&app.context.db).await?,
+            subscription: subscription::current(&app.ctx.db).await?,
             store_url: store_url(app),
         })
     }
@@ -221,7 +221,7 @@ async fn restock(
         .map_err(|_| format!("a whole number of units from 1 to {}", stock::MAX_RESTOCK));
     let outcome = match (sku, quantity) {
         (Ok(sku), Ok(quantity)) => {
-            stock::restock(&app.context.db, &sku, quantity, app.context.clock.now()).await
+            stock::restock(&app.ctx.db, &sku, quantity, app.ctx.clock.now()).await
         }
         (sku, quantity) => {
             typed.sku_error = sku.err();
@@ -231,7 +231,7 @@ async fn restock(
     };
     match outcome {
         Ok(level) => {
-            app.context.live.publish(
+            app.ctx.live.publish(
                 contract::LiveEventKind::StockChanged,
                 serde_json::json!({"stock": [&level]}),
             );

@@ -30,7 +30,7 @@ pub async fn install_secret(inv: &TestInventory) -> WebhookSecret {
     let secret = WebhookSecret::generate();
     sqlx::query("INSERT INTO webhook_secrets (secret, endpoint_id, store_url, added_at) VALUES ($1, 'whe_test', 'http://store', 0)")
         .bind(secret.expose())
-        .execute(inv.state.context.db.pool())
+        .execute(inv.state.ctx.db.pool())
         .await
         .unwrap();
     secret
@@ -109,7 +109,7 @@ pub fn request(order_id: &str, items: &[(&str, i64)]) -> serde_json::Value {
 
 pub async fn applied_count(inv: &TestInventory) -> i64 {
     sqlx::query("SELECT COUNT(*) AS n FROM applied_orders")
-        .fetch_one(inv.state.context.db.pool())
+        .fetch_one(inv.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n")

@@ -47,14 +47,14 @@ async fn assert_repeat_refused(r: reqwest::Response, member: &str, door: &str) {
 
 async fn key_count(inv: &TestInventory) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
-        .fetch_one(inv.state.context.db.pool())
+        .fetch_one(inv.state.ctx.db.pool())
         .await
         .unwrap()
 }
 
 async fn inbox_count(inv: &TestInventory) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM webhook_inbox")
-        .fetch_one(inv.state.context.db.pool())
+        .fetch_one(inv.state.ctx.db.pool())
         .await
         .unwrap()
 }

@@ -34,7 +34,7 @@ async fn record(db: &Db, m: &NewMessage) -> Result<(), sqlx::Error> {
 
 platform::db_test!(async fn polls_are_counted_by_their_verdict_kind(backend) {
     let inv = spawn_inventory(backend).await;
-    let db = &inv.state.context.db;
+    let db = &inv.state.ctx.db;
     let stats = poll_cost::stats(db).await.unwrap();
     assert_eq!((stats.polls, stats.empty_polls, stats.failed_polls, stats.orders_applied), (0, 0, 0, 0));
     assert_eq!(stats.average_delay_ms, None);
@@ -76,7 +76,7 @@ platform::db_test!(async fn polls_are_counted_by_their_verdict_kind(backend) {
 
 platform::db_test!(async fn the_schema_refuses_words_outside_the_vocabulary(backend) {
     let inv = spawn_inventory(backend).await;
-    let db = &inv.state.context.db;
+    let db = &inv.state.ctx.db;
     let insert = |channel: &'static str, verdict: &'static str| {
         sqlx::query(
             "INSERT INTO messages (id, initiator, channel, method, url, request_headers, request_body, \

@@ -92,7 +92,7 @@ platform::db_test!(async fn a_signed_order_that_breaks_the_rules_is_refused_and_
     let p = problem(r, 422).await;
     assert_eq!(fields(&p), vec!["items[1].sku"], "{p}");
     assert_eq!(inv.on_hand("TEA-SENCHA").await, 40);
-    let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_inbox").fetch_one(inv.state.context.db.pool()).await.unwrap();
+    let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_inbox").fetch_one(inv.state.ctx.db.pool()).await.unwrap();
     assert_eq!(inbox, 0, "a refused message is not remembered");
 });
 
@@ -107,7 +107,7 @@ platform::db_test!(async fn an_over_long_webhook_id_is_refused_and_never_stored(
         assert!(p["detail"].as_str().unwrap().contains("webhook-id"), "{p}");
     }
     let longest: Option<i64> = sqlx::query_scalar("SELECT MAX(LENGTH(webhook_id)) FROM webhook_inbox")
-        .fetch_one(inv.state.context.db.pool())
+        .fetch_one(inv.state.ctx.db.pool())
         .await
         .unwrap();
     assert_eq!(longest, None, "nothing was noted");
@@ -117,7 +117,7 @@ platform::db_test!(async fn an_over_long_webhook_id_is_refused_and_never_stored(
     assert_eq!(r.status(), 200);
     // And the message log keeps no header longer than it needs to show.
     let log: Vec<String> = sqlx::query_scalar("SELECT request_headers FROM messages")
-        .fetch_all(inv.state.context.db.pool())
+        .fetch_all(inv.state.ctx.db.pool())
         .await
         .unwrap();
     assert!(log.iter().all(|h| h.len() < 4 * 1024), "{:?}", log.iter().map(String::len).collect::<Vec<_>>());

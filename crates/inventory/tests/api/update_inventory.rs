@@ -36,7 +36,7 @@ platform::db_test!(async fn without_or_with_a_wrong_key_it_is_401_and_nothing_ch
 // once this one's copy of the keys is older than KEYS_FRESH_FOR.
 platform::db_test!(async fn a_key_revoked_elsewhere_is_refused_once_the_copy_is_stale(backend) {
     let inv = spawn_inventory(backend).await;
-    let db = &inv.state.context.db;
+    let db = &inv.state.ctx.db;
     let cache = inventory::keys::KeyCache::default();
     let t0 = contract::Timestamp::from_millis(1_000_000);
     assert!(cache.is_valid(db, t0, KEY).await.unwrap());

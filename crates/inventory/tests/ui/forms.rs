@@ -32,7 +32,7 @@ platform::db_test!(async fn chaos_is_switched_on_and_healed_from_the_form(backen
     let done = post_form(&inventory, "/chaos", &[("down", "on"), ("latency_ms", "250"), ("fail_next", "2"), ("action", "apply")]).await;
     assert_eq!(done.status, 303);
     assert_eq!(done.location.as_deref(), Some("/chaos?notice=chaos"));
-    let settings = inventory.state.context.chaos.settings();
+    let settings = inventory.state.ctx.chaos.settings();
     assert!(settings.down && !settings.reject_signatures);
     assert_eq!((settings.latency_ms, settings.fail_next), (250, 2));
     let page = get(&inventory, "/chaos").await;
@@ -49,17 +49,17 @@ platform::db_test!(async fn chaos_is_switched_on_and_healed_from_the_form(backen
     refused.assert_contains("id=\"chaos-latency-error\"");
     refused.assert_contains("id=\"chaos-fail-error\"");
     refused.assert_contains("value=\"9999999\"");
-    assert!(inventory.state.context.chaos.settings().down, "a refused form changes nothing");
+    assert!(inventory.state.ctx.chaos.settings().down, "a refused form changes nothing");
 
     let healed = post_form(&inventory, "/chaos", &[("down", "on"), ("action", "heal")]).await;
     assert_eq!(healed.location.as_deref(), Some("/chaos?notice=healed"));
-    assert_eq!(inventory.state.context.chaos.settings(), inventory::instruments::chaos::ChaosSettings::default());
+    assert_eq!(inventory.state.ctx.chaos.settings(), inventory::instruments::chaos::ChaosSettings::default());
     get(&inventory, "/chaos").await.assert_contains("all off: behaving normally");
 });
 
 platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form(backend) {
     let inventory = spawn_inventory(backend).await;
-    let poller = || async { inventory::integration::poller::cursor::load(&inventory.state.context.db).await.unwrap() };
+    let poller = || async { inventory::integration::poller::cursor::load(&inventory.state.ctx.db).await.unwrap() };
 
     let done = post_form(&inventory, "/poller", &[("action", "interval"), ("interval_s", "0.5")]).await;
     assert_eq!(done.status, 303);
@@ -101,27 +101,27 @@ platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     assert!(key.starts_with("pp_") && key.len() > 20, "{key}");
     created.assert_lacks("<script>staging");
     created.assert_contains("&#60;script&#62;staging&#60;/script&#62;");
-    assert!(inventory.state.api_keys.is_valid(&inventory.state.context.db, inventory.state.context.clock.now(), &key).await.unwrap());
+    assert!(inventory.state.api_keys.is_valid(&inventory.state.ctx.db, inventory.state.ctx.clock.now(), &key).await.unwrap());
 
     let later = get(&inventory, "/keys").await;
     later.assert_lacks(&key);
-    later.assert_contains(&platform::http::redact_secret(&key));
+    later.assert_contains(&platform::redact::secret(&key));
 
     let refused = post_form(&inventory, "/keys", &[("label", "   ")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("id=\"key-label-error\"");
     // A label is human text (no hidden characters that would make the list
     // lie to whoever reads it); the reason sits beside it.
-    let keys = inventory::keys::list(&inventory.state.context.db).await.unwrap().len();
+    let keys = inventory::keys::list(&inventory.state.ctx.db).await.unwrap().len();
     let refused = post_form(&inventory, "/keys", &[("label", "ci \u{2066}prod\u{2069}")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("id=\"key-label-error\">a label cannot contain U+2066, an invisible formatting character");
-    assert_eq!(inventory::keys::list(&inventory.state.context.db).await.unwrap().len(), keys, "no key was created");
+    assert_eq!(inventory::keys::list(&inventory.state.ctx.db).await.unwrap().len(), keys, "no key was created");
 
-    let id = inventory::keys::list(&inventory.state.context.db).await.unwrap().into_iter().find(|k| k.hint == platform::http::redact_secret(&key)).unwrap().id;
+    let id = inventory::keys::list(&inventory.state.ctx.db).await.unwrap().into_iter().find(|k| k.hint == platform::redact::secret(&key)).unwrap().id;
     let revoked = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
     assert_eq!(revoked.location.as_deref(), Some("/keys?notice=revoked"));
-    assert!(!inventory.state.api_keys.is_valid(&inventory.state.context.db, inventory.state.context.clock.now(), &key).await.unwrap());
+    assert!(!inventory.state.api_keys.is_valid(&inventory.state.ctx.db, inventory.state.ctx.clock.now(), &key).await.unwrap());
     get(&inventory, "/keys?notice=revoked").await.assert_contains("<span class=\"badge tone-muted\">revoked</span>");
     let again = post_form(&inventory, &format!("/keys/{id}/revoke"), &[]).await;
     assert_eq!(again.status, 404);

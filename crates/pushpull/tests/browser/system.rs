@@ -146,7 +146,7 @@ pub async fn spawn_system_with(setup: Setup) -> System {
         Duration::from_secs(30),
         "the inventory to subscribe to the store's webhooks",
         || async {
-            inventory::integration::subscription::current(&inventory.state.context.db)
+            inventory::integration::subscription::current(&inventory.state.ctx.db)
                 .await
                 .ok()
                 .flatten()

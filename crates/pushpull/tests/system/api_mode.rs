@@ -129,13 +129,13 @@ platform::db_test!(async fn fifty_concurrent_orders_for_the_last_ten_units_confi
     assert_eq!(sys.inventory().on_hand("KETTLE-GOOSE").await, 0);
     // Never negative on the way: every movement left a level >= 0.
     let lowest: i64 = sqlx::query("SELECT MIN(on_hand_after) AS low FROM stock_movements WHERE sku = 'KETTLE-GOOSE'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("low");
     assert_eq!(lowest, 0);
     let taken: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE sku = 'KETTLE-GOOSE' AND reason = 'order'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");

@@ -115,12 +115,11 @@ impl System {
             || async {
                 let endpoints = self.store.get_json("/api/webhook-endpoints").await;
                 let registered = !endpoints.as_array().unwrap().is_empty();
-                let keeps_secret = inventory::integration::subscription::current(
-                    &self.inventory().state.context.db,
-                )
-                .await
-                .unwrap()
-                .is_some();
+                let keeps_secret =
+                    inventory::integration::subscription::current(&self.inventory().state.ctx.db)
+                        .await
+                        .unwrap()
+                        .is_some();
                 (registered && keeps_secret).then_some(())
             },
         )
@@ -171,7 +170,7 @@ impl System {
     /// now.
     pub async fn holds_a_current_secret(&self) -> bool {
         let current = self.signing_fingerprints().await;
-        inventory::integration::webhook_secrets::stored(&self.inventory().state.context.db)
+        inventory::integration::webhook_secrets::stored(&self.inventory().state.ctx.db)
             .await
             .unwrap()
             .iter()
@@ -185,7 +184,7 @@ impl System {
             "SELECT verdict || ': ' || COALESCE(verdict_detail, '') FROM messages \
              WHERE channel = 'subscribe' ORDER BY at, id",
         )
-        .fetch_all(self.inventory().state.context.db.pool())
+        .fetch_all(self.inventory().state.ctx.db.pool())
         .await
         .unwrap()
     }

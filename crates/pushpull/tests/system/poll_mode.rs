@@ -18,7 +18,7 @@ fn pull() -> Options {
 async fn movements(inv: &inventory::testing::TestInventory, sku: &str) -> i64 {
     sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE sku = $1 AND reason = 'order'")
         .bind(sku)
-        .fetch_one(inv.state.context.db.pool())
+        .fetch_one(inv.state.ctx.db.pool())
         .await
         .unwrap()
         .get("n")
@@ -59,7 +59,7 @@ platform::db_test!(async fn a_paused_poller_applies_nothing_until_resumed(backen
         tokio::task::yield_now().await;
     }
     let polls: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel = 'feed'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");
@@ -121,7 +121,7 @@ platform::db_test!(async fn each_polled_order_is_applied_once_across_restarts_an
     sys.stop_inventory().await;
     sys.start_inventory().await;
     sqlx::query("UPDATE poller_state SET cursor = '' WHERE id = 1")
-        .execute(sys.inventory().state.context.db.writer())
+        .execute(sys.inventory().state.ctx.db.writer())
         .await
         .unwrap();
     let r = sys.inventory().client.post(sys.inventory().url("/api/poller/poll-now")).send().await.unwrap();
@@ -144,7 +144,7 @@ platform::db_test!(async fn empty_polls_are_counted_and_the_store_being_down_mea
         assert_eq!(r.status(), 200);
     }
     let empty: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel = 'feed' AND verdict LIKE 'empty%'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");

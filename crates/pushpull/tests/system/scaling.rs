@@ -76,7 +76,7 @@ platform::db_test!(async fn two_inventories_on_one_database_apply_every_order_on
         assert_eq!(sys.store.order_status(id).await, "confirmed");
         let moved: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE order_id = $1")
             .bind(id)
-            .fetch_one(second.state.context.db.pool())
+            .fetch_one(second.state.ctx.db.pool())
             .await
             .unwrap()
             .get("n");

@@ -18,7 +18,7 @@ fn push() -> Options {
 /// The base64 part of each secret the inventory holds.
 async fn secrets_held(sys: &System) -> Vec<String> {
     let held: Vec<WebhookSecret> =
-        inventory::integration::webhook_secrets::stored(&sys.inventory().state.context.db)
+        inventory::integration::webhook_secrets::stored(&sys.inventory().state.ctx.db)
             .await
             .unwrap();
     assert!(!held.is_empty(), "the inventory holds a secret");
@@ -56,7 +56,7 @@ async fn everything_shown(sys: &System) -> String {
     }
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT request_headers, request_body, response_body FROM messages")
-            .fetch_all(inv.state.context.db.pool())
+            .fetch_all(inv.state.ctx.db.pool())
             .await
             .unwrap();
     for (headers, request, response) in rows {
@@ -82,7 +82,7 @@ platform::db_test!(async fn the_webhook_secret_is_never_recorded_or_shown(backen
     // A wiped inventory subscribes again and gets a rotated secret: that
     // answer is not recorded either.
     sqlx::query("DELETE FROM webhook_secrets")
-        .execute(sys.inventory().state.context.db.writer())
+        .execute(sys.inventory().state.ctx.db.writer())
         .await
         .unwrap();
     sys.stop_inventory().await;

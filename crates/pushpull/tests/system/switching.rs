@@ -75,7 +75,7 @@ platform::db_test!(async fn switching_modes_under_a_stream_of_orders_loses_and_d
         // that were refused never reached it as "applied").
         let channel: Option<String> = sqlx::query("SELECT channel FROM applied_orders WHERE order_id = $1")
             .bind(&id)
-            .fetch_optional(sys.inventory().state.context.db.pool())
+            .fetch_optional(sys.inventory().state.ctx.db.pool())
             .await
             .unwrap()
             .map(|r| r.get("channel"));
@@ -89,7 +89,7 @@ platform::db_test!(async fn switching_modes_under_a_stream_of_orders_loses_and_d
     assert!(by_mode.len() >= 2, "orders were placed under several modes: {by_mode:?}");
     assert_eq!(sys.inventory().on_hand("TEA-ASSAM").await, initial - applied_units);
     let movements: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE reason = 'order'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");

@@ -161,7 +161,7 @@ platform::db_test!(async fn a_store_restarted_with_pending_events_delivers_every
     }
     assert_eq!(sys.inventory().on_hand("TEA-ROOIBOS").await, 30 - 12);
     let applied: i64 = sqlx::query("SELECT COUNT(*) AS n FROM stock_movements WHERE sku = 'TEA-ROOIBOS' AND reason = 'order'")
-        .fetch_one(sys.inventory().state.context.db.pool())
+        .fetch_one(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap()
         .get("n");
@@ -237,11 +237,11 @@ platform::db_test!(async fn after_a_rotation_without_grace_push_heals_by_itself(
     assert!(log.iter().any(|l| l.contains("secret rotated")), "{log:?}");
     // And recorded none of the secrets it saw.
     let recorded: Vec<String> = sqlx::query_scalar("SELECT COALESCE(response_body, '') FROM messages")
-        .fetch_all(sys.inventory().state.context.db.pool())
+        .fetch_all(sys.inventory().state.ctx.db.pool())
         .await
         .unwrap();
     let theirs = handed_to_a_person.trim_start_matches("whsec_");
-    for held in inventory::integration::webhook_secrets::stored(&sys.inventory().state.context.db).await.unwrap() {
+    for held in inventory::integration::webhook_secrets::stored(&sys.inventory().state.ctx.db).await.unwrap() {
         let ours = held.expose();
         for body in &recorded {
             assert!(!body.contains(ours.trim_start_matches("whsec_")) && !body.contains(theirs), "{body}");

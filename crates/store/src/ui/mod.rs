@@ -111,7 +111,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tour::configure(cfg);
     reference::configure(cfg);
     // `/login` and `/logout`: how a person becomes the operator.
-    platform::guard::routes(cfg);
+    platform::guard::login::routes(cfg);
 }
 
 /// The chrome of a store page.

@@ -13,16 +13,16 @@ use super::{Poller, cursor};
 use crate::context::Context;
 
 pub struct PollerWorker {
-    context: Context,
+    ctx: Context,
     poller: Arc<Poller>,
     /// Failed cycles in a row, for the back-off.
     failures: u32,
 }
 
 impl PollerWorker {
-    pub fn new(context: Context, poller: Arc<Poller>) -> PollerWorker {
+    pub fn new(ctx: Context, poller: Arc<Poller>) -> PollerWorker {
         PollerWorker {
-            context,
+            ctx,
             poller,
             failures: 0,
         }
@@ -31,20 +31,20 @@ impl PollerWorker {
     /// The pause after a failed cycle: twice the interval, doubling, never
     /// more than `max_backoff` (nor less than one interval).
     fn backoff(&self, interval: Duration) -> Backoff {
-        let longest = self.context.config.poll.max_backoff.max(interval);
+        let longest = self.ctx.config.poll.max_backoff.max(interval);
         Backoff::exponential(interval * 2, longest)
     }
 
     fn failed(&mut self, error: &anyhow::Error, interval: Duration) -> Duration {
         self.failures += 1;
-        self.context.metrics.poll_failures.inc();
+        self.ctx.metrics.poll_failures.inc();
         let pause = self
             .backoff(interval)
             .delay_after(self.failures)
             .unwrap_or(interval);
         let pause_ms = pause.as_millis() as u64;
         tracing::warn!(error = %error, failures = self.failures, backoff_ms = pause_ms, "poll failed; backing off");
-        self.context.live.publish(
+        self.ctx.live.publish(
             contract::LiveEventKind::PollerBackoff,
             serde_json::json!({"error": error.to_string(), "failures": self.failures, "backoff_ms": pause_ms}),
         );
@@ -56,7 +56,7 @@ impl Worker for PollerWorker {
     const NAME: &'static str = "poller";
 
     async fn pass(&mut self) -> anyhow::Result<Next> {
-        let ctx = &self.context;
+        let ctx = &self.ctx;
         let state = cursor::load(&ctx.db).await?;
         let interval = state.interval();
         if state.paused || ctx.chaos.is_down() {
@@ -75,7 +75,7 @@ impl Worker for PollerWorker {
             }
             Err(e) => {
                 let pause = self.failed(&e, interval);
-                Ok(Next::At(self.context.clock.now() + pause))
+                Ok(Next::At(self.ctx.clock.now() + pause))
             }
         }
     }

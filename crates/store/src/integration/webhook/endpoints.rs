@@ -68,10 +68,10 @@ fn description_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// A description as typed, on creation and on change alike: human text
-/// (`contract::validation::human_text`, the rule of every field people
+/// (`contract::human_text::check`, the rule of every field people
 /// type for others to read) of at most [`MAX_DESCRIPTION_CHARS`].
 fn check_description(text: &str) -> Result<(), String> {
-    contract::validation::human_text("a description", text)?;
+    contract::human_text::check("a description", text)?;
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(format!("at most {MAX_DESCRIPTION_CHARS} characters"));
     }
