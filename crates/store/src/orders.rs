@@ -77,7 +77,7 @@ pub async fn insert_all(
 /// nothing) if it was no longer pending: the first channel to resolve an
 /// order wins, and a late or duplicate answer cannot flip it. `mode` is the
 /// channel's: an order placed in another mode is not its to resolve, and
-/// is left as it is (issue #10 — an acknowledgement must not confirm a
+/// is left as it is (an acknowledgement must not confirm a
 /// webhook order the inventory later backorders).
 pub async fn resolve(
     conn: &mut AnyConnection,

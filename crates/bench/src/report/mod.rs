@@ -21,7 +21,7 @@ use super::targets::{self, Check};
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     render_conditions(&mut out, &report.meta);
-    let _ = writeln!(out, "## Targets (issue #9)\n");
+    let _ = writeln!(out, "## Targets\n");
     let _ = writeln!(out, "{}", render_checks(&targets::evaluate(report)));
     let _ = writeln!(out, "{THE_FLOOR}");
     for backend in report.backends() {

@@ -40,7 +40,7 @@ async fn send_xml(inv: &TestInventory, order_id: &str, xml: &str) -> reqwest::Re
         .unwrap()
 }
 
-// Finding 4: `/update_inventory` summed duplicate SKU lines (the store
+// Regression: `/update_inventory` summed duplicate SKU lines (the store
 // refused them), and took the store's rules for quantities differently.
 platform::db_test!(async fn update_inventory_holds_an_order_to_the_contract_s_rules(backend) {
     let inv = spawn_inventory(backend).await;
@@ -64,7 +64,7 @@ platform::db_test!(async fn update_inventory_holds_an_order_to_the_contract_s_ru
     assert_eq!(applied_count(&inv).await, 1, "nothing but the valid one was stored");
 });
 
-// Finding 4: an unknown SKU answered 409 and stored a `rejected` result,
+// Regression: an unknown SKU answered 409 and stored a `rejected` result,
 // so that order id could never succeed.
 platform::db_test!(async fn a_refused_request_burns_no_order_id(backend) {
     let inv = spawn_inventory(backend).await;
@@ -80,7 +80,7 @@ platform::db_test!(async fn a_refused_request_burns_no_order_id(backend) {
     assert_eq!(inv.outcome_of("ord_u1").await.as_deref(), Some("applied"));
 });
 
-// Finding 4: a pushed order is held to the same rules.
+// Regression: a pushed order is held to the same rules.
 platform::db_test!(async fn a_signed_order_that_breaks_the_rules_is_refused_and_changes_nothing(backend) {
     let inv = spawn_inventory(backend).await;
     let secret = install_secret(&inv).await;
@@ -96,7 +96,7 @@ platform::db_test!(async fn a_signed_order_that_breaks_the_rules_is_refused_and_
     assert_eq!(inbox, 0, "a refused message is not remembered");
 });
 
-// Finding 5: an 8 KB `webhook-id` was stored.
+// Regression: an 8 KB `webhook-id` was stored.
 platform::db_test!(async fn an_over_long_webhook_id_is_refused_and_never_stored(backend) {
     let inv = spawn_inventory(backend).await;
     let secret = install_secret(&inv).await;
@@ -123,7 +123,7 @@ platform::db_test!(async fn an_over_long_webhook_id_is_refused_and_never_stored(
     assert!(log.iter().all(|h| h.len() < 4 * 1024), "{:?}", log.iter().map(String::len).collect::<Vec<_>>());
 });
 
-// Finding 5: a body that never finishes arriving, and a 100 KB header.
+// Regression: a body that never finishes arriving, and a 100 KB header.
 platform::db_test!(async fn stalled_bodies_and_huge_headers_get_an_answer(backend) {
     let inv = spawn_inventory(backend).await;
     let r = inv
@@ -148,7 +148,7 @@ platform::db_test!(async fn stalled_bodies_and_huge_headers_get_an_answer(backen
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 });
 
-// Finding 3 (the inventory's doors): authenticate before reading the body.
+// Regression: authenticate before reading the body.
 platform::db_test!(async fn the_store_s_calls_are_authenticated_before_they_are_read(backend) {
     let inv = spawn_inventory(backend).await;
     for (path, body) in [("/update_inventory", "{broken"), ("/update_inventory/not-an-id/void", "")] {
@@ -163,7 +163,7 @@ fn with_token(c: &mut inventory::InventoryConfig) {
     c.admin_token = Some(TOKEN.to_owned().into());
 }
 
-// Finding 6: chaos, keys, the poller and restocking accepted any caller.
+// Regression: chaos, keys, the poller and restocking accepted any caller.
 platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operator(backend) {
     let inv = TestInventory::spawn(platform::testing::TestDatabase::create(backend).await, |c| {
         with_token(c);
@@ -206,7 +206,7 @@ platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operat
     assert_eq!(r.status(), 200);
 });
 
-// Finding 6: a cross-site form post switched chaos on.
+// Regression: a cross-site form post switched chaos on.
 platform::db_test!(async fn a_cross_site_form_post_is_refused_and_changes_nothing(backend) {
     let inv = spawn_inventory(backend).await;
     let r = inv

@@ -86,7 +86,7 @@ platform::db_test!(async fn two_inventories_on_one_database_apply_every_order_on
     assert_eq!(second.on_hand("TEA-SENCHA").await, before - 9);
 });
 
-// Issue 17: two inventory processes behind one URL — `docker compose up
+// Regression: two inventory processes behind one URL — `docker compose up
 // --scale inventory=2`, where both are `http://inventory:8081` — are one
 // endpoint at the store, the resolver, with one secret: the second finds
 // the first's registration, and the first's secret in the database they

@@ -1,4 +1,4 @@
-//! Issue #10 end to end: the webhook secret the store hands the inventory
+//! Security end to end: the webhook secret the store hands the inventory
 //! never appears in a recorded message, a list or a page — after the
 //! subscription or after a rotation — and the inventory's own subscription
 //! is the one that resolves webhook orders.
@@ -67,7 +67,7 @@ async fn everything_shown(sys: &System) -> String {
     shown
 }
 
-// Finding 1: `GET /api/messages?channel=subscribe` (and the /messages
+// Regression: `GET /api/messages?channel=subscribe` (and the /messages
 // page) showed the store's answer to the subscription, secret included.
 platform::db_test!(async fn the_webhook_secret_is_never_recorded_or_shown(backend) {
     let mut sys = spawn_system(backend, push()).await;
@@ -101,7 +101,7 @@ platform::db_test!(async fn the_webhook_secret_is_never_recorded_or_shown(backen
     assert!(!shown.contains(contract::demo::DEMO_INVENTORY_API_KEY));
 });
 
-// Finding 2, end to end: the inventory's subscription is the resolver.
+// Regression: the inventory's subscription is the resolver.
 platform::db_test!(async fn the_inventory_subscribes_as_the_resolver(backend) {
     let sys = spawn_system(backend, push()).await;
     sys.wait_subscribed().await;
@@ -153,7 +153,7 @@ async fn forge(sys: &System, n: usize) {
     }
 }
 
-// Issue 17, F-3: a signature that matches none of the inventory's secrets
+// Regression: a signature that matches none of the inventory's secrets
 // makes it check its secret against the store's — so a forger could try to
 // make it hammer the store, or rotate. A flood asks for one check per
 // interval (15 s of the inventory's clock), each check is one registration

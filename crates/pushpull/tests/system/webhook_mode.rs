@@ -206,7 +206,7 @@ async fn attempt_statuses(sys: &System, id: &str) -> Vec<i64> {
         .collect()
 }
 
-// Issue 17, F-3: "rotate secret" on the inventory's own endpoint, with no
+// Regression: "rotate secret" on the inventory's own endpoint, with no
 // grace, left the inventory holding a secret that no longer signed: every
 // delivery was a 401, for good. Now the first 401 makes the inventory
 // check its secret against the endpoint's fingerprints; holding none of
@@ -249,7 +249,7 @@ platform::db_test!(async fn after_a_rotation_without_grace_push_heals_by_itself(
     }
 });
 
-// Issue 17, F-3: restarting the inventory did not help either — at start
+// Regression: restarting the inventory did not help either — at start
 // it saw that it held *a* secret for its endpoint and kept it. Now it
 // checks that secret against the fingerprints at start.
 platform::db_test!(async fn a_restart_after_a_rotation_without_grace_heals_too(backend) {

@@ -141,7 +141,7 @@ async fn place_while_the_inventory_holds_the_call(
     row.get::<String, _>("id")
 }
 
-// F-1: the sweep read an order as abandoned; before it wrote, the real
+// Regression: the sweep read an order as abandoned; before it wrote, the real
 // answer ("reserved") committed; the sweep recorded a void anyway, so a
 // confirmed order had its stock put back. Here the answer's write holds
 // the order's row (PostgreSQL) or the write lock (SQLite) while the sweep
@@ -387,7 +387,7 @@ platform::db_test!(async fn deliveries_in_flight_at_a_crash_are_taken_over_withi
     }
 });
 
-// F-4: three observers that take seconds to answer do not hold up the
+// Regression: three observers that take seconds to answer do not hold up the
 // inventory's deliveries — every order is confirmed while all the
 // observers' first attempts are still on the wire.
 platform::db_test!(async fn slow_observers_use_their_own_share_and_the_resolver_keeps_moving(backend) {
@@ -440,7 +440,7 @@ platform::db_test!(async fn slow_observers_use_their_own_share_and_the_resolver_
     }
 });
 
-// F-4: a delivery that waits in this process longer than a lease term —
+// Regression: a delivery that waits in this process longer than a lease term —
 // here behind a slow delivery to the same endpoint, with the clock run
 // far ahead — is still this process's: it is not claimed again as if
 // abandoned, and every message is sent exactly once.

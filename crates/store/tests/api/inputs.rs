@@ -1,8 +1,8 @@
-//! Issue #17 ("small ones"), the store's side: a JSON body that names a
-//! member twice is refused at every door, and changes nothing (F-6); the
-//! one rule for text a person types and others read holds at the API (F-8);
+//! Input at the edges, the store's side: a JSON body that names a
+//! member twice is refused at every door, and changes nothing; the
+//! one rule for text a person types and others read holds at the API;
 //! under `WEBHOOK_ALLOWED_HOSTS=*`, a destination that wraps or reaches an
-//! internal address is refused (F-9).
+//! internal address is refused.
 
 use crate::helpers::*;
 
@@ -60,7 +60,7 @@ async fn feed(store: &TestStore) -> Vec<serde_json::Value> {
         .clone()
 }
 
-// F-6: `{"quantity":1,"quantity":3}` was an order of 3 (the last one won),
+// Regression: `{"quantity":1,"quantity":3}` was an order of 3 (the last one won),
 // whatever an earlier reader of the same bytes made of it.
 platform::db_test!(async fn an_order_that_names_a_member_twice_is_refused_and_not_placed(backend) {
     let (store, _) = spawn_store(backend).await;
@@ -80,7 +80,7 @@ platform::db_test!(async fn an_order_that_names_a_member_twice_is_refused_and_no
     assert_eq!(send_raw(&store, Method::POST, "/api/orders", once, None).await.status(), 201);
 });
 
-// F-6: every other JSON door of the store, each left as it was.
+// Regression: every other JSON door of the store, each left as it was.
 platform::db_test!(async fn every_json_door_refuses_a_repeated_member_and_changes_nothing(backend) {
     let (store, _) = spawn_store(backend).await;
     use reqwest::Method;
@@ -144,7 +144,7 @@ async fn assert_hidden_refused(r: reqwest::Response, field: &str, code: &str, wh
     );
 }
 
-// F-8: a zero-width space, the line and paragraph separators and a byte
+// Regression: a zero-width space, the line and paragraph separators and a byte
 // order mark passed in a customer's name (bidi overrides were refused).
 platform::db_test!(async fn a_customer_s_name_and_email_refuse_invisible_characters(backend) {
     let (store, _) = spawn_store(backend).await;
@@ -171,7 +171,7 @@ platform::db_test!(async fn a_customer_s_name_and_email_refuse_invisible_charact
     }
 });
 
-// F-8: bidi overrides and isolates passed in an endpoint's description.
+// Regression: bidi overrides and isolates passed in an endpoint's description.
 platform::db_test!(async fn an_endpoint_s_description_refuses_invisible_characters(backend) {
     let (store, _) = spawn_store(backend).await;
     let register = |description: &str| {
@@ -206,7 +206,7 @@ platform::db_test!(async fn an_endpoint_s_description_refuses_invisible_characte
     assert_eq!(r.status(), 200);
 });
 
-// F-9: with `WEBHOOK_ALLOWED_HOSTS=*`, an address that wraps or reaches an
+// Regression: with `WEBHOOK_ALLOWED_HOSTS=*`, an address that wraps or reaches an
 // internal one (NAT64, 6to4, IPv4-mapped, Teredo, multicast, the
 // special-purpose ranges) was registered as if it were public.
 platform::db_test!(async fn under_any_host_an_endpoint_that_leads_inside_is_refused(backend) {

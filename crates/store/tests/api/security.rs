@@ -1,4 +1,4 @@
-//! Issue #10, the store's side: only the inventory's subscription resolves
+//! Security, the store's side: only the inventory's subscription resolves
 //! webhook orders, each channel resolves only its own mode's orders, the
 //! caller is authenticated before the body is read, an order is validated
 //! by `contract::validation`, and with `ADMIN_TOKEN` management needs the
@@ -54,7 +54,7 @@ async fn store_of(
     .await
 }
 
-// Finding 2: an endpoint registered by anyone answered `applied` and the
+// Regression: an endpoint registered by anyone answered `applied` and the
 // store confirmed the order although the inventory never saw it.
 platform::db_test!(async fn only_the_inventory_s_subscription_resolves_a_webhook_order(backend) {
     let observer = Receiver::start(vec![says("applied")]).await;
@@ -93,7 +93,7 @@ platform::db_test!(async fn only_the_inventory_s_subscription_resolves_a_webhook
     assert_eq!(store.order_status(id).await, "pending");
 });
 
-// Issue 17, F-2: the resolver is the inventory's own receiver,
+// Regression: the resolver is the inventory's own receiver,
 // `{INVENTORY_URL}/webhooks/store`, whoever registers it — here the
 // operator, without the store's key, and with the URL spelled otherwise
 // than the configuration spells it (compared as URLs, not as text). The
@@ -124,7 +124,7 @@ platform::db_test!(async fn the_inventory_s_own_url_resolves_whoever_registers_i
     .await;
 });
 
-// Issue 17, F-2: with the public demo key anyone on the host registered an
+// Regression: with the public demo key anyone on the host registered an
 // endpoint that resolved orders — at any allowed URL, ADMIN_TOKEN or not —
 // and confirmed orders the inventory never applied. The key still
 // registers; what it registers anywhere else observes. So does a near miss
@@ -169,7 +169,7 @@ platform::db_test!(async fn another_url_registered_with_the_store_key_only_obser
     assert_eq!(store.order_status(id).await, "pending", "an observer's `applied` decided the order");
 });
 
-// Issue 17, F-2: an endpoint stored as the resolver before the rule
+// Regression: an endpoint stored as the resolver before the rule
 // (registered with the key at another URL) stops resolving: the role is
 // read from the URL, not from what the row says.
 platform::db_test!(async fn a_resolver_stored_at_another_url_no_longer_resolves(backend) {
@@ -209,7 +209,7 @@ platform::db_test!(async fn a_resolver_stored_at_another_url_no_longer_resolves(
     assert_eq!(store.order_status(id).await, "pending");
 });
 
-// Issue 17, F-3: the inventory checks the secret it holds against the
+// Regression: the inventory checks the secret it holds against the
 // fingerprints of its endpoint, with the store's key — which reads the
 // inventory's own endpoint, and no other, when ADMIN_TOKEN is set.
 platform::db_test!(async fn the_store_key_reads_the_inventory_s_endpoint_and_no_other(backend) {
@@ -246,7 +246,7 @@ async fn acknowledge(store: &TestStore, id: &str) -> reqwest::Response {
         .unwrap()
 }
 
-// Finding 3: the acknowledgement confirmed a webhook-mode order.
+// Regression: the acknowledgement confirmed a webhook-mode order.
 platform::db_test!(async fn an_acknowledgement_resolves_only_a_poll_mode_order(backend) {
     let (store, _) = spawn_store(backend).await;
     // Webhook mode, nobody subscribed: the order waits, pending.
@@ -273,7 +273,7 @@ platform::db_test!(async fn an_acknowledgement_resolves_only_a_poll_mode_order(b
     assert_eq!(store.order_status(poll["id"].as_str().unwrap()).await, "confirmed");
 });
 
-// Finding 3: without a key and with a broken body the acknowledgement
+// Regression: without a key and with a broken body the acknowledgement
 // answered 400 — it read the body before asking who sent it.
 platform::db_test!(async fn the_caller_is_authenticated_before_the_request_is_read(backend) {
     let (store, _) = spawn_store(backend).await;
@@ -313,7 +313,7 @@ platform::db_test!(async fn the_caller_is_authenticated_before_the_request_is_re
     assert_eq!(r.status(), 400);
 });
 
-// Finding 4: the store took quantity "2" (a string) where
+// Regression: the store took quantity "2" (a string) where
 // `/update_inventory` refused it.
 platform::db_test!(async fn an_order_is_held_to_the_contract_s_rules(backend) {
     let (store, _) = spawn_store(backend).await;
@@ -347,7 +347,7 @@ platform::db_test!(async fn an_order_is_held_to_the_contract_s_rules(backend) {
     assert_eq!(orders["data"].as_array().unwrap().len(), 0);
 });
 
-// Finding 5: an over-long Idempotency-Key is a 400 and is never stored.
+// Regression: an over-long Idempotency-Key is a 400 and is never stored.
 platform::db_test!(async fn idempotency_keys_are_bounded(backend) {
     let (store, _) = spawn_store(backend).await;
     let long = "k".repeat(256);
@@ -387,7 +387,7 @@ fn with_token(c: &mut store::StoreConfig) {
     c.admin_token = Some(TOKEN.to_owned().into());
 }
 
-// Finding 6: the mode switch, endpoints and deliveries accepted any caller.
+// Regression: the mode switch, endpoints and deliveries accepted any caller.
 platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operator(backend) {
     let (store, _) = spawn_store_with(backend, with_token).await;
     let receiver = Receiver::start(vec![]).await;
@@ -452,7 +452,7 @@ platform::db_test!(async fn with_an_admin_token_management_calls_need_the_operat
     assert_eq!(resolver.status(), 201, "the inventory subscribes with its key");
 });
 
-// Finding 6: a page of another site could make a visitor's browser press
+// Regression: a page of another site could make a visitor's browser press
 // the store's buttons.
 platform::db_test!(async fn a_cross_site_form_post_is_refused_and_changes_nothing(backend) {
     let (store, _) = spawn_store(backend).await;
@@ -493,7 +493,7 @@ platform::db_test!(async fn a_cross_site_form_post_is_refused_and_changes_nothin
     assert_eq!(store.get_json("/api/integration").await["mode"], "poll");
 });
 
-// Finding 6, in a browser's shoes: with a token, the settings page asks
+// Regression: with a token, the settings page asks
 // once, then its forms work.
 platform::db_test!(async fn with_an_admin_token_the_ui_asks_once(backend) {
     let (store, _) = spawn_store_with(backend, with_token).await;

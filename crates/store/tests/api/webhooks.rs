@@ -314,7 +314,7 @@ fn fingerprints(endpoint: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-// Issue 17, F-3: the inventory could not tell that the secret it held was
+// Regression: the inventory could not tell that the secret it held was
 // no longer the store's. An endpoint now shows a fingerprint of each
 // secret that signs for it — newest first, the old one too during a
 // grace period — and never a secret.

@@ -38,7 +38,7 @@ platform::db_test!(async fn webhook_endpoints_are_managed_from_the_settings_page
     refused.assert_contains("id=\"endpoint-url-error\"");
     refused.assert_contains("10.0.0.5 is not an allowed webhook destination");
     refused.assert_contains("value=\"http://10.0.0.5/hook\"");
-    // Issue #17, F-8: a description is human text; the reason sits beside it.
+    // Regression: a description is human text; the reason sits beside it.
     let refused = post_form(&store, "/settings/endpoints", &[("url", &url), ("format", "json"), ("description", "mine \u{202E}gnp.exe")]).await;
     assert_eq!(refused.status, 422);
     refused.assert_contains("id=\"endpoint-description-error\">a description cannot contain U+202E, an invisible formatting character");

@@ -78,7 +78,7 @@ platform::db_test!(async fn form_errors_are_shown_next_to_their_fields_with_what
     list.assert_contains("No orders yet");
 });
 
-// Issue #17, F-8: the form holds a name and an email to the API's rule
+// Regression: the form holds a name and an email to the API's rule
 // for human text, and says so beside the field.
 platform::db_test!(async fn invisible_characters_in_a_name_or_email_are_refused_beside_the_field(backend) {
     let store = spawn_store(backend, |_| {}).await;

@@ -543,7 +543,7 @@ mod tests {
         }
     }
 
-    // Issue #17, F-9: with `*`, addresses that wrap or reach internal ones
+    // With `*`, addresses that wrap or reach internal ones
     // were let through; each is refused, at registration and at sending.
     #[test]
     fn under_any_host_an_address_that_wraps_or_reaches_inside_is_refused() {
