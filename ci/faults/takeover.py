@@ -8,7 +8,9 @@ injected clock, this measures with real processes, real time and a real
 
   1. webhook: orders whose deliveries are on the wire (the inventory is made
      slow with its chaos switch) when the store is killed;
-  2. api: orders whose /update_inventory call is under way when the store
+  2. hybrid: the same with thin notices on the wire — the same outbox, and
+     the inventory fetching each order before it answers;
+  3. api: orders whose /update_inventory call is under way when the store
      is killed: they must be rejected and their stock voided;
 
 and then checks the inventory's stock is exact: every confirmed order took
@@ -199,15 +201,16 @@ def main():
         before = on_hand(fleet)
         results = {}
 
-        for mode in ("webhook", "api"):
+        for mode in ("webhook", "hybrid", "api"):
+            pushed = mode in ("webhook", "hybrid")
             call("PUT", store_url(first, "/api/integration"), {"mode": mode})
             call("PUT", f"{fleet.inventory_url}/api/chaos", {"latency_ms": 3000})
             ids = []
             threads = [threading.Thread(target=lambda: ids.append(order(first)))
-                       for _ in range(args.orders if mode == "webhook" else 5)]
+                       for _ in range(args.orders if pushed else 5)]
             for t in threads:
                 t.start()
-            if mode == "webhook":
+            if pushed:
                 for t in threads:
                     t.join()
             time.sleep(1.0)  # the deliveries / calls are on the wire

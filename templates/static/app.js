@@ -278,6 +278,80 @@
     document.querySelectorAll("form[aria-busy]").forEach((form) => form.removeAttribute("aria-busy"));
   });
 
+  // ---- Verify it yourself ----------------------------------------------------
+
+  // A signed message's "Verify the signature yourself" box
+  // (templates/shared/by_hand.html) recomputes the signature in the page,
+  // with WebCrypto, from the secret a learner pastes: the raw body comes
+  // base64 in `data-body`, so the bytes signed here are the bytes that
+  // crossed. The field belongs to no form and has no name: the secret
+  // never leaves the page. Listening on the document keeps it working in
+  // regions the live updates swap.
+
+  const bytesOf = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const base64Of = (bytes) => btoa(String.fromCharCode(...bytes));
+  const hexOf = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+  function showSteps(list, verdict, steps) {
+    list.dataset.verdict = verdict;
+    list.replaceChildren(
+      ...steps.map(([label, value, tone]) => {
+        const item = document.createElement("li");
+        if (tone) item.className = tone;
+        const strong = document.createElement("strong");
+        strong.textContent = `${label} `;
+        const code = document.createElement("code");
+        code.className = "wrap";
+        code.textContent = value;
+        item.append(strong, code);
+        return item;
+      }),
+    );
+  }
+
+  async function verifyByHand(box, secret) {
+    const list = box.querySelector("[data-verify-result]");
+    if (!list) return;
+    if (!secret) return showSteps(list, "none", []);
+    if (!(window.crypto && crypto.subtle)) {
+      return showSteps(list, "unavailable", [
+        ["Not here:", "this browser offers WebCrypto only on https or localhost pages — use a snippet below", "tone-bad"],
+      ]);
+    }
+    let key;
+    try {
+      key = bytesOf(secret.replace(/^whsec_/, ""));
+    } catch (_) {
+      return showSteps(list, "invalid", [["Not a secret:", "expected whsec_ followed by base64", "tone-bad"]]);
+    }
+    const prefix = new TextEncoder().encode(`${box.dataset.id}.${box.dataset.timestamp}.`);
+    const body = bytesOf(box.dataset.body || "");
+    const signed = new Uint8Array(prefix.length + body.length);
+    signed.set(prefix);
+    signed.set(body, prefix.length);
+    const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, signed));
+    const computed = `v1,${base64Of(mac)}`;
+    const sent = (box.dataset.signature || "").split(" ").filter(Boolean);
+    const match = sent.includes(computed);
+    showSteps(list, match ? "match" : "mismatch", [
+      ["Signed:", `${signed.length} bytes`],
+      ["Key:", `${key.length} bytes, ${hexOf(key).slice(0, 8)}…`],
+      ["HMAC-SHA256:", hexOf(mac)],
+      ["Base64, after v1,:", computed],
+      match
+        ? ["Matches webhook-signature:", "yes — this secret signed this message", "tone-good"]
+        : ["Matches webhook-signature:", `no — the header has ${sent.join(" ")}`, "tone-bad"],
+    ]);
+  }
+
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLInputElement) || !field.matches("[data-verify-secret]")) return;
+    const box = field.closest("[data-verify]");
+    if (box) verifyByHand(box, field.value.trim());
+  });
+
   // ---- Start ---------------------------------------------------------------
 
   // Every page listens to its own service, if only for the status light.

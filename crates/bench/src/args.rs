@@ -43,7 +43,7 @@ pub struct BenchArgs {
     )]
     pub scenario: Vec<Scenario>,
     /// Modes of the `modes` scenario.
-    #[arg(long, value_delimiter = ',', default_value = "api,webhook,poll", value_parser = parse_mode)]
+    #[arg(long, value_delimiter = ',', default_value = "api,webhook,poll,hybrid", value_parser = parse_mode)]
     pub mode: Vec<IntegrationMode>,
     /// Clients in flight at once; each value is a run (sender only: the largest).
     #[arg(long, value_delimiter = ',', default_value = "1,32")]

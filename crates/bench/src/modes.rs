@@ -6,8 +6,8 @@
 //!
 //! A closed loop places orders back to back, so in push and pull modes the
 //! end-to-end figure is mostly queueing (a poll carries every order of its
-//! interval). Webhook and poll orders are therefore also placed **one at a
-//! time**, with pauses, as a person at the demo does: that end to end is
+//! interval). Webhook, poll and hybrid orders are therefore also placed
+//! **one at a time**, with pauses, as a person at the demo does: that end to end is
 //! the pattern's own latency.
 
 use std::time::Duration;
@@ -43,16 +43,28 @@ pub async fn measure(
             runs.push(run);
         }
         if let Some(spacing) = one_at_a_time_gap(cx, mode) {
-            let run = services.one_at_a_time(cx, mode, spacing).await?;
+            let subject = Subject::OneAtATime(mode);
+            let run = services.one_at_a_time(cx, mode, spacing, subject).await?;
             report_progress(&run);
             runs.push(run);
         }
     }
-    services.store_pool.close().await;
     let idle = services.idle(cx).await?;
     services.procs.check_alive()?;
-    Ok((runs, services.footprints(cx, idle)))
+    // Taken before the inventory is restarted for the long-polling row.
+    let footprints = services.footprints(cx, idle);
+    if modes.contains(&IntegrationMode::Poll) {
+        let run = services.long_poll_one_at_a_time(cx, dbs).await?;
+        report_progress(&run);
+        runs.push(run);
+    }
+    services.store_pool.close().await;
+    Ok((runs, footprints))
 }
+
+/// The wait the long-polling row's poller asks for (`POLL_WAIT`): longer
+/// than the gaps between its orders, so every read is held until one comes.
+const LONG_POLL_WAIT: &str = "20s";
 
 /// Every HTTP exchange the store logged, in any channel.
 const EXCHANGES: &str = "SELECT COUNT(*) AS n FROM exchanges";
@@ -70,6 +82,8 @@ struct Services {
     store_pool: AnyPool,
     /// Orders the services handled so far, warm-ups included.
     orders: usize,
+    /// What both were started with, for restarting the inventory.
+    env: Vec<(&'static str, String)>,
 }
 
 impl Services {
@@ -125,6 +139,7 @@ impl Services {
             inventory,
             store_pool: connect(&store_db).await?,
             orders: 0,
+            env,
         })
     }
 
@@ -192,16 +207,41 @@ impl Services {
         })
     }
 
+    /// The inventory restarted with `POLL_WAIT` (on its own database, its
+    /// cursor kept), then poll mode one order at a time: the row that shows
+    /// what long polling does to pull's end to end.
+    async fn long_poll_one_at_a_time(
+        &mut self,
+        cx: &Context,
+        dbs: &Databases,
+    ) -> anyhow::Result<Run> {
+        let mut env = self.env.clone();
+        env.push(("POLL_WAIT", LONG_POLL_WAIT.to_owned()));
+        let args = ["inventory".to_owned()];
+        let (i, launcher, dir) = (self.i, &cx.launcher, dbs.dir());
+        self.procs
+            .respawn(i, "inventory long polling", launcher, &args, &env, dir)?;
+        let health = format!("{}/healthz", self.inventory);
+        wait_healthy(&cx.client, &mut self.procs, i, &health).await?;
+        self.switch_to(cx, IntegrationMode::Poll).await?;
+        let spacing = Duration::from_millis(50);
+        let subject = Subject::LongPollOneAtATime;
+        self.one_at_a_time(cx, IntegrationMode::Poll, spacing, subject)
+            .await
+    }
+
     /// [`ONE_AT_A_TIME_ORDERS`] orders, one every `spacing`.
     async fn one_at_a_time(
         &mut self,
         cx: &Context,
         mode: IntegrationMode,
         spacing: Duration,
+        subject: Subject,
     ) -> anyhow::Result<Run> {
         eprintln!(
-            "bench: [{}] {mode} mode, one at a time: {ONE_AT_A_TIME_ORDERS} orders, one every {spacing:?}",
-            cx.label()
+            "bench: [{}] {}: {ONE_AT_A_TIME_ORDERS} orders, one every {spacing:?}",
+            cx.label(),
+            subject.name()
         );
         let url = format!("{}/api/orders", self.store);
         let sample = load::paced(&cx.client, &url, &cx.body, ONE_AT_A_TIME_ORDERS, spacing).await?;
@@ -225,7 +265,7 @@ impl Services {
             placement: Percentiles::of(sample.latencies_ms.clone()),
             end_to_end: Percentiles::of(resolution.latencies_ms.clone()),
             outcome: outcome_of(&resolution.statuses, &sample),
-            ..cx.run(Subject::OneAtATime(mode), 1)
+            ..cx.run(subject, 1)
         })
     }
 
@@ -279,17 +319,18 @@ async fn prepare_inventory(cx: &Context, inventory_db: &str) -> anyhow::Result<(
 }
 
 /// Orders placed one at a time, for the end to end of the patterns whose
-/// latency is not the answer's: webhook and poll.
+/// latency is not the answer's: webhook, poll and hybrid.
 const ONE_AT_A_TIME_ORDERS: usize = 60;
 
 /// The time between two orders placed one at a time: for polls, a spacing
 /// that lands them at evenly spread phases of the poll interval (about
 /// seven per interval, so 60 span about nine polls, each sixtieth of the
-/// cycle once); 50 ms for webhooks (no timer to fall between).
+/// cycle once); 50 ms for webhooks and hybrid notices (no timer to fall
+/// between: the reconciliation is only the safety net).
 fn one_at_a_time_gap(cx: &Context, mode: IntegrationMode) -> Option<Duration> {
     match mode {
         IntegrationMode::Poll => Some(load::phase_spacing(cx.poll_interval, ONE_AT_A_TIME_ORDERS)),
-        IntegrationMode::Webhook => Some(Duration::from_millis(50)),
+        IntegrationMode::Webhook | IntegrationMode::Hybrid => Some(Duration::from_millis(50)),
         IntegrationMode::Api => None,
     }
 }

@@ -147,6 +147,26 @@ impl Processes {
         Ok(self.0.len() - 1)
     }
 
+    /// Stops the child at `index` and starts `exe args…` in its place (the
+    /// same index, so readings keep naming it), as [`Processes::spawn`],
+    /// as `name` (its log is its own: the old one is kept).
+    pub fn respawn(
+        &mut self,
+        index: usize,
+        name: &str,
+        exe: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+        dir: &Path,
+    ) -> anyhow::Result<()> {
+        let new = self.spawn(name, exe, args, env, dir)?;
+        let mut old = self.0.swap_remove(index);
+        debug_assert_eq!(new, self.0.len());
+        let _ = old.child.kill();
+        let _ = old.child.wait();
+        Ok(())
+    }
+
     pub fn get(&self, index: usize) -> &Spawned {
         &self.0[index]
     }

@@ -18,6 +18,10 @@ pub enum Subject {
     /// The store and the inventory in one mode, one order at a time with
     /// pauses between them, as a person at the demo places them.
     OneAtATime(IntegrationMode),
+    /// Poll mode one order at a time, the poller long-polling
+    /// (`POLL_WAIT`): the store holds each empty read until an order
+    /// commits, so the interval no longer sets the end to end.
+    LongPollOneAtATime,
     /// The store alone, delivering webhooks to a trivial receiver.
     Sender,
 }
@@ -30,6 +34,8 @@ impl Subject {
             Subject::OneAtATime(IntegrationMode::Api) => "api, one at a time",
             Subject::OneAtATime(IntegrationMode::Webhook) => "webhook, one at a time",
             Subject::OneAtATime(IntegrationMode::Poll) => "poll, one at a time",
+            Subject::OneAtATime(IntegrationMode::Hybrid) => "hybrid, one at a time",
+            Subject::LongPollOneAtATime => "poll, long polling, one at a time",
             Subject::Sender => "sender only",
         }
     }

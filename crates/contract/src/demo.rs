@@ -4,7 +4,7 @@
 //! It lives in the contract because it is the one fact both sides must
 //! agree on before any message is sent (the SKUs). A few items start with
 //! very little stock on purpose, so that a learner quickly sees api mode
-//! refuse an order that push and pull accept and then backorder.
+//! refuse an order that webhook and poll mode accept and then backorder.
 
 /// The ports the demo listens on (`cargo run`: the store on
 /// `http://127.0.0.1:8080`, the inventory on `:8081`). Each service's

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Timestamp;
-use crate::ids::EndpointId;
+use crate::ids::{EndpointId, OrderId};
 use crate::order::Order;
 use crate::vocabulary::EventType;
 
@@ -31,6 +31,20 @@ pub struct EventTypeOnly {
 }
 
 pub type OrderCreated = WebhookEvent<Order>;
+
+/// A thin event (hybrid mode): `order.notice` says *that* an order was
+/// placed and which one — the receiver fetches the order itself
+/// (`GET /api/orders/{id}`). No customer, no items, no prices: nothing in
+/// it goes stale, arrives out of order with the truth, or is personal
+/// data sitting in someone's webhook logs. What it costs: one more
+/// request, and the receiver must be able to reach the sender.
+pub type OrderNotice = WebhookEvent<NoticeData>;
+
+/// The data of an `order.notice`: the order's id, and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NoticeData {
+    pub order_id: OrderId,
+}
 
 /// The data of a `ping`: sent when an endpoint is registered (or on demand)
 /// so its owner sees a signed message arrive before any order is placed.

@@ -150,6 +150,8 @@ prefixed_ids! {
     BurstId => "burst";
     /// One running webhook dispatcher, as named in delivery leases.
     DispatcherId => "dispatcher";
+    /// One request captured by the inventory's capture inbox.
+    CaptureId => "cap";
 }
 
 #[cfg(test)]

@@ -57,8 +57,8 @@ pub mod xml;
 
 pub use domain::{ParseError, Quantity, Sku, Timestamp};
 pub use ids::{
-    ApiKeyId, BurstId, DeliveryId, DispatcherId, EndpointId, ExchangeId, LogEntryId, MessageId,
-    MovementId, OrderId, SecretId,
+    ApiKeyId, BurstId, CaptureId, DeliveryId, DispatcherId, EndpointId, ExchangeId, LogEntryId,
+    MessageId, MovementId, OrderId, SecretId,
 };
 pub use problem::{FieldError, Problem};
 pub use vocabulary::{

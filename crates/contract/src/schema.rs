@@ -163,7 +163,7 @@ mod tests {
         );
         assert_eq!(
             json::<crate::EventType>()["enum"],
-            serde_json::json!(["order.created", "ping"])
+            serde_json::json!(["order.created", "order.notice", "ping"])
         );
     }
 

@@ -131,6 +131,11 @@ words! {
         Api,
         /// Pull: the inventory reads the store's order feed on its timer.
         Poll,
+        /// The combination: the store pushes a thin signed `order.notice`
+        /// (no customer, no items), the inventory pulls the order by API,
+        /// and a slow reconciliation read of the feed lands any order
+        /// whose notice was lost.
+        Hybrid,
     }
 
     /// Where an order stands, as the store reports it.
@@ -138,8 +143,9 @@ words! {
     /// `pending` until the channel of its mode has an answer; `confirmed`
     /// when the inventory applied it; `rejected` when the store refused it
     /// (api mode: stock short or the inventory unreachable);
-    /// `backordered` when a pushed or polled order found the stock short —
-    /// the oversell that push and pull allow and api mode prevents.
+    /// `backordered` when a webhook or polled order found the stock short —
+    /// the oversell that an event and a poll allow and api mode (whose
+    /// sender waits for the answer) prevents.
     pub enum OrderStatus {
         Pending,
         Confirmed,
@@ -153,8 +159,9 @@ words! {
     pub enum ApplyOutcome {
         /// Stock was decremented for every line.
         Applied,
-        /// Pushed or polled, stock was short: nothing was applied and the
-        /// order waits for stock (the oversell push and pull allow).
+        /// Sent as an event or polled, stock was short: nothing was applied
+        /// and the order waits for stock (the oversell webhook and poll
+        /// mode allow).
         Backordered,
         /// Asked synchronously (api mode), stock was short: nothing was
         /// applied and the store refuses the order.
@@ -187,6 +194,14 @@ words! {
         Ack,
         /// The inventory registering its webhook receiver with the store.
         Subscribe,
+        /// Hybrid, push: the thin signed `order.notice` (no order in it).
+        Notify,
+        /// Hybrid, pull: the inventory fetching the order a notice named
+        /// (`GET /api/orders/{id}`).
+        Fetch,
+        /// Hybrid, pull: the slow reconciliation — a read of the feed for
+        /// hybrid orders still pending, and the acknowledgement of each.
+        Reconcile,
     }
 
     /// Who opened the connection — the heart of push versus pull.
@@ -265,6 +280,11 @@ words! {
         #[serde(rename = "order.created")]
         #[strum(serialize = "order.created")]
         OrderCreated,
+        /// An order was placed (in hybrid mode): a thin notice that names
+        /// it, for the receiver to fetch.
+        #[serde(rename = "order.notice")]
+        #[strum(serialize = "order.notice")]
+        OrderNotice,
         /// A signed hello, sent when an endpoint is registered or on demand.
         #[serde(rename = "ping")]
         #[strum(serialize = "ping")]
@@ -428,7 +448,7 @@ mod tests {
         );
         assert_eq!(
             IntegrationMode::parse("carrier-pigeon").unwrap_err().0,
-            "expected one of: webhook, api, poll"
+            "expected one of: webhook, api, poll, hybrid"
         );
     }
 

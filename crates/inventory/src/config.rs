@@ -41,9 +41,18 @@ pub struct InventoryArgs {
     /// Time between polls of the store's order feed (poll mode).
     #[arg(long, env = "POLL_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub poll_interval: Duration,
+    /// Long polling: hold each empty read of the feed at the store up to
+    /// this long (1 s to 30 s, whole seconds) instead of polling on the
+    /// interval. Off when unset.
+    #[arg(long, env = "POLL_WAIT", value_parser = parse_poll_wait)]
+    pub poll_wait: Option<Duration>,
     /// Start with the poller paused.
     #[arg(long, env = "POLL_PAUSED", default_value_t = false, action = clap::ArgAction::Set)]
     pub poll_paused: bool,
+    /// Time between hybrid mode's reconciliation reads of the store's feed
+    /// (the safety net for lost notices: slow on purpose).
+    #[arg(long, env = "RECONCILE_INTERVAL", default_value = "60s", value_parser = parse_duration)]
+    pub reconcile_interval: Duration,
     /// Register the inventory's webhook receiver with the store on start.
     #[arg(long, env = "WEBHOOK_SUBSCRIBE", default_value_t = true, action = clap::ArgAction::Set)]
     pub webhook_subscribe: bool,
@@ -90,6 +99,8 @@ pub struct InventoryConfig {
     /// and the forms that change things want it (`platform::guard`).
     pub admin_token: Option<SecretString>,
     pub poll: PollSettings,
+    /// Hybrid mode's reconciliation: the poller's machinery, its own pace.
+    pub reconcile: PollSettings,
     /// Register the webhook receiver with the store on start.
     pub subscribe: bool,
     /// The body format asked for when subscribing.
@@ -112,6 +123,25 @@ pub struct PollSettings {
     pub page_size: u32,
     /// Longest pause between polls while the store is unreachable.
     pub max_backoff: Duration,
+    /// Long polling: how long the store may hold an empty read
+    /// (`POLL_WAIT`); `None` polls on the interval.
+    pub wait: Option<Duration>,
+}
+
+/// The longest `POLL_WAIT` the store accepts.
+pub const MAX_POLL_WAIT: Duration = Duration::from_secs(30);
+
+/// `POLL_WAIT`: a duration of 1 to 30 whole seconds (the store's `wait`
+/// is in seconds).
+fn parse_poll_wait(text: &str) -> Result<Duration, String> {
+    let wait = parse_duration(text)?;
+    if wait < Duration::from_secs(1) || wait > MAX_POLL_WAIT || wait.subsec_nanos() != 0 {
+        return Err(format!(
+            "`{}`: a long poll waits 1 to 30 whole seconds",
+            text.trim()
+        ));
+    }
+    Ok(wait)
 }
 
 impl PollSettings {
@@ -122,6 +152,20 @@ impl PollSettings {
             paused: args.poll_paused,
             page_size: 50,
             max_backoff: Duration::from_secs(60),
+            wait: args.poll_wait,
+        }
+    }
+}
+
+impl PollSettings {
+    /// Hybrid's reconciliation: `RECONCILE_INTERVAL`, never paused at start.
+    pub fn reconciliation(args: &InventoryArgs) -> PollSettings {
+        PollSettings {
+            interval: args.reconcile_interval,
+            paused: false,
+            // The safety net reads rarely, on purpose: never held.
+            wait: None,
+            ..PollSettings::from_args(args)
         }
     }
 }
@@ -151,6 +195,7 @@ impl InventoryConfig {
             store_api_key: DEMO_STORE_API_KEY.into(),
             admin_token: None,
             poll: PollSettings::from_args(args),
+            reconcile: PollSettings::reconciliation(args),
             subscribe: args.webhook_subscribe,
             webhook_format: args.webhook_format,
             webhook_tolerance: Duration::from_secs(
@@ -179,6 +224,7 @@ impl std::fmt::Debug for InventoryConfig {
             .field("url", &self.url)
             .field("store_url", &self.store_url)
             .field("poll", &self.poll)
+            .field("reconcile", &self.reconcile)
             .field("subscribe", &self.subscribe)
             .field("webhook_format", &self.webhook_format)
             .finish_non_exhaustive()
@@ -209,16 +255,18 @@ mod tests {
         assert_eq!(c.webhook_tolerance, Duration::from_secs(300));
     }
 
-    #[test]
-    fn flags_are_read_with_their_types() {
+    /// The flags as the command line gives them (the environment ignored,
+    /// so a variable set where the tests run changes nothing).
+    fn parse(argv: &[&str]) -> Result<InventoryArgs, clap::Error> {
         let command = InventoryArgs::augment_args(clap::Command::new("inventory"))
             .mut_args(|arg| arg.env(None::<&str>));
-        let parse = |argv: &[&str]| {
-            command
-                .clone()
-                .try_get_matches_from(argv)
-                .and_then(|m| InventoryArgs::from_arg_matches(&m))
-        };
+        command
+            .try_get_matches_from(argv)
+            .and_then(|m| InventoryArgs::from_arg_matches(&m))
+    }
+
+    #[test]
+    fn flags_are_read_with_their_types() {
         let args = parse(&[
             "inventory",
             "--inventory-bind",
@@ -240,5 +288,17 @@ mod tests {
         assert!(!c.subscribe);
         assert!(parse(&["inventory", "--webhook-format", "yaml"]).is_err());
         assert!(parse(&["inventory", "--poll-interval", "soon"]).is_err());
+    }
+
+    #[test]
+    fn a_long_poll_waits_1_to_30_whole_seconds() {
+        let c = InventoryConfig::from_args(&parse(&["inventory"]).unwrap());
+        assert_eq!(c.poll.wait, None, "off unless asked for");
+        let c = InventoryConfig::from_args(&parse(&["inventory", "--poll-wait", "20s"]).unwrap());
+        assert_eq!(c.poll.wait, Some(Duration::from_secs(20)));
+        assert_eq!(c.reconcile.wait, None);
+        for bad in ["31s", "500ms", "1.5s", "0s", "soon"] {
+            assert!(parse(&["inventory", "--poll-wait", bad]).is_err(), "{bad}");
+        }
     }
 }

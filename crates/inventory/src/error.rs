@@ -32,6 +32,10 @@ pub enum InventoryError {
     Voided(OrderId),
     #[error("the webhook was refused: {0}")]
     Signature(VerifyError),
+    /// Hybrid mode: the order a notice named could not be fetched from
+    /// the store (a `502`: the store retries the notice).
+    #[error("could not fetch the order from the store: {0}")]
+    FetchFailed(String),
     #[error("chaos: the inventory is down (switched on in the chaos controls)")]
     ChaosDown,
     #[error("chaos: failing this request on purpose ({0} more to fail)")]
@@ -108,6 +112,10 @@ impl InventoryError {
                 "Webhook signature invalid",
             )
             .with_detail(detail),
+            InventoryError::FetchFailed(_) => {
+                Problem::new(502, "/problems/fetch-failed", "Could not fetch the order")
+                    .with_detail(detail)
+            }
             InventoryError::ChaosDown => {
                 Problem::new(503, "/problems/chaos-down", "Service unavailable").with_detail(detail)
             }

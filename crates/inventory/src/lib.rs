@@ -1,11 +1,12 @@
 //! # The inventory
 //!
-//! Stock per SKU, and the receiving end of the store's three integration
+//! Stock per SKU, and the receiving end of the store's four integration
 //! patterns — all of which end in one idempotent call. The store is the
 //! orders' owner: it *pushes* them here, as an event (webhook mode: it
 //! does not wait for the stock) or as a request it waits on (api mode:
 //! request/response) — or the inventory, which wants them, *pulls* them
-//! from the store's feed (poll mode).
+//! from the store's feed (poll mode); or both (hybrid mode: a thin notice
+//! pushed here, the order pulled from the store).
 //!
 //! ## Reading order
 //!
@@ -33,6 +34,11 @@
 //!      acknowledge, and only then advance the cursor
 //!      ([`integration::poller::cursor`]); its timer and back-off
 //!      ([`integration::poller::worker`]).
+//!    * **hybrid** (a notice pushed, the order pulled) — the receiver
+//!      above verifies a thin notice, then [`integration::notice`]
+//!      fetches the order from the store and hands it to the one apply;
+//!      the poller, reading only hybrid orders on a slow timer with a
+//!      cursor of its own, is the reconciliation.
 //!    * [`integration::intake`] — what the store sends at the same moment,
 //!      applied in one transaction (group commit, `platform`'s).
 //! 3. What they stand on: [`idempotency`] — *at most once*: the ledger of

@@ -1,7 +1,7 @@
 //! The inventory's OpenAPI 3.1 document: `GET /openapi.json`, and
 //! `/reference` for people.
 //!
-//! The inventory is on the receiving end of all three patterns, and its
+//! The inventory is on the receiving end of all four patterns, and its
 //! document says so: `/update_inventory` (api mode: the store asks and
 //! waits), `/webhooks/store` (push: the store's signed events arrive here —
 //! the path that the store's document describes from the sender's side,
@@ -27,9 +27,10 @@ pub const INVENTORY_KEY: &str = "inventory_key";
     info(
         title = "pushpull inventory",
         description = "Stock per SKU, and the receiving end of a store's three integration \
-                       patterns: the store calls `/update_inventory` (api), pushes signed \
-                       webhooks to `/webhooks/store` (push), or is polled by this service \
-                       (pull — nothing to call here; see the store's order feed). Errors are \
+                       patterns: the store pushes, by calling `/update_inventory` (api: \
+                       request/response) or by posting signed webhook events to \
+                       `/webhooks/store`; or this service pulls, polling the store's order feed \
+                       (nothing to call here). Errors are \
                        `application/problem+json` (RFC 9457).",
     ),
     paths(
@@ -45,6 +46,8 @@ pub const INVENTORY_KEY: &str = "inventory_key";
         api::get_poller,
         api::put_poller,
         api::poll_now,
+        api::get_reconciler,
+        api::reconcile_now,
         api::get_chaos,
         api::put_chaos,
     ),

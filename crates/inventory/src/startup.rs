@@ -20,8 +20,8 @@ use sqlx::migrate::Migrator;
 use crate::config::InventoryConfig;
 use crate::context::Context;
 use crate::instruments::metrics::InventoryMetrics;
-use crate::integration::poller::cursor;
-use crate::integration::poller::worker::PollerWorker;
+use crate::integration::poller::cursor::{self, Feed};
+use crate::integration::poller::worker::{PollerWorker, ReconcilerWorker};
 use crate::integration::subscription::Subscriber;
 use crate::integration::webhook_secrets::Secrets;
 use crate::state::AppState;
@@ -50,7 +50,8 @@ impl Application {
         let http_metrics = HttpMetrics::register(&mut registry);
         let metrics = InventoryMetrics::register(&mut registry);
         let ctx = Context::new(db, config.clone(), metrics);
-        cursor::init(&ctx.db, &config.poll, ctx.clock.now()).await?;
+        cursor::init(&ctx.db, Feed::Poll, &config.poll, ctx.clock.now()).await?;
+        cursor::init(&ctx.db, Feed::Reconcile, &config.reconcile, ctx.clock.now()).await?;
 
         // The secrets and the calls to the store are shared by the
         // handlers' patterns and the subscription.
@@ -81,8 +82,12 @@ impl Application {
             routes::configure,
         )?;
 
+        // A long poll held at the store lets go when the service stops.
+        state.poller.stop_with(service.stopping());
         let poller = PollerWorker::new(ctx.clone(), state.poller.clone());
         service.spawn_worker(poller, state.poller.pacing(&ctx));
+        let reconciler = ReconcilerWorker(PollerWorker::new(ctx.clone(), state.reconciler.clone()));
+        service.spawn_worker(reconciler, state.reconciler.pacing(&ctx));
         if config.subscribe {
             let subscriber = Subscriber::new(ctx, store, secrets);
             let pacing = subscriber.pacing();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::integration::intake::Intake;
-use crate::integration::poller::Poller;
+use crate::integration::poller::{Feed, Poller};
 use crate::integration::update_inventory::UpdateInventory;
 use crate::integration::webhook_receiver::WebhookReceiver;
 use crate::integration::webhook_secrets::Secrets;
@@ -22,6 +22,9 @@ pub struct AppState {
     pub update_inventory: UpdateInventory,
     /// Paused, paced and fired by the poller's API and page.
     pub poller: Arc<Poller>,
+    /// Hybrid mode's reconciliation: the poller's machinery on its own
+    /// cursor (`Feed::Reconcile`); fired by `POST /api/reconciler/run`.
+    pub reconciler: Arc<Poller>,
     /// The API keys `/update_inventory` accepts, kept in memory; managed
     /// by the keys API and page.
     pub api_keys: Arc<KeyCache>,
@@ -35,9 +38,10 @@ impl AppState {
         let intake = Arc::new(Intake::new(ctx.db.clone(), ctx.clock.clone()));
         let api_keys = Arc::new(KeyCache::default());
         AppState {
-            webhook_receiver: WebhookReceiver::new(secrets, intake.clone()),
+            webhook_receiver: WebhookReceiver::new(secrets, intake.clone(), store.clone()),
             update_inventory: UpdateInventory::new(api_keys.clone(), intake.clone()),
-            poller: Arc::new(Poller::new(intake, store)),
+            reconciler: Arc::new(Poller::new(Feed::Reconcile, intake.clone(), store.clone())),
+            poller: Arc::new(Poller::new(Feed::Poll, intake, store)),
             api_keys,
             ctx,
         }

@@ -319,7 +319,8 @@ pub struct StockItem {
     pub sku: String,
     pub name: String,
     pub on_hand: i64,
-    /// Units taken by orders in the last 24 hours.
+    /// Units taken by orders in the last 24 hours, less those of orders
+    /// since voided (their units went back on the shelf).
     #[sqlx(rename = "taken")]
     pub taken_24h: i64,
     #[sqlx(try_from = "i64")]
@@ -330,7 +331,9 @@ pub async fn list(db: &Db, now: Timestamp) -> Result<Vec<StockItem>, sqlx::Error
     sqlx::query_as(
         "SELECT s.sku, s.name, s.on_hand, s.updated_at, \
          CAST(COALESCE((SELECT SUM(-m.delta) FROM stock_movements m \
-           WHERE m.sku = s.sku AND m.reason = 'order' AND m.at > $1), 0) AS BIGINT) AS taken \
+           WHERE m.sku = s.sku AND m.reason = 'order' AND m.at > $1 \
+           AND NOT EXISTS (SELECT 1 FROM stock_movements v \
+             WHERE v.order_id = m.order_id AND v.sku = m.sku AND v.reason = 'void')), 0) AS BIGINT) AS taken \
          FROM stock s ORDER BY s.position, s.sku",
     )
     .bind((now - std::time::Duration::from_secs(24 * 3600)).millis())

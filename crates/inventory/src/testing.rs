@@ -21,7 +21,8 @@ impl std::ops::Deref for TestInventory {
 
 impl TestInventory {
     /// Starts an inventory on `db`. By default it neither subscribes to a
-    /// store nor polls (no store is running); `configure` turns them on.
+    /// store, nor polls, nor reconciles (no store is running); `configure`
+    /// turns them on.
     pub async fn spawn(
         db: TestDatabase,
         configure: impl FnOnce(&mut InventoryConfig),
@@ -36,6 +37,7 @@ impl TestInventory {
             ..InventoryConfig::default()
         };
         config.poll.paused = true;
+        config.reconcile.paused = true;
         configure(&mut config);
         let app = Application::build(config).await.expect("inventory starts");
         let (port, handle, state) = (app.port(), app.handle(), app.state());

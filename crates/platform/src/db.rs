@@ -51,6 +51,46 @@ impl Backend {
     }
 }
 
+/// The migrations that run on `backend`: all of them but those written for
+/// the other one. A file is one backend's when its name says so before the
+/// `.sql` (`0005_hybrid_mode.sqlite.sql`, `0006_hybrid_mode.postgres.sql`)
+/// — only where the SQL truly differs (SQLite cannot alter a `CHECK`;
+/// PostgreSQL can), with the reason written in the file. Each database
+/// only ever sees its own backend's list, so the versions it skips are
+/// never "missing" from its history.
+///
+/// Two files with one version on the same backend are refused here, by
+/// name: sqlx would only fail half-way, on its history table's key — as
+/// two branches that each added a `0002_…` once found out.
+fn for_backend(migrations: &Migrator, backend: Backend) -> Result<Migrator, DbError> {
+    let other = match backend {
+        Backend::Sqlite => Backend::Postgres,
+        Backend::Postgres => Backend::Sqlite,
+    };
+    let suffix = format!(".{}", other.name());
+    let chosen: Vec<_> = migrations
+        .migrations
+        .iter()
+        .filter(|m| !m.description.ends_with(&suffix))
+        .cloned()
+        .collect();
+    let mut versions = std::collections::BTreeSet::new();
+    if let Some(twice) = chosen.iter().find(|m| !versions.insert(m.version)) {
+        return Err(DbError::DuplicateMigration {
+            backend: backend.name(),
+            version: twice.version,
+        });
+    }
+    Ok(Migrator {
+        migrations: chosen.into(),
+        ignore_missing: migrations.ignore_missing,
+        locking: migrations.locking,
+        no_tx: migrations.no_tx,
+        table_name: migrations.table_name.clone(),
+        create_schemas: migrations.create_schemas.clone(),
+    })
+}
+
 #[derive(Debug, Error)]
 pub enum DbError {
     #[error("unsupported database URL `{0}`: use sqlite:PATH or postgres://…")]
@@ -67,6 +107,8 @@ pub enum DbError {
         url: String,
         source: sqlx::migrate::MigrateError,
     },
+    #[error("two migrations for {backend} have version {version}: give one the next free number")]
+    DuplicateMigration { backend: &'static str, version: i64 },
 }
 
 /// A pool plus the knowledge of which backend it talks to.
@@ -91,7 +133,8 @@ impl Db {
     ///
     /// `migrations` is the service's one schema folder, embedded in the
     /// binary at build time (`sqlx::migrate!("../../migrations/store")`):
-    /// the same portable SQL runs on both backends.
+    /// the same portable SQL runs on both backends — but for the rare file
+    /// written for one backend only (see `for_backend`).
     pub async fn connect(url: &str, migrations: &Migrator) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -129,7 +172,7 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        migrations
+        for_backend(migrations, backend)?
             .run(&writer)
             .await
             .map_err(|source| DbError::Migrate {
@@ -390,6 +433,44 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn migrator(files: &[(i64, &'static str)]) -> Migrator {
+        let migrations: Vec<sqlx::migrate::Migration> = files
+            .iter()
+            .map(|(version, description)| {
+                sqlx::migrate::Migration::new(
+                    *version,
+                    (*description).into(),
+                    sqlx::migrate::MigrationType::Simple,
+                    sqlx::SqlStr::from_static("SELECT 1"),
+                    false,
+                )
+            })
+            .collect();
+        Migrator {
+            migrations: migrations.into(),
+            ..Migrator::DEFAULT
+        }
+    }
+
+    #[test]
+    fn each_backend_runs_its_own_files_and_each_version_once() {
+        let both = migrator(&[(1, "orders"), (2, "mode.sqlite"), (3, "mode.postgres")]);
+        let sqlite = for_backend(&both, Backend::Sqlite).unwrap();
+        let versions: Vec<i64> = sqlite.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 2]);
+        let postgres = for_backend(&both, Backend::Postgres).unwrap();
+        let versions: Vec<i64> = postgres.migrations.iter().map(|m| m.version).collect();
+        assert_eq!(versions, [1, 3]);
+
+        // Regression: two branches each added a 0002; SQLite saw both.
+        let clash = migrator(&[(1, "inventory"), (2, "hybrid.sqlite"), (2, "inbox")]);
+        assert!(matches!(
+            for_backend(&clash, Backend::Sqlite),
+            Err(DbError::DuplicateMigration { version: 2, .. })
+        ));
+        assert!(for_backend(&clash, Backend::Postgres).is_ok());
+    }
 
     #[test]
     fn backends_come_from_the_url_scheme() {

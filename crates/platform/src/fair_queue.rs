@@ -10,6 +10,10 @@
 //! fewest in progress (the one that started least recently, on a tie). A
 //! slow key then fills its own places and no more; the others keep moving.
 //!
+//! A key the owner trusts to answer fast may be given a larger cap of its
+//! own ([`FairQueue::set_cap`]) — for a webhook, the inventory's own
+//! receiver, whose answers decide orders — without raising every key's.
+//!
 //! It only decides *what* starts; the caller says when an item has
 //! [`finished`](FairQueue::finished) (for a webhook: when its answer came
 //! back). It is not thread-safe by itself: its owner keeps it behind a
@@ -23,6 +27,8 @@ use std::hash::Hash;
 pub struct FairQueue<K, T> {
     keys: HashMap<K, KeyState<T>>,
     cap: usize,
+    /// Keys with a cap of their own (kept while their queue comes and goes).
+    caps: HashMap<K, usize>,
     queued: usize,
     /// Counts starts, to break ties in favour of the least recent.
     starts: u64,
@@ -49,9 +55,31 @@ impl<K: Hash + Eq + Clone, T> FairQueue<K, T> {
         FairQueue {
             keys: HashMap::new(),
             cap: cap.max(1),
+            caps: HashMap::new(),
             queued: 0,
             starts: 0,
         }
+    }
+
+    /// Gives `key` a cap of its own (at least one) in place of the
+    /// queue's.
+    pub fn set_cap(&mut self, key: K, cap: usize) {
+        self.caps.insert(key, cap.max(1));
+    }
+
+    /// How many of `key`'s items may be in progress at once.
+    fn cap_of(&self, key: &K) -> usize {
+        self.caps.get(key).copied().unwrap_or(self.cap)
+    }
+
+    /// The keys with as many items waiting or in progress as their cap:
+    /// more of theirs would only wait.
+    pub fn keys_at_their_cap(&self) -> HashSet<K> {
+        self.keys
+            .iter()
+            .filter(|(key, k)| k.load() >= self.cap_of(key))
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     /// Puts `item` at the back of `key`'s queue.
@@ -85,19 +113,18 @@ impl<K: Hash + Eq + Clone, T> FairQueue<K, T> {
     /// Whether some waiting item could start now.
     pub fn has_startable(&self) -> bool {
         self.keys
-            .values()
-            .any(|k| !k.waiting.is_empty() && k.in_progress < self.cap)
+            .iter()
+            .any(|(key, k)| !k.waiting.is_empty() && k.in_progress < self.cap_of(key))
     }
 
     /// The next item to start — the front of the queue of the key with the
     /// fewest in progress among those below the cap — counted as in
     /// progress from now on.
     pub fn start_next(&mut self) -> Option<(K, T)> {
-        let cap = self.cap;
         let key = self
             .keys
             .iter()
-            .filter(|(_, k)| !k.waiting.is_empty() && k.in_progress < cap)
+            .filter(|(key, k)| !k.waiting.is_empty() && k.in_progress < self.cap_of(key))
             .min_by_key(|(_, k)| (k.in_progress, k.last_started))
             .map(|(key, _)| key.clone())?;
         self.starts += 1;
@@ -138,6 +165,34 @@ mod tests {
     /// Items of `key` waiting plus in progress.
     fn load<K: Hash + Eq, T>(q: &FairQueue<K, T>, key: &K) -> usize {
         q.keys.get(key).map_or(0, KeyState::load)
+    }
+
+    #[test]
+    fn a_key_with_a_cap_of_its_own_runs_that_many_and_the_others_keep_theirs() {
+        let mut q: FairQueue<&str, u32> = FairQueue::new(2);
+        q.set_cap("resolver", 5);
+        for n in 0..10 {
+            q.push("resolver", n);
+            q.push("observer", n);
+        }
+        let mut started: HashMap<&str, usize> = HashMap::new();
+        while let Some((key, _)) = q.start_next() {
+            *started.entry(key).or_default() += 1;
+        }
+        assert_eq!(started["resolver"], 5);
+        assert_eq!(started["observer"], 2);
+        assert!(!q.has_startable());
+        let full = q.keys_at_their_cap();
+        assert!(full.contains("resolver") && full.contains("observer"));
+        // The cap outlives the key's queue.
+        for _ in 0..5 {
+            q.finished(&"resolver");
+        }
+        q.drain_waiting();
+        for n in 0..4 {
+            q.push("resolver", n);
+        }
+        assert!(!q.keys_at_their_cap().contains("resolver"));
     }
 
     #[test]

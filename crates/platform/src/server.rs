@@ -305,6 +305,12 @@ impl Service {
         self.port
     }
 
+    /// Fires when the service is told to stop: for work that may be held
+    /// longer than a worker's pass should be (a long poll), to let go.
+    pub fn stopping(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
     pub fn handle(&self) -> ServiceHandle {
         ServiceHandle {
             server: self.server.handle(),

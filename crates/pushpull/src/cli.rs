@@ -14,7 +14,7 @@ use store::config::StoreArgs;
 #[command(
     name = "pushpull",
     version,
-    about = "A store and an inventory that integrate by push (webhooks) or pull (API calls, polling) — for real, live.",
+    about = "A store and an inventory that integrate by push (a webhook event, or an API request/response), by pull (polling), or both (hybrid: a notice pushed, the order pulled) — for real, live.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -74,6 +74,9 @@ pub struct DemoArgs {
 /// browser reaches each, the two API keys and the operator's token. (Each service's own flags
 /// are `store::config::StoreArgs` and `inventory::config::InventoryArgs`,
 /// where their defaults are declared.)
+// The field docs are `--help` text, where `<store bind>` reads as a
+// placeholder; rustdoc would take it for an HTML tag.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Debug, Clone, Args)]
 pub struct SharedArgs {
     /// How the inventory reaches the store [default: http://<store bind>:<store port>]

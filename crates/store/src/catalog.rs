@@ -4,8 +4,8 @@
 //! read from the database afterwards, so a price changed in the database is
 //! the price an order is charged ([`prices_and_mode`] reads them from
 //! this table inside the order's transaction). The store deliberately
-//! knows nothing about stock: that is the inventory's business, and in push
-//! and pull modes the shop takes orders it cannot know it can fill.
+//! knows nothing about stock: that is the inventory's business, and in
+//! webhook and poll mode the shop takes orders it cannot know it can fill.
 
 use std::collections::HashMap;
 

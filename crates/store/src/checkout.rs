@@ -1,4 +1,4 @@
-//! Placing an order: where the three integration modes part ways, and the
+//! Placing an order: where the four integration modes part ways, and the
 //! one place that must never half-happen.
 //!
 //! [`Checkout::place_order`] reads top-down:
@@ -8,13 +8,15 @@
 //! 2. **Write, in one transaction** ([`Placements`]) — the order, its
 //!    lines, its idempotency key, its place in the feed and what its mode
 //!    must write with it: in webhook mode the `order.created` event in the
-//!    outbox (`integration::webhook`), in api mode the call about to be
-//!    made, leased to this process (`integration::api`); in poll mode
-//!    nothing — the feed place is all the inventory needs
-//!    (`integration::poll`). One `match` on the mode says which.
-//! 3. **After the commit**, the mode's hand-off: webhook hands the new
-//!    deliveries to its dispatcher and answers `pending`; api calls the
-//!    inventory now and answers `confirmed` or `rejected`; poll does
+//!    outbox (`integration::webhook`), in hybrid mode the thin
+//!    `order.notice` in the same outbox (`integration::hybrid`), in api
+//!    mode the call about to be made, leased to this process
+//!    (`integration::api`); in poll mode nothing — the feed place is all
+//!    the inventory needs (`integration::poll`). One `match` on the mode
+//!    says which.
+//! 3. **After the commit**, the mode's hand-off: webhook and hybrid hand
+//!    the new deliveries to the dispatcher and answer `pending`; api calls
+//!    the inventory now and answers `confirmed` or `rejected`; poll does
 //!    nothing and answers `pending`.
 //!
 //! Committing before calling out is the rule that makes crashes harmless: a
@@ -34,7 +36,7 @@
 use std::sync::Arc;
 
 use contract::order::{NewOrder, Order};
-use contract::{FieldError, IntegrationMode, OrderId, OrderStatus, Timestamp};
+use contract::{EventType, FieldError, IntegrationMode, OrderId, OrderStatus, Timestamp};
 use platform::group_commit::{Batch, CommitError, GroupCommit};
 
 use crate::context::Context;
@@ -112,7 +114,7 @@ impl Checkout {
         // handed to the dispatcher at the commit itself).
         let order = match order.mode {
             IntegrationMode::Api => self.api.call(order).await?,
-            IntegrationMode::Webhook | IntegrationMode::Poll => order,
+            IntegrationMode::Webhook | IntegrationMode::Poll | IntegrationMode::Hybrid => order,
         };
         Ok(Placed {
             order,
@@ -228,7 +230,14 @@ impl Batch for Placements {
         let events = match mode {
             IntegrationMode::Webhook => Some(
                 self.webhooks
-                    .enqueue_orders_created(&mut tx, &priced.orders, now)
+                    .enqueue_order_events(&mut tx, &priced.orders, EventType::OrderCreated, now)
+                    .await?,
+            ),
+            // The same outbox, a thinner event: the inventory fetches the
+            // order itself (`integration::hybrid`).
+            IntegrationMode::Hybrid => Some(
+                self.webhooks
+                    .enqueue_order_events(&mut tx, &priced.orders, EventType::OrderNotice, now)
                     .await?,
             ),
             IntegrationMode::Api => {
@@ -237,7 +246,15 @@ impl Batch for Placements {
             }
             IntegrationMode::Poll => None,
         };
+        // Every order is in the feed, whatever its mode: long-polled reads
+        // in other store processes hear of it at the commit ...
+        self.ctx
+            .feed_bell
+            .notify_in(self.ctx.db.backend(), &mut tx)
+            .await?;
         tx.commit().await?;
+        // ... and this process's at once.
+        self.ctx.feed_bell.ring();
         if let Some(events) = events {
             self.webhooks.hand_over(events, now);
         }

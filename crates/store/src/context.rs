@@ -18,7 +18,11 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
+use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
+
+use crate::inbound::InboundLog;
+use crate::integration::poll::wait::FeedBell;
 
 use crate::config::StoreConfig;
 
@@ -30,6 +34,12 @@ pub struct Context {
     pub live: LiveHub,
     pub config: Arc<StoreConfig>,
     pub metrics: StoreMetrics,
+    /// The log of what the inventory asks of the store, written many
+    /// requests per transaction (`crate::inbound`).
+    pub inbound: Arc<GroupCommit<InboundLog>>,
+    /// Rung when orders commit, for long-polled feed reads
+    /// (`integration::poll::wait`).
+    pub feed_bell: FeedBell,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

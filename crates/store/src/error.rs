@@ -24,6 +24,14 @@ pub enum StoreError {
     /// not answered yet (an api-mode order still waiting for the inventory).
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyKeyInFlight,
+
+    /// A redelivery asked of a delivery whose endpoint is deleted: there is
+    /// nowhere to send it, so nothing is queued.
+    #[error(
+        "this delivery's endpoint was deleted, so there is nowhere to send it; nothing was queued. \
+         Add an endpoint with that URL again: an order still pending is delivered to it"
+    )]
+    EndpointDeleted,
 }
 
 impl StoreError {
@@ -59,6 +67,10 @@ impl StoreError {
             .with_detail(
                 "the first request with this Idempotency-Key has not finished; retry shortly",
             ),
+            StoreError::EndpointDeleted => {
+                Problem::new(409, "/problems/endpoint-deleted", "Endpoint deleted")
+                    .with_detail(self.to_string())
+            }
         }
     }
 }

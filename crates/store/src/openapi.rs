@@ -5,7 +5,8 @@
 //! point: the **paths** are what others call (the pull side — the feed the
 //! inventory polls, the acknowledgement it sends back — and the shop's own
 //! API), and the top-level **`webhooks`** are what the store *calls* on
-//! others: `order.created` and `ping`, signed per Standard Webhooks, with
+//! others: `order.created`, hybrid mode's thin `order.notice` and `ping`,
+//! signed per Standard Webhooks, with
 //! the answers the sender understands. A reader sees push and pull side by
 //! side in one file.
 //!
@@ -23,12 +24,12 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, Required, ResponseBuilder};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
-use contract::events::{PingData, WebhookEvent};
+use contract::events::{NoticeData, PingData, WebhookEvent};
 use contract::inventory::WebhookAck;
 use contract::order::Order;
 use platform::openapi::{bearer, complete, problem, standard_webhooks_headers};
 
-use crate::routes::{feed, orders, webhooks};
+use crate::routes::{feed, orders, replay, webhooks};
 
 /// Serves the document at `/openapi.json`.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
@@ -44,9 +45,9 @@ pub const FEED_KEY: &str = "feed_key";
     info(
         title = "pushpull store",
         description = "A demo tea shop that hands its orders to an inventory service by push \
-                       (signed webhooks, below under `webhooks`), by request/response (it calls \
-                       the inventory's `/update_inventory`) or by pull (the inventory reads the \
-                       order feed here). Errors are `application/problem+json` (RFC 9457).",
+                       (the store starts: a signed webhook event, below under `webhooks`, or a \
+                       request/response call to the inventory's `/update_inventory`) or by pull \
+                       (the inventory starts: it reads the order feed here). Errors are `application/problem+json` (RFC 9457).",
     ),
     paths(
         orders::list_products,
@@ -54,6 +55,7 @@ pub const FEED_KEY: &str = "feed_key";
         orders::get_order,
         feed::feed,
         feed::acknowledgement,
+        feed::page_acknowledgement,
         orders::get_integration,
         orders::put_integration,
         webhooks::create_endpoint,
@@ -67,12 +69,13 @@ pub const FEED_KEY: &str = "feed_key";
         webhooks::list_deliveries,
         webhooks::get_delivery,
         webhooks::redeliver,
+        replay::replay,
     ),
     tags(
         (name = "catalog", description = "What the shop sells."),
         (name = "orders", description = "Placing an order, and reading one with every message that carried it."),
         (name = "feed", description = "Pull: the inventory reads new orders here on its own timer, and reports back what it did with each."),
-        (name = "integration", description = "Which of the three patterns carries new orders."),
+        (name = "integration", description = "Which of the four patterns carries new orders."),
         (name = "webhook endpoints", description = "Push: who receives the store's signed events."),
         (name = "deliveries", description = "Push: every webhook delivery and its attempts; redelivery by hand."),
         (name = "operations", description = "What every service has: health, metrics, live events, this document."),
@@ -108,6 +111,14 @@ pub fn document() -> platform::openapi::Document {
             WebhookEvent::<PingData>::schema(),
             "A signed hello, sent when an endpoint is registered and on demand.",
         ),
+        (
+            "OrderNoticeEvent",
+            WebhookEvent::<NoticeData>::schema(),
+            "An order was placed (in hybrid mode): a thin notice — `data` is only the order's id, \
+             no customer, no items, no prices. Fetch the order itself with `GET /api/orders/{id}` \
+             and the feed key; orders whose notice is lost are found by reading the feed \
+             (`GET /api/orders?mode=hybrid`).",
+        ),
     ];
     let mut nested = Vec::new();
     WebhookEvent::<Order>::schemas(&mut nested);
@@ -115,6 +126,8 @@ pub fn document() -> platform::openapi::Document {
     Order::schemas(&mut nested);
     nested.push((PingData::name().into(), PingData::schema()));
     PingData::schemas(&mut nested);
+    nested.push((NoticeData::name().into(), NoticeData::schema()));
+    NoticeData::schemas(&mut nested);
     nested.push((WebhookAck::name().into(), WebhookAck::schema()));
     WebhookAck::schemas(&mut nested);
     components.schemas.extend(nested);
@@ -129,6 +142,10 @@ pub fn document() -> platform::openapi::Document {
             webhook("order.created", "OrderCreatedEvent", events[0].2),
         ),
         ("ping", webhook("ping", "PingEvent", events[1].2)),
+        (
+            "order.notice",
+            webhook("order.notice", "OrderNoticeEvent", events[2].2),
+        ),
     ]);
     json["webhooks"] = serde_json::to_value(webhooks).expect("webhooks serialise");
     platform::openapi::Document::new(json)
@@ -258,6 +275,13 @@ mod tests {
             created["responses"]["503"]["headers"]["Retry-After"].is_object(),
             "{created}"
         );
+        // Hybrid's thin notice is documented beside it, with the fetch.
+        let notice = &json["webhooks"]["order.notice"]["post"];
+        assert!(notice["requestBody"].is_object(), "{notice}");
+        let data = &json["components"]["schemas"]["NoticeData"];
+        assert!(data["properties"]["order_id"].is_object(), "{data}");
+        assert!(data["properties"]["customer"].is_null(), "{data}");
+        assert!(json["paths"]["/api/orders/{id}"]["get"]["security"].is_array());
         let schemas = &json["components"]["schemas"];
         for name in [
             "OrderCreatedEvent",

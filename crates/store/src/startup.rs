@@ -12,7 +12,8 @@ use anyhow::Context as _;
 use prometheus_client::registry::Registry;
 
 use platform::LiveHub;
-use platform::db::Db;
+use platform::db::{Backend, Db};
+use platform::group_commit::GroupCommit;
 use platform::guard::Guard;
 use platform::lease::LeaseRenewer;
 use platform::metrics::HttpMetrics;
@@ -22,8 +23,10 @@ use sqlx::migrate::Migrator;
 use crate::checkout::Checkout;
 use crate::config::StoreConfig;
 use crate::context::{Context, StoreMetrics};
+use crate::inbound::InboundLog;
 use crate::integration::api::ApiCalls;
 use crate::integration::api::compensation::CompensationWorker;
+use crate::integration::poll::wait::{FeedBell, FeedListener};
 use crate::integration::webhook::resolver::{self, ResolverUrl};
 use crate::integration::webhook::{OutboxDispatcher, Webhooks};
 use crate::state::AppState;
@@ -84,8 +87,12 @@ impl Application {
     pub async fn build(config: StoreConfig) -> anyhow::Result<Application> {
         let mut registry = Registry::with_prefix("pushpull");
         let http_metrics = HttpMetrics::register(&mut registry);
+        let db = open_database(&config).await?;
+        let owner = contract::DispatcherId::new().to_string();
         let ctx = Context {
-            db: open_database(&config).await?,
+            feed_bell: FeedBell::new(&owner),
+            inbound: Arc::new(GroupCommit::new(InboundLog::new(db.clone()))),
+            db,
             clock: config.clock.clone(),
             live: LiveHub::new(),
             metrics: StoreMetrics::register(&mut registry),
@@ -96,7 +103,6 @@ impl Application {
         }
         // This process's name in every lease it takes: deliveries it sends,
         // api calls it makes.
-        let owner = contract::DispatcherId::new().to_string();
         let webhooks = Arc::new(Webhooks::new(ctx.clone(), &owner)?);
         let api = Arc::new(ApiCalls::new(ctx.clone(), &owner)?);
         let state = web::Data::new(AppState {
@@ -137,6 +143,20 @@ impl Application {
             },
         )?;
         start_workers(&service, &state);
+        if state.ctx.db.backend() == Backend::Postgres {
+            // Other store processes' orders wake this one's long polls.
+            let listener = FeedListener::connect(&config.database_url, state.ctx.feed_bell.clone())
+                .await
+                .context("listening for the feed's commits")?;
+            service.spawn_worker(
+                listener,
+                platform::worker::Pacing {
+                    clock: state.ctx.clock.clone(),
+                    wake: Default::default(),
+                    sweep: None,
+                },
+            );
+        }
         tracing::debug!(port = service.port(), config = ?config, "store ready");
         Ok(Application { service, state })
     }

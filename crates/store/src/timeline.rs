@@ -4,8 +4,8 @@
 //! This is what turns the demo from "stock went down" into "here is the
 //! request that did it". Outgoing exchanges (webhook attempts, api calls,
 //! voids) are recorded from [`platform::outbound::Recorded`]; incoming ones
-//! (the inventory reading the feed, acknowledging an order) from the
-//! request the store received ([`Inbound`]). An exchange is linked to every
+//! (the inventory reading the feed, acknowledging an order, fetching one)
+//! from the request the store received (`crate::inbound`). An exchange is linked to every
 //! order it carried — one for a webhook, possibly many for a feed page —
 //! and the order page's timeline is the list of exchanges linked to that
 //! order. Each exchange says which pattern it belongs to
@@ -14,18 +14,15 @@
 
 use std::collections::HashMap;
 
-use actix_web::HttpRequest;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
 use contract::{Channel, DeliveryId, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
 use platform::db::NullableText;
 use platform::outbound::{Outcome, Recorded, headers_json};
-use platform::redact;
 use platform::redact::truncate_for_log;
 use platform::{Db, LiveHub};
 
-use crate::context::Context;
 use crate::vocabulary::Trigger;
 
 /// How much of a body the log keeps.
@@ -40,6 +37,7 @@ pub fn mode_of(channel: Channel) -> Option<IntegrationMode> {
         Channel::Webhook => Some(IntegrationMode::Webhook),
         Channel::Api | Channel::Void => Some(IntegrationMode::Api),
         Channel::Feed | Channel::Ack => Some(IntegrationMode::Poll),
+        Channel::Notify | Channel::Fetch | Channel::Reconcile => Some(IntegrationMode::Hybrid),
         Channel::Subscribe => None,
     }
 }
@@ -104,56 +102,6 @@ impl NewExchange {
     pub fn with_attempt(mut self, attempt: AttemptInfo) -> NewExchange {
         self.attempt = Some(attempt);
         self
-    }
-}
-
-/// A request the inventory made of the store, timed from its arrival, to
-/// be logged with the answer once there is one.
-pub struct Inbound {
-    started: std::time::Instant,
-    started_at: Timestamp,
-}
-
-impl Inbound {
-    pub fn arrived(ctx: &Context) -> Inbound {
-        Inbound {
-            started: std::time::Instant::now(),
-            started_at: ctx.clock.now(),
-        }
-    }
-
-    /// Logs the request with the (JSON, `200`) answer it got.
-    pub async fn record(
-        self,
-        ctx: &Context,
-        req: &HttpRequest,
-        channel: Channel,
-        request_body: String,
-        response_body: &str,
-        order_ids: &[&OrderId],
-    ) -> Result<ExchangeId, sqlx::Error> {
-        let exchange = NewExchange {
-            channel,
-            initiator: Party::Inventory,
-            method: req.method().to_string(),
-            url: format!(
-                "{}{}",
-                ctx.config.public_url.trim_end_matches('/'),
-                req.uri()
-            ),
-            // Credentials redacted, as everywhere in the log.
-            request_headers: headers_json(&platform::redact::request_headers(req)),
-            // Secrets hinted, as everywhere in the log (`platform::redact`).
-            request_body: redact::for_log(&request_body, MAX_LOGGED_BODY),
-            response_status: Some(200),
-            response_headers: Some(r#"{"content-type":"application/json"}"#.into()),
-            response_body: Some(redact::for_log(response_body, MAX_LOGGED_BODY)),
-            error: None,
-            latency_ms: self.started.elapsed().as_millis() as i64,
-            started_at: self.started_at,
-            attempt: None,
-        };
-        record_and_publish(&ctx.db, &ctx.live, &exchange, order_ids).await
     }
 }
 

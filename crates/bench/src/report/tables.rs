@@ -27,7 +27,10 @@ fn modes_table(out: &mut String, report: &Report, backend: Backend) {
         .filter(|r| {
             matches!(
                 r.subject,
-                Subject::Floor | Subject::Mode(_) | Subject::OneAtATime(_)
+                Subject::Floor
+                    | Subject::Mode(_)
+                    | Subject::OneAtATime(_)
+                    | Subject::LongPollOneAtATime
             )
         })
         .collect();

@@ -32,7 +32,12 @@ pub(super) fn checks(report: &Report, b: Backend, tolerance: f64) -> Vec<Check> 
         .runs
         .iter()
         .filter(|r| {
-            r.backend == b && r.history == history && !matches!(r.subject, Subject::OneAtATime(_))
+            r.backend == b
+                && r.history == history
+                && !matches!(
+                    r.subject,
+                    Subject::OneAtATime(_) | Subject::LongPollOneAtATime
+                )
         })
         .filter_map(|with_history| {
             let without = report.find(b, 0, with_history.subject, with_history.concurrency)?;

@@ -18,7 +18,7 @@ mod footprint;
 mod history;
 mod speed;
 
-use contract::IntegrationMode::{self, Api, Poll, Webhook};
+use contract::IntegrationMode::{self, Api, Hybrid, Poll, Webhook};
 use platform::Backend;
 
 use super::results::Report;
@@ -71,6 +71,7 @@ const TARGETS: &[(On, &[Target])] = &[
     (On::Only(Backend::Sqlite), &[
         Target::Resolved { mode: Api, c: 32, share: 0.5 },
         Target::Resolved { mode: Webhook, c: 32, share: 0.5 },
+        Target::Resolved { mode: Hybrid, c: 32, share: 0.5 },
         Target::EndToEnd { mode: Webhook, c: 32, limit_ms: 50.0 },
     ]),
     // c=1: what one customer waits for, and how late a poll is.

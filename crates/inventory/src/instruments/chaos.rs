@@ -10,6 +10,10 @@
 //! * **fail the next N** — the next N integration requests get a `500`.
 //! * **reject signatures** — the webhook receiver refuses every signature,
 //!   as it would with a wrong secret.
+//! * **drop webhooks** — the webhook receiver answers `200` and does
+//!   nothing, as a receiver that loses messages would: the store counts
+//!   them delivered and never retries. Webhook orders stay pending for good;
+//!   hybrid orders land at the next reconciliation — why that mode exists.
 //!
 //! The controls apply to the integration endpoints only (`/update_inventory`,
 //! `/webhooks/store`) and to the poller — never to the UI, so the learner
@@ -31,6 +35,7 @@ pub struct Chaos {
     latency_ms: AtomicU64,
     fail_next: AtomicU32,
     reject_signatures: AtomicBool,
+    drop_webhooks: AtomicBool,
 }
 
 /// The controls as the API shows and takes them.
@@ -49,6 +54,9 @@ pub struct ChaosSettings {
     pub fail_next: u32,
     /// The webhook receiver refuses every signature.
     pub reject_signatures: bool,
+    /// The webhook receiver answers `200` to every verified message and
+    /// does nothing with it (a lost notification).
+    pub drop_webhooks: bool,
 }
 
 /// The most latency chaos may add (2 minutes).
@@ -61,6 +69,7 @@ impl Chaos {
             latency_ms: self.latency_ms.load(Ordering::SeqCst),
             fail_next: self.fail_next.load(Ordering::SeqCst),
             reject_signatures: self.reject_signatures.load(Ordering::SeqCst),
+            drop_webhooks: self.drop_webhooks.load(Ordering::SeqCst),
         }
     }
 
@@ -71,10 +80,15 @@ impl Chaos {
         self.fail_next.store(s.fail_next, Ordering::SeqCst);
         self.reject_signatures
             .store(s.reject_signatures, Ordering::SeqCst);
+        self.drop_webhooks.store(s.drop_webhooks, Ordering::SeqCst);
     }
 
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
+    }
+
+    pub fn drops_webhooks(&self) -> bool {
+        self.drop_webhooks.load(Ordering::SeqCst)
     }
 
     pub fn rejects_signatures(&self) -> bool {

@@ -80,6 +80,13 @@ impl Request {
         }
     }
 
+    /// The same request, filed under another channel (a webhook that
+    /// turned out to be hybrid mode's notice).
+    pub fn on_channel(mut self, channel: Channel) -> Request {
+        self.channel = channel;
+        self
+    }
+
     /// With our answer: the log's entry.
     pub fn answered(&self, reply: &Reply, verdict: Verdict) -> NewMessage {
         NewMessage {

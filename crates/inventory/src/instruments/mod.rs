@@ -12,8 +12,11 @@
 //!   and how long a polled order waited.
 //! * [`chaos`] — the switch that breaks the integration endpoints (and the
 //!   poller) on purpose: down, slow, fail the next N, reject signatures.
+//! * [`inbox`] — the capture inbox: somewhere of a learner's own to point
+//!   a webhook at, which keeps whatever arrives to be read and checked.
 
 pub mod chaos;
+pub mod inbox;
 pub mod messages;
 pub mod metrics;
 pub mod poll_cost;

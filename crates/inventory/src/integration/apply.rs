@@ -182,7 +182,9 @@ fn repeat(
 pub fn shortage_outcome(channel: IntegrationMode) -> ApplyOutcome {
     match channel {
         IntegrationMode::Api => ApplyOutcome::Rejected,
-        IntegrationMode::Webhook | IntegrationMode::Poll => ApplyOutcome::Backordered,
+        IntegrationMode::Webhook | IntegrationMode::Poll | IntegrationMode::Hybrid => {
+            ApplyOutcome::Backordered
+        }
     }
 }
 

@@ -1,12 +1,13 @@
-//! The inventory's side of the three integration patterns.
+//! The inventory's side of the integration patterns, and their combination.
 //!
 //! | mode      | module                 | who initiates | the inventory…              |
 //! |-----------|------------------------|---------------|-----------------------------|
 //! | `webhook` | [`webhook_receiver`]   | the store     | verifies, dedupes, applies  |
 //! | `api`     | [`update_inventory`]   | the store     | reserves and answers        |
 //! | `poll`    | [`poller`]             | the inventory | reads the feed, acknowledges|
+//! | `hybrid`  | [`webhook_receiver`] + [`notice`], [`poller`] (`Feed::Reconcile`) | both | verifies a thin notice, fetches the order, applies; reconciles on a slow timer |
 //!
-//! All three end in the same call, [`apply::apply_orders_once`], keyed by
+//! All of them end in the same call, [`apply::apply_orders_once`], keyed by
 //! order id — which is why a mode switch, a retry or a replay can never
 //! take stock twice; what arrives at the same moment is applied in one
 //! transaction ([`intake`]). [`subscription`] registers the webhook
@@ -20,6 +21,7 @@
 
 pub mod apply;
 pub mod intake;
+pub mod notice;
 pub mod poller;
 pub mod subscription;
 pub mod update_inventory;

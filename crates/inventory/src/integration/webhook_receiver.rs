@@ -34,6 +34,11 @@
 //!    Slow work belongs after the 2xx (a real receiver would queue it),
 //!    because the sender's timeout is ticking.
 //!
+//! **Hybrid mode's thin `order.notice`** takes the same steps, with one
+//! more between 2 and 3: the notice carries no order, so the order it
+//! names is fetched from the store's API (`super::notice`) and that is
+//! what is applied — logged as `notify`, beside the `fetch`.
+//!
 //! Seen in the UI: the inventory's message log marks each webhook verified
 //! or refused, applied, backordered or duplicate; chaos can make this
 //! endpoint fail, slow down or refuse signatures.
@@ -43,7 +48,7 @@ use std::time::Instant;
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
-use contract::events::{EventTypeOnly, OrderCreated};
+use contract::events::{EventTypeOnly, OrderCreated, OrderNotice};
 use contract::inventory::WebhookAck;
 use contract::signing::{
     self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders, VerifyError, WebhookSecret,
@@ -56,6 +61,7 @@ use platform::ApiError;
 
 use super::apply::{Applied, OrderToApply, note_applied};
 use super::intake::{Answer, Arrival, Handled, Intake, WebhookMessage};
+use super::notice;
 use super::webhook_secrets::Secrets;
 use crate::context::Context;
 use crate::error::InventoryError;
@@ -64,24 +70,31 @@ use crate::instruments::messages::Request;
 use crate::instruments::metrics::VerdictLabels;
 use crate::reply::{Reply, body_format, read_body};
 use crate::stock::Quantities;
+use crate::store_api::StoreApi;
 
 /// The receiver: the secrets it verifies with, and the intake it hands
 /// verified messages to.
 pub struct WebhookReceiver {
     secrets: Arc<Secrets>,
     intake: Arc<Intake>,
+    /// Where a hybrid notice's order is fetched from.
+    store: StoreApi,
 }
 
 impl WebhookReceiver {
-    pub fn new(secrets: Arc<Secrets>, intake: Arc<Intake>) -> WebhookReceiver {
-        WebhookReceiver { secrets, intake }
+    pub fn new(secrets: Arc<Secrets>, intake: Arc<Intake>, store: StoreApi) -> WebhookReceiver {
+        WebhookReceiver {
+            secrets,
+            intake,
+            store,
+        }
     }
 
     /// `POST /webhooks/store`: a message taken in — or refused — and the
     /// answer, logged and counted.
     pub async fn receive(&self, ctx: &Context, req: &HttpRequest, body: &[u8]) -> Reply {
-        let request = Request::of(req, Channel::Webhook, body, Instant::now(), ctx.clock.now());
-        let answer = match self.take_in(ctx, req, body, &request).await {
+        let mut request = Request::of(req, Channel::Webhook, body, Instant::now(), ctx.clock.now());
+        let answer = match self.take_in(ctx, req, body, &mut request).await {
             Ok(answer) => answer,
             Err(e) => {
                 // Refused before anything was applied: logged on its own.
@@ -103,7 +116,7 @@ impl WebhookReceiver {
         ctx: &Context,
         req: &HttpRequest,
         body: &[u8],
-        request: &Request,
+        request: &mut Request,
     ) -> Result<Answer, InventoryError> {
         ctx.chaos.gate().await?;
         let now = ctx.clock.now();
@@ -113,8 +126,24 @@ impl WebhookReceiver {
         let format = body_format(req).unwrap_or(Format::Json);
         let envelope: EventTypeOnly = read_body(format, body).map_err(ApiError::MalformedBody)?;
         let known = EventType::parse(&envelope.event_type).ok();
+        if known == Some(EventType::OrderNotice) {
+            *request = request.clone().on_channel(Channel::Notify);
+        }
+        if ctx.chaos.drops_webhooks() {
+            return Ok(dropped(ctx, request, &webhook_id).await);
+        }
         let order = match known {
             Some(EventType::OrderCreated) => Some(order_of(format, body)?),
+            // Hybrid: the notice names the order; what to apply is fetched.
+            Some(EventType::OrderNotice) => {
+                let notice: OrderNotice =
+                    read_body(format, body).map_err(ApiError::MalformedBody)?;
+                if notice::seen_before(ctx, &webhook_id).await? {
+                    None
+                } else {
+                    Some(notice::fetch_order(ctx, &self.store, &notice.data.order_id).await?)
+                }
+            }
             // A ping is noted; an unknown type too — acknowledged, not refused:
             // a sender that adds an event type must not break receivers.
             Some(EventType::Ping) | None => None,
@@ -143,7 +172,11 @@ impl WebhookReceiver {
         // 5. Answer (`receive` sends and counts it); tell open pages the
         // stock moved.
         if let (Ok(Handled::Applied(applied)), Some(order_id)) = (&handled, &answer.log.order_id) {
-            note_applied(ctx, IntegrationMode::Webhook, order_id, applied);
+            let channel = match known {
+                Some(EventType::OrderNotice) => IntegrationMode::Hybrid,
+                _ => IntegrationMode::Webhook,
+            };
+            note_applied(ctx, channel, order_id, applied);
         }
         Ok(answer)
     }
@@ -254,6 +287,31 @@ impl Verified {
             order_id,
             outcome,
         }
+    }
+}
+
+/// Chaos: a verified message answered `200` and otherwise ignored — as a
+/// receiver that loses what it was sent would. The sender sees success and
+/// will not retry: a webhook order stays pending for good, a hybrid order
+/// waits for the reconciliation.
+async fn dropped(ctx: &Context, request: &Request, webhook_id: &WebhookId) -> Answer {
+    let ack = WebhookAck {
+        webhook_id: webhook_id.to_string(),
+        duplicate: false,
+        order_id: None,
+        outcome: None,
+    };
+    let reply = Reply::negotiated(StatusCode::OK, Format::Json, "ack", &ack);
+    let verdict = Verdict::with_detail(
+        VerdictKind::Verified,
+        "dropped (chaos): answered 200 and did nothing",
+    );
+    let log = request.answered(&reply, verdict.clone());
+    ctx.log.record(log.clone()).await;
+    Answer {
+        reply,
+        verdict,
+        log,
     }
 }
 

@@ -36,6 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/messages").get(list_messages))
         .service(web::resource("/api/poller").get(get_poller).put(put_poller))
         .service(web::resource("/api/poller/poll-now").post(poll_now))
+        .service(web::resource("/api/reconciler").get(get_reconciler))
+        .service(web::resource("/api/reconciler/run").post(reconcile_now))
         .service(web::resource("/api/chaos").get(get_chaos).put(put_chaos));
 }
 
@@ -227,7 +229,7 @@ async fn list_messages(
     responses((status = 200, description = "The poller", body = PollerView))
 )]
 async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
-    let state = cursor::load(&app.ctx.db).await?;
+    let state = cursor::load(&app.ctx.db, cursor::Feed::Poll).await?;
     let stats = poll_cost::stats(&app.ctx.db).await?;
     Ok(HttpResponse::Ok().json(PollerView {
         paused: state.paused,
@@ -307,6 +309,43 @@ async fn poll_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError
     match app.poller.poll_cycle(&app.ctx).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(e) => Err(e.context("the poll failed").into()),
+    }
+}
+
+/// Hybrid mode's reconciliation: its cursor and pace.
+#[utoipa::path(
+    get,
+    path = "/api/reconciler",
+    tag = "poller",
+    summary = "Hybrid mode's reconciliation: its cursor and interval",
+    description = "The reconciliation reads the store's feed for hybrid orders still pending \
+                   (their notice lost) every `RECONCILE_INTERVAL`, with a cursor of its own.",
+    responses((status = 200, description = "The reconciliation's state", body = cursor::PollerState))
+)]
+async fn get_reconciler(app: Data) -> Result<HttpResponse, InventoryError> {
+    let state = cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?;
+    Ok(HttpResponse::Ok().json(state))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/reconciler/run",
+    tag = "poller",
+    summary = "Reconcile now (hybrid mode)",
+    description = "One reconciliation cycle, without waiting for its timer: read the feed's \
+                   hybrid orders from the reconciliation's cursor, land those still pending, \
+                   acknowledge each.",
+    security((), ("operator" = [])),
+    responses(
+        (status = 200, description = "What the cycle did", body = poller::CycleReport),
+        (status = 500, description = "The reconciliation failed (the store unreachable, say)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Chaos: the inventory is down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn reconcile_now(_: Operator, app: Data) -> Result<HttpResponse, InventoryError> {
+    match app.reconciler.poll_cycle(&app.ctx).await {
+        Ok(report) => Ok(HttpResponse::Ok().json(report)),
+        Err(e) => Err(e.context("the reconciliation failed").into()),
     }
 }
 

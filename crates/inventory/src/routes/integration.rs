@@ -98,20 +98,23 @@ pub async fn void(app: Data, req: HttpRequest, order_id: web::Path<String>) -> H
     operation_id = "receive",
     tag = "integration",
     summary = "Receive the store's webhooks (push)",
-    description = "The receiving end of the store's `order.created` and `ping` (see the store's \
-                   document, under `webhooks`). The signature is verified over the raw bytes \
-                   before anything is parsed; a `webhook-id` seen before is answered as a \
-                   duplicate and nothing is done again.",
+    description = "The receiving end of the store's `order.created`, `order.notice` and `ping` \
+                   (see the store's document, under `webhooks`). The signature is verified over \
+                   the raw bytes before anything is parsed; a `webhook-id` seen before is \
+                   answered as a duplicate and nothing is done again. A thin `order.notice` \
+                   (hybrid mode) names an order without carrying it: the order is fetched from \
+                   the store's `GET /api/orders/{id}` before it is applied.",
     params(platform::openapi::StandardWebhooksHeaders),
     request_body(content(
         (contract::events::WebhookEvent<contract::order::Order> = "application/json"),
         (contract::events::WebhookEvent<contract::order::Order> = "application/xml"),
-    ), description = "An `order.created` (or `ping`) event, JSON or XML, exactly as the store signed it."),
+    ), description = "An `order.created` (or a thin `order.notice`, `{\"order_id\"}` as its data, or a `ping`) event, JSON or XML, exactly as the store signed it."),
     responses(
         (status = 200, description = "Received — applied, backordered, verified (a ping) or a duplicate; the answer says which", body = contract::inventory::WebhookAck),
         (status = 400, description = "A `webhook-timestamp` more than 5 minutes from now, or a body that does not parse", body = contract::Problem, content_type = "application/problem+json"),
         (status = 401, description = "A missing or invalid signature", body = contract::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A signed order that breaks the order rules", body = contract::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Hybrid: the order a notice named could not be fetched from the store (the store retries the notice)", body = contract::Problem, content_type = "application/problem+json"),
         (status = 500, description = "Chaos: one of the next N requests that fail", body = contract::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Chaos: the inventory is down", body = contract::Problem, content_type = "application/problem+json",
          headers(("Retry-After" = String, description = "Seconds"))),

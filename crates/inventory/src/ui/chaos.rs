@@ -59,6 +59,7 @@ pub struct ChaosForm {
     pub latency_ms: String,
     pub fail_next: String,
     pub reject_signatures: bool,
+    pub drop_webhooks: bool,
     pub latency_error: Option<String>,
     pub fail_next_error: Option<String>,
 }
@@ -70,6 +71,7 @@ impl ChaosForm {
             latency_ms: s.latency_ms.to_string(),
             fail_next: s.fail_next.to_string(),
             reject_signatures: s.reject_signatures,
+            drop_webhooks: s.drop_webhooks,
             latency_error: None,
             fail_next_error: None,
         }
@@ -116,6 +118,7 @@ struct ChaosFields {
     #[serde(default)]
     fail_next: String,
     reject_signatures: Option<String>,
+    drop_webhooks: Option<String>,
     action: Option<ChaosAction>,
 }
 
@@ -168,12 +171,14 @@ async fn apply(
                 latency_ms,
                 fail_next,
                 reject_signatures: fields.reject_signatures.is_some(),
+                drop_webhooks: fields.drop_webhooks.is_some(),
             }),
             (latency, fail_next) => Err(ChaosForm {
                 down: fields.down.is_some(),
                 latency_ms: fields.latency_ms.clone(),
                 fail_next: fields.fail_next.clone(),
                 reject_signatures: fields.reject_signatures.is_some(),
+                drop_webhooks: fields.drop_webhooks.is_some(),
                 latency_error: latency.err(),
                 fail_next_error: fail_next.err(),
             }),

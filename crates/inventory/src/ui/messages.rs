@@ -15,7 +15,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use contract::{Channel, OrderId, Party, VerdictKind};
-use platform::ui::{Layout, clock_time, date_time, duration_ms, pretty_body};
+use platform::ui::{Layout, SignedMessage, clock_time, date_time, duration_ms, pretty_body};
 
 use super::{Data, PageError, fragment, layout, page, store_url};
 use crate::instruments::messages::{self, MessageView, Selection};
@@ -58,7 +58,8 @@ impl SignatureCheck {
     /// before the signature is looked at; a body it could not read after
     /// the signature passed is logged as failed, not refused.
     pub fn of(m: &MessageView) -> Option<SignatureCheck> {
-        if m.channel != Channel::Webhook || m.initiator != Party::Store {
+        // Signed: webhooks, and hybrid's thin notices.
+        if !matches!(m.channel, Channel::Webhook | Channel::Notify) || m.initiator != Party::Store {
             return None;
         }
         let client_error = m.response_status.is_some_and(|s| (400..500).contains(&s));
@@ -110,15 +111,32 @@ pub struct MessageRow {
     pub time: String,
     pub time_full: String,
     pub headers: Vec<HeaderRow>,
+    /// The body as logged: the bytes that crossed (a signature covers
+    /// these, not a re-indented copy).
     pub request_body: String,
+    /// The body re-indented, when that changes it: for reading.
+    pub request_body_pretty: Option<String>,
+    /// A signed webhook, laid out to check its signature by hand.
+    pub by_hand: Option<SignedMessage>,
+    /// The request as a `curl` command that sends it again.
+    pub curl: String,
     pub response_body: Option<String>,
     pub error: Option<String>,
 }
 
 impl MessageRow {
-    pub fn from_view(number: usize, m: &MessageView) -> MessageRow {
+    /// `here`: this inventory's public address, which completes the path
+    /// a received request was logged with into a URL `curl` can use.
+    pub fn from_view(number: usize, m: &MessageView, here: &str) -> MessageRow {
         let incoming = m.initiator == Party::Store;
         let signature = SignatureCheck::of(m);
+        let pairs = platform::ui::header_pairs(&m.headers_json());
+        let full_url = if m.url.starts_with('/') {
+            format!("{}{}", here.trim_end_matches('/'), m.url)
+        } else {
+            m.url.clone()
+        };
+        let pretty = pretty_body(&m.request_body);
         MessageRow {
             id: m.id.to_string(),
             number,
@@ -151,7 +169,10 @@ impl MessageRow {
             time: clock_time(m.at.millis()),
             time_full: date_time(m.at.millis()),
             headers: platform::ui::header_rows(&m.headers_json()),
-            request_body: pretty_body(&m.request_body),
+            by_hand: SignedMessage::of(&pairs, m.request_body.as_bytes()),
+            curl: platform::ui::curl(&m.method, &full_url, &pairs, &m.request_body),
+            request_body_pretty: Some(pretty).filter(|p| *p != m.request_body),
+            request_body: m.request_body.clone(),
             response_body: m.response_body.as_deref().map(pretty_body),
             error: m.error.clone(),
         }
@@ -238,7 +259,7 @@ impl MessageList {
             rows: list
                 .iter()
                 .enumerate()
-                .map(|(i, m)| MessageRow::from_view(n - i, m))
+                .map(|(i, m)| MessageRow::from_view(n - i, m, &app.ctx.config.public_url))
                 .collect(),
             filtered: filter.is_set(),
             store_url: store_url(app),
@@ -300,7 +321,7 @@ async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
         rows: list
             .iter()
             .enumerate()
-            .map(|(i, m)| MessageRow::from_view(n - i, m))
+            .map(|(i, m)| MessageRow::from_view(n - i, m, &app.ctx.config.public_url))
             .collect(),
         store_url: store_url(&app),
     })

@@ -9,6 +9,7 @@
 //! | `/poller`   | [`poller`]    | pause, resume, interval, poll now, the cursor          |
 //! | `/keys`     | [`keys`]      | API keys: hints, create (shown once), revoke           |
 //! | `/reference`| [`reference`] | the API, read from the inventory's OpenAPI document    |
+//! | `/inbox/{name}` | [`inbox`] | a capture inbox: what arrived, to check by hand        |
 //!
 //! The same pattern as the store's UI (`store::ui`): askama templates in
 //! `templates/inventory/` that work without JavaScript, and `data-live`
@@ -29,6 +30,7 @@
 //! [`reference`]: mod@reference
 
 pub mod chaos;
+pub mod inbox;
 pub mod keys;
 pub mod messages;
 pub mod poller;
@@ -81,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     chaos::configure(cfg);
     poller::configure(cfg);
     keys::configure(cfg);
+    inbox::configure(cfg);
     reference::configure(cfg);
     // `/login` and `/logout`: how a person becomes the operator.
     platform::guard::login::routes(cfg);

@@ -68,7 +68,7 @@ fn seconds_text(ms: i64) -> String {
 
 impl PollerPanel {
     pub async fn load(app: &Data, back: Option<&'static str>) -> Result<PollerPanel, sqlx::Error> {
-        let state = cursor::load(&app.ctx.db).await?;
+        let state = cursor::load(&app.ctx.db, cursor::Feed::Poll).await?;
         let feed = Selection {
             channel: Some(Channel::Feed),
             order_id: None,
@@ -133,6 +133,8 @@ pub struct PollerPage {
     pub layout: Layout,
     pub panel: PollerPanel,
     pub store_url: String,
+    /// Hybrid mode's reconciliation: the same machinery, its own cursor.
+    pub reconciler: cursor::PollerState,
 }
 
 async fn render(
@@ -146,6 +148,7 @@ async fn render(
         layout: layout(app, req, "Poller").with_notice(notice),
         panel,
         store_url: store_url(app),
+        reconciler: cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?,
     };
     page(app, status, &template)
 }

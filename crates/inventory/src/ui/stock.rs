@@ -96,7 +96,7 @@ impl askama::filters::HtmlSafe for StatusStrip {}
 impl StatusStrip {
     pub async fn load(app: &Data) -> Result<StatusStrip, sqlx::Error> {
         let chaos = app.ctx.chaos.settings();
-        let state = cursor::load(&app.ctx.db).await?;
+        let state = cursor::load(&app.ctx.db, cursor::Feed::Poll).await?;
         Ok(StatusStrip {
             chaos_summary: chaos_summary(&chaos),
             chaos,

@@ -4,7 +4,9 @@
 //! with and without keys, JSON and XML.
 
 mod helpers;
+mod inbox;
 mod inputs;
+mod notice;
 mod openapi;
 mod poll_cost;
 mod security;

@@ -272,3 +272,28 @@ platform::db_test!(async fn chaos_makes_the_endpoint_fail_on_demand(backend) {
     assert!(verdicts[1].starts_with("refused"));
     assert_eq!(verdicts.len(), 4);
 });
+
+// Regression: the stock page's "Taken (24 h)" counted an order the store
+// voided, although the void had put its units back.
+platform::db_test!(async fn a_voided_order_is_not_counted_as_taken(backend) {
+    let inv = spawn_inventory(backend).await;
+    let taken = |sku: &'static str| {
+        let inv = &inv;
+        async move {
+            let stock: serde_json::Value = inv.client.get(inv.url("/api/stock")).send().await.unwrap().json().await.unwrap();
+            stock.as_array().unwrap().iter().find(|s| s["sku"] == sku).unwrap()["taken_24h"].as_i64().unwrap()
+        }
+    };
+    update_inventory(&inv, Some(KEY), Some("ord_kept"), &request("ord_kept", &[("TIN-CADDY", 1)])).await;
+    update_inventory(&inv, Some(KEY), Some("ord_gone"), &request("ord_gone", &[("TIN-CADDY", 4)])).await;
+    assert_eq!(taken("TIN-CADDY").await, 5);
+    let r = inv
+        .client
+        .post(inv.url("/update_inventory/ord_gone/void"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(taken("TIN-CADDY").await, 1);
+});

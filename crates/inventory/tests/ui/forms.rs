@@ -59,7 +59,7 @@ platform::db_test!(async fn chaos_is_switched_on_and_healed_from_the_form(backen
 
 platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form(backend) {
     let inventory = spawn_inventory(backend).await;
-    let poller = || async { inventory::integration::poller::cursor::load(&inventory.state.ctx.db).await.unwrap() };
+    let poller = || async { inventory::integration::poller::cursor::load(&inventory.state.ctx.db, inventory::integration::poller::Feed::Poll).await.unwrap() };
 
     let done = post_form(&inventory, "/poller", &[("action", "interval"), ("interval_s", "0.5")]).await;
     assert_eq!(done.status, 303);

@@ -5,10 +5,10 @@ use crate::helpers::*;
 platform::db_test!(async fn every_page_renders_with_its_key_content(backend) {
     let inventory = spawn_inventory(backend).await;
     let cases: &[(&str, &[&str])] = &[
-        ("/", &["<h1>Stock</h1>", "data-sku=\"TEA-SENCHA\"", "data-on-hand=\"40\"", "Restock", "all off: behaving normally", "not subscribed"]),
+        ("/", &["<h1>Stock</h1>", "data-sku=\"TEA-SENCHA\"", "data-on-hand=\"40\"", "Restock", "all off: behaving normally", "not registered"]),
         ("/messages", &["<h1>Messages</h1>", "Nothing has crossed yet.", "<option value=\"webhook\">webhook</option>"]),
-        ("/chaos", &["Chaos controls", "name=\"down\"", "name=\"latency_ms\"", "name=\"fail_next\"", "name=\"reject_signatures\"", "Heal everything"]),
-        ("/poller", &["<h1>Poller</h1>", "data-paused=\"true\"", "Resume polling", "Poll now", "name=\"interval_s\"", "none yet — the next poll starts at the beginning"]),
+        ("/chaos", &["Chaos controls", "name=\"down\"", "name=\"latency_ms\"", "name=\"fail_next\"", "name=\"reject_signatures\"", "name=\"drop_webhooks\"", "Heal everything"]),
+        ("/poller", &["<h1>Poller</h1>", "data-paused=\"true\"", "Resume polling", "Poll now", "name=\"interval_s\"", "none yet — the next poll starts at the beginning", "Hybrid mode's reconciliation", "GET /api/orders?mode=hybrid"]),
         ("/keys", &["API keys", "configured (INVENTORY_API_KEY)", "pp_d…e_me", "Create a key"]),
     ];
     for (path, needles) in cases {
@@ -100,4 +100,19 @@ platform::db_test!(async fn skus_never_break_and_units_stay_with_their_numbers(b
     let rule = &rule[..rule.find('}').unwrap()];
     assert!(rule.contains("white-space: nowrap"), "{rule}");
     assert!(rule.contains("overflow-wrap: normal"), "{rule}");
+});
+
+// Regression: the stock page said "subscribed" after the store had deleted
+// the inventory's endpoint. The inventory only knows what it registered;
+// it says that, and who owns the list.
+platform::db_test!(async fn the_status_says_what_it_registered_not_that_it_is_subscribed(backend) {
+    let inventory = spawn_inventory(backend).await;
+    sqlx::query("INSERT INTO webhook_secrets (secret, endpoint_id, store_url, added_at) VALUES ('whsec_x', 'whe_gone', 'http://store', 0)")
+        .execute(inventory.state.ctx.db.pool())
+        .await
+        .unwrap();
+    let page = get(&inventory, "/").await;
+    page.assert_lacks("<strong>subscribed</strong>");
+    page.assert_contains("<strong>registered</strong>");
+    page.assert_contains("if the endpoint was deleted there since, nothing is sent here");
 });

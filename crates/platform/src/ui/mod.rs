@@ -7,7 +7,9 @@
 //! 3. [`format`](mod@format) — the small formatting functions the templates need
 //!    (money, times, latencies, pretty-printed bodies);
 //! 4. [`errors`] — a service's failure as a page ([`PageProblem`],
-//!    [`PageError`]).
+//!    [`PageError`]);
+//! 5. [`by_hand`] — a recorded message laid out to check by hand: its
+//!    signature recomputed step by step, and the message as `curl`.
 //!
 //! Everything is also re-exported here, under the names both services
 //! import (`platform::ui::Layout`, `platform::ui::money`, …).
@@ -28,11 +30,13 @@
 //! Content-Security-Policy of a page names exactly one other origin: its
 //! peer's.
 
+pub mod by_hand;
 pub mod chrome;
 pub mod errors;
 pub mod format;
 pub mod response;
 
+pub use by_hand::{SignedMessage, curl, header_pairs};
 pub use chrome::{ErrorPage, Layout, NavItem, Notice, Service};
 pub use errors::{PageError, PageProblem, not_found_page};
 pub use format::{

@@ -10,6 +10,7 @@
 //! to `target/screenshots/` for a reviewer to look at.
 
 mod browser;
+mod by_hand;
 mod chaos;
 mod escaping;
 mod outage;

@@ -98,7 +98,7 @@ async fn the_burst_the_flow_and_every_page_at_two_widths() {
                 (cells == "5").then_some(())
             })
             .await;
-            assert_eq!(page.count("figure[data-chart] svg.bar-track").await, 4 * 3, "four charts, a bar track per mode");
+            assert_eq!(page.count("figure[data-chart] svg.bar-track").await, 4 * 4, "four charts, a bar track per mode");
 
             // The flow: a message crosses while we watch, and shows up on
             // both sides, arrow pointing from the store to the inventory.

@@ -29,6 +29,7 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
                 ("webhook", "TEA-SENCHA", 2, 40),
                 ("api", "TEA-ASSAM", 3, 60),
                 ("poll", "TEA-OOLONG", 1, 12),
+                ("hybrid", "MUG-BLUE", 2, 25),
             ] {
                 page.client
                     .switch_to_window(store_tab.clone())
@@ -68,8 +69,8 @@ async fn an_order_in_each_mode_moves_the_stock_on_the_open_inventory_page() {
                     page.path().await.starts_with("/orders/ord_").then_some(())
                 })
                 .await;
-                // Confirmed — in webhook and poll mode after the page was
-                // drawn, so the page itself must take the news.
+                // Confirmed — in webhook, poll and hybrid mode after the
+                // page was drawn, so the page itself must take the news.
                 page.wait_live().await;
                 page.wait_for(&format!("the {mode} order to be confirmed"), || async {
                     (page.attr("#order-status", "data-status").await.as_deref()

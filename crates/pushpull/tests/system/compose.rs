@@ -1012,7 +1012,7 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
         }
     };
     let before = stock("TEA-ASSAM").await;
-    for mode in ["webhook", "api", "poll"] {
+    for mode in ["webhook", "api", "poll", "hybrid"] {
         let r = client
             .put(format!("{store}/api/integration"))
             .json(&serde_json::json!({"mode": mode}))
@@ -1059,7 +1059,7 @@ async fn the_binaries_started_as_compose_starts_them_take_an_order_in_each_mode(
         .await;
         assert_eq!(status, "confirmed", "{mode}");
     }
-    assert_eq!(stock("TEA-ASSAM").await, before - 3);
+    assert_eq!(stock("TEA-ASSAM").await, before - 4);
 
     // What `docker compose logs` would show: each order's trip, no error.
     let (store_lines, inventory_lines) = (store_process.stop(), inventory_process.stop());

@@ -6,6 +6,7 @@
 mod api_mode;
 mod compose;
 mod helpers;
+mod hybrid_mode;
 mod logs;
 mod outage;
 mod poll_mode;
@@ -13,4 +14,5 @@ mod process;
 mod scaling;
 mod security;
 mod switching;
+mod tour;
 mod webhook_mode;

@@ -163,3 +163,83 @@ platform::db_test!(async fn empty_polls_are_counted_and_the_store_being_down_mea
     assert_eq!(r["orders_applied"], 0);
     assert_eq!(sys.inventory().outcome_of(&webhook_order).await, None);
 });
+
+/// Messages of one channel in the inventory's log.
+async fn logged(inv: &inventory::testing::TestInventory, channel: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE channel = $1")
+        .bind(channel)
+        .fetch_one(inv.state.ctx.db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+platform::db_test!(async fn a_poll_cycle_costs_a_read_and_one_acknowledgement_whatever_its_size(backend) {
+    // Paused: only "poll now" reads, so the cycle below is the only one.
+    let sys = spawn_system(backend, Options { mode: "poll", inventory: |c| c.poll.paused = true, ..Options::default() }).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(order_id(&place(&sys.store, "TEA-ASSAM", 1).await));
+    }
+    let inv = sys.inventory();
+    let (feeds, acks) = (logged(inv, "feed").await, logged(inv, "ack").await);
+    let report: serde_json::Value =
+        inv.client.post(inv.url("/api/poller/poll-now")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(report["orders_applied"], 6, "{report}");
+    assert_eq!(report["requests"], 1, "{report}");
+    assert_eq!(report["acknowledgements"], 1, "{report}");
+    assert_eq!(logged(inv, "feed").await - feeds, 1);
+    assert_eq!(logged(inv, "ack").await - acks, 1, "one acknowledgement for the page");
+    for id in &ids {
+        assert_eq!(sys.store.order_status(id).await, "confirmed", "{id}");
+        // Each order's timeline at the store still shows the acknowledgement.
+        let detail = sys.store.get_json(&format!("/api/orders/{id}")).await;
+        let channels: Vec<&str> =
+            detail["timeline"].as_array().unwrap().iter().map(|e| e["channel"].as_str().unwrap()).collect();
+        assert!(channels.contains(&"ack"), "{id}: {channels:?}");
+    }
+    // Nothing new: a read, and no acknowledgement at all.
+    let idle: serde_json::Value =
+        inv.client.post(inv.url("/api/poller/poll-now")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(idle["acknowledgements"], 0, "{idle}");
+    assert_eq!(logged(inv, "ack").await - acks, 1);
+});
+
+fn long_polling(c: &mut inventory::InventoryConfig) {
+    c.poll.paused = false;
+    // An interval no test waits out: only a held read can bring the order.
+    c.poll.interval = Duration::from_secs(3600);
+    c.poll.wait = Some(Duration::from_secs(20));
+}
+
+platform::db_test!(async fn with_long_polling_an_order_lands_without_waiting_for_the_interval(backend) {
+    let mut sys = spawn_system(backend, Options { mode: "poll", inventory: long_polling, ..Options::default() }).await;
+    // The poller's read is held at the store before the order is placed.
+    eventually(Duration::from_secs(10), "a long poll held", || async {
+        (sys.store.state.ctx.feed_bell.waiting() >= 1).then_some(())
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let id = order_id(&place(&sys.store, "TEA-SENCHA", 2).await);
+    // Neither clock is advanced: the commit wakes the held read.
+    let status = eventually(Duration::from_secs(10), "landed", || async {
+        let status = sys.store.order_status(&id).await;
+        (status != "pending").then_some(status)
+    })
+    .await;
+    assert_eq!(status, "confirmed");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let reads = sys.inventory().get_json("/api/messages?channel=feed&limit=200").await;
+    assert!(
+        reads.as_array().unwrap().iter().any(|m| m["url"].as_str().unwrap().contains("wait=20")),
+        "{reads}"
+    );
+    // A held read does not hold up the inventory's stop.
+    eventually(Duration::from_secs(10), "held again", || async {
+        (sys.store.state.ctx.feed_bell.waiting() >= 1).then_some(())
+    })
+    .await;
+    let stopping = std::time::Instant::now();
+    sys.stop_inventory().await;
+    assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
+});

@@ -34,7 +34,7 @@
 //! button would need to delete history the timelines show, so there is
 //! none; a burst on the compare page simply adds comparable orders.
 //!
-//! Which channel belongs to which mode is [`super::timeline::mode_of`].
+//! Which channel belongs to which mode is [`crate::timeline::mode_of`].
 
 use contract::{Channel, IntegrationMode, OrderStatus};
 use platform::Db;
@@ -256,30 +256,41 @@ impl Comparison {
     }
 
     /// Requests: the pushed and called ones that carried each mode's
-    /// orders, on its own channels (each carries one order) — and every
-    /// poll and acknowledgement, whatever it carried: each was asked for,
-    /// and each is what polling cost.
+    /// orders, on its own channels (each carries one order: a webhook, a
+    /// call, a hybrid notice and its fetch) — and every poll and
+    /// acknowledgement, whatever it carried: each was asked for, and each
+    /// is what polling cost; likewise every reconciliation read and
+    /// acknowledgement, hybrid's share of polling.
     async fn count_requests(&mut self, db: &Db) -> Result<(), sqlx::Error> {
         let rows: Vec<ByModeAndChannel> = sqlx::query_as(
             "SELECT o.mode AS mode, e.channel AS channel, COUNT(DISTINCT e.id) AS n \
              FROM exchange_orders eo JOIN orders o ON o.id = eo.order_id \
              JOIN exchanges e ON e.id = eo.exchange_id \
-             WHERE e.channel NOT IN ($1, $2) GROUP BY o.mode, e.channel",
+             WHERE e.channel NOT IN ($1, $2, $3) GROUP BY o.mode, e.channel",
         )
         .bind(Channel::Feed.as_str())
         .bind(Channel::Ack.as_str())
+        .bind(Channel::Reconcile.as_str())
         .fetch_all(db.pool())
         .await?;
         for row in rows.iter().filter(|r| mode_of(r.channel) == Some(r.mode)) {
             self.mode_mut(row.mode).requests += row.n;
         }
-        let polls: Count =
-            sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel IN ($1, $2)")
-                .bind(Channel::Feed.as_str())
-                .bind(Channel::Ack.as_str())
-                .fetch_one(db.pool())
-                .await?;
-        self.mode_mut(IntegrationMode::Poll).requests = polls.n;
+        for (mode, channels) in [
+            (IntegrationMode::Poll, [Channel::Feed, Channel::Ack]),
+            (
+                IntegrationMode::Hybrid,
+                [Channel::Reconcile, Channel::Reconcile],
+            ),
+        ] {
+            let reads: Count =
+                sqlx::query_as("SELECT COUNT(*) AS n FROM exchanges WHERE channel IN ($1, $2)")
+                    .bind(channels[0].as_str())
+                    .bind(channels[1].as_str())
+                    .fetch_one(db.pool())
+                    .await?;
+            self.mode_mut(mode).requests += reads.n;
+        }
         Ok(())
     }
 
@@ -298,17 +309,22 @@ impl Comparison {
         Ok(())
     }
 
-    /// Retries. Webhook attempts number themselves; an api call or a feed
+    /// Retries. Webhook attempts (and hybrid notices) number themselves; an api call or a feed
     /// read or acknowledgement repeats when a second message of the same
     /// channel carried the same order (a void is not a retry).
     async fn count_retries(&mut self, db: &Db) -> Result<(), sqlx::Error> {
-        let row: Count = sqlx::query_as(
-            "SELECT COUNT(*) AS n FROM exchanges WHERE channel = $1 AND attempt_no > 1",
-        )
-        .bind(Channel::Webhook.as_str())
-        .fetch_one(db.pool())
-        .await?;
-        self.mode_mut(IntegrationMode::Webhook).retries = row.n;
+        for (mode, channel) in [
+            (IntegrationMode::Webhook, Channel::Webhook),
+            (IntegrationMode::Hybrid, Channel::Notify),
+        ] {
+            let row: Count = sqlx::query_as(
+                "SELECT COUNT(*) AS n FROM exchanges WHERE channel = $1 AND attempt_no > 1",
+            )
+            .bind(channel.as_str())
+            .fetch_one(db.pool())
+            .await?;
+            self.mode_mut(mode).retries = row.n;
+        }
         let rows: Vec<ByModeAndChannel> = sqlx::query_as(
             "SELECT o.mode AS mode, e.channel AS channel, COUNT(*) AS n FROM exchange_orders eo \
              JOIN orders o ON o.id = eo.order_id JOIN exchanges e ON e.id = eo.exchange_id \

@@ -1,11 +1,12 @@
-//! How orders reach the inventory: the three integration patterns, one
-//! module each, and the switch between them.
+//! How orders reach the inventory: the integration patterns, one module
+//! each — and their combination — and the switch between them.
 //!
 //! | mode      | module      | who starts the exchange | does the sender wait?     |
 //! |-----------|-------------|-------------------------|---------------------------|
 //! | `webhook` | [`webhook`] | the store (push)        | no: an event, retried     |
 //! | `api`     | [`api`]     | the store (push)        | yes: request/response     |
 //! | `poll`    | [`poll`]    | the inventory (pull)    | yes, per read             |
+//! | `hybrid`  | [`hybrid`]  | notice pushed, order pulled | both: notice is an event, fetch a request |
 //!
 //! Each pattern owns its machinery ([`webhook::Webhooks`],
 //! [`api::ApiCalls`]; the feed has none) and takes the store's
@@ -21,6 +22,7 @@
 //! never strands or doubles an order that is already under way.
 
 pub mod api;
+pub mod hybrid;
 pub mod poll;
 pub mod webhook;
 

@@ -7,7 +7,9 @@
 //! `iterator` until `done`. It is the integration with the fewest moving
 //! parts on the producer's side (no outbox, no retries, no endpoint
 //! registry: a failed poll is simply repeated) and the most waste (most
-//! polls find nothing) and latency (up to one interval) on the consumer's.
+//! polls find nothing) and latency (up to one interval) on the consumer's —
+//! both of which long polling (`wait=SECONDS`, [`wait`]) takes away, for a
+//! connection held open per consumer.
 //!
 //! **The cursor cannot skip an order.** The naive cursor — "orders with an
 //! id (or a sequence number) greater than the last one I saw" — loses
@@ -27,7 +29,8 @@
 //!
 //! **The acknowledgement closes the loop.** Nobody pushed the order, so the
 //! store learns what happened to it when the inventory reports back —
-//! `POST /api/orders/{id}/acknowledgement` — the pattern marketplaces use
+//! `POST /api/orders/{id}/acknowledgement`, or a whole page at once with
+//! `POST /api/acknowledgements` ([`page`]) — the pattern marketplaces use
 //! for orders their sellers pull — and only for orders placed in poll mode:
 //! each channel resolves its own mode's orders, no other. Both endpoints
 //! want the store's API key (`crate::api_keys`), checked before the query
@@ -38,12 +41,15 @@
 //! inventory's timer (including the empty ones); an order's timeline shows
 //! the feed read that carried it and the acknowledgement.
 
+pub mod page;
+pub mod wait;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sqlx::AnyConnection;
 
-use contract::inventory::Acknowledgement;
-use contract::order::{FeedPage, Order};
+use contract::inventory::{Acknowledged, Acknowledgement};
+use contract::order::FeedPage;
 use contract::{IntegrationMode, OrderId};
 
 use crate::context::Context;
@@ -116,15 +122,25 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, StoreError> {
     }
 }
 
-/// One page of the feed after `cursor`.
-pub async fn read_feed(ctx: &Context, cursor: Cursor, limit: i64) -> Result<FeedPage, StoreError> {
+/// One page of the feed after `cursor`: every order, or only those placed
+/// in `mode` (hybrid's reconciliation reads only hybrid orders). Filtering
+/// keeps the cursor sound: positions are still handed out in commit order,
+/// and the page's `iterator` is its last order's position.
+pub async fn read_feed(
+    ctx: &Context,
+    cursor: Cursor,
+    limit: i64,
+    mode: Option<IntegrationMode>,
+) -> Result<FeedPage, StoreError> {
     // One more than asked: if it exists, there is more to read.
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.feed_seq > $1 ORDER BY o.feed_seq LIMIT $2"
+        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.feed_seq > $1 AND ($3 IS NULL OR o.mode = $3) \
+         ORDER BY o.feed_seq LIMIT $2"
     ));
     let mut rows: Vec<OrderRow> = sqlx::query_as(sql)
         .bind(cursor.0)
         .bind(limit + 1)
+        .bind(mode.map(IntegrationMode::as_str))
         .fetch_all(ctx.db.pool())
         .await?;
     let done = rows.len() as i64 <= limit;
@@ -140,35 +156,37 @@ pub async fn read_feed(ctx: &Context, cursor: Cursor, limit: i64) -> Result<Feed
 }
 
 /// Records what the inventory did with an order it pulled. Only a
-/// poll-mode order is the feed's to resolve: a webhook order is resolved by
-/// the inventory's answer to its webhook, an api order by the answer to
-/// the call — an acknowledgement for one of those is a `409` and changes
+/// poll-mode order — or a hybrid one, which its reconciliation may land —
+/// is the feed's to resolve: a webhook order is resolved by the
+/// inventory's answer to its webhook, an api order by the answer to the
+/// call — an acknowledgement for one of those is a `409` and changes
 /// nothing (otherwise the two channels could decide one order differently,
 /// for good).
 pub async fn acknowledge(
     ctx: &Context,
     order_id: &OrderId,
     ack: &Acknowledgement,
-) -> Result<Order, StoreError> {
+) -> Result<Acknowledged, StoreError> {
     let order = orders::get_order(&ctx.db, order_id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order_id.as_str()))?;
-    if order.mode != IntegrationMode::Poll {
+    let resolver = match order.mode {
+        IntegrationMode::Poll | IntegrationMode::Hybrid => None,
+        IntegrationMode::Webhook => Some("webhook"),
+        IntegrationMode::Api => Some("call to /update_inventory"),
+    };
+    if let Some(resolver) = resolver {
         return Err(StoreError::conflict(format!(
-            "order {order_id} was placed in {} mode: its {} resolves it, not an acknowledgement \
-             (only poll-mode orders are acknowledged)",
+            "order {order_id} was placed in {} mode: its {resolver} resolves it, not an \
+             acknowledgement (only poll and hybrid orders are acknowledged)",
             order.mode,
-            match order.mode {
-                IntegrationMode::Webhook => "webhook",
-                _ => "call to /update_inventory",
-            }
         )));
     }
     let (status, reason) = orders::resolution(ack.outcome, ack.reason.clone());
     let mut conn = ctx.db.writer().acquire().await?;
     let changed = orders::resolve(
         &mut conn,
-        IntegrationMode::Poll,
+        order.mode,
         order_id,
         status,
         reason.as_deref(),
@@ -180,8 +198,11 @@ pub async fn acknowledge(
     if changed {
         orders::announce_resolution(ctx, order_id, order.mode, status, reason.as_deref());
     }
-    // Repeated acknowledgements are fine: the first one decided.
-    Ok(orders::get_order(&ctx.db, order_id).await?.unwrap_or(order))
+    // Repeated acknowledgements are fine: the first answer decided.
+    Ok(Acknowledged {
+        order: orders::get_order(&ctx.db, order_id).await?.unwrap_or(order),
+        duplicate: !changed,
+    })
 }
 
 #[cfg(test)]

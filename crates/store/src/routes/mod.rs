@@ -1,5 +1,6 @@
 //! The store's JSON API: orders and the mode switch ([`orders`]), webhook
-//! endpoints and deliveries ([`webhooks`]), and the pull feed's two doors
+//! endpoints and deliveries ([`webhooks`]), a delivery replayed by hand
+//! ([`replay`]), and the pull feed's two doors
 //! ([`feed`]). Beside them, mounted by `crate::startup`: the web
 //! pages (`crate::ui`), the operational endpoints every service has
 //! (`/healthz`, `/metrics`, `/events`, from `platform::server::ops_routes`)
@@ -8,6 +9,7 @@
 
 pub mod feed;
 pub mod orders;
+pub mod replay;
 pub mod webhooks;
 
 use actix_web::web;
@@ -25,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/api/orders/{id}").get(orders::get_order))
         .service(web::resource("/api/orders/{id}/acknowledgement").post(feed::acknowledgement))
+        .service(web::resource("/api/acknowledgements").post(feed::page_acknowledgement))
         .service(
             web::resource("/api/integration")
                 .get(orders::get_integration)
@@ -51,7 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/api/deliveries").get(webhooks::list_deliveries))
         .service(web::resource("/api/deliveries/{id}").get(webhooks::get_delivery))
-        .service(web::resource("/api/deliveries/{id}/redeliver").post(webhooks::redeliver));
+        .service(web::resource("/api/deliveries/{id}/redeliver").post(webhooks::redeliver))
+        .service(web::resource("/api/deliveries/{id}/replay").post(replay::replay));
 }
 
 /// A typed id from a URL path. One that does not even parse names nothing

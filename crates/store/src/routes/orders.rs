@@ -13,13 +13,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use contract::order::{NewOrder, Order, Product};
-use contract::{IntegrationMode, OrderId, Problem, Sku};
+use contract::{Channel, IntegrationMode, OrderId, Problem, Sku};
 use platform::guard::Operator;
 use platform::http::Json;
 
 use super::id_from_path;
+use crate::api_keys;
 use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
+use crate::inbound::Inbound;
 use crate::integration;
 use crate::orders;
 use crate::state::AppState;
@@ -99,7 +101,10 @@ pub(super) async fn place_order(
 pub struct OrderWithTimeline {
     #[serde(flatten)]
     order: Order,
-    timeline: Vec<ExchangeView>,
+    /// Left out for hybrid's fetch (a request with the feed key): the
+    /// inventory wants the order, not the store's log of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<Vec<ExchangeView>>,
 }
 
 #[utoipa::path(
@@ -107,22 +112,51 @@ pub struct OrderWithTimeline {
     path = "/api/orders/{id}",
     tag = "orders",
     summary = "One order and its integration timeline",
+    description = "Also hybrid mode's **fetch**: told by a thin `order.notice` that an order \
+                   was placed, the inventory reads it here, with the feed key — so what it \
+                   applies is the order as it stands now, never a stale copy. A request that \
+                   presents a key must present a valid one, is logged as the `fetch`, and gets \
+                   the order without the timeline.",
     params(("id" = OrderId, Path, description = "The order's id")),
+    security((), ("feed_key" = [])),
     responses(
         (status = 200, description = "The order, with every exchange that carried it", body = OrderWithTimeline),
+        (status = 401, description = "A key was presented, and it is not a valid feed key", body = Problem, content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn get_order(
     app: Data,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, StoreError> {
+    let inbound = Inbound::arrived(&app.ctx);
+    // The inventory fetching a notified order shows the feed key; anyone
+    // else (the UI, a person with the id) reads without one.
+    let fetch = req.headers().contains_key(header::AUTHORIZATION);
+    if fetch {
+        api_keys::require(&app.ctx.db, &req).await?;
+    }
     let id: OrderId = id_from_path("order", &id)?;
     let order = orders::get_order(&app.ctx.db, &id)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
-    let timeline = timeline::for_order(&app.ctx.db, &id).await?;
-    Ok(HttpResponse::Ok().json(OrderWithTimeline { order, timeline }))
+    let timeline = if fetch {
+        None
+    } else {
+        Some(timeline::for_order(&app.ctx.db, &id).await?)
+    };
+    let body = serde_json::to_string(&OrderWithTimeline { order, timeline })
+        .map_err(anyhow::Error::from)?;
+    if fetch {
+        inbound
+            .record(&app.ctx, &req, Channel::Fetch, String::new(), &body, &[&id])
+            .await?;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// The store's integration mode.
@@ -157,7 +191,7 @@ pub(super) async fn get_integration(app: Data) -> Result<HttpResponse, StoreErro
     security((), ("operator" = [])),
     responses(
         (status = 200, description = "Switched", body = IntegrationSetting),
-        (status = 422, description = "Not one of `webhook`, `api`, `poll`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one of `webhook`, `api`, `poll`, `hybrid`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn put_integration(

@@ -168,6 +168,22 @@ pub struct RotateRequest {
 /// The longest grace period a rotation may ask for: a week.
 pub const MAX_GRACE_SECONDS: u64 = 7 * 24 * 3600;
 
+/// A test ping's text.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PingRequest {
+    /// What `data.message` says (at most 500 characters).
+    #[schema(schema_with = ping_message_schema)]
+    pub message: Option<String>,
+}
+
+fn ping_message_schema() -> utoipa::openapi::schema::Object {
+    contract::schema::human_text(
+        "What `data.message` says: text a person wrote, nothing hidden in it.",
+        crate::integration::webhook::test_event::MAX_PING_MESSAGE,
+        false,
+    )
+}
+
 /// The answer to a ping: the message that was queued.
 #[derive(Serialize, ToSchema)]
 pub struct PingQueued {
@@ -227,19 +243,31 @@ pub(super) async fn rotate_secret(
     path = "/api/webhook-endpoints/{id}/ping",
     tag = "webhook endpoints",
     summary = "Send a signed `ping` to an endpoint",
+    description = "A test event: signed, delivered, retried and logged like any other. Its \
+                   `data.message` is the usual hello, or the text given here.",
     params(("id" = EndpointId, Path, description = "The endpoint's id")),
+    request_body(content = Option<PingRequest>, content_type = "application/json",
+                 description = "Optional: the text the ping carries."),
     security((), ("operator" = [])),
     responses(
         (status = 202, description = "Queued for delivery", body = PingQueued),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A message that is too long or holds a hidden character", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn ping_endpoint(
     _: Operator,
     app: Data,
     id: web::Path<String>,
+    body: OptionalJson<PingRequest>,
 ) -> Result<HttpResponse, StoreError> {
-    let message_id = endpoints::ping(&app.webhooks, &endpoint_id(&id)?).await?;
+    let message = body.0.and_then(|b| b.message);
+    let message_id = crate::integration::webhook::test_event::ping(
+        &app.webhooks,
+        &endpoint_id(&id)?,
+        message.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(PingQueued { message_id }))
 }
 
@@ -318,7 +346,7 @@ pub(super) async fn get_delivery(
     responses(
         (status = 202, description = "Queued: the delivery, pending again", body = deliveries::DeliveryView),
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The delivery's endpoint was deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not queued: the delivery's endpoint was deleted (`/problems/endpoint-deleted`: there is nowhere to send it), or an attempt is in flight", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn redeliver(

@@ -1,5 +1,5 @@
 //! The compare page: one chart per question — how fast, how many requests,
-//! how much waste, how many failures — with the three modes side by side,
+//! how much waste, how many failures — with the four modes side by side,
 //! and the burst button that fills them with comparable orders.
 //!
 //! The figures come from `crate::instruments::comparison` (queries over the
@@ -129,7 +129,7 @@ fn requests_chart(c: &Comparison) -> BarChart {
     chart.build(
         "requests",
         "Requests per order",
-        "Requests each mode made for its orders — for polling, every poll, the empty ones included — divided by the orders placed in that mode (light); solid, without the empty polls.",
+        "Requests each mode made for its orders — for polling, every poll, the empty ones included; for hybrid, the notice, the fetch and every reconciliation read — divided by the orders placed in that mode (light); solid, without the empty polls.",
         vec![
             Legend { class: "light", label: "all requests, empty polls included" },
             Legend { class: "", label: "requests that brought an order" },
@@ -147,10 +147,11 @@ fn polls_chart(c: &Comparison) -> BarChart {
         } else {
             (0, 0)
         };
-        let text = if m.mode == IntegrationMode::Poll {
-            format!("{empty} of {} found nothing", count(reads, "poll"))
-        } else {
-            "never polls: 0".to_owned()
+        let text = match m.mode {
+            IntegrationMode::Poll => format!("{empty} of {} found nothing", count(reads, "poll")),
+            // Its slow reconciliation reads are counted with its requests.
+            IntegrationMode::Hybrid => "no polls: a reconciliation every minute instead".to_owned(),
+            IntegrationMode::Webhook | IntegrationMode::Api => "never polls: 0".to_owned(),
         };
         chart = chart.row(
             mode_info(m.mode).name,
@@ -165,7 +166,7 @@ fn polls_chart(c: &Comparison) -> BarChart {
     chart.build(
         "polls",
         "Empty polls: asking when there was nothing to get",
-        "Feed reads by the inventory (light) and, of those, the ones that carried no poll-mode order (solid). Push modes never poll.",
+        "Feed reads by the inventory (light) and, of those, the ones that carried no poll-mode order (solid). Webhook and api mode are push: the store starts those, so they never poll.",
         vec![
             Legend { class: "light", label: "all feed reads" },
             Legend { class: "", label: "empty" },

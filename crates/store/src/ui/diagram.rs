@@ -5,7 +5,9 @@
 //! (`templates/store/diagram.html`) from geometry computed here, so it
 //! needs no script, prints, and is escaped like every other template. The
 //! picture is the point of the page: in webhook and api mode the arrows
-//! leave the store; in poll mode they leave the inventory.
+//! leave the store; in poll mode they leave the inventory; in hybrid mode
+//! the notice leaves the store and the fetch (and, when that is what
+//! landed the order, the reconciliation's read) the inventory.
 //!
 //! It keeps its own legend: a **request** is a solid arrow coloured by who
 //! opened the connection — red when it got no 2xx answer — and its
@@ -22,7 +24,7 @@
 
 use askama::Template;
 
-use contract::Party;
+use contract::{Channel, Party};
 
 use super::exchange::ExchangeItem;
 
@@ -197,7 +199,16 @@ fn arrow(ex: &ExchangeItem, y: i64) -> Arrow {
             "head reply"
         },
     });
-    let mut label = format!("{}. {} {}", ex.number, ex.method, ex.path);
+    // Hybrid's three parts are named, since they share a path with
+    // others: a notice is a webhook POST, a fetch reads the order as the
+    // UI does, a reconciliation reads the feed as the poller does.
+    let part = match ex.channel {
+        Channel::Notify => "notify · ",
+        Channel::Fetch => "fetch · ",
+        Channel::Reconcile => "reconcile · ",
+        _ => "",
+    };
+    let mut label = format!("{}. {part}{} {}", ex.number, ex.method, ex.path);
     if let Some(n) = ex.attempt_no {
         label.push_str(&format!(" · attempt {n}"));
     }
@@ -296,6 +307,33 @@ fn quiet(run: &[&ExchangeItem], y: i64) -> QuietRow {
     }
 }
 
+/// How far below a notice its fetch is drawn: under the notice's label
+/// and arrow, above where the notice's answer will go.
+const NESTED_GAP: i64 = 52;
+
+/// The fetch a hybrid notice at `i` set off, if the next message is one:
+/// it is made while the inventory answers the notice, so it starts after
+/// the notice and is the next message of this order.
+fn fetched_within(exchanges: &[ExchangeItem], i: usize) -> Option<&ExchangeItem> {
+    let (notice, next) = (exchanges.get(i)?, exchanges.get(i + 1)?);
+    (notice.channel == Channel::Notify && next.channel == Channel::Fetch && !next.incidental)
+        .then_some(next)
+}
+
+/// Moves an arrow's answer (or the cross where it is missing) and its note
+/// down to `reply_y`.
+fn move_reply(arrow: &mut Arrow, reply_y: i64) {
+    if let Some(reply) = arrow.reply.as_mut() {
+        let dir = if reply.x2 < reply.x1 { -1 } else { 1 };
+        reply.y = reply_y;
+        reply.head = head(reply.x2, reply_y, dir);
+    }
+    if let Some((x, _)) = arrow.cross {
+        arrow.cross = Some((x, reply_y));
+    }
+    arrow.note_y = reply_y + 17;
+}
+
 impl SequenceDiagram {
     pub fn new(exchanges: &[ExchangeItem]) -> SequenceDiagram {
         let mut rows = Vec::new();
@@ -312,6 +350,16 @@ impl SequenceDiagram {
                 i += run.len();
                 quiet_rows.push(quiet(&run, y + 24));
                 y += QUIET_ROW;
+            } else if let Some(fetch) = fetched_within(exchanges, i) {
+                // Hybrid: the notice, the fetch it set off, then the
+                // notice's answer — which waited for the fetch.
+                let mut notice = arrow(&exchanges[i], y + 30);
+                let inner = arrow(fetch, y + 30 + NESTED_GAP);
+                move_reply(&mut notice, inner.note_y + 22);
+                rows.push(notice);
+                rows.push(inner);
+                i += 2;
+                y += 2 * ROW - 10;
             } else {
                 rows.push(arrow(&exchanges[i], y + 30));
                 i += 1;
@@ -366,6 +414,10 @@ mod tests {
             attempt: None,
             request_headers: vec![],
             request_body: String::new(),
+            request_body_pretty: None,
+            by_hand: None,
+            curl: String::new(),
+            delivery_id: None,
             response_headers: vec![],
             response_body: None,
         }
@@ -470,6 +522,49 @@ mod tests {
         assert!(d.quiet[0].y > d.rows[0].note_y && d.quiet[0].y < d.rows[1].label_y);
         assert_eq!(d.rows[1].y, TOP + ROW + QUIET_ROW);
         assert_eq!(d.height, TOP + 2 * ROW + 2 * QUIET_ROW);
+    }
+
+    #[test]
+    fn a_hybrid_notice_is_answered_after_the_fetch_it_set_off() {
+        let notice = ExchangeItem {
+            channel: contract::Channel::Notify,
+            ..exchange(1, Some(200), None)
+        };
+        let fetch = ExchangeItem {
+            channel: contract::Channel::Fetch,
+            initiator: Party::Inventory,
+            receiver: Party::Store,
+            method: "GET".into(),
+            path: "/api/orders/ord_1".into(),
+            attempt_no: None,
+            ..exchange(2, Some(200), None)
+        };
+        let d = SequenceDiagram::new(&[notice, fetch]);
+        let (notice, fetch) = (&d.rows[0], &d.rows[1]);
+        assert!(
+            notice.label.full.starts_with("1. notify · POST"),
+            "{}",
+            notice.label.full
+        );
+        assert!(
+            fetch.label.full.starts_with("2. fetch · GET"),
+            "{}",
+            fetch.label.full
+        );
+        // notify → fetch → fetch's answer → the notice's answer.
+        let fetch_answer = fetch.reply.as_ref().unwrap().y;
+        let notice_answer = notice.reply.as_ref().unwrap().y;
+        assert!(notice.y < fetch.y && fetch.y < fetch_answer && fetch_answer < notice_answer);
+        assert!(notice.note_y > notice_answer && d.height > notice.note_y);
+        // Its head still points back to the store.
+        assert!(
+            notice
+                .reply
+                .as_ref()
+                .unwrap()
+                .head
+                .starts_with(&format!("{},", STORE_X + 2))
+        );
     }
 
     #[test]

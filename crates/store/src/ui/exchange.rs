@@ -7,7 +7,9 @@ use actix_web::http::StatusCode;
 
 use contract::{Channel, Party};
 pub use platform::ui::HeaderRow;
-use platform::ui::{clock_time, date_time, duration_ms, header_rows, pretty_body};
+use platform::ui::{
+    SignedMessage, clock_time, curl, date_time, duration_ms, header_pairs, header_rows, pretty_body,
+};
 
 use crate::timeline::ExchangeView;
 use crate::vocabulary::Trigger;
@@ -36,7 +38,17 @@ pub struct ExchangeItem {
     pub attempt_no: Option<i64>,
     pub attempt: Option<String>,
     pub request_headers: Vec<HeaderRow>,
+    /// The body as recorded: the bytes that crossed (a signature covers
+    /// these, not a re-indented copy).
     pub request_body: String,
+    /// The body re-indented, when that changes it: for reading.
+    pub request_body_pretty: Option<String>,
+    /// A signed webhook, laid out to check its signature by hand.
+    pub by_hand: Option<SignedMessage>,
+    /// The request as a `curl` command that sends it again.
+    pub curl: String,
+    /// The delivery a webhook attempt belongs to: it can be replayed.
+    pub delivery_id: Option<String>,
     pub response_headers: Vec<HeaderRow>,
     pub response_body: Option<String>,
 }
@@ -61,7 +73,13 @@ impl ExchangeItem {
                 None => u.path().to_owned(),
             })
             .unwrap_or_else(|_| ex.url.clone());
+        let pairs = header_pairs(&ex.request_headers);
+        let pretty = pretty_body(&ex.request_body);
         ExchangeItem {
+            by_hand: SignedMessage::of(&pairs, ex.request_body.as_bytes()),
+            curl: curl(&ex.method, &ex.url, &pairs, &ex.request_body),
+            request_body_pretty: Some(pretty).filter(|p| *p != ex.request_body),
+            delivery_id: ex.delivery_id.as_ref().map(|d| d.to_string()),
             id: ex.id.to_string(),
             anchor: format!("ex-{}", ex.id),
             number,
@@ -89,7 +107,7 @@ impl ExchangeItem {
                 format!("attempt {n} · {how}")
             }),
             request_headers: header_rows(&ex.request_headers),
-            request_body: pretty_body(&ex.request_body),
+            request_body: ex.request_body.clone(),
             response_headers: ex
                 .response_headers
                 .as_ref()
@@ -101,12 +119,15 @@ impl ExchangeItem {
 
     pub fn channel_label(&self) -> &'static str {
         match self.channel {
-            Channel::Webhook => "webhook (push)",
-            Channel::Api => "api call",
+            Channel::Webhook => "webhook (push, event)",
+            Channel::Api => "api call (push, request/response)",
             Channel::Void => "void (compensation)",
             Channel::Feed => "feed read (poll)",
             Channel::Ack => "acknowledgement (poll)",
             Channel::Subscribe => "message",
+            Channel::Notify => "notice (hybrid push)",
+            Channel::Fetch => "fetch (hybrid pull)",
+            Channel::Reconcile => "reconciliation (hybrid pull)",
         }
     }
 }

@@ -76,6 +76,13 @@ impl FlowItem {
                 })
             }
             Channel::Webhook if carried.is_empty() => Some(EventType::Ping.to_string()),
+            Channel::Notify => Some("a thin notice: just the order id".to_owned()),
+            Channel::Fetch => Some("fetching the order a notice named".to_owned()),
+            Channel::Reconcile if ex.method == "GET" => Some(match carried.len() as i64 {
+                0 => "reconciliation: no hybrid orders".to_owned(),
+                n => format!("reconciliation: listed {}", count(n, "hybrid order")),
+            }),
+            Channel::Reconcile => Some("reconciliation: landed a lost notice's order".to_owned()),
             _ => None,
         };
         FlowItem {

@@ -5,12 +5,12 @@
 //! |-------------|---------------|----------------------------------------------------|
 //! | `/`         | [`shop`]      | the catalog, the order form, the current mode      |
 //! | `/orders`   | [`orders`]    | every order and its status                         |
-//! | `/orders/…` | [`orders`]    | one order: where it stands ([`order_progress`]), its sequence diagram and every message |
+//! | `/orders/…` | [`orders`]    | one order: where it stands ([`order_progress`]), its sequence diagram and every message; redeliver and replay ([`order_actions`]) |
 //! | `/flow`     | [`flow`]      | both services' message logs side by side, live     |
 //! | `/settings` | [`settings`]  | mode switch, webhook endpoints, delivery log       |
 //! | `/compare`  | [`compare`]   | charts per mode, and the burst experiment          |
 //! | `/tour`     | [`tour`]      | the six differences, each linked to where it shows |
-//! | `/reference`| [`reference`] | the API, read from the store's OpenAPI document    |
+//! | `/reference`| [`mod@reference`] | the API, read from the store's OpenAPI document    |
 //!
 //! The pattern is the same throughout: server-rendered askama templates
 //! (in `templates/store/`) that work without JavaScript — every action is a
@@ -48,6 +48,7 @@ pub mod compare;
 pub mod diagram;
 pub mod exchange;
 pub mod flow;
+pub mod order_actions;
 pub mod order_progress;
 pub mod orders;
 pub mod reference;
@@ -157,16 +158,16 @@ pub fn mode_info(mode: IntegrationMode) -> ModeInfo {
         IntegrationMode::Webhook => ModeInfo {
             mode,
             name: "Webhook",
-            pattern: "push",
+            pattern: "push, event",
             summary: "The store pushes each order to the inventory the moment it is placed, signed, \
                       and retries until the inventory says it has it.",
         },
         IntegrationMode::Api => ModeInfo {
             mode,
             name: "API call",
-            pattern: "request/response",
-            summary: "The store calls the inventory's /update_inventory while you wait at checkout; \
-                      the answer decides whether your order is confirmed.",
+            pattern: "push, request/response",
+            summary: "The store pushes each order by calling the inventory's /update_inventory \
+                      while you wait at checkout; the answer decides whether your order is confirmed.",
         },
         IntegrationMode::Poll => ModeInfo {
             mode,
@@ -174,6 +175,14 @@ pub fn mode_info(mode: IntegrationMode) -> ModeInfo {
             pattern: "pull",
             summary: "The store only records the order. The inventory asks the store's order feed \
                       for news on its own timer, and reports back what it did.",
+        },
+        IntegrationMode::Hybrid => ModeInfo {
+            mode,
+            name: "Hybrid",
+            pattern: "push + pull",
+            summary: "The store pushes a thin signed notice (just the order id); the inventory \
+                      fetches the order by API and answers. A slow reconciliation of the feed lands \
+                      any order whose notice was lost.",
         },
     }
 }
@@ -249,7 +258,10 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
             "Redelivery queued: a new attempt of the same message (same webhook-id) leaves now.",
         ),
         "redeliver-busy" => Notice::warning(
-            "That delivery cannot be redelivered right now: an attempt is in flight (try again in a moment), or its endpoint was deleted.",
+            "That delivery cannot be redelivered right now: an attempt is in flight. Try again in a moment.",
+        ),
+        "redeliver-deleted" => Notice::error(
+            "Not sent: that delivery's endpoint was deleted, so there is nowhere to send it. Add an endpoint with its URL again in settings — an order still pending is delivered to it.",
         ),
         "poller" => Notice::success("Poller settings saved on the inventory."),
         "burst-started" => {

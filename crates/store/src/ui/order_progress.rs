@@ -12,24 +12,20 @@
 //! go stale in between.
 //!
 //! Redeliver is a plain form (`POST`, to this same store, then `303` back
-//! to the order), so it works without JavaScript; with it, the page's live
-//! region shows the new attempt as it lands.
+//! to the order: `super::order_actions`), so it works without JavaScript;
+//! with it, the page's live region shows the new attempt as it lands.
 
-use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use contract::{DeliveryId, DeliveryState, OrderId};
-use platform::ApiError;
-use platform::guard::Operator;
-use platform::ui::{clock_time, count, date_time, see_other};
+use platform::ui::{clock_time, count, date_time};
 
-use super::{Data, PageError};
+use super::Data;
 use crate::error::StoreError;
 use crate::integration::api::compensation::{self, OwedVoid, VOID_MAX_PAUSE};
 use crate::integration::webhook::deliveries::{self, DeliveryFilter, DeliveryView};
-use crate::routes::id_from_path;
 use crate::timeline::ExchangeView;
-use crate::vocabulary::{Trigger, VoidState};
+use crate::vocabulary::{EndpointRole, Trigger, VoidState};
 
 /// A time as the page writes it: `06:22:31 UTC`, with the full date for
 /// `<time datetime>` and the tooltip.
@@ -92,10 +88,15 @@ struct Run {
     /// " at 14:02:07" when the delivery ended.
     ended: String,
     gone: bool,
+    /// This endpoint's answer decides the order (the inventory's
+    /// receiver), and the order is still waiting for it.
+    holds_up_the_order: bool,
+    /// This endpoint only receives a copy: its answers change no order.
+    observer: bool,
 }
 
 impl Run {
-    fn of(d: &DeliveryView, max_attempts: Option<u32>) -> Run {
+    fn of(d: &DeliveryView, max_attempts: Option<u32>, stake: Stake) -> Run {
         let run_start = d
             .attempt_log
             .iter()
@@ -114,6 +115,20 @@ impl Run {
                 .map(|t| format!(" at {}", ClockTime::at(t).short))
                 .unwrap_or_default(),
             gone: d.last_status == Some(410),
+            holds_up_the_order: stake.decides && stake.order_pending,
+            observer: !stake.decides,
+        }
+    }
+
+    /// What this endpoint's trouble means for the order, said per
+    /// endpoint: only the one that decides the order holds it up.
+    fn for_the_order(&self) -> &'static str {
+        if self.holds_up_the_order {
+            "The order stays pending until an attempt gets through"
+        } else if self.observer {
+            "This endpoint only receives a copy and does not decide the order"
+        } else {
+            "The order has its answer already; this endpoint still gets its copy"
         }
     }
 
@@ -134,80 +149,94 @@ impl Run {
             ref why,
             ref ended,
             gone,
+            ..
         } = *self;
         let of = |n: i64| self.attempt(n);
         match d.state {
-                DeliveryState::Succeeded => (
-                    "delivered",
-                    "success",
-                    format!(
-                        "Delivered{ended}, on attempt {}{}.",
-                        d.attempts,
-                        if by_hand {
-                            " (redelivered by hand)"
-                        } else {
-                            ""
-                        }
+            DeliveryState::Succeeded => (
+                "delivered",
+                "success",
+                format!(
+                    "Delivered{ended}, on attempt {}{}.",
+                    d.attempts,
+                    if by_hand {
+                        " (redelivered by hand)"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
+            DeliveryState::Failed => (
+                "gave-up",
+                "error",
+                format!(
+                    "Gave up{ended} after {}: the last one {why}.",
+                    count(in_run, "attempt")
+                ),
+                Some(format!(
+                    "Nothing more is scheduled{}. Once the endpoint is back, redeliver it: the \
+                         same message (same webhook-id), so a copy the receiver already has is \
+                         recognised and not applied twice.",
+                    if self.holds_up_the_order {
+                        ", so the order stays pending"
+                    } else {
+                        " for this endpoint"
+                    }
+                )),
+            ),
+            DeliveryState::Cancelled => (
+                "cancelled",
+                "warning",
+                "Cancelled: the endpoint was deleted before the message got through.".to_owned(),
+                None,
+            ),
+            DeliveryState::Pending if gone => (
+                "waiting",
+                "warning",
+                "The endpoint answered 410 Gone and was disabled.".to_owned(),
+                Some(
+                    "This delivery waits until the endpoint is enabled again in settings."
+                        .to_owned(),
+                ),
+            ),
+            DeliveryState::Pending if d.attempt_log.is_empty() => (
+                "sending",
+                "info",
+                format!("Sending: {} leaves now.", of(1)),
+                None,
+            ),
+            DeliveryState::Pending => (
+                "retrying",
+                "warning",
+                format!("{} failed: it {why}.", capitalise(&of(in_run))),
+                Some(match max_attempts {
+                    Some(m) if in_run >= i64::from(m) => {
+                        "A redelivery by hand is on its way.".to_owned()
+                    }
+                    _ => format!(
+                        "{}; nobody needs to do anything — the store retries on its schedule, \
+                             and waits longer if the receiver asks it to (Retry-After).",
+                        self.for_the_order()
                     ),
-                    None,
-                ),
-                DeliveryState::Failed => (
-                    "gave-up",
-                    "error",
-                    format!(
-                        "Gave up{ended} after {}: the last one {why}.",
-                        count(in_run, "attempt")
-                    ),
-                    Some(
-                        "Nothing more is scheduled, so the order stays pending. Once the inventory is \
-                         back, redeliver it: the same message (same webhook-id), so a copy the \
-                         inventory already has is recognised and not applied twice."
-                            .to_owned(),
-                    ),
-                ),
-                DeliveryState::Cancelled => (
-                    "cancelled",
-                    "warning",
-                    "Cancelled: the endpoint was deleted before the message got through.".to_owned(),
-                    None,
-                ),
-                DeliveryState::Pending if gone => (
-                    "waiting",
-                    "warning",
-                    "The endpoint answered 410 Gone and was disabled.".to_owned(),
-                    Some(
-                        "This delivery waits until the endpoint is enabled again in settings."
-                            .to_owned(),
-                    ),
-                ),
-                DeliveryState::Pending if d.attempt_log.is_empty() => (
-                    "sending",
-                    "info",
-                    format!("Sending: {} leaves now.", of(1)),
-                    None,
-                ),
-                DeliveryState::Pending => (
-                    "retrying",
-                    "warning",
-                    format!("{} failed: it {why}.", capitalise(&of(in_run))),
-                    Some(match max_attempts {
-                        Some(m) if in_run >= i64::from(m) => {
-                            "A redelivery by hand is on its way.".to_owned()
-                        }
-                        _ => "The order stays pending until an attempt gets through; nobody needs to \
-                              do anything — the store retries on its schedule, and waits longer if the \
-                              inventory asks it to (Retry-After)."
-                            .to_owned(),
-                    }),
-                ),
-            }
+                }),
+            ),
+        }
     }
+}
+
+/// What rides on one delivery for its order.
+#[derive(Debug, Clone, Copy)]
+pub struct Stake {
+    /// The endpoint's answer resolves the order (`EndpointRole::Resolver`).
+    pub decides: bool,
+    pub order_pending: bool,
 }
 
 impl DeliveryProgress {
     /// `max_attempts`: what the retry schedule allows (None: no limit).
-    pub fn of(d: &DeliveryView, max_attempts: Option<u32>) -> DeliveryProgress {
-        let (phase, tone, headline, detail) = Run::of(d, max_attempts).describe(d);
+    pub fn of(d: &DeliveryView, max_attempts: Option<u32>, stake: Stake) -> DeliveryProgress {
+        let (phase, tone, headline, detail) = Run::of(d, max_attempts, stake).describe(d);
         DeliveryProgress {
             id: d.id.clone(),
             endpoint_url: d.endpoint_url.clone(),
@@ -314,7 +343,11 @@ pub struct OrderProgress {
 impl askama::filters::HtmlSafe for OrderProgress {}
 
 impl OrderProgress {
-    pub async fn load(app: &Data, order_id: &OrderId) -> Result<OrderProgress, StoreError> {
+    pub async fn load(
+        app: &Data,
+        order_id: &OrderId,
+        order_pending: bool,
+    ) -> Result<OrderProgress, StoreError> {
         let max_attempts = app.ctx.config.webhook.retry_schedule.max_attempts();
         let deliveries = deliveries::list(
             &app.webhooks,
@@ -327,7 +360,13 @@ impl OrderProgress {
         .await?
         .iter()
         .rev() // oldest first, as the timeline
-        .map(|d| DeliveryProgress::of(d, max_attempts))
+        .map(|d| {
+            let stake = Stake {
+                decides: app.webhooks.resolver.role_of(&d.endpoint_url) == EndpointRole::Resolver,
+                order_pending,
+            };
+            DeliveryProgress::of(d, max_attempts, stake)
+        })
         .collect();
         let void = compensation::owed_void(&app.ctx.db, order_id)
             .await?
@@ -341,29 +380,6 @@ impl OrderProgress {
 
     pub fn is_empty(&self) -> bool {
         self.deliveries.is_empty() && self.void.is_none()
-    }
-}
-
-/// `POST /orders/{id}/deliveries/{delivery}/redeliver`: another attempt of
-/// the same message, now; then back to the order, whose page follows it.
-pub async fn redeliver(
-    _: Operator,
-    app: Data,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let (raw_order, raw_delivery) = path.into_inner();
-    let order_id: OrderId = id_from_path("order", &raw_order)?;
-    let delivery_id: DeliveryId = id_from_path("delivery", &raw_delivery)?;
-    // Only a delivery of this order may be redelivered from its page.
-    let delivery = deliveries::get(&app.webhooks, &delivery_id).await?;
-    if delivery.order_id.as_ref() != Some(&order_id) {
-        return Err(StoreError::not_found("delivery", delivery_id.as_str()).into());
-    }
-    let back = |notice: &str| see_other(&format!("/orders/{order_id}?notice={notice}#delivery"));
-    match deliveries::redeliver(&app.webhooks, &delivery_id).await {
-        Ok(_) => Ok(back("redelivered")),
-        Err(StoreError::Api(ApiError::Conflict(_))) => Ok(back("redeliver-busy")),
-        Err(other) => Err(other.into()),
     }
 }
 

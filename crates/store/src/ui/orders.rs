@@ -12,7 +12,7 @@ use contract::{IntegrationMode, OrderId, OrderStatus};
 use platform::ui::{Layout, clock_time, date_time, keep_units_together, money};
 
 use super::diagram::SequenceDiagram;
-use super::order_progress::{self, OrderProgress};
+use super::order_progress::OrderProgress;
 use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page};
 use crate::orders;
 use crate::timeline::{self, mode_of};
@@ -22,7 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}", web::get().to(detail))
         .route(
             "/orders/{id}/deliveries/{delivery}/redeliver",
-            web::post().to(order_progress::redeliver),
+            web::post().to(super::order_actions::redeliver),
+        )
+        .route(
+            "/orders/{id}/deliveries/{delivery}/replay",
+            web::post().to(super::order_actions::replay_form),
         )
         .route("/fragments/orders", web::get().to(orders_fragment))
         .route("/fragments/orders/{id}", web::get().to(order_fragment));
@@ -189,6 +193,10 @@ pub struct OrderLive {
     pub diagram: SequenceDiagram,
     pub exchanges: Vec<ExchangeItem>,
     pub inventory_url: String,
+    /// A pending webhook-mode order with no delivery at all: no endpoint
+    /// took its event when it was placed, so it waits in the outbox for
+    /// one to be added (`integration::webhook::outbox::enqueue_waiting_orders`).
+    pub awaiting_endpoint: bool,
 }
 
 impl askama::filters::HtmlSafe for OrderLive {}
@@ -213,7 +221,7 @@ impl OrderLive {
                 item
             })
             .collect();
-        Ok(OrderLive {
+        let mut live = OrderLive {
             id: order.id.to_string(),
             status: order.status,
             reason: order.status_reason.clone(),
@@ -233,7 +241,9 @@ impl OrderLive {
                     total: money(l.line_total_cents),
                 })
                 .collect(),
-            progress: OrderProgress::load(app, &order.id).await?,
+            awaiting_endpoint: false,
+            progress: OrderProgress::load(app, &order.id, order.status == OrderStatus::Pending)
+                .await?,
             diagram: SequenceDiagram::new(&exchanges),
             exchanges,
             inventory_url: app
@@ -242,7 +252,11 @@ impl OrderLive {
                 .inventory_public_url
                 .trim_end_matches('/')
                 .to_owned(),
-        })
+        };
+        live.awaiting_endpoint = order.mode == IntegrationMode::Webhook
+            && order.status == OrderStatus::Pending
+            && live.progress.is_empty();
+        Ok(live)
     }
 
     pub fn is_pending(&self) -> bool {

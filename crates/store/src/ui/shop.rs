@@ -4,7 +4,7 @@
 //! The order form goes through the same two functions as `POST /api/orders`
 //! — `contract::validation::new_order` for every check that needs no
 //! database (the rules of every door, the inventory's included) and
-//! [`checkout::place_order`] for the rest — so a form and an API client can
+//! [`crate::checkout::Checkout::place_order`] for the rest — so a form and an API client can
 //! never be held to different rules. What the form adds is presentation:
 //! each field error is put back next to its input, with what was typed.
 //!

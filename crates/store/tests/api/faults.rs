@@ -16,7 +16,7 @@ use sqlx::Row;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use contract::OrderId;
+use contract::{IntegrationMode, OrderId};
 use platform::testing::TestBackend;
 use store::integration::api::compensation::CompensationWorker;
 
@@ -292,12 +292,17 @@ platform::db_test!(async fn a_live_store_s_api_order_is_never_settled_by_a_peer(
 /// Registers the inventory's own receiver (`{inventory}/webhooks/store`,
 /// with the store's key): the endpoint whose answers resolve orders.
 async fn register_resolver(store: &TestStore) -> String {
+    register_resolver_for(store, "order.created").await
+}
+
+/// [`register_resolver`], subscribed to `event` (hybrid's `order.notice`).
+async fn register_resolver_for(store: &TestStore, event: &str) -> String {
     let url = format!("{}/webhooks/store", store.state.ctx.config.inventory_url);
     let r = store
         .client
         .post(store.url("/api/webhook-endpoints"))
         .bearer_auth(STORE_KEY)
-        .json(&serde_json::json!({"url": url, "event_types": ["order.created"]}))
+        .json(&serde_json::json!({"url": url, "event_types": [event]}))
         .send()
         .await
         .unwrap();
@@ -334,12 +339,17 @@ async fn resolver_receiver(slow: usize, delay: Duration) -> MockServer {
 }
 
 async fn webhook_ids(server: &MockServer) -> Vec<String> {
+    ids_of(server, "order.created").await
+}
+
+/// The `webhook-id` of every `event` the server received.
+async fn ids_of(server: &MockServer, event: &str) -> Vec<String> {
     server
         .received_requests()
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|r| r.event_type() == "order.created")
+        .filter(|r| r.event_type() == event)
         .filter_map(|r| r.header("webhook-id").map(str::to_owned))
         .collect()
 }
@@ -348,44 +358,75 @@ async fn webhook_ids(server: &MockServer) -> Vec<String> {
 // again by its successor one lease term later — not after the 40 s a lease
 // sized for the slowest attempt would last — and resolve their orders.
 platform::db_test!(async fn deliveries_in_flight_at_a_crash_are_taken_over_within_a_lease_term(backend) {
+    taken_over_after_a_crash(backend, IntegrationMode::Webhook, "order.created").await;
+});
+
+// The same for hybrid mode's thin notices: the same outbox, the same
+// takeover, and the answer to the notice resolves the order.
+platform::db_test!(async fn notices_in_flight_at_a_crash_are_taken_over_within_a_lease_term(backend) {
+    taken_over_after_a_crash(backend, IntegrationMode::Hybrid, "order.notice").await;
+});
+
+/// Three `event`s of `mode` orders on the wire when the store is killed:
+/// its successor sends each again one lease term later, and they resolve.
+async fn taken_over_after_a_crash(
+    backend: TestBackend,
+    mode: IntegrationMode,
+    event: &'static str,
+) {
     let inventory = resolver_receiver(3, Duration::from_secs(20)).await;
     let url = inventory.uri();
     let configure = move |c: &mut store::StoreConfig| {
         c.inventory_url = url.clone();
         c.webhook.timeout = Duration::from_secs(30);
+        c.mode = Some(mode);
     };
     let db = platform::testing::TestDatabase::create(backend).await;
     let (store, _) = restart_store(db, configure.clone()).await;
-    register_resolver(&store).await;
+    register_resolver_for(&store, event).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(place(&store, "TEA-SENCHA", 1).await["id"].as_str().unwrap().to_owned());
+        let order = place(&store, "TEA-SENCHA", 1).await;
+        assert_eq!(order["mode"], mode.as_str());
+        ids.push(order["id"].as_str().unwrap().to_owned());
     }
-    eventually(Duration::from_secs(10), "three deliveries on the wire", || async {
-        (webhook_ids(&inventory).await.len() == 3).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "three deliveries on the wire",
+        || async { (ids_of(&inventory, event).await.len() == 3).then_some(()) },
+    )
     .await;
     let db = store.kill().await;
 
     let (store, clock) = restart_store(db, configure).await;
     store.state.webhooks.dispatch.wake().notify_one();
     for id in &ids {
-        assert_eq!(store.order_status(id).await, "pending", "not before the lease runs out");
+        assert_eq!(
+            store.order_status(id).await,
+            "pending",
+            "not before the lease runs out"
+        );
     }
     clock.advance(TERM + Duration::from_secs(1));
     store.state.webhooks.dispatch.wake().notify_one();
     for id in &ids {
-        eventually(Duration::from_secs(10), "each order confirmed by its successor", || async {
-            (store.order_status(id).await == "confirmed").then_some(())
-        })
+        eventually(
+            Duration::from_secs(10),
+            "each order confirmed by its successor",
+            || async { (store.order_status(id).await == "confirmed").then_some(()) },
+        )
         .await;
     }
-    let sent = webhook_ids(&inventory).await;
-    assert_eq!(sent.len(), 6, "each sent once before the crash and once after: {sent:?}");
+    let sent = ids_of(&inventory, event).await;
+    assert_eq!(
+        sent.len(),
+        6,
+        "each sent once before the crash and once after: {sent:?}"
+    );
     for id in &sent {
         assert_eq!(sent.iter().filter(|s| *s == id).count(), 2, "{id}");
     }
-});
+}
 
 // Regression: three observers that take seconds to answer do not hold up the
 // inventory's deliveries — every order is confirmed while all the

@@ -5,12 +5,15 @@
 //! throttle or disappear on cue; the real inventory as receiver is covered
 //! by the launcher's system tests.
 
+mod acknowledgements;
 mod faults;
 mod feed;
 mod group_commit;
 mod helpers;
 mod inputs;
+mod long_poll;
 mod openapi;
 mod orders;
 mod security;
+mod upgrade;
 mod webhooks;

@@ -489,3 +489,142 @@ platform::db_test!(async fn the_order_and_its_event_commit_together_or_not_at_al
     let feed_seq: i64 = sqlx::query("SELECT last_value FROM feed_sequence").fetch_one(pool).await.unwrap().get("last_value");
     assert_eq!(feed_seq, 0, "the feed number was rolled back too");
 });
+
+// Regression: redelivering a delivered message of a deleted endpoint said
+// "leaves now", sent nothing, and then showed a "next attempt" long past.
+platform::db_test!(async fn a_deleted_endpoints_delivery_cannot_be_redelivered_and_says_why(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![answer(200)]).await;
+    let (endpoint_id, _) = register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
+    let order = id_of(&place(&store, "TEA-ASSAM", 1).await);
+    let d = wait_for_attempts(&store, &order, 1).await;
+    assert_eq!(d["state"], "succeeded");
+    let r = store.client.delete(store.url(&format!("/api/webhook-endpoints/{endpoint_id}"))).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+
+    let r = store
+        .client
+        .post(store.url(&format!("/api/deliveries/{}/redeliver", d["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/endpoint-deleted", "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("deleted"), "{problem}");
+    // Nothing changed: still the one attempt, still succeeded.
+    let d = delivery(&store, &order).await;
+    assert_eq!((d["state"].as_str(), d["attempts"].as_i64()), (Some("succeeded"), Some(1)));
+});
+
+// Regression: an order placed while no endpoint existed stayed `pending`
+// for ever, even after the inventory registered again, though the
+// settings page promised it would wait in the outbox until one was added.
+platform::db_test!(async fn an_order_placed_with_no_endpoint_is_delivered_when_one_is_added(backend) {
+    let (store, clock) = spawn_store(backend).await;
+    let order = id_of(&place(&store, "TEA-ASSAM", 1).await);
+    assert!(deliveries_of(&store, &order).await.is_empty());
+    // The order page says why nothing has crossed.
+    let page = store.get_page(&format!("/orders/{order}")).await;
+    page.assert_contains("No webhook endpoint is registered");
+
+    let endpoint = Receiver::start(vec![answer(200)]).await;
+    register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
+    // Due with the welcome ping, once the owner has had a moment to keep
+    // the secret from the answer.
+    assert_eq!(delivery(&store, &order).await["attempts"], 0);
+    clock.advance(Duration::from_secs(1));
+    let d = wait_for_attempts(&store, &order, 1).await;
+    assert_eq!(d["state"], "succeeded");
+    let received = endpoint.orders_received().await;
+    assert_eq!(received.len(), 1);
+    // This receiver is an observer, not the inventory, so the order still
+    // waits: a second endpoint gets it too, once.
+    let (second, _) = register_endpoint(&store, &format!("{}/other", endpoint.base()), serde_json::json!({})).await;
+    let all = deliveries_of(&store, &order).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all.iter().filter(|d| d["endpoint_id"] == second.as_str()).count(), 1, "{all:?}");
+});
+
+platform::db_test!(async fn a_replay_sends_the_last_attempt_unchanged_and_hands_back_the_answer(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![answer(200)]).await;
+    register_endpoint(&store, &endpoint.url, serde_json::json!({"event_types": ["order.created"]})).await;
+    let order = id_of(&place(&store, "TEA-ASSAM", 1).await);
+    let d = wait_for_attempts(&store, &order, 1).await;
+    let replay = |url: String| {
+        let store = &store;
+        let id = d["id"].as_str().unwrap().to_owned();
+        async move {
+            store
+                .client
+                .post(store.url(&format!("/api/deliveries/{id}/replay")))
+                .json(&serde_json::json!({ "url": url }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    let elsewhere = Receiver::start(vec![answer(202)]).await;
+    let r = replay(format!("{}/replayed", elsewhere.base())).await;
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["status"], 202, "{answer}");
+    // Exactly what crossed the first time: headers, signature and bytes.
+    let first = &endpoint.orders_received().await[0];
+    let again = &elsewhere.orders_received().await[0];
+    for h in ["webhook-id", "webhook-timestamp", "webhook-signature", "content-type"] {
+        assert_eq!(again.header(h), first.header(h), "{h}");
+    }
+    assert_eq!(again.body, first.body);
+    // Nothing changed at the store: still one attempt.
+    assert_eq!(delivery(&store, &order).await["attempts"], 1);
+
+    // A URL no endpoint could have is refused.
+    let r = replay("http://example.com/hook".into()).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+});
+
+platform::db_test!(async fn a_test_event_carries_the_text_written_for_it_signed_like_any_other(backend) {
+    let (store, _) = spawn_store(backend).await;
+    let endpoint = Receiver::start(vec![answer(200)]).await;
+    let (id, secret) = register_endpoint(&store, &endpoint.url, serde_json::json!({})).await;
+    let ping = |body: serde_json::Value| {
+        let store = &store;
+        let id = id.clone();
+        async move {
+            store
+                .client
+                .post(store.url(&format!("/api/webhook-endpoints/{id}/ping")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = ping(serde_json::json!({"message": "Hello, it's Ada testing <xml> & all"})).await;
+    assert_eq!(r.status(), 202);
+    let test_event = eventually(Duration::from_secs(10), "the test event", || async {
+        endpoint.received().await.into_iter().find(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|b| b["data"]["message"] == "Hello, it's Ada testing <xml> & all")
+        })
+    })
+    .await;
+    // Signed with the endpoint's secret, like any other message.
+    let secret = contract::signing::WebhookSecret::parse(&secret).unwrap();
+    let signed = secret.sign(
+        test_event.header("webhook-id").unwrap(),
+        test_event.header("webhook-timestamp").unwrap().parse().unwrap(),
+        &test_event.body,
+    );
+    assert_eq!(test_event.header("webhook-signature"), Some(signed.as_str()));
+
+    // Too long, or with a hidden character: refused, nothing queued.
+    for bad in ["x".repeat(501), "zero\u{200b}width".to_owned()] {
+        let r = ping(serde_json::json!({ "message": bad })).await;
+        assert_eq!(r.status(), 422, "{bad:?}");
+    }
+});

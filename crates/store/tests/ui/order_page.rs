@@ -157,3 +157,87 @@ platform::db_test!(async fn polls_that_only_listed_a_webhook_order_fold_into_one
     page.assert_contains("data-exchange=\"1\"");
     page.assert_contains("data-exchange=\"2\"");
 });
+
+platform::db_test!(async fn a_webhook_shows_the_signed_bytes_and_itself_as_curl(backend) {
+    let store = spawn_store(backend, |c| {
+        c.webhook.retry_schedule = "1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let id = order_to_a_dead_endpoint(&store).await;
+    let page = page_when(&store, &format!("/orders/{id}"), "the first attempt, recorded", "data-raw-body").await;
+    // The raw body as it crossed — compact JSON, not re-indented — and the
+    // signed bytes, `{webhook-id}.{webhook-timestamp}.{raw body}`.
+    let raw = page.body.split("data-raw-body><code>").nth(1).expect("a raw body").split("</code>").next().unwrap();
+    assert!(raw.starts_with("{&#34;type&#34;:&#34;order.created&#34;"), "{raw}");
+    let signed = page.body.split("data-signed-bytes>").nth(1).expect("the signed bytes").split("</pre>").next().unwrap();
+    assert!(signed.starts_with("msg_"), "{signed}");
+    assert!(signed.ends_with(raw), "the signed bytes end with the raw body:\n{signed}\n{raw}");
+    page.assert_contains("Verify the signature yourself");
+    page.assert_contains("data-verify-secret");
+    // The secret field sits in no form and has no name: it cannot be sent.
+    let by_hand = page.body.split("class=\"by-hand\"").nth(1).unwrap().split("</details>\n</details>").next().unwrap();
+    assert!(!by_hand.contains("<form") && !by_hand.contains("name=\"secret\""));
+    for snippet in ["data-snippet=\"openssl\"", "openssl dgst -sha256 -mac HMAC", "data-snippet=\"python\"", "data-snippet=\"rust\"", "contract::signing::WebhookSecret::parse"] {
+        page.assert_contains(snippet);
+    }
+    // Copy as curl: method, URL, the signature headers and the raw body.
+    let curl = page.body.split("data-curl>").nth(1).expect("a curl command").split("</pre>").next().unwrap();
+    assert!(curl.starts_with("curl -sS -i -X POST &#39;http://127.0.0.1:"), "{curl}");
+    assert!(curl.contains("-H &#39;webhook-signature: v1,") && curl.contains("--data-binary &#39;{&#34;type&#34;"), "{curl}");
+});
+
+// Regression: with two endpoints, the box of the one that does not decide
+// the order said "the order stays pending until an attempt gets through"
+// — even on a confirmed order. Each box now speaks for its own endpoint.
+platform::db_test!(async fn each_delivery_box_speaks_for_its_own_endpoint(backend) {
+    let dead = platform::testing::free_port();
+    let store = spawn_store(backend, move |c| {
+        c.inventory_url = format!("http://127.0.0.1:{dead}");
+        c.webhook.retry_schedule = "1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    store.set_mode("webhook").await;
+    for url in [format!("http://127.0.0.1:{dead}/webhooks/store"), format!("http://127.0.0.1:{dead}/copy")] {
+        let added = post_form(&store, "/settings/endpoints", &[("url", &url), ("format", "json")]).await;
+        assert_eq!(added.status, 200, "{url}");
+    }
+    let placed = post_form(&store, "/orders", &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1")).await;
+    let id = order_id_from(&placed.location.unwrap());
+    let page = eventually(Duration::from_secs(10), "both deliveries retrying", || async {
+        let page = get(&store, &format!("/orders/{id}")).await;
+        (page.body.matches("data-phase=\"retrying\"").count() == 2).then_some(page)
+    })
+    .await;
+    let boxes: Vec<&str> = page.body.split("data-delivery=\"").skip(1).map(|b| b.split("</div>").next().unwrap()).collect();
+    let resolver = boxes.iter().find(|b| b.contains("/webhooks/store</span>")).expect("the inventory's box");
+    let observer = boxes.iter().find(|b| b.contains("/copy</span>")).expect("the other box");
+    assert!(resolver.contains("The order stays pending until an attempt gets through"), "{resolver}");
+    assert!(!observer.contains("order stays pending"), "{observer}");
+    assert!(observer.contains("does not decide the order"), "{observer}");
+});
+
+platform::db_test!(async fn a_webhook_is_replayed_from_its_order_page_and_the_answer_shown(backend) {
+    let store = spawn_store(backend, |c| {
+        c.webhook.retry_schedule = "1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let id = order_to_a_dead_endpoint(&store).await;
+    let page = page_when(&store, &format!("/orders/{id}"), "the first attempt, recorded", "data-replay=").await;
+    let delivery = page.body.split("data-replay=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let action = format!("/orders/{id}/deliveries/{delivery}/replay");
+    page.assert_contains(&format!("<form method=\"post\" action=\"{action}\""));
+
+    // Sent, and the (lack of an) answer shown on a page of its own.
+    let elsewhere = format!("http://127.0.0.1:{}/replayed", platform::testing::free_port());
+    let replayed = post_form(&store, &action, &[("url", &elsewhere)]).await;
+    assert_eq!(replayed.status, 200);
+    replayed.assert_contains("data-answered=\"false\"");
+    replayed.assert_contains("no answer: could not connect");
+    // A URL no endpoint could have is not sent, and says why.
+    let refused = post_form(&store, &action, &[("url", "http://example.com/x")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("Not sent: ");
+});

@@ -83,6 +83,12 @@ platform::db_test!(async fn webhook_endpoints_are_managed_from_the_settings_page
     assert_eq!(pinged.location.as_deref(), Some("/settings?notice=ping#deliveries"));
     let log = get(&store, "/fragments/deliveries").await;
     assert_eq!(log.body.matches("<span class=\"mono\">ping</span>").count(), 2, "the ping on creation and this one");
+    // A test event with text of one's own: another ping.
+    let tested = post_form(&store, &format!("/settings/endpoints/{id}/ping"), &[("message", "testing, 1 2 3")]).await;
+    assert_eq!(tested.status, 303);
+    let log = get(&store, "/fragments/deliveries").await;
+    assert_eq!(log.body.matches("<span class=\"mono\">ping</span>").count(), 3);
+    get(&store, "/settings").await.assert_contains("Send a test event");
 
     // Delete.
     let deleted = post_form(&store, &format!("/settings/endpoints/{id}/delete"), &[]).await;
@@ -169,8 +175,8 @@ platform::db_test!(async fn the_compare_page_counts_what_each_mode_did(backend) 
 platform::db_test!(async fn a_burst_runs_in_the_background_and_puts_the_mode_back(backend) {
     let store = spawn_store(backend, |_| {}).await;
     store.set_mode("poll").await;
-    // Without an inventory: webhook and poll orders stay pending (and time
-    // out), api orders are rejected at once.
+    // Without an inventory: webhook, poll and hybrid orders stay pending
+    // (and time out), api orders are rejected at once.
     let plan = Plan { per_mode: 2, settle_timeout: Duration::from_millis(300) };
     let started = burst::start(store.state.clone().into_inner(), plan).await.unwrap();
     assert!(started.running);
@@ -186,7 +192,10 @@ platform::db_test!(async fn a_burst_runs_in_the_background_and_puts_the_mode_bac
     })
     .await;
     let states: Vec<StepState> = done.steps.iter().map(|s| s.state).collect();
-    assert_eq!(states, vec![StepState::TimedOut, StepState::Done, StepState::TimedOut]);
+    assert_eq!(
+        states,
+        vec![StepState::TimedOut, StepState::Done, StepState::TimedOut, StepState::TimedOut]
+    );
     assert!(done.steps.iter().all(|s| s.placed == 2 && s.order_ids.len() == 2));
     assert_eq!(done.steps[1].resolved, 2);
     assert_eq!(store.get_json("/api/integration").await["mode"], "poll", "the mode is put back");

@@ -1,6 +1,9 @@
-//! The poller's memory: its cursor (how far into the store's feed it has
-//! applied and acknowledged), and whether and how often it polls — one row
-//! in `poller_state`, so a restart picks up where the last run left off.
+//! A feed reader's memory: its cursor (how far into the store's feed it
+//! has applied and acknowledged), and whether and how often it reads — one
+//! row, so a restart picks up where the last run left off. There are two
+//! readers ([`Feed`]): the poller (poll mode, `poller_state`) and hybrid
+//! mode's reconciliation (`reconciler_state`), each with its own row, so
+//! neither's reading moves the other's place.
 //!
 //! The cursor is [advanced](advance) only after a page's orders are applied
 //! and acknowledged; see the poller's own comment for why that order is
@@ -10,7 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use contract::Timestamp;
+use contract::{Channel, IntegrationMode, Timestamp};
 use platform::Db;
 
 use crate::config::PollSettings;
@@ -37,23 +40,76 @@ impl PollerState {
     }
 }
 
-pub async fn load(db: &Db) -> Result<PollerState, sqlx::Error> {
-    sqlx::query_as("SELECT cursor, paused, interval_ms FROM poller_state WHERE id = 1")
-        .fetch_one(db.pool())
-        .await
+/// Which reader of the store's feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// Poll mode: every poll-mode order, on the poll interval.
+    Poll,
+    /// Hybrid mode's reconciliation: hybrid orders still pending — their
+    /// notice lost — on the slow `RECONCILE_INTERVAL`.
+    Reconcile,
+}
+
+impl Feed {
+    /// Where its state row lives.
+    fn table(self) -> &'static str {
+        match self {
+            Feed::Poll => "poller_state",
+            Feed::Reconcile => "reconciler_state",
+        }
+    }
+
+    /// The mode whose orders it lands.
+    pub fn mode(self) -> IntegrationMode {
+        match self {
+            Feed::Poll => IntegrationMode::Poll,
+            Feed::Reconcile => IntegrationMode::Hybrid,
+        }
+    }
+
+    /// How its reads of the feed are logged.
+    pub fn read_channel(self) -> Channel {
+        match self {
+            Feed::Poll => Channel::Feed,
+            Feed::Reconcile => Channel::Reconcile,
+        }
+    }
+
+    /// How its acknowledgements are logged.
+    pub fn ack_channel(self) -> Channel {
+        match self {
+            Feed::Poll => Channel::Ack,
+            Feed::Reconcile => Channel::Reconcile,
+        }
+    }
+}
+
+pub async fn load(db: &Db, feed: Feed) -> Result<PollerState, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT cursor, paused, interval_ms FROM {} WHERE id = 1",
+        feed.table()
+    ));
+    sqlx::query_as(sql).fetch_one(db.pool()).await
 }
 
 /// Creates the state row on first start (paused/interval from config).
-pub async fn init(db: &Db, settings: &PollSettings, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO poller_state (id, cursor, paused, interval_ms, updated_at) VALUES (1, '', $1, $2, $3) \
+pub async fn init(
+    db: &Db,
+    feed: Feed,
+    settings: &PollSettings,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {} (id, cursor, paused, interval_ms, updated_at) VALUES (1, '', $1, $2, $3) \
          ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(i64::from(settings.paused))
-    .bind(settings.interval.as_millis() as i64)
-    .bind(now.millis())
-    .execute(db.writer())
-    .await?;
+        feed.table()
+    ));
+    sqlx::query(sql)
+        .bind(i64::from(settings.paused))
+        .bind(settings.interval.as_millis() as i64)
+        .bind(now.millis())
+        .execute(db.writer())
+        .await?;
     Ok(())
 }
 
@@ -61,25 +117,32 @@ pub async fn init(db: &Db, settings: &PollSettings, now: Timestamp) -> Result<()
 /// state after.
 pub async fn change(
     db: &Db,
+    feed: Feed,
     paused: Option<bool>,
     interval_ms: Option<i64>,
     now: Timestamp,
 ) -> Result<PollerState, sqlx::Error> {
-    let current = load(db).await?;
-    sqlx::query(
-        "UPDATE poller_state SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1",
-    )
-    .bind(i64::from(paused.unwrap_or(current.paused)))
-    .bind(interval_ms.unwrap_or(current.interval_ms))
-    .bind(now.millis())
-    .execute(db.writer())
-    .await?;
-    load(db).await
+    let current = load(db, feed).await?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "UPDATE {} SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1",
+        feed.table()
+    ));
+    sqlx::query(sql)
+        .bind(i64::from(paused.unwrap_or(current.paused)))
+        .bind(interval_ms.unwrap_or(current.interval_ms))
+        .bind(now.millis())
+        .execute(db.writer())
+        .await?;
+    load(db, feed).await
 }
 
 /// Saves how far the feed has been handled.
-pub async fn advance(db: &Db, cursor: &str, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE poller_state SET cursor = $1, updated_at = $2 WHERE id = 1")
+pub async fn advance(db: &Db, feed: Feed, cursor: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "UPDATE {} SET cursor = $1, updated_at = $2 WHERE id = 1",
+        feed.table()
+    ));
+    sqlx::query(sql)
         .bind(cursor)
         .bind(now.millis())
         .execute(db.writer())

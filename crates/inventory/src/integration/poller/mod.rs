@@ -10,9 +10,9 @@
 //!    `apply_orders_once` as the other channels — the whole page in one
 //!    transaction (the intake's) — so an order seen twice is applied once
 //!    (`apply_page`);
-//! 3. **acknowledge** each: tell the store what was done with it
-//!    (`POST /api/orders/{id}/acknowledgement`, `acknowledge`) — all of
-//!    a page's at once;
+//! 3. **acknowledge** the page: tell the store what was done with each
+//!    of its orders, all in one request (`POST /api/acknowledgements`,
+//!    [`ack`]) — so a cycle costs two requests whatever the page's size;
 //! 4. **advance**: only then save the page's `iterator` as the new cursor
 //!    ([`cursor::advance`]), and follow it until the feed says `done`.
 //!
@@ -30,22 +30,36 @@
 //! down, orders simply wait in the feed. When the store is unreachable the
 //! poller backs off (doubling up to `max_backoff`) instead of hammering it
 //! ([`worker`]). It can be paused and resumed at run time, and told to
-//! poll now.
+//! poll now. With `POLL_WAIT` it long-polls: each read carries `wait`, the
+//! store holds an empty one until an order commits, and the next read
+//! starts when one returns — an order lands in milliseconds, for a
+//! connection held open at the store.
+//!
+//! **The same machinery is hybrid mode's reconciliation** ([`Feed`]): a
+//! second `Poller`, with its own cursor, reads `GET /api/orders?mode=hybrid`
+//! every `RECONCILE_INTERVAL` (60 s by default — slow, since it is only the
+//! safety net) and lands the hybrid orders still pending at the store —
+//! those whose thin notice was lost, refused, or never answered — through
+//! the same apply and acknowledge. Nothing in hybrid mode depends on the
+//! notice arriving; the notice only makes things fast.
 
+mod ack;
 pub mod cursor;
+mod tally;
 pub mod worker;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use serde::Serialize;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
-use contract::inventory::Acknowledgement;
+use contract::inventory::OrderAcknowledgement;
 use contract::order::{FeedPage, Order};
-use contract::{ApplyOutcome, Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
+use contract::{ApplyOutcome, OrderStatus, Verdict, VerdictKind};
 use platform::outbound::Recorded;
-use platform::ui::count;
 use platform::worker::Pacing;
 
 use super::apply::{OrderToApply, note_applied};
@@ -54,77 +68,104 @@ use crate::context::Context;
 use crate::instruments::messages::NewMessage;
 use crate::stock::Quantities;
 use crate::store_api::{self, StoreApi};
+pub use cursor::Feed;
 use cursor::PollerState;
+use tally::{Tally, page_verdict};
 
 /// The poller: the intake it hands pages to, the store it reads them from,
 /// and what wakes it. One per service, shared by its worker and the
 /// handlers that pause, pace or fire it.
 pub struct Poller {
+    /// Which reader it is: the poller, or hybrid's reconciliation.
+    pub feed: Feed,
     intake: Arc<Intake>,
     store: StoreApi,
     /// Wakes the worker: resumed, a new interval, "poll now".
     wake: Arc<Notify>,
+    /// Fires when the service stops: a long poll held at the store lets go.
+    stopping: OnceLock<CancellationToken>,
 }
 
 /// What one poll cycle did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct CycleReport {
+    /// Reads of the feed (pages).
     pub requests: u32,
     pub empty_requests: u32,
+    /// Acknowledgement requests: one per page that had orders to land.
+    #[serde(default)]
+    pub acknowledgements: u32,
     pub orders_seen: u32,
     pub orders_applied: u32,
 }
 
 impl Poller {
-    pub fn new(intake: Arc<Intake>, store: StoreApi) -> Poller {
+    pub fn new(feed: Feed, intake: Arc<Intake>, store: StoreApi) -> Poller {
         Poller {
+            feed,
             intake,
             store,
             wake: Arc::new(Notify::new()),
+            stopping: OnceLock::new(),
         }
+    }
+
+    /// Lets a held long poll go when `stopping` fires (set once, at start).
+    pub fn stop_with(&self, stopping: CancellationToken) {
+        let _ = self.stopping.set(stopping);
     }
 
     /// Reads the feed from the saved cursor until `done`: read a page,
     /// apply and acknowledge its poll-mode orders, then advance the cursor.
     pub async fn poll_cycle(&self, ctx: &Context) -> anyhow::Result<CycleReport> {
         let mut report = CycleReport::default();
-        let mut cursor = cursor::load(&ctx.db).await?.cursor;
+        let mut cursor = cursor::load(&ctx.db, self.feed).await?.cursor;
         loop {
             ctx.chaos.gate().await?;
 
-            // 1. Read a page.
-            let (page, rec) = self.read_page(ctx, &cursor).await?;
+            // 1. Read a page (held at the store when long polling; `None`:
+            // the service is stopping).
+            let Some((page, rec)) = self.read_page(ctx, &cursor).await? else {
+                break;
+            };
             report.requests += 1;
 
-            // 2-3. Apply each poll-mode order once, and acknowledge it.
-            let tally = self.apply_page(ctx, &page).await?;
+            // 2-3. Apply each poll-mode order once, and acknowledge the page.
+            let (tally, acknowledged) = self.apply_page(ctx, &page).await?;
+            report.acknowledgements += u32::from(acknowledged);
             let applied = tally.first_time();
             report.orders_seen += page.data.len() as u32;
             report.orders_applied += applied;
             if applied == 0 {
                 report.empty_requests += 1;
-                ctx.metrics.empty_polls.inc();
+                if self.feed == Feed::Poll {
+                    ctx.metrics.empty_polls.inc();
+                }
             }
-            let only_order = match poll_mode_orders(&page).as_slice() {
+            let only_order = match self.orders_to_land(&page).as_slice() {
                 [one] => Some(one.id.clone()),
                 _ => None,
             };
             let verdict = page_verdict(page.data.len(), tally);
-            let message = NewMessage::sent(Channel::Feed, &rec, verdict).about(only_order);
+            let message =
+                NewMessage::sent(self.feed.read_channel(), &rec, verdict).about(only_order);
             ctx.log.record(message).await;
 
             // 4. Only now, with every order applied and acknowledged, advance.
-            cursor::advance(&ctx.db, &page.iterator, ctx.clock.now()).await?;
+            cursor::advance(&ctx.db, self.feed, &page.iterator, ctx.clock.now()).await?;
             cursor = page.iterator;
             if page.done {
                 break;
             }
         }
-        ctx.live
-            .publish(contract::LiveEventKind::PollCompleted, &report);
+        if self.feed == Feed::Poll {
+            ctx.live
+                .publish(contract::LiveEventKind::PollCompleted, &report);
+        }
         // One line per poll, whoever asked for it (the timer, "poll now"):
         // most say `orders_applied=0`, which is what polling costs.
         tracing::info!(
+            feed = ?self.feed,
             requests = report.requests,
             empty_requests = report.empty_requests,
             orders_seen = report.orders_seen,
@@ -134,43 +175,70 @@ impl Poller {
         Ok(report)
     }
 
-    /// Asks the store for the page after `cursor`. A failed or unreadable
-    /// answer is logged here and ends the cycle.
-    async fn read_page(&self, ctx: &Context, cursor: &str) -> anyhow::Result<(FeedPage, Recorded)> {
+    /// Asks the store for the page after `cursor` — with `wait`, when long
+    /// polling, so that an empty read is held until an order commits. A
+    /// failed or unreadable answer is logged here and ends the cycle.
+    async fn read_page(
+        &self,
+        ctx: &Context,
+        cursor: &str,
+    ) -> anyhow::Result<Option<(FeedPage, Recorded)>> {
         let mut path = format!("/api/orders?limit={}", ctx.config.poll.page_size);
         if !cursor.is_empty() {
             path.push_str("&after=");
             path.push_str(cursor);
         }
-        let request = self
+        if self.feed == Feed::Reconcile {
+            // Only hybrid orders: the store filters, so the reconciliation
+            // reads no other mode's orders (and is logged as itself).
+            path.push_str("&mode=hybrid");
+        }
+        let wait = self.long_poll(ctx);
+        if let Some(wait) = wait {
+            path.push_str(&format!("&wait={}", wait.as_secs()));
+        }
+        let mut request = self
             .store
             .get(&path)
             .header(reqwest::header::ACCEPT, "application/json");
-        let rec = self.store.send(request, ctx.clock.now()).await?;
+        if let Some(wait) = wait {
+            // The store holds the read up to `wait`: the usual timeout
+            // would cut it off.
+            request = request.timeout(wait + LONG_POLL_MARGIN);
+        }
+        let sent = self.store.send(request, ctx.clock.now());
+        let stopping = self.stopping.get().cloned().unwrap_or_default();
+        let rec = tokio::select! {
+            rec = sent => rec?,
+            _ = stopping.cancelled() => return Ok(None),
+        };
         ctx.metrics.polls.inc();
         match store_api::read::<FeedPage>(&rec, "feed page") {
-            Ok(page) => Ok((page, rec)),
+            Ok(page) => Ok(Some((page, rec))),
             Err(failed) => {
                 let verdict = Verdict::with_detail(VerdictKind::Failed, failed.to_string());
                 ctx.log
-                    .record(NewMessage::sent(Channel::Feed, &rec, verdict))
+                    .record(NewMessage::sent(self.feed.read_channel(), &rec, verdict))
                     .await;
                 Err(anyhow!(failed))
             }
         }
     }
 
-    /// Applies every poll-mode order on a page — in one transaction, each
-    /// once — then acknowledges each.
-    async fn apply_page(&self, ctx: &Context, page: &FeedPage) -> anyhow::Result<Tally> {
-        let orders = self.refuse_invalid(ctx, poll_mode_orders(page)).await?;
+    /// Applies every order on a page that is this reader's to land — in one
+    /// transaction, each once — then acknowledges them all in one request.
+    /// Says whether there was an acknowledgement to send.
+    async fn apply_page(&self, ctx: &Context, page: &FeedPage) -> anyhow::Result<(Tally, bool)> {
+        let mode = self.feed.mode();
+        let mut acks = Vec::new();
+        let orders = refuse_invalid(self.orders_to_land(page), &mut acks);
         let arrivals: Vec<Arrival> = orders
             .iter()
             .map(|order| Arrival {
                 order: Some(OrderToApply {
                     order_id: order.id.clone(),
                     wanted: Quantities::of_order(order),
-                    channel: IntegrationMode::Poll,
+                    channel: mode,
                     order_created_at: Some(order.created_at),
                 }),
                 message: None,
@@ -179,94 +247,22 @@ impl Poller {
             .collect();
         let results = self.intake.apply_now(&arrivals).await;
         let mut tally = Tally::default();
-        let mut acks = Vec::new();
         for (order, handled) in orders.into_iter().zip(results) {
             let applied = match handled.with_context(|| format!("applying {}", order.id))? {
                 Handled::Applied(applied) => applied,
                 other => anyhow::bail!("{} was not applied: {other:?}", order.id),
             };
             tally.count(applied.first_time, applied.outcome);
-            note_applied(ctx, IntegrationMode::Poll, &order.id, &applied);
-            acks.push(self.acknowledge(ctx, &order.id, applied.outcome, None));
+            note_applied(ctx, mode, &order.id, &applied);
+            acks.push(ack::item(&order.id, applied.outcome, None));
         }
         // Acknowledge every poll-mode order on the page, even one applied on
         // an earlier read: its acknowledgement may be the thing that failed
-        // last time. All at once — each is its own request, and none waits
-        // for another — and every one must succeed before the cursor moves.
-        for acked in futures_util::future::join_all(acks).await {
-            acked?;
-        }
-        Ok(tally)
-    }
-
-    /// The orders that keep the rules every door shares
-    /// (`contract::validation`); each of the others is not applied, and
-    /// the store hears it was rejected, and why. (The store checks the same
-    /// rules when the order is placed, so this is a store with a bug, or
-    /// not ours.)
-    async fn refuse_invalid<'p>(
-        &self,
-        ctx: &Context,
-        orders: Vec<&'p Order>,
-    ) -> anyhow::Result<Vec<&'p Order>> {
-        let mut valid = Vec::new();
-        let mut refused = Vec::new();
-        for order in orders {
-            match contract::validation::check_order(order) {
-                Ok(()) => valid.push(order),
-                Err(errors) => {
-                    let why: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect();
-                    let reason = format!("Refused: {}", why.join("; "));
-                    refused.push(self.acknowledge(
-                        ctx,
-                        &order.id,
-                        ApplyOutcome::Rejected,
-                        Some(reason),
-                    ));
-                }
-            }
-        }
-        for acked in futures_util::future::join_all(refused).await {
-            acked?;
-        }
-        Ok(valid)
-    }
-
-    /// Tells the store what became of a polled order.
-    async fn acknowledge(
-        &self,
-        ctx: &Context,
-        order_id: &OrderId,
-        outcome: ApplyOutcome,
-        reason: Option<String>,
-    ) -> anyhow::Result<()> {
-        let reason = reason.or_else(|| {
-            (outcome == ApplyOutcome::Backordered).then(|| {
-                "Accepted, but the inventory is short: it will ship when restocked.".to_owned()
-            })
-        });
-        let ack = Acknowledgement {
-            outcome,
-            channel: IntegrationMode::Poll,
-            applied_at: ctx.clock.now(),
-            reason,
-        };
-        let path = format!("/api/orders/{order_id}/acknowledgement");
-        let rec = self
-            .store
-            .send(self.store.post(&path).json(&ack), ctx.clock.now())
-            .await?;
-        let acked = store_api::succeeded(&rec);
-        let verdict = match &acked {
-            Ok(()) => Verdict::with_detail(VerdictKind::Acknowledged, outcome.as_str()),
-            Err(failed) => Verdict::with_detail(VerdictKind::Failed, failed.to_string()),
-        };
-        let message = NewMessage::sent(Channel::Ack, &rec, verdict).about(Some(order_id.clone()));
-        ctx.log.record(message).await;
-        acked.map_err(|failed| anyhow!("acknowledging {order_id} failed: {failed}"))
+        // last time. One request for the page, and it must succeed before
+        // the cursor moves.
+        let any = !acks.is_empty();
+        self.acknowledge_page(ctx, acks).await?;
+        Ok((tally, any))
     }
 
     /// Pauses or resumes the poller, or changes its interval; wakes it.
@@ -276,10 +272,13 @@ impl Poller {
         paused: Option<bool>,
         interval_ms: Option<i64>,
     ) -> Result<PollerState, sqlx::Error> {
-        let state = cursor::change(&ctx.db, paused, interval_ms, ctx.clock.now()).await?;
+        let state =
+            cursor::change(&ctx.db, self.feed, paused, interval_ms, ctx.clock.now()).await?;
         self.wake.notify_one();
-        ctx.live
-            .publish(contract::LiveEventKind::PollerChanged, &state);
+        if self.feed == Feed::Poll {
+            ctx.live
+                .publish(contract::LiveEventKind::PollerChanged, &state);
+        }
         Ok(state)
     }
 
@@ -294,103 +293,56 @@ impl Poller {
     }
 }
 
-/// The orders on a page that are the poller's business: those placed in
-/// poll mode (the others travel by their own mode's channel).
-fn poll_mode_orders(page: &FeedPage) -> Vec<&Order> {
-    page.data
-        .iter()
-        .filter(|o| o.mode == IntegrationMode::Poll)
-        .collect()
-}
-
-/// Orders a page brought for the first time, by what became of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Tally {
-    applied: u32,
-    /// Taken, but the stock was short.
-    backordered: u32,
-}
-
-impl Tally {
-    /// Counts an order applied now (a repeat counts for nothing).
-    fn count(&mut self, first_time: bool, outcome: ApplyOutcome) {
-        if !first_time {
-            return;
-        }
-        match outcome {
-            ApplyOutcome::Backordered => self.backordered += 1,
-            _ => self.applied += 1,
+impl Poller {
+    /// How long the store may hold this reader's empty reads: `POLL_WAIT`,
+    /// for the poller only (the reconciliation is a rare safety net).
+    pub fn long_poll(&self, ctx: &Context) -> Option<Duration> {
+        match self.feed {
+            Feed::Poll => ctx.config.poll.wait,
+            Feed::Reconcile => None,
         }
     }
 
-    fn first_time(self) -> u32 {
-        self.applied + self.backordered
+    /// The orders on a page that are this reader's business: for the
+    /// poller, those placed in poll mode (the others travel by their own
+    /// mode's channel); for the reconciliation, hybrid orders the store
+    /// still has pending — one its notice already settled needs nothing.
+    fn orders_to_land<'p>(&self, page: &'p FeedPage) -> Vec<&'p Order> {
+        let mode = self.feed.mode();
+        page.data
+            .iter()
+            .filter(|o| o.mode == mode)
+            .filter(|o| self.feed == Feed::Poll || o.status == OrderStatus::Pending)
+            .collect()
     }
 }
 
-/// What the inventory made of one page of the feed: nothing there
-/// (`empty`), orders but none to apply (`nothing_new` — other modes'
-/// orders, or ones applied on an earlier read: not "empty", there were
-/// orders), orders applied — or some short of stock, the oversell pull
-/// allows, which is what the page's verdict then says.
-fn page_verdict(seen: usize, tally: Tally) -> Verdict {
-    match (seen, tally.first_time(), tally.backordered) {
-        (0, _, _) => Verdict::new(VerdictKind::Empty),
-        (seen, 0, _) => Verdict::with_detail(
-            VerdictKind::NothingNew,
-            format!("{} seen, none to apply", count(seen as i64, "order")),
-        ),
-        (seen, applied, 0) => Verdict::with_detail(
-            VerdictKind::Applied,
-            format!("{applied} of {}", count(seen as i64, "order")),
-        ),
-        (seen, _, short) => Verdict::with_detail(
-            VerdictKind::Backordered,
-            format!(
-                "{short} of {} short of stock, {} applied",
-                count(seen as i64, "order"),
-                tally.applied
-            ),
-        ),
+/// The orders that keep the rules every door shares
+/// (`contract::validation`); each of the others is not applied, and the
+/// store hears (in `acks`) it was rejected, and why. (The store checks the
+/// same rules when the order is placed, so this is a store with a bug, or
+/// not ours.)
+fn refuse_invalid<'p>(
+    orders: Vec<&'p Order>,
+    acks: &mut Vec<OrderAcknowledgement>,
+) -> Vec<&'p Order> {
+    let mut valid = Vec::new();
+    for order in orders {
+        match contract::validation::check_order(order) {
+            Ok(()) => valid.push(order),
+            Err(errors) => {
+                let why: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                let reason = format!("Refused: {}", why.join("; "));
+                acks.push(ack::item(&order.id, ApplyOutcome::Rejected, Some(reason)));
+            }
+        }
     }
+    valid
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_page_is_judged_by_what_it_brought() {
-        let tally = |applied, backordered| Tally {
-            applied,
-            backordered,
-        };
-        assert_eq!(page_verdict(0, tally(0, 0)).to_string(), "empty");
-        assert_eq!(
-            page_verdict(3, tally(0, 0)).to_string(),
-            "nothing new: 3 orders seen, none to apply"
-        );
-        assert_eq!(page_verdict(3, tally(0, 0)).kind, VerdictKind::NothingNew);
-        assert_eq!(
-            page_verdict(3, tally(2, 0)).to_string(),
-            "applied: 2 of 3 orders"
-        );
-        assert_eq!(
-            page_verdict(3, tally(1, 1)).to_string(),
-            "backordered: 1 of 3 orders short of stock, 1 applied"
-        );
-        // One order is one order.
-        assert_eq!(
-            page_verdict(1, tally(0, 0)).to_string(),
-            "nothing new: 1 order seen, none to apply"
-        );
-        assert_eq!(
-            page_verdict(1, tally(1, 0)).to_string(),
-            "applied: 1 of 1 order"
-        );
-        assert_eq!(
-            page_verdict(1, tally(0, 1)).to_string(),
-            "backordered: 1 of 1 order short of stock, 0 applied"
-        );
-    }
-}
+/// How much longer than its wait a long poll may take before it is given
+/// up on: the store's answer, once the wait is over.
+const LONG_POLL_MARGIN: Duration = Duration::from_secs(10);

@@ -1,11 +1,12 @@
-//! **api mode — request/response, initiated by the store.**
+//! **api mode — push, request/response.** The store starts (it has the
+//! order, and is the API's client) and waits for the answer.
 //!
 //! The store calls the inventory's `POST /update_inventory` while the
 //! customer waits, and answers the customer with the result: `confirmed`
 //! (the stock is reserved) or `rejected` (with a reason they can read).
 //! Because the inventory checks and reserves stock atomically before the
-//! store says yes, this mode **cannot oversell** — the property push and
-//! pull give up. What it costs: the checkout is only as available and as
+//! store says yes, this mode **cannot oversell** — the property webhook and
+//! poll mode give up, because nobody waits for the inventory's answer there. What it costs: the checkout is only as available and as
 //! fast as the inventory. Turn on "down" or "slow" in the inventory's chaos
 //! controls and the store's order form shows it at once.
 //!
@@ -21,13 +22,13 @@
 //! 3. **A rejected order never keeps stock.** When the store gives up
 //!    without a clear answer, it does not know whether stock was taken. It
 //!    therefore records, in the same transaction that rejects the order, a
-//!    *void* it owes the inventory — which [`super::compensation`] delivers
+//!    *void* it owes the inventory — which [`compensation`] delivers
 //!    until the inventory confirms it.
 //! 4. **A call under way is leased.** The order's transaction also writes
 //!    its call into `api_calls`, leased to this process
 //!    (`platform::lease`), which renews it for as long as it waits. If the
 //!    process dies mid-call, the lease runs out within seconds and
-//!    [`super::compensation`]'s sweep rejects and voids the order; while
+//!    [`compensation`]'s sweep rejects and voids the order; while
 //!    the process lives, nobody else decides its order.
 //!
 //! Seen in the UI: the order page's timeline shows each call (and retry)

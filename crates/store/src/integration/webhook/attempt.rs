@@ -24,10 +24,10 @@
 
 use std::time::Duration;
 
-use contract::events::{PingData, WebhookEvent};
+use contract::events::{NoticeData, PingData, WebhookEvent};
 use contract::order::Order;
 use contract::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header};
-use contract::{EventType, Format, IntegrationMode, OrderId};
+use contract::{EventType, Format, OrderId};
 use platform::lease::Held;
 use platform::outbound::{Failure, Outcome, Recorded, send_recorded};
 
@@ -71,6 +71,9 @@ pub(super) async fn run<P>(
         hooks.dispatch.release(&hooks.ctx.db, &claimed.id).await?;
         return Ok(());
     };
+    if target.resolves {
+        hooks.dispatch.widen_for_resolver(&claimed.endpoint_id);
+    }
     let rec = sign_and_send(hooks, &claimed, &target).await;
     drop(place);
 
@@ -188,6 +191,7 @@ fn render_body(event_type: EventType, payload: &str, format: Format) -> Result<S
     match (format, event_type) {
         (Format::Json, _) => Ok(payload.to_owned()),
         (Format::Xml, EventType::OrderCreated) => xml::<Order>(payload),
+        (Format::Xml, EventType::OrderNotice) => xml::<NoticeData>(payload),
         (Format::Xml, EventType::Ping) => xml::<PingData>(payload),
     }
 }
@@ -231,7 +235,7 @@ fn publish(hooks: &Webhooks, claimed: &Claimed, decision: &Decision, written: &A
         orders::announce_resolution(
             &hooks.ctx,
             order_id,
-            IntegrationMode::Webhook,
+            super::recorder::order_mode(claimed.event_type),
             *status,
             reason.as_deref(),
         );

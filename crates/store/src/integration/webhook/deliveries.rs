@@ -150,14 +150,17 @@ pub async fn get(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView, Stor
     Ok(view.complete(hooks).await?)
 }
 
-/// Queues another attempt of a delivery, now, whatever state it is in
-/// (except while an attempt is in flight, or its endpoint is deleted).
+/// Queues another attempt of a delivery, now, whatever state it is in —
+/// except while an attempt is in flight, or once its endpoint is deleted
+/// (the dispatcher sends nothing to a deleted endpoint, so a queued
+/// attempt would only wait for ever).
 pub async fn redeliver(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView, StoreError> {
     let now = hooks.ctx.clock.now().millis();
     let done = sqlx::query(
         "UPDATE webhook_deliveries SET state = $1, failures = 0, next_attempt_at = $2, \
          next_trigger = $3, completed_at = NULL, updated_at = $2 \
-         WHERE id = $4 AND state <> $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $2)",
+         WHERE id = $4 AND state <> $5 AND (lease_expires_at IS NULL OR lease_expires_at <= $2) \
+         AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL)",
     )
     .bind(DeliveryState::Pending.as_str())
     .bind(now)
@@ -167,14 +170,21 @@ pub async fn redeliver(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView
     .execute(hooks.ctx.db.writer())
     .await?;
     if done.rows_affected() == 0 {
-        let current = get(hooks, id).await?; // 404 if it does not exist
-        return Err(StoreError::conflict(
-            if current.state == DeliveryState::Cancelled {
-                "this delivery's endpoint was deleted"
-            } else {
-                "an attempt of this delivery is in flight right now; try again in a moment"
-            },
-        ));
+        get(hooks, id).await?; // 404 if it does not exist
+        let deleted_endpoints: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             WHERE d.id = $1 AND e.deleted_at IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .fetch_one(hooks.ctx.db.pool())
+        .await?;
+        return Err(if deleted_endpoints > 0 {
+            StoreError::EndpointDeleted
+        } else {
+            StoreError::conflict(
+                "an attempt of this delivery is in flight right now; try again in a moment",
+            )
+        });
     }
     hooks.dispatch.look_at(hooks.ctx.clock.now());
     hooks.ctx.live.publish(

@@ -36,7 +36,8 @@
 //! **Fan out, fairly.** Deliveries wait in one queue per endpoint
 //! (`platform::fair_queue`). At most `max_in_flight` requests are on the
 //! wire at once, and at most `max_in_flight_per_endpoint` of them to any
-//! one endpoint; the next place goes to the endpoint with the fewest on
+//! one endpoint (the resolver, the inventory's own receiver, may have a
+//! quarter of the wire: `Dispatch::widen_for_resolver`); the next place goes to the endpoint with the fewest on
 //! the wire. So an endpoint that takes nine seconds to answer ties up its
 //! own places and no more, and the inventory's deliveries keep leaving in
 //! milliseconds beside it. Each attempt runs on its own task; one that has
@@ -45,7 +46,7 @@
 //! transaction. Up to [`RECORDING_DEPTH`] times as many attempts may be
 //! waiting so: enough that recording never holds up sending, few enough to
 //! bound what sits in memory. So is what waits for the wire: beyond
-//! [`HANDOVER_LIMIT`] (or an endpoint's share of it) new deliveries stay in
+//! `HANDOVER_LIMIT` (or an endpoint's share of it) new deliveries stay in
 //! the database until there is room.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -77,6 +78,10 @@ const HANDOVER_LIMIT: usize = 1024;
 /// crowd the others' out of memory.
 const HANDOVER_LIMIT_PER_ENDPOINT: usize = 256;
 
+/// The resolver endpoint may hold one `RESOLVER_SHARE`-th of the wire
+/// ([`Dispatch::widen_for_resolver`]).
+const RESOLVER_SHARE: usize = 4;
+
 /// How many times `max_in_flight` attempts may be started and not yet
 /// recorded.
 pub const RECORDING_DEPTH: usize = 4;
@@ -103,7 +108,8 @@ pub struct Dispatch {
     wake: Arc<Notify>,
     /// Places on the wire, all endpoints together: `max_in_flight`.
     wire: Arc<Semaphore>,
-    per_endpoint: usize,
+    /// The resolver's share of the wire: see [`Dispatch::widen_for_resolver`].
+    resolver_cap: usize,
 }
 
 impl Dispatch {
@@ -122,7 +128,7 @@ impl Dispatch {
             closed: AtomicBool::new(false),
             wake,
             wire: Arc::new(Semaphore::new(max_in_flight.max(1))),
-            per_endpoint: per_endpoint.max(1),
+            resolver_cap: (max_in_flight / RESOLVER_SHARE).max(per_endpoint).max(1),
         }
     }
 
@@ -186,6 +192,20 @@ impl Dispatch {
             queued += 1;
         }
         queued
+    }
+
+    /// Lets the resolver — the inventory's own receiver, whose answers
+    /// decide orders — have a larger share of the wire than an observer:
+    /// a quarter of it (64 of the default 256) instead of
+    /// `max_in_flight_per_endpoint` (16). Hybrid mode needs it: a notice
+    /// stays on the wire while the inventory fetches and applies the order
+    /// (tens of milliseconds under load), and sixteen of those at a time
+    /// capped hybrid near 800 orders a second. Only the resolver: an
+    /// observer anyone may add still gets the small share, so four slow
+    /// ones cannot take the wire from it (three quarters stay for the
+    /// rest). Called by the attempt, which is the first to know the target.
+    pub fn widen_for_resolver(&self, endpoint: &EndpointId) {
+        self.queue().set_cap(endpoint.clone(), self.resolver_cap);
     }
 
     /// Tells the dispatcher that something in the database is due at `at`
@@ -301,7 +321,7 @@ impl OutboxDispatcher {
         let full: Vec<EndpointId> = self
             .dispatch()
             .queue()
-            .keys_loaded_at_least(self.dispatch().per_endpoint)
+            .keys_at_their_cap()
             .into_iter()
             .collect();
         let dispatch = self.dispatch();

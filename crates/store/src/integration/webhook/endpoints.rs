@@ -17,7 +17,7 @@
 //! for it now ([`super::secrets`]).
 //!
 //! Where an endpoint may point is checked by [`super::destination`]; what
-//! it receives is its [`Subscription`](super::subscription::Subscription).
+//! it receives is its [`super::subscription::Subscription`].
 
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -92,7 +92,7 @@ pub struct EndpointChanges {
 }
 
 /// An endpoint as the API shows it, read from its row (selected with
-/// [`ENDPOINT_COLUMNS`]) and completed by [`completed`] (its role, its
+/// `ENDPOINT_COLUMNS`) and completed by `completed` (its role, its
 /// fingerprints). `secret` is present only in the answer that created the
 /// endpoint or rotated its secret.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -185,7 +185,7 @@ fn parse_format(raw: Option<&str>) -> Result<Format, String> {
 /// Returns the endpoint and whether it was created (only then with secret).
 ///
 /// Whoever asks, the endpoint at the inventory's receiver URL is the
-/// resolver and any other an observer ([`ResolverUrl`]). So registering the
+/// resolver and any other an observer ([`ResolverUrl`](super::resolver::ResolverUrl)). So registering the
 /// inventory's URL first cannot keep its answers from counting: the
 /// inventory, registering it after, finds that endpoint — the resolver —
 /// without its secret, sees from its fingerprints that it holds none of
@@ -249,7 +249,10 @@ pub async fn register(
     // Say hello: a signed ping the owner can verify before any order
     // exists — a moment from now, so the owner has time to store the
     // secret it is about to receive in this very response.
-    outbox::enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY).await?;
+    outbox::enqueue_ping(&mut tx, &id, now, REGISTRATION_PING_DELAY, None).await?;
+    // Orders placed while no endpoint took them have waited for this one
+    // (due with the ping, so the wake-up below covers them).
+    outbox::enqueue_waiting_orders(&mut tx, &id, &types, now).await?;
     tx.commit().await?;
     hooks.dispatch.look_at(now + REGISTRATION_PING_DELAY);
     hooks.ctx.live.publish(
@@ -426,20 +429,4 @@ pub async fn rotate_secret(
     let mut endpoint = get(hooks, id).await?;
     endpoint.secret = Some(secret.expose());
     Ok(endpoint)
-}
-
-/// Sends an endpoint a signed `ping` now (the settings page's button).
-pub async fn ping(hooks: &Webhooks, id: &EndpointId) -> Result<contract::MessageId, StoreError> {
-    get(hooks, id).await?;
-    let mut tx = hooks.ctx.db.begin_write().await?;
-    let message_id = outbox::enqueue_ping(
-        &mut tx,
-        id,
-        hooks.ctx.clock.now(),
-        std::time::Duration::ZERO,
-    )
-    .await?;
-    tx.commit().await?;
-    hooks.dispatch.look_at(hooks.ctx.clock.now());
-    Ok(message_id)
 }

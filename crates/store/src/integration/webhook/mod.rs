@@ -32,9 +32,12 @@
 //!    transaction. Then the live views hear of it.
 //!
 //! Around the flow: [`endpoints`] (who receives what, signed with which
-//! secret — registration, rotation, pings) with its [`subscription`],
+//! secret — registration, rotation, pings, and a [`test_event`] of the
+//! learner's own) with its [`subscription`],
 //! [`destination`] (where a webhook may be sent at all), and
-//! [`deliveries`] (the delivery log, and redelivering by hand).
+//! [`deliveries`] (the delivery log, and redelivering by hand), and
+//! [`replay`] (a delivered message sent again as it was, to any allowed
+//! URL, to watch a receiver's duplicate and timestamp checks).
 //!
 //! The receiving half is `inventory::integration::webhook_receiver`.
 //! Seen in the UI: the order timeline (each attempt with its signature
@@ -49,19 +52,21 @@ pub mod dispatcher;
 pub mod endpoints;
 pub mod outbox;
 pub mod recorder;
+pub mod replay;
 pub mod resolver;
 pub mod retry;
 pub mod secrets;
 pub mod subscription;
 pub mod targets;
+pub mod test_event;
 
 use std::sync::Arc;
 
 use sqlx::AnyConnection;
 use tokio::sync::Notify;
 
-use contract::Timestamp;
 use contract::order::Order;
+use contract::{EventType, Timestamp};
 use platform::group_commit::GroupCommit;
 use platform::lease::Leases;
 
@@ -122,16 +127,18 @@ impl Webhooks {
         })
     }
 
-    /// Step 1, inside the orders' transaction: their `order.created`
-    /// events in the outbox, leased to this process where it has room.
-    pub async fn enqueue_orders_created(
+    /// Step 1, inside the orders' transaction: their events (`order.created`,
+    /// or hybrid mode's thin `order.notice`) in the outbox, leased to this
+    /// process where it has room.
+    pub async fn enqueue_order_events(
         &self,
         conn: &mut AnyConnection,
         orders: &[Order],
+        event_type: EventType,
         now: Timestamp,
     ) -> Result<Enqueued, sqlx::Error> {
         let lease = self.dispatch.lease_for_new(now);
-        outbox::enqueue_orders_created(conn, orders, now, lease.as_ref()).await
+        outbox::enqueue_order_events(conn, orders, event_type, now, lease.as_ref()).await
     }
 
     /// Step 2, once that transaction has committed: the leased deliveries

@@ -1,9 +1,10 @@
 //! Step 1 — **the outbox**: the event and its deliveries, written in the
 //! order's transaction.
 //!
-//! [`enqueue_orders_created`] runs *inside* the transaction that writes the
-//! orders (`checkout`, through [`super::Push`]): it stores each order's
-//! `order.created` event as a message and one delivery row per subscribed
+//! [`enqueue_order_events`] runs *inside* the transaction that writes the
+//! orders (`crate::checkout`, through [`super::Webhooks`]): it stores each order's
+//! `order.created` event (webhook mode) or thin `order.notice` (hybrid
+//! mode) as a message and one delivery row per subscribed
 //! endpoint. Either an order and its event both commit or neither does.
 //! The road not taken — "commit the order, then POST the webhook" — loses
 //! the event whenever the process dies between the two, and "POST, then
@@ -24,7 +25,7 @@ use std::time::Duration;
 
 use sqlx::AnyConnection;
 
-use contract::events::{PingData, WebhookEvent};
+use contract::events::{NoticeData, PingData, WebhookEvent};
 use contract::order::Order;
 use contract::{DeliveryId, DeliveryState, EndpointId, EventType, MessageId, OrderId, Timestamp};
 use platform::db::{rows_per_statement, value_rows};
@@ -50,28 +51,25 @@ pub struct Enqueued {
     pub unleased: bool,
 }
 
-/// Writes each order's `order.created` event and a delivery for every
-/// enabled endpoint that subscribes to it. Call inside the orders'
-/// transaction. The deliveries the `lease` covers are leased to this
-/// process's dispatcher and returned, to be handed over once the
-/// transaction commits.
-pub async fn enqueue_orders_created(
+/// Writes each order's event — `order.created` carrying the whole order
+/// (webhook mode), or the thin `order.notice` naming it (hybrid mode) —
+/// and a delivery for every enabled endpoint that subscribes to that type.
+/// Call inside the orders' transaction. The deliveries the `lease` covers
+/// are leased to this process's dispatcher and returned, to be handed over
+/// once the transaction commits.
+pub async fn enqueue_order_events(
     conn: &mut AnyConnection,
     orders: &[Order],
+    event_type: EventType,
     now: Timestamp,
     lease: Option<&Lease>,
 ) -> Result<Enqueued, sqlx::Error> {
     let mut messages = Vec::with_capacity(orders.len());
     for order in orders {
-        let event = WebhookEvent {
-            event_type: EventType::OrderCreated,
-            timestamp: now,
-            data: order,
-        };
-        let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let payload = order_payload(order, event_type, now)?;
         messages.push(NewMessage {
             id: MessageId::new(),
-            event_type: EventType::OrderCreated,
+            event_type,
             order_id: Some(&order.id),
             payload: payload.into(),
         });
@@ -85,7 +83,7 @@ pub async fn enqueue_orders_created(
     let mut deliveries = Vec::new();
     for endpoint in subscribers
         .iter()
-        .filter(|e| e.event_types.wants(EventType::OrderCreated))
+        .filter(|e| e.event_types.wants(event_type))
     {
         for message in &messages {
             deliveries.push(NewDelivery {
@@ -123,26 +121,118 @@ pub async fn enqueue_orders_created(
     Ok(Enqueued { leased, unleased })
 }
 
+/// Queues, for an endpoint just added, the `order.created` event of every
+/// webhook-mode order still `pending` that it was never sent — above all
+/// those placed while no endpoint existed, which have no delivery at all
+/// and would otherwise wait for ever. Call in the transaction that adds
+/// the endpoint. Returns how many were queued. They are due with the
+/// welcome ping, [`REGISTRATION_PING_DELAY`] from `now`, for the same
+/// reason: the owner stores the secret from the answer first.
+///
+/// Only orders still waiting: a resolved order's event is history, and a
+/// new endpoint is not sent the shop's past.
+pub async fn enqueue_waiting_orders(
+    conn: &mut AnyConnection,
+    endpoint_id: &EndpointId,
+    types: &Subscription,
+    now: Timestamp,
+) -> Result<usize, sqlx::Error> {
+    if !types.wants(EventType::OrderCreated) {
+        return Ok(0);
+    }
+    let waiting: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.id, m.order_id FROM webhook_messages m JOIN orders o ON o.id = m.order_id \
+         WHERE m.event_type = $1 AND o.status = $2 AND o.mode = $3 \
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.endpoint_id = $4) \
+         ORDER BY m.created_at, m.id",
+    )
+    .bind(EventType::OrderCreated.as_str())
+    .bind(contract::OrderStatus::Pending.as_str())
+    .bind(contract::IntegrationMode::Webhook.as_str())
+    .bind(endpoint_id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut messages = Vec::with_capacity(waiting.len());
+    for (id, order_id) in waiting {
+        let decode = |e: contract::ParseError| sqlx::Error::Decode(e.0.into());
+        messages.push((
+            MessageId::try_from(id).map_err(decode)?,
+            OrderId::try_from(order_id).map_err(decode)?,
+        ));
+    }
+    let messages: Vec<NewMessage> = messages
+        .iter()
+        .map(|(id, order_id)| NewMessage {
+            id: id.clone(),
+            event_type: EventType::OrderCreated,
+            order_id: Some(order_id),
+            // Stored already; a delivery row names the message, not its body.
+            payload: Arc::from(""),
+        })
+        .collect();
+    let deliveries: Vec<NewDelivery> = messages
+        .iter()
+        .map(|message| NewDelivery {
+            id: DeliveryId::new(),
+            message,
+            endpoint_id,
+            due: now + REGISTRATION_PING_DELAY,
+        })
+        .collect();
+    insert_deliveries(conn, &deliveries, now, None).await?;
+    Ok(deliveries.len())
+}
+
+/// The JSON text of an order's event. A notice carries the order's id and
+/// nothing else: what the order *is* the receiver reads from the store
+/// when it fetches it, so it is never stale and never in a webhook log.
+fn order_payload(
+    order: &Order,
+    event_type: EventType,
+    now: Timestamp,
+) -> Result<String, sqlx::Error> {
+    let encoded = match event_type {
+        EventType::OrderNotice => serde_json::to_string(&WebhookEvent {
+            event_type,
+            timestamp: now,
+            data: NoticeData {
+                order_id: order.id.clone(),
+            },
+        }),
+        EventType::OrderCreated | EventType::Ping => serde_json::to_string(&WebhookEvent {
+            event_type,
+            timestamp: now,
+            data: order,
+        }),
+    };
+    encoded.map_err(|e| sqlx::Error::Encode(e.into()))
+}
+
 /// How long after registration the welcome ping is sent: a moment, so
 /// the owner has time to store the secret it receives in the answer.
 pub const REGISTRATION_PING_DELAY: Duration = Duration::from_secs(1);
 
+/// What a ping says unless the person sending it wrote something else.
+pub const PING_MESSAGE: &str =
+    "Hello from the pushpull store: this endpoint will receive signed webhooks.";
+
 /// Queues a signed `ping` for one endpoint (on registration, or from the
-/// UI), due `delay` from `now`. Pings go to every endpoint, whatever it
-/// subscribed to: they are how its owner checks the secret.
+/// UI: a test event, with a `message` the person wrote), due `delay` from
+/// `now`. Pings go to every endpoint, whatever it subscribed to: they are
+/// how its owner checks the secret.
 pub async fn enqueue_ping(
     conn: &mut AnyConnection,
     endpoint_id: &EndpointId,
     now: Timestamp,
     delay: Duration,
+    message: Option<&str>,
 ) -> Result<MessageId, sqlx::Error> {
     let event = WebhookEvent {
         event_type: EventType::Ping,
         timestamp: now,
         data: PingData {
             endpoint_id: endpoint_id.clone(),
-            message: "Hello from the pushpull store: this endpoint will receive signed webhooks."
-                .into(),
+            message: message.unwrap_or(PING_MESSAGE).to_owned(),
         },
     };
     let payload = serde_json::to_string(&event).map_err(|e| sqlx::Error::Encode(e.into()))?;

@@ -10,7 +10,9 @@
 //! it did with the order (`contract::inventory::WebhookAck`), the order
 //! resolved: `confirmed`, or `backordered` when the push oversold. Only the
 //! inventory's own subscription's answer counts (the endpoint's role, see
-//! `super::endpoints`), and only for a webhook-mode order. Each
+//! `super::endpoints`), and only for the order's own mode: an
+//! `order.created` answer for a webhook-mode order, an `order.notice`
+//! answer for a hybrid one. Each
 //! table gets one statement per batch in the common case (every attempt
 //! succeeded), whatever its size.
 //!
@@ -24,14 +26,14 @@
 //! alone, so that one that cannot be written does not take the others
 //! with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use sqlx::AnyConnection;
 
 use contract::inventory::WebhookAck;
 use contract::{
-    ApplyOutcome, Channel, DeliveryId, DeliveryState, ExchangeId, IntegrationMode, OrderId,
-    OrderStatus, Timestamp,
+    ApplyOutcome, Channel, DeliveryId, DeliveryState, EventType, ExchangeId, IntegrationMode,
+    OrderId, OrderStatus, Timestamp,
 };
 use platform::group_commit::Batch;
 use platform::outbound::Recorded;
@@ -203,19 +205,20 @@ impl Batch for Recorder {
                 Some(orders::resolution(outcome, None))
             })
             .collect();
-        let wanted: Vec<Resolution> = batch
+        let (wanted, modes): (Vec<Resolution>, Vec<IntegrationMode>) = batch
             .iter()
             .zip(&outcomes)
             .filter_map(|(f, outcome)| {
                 let (status, reason) = outcome.as_ref()?;
-                Some(Resolution {
+                let resolution = Resolution {
                     order_id: f.claimed.order_id.as_ref()?,
                     status: *status,
                     reason: reason.as_deref(),
-                })
+                };
+                Some((resolution, order_mode(f.claimed.event_type)))
             })
-            .collect();
-        let resolved = orders::resolve_all(&mut tx, IntegrationMode::Webhook, &wanted, now).await?;
+            .unzip();
+        let resolved = resolve_by_mode(&mut tx, &wanted, &modes, now).await?;
         tx.commit().await?;
         Ok(batch
             .iter()
@@ -237,9 +240,46 @@ impl Batch for Recorder {
     }
 }
 
-/// The attempt as the message log keeps it.
+/// Resolves each order as its event's mode: an `order.created` answer
+/// resolves a webhook order, an `order.notice` answer a hybrid one — each
+/// mode's orders by their own channel only. The orders it moved.
+async fn resolve_by_mode(
+    tx: &mut AnyConnection,
+    wanted: &[Resolution<'_>],
+    modes: &[IntegrationMode],
+    now: Timestamp,
+) -> Result<HashSet<OrderId>, sqlx::Error> {
+    let mut resolved = HashSet::new();
+    for mode in [IntegrationMode::Webhook, IntegrationMode::Hybrid] {
+        let of_mode: Vec<Resolution> = wanted
+            .iter()
+            .zip(modes)
+            .filter(|(_, m)| **m == mode)
+            .map(|(r, _)| r.clone())
+            .collect();
+        if !of_mode.is_empty() {
+            resolved.extend(orders::resolve_all(&mut *tx, mode, &of_mode, now).await?);
+        }
+    }
+    Ok(resolved)
+}
+
+/// The mode of the orders an event about an order resolves: a thin
+/// notice is hybrid mode's, anything else webhook mode's.
+pub(super) fn order_mode(event_type: EventType) -> IntegrationMode {
+    match event_type {
+        EventType::OrderNotice => IntegrationMode::Hybrid,
+        EventType::OrderCreated | EventType::Ping => IntegrationMode::Webhook,
+    }
+}
+
+/// The attempt as the message log keeps it: a notice is hybrid's `notify`.
 fn exchange_of(f: &Finished) -> NewExchange {
-    NewExchange::sent(Channel::Webhook, &f.rec).with_attempt(AttemptInfo {
+    let channel = match f.claimed.event_type {
+        EventType::OrderNotice => Channel::Notify,
+        EventType::OrderCreated | EventType::Ping => Channel::Webhook,
+    };
+    NewExchange::sent(channel, &f.rec).with_attempt(AttemptInfo {
         delivery_id: f.claimed.id.clone(),
         attempt_no: f.claimed.attempts + 1,
         trigger: f.claimed.next_trigger,

@@ -148,9 +148,13 @@ mod tests {
         let every = Subscription::from_request(None).unwrap();
         assert_eq!(
             every,
-            Subscription::Only(vec![EventType::OrderCreated, EventType::Ping])
+            Subscription::Only(vec![
+                EventType::OrderCreated,
+                EventType::OrderNotice,
+                EventType::Ping
+            ])
         );
-        assert_eq!(every.to_string(), "order.created,ping");
+        assert_eq!(every.to_string(), "order.created,order.notice,ping");
         assert!(from(&["order.exploded"]).is_err());
         assert!(from(&[]).is_err());
         assert_eq!(from(&["*"]).unwrap(), Subscription::All);

@@ -140,6 +140,9 @@ pub(super) async fn redeliver(
         Err(StoreError::Api(ApiError::Conflict(_))) => {
             Ok(see_other("/settings?notice=redeliver-busy#deliveries"))
         }
+        Err(StoreError::EndpointDeleted) => {
+            Ok(see_other("/settings?notice=redeliver-deleted#deliveries"))
+        }
         Err(other) => Err(other.into()),
     }
 }

@@ -248,12 +248,25 @@ pub(super) async fn rotate(
     reveal(&app, &req, endpoint, "Secret rotated", explanation).await
 }
 
+/// The test event form: an optional text for the ping to carry.
+#[derive(serde::Deserialize)]
+pub(super) struct PingForm {
+    #[serde(default)]
+    message: Option<String>,
+}
+
 pub(super) async fn ping(
     _: Operator,
     app: Data,
     id: web::Path<String>,
+    form: web::Form<PingForm>,
 ) -> Result<HttpResponse, PageError> {
-    endpoints::ping(&app.webhooks, &endpoint_id(&id)?).await?;
+    crate::integration::webhook::test_event::ping(
+        &app.webhooks,
+        &endpoint_id(&id)?,
+        form.message.as_deref(),
+    )
+    .await?;
     Ok(see_other("/settings?notice=ping#deliveries"))
 }
 

@@ -85,6 +85,30 @@ pub struct SettingsPage {
     pub deliveries: DeliveryLog,
     pub inventory_url: String,
     pub allowed_hosts: String,
+    /// The inventory's capture inbox as the *store* reaches it (what an
+    /// endpoint's URL must say), and the same inbox as a browser opens it.
+    pub inbox: InboxOffer,
+}
+
+/// The capture inbox, offered when adding an endpoint: somewhere of the
+/// learner's own that answers `200` to anything, unlike the inventory's
+/// receiver, which refuses every signature but its own secret's.
+pub struct InboxOffer {
+    pub endpoint_url: String,
+    pub page_url: String,
+}
+
+impl InboxOffer {
+    /// The suggested inbox name.
+    pub const NAME: &'static str = "my-hooks";
+
+    fn of(config: &crate::config::StoreConfig) -> InboxOffer {
+        let at = |base: &str| format!("{}/inbox/{}", base.trim_end_matches('/'), Self::NAME);
+        InboxOffer {
+            endpoint_url: at(&config.inventory_url),
+            page_url: at(&config.inventory_public_url),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -127,6 +151,7 @@ async fn render(
             .trim_end_matches('/')
             .to_owned(),
         allowed_hosts: app.ctx.config.webhook.allowed_hosts.join(", "),
+        inbox: InboxOffer::of(&app.ctx.config),
     };
     page(app, status, &template)
 }

@@ -1,0 +1,82 @@
+//! **hybrid mode, the receiving half: a thin notice in, the order fetched.**
+//!
+//! In hybrid mode the store's webhook says only *that* an order was placed
+//! (`order.notice`: the event type, the order id, the time). The receiver
+//! (`super::webhook_receiver`) verifies its signature exactly as it would
+//! an `order.created`, then comes here: **fetch** the order from the
+//! store's API — `GET /api/orders/{id}` with the feed key, logged as
+//! `fetch` — and hand back what to apply. The order is applied once, keyed
+//! by its id, with the same `apply` as every channel, and the answer to the
+//! notice says what became of it.
+//!
+//! Why fetch rather than trust a fat payload: what is read now is the
+//! order as it stands *now* — a notice cannot go stale, arrive out of order
+//! with the truth, or leave a customer's name in somebody's webhook logs.
+//! The price: one more request per order, and the receiver must be able to
+//! reach the sender. If the fetch fails, the notice is answered `502` and
+//! the store retries it; and if every notice is lost, the reconciliation
+//! (`super::poller`, `Feed::Reconcile`) lands the order anyway.
+
+use contract::order::Order;
+use contract::{Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
+use platform::ApiError;
+
+use super::apply::OrderToApply;
+use crate::context::Context;
+use crate::error::InventoryError;
+use crate::idempotency::{self, WebhookId};
+use crate::instruments::messages::NewMessage;
+use crate::stock::Quantities;
+use crate::store_api::{self, StoreApi};
+
+/// Whether this notice was received before: then its order is not
+/// fetched again — the intake answers it as the duplicate it is, with the
+/// first outcome. (A copy racing the first past this check is still
+/// answered as a duplicate by the intake; it only costs one more fetch.)
+pub async fn seen_before(ctx: &Context, webhook_id: &WebhookId) -> Result<bool, InventoryError> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    let seen = idempotency::messages_seen(&mut conn, &[webhook_id]).await?;
+    Ok(!seen.is_empty())
+}
+
+/// Fetches the order a notice names, logs the fetch, and returns the
+/// order to apply (as a hybrid order). A fetch that fails is the store's
+/// or the network's trouble, not the notice's: a `502`, so it is retried.
+pub async fn fetch_order(
+    ctx: &Context,
+    store: &StoreApi,
+    order_id: &OrderId,
+) -> Result<OrderToApply, InventoryError> {
+    let request = store
+        .get(&format!("/api/orders/{order_id}"))
+        .header(reqwest::header::ACCEPT, "application/json");
+    let rec = store
+        .send(request, ctx.clock.now())
+        .await
+        .map_err(|e| InventoryError::FetchFailed(e.to_string()))?;
+    let fetched = store_api::read::<Order>(&rec, "order");
+    let verdict = match &fetched {
+        Ok(order) => Verdict::with_detail(
+            VerdictKind::Verified,
+            format!("fetched: {} at the store", order.status),
+        ),
+        Err(failed) => Verdict::with_detail(VerdictKind::Failed, failed.to_string()),
+    };
+    let message = NewMessage::sent(Channel::Fetch, &rec, verdict).about(Some(order_id.clone()));
+    ctx.log.record(message).await;
+    let order = fetched.map_err(|failed| InventoryError::FetchFailed(failed.to_string()))?;
+    if order.id != *order_id {
+        return Err(InventoryError::FetchFailed(format!(
+            "asked for {order_id}, the store answered with {}",
+            order.id
+        )));
+    }
+    // The same rules every door holds an order to.
+    contract::validation::check_order(&order).map_err(ApiError::Validation)?;
+    Ok(OrderToApply {
+        wanted: Quantities::of_order(&order),
+        order_id: order.id,
+        channel: IntegrationMode::Hybrid,
+        order_created_at: Some(order.created_at),
+    })
+}

@@ -1,0 +1,139 @@
+//! `/inbox/{name}`: the capture inbox's two doors (the storage and the
+//! reasons are in `crate::instruments::inbox`). A `POST`, `PUT` or `PATCH`
+//! is kept and answered `200` with what was kept; a `GET` is the page a
+//! learner reads it on — each capture's headers and raw body, its
+//! signature laid out to check by hand against a secret pasted into the
+//! page (`platform::ui::by_hand`), and the request as `curl`.
+//!
+//! The same path serves a program and a person, as webhook.site does: the
+//! URL a learner pastes into the store's settings is the URL they open.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use platform::ui::{HeaderRow, Layout, SignedMessage, date_time, header_rows};
+
+use super::{Data, PageError, layout, page};
+use crate::error::InventoryError;
+use crate::instruments::inbox::{self, Arrival, Capture, InboxName, KEEP_PER_INBOX};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/inbox/{name}", web::get().to(inbox_page))
+        .route("/inbox/{name}", web::post().to(capture))
+        .route("/inbox/{name}", web::put().to(capture))
+        .route("/inbox/{name}", web::patch().to(capture));
+}
+
+fn name_of(req: &HttpRequest) -> Result<InboxName, InventoryError> {
+    InboxName::parse(req.match_info().get("name").unwrap_or(""))
+        .map_err(|e| InventoryError::invalid("name", e.0))
+}
+
+/// Keeps whatever arrived and says so. Never refuses a body it could read:
+/// a capture tool that answered 4xx would be retried by the sender, and
+/// the learner would watch retries instead of their message.
+#[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.path()))]
+async fn capture(
+    app: Data,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, InventoryError> {
+    let name = name_of(&req)?;
+    let headers = platform::redact::request_headers(&req);
+    let url = format!(
+        "{}{}",
+        app.ctx.config.public_url.trim_end_matches('/'),
+        req.uri()
+    );
+    let id = inbox::record(
+        &app.ctx.db,
+        &name,
+        Arrival {
+            method: req.method().as_str(),
+            url: &url,
+            headers: &headers,
+            body: &body,
+            at: app.ctx.clock.now(),
+        },
+    )
+    .await?;
+    tracing::info!(capture = %id, bytes = body.len(), "captured in the inbox");
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "captured": id,
+        "inbox": name,
+        "bytes": body.len(),
+        "see": format!("/inbox/{name}"),
+    })))
+}
+
+/// One capture, as the page shows it.
+pub struct CaptureRow {
+    pub id: String,
+    pub method: String,
+    pub url: String,
+    pub received: String,
+    pub headers: Vec<HeaderRow>,
+    pub content_type: String,
+    /// The body as it arrived, as text (`None`: not UTF-8, shown as size).
+    pub body: Option<String>,
+    pub body_bytes: usize,
+    pub by_hand: Option<SignedMessage>,
+    pub curl: String,
+}
+
+impl CaptureRow {
+    fn of(c: Capture) -> CaptureRow {
+        let pairs = c.header_pairs();
+        let bytes = c.body();
+        let body = String::from_utf8(bytes.clone()).ok();
+        let headers_value = serde_json::from_str(&c.headers).unwrap_or(serde_json::Value::Null);
+        CaptureRow {
+            id: c.id.to_string(),
+            received: date_time(c.received_at.millis()),
+            headers: header_rows(&headers_value),
+            content_type: pairs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| "no content-type".into()),
+            by_hand: SignedMessage::of(&pairs, &bytes),
+            curl: platform::ui::curl(&c.method, &c.url, &pairs, body.as_deref().unwrap_or("")),
+            body_bytes: bytes.len(),
+            body,
+            method: c.method,
+            url: c.url,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/inbox.html")]
+pub struct InboxPage {
+    pub layout: Layout,
+    pub name: String,
+    /// Where to send things: this page's own address.
+    pub address: String,
+    pub keep: i64,
+    pub rows: Vec<CaptureRow>,
+}
+
+async fn inbox_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let name = name_of(&req)?;
+    let rows = inbox::list(&app.ctx.db, &name)
+        .await?
+        .into_iter()
+        .map(CaptureRow::of)
+        .collect();
+    let template = InboxPage {
+        layout: layout(&app, &req, format!("Inbox {name}")),
+        address: format!(
+            "{}/inbox/{name}",
+            app.ctx.config.public_url.trim_end_matches('/')
+        ),
+        name: name.to_string(),
+        keep: KEEP_PER_INBOX,
+        rows,
+    };
+    page(&app, StatusCode::OK, &template)
+}
