@@ -9,6 +9,16 @@
 //! SHA-256), never as itself, so a leaked database leaks no usable key;
 //! checking a presented key is a lookup by its hash. The configured key is
 //! held as a `secrecy::SecretString` and exposed only to be hashed.
+//!
+//! **Checked once, remembered.** Every feed read, acknowledgement and
+//! hybrid fetch presents the key, and a lookup per request was one more
+//! database read on each (in hybrid mode, one per order). A key the table
+//! accepted is remembered in memory ([`KnownKeys`]); only a key not seen
+//! before is looked up. That is safe because this store never revokes a
+//! key — rows are only ever added, at start — so a remembered key cannot
+//! have become invalid. (Were revocation added, the road would be a short
+//! expiry or a notification; an unknown key is still looked up each time,
+//! so a new process's key is accepted at once.)
 
 use std::future::{Ready, ready};
 
@@ -20,6 +30,7 @@ use contract::Timestamp;
 use platform::http::{bearer_token, hash_api_key};
 use platform::{ApiError, Db};
 
+use crate::context::KnownKeys;
 use crate::error::StoreError;
 use crate::state::AppState;
 use crate::vocabulary::EndpointRole;
@@ -39,13 +50,22 @@ pub async fn accept(db: &Db, key: &SecretString, now: Timestamp) -> Result<(), s
 
 /// Passes a request that carries `Authorization: Bearer <a key we accept>`;
 /// anything else is a `401` (with `WWW-Authenticate: Bearer`).
-pub async fn require(db: &Db, req: &HttpRequest) -> Result<(), StoreError> {
+pub async fn require(db: &Db, known: &KnownKeys, req: &HttpRequest) -> Result<(), StoreError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
-    let known = sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1")
-        .bind(hash_api_key(token))
+    let hash = hash_api_key(token);
+    if known.knows(&hash) {
+        return Ok(());
+    }
+    let accepted = sqlx::query("SELECT 1 AS ok FROM api_keys WHERE key_hash = $1")
+        .bind(&hash)
         .fetch_optional(db.pool())
-        .await?;
-    known.map(|_| ()).ok_or(ApiError::Unauthorized.into())
+        .await?
+        .is_some();
+    if !accepted {
+        return Err(ApiError::Unauthorized.into());
+    }
+    known.remember(hash);
+    Ok(())
 }
 
 /// Who registers a webhook endpoint, reads one or rotates its secret: the

@@ -11,7 +11,8 @@
 //! every other: a reader following an order could not tell which parts a
 //! pattern needs.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -40,6 +41,27 @@ pub struct Context {
     /// Rung when orders commit, for long-polled feed reads
     /// (`integration::poll::wait`).
     pub feed_bell: FeedBell,
+    /// API keys already checked against the table (`crate::api_keys`).
+    pub known_keys: KnownKeys,
+}
+
+/// The hashes of API keys the table has accepted, remembered so that each
+/// is looked up once per process (why that is safe: `crate::api_keys`).
+/// Only accepted keys go in, so it holds no more than the keys the store
+/// was ever configured with.
+#[derive(Clone, Default)]
+pub struct KnownKeys(Arc<RwLock<HashSet<String>>>);
+
+impl KnownKeys {
+    pub(crate) fn knows(&self, hash: &str) -> bool {
+        self.0.read().map(|k| k.contains(hash)).unwrap_or(false)
+    }
+
+    pub(crate) fn remember(&self, hash: String) {
+        if let Ok(mut known) = self.0.write() {
+            known.insert(hash);
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

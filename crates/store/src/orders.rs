@@ -298,14 +298,71 @@ impl TryFrom<LineRow> for OrderLine {
 }
 
 pub async fn get_order(db: &Db, order_id: &OrderId) -> Result<Option<Order>, sqlx::Error> {
+    // One statement, the order repeated on each of its lines: hybrid mode
+    // reads every order once more (the inventory's fetch), and on SQLite
+    // each statement is a trip to a connection's worker thread — two reads
+    // cost twice the trips for the same few rows.
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id = $1"
+        "SELECT {ORDER_COLUMNS}, l.sku AS line_sku, l.name AS line_name, \
+         l.quantity AS line_quantity, l.unit_price_cents AS line_unit_price_cents \
+         FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id \
+         WHERE o.id = $1 ORDER BY l.line_no"
     ));
-    let row: Option<OrderRow> = sqlx::query_as(sql)
+    let rows: Vec<OrderAndLineRow> = sqlx::query_as(sql)
         .bind(order_id.as_str())
-        .fetch_optional(db.pool())
+        .fetch_all(db.pool())
         .await?;
-    Ok(with_lines(db, row.into_iter().collect()).await?.pop())
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let mut lines = Vec::new();
+    let order = first.order;
+    for line in std::iter::once(first.line).chain(rows.map(|row| row.line)) {
+        if let Some(line) = line.into_line(&order.id)? {
+            lines.push(line);
+        }
+    }
+    Ok(Some(order.with_lines(lines)))
+}
+
+/// An order's row beside one of its lines ([`get_order`]'s join).
+#[derive(sqlx::FromRow)]
+struct OrderAndLineRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    #[sqlx(flatten)]
+    line: JoinedLine,
+}
+
+/// A line as the join gives it: all `NULL` for an order without lines.
+#[derive(sqlx::FromRow)]
+struct JoinedLine {
+    line_sku: Option<String>,
+    line_name: Option<String>,
+    line_quantity: Option<i64>,
+    line_unit_price_cents: Option<i64>,
+}
+
+impl JoinedLine {
+    fn into_line(self, order_id: &OrderId) -> Result<Option<OrderLine>, sqlx::Error> {
+        let (Some(sku), Some(name), Some(quantity), Some(unit_price_cents)) = (
+            self.line_sku,
+            self.line_name,
+            self.line_quantity,
+            self.line_unit_price_cents,
+        ) else {
+            return Ok(None);
+        };
+        let row = LineRow {
+            order_id: order_id.clone(),
+            sku,
+            name,
+            quantity,
+            unit_price_cents,
+        };
+        row.try_into().map(Some)
+    }
 }
 
 /// Orders for the UI's list, newest first, optionally one status only.

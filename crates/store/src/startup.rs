@@ -22,7 +22,7 @@ use sqlx::migrate::Migrator;
 
 use crate::checkout::Checkout;
 use crate::config::StoreConfig;
-use crate::context::{Context, StoreMetrics};
+use crate::context::{Context, KnownKeys, StoreMetrics};
 use crate::inbound::InboundLog;
 use crate::integration::api::ApiCalls;
 use crate::integration::api::compensation::CompensationWorker;
@@ -91,6 +91,7 @@ impl Application {
         let owner = contract::DispatcherId::new().to_string();
         let ctx = Context {
             feed_bell: FeedBell::new(&owner),
+            known_keys: KnownKeys::default(),
             inbound: Arc::new(GroupCommit::new(InboundLog::new(db.clone()))),
             db,
             clock: config.clock.clone(),

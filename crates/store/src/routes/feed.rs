@@ -68,7 +68,7 @@ pub async fn feed(app: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
     let inbound = Inbound::arrived(&app.ctx);
     // Who asks, before what they ask: the query is read only for a caller
     // with the key (a 401 comes before any 400).
-    api_keys::require(&app.ctx.db, &req).await?;
+    api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     let query = web::Query::<FeedQuery>::from_query(req.query_string())
         .map_err(|e| StoreError::bad_request(format!("invalid query string: {e}")))?;
     let cursor = match query.after.as_deref() {
@@ -127,7 +127,7 @@ pub async fn acknowledgement(
     let inbound = Inbound::arrived(&app.ctx);
     // The key first, then the body: taken as bytes, so that nothing is
     // parsed for a caller who has not shown the key.
-    api_keys::require(&app.ctx.db, &req).await?;
+    api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     let id: OrderId = id_from_path("order", &id)?;
     let ack: Acknowledgement = platform::http::json_body(&req, &body)?;
     let acknowledged = poll::acknowledge(&app.ctx, &id, &ack).await?;
@@ -170,7 +170,7 @@ pub async fn page_acknowledgement(
 ) -> Result<HttpResponse, StoreError> {
     let inbound = Inbound::arrived(&app.ctx);
     // The key before the body, as for one order.
-    api_keys::require(&app.ctx.db, &req).await?;
+    api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     let page: PageAcknowledgement = platform::http::json_body(&req, &body)?;
     let (answer, modes) = poll::page::acknowledge_page(&app.ctx, &page).await?;
     // A page is the poller's or the reconciliation's, never both: a

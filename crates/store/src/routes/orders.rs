@@ -136,7 +136,7 @@ pub(super) async fn get_order(
     // else (the UI, a person with the id) reads without one.
     let fetch = req.headers().contains_key(header::AUTHORIZATION);
     if fetch {
-        api_keys::require(&app.ctx.db, &req).await?;
+        api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     }
     let id: OrderId = id_from_path("order", &id)?;
     let order = orders::get_order(&app.ctx.db, &id)
