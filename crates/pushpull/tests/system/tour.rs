@@ -2,7 +2,9 @@
 //! territory is worse than none: a learner following a dead link or a
 //! reading order the code contradicts loses the thread. These tests keep it
 //! true without a person re-reading it after every move: every relative
-//! link in the documents resolves, the tour visits each crate's modules in
+//! link in the documents resolves (from the folder of the document it is
+//! in, as a reader's browser resolves it), every page under `docs/` is one
+//! of the documents checked, the tour visits each crate's modules in
 //! the order that crate's `lib.rs` gives, and comments explain themselves
 //! instead of pointing at a tracker that is not in the repository.
 //!
@@ -13,8 +15,16 @@ use std::path::{Path, PathBuf};
 
 use crate::compose::repo_file;
 
-/// The documents whose links a reader follows.
-const DOCUMENTS: [&str; 3] = ["README.md", "SECURITY.md", "BENCHMARKS.md"];
+/// The documents whose links a reader follows, as paths from the root of
+/// the repository. The compose tests read their recipes from these too.
+pub(crate) const DOCUMENTS: &[&str] = &[
+    "README.md",
+    "SECURITY.md",
+    "BENCHMARKS.md",
+    "docs/operations.md",
+    "docs/benchmarks.md",
+    "docs/ci.md",
+];
 
 /// The crates whose `lib.rs` gives a reading order the tour must follow.
 const READ_IN_ORDER: [&str; 4] = ["contract", "store", "inventory", "platform"];
@@ -46,6 +56,14 @@ fn relative_path(target: &str) -> Option<&str> {
     Some(target.split('#').next().unwrap_or(target))
 }
 
+/// Where a relative link in `document` leads: from the document's own
+/// folder, so `../README.md` in `docs/ci.md` is the README at the root and
+/// `SECURITY.md` there would be a `docs/SECURITY.md` that does not exist.
+fn resolve(document: &str, path: &str) -> PathBuf {
+    let folder = Path::new(document).parent().unwrap_or(Path::new(""));
+    repo_file(&folder.join(path).to_string_lossy())
+}
+
 #[test]
 fn every_relative_link_in_the_documents_resolves_to_a_file() {
     let mut dead = Vec::new();
@@ -55,12 +73,42 @@ fn every_relative_link_in_the_documents_resolves_to_a_file() {
             let Some(path) = relative_path(&target) else {
                 continue;
             };
-            if path.is_empty() || !repo_file(path).exists() {
+            if path.is_empty() || !resolve(document, path).exists() {
                 dead.push(format!("{document}: {target}"));
             }
         }
     }
     assert!(dead.is_empty(), "links that lead nowhere: {dead:#?}");
+}
+
+#[test]
+fn a_link_resolves_from_the_folder_of_its_document() {
+    assert!(resolve("README.md", "SECURITY.md").is_file());
+    assert!(resolve("docs/ci.md", "../SECURITY.md").is_file());
+    assert!(resolve("docs/ci.md", "ci.md").is_file());
+    // The same text, read from the other folder, leads nowhere.
+    assert!(!resolve("docs/ci.md", "SECURITY.md").exists());
+    assert!(!resolve("README.md", "../SECURITY.md").is_file());
+}
+
+#[test]
+fn every_page_under_docs_is_a_checked_document() {
+    let mut pages: Vec<String> = std::fs::read_dir(repo_file("docs"))
+        .expect("docs/ readable")
+        .map(|entry| entry.expect("entry readable").file_name())
+        .map(|name| format!("docs/{}", name.to_string_lossy()))
+        .filter(|name| name.ends_with(".md"))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "docs/ holds pages");
+    let unchecked: Vec<&String> = pages
+        .iter()
+        .filter(|page| !DOCUMENTS.contains(&page.as_str()))
+        .collect();
+    assert!(
+        unchecked.is_empty(),
+        "pages whose links nobody checks (add them to DOCUMENTS): {unchecked:?}"
+    );
 }
 
 /// The module a linked source file is, as a path under `src/`
