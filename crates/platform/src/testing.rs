@@ -29,7 +29,7 @@
 pub mod checks;
 pub mod service;
 
-pub use checks::{ManagementCall, assert_operator_only, checked_words};
+pub use checks::{ManagementCall, assert_operator_only, assert_sources_exist, checked_words};
 pub use service::{Page, TestService, eventually, free_port};
 
 use sqlx::migrate::MigrateDatabase;

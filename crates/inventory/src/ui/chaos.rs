@@ -16,6 +16,13 @@ use super::stock::chaos_summary;
 use super::{Data, PageError, fragment, layout, notice, page};
 use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/chaos.rs",
+    "crates/inventory/src/instruments/chaos.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/chaos", web::get().to(chaos_page))
         .route("/chaos", web::post().to(apply))
@@ -100,7 +107,9 @@ async fn chaos_page(
 ) -> Result<HttpResponse, PageError> {
     let state = ChaosState::now(&app);
     let template = ChaosPage {
-        layout: layout(&app, &req, "Chaos").with_notice(notice(query.notice.as_deref())),
+        layout: layout(&app, &req, "Chaos")
+            .with_sources(SOURCES)
+            .with_notice(notice(query.notice.as_deref())),
         form: ChaosForm::from_settings(&state.settings),
         state,
         max_latency_ms: MAX_LATENCY_MS,
@@ -200,7 +209,7 @@ async fn apply(
         }
         Err(form) => {
             let template = ChaosPage {
-                layout: layout(&app, &req, "Chaos"),
+                layout: layout(&app, &req, "Chaos").with_sources(SOURCES),
                 state: ChaosState::now(&app),
                 form,
                 max_latency_ms: MAX_LATENCY_MS,

@@ -18,6 +18,15 @@ use super::{Data, PageError, layout, page};
 use crate::error::InventoryError;
 use crate::instruments::inbox::{self, Arrival, Capture, InboxName, KEEP_PER_INBOX};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/inbox.rs",
+    "crates/inventory/src/instruments/inbox.rs",
+    "crates/platform/src/ui/by_hand.rs",
+    "crates/contract/src/signing.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/inbox/{name}", web::get().to(inbox_page))
         .route("/inbox/{name}", web::post().to(capture))
@@ -126,7 +135,7 @@ async fn inbox_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErr
         .map(CaptureRow::of)
         .collect();
     let template = InboxPage {
-        layout: layout(&app, &req, format!("Inbox {name}")),
+        layout: layout(&app, &req, format!("Inbox {name}")).with_sources(SOURCES),
         address: format!(
             "{}/inbox/{name}",
             app.ctx.config.public_url.trim_end_matches('/')

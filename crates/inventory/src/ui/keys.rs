@@ -17,6 +17,14 @@ use platform::ApiError;
 use crate::error::InventoryError;
 use crate::keys;
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/keys.rs",
+    "crates/inventory/src/keys.rs",
+    "crates/platform/src/http.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/keys", web::get().to(keys_page))
         .route("/keys", web::post().to(create))
@@ -68,7 +76,9 @@ async fn render(
         })
         .collect();
     let template = KeysPage {
-        layout: layout(app, req, "API keys").with_notice(notice(notice_key)),
+        layout: layout(app, req, "API keys")
+            .with_sources(SOURCES)
+            .with_notice(notice(notice_key)),
         rows,
         created,
         label,

@@ -20,6 +20,15 @@ use platform::ui::{Layout, SignedMessage, clock_time, date_time, duration_ms, pr
 use super::{Data, PageError, fragment, layout, page, store_url};
 use crate::instruments::messages::{self, MessageView, Selection};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/messages.rs",
+    "crates/inventory/src/instruments/messages.rs",
+    "crates/inventory/src/integration/webhook_receiver.rs",
+    "crates/inventory/src/integration/update_inventory.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/messages", web::get().to(messages_page))
         .route("/fragments/messages", web::get().to(messages_fragment))
@@ -286,7 +295,7 @@ async fn messages_page(
     let list = MessageList::load(&app, &filter).await?;
     let q = filter.query();
     let template = MessagesPage {
-        layout: layout(&app, &req, "Messages"),
+        layout: layout(&app, &req, "Messages").with_sources(SOURCES),
         src: if q.is_empty() {
             "/fragments/messages".into()
         } else {

@@ -24,6 +24,17 @@ use super::{Data, PageError, fragment, layout, notice, page, store_url};
 use crate::instruments::messages::{self, Selection};
 use crate::integration::poller::cursor::{self, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/poller.rs",
+    "crates/inventory/src/integration/poller/mod.rs",
+    "crates/inventory/src/integration/poller/worker.rs",
+    "crates/inventory/src/integration/poller/cursor.rs",
+    "crates/inventory/src/instruments/poll_cost.rs",
+    "crates/store/src/integration/poll.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/poller", web::get().to(poller_page))
         .route("/poller", web::post().to(change))
@@ -145,7 +156,9 @@ async fn render(
     notice: Option<Notice>,
 ) -> Result<HttpResponse, PageError> {
     let template = PollerPage {
-        layout: layout(app, req, "Poller").with_notice(notice),
+        layout: layout(app, req, "Poller")
+            .with_sources(SOURCES)
+            .with_notice(notice),
         panel,
         store_url: store_url(app),
         reconciler: cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?,

@@ -10,6 +10,14 @@ use platform::openapi::reference::{Reference, ReferencePage};
 use super::{PageError, layout, page};
 use crate::state::AppState;
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/reference.rs",
+    "crates/inventory/src/openapi.rs",
+    "crates/platform/src/openapi/reference.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/reference", web::get().to(reference_page));
 }
@@ -19,7 +27,7 @@ async fn reference_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let template = ReferencePage {
-        layout: layout(&app, &req, "API reference"),
+        layout: layout(&app, &req, "API reference").with_sources(SOURCES),
         reference: Reference::from_document(crate::openapi::DOCUMENT.json()),
     };
     page(&app, StatusCode::OK, &template)

@@ -24,6 +24,14 @@ use crate::integration::poller::cursor;
 use crate::integration::subscription::{self, Subscription};
 use crate::stock;
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/inventory/src/ui/stock.rs",
+    "crates/inventory/src/stock.rs",
+    "crates/inventory/src/integration/apply.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(stock_page))
         .route("/stock/restock", web::post().to(restock))
@@ -169,7 +177,9 @@ async fn render(
     notice_key: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
     let template = StockPage {
-        layout: layout(app, req, "Stock").with_notice(notice(notice_key)),
+        layout: layout(app, req, "Stock")
+            .with_sources(SOURCES)
+            .with_notice(notice(notice_key)),
         status: StatusStrip::load(app).await?,
         table: StockTable::load(app).await?,
         form,

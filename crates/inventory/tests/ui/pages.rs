@@ -116,3 +116,24 @@ platform::db_test!(async fn the_status_says_what_it_registered_not_that_it_is_su
     page.assert_contains("<strong>registered</strong>");
     page.assert_contains("if the endpoint was deleted there since, nothing is sent here");
 });
+
+platform::db_test!(async fn every_page_names_the_files_behind_it_and_they_exist(backend) {
+    let inventory = spawn_inventory(backend).await;
+    for (path, own) in [
+        ("/", "crates/inventory/src/ui/stock.rs"),
+        ("/messages", "crates/inventory/src/ui/messages.rs"),
+        ("/chaos", "crates/inventory/src/ui/chaos.rs"),
+        ("/poller", "crates/inventory/src/ui/poller.rs"),
+        ("/keys", "crates/inventory/src/ui/keys.rs"),
+        ("/inbox/mine", "crates/inventory/src/ui/inbox.rs"),
+        ("/reference", "crates/inventory/src/ui/reference.rs"),
+    ] {
+        let page = get(&inventory, path).await;
+        assert_eq!(page.status, 200, "GET {path}");
+        page.assert_contains("How this works in the code");
+        let paths = platform::testing::assert_sources_exist(&format!("GET {path}"), &page);
+        assert_eq!(paths[0], own, "GET {path}: its own module comes first");
+    }
+    // A page about nothing in particular names nothing.
+    get(&inventory, "/shelves").await.assert_lacks("How this works in the code");
+});

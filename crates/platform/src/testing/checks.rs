@@ -1,7 +1,8 @@
 //! Checks both services run on themselves, written once: that a
-//! management call is the operator's alone ([`assert_operator_only`]), and
+//! management call is the operator's alone ([`assert_operator_only`]),
 //! that every enumerated column of a schema holds exactly its enum's words
-//! ([`checked_words`]).
+//! ([`checked_words`]), and that a page's "How this works in the code"
+//! names files that exist ([`assert_sources_exist`]).
 
 /// A management call, as a test sends it to check who may make it.
 #[derive(Debug, Clone)]
@@ -109,4 +110,26 @@ pub fn checked_words(dir: &std::path::Path) -> std::collections::BTreeMap<String
         }
     }
     found
+}
+
+/// Checks that a page names the files behind it (its "How this works in
+/// the code" line) and that each one exists in this repository — so a
+/// file moved or renamed fails here, not in front of a reader. Returns
+/// the paths, for a test that wants one in particular.
+pub fn assert_sources_exist(what: &str, page: &super::Page) -> Vec<String> {
+    let paths = page.source_paths();
+    assert!(!paths.is_empty(), "{what} names no source file");
+    // This crate is `crates/platform`; the paths are from the root.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for path in &paths {
+        assert!(
+            !path.starts_with('/') && !path.contains(".."),
+            "{what}: {path:?} is not a path from the repository's root"
+        );
+        assert!(
+            root.join(path).is_file(),
+            "{what} names {path}, which is not a file of the repository"
+        );
+    }
+    paths
 }

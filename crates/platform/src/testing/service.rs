@@ -144,6 +144,17 @@ impl Page {
         );
     }
 
+    /// The repository paths the page's "How this works in the code" line
+    /// names (`<code data-source-path>…</code>`, drawn by
+    /// `templates/shared/base.html`), in order.
+    pub fn source_paths(&self) -> Vec<String> {
+        self.body
+            .split("<code data-source-path>")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("</code>").map(|(path, _)| path.to_owned()))
+            .collect()
+    }
+
     pub fn assert_lacks(&self, needle: &str) {
         assert!(
             !self.body.contains(needle),

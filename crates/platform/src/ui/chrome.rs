@@ -1,8 +1,9 @@
 //! The page chrome: what `templates/shared/base.html` draws around every
 //! page of both services — whose page it is ([`Service`]), the navigation
 //! ([`NavItem`]), a one-line [`Notice`], the operator's sign-in link, the
-//! way to the peer service — given as one [`Layout`]; and [`ErrorPage`],
-//! the page every failure becomes, in that chrome.
+//! way to the peer service, the repository files that do what the page
+//! shows — given as one [`Layout`]; and [`ErrorPage`], the page every
+//! failure becomes, in that chrome.
 //!
 //! Only what is drawn: the headers a page goes out with are
 //! [`super::response`]'s, the numbers and times on it [`super::format`]'s.
@@ -112,6 +113,14 @@ pub struct Layout {
     /// The chrome's operator link: `None` when no `ADMIN_TOKEN` is set
     /// (nothing to sign in to), else whether this browser is signed in.
     pub operator: Option<bool>,
+    /// The repository files that do what the page shows, from the
+    /// repository's root, drawn under it as "How this works in the code".
+    /// Each page module names its own (a `SOURCES` constant beside its
+    /// handler), so the list sits next to the code it points into; the
+    /// services' UI tests fetch every page and check that each path
+    /// exists. Shown as text, not links: the repository is not hosted
+    /// anywhere the page could point to.
+    pub sources: &'static [&'static str],
 }
 
 impl Layout {
@@ -130,6 +139,7 @@ impl Layout {
             peer_url: peer_url.trim_end_matches('/').to_owned(),
             notice: None,
             operator: None,
+            sources: &[],
         }
     }
 
@@ -141,6 +151,11 @@ impl Layout {
 
     pub fn with_notice(mut self, notice: Option<Notice>) -> Layout {
         self.notice = notice;
+        self
+    }
+
+    pub fn with_sources(mut self, sources: &'static [&'static str]) -> Layout {
+        self.sources = sources;
         self
     }
 

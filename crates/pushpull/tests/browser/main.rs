@@ -15,5 +15,6 @@ mod chaos;
 mod escaping;
 mod outage;
 mod pages;
+mod phone;
 mod shopping;
 mod system;

@@ -24,6 +24,15 @@ use super::{Data, PageError, fragment, layout, mode_info, notice, page};
 use crate::instruments::burst::{self, Burst, BurstError};
 use crate::instruments::comparison::{self, Comparison};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/compare.rs",
+    "crates/store/src/instruments/comparison.rs",
+    "crates/store/src/instruments/burst.rs",
+    "crates/store/src/ui/charts.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/compare", web::get().to(compare_page))
         .route("/compare/burst", web::post().to(start_burst))
@@ -374,7 +383,9 @@ async fn compare_page(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let template = ComparePage {
-        layout: layout(&app, &req, "Compare").with_notice(notice(query.notice.as_deref())),
+        layout: layout(&app, &req, "Compare")
+            .with_sources(SOURCES)
+            .with_notice(notice(query.notice.as_deref())),
         burst: BurstPanel::load(&app).await?,
         charts: Charts::load(&app).await?,
         per_mode: burst::Plan::default().per_mode,

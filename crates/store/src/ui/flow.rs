@@ -29,6 +29,16 @@ use crate::timeline::{self, Carried, ExchangeView};
 /// How many messages each column shows.
 pub const FLOW_LIMIT: i64 = 40;
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/flow.rs",
+    "crates/store/src/timeline.rs",
+    "crates/inventory/src/instruments/messages.rs",
+    "crates/platform/src/live.rs",
+    "templates/static/app.js",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/flow", web::get().to(flow_page))
         .route("/fragments/flow", web::get().to(flow_fragment));
@@ -149,7 +159,7 @@ async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErro
         .next()
         .map(|p| p.sku);
     let template = FlowPage {
-        layout: layout(&app, &req, "Flow"),
+        layout: layout(&app, &req, "Flow").with_sources(SOURCES),
         mode: ModeBanner::load(&app).await?,
         store: StoreColumn::load(&app).await?,
         inventory_url: app

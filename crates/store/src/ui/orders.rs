@@ -17,6 +17,55 @@ use super::{Data, ModeInfo, PageError, fragment, layout, mode_info, notice, page
 use crate::orders;
 use crate::timeline::{self, mode_of};
 
+/// The repository files that do what the list of orders shows (drawn
+/// under it as "How this works in the code"; the UI tests check that each
+/// exists).
+pub const LIST_SOURCES: &[&str] = &[
+    "crates/store/src/ui/orders.rs",
+    "crates/store/src/orders.rs",
+];
+
+/// The repository files that show how one order travelled: the page and
+/// its message log, then the two halves of the mode it was placed in — the
+/// picture on the page differs by mode, and so does the code behind it.
+pub fn order_sources(mode: IntegrationMode) -> &'static [&'static str] {
+    match mode {
+        IntegrationMode::Webhook => &[
+            "crates/store/src/ui/orders.rs",
+            "crates/store/src/ui/diagram.rs",
+            "crates/store/src/timeline.rs",
+            "crates/store/src/integration/webhook/outbox.rs",
+            "crates/store/src/integration/webhook/dispatcher.rs",
+            "crates/store/src/integration/webhook/retry.rs",
+            "crates/inventory/src/integration/webhook_receiver.rs",
+        ],
+        IntegrationMode::Api => &[
+            "crates/store/src/ui/orders.rs",
+            "crates/store/src/ui/diagram.rs",
+            "crates/store/src/timeline.rs",
+            "crates/store/src/integration/api/mod.rs",
+            "crates/store/src/integration/api/compensation.rs",
+            "crates/inventory/src/integration/update_inventory.rs",
+        ],
+        IntegrationMode::Poll => &[
+            "crates/store/src/ui/orders.rs",
+            "crates/store/src/ui/diagram.rs",
+            "crates/store/src/timeline.rs",
+            "crates/store/src/integration/poll.rs",
+            "crates/store/src/routes/feed.rs",
+            "crates/inventory/src/integration/poller/mod.rs",
+        ],
+        IntegrationMode::Hybrid => &[
+            "crates/store/src/ui/orders.rs",
+            "crates/store/src/ui/diagram.rs",
+            "crates/store/src/timeline.rs",
+            "crates/store/src/integration/hybrid.rs",
+            "crates/store/src/integration/webhook/outbox.rs",
+            "crates/inventory/src/integration/notice.rs",
+        ],
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/orders", web::get().to(list))
         .route("/orders/{id}", web::get().to(detail))
@@ -148,7 +197,7 @@ async fn list(
         &app,
         StatusCode::OK,
         &OrdersPage {
-            layout: layout(&app, &req, "Orders"),
+            layout: layout(&app, &req, "Orders").with_sources(LIST_SOURCES),
             table,
         },
     )
@@ -288,7 +337,8 @@ async fn detail(
 ) -> Result<HttpResponse, PageError> {
     let live = OrderLive::load(&app, &id).await?;
     let layout = layout(&app, &req, format!("Order {}", live.id))
-        .with_notice(notice(query.notice.as_deref()));
+        .with_notice(notice(query.notice.as_deref()))
+        .with_sources(order_sources(live.mode.mode));
     page(&app, StatusCode::OK, &OrderPage { layout, live })
 }
 

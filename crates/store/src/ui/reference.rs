@@ -10,13 +10,21 @@ use platform::openapi::reference::{Reference, ReferencePage};
 
 use super::{Data, PageError, layout, page};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/reference.rs",
+    "crates/store/src/openapi.rs",
+    "crates/platform/src/openapi/reference.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/reference", web::get().to(reference_page));
 }
 
 async fn reference_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let template = ReferencePage {
-        layout: layout(&app, &req, "API reference"),
+        layout: layout(&app, &req, "API reference").with_sources(SOURCES),
         reference: Reference::from_document(crate::openapi::DOCUMENT.json()),
     };
     page(&app, StatusCode::OK, &template)

@@ -27,6 +27,16 @@ use crate::idempotency::IdempotencyKey;
 use crate::{catalog, integration};
 use contract::validation::{self, Raw, RawLine};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/shop.rs",
+    "crates/store/src/checkout.rs",
+    "crates/store/src/catalog.rs",
+    "crates/store/src/idempotency.rs",
+    "crates/store/src/integration/mod.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(front))
         .route("/orders", web::post().to(place))
@@ -126,7 +136,7 @@ async fn front_page(
         })
         .collect();
     Ok(FrontPage {
-        layout: layout(app, req, "Shop"),
+        layout: layout(app, req, "Shop").with_sources(SOURCES),
         mode: ModeBanner::load(app).await?,
         products,
         form,

@@ -11,6 +11,17 @@ use platform::ui::Layout;
 
 use super::{Data, PageError, layout, page};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/tour.rs",
+    "crates/store/src/integration/mod.rs",
+    "crates/inventory/src/integration/mod.rs",
+    "crates/contract/src/signing.rs",
+    "crates/contract/src/xml.rs",
+    "crates/inventory/src/integration/poller/cursor.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/tour", web::get().to(tour_page));
 }
@@ -28,7 +39,7 @@ pub struct TourPage {
 
 async fn tour_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let template = TourPage {
-        layout: layout(&app, &req, "Tour"),
+        layout: layout(&app, &req, "Tour").with_sources(SOURCES),
         inventory_url: app
             .ctx
             .config

@@ -164,3 +164,45 @@ platform::db_test!(async fn every_page_files_api_mode_under_push_request_respons
     settings.assert_contains("push, event");
     settings.assert_contains("push, request/response");
 });
+
+platform::db_test!(async fn every_page_names_the_files_behind_it_and_they_exist(backend) {
+    let store = spawn_store(backend, |_| {}).await;
+    let mut pages = vec![
+        ("/".to_owned(), "crates/store/src/ui/shop.rs"),
+        ("/orders".to_owned(), "crates/store/src/ui/orders.rs"),
+        ("/flow".to_owned(), "crates/store/src/ui/flow.rs"),
+        ("/settings".to_owned(), "crates/store/src/ui/settings/mod.rs"),
+        ("/compare".to_owned(), "crates/store/src/ui/compare.rs"),
+        ("/tour".to_owned(), "crates/store/src/ui/tour.rs"),
+        ("/reference".to_owned(), "crates/store/src/ui/reference.rs"),
+    ];
+    // An order's page names the code of the mode it travelled in: one
+    // order in each, so every mode's list is checked.
+    let mut modes = Vec::new();
+    for mode in ["webhook", "api", "poll", "hybrid"] {
+        store.set_mode(mode).await;
+        let placed = post_form(&store, "/orders", &order_form("Ada", "ada@example.com", "qty-TEA-ASSAM", "1")).await;
+        let id = order_id_from(&placed.location.expect("a redirect to the order"));
+        pages.push((format!("/orders/{id}"), "crates/store/src/ui/orders.rs"));
+        modes.push((mode, format!("/orders/{id}")));
+    }
+    for (path, own) in &pages {
+        let page = get(&store, path).await;
+        assert_eq!(page.status, 200, "GET {path}");
+        page.assert_contains("How this works in the code");
+        let paths = platform::testing::assert_sources_exist(&format!("GET {path}"), &page);
+        assert_eq!(&paths[0], own, "GET {path}: its own module comes first");
+    }
+    // Each order's list is its mode's.
+    for (mode, path) in modes {
+        let paths = get(&store, &path).await.source_paths();
+        let mode_module = match mode {
+            "webhook" => "crates/store/src/integration/webhook/outbox.rs",
+            "api" => "crates/store/src/integration/api/mod.rs",
+            "poll" => "crates/store/src/integration/poll.rs",
+            _ => "crates/store/src/integration/hybrid.rs",
+        };
+        assert!(paths.iter().any(|p| p == mode_module), "a {mode} order names {mode_module}: {paths:?}");
+    }
+    get(&store, "/no-such-page").await.assert_lacks("How this works in the code");
+});

@@ -32,6 +32,16 @@ use crate::integration;
 use delivery_log::DeliveryLog;
 use endpoint_list::{EndpointForm, EndpointList, SecretReveal};
 
+/// The repository files that do what this page shows (drawn under it as
+/// "How this works in the code"; the UI tests check that each exists).
+pub const SOURCES: &[&str] = &[
+    "crates/store/src/ui/settings/mod.rs",
+    "crates/store/src/integration/mod.rs",
+    "crates/store/src/integration/webhook/endpoints.rs",
+    "crates/store/src/integration/webhook/secrets.rs",
+    "crates/store/src/integration/webhook/deliveries.rs",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(settings_page))
         .route("/settings/mode", web::post().to(set_mode))
@@ -137,7 +147,9 @@ async fn render(
     shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let template = SettingsPage {
-        layout: layout(app, req, "Settings").with_notice(shown.notice),
+        layout: layout(app, req, "Settings")
+            .with_sources(SOURCES)
+            .with_notice(shown.notice),
         mode: integration::read_mode(&app.ctx.db).await?,
         modes: IntegrationMode::ALL.iter().map(|m| mode_info(*m)).collect(),
         secret: shown.secret,
