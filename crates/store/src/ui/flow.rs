@@ -16,10 +16,11 @@
 //!
 //! **Empty polls.** The inventory polls the feed on its timer in every
 //! mode, so left alone the store's column is mostly polls that brought
-//! nothing for the poller. The column counts them over the stretch it
-//! shows, and `?polls=hide` (a plain link, no script needed; the live
-//! refresh keeps it) leaves them out — the forty messages shown are then
-//! forty that did something.
+//! nothing for the poller. A line above the columns counts them over the
+//! stretch the store's column shows (refreshed live on its own, so the two
+//! lists still start level), and `?polls=hide` (a plain link, no script
+//! needed; the live refresh keeps it) leaves them out — the forty messages
+//! shown are then forty that did something.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -39,7 +40,11 @@ pub const FLOW_LIMIT: i64 = 40;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/flow", web::get().to(flow_page))
-        .route("/fragments/flow", web::get().to(flow_fragment));
+        .route("/fragments/flow", web::get().to(flow_fragment))
+        .route(
+            "/fragments/flow/empty-polls",
+            web::get().to(empty_polls_fragment),
+        );
 }
 
 /// One message in a column.
@@ -136,14 +141,24 @@ impl FlowQuery {
 pub struct StoreColumn {
     pub items: Vec<FlowItem>,
     pub hide_empty_polls: bool,
+    pub empty_polls: EmptyPolls,
+}
+
+impl askama::filters::HtmlSafe for StoreColumn {}
+
+/// The count of empty polls, and the link that hides or shows them.
+#[derive(Template)]
+#[template(path = "store/fragments/flow_polls.html")]
+pub struct EmptyPolls {
+    pub hide_empty_polls: bool,
     /// Empty polls since the oldest message shown (all of them, when the
     /// list reaches back to the first message).
-    pub empty_polls: i64,
+    pub count: i64,
     /// When the stretch counted starts, unless it is all of history.
     pub since: Option<String>,
 }
 
-impl askama::filters::HtmlSafe for StoreColumn {}
+impl askama::filters::HtmlSafe for EmptyPolls {}
 
 impl StoreColumn {
     pub async fn load(app: &Data, hide_empty_polls: bool) -> Result<StoreColumn, sqlx::Error> {
@@ -157,7 +172,7 @@ impl StoreColumn {
         } else {
             recent.last().map(|(ex, _)| ex.started_at)
         };
-        let empty_polls =
+        let count =
             timeline::empty_polls_since(&app.ctx.db, oldest.unwrap_or(Timestamp(0))).await?;
         Ok(StoreColumn {
             items: recent
@@ -165,8 +180,11 @@ impl StoreColumn {
                 .map(|(ex, carried)| FlowItem::from_exchange(ex, carried))
                 .collect(),
             hide_empty_polls,
-            empty_polls,
-            since: oldest.map(|t| clock_time(t.millis())),
+            empty_polls: EmptyPolls {
+                hide_empty_polls,
+                count,
+                since: oldest.map(|t| clock_time(t.millis())),
+            },
         })
     }
 
@@ -220,4 +238,15 @@ async fn flow_page(
 
 async fn flow_fragment(app: Data, query: web::Query<FlowQuery>) -> Result<HttpResponse, PageError> {
     fragment(&StoreColumn::load(&app, query.hide_empty_polls()).await?)
+}
+
+async fn empty_polls_fragment(
+    app: Data,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, PageError> {
+    fragment(
+        &StoreColumn::load(&app, query.hide_empty_polls())
+            .await?
+            .empty_polls,
+    )
 }

@@ -60,6 +60,8 @@ platform::db_test!(async fn empty_polls_are_counted_and_can_be_hidden(backend) {
     assert_eq!(hidden.body.matches("<li class=\"flow-item").count(), 1);
     hidden.assert_contains("carried 1 poll-mode order");
     hidden.assert_lacks("nothing for the poller</span>");
+    hidden.assert_contains("data-src=\"/fragments/flow/empty-polls?polls=hide\"");
     let fragment = get(&store, "/fragments/flow?polls=hide").await;
     assert_eq!(fragment.body.matches("<li class=\"flow-item").count(), 1);
+    get(&store, "/fragments/flow/empty-polls?polls=hide").await.assert_contains("<a href=\"/flow\">Show them</a>");
 });
