@@ -31,8 +31,9 @@
 //!   since asking is what polling costs whether or not there was anything
 //!   to get. Each message counts once: a feed page carrying five orders is
 //!   one request shared by five.
-//! * **empty polls** — feed reads that carried no poll-mode order: the
-//!   price of asking "anything new?" when the answer is no.
+//! * **empty polls** — feed reads charged to polling that carried no
+//!   poll-mode order: the price of asking "anything new?" when the answer
+//!   is no. Those made in other modes are counted apart, charged to no one.
 //! * **failures and retries** — messages on the mode's channels that got
 //!   no 2xx answer, and messages that repeated an earlier one (a webhook
 //!   attempt after the first, an api call retried under the same key, a
@@ -49,7 +50,8 @@
 //! trade-off: the store's mode stands for "what the inventory was polling
 //! for", which is right for this demo (one store, one inventory) and
 //! would not be for a feed with many consumers. The bench (`pushpull
-//! bench`) runs one mode at a time, so on its runs the two rules agree.
+//! bench`) counts every exchange of a run divided by its orders, and runs
+//! one mode at a time: on its runs the two figures agree.
 //!
 //! Which channel belongs to which mode is [`crate::timeline::mode_of`].
 
