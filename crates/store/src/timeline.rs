@@ -332,13 +332,54 @@ pub async fn for_delivery(
     Ok(into_views(rows))
 }
 
-/// The most recent exchanges of any kind, newest first.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ExchangeView>, sqlx::Error> {
+/// An empty poll, as an SQL condition on `e` with the feed channel bound
+/// at `$1` and poll mode at `$2`: a feed read that carried no poll-mode
+/// order — nothing for the poller, whatever else the page listed. The
+/// compare page's "empty polls" are these too.
+const EMPTY_POLL: &str = "(e.channel = $1 AND NOT EXISTS (SELECT 1 FROM exchange_orders eo \
+     JOIN orders o ON o.id = eo.order_id WHERE eo.exchange_id = e.id AND o.mode = $2))";
+
+/// The most recent exchanges of any kind, newest first; without the empty
+/// polls if `hide_empty_polls`.
+pub async fn recent(
+    db: &Db,
+    limit: i64,
+    hide_empty_polls: bool,
+) -> Result<Vec<ExchangeView>, sqlx::Error> {
+    // The condition is always in the statement (and its parameters always
+    // bound), switched by `$3`: one statement for both views.
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {VIEW_COLUMNS} FROM exchanges e ORDER BY e.started_at DESC, e.id DESC LIMIT $1"
+        "SELECT {VIEW_COLUMNS} FROM exchanges e WHERE $3 = 0 OR NOT {EMPTY_POLL} \
+         ORDER BY e.started_at DESC, e.id DESC LIMIT $4"
     ));
-    let rows = sqlx::query_as(sql).bind(limit).fetch_all(db.pool()).await?;
+    let rows = sqlx::query_as(sql)
+        .bind(Channel::Feed.as_str())
+        .bind(IntegrationMode::Poll.as_str())
+        .bind(i64::from(hide_empty_polls))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
     Ok(into_views(rows))
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+/// How many empty polls (see [`EMPTY_POLL`]) reached the store at or after
+/// `since`.
+pub async fn empty_polls_since(db: &Db, since: Timestamp) -> Result<i64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM exchanges e WHERE e.started_at >= $3 AND {EMPTY_POLL}"
+    ));
+    let row: Count = sqlx::query_as(sql)
+        .bind(Channel::Feed.as_str())
+        .bind(IntegrationMode::Poll.as_str())
+        .bind(since.millis())
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.n)
 }
 
 /// An order an exchange carried, and the mode it was placed under — which
@@ -360,12 +401,14 @@ struct CarriedRow {
 }
 
 /// The newest `limit` exchanges, newest first, each with what it carried
-/// (the flow page's view of the log).
+/// (the flow page's view of the log); without the empty polls if
+/// `hide_empty_polls`.
 pub async fn recent_with_orders(
     db: &Db,
     limit: i64,
+    hide_empty_polls: bool,
 ) -> Result<Vec<(ExchangeView, Vec<Carried>)>, sqlx::Error> {
-    let exchanges = recent(db, limit).await?;
+    let exchanges = recent(db, limit, hide_empty_polls).await?;
     if exchanges.is_empty() {
         return Ok(Vec::new());
     }

@@ -76,6 +76,7 @@ mod tests {
             ("exchanges.channel", words::<Channel>()),
             ("exchanges.initiator", words::<Party>()),
             ("exchanges.trigger_kind", words::<Trigger>()),
+            ("mode_changes.mode", words::<IntegrationMode>()),
             ("pending_voids.state", words::<VoidState>()),
             ("webhook_endpoints.format", words::<Format>()),
             ("webhook_endpoints.role", words::<EndpointRole>()),

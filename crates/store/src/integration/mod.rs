@@ -58,13 +58,19 @@ pub async fn read_mode(db: &Db) -> Result<IntegrationMode, sqlx::Error> {
     current_mode(&mut conn).await
 }
 
-/// Switches the mode for orders placed from now on.
+/// Switches the mode for orders placed from now on, and notes the switch
+/// in the mode's history (`mode_changes`), in the same transaction: the
+/// compare page charges a poll to polling only if it was made while the
+/// store was in poll mode, which it reads from there. A "switch" to the
+/// mode already in effect (every start-up with a configured mode) adds no
+/// row.
 pub async fn set_mode(
     db: &Db,
     live: &LiveHub,
     mode: IntegrationMode,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -72,8 +78,19 @@ pub async fn set_mode(
     .bind(MODE_KEY)
     .bind(mode.as_str())
     .bind(now.millis())
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
+    // Two switches in the same millisecond: the later one is in effect.
+    sqlx::query(
+        "INSERT INTO mode_changes (changed_at, mode) SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT) \
+         WHERE COALESCE((SELECT m.mode FROM mode_changes m ORDER BY m.changed_at DESC LIMIT 1), '') <> CAST($2 AS TEXT) \
+         ON CONFLICT (changed_at) DO UPDATE SET mode = excluded.mode",
+    )
+    .bind(now.millis())
+    .bind(mode.as_str())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     live.publish(
         contract::LiveEventKind::ModeChanged,
         serde_json::json!({ "mode": mode }),

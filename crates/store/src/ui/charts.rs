@@ -62,6 +62,10 @@ pub struct BarChart {
     pub id: &'static str,
     pub title: &'static str,
     pub description: String,
+    /// What the numbers count, shown beside the title.
+    pub unit: &'static str,
+    /// One line saying what the figure is, shown under the title.
+    pub definition: &'static str,
     pub track_w: i64,
     pub track_h: i64,
     pub rows: Vec<Row>,
@@ -72,6 +76,16 @@ pub struct BarChart {
 
 // The chart escapes its own text; embedding it must not escape it twice.
 impl askama::filters::HtmlSafe for BarChart {}
+
+impl BarChart {
+    /// Says what the chart's numbers count and what the figure is: a
+    /// number without its unit invites the wrong comparison.
+    pub fn defined(mut self, unit: &'static str, definition: &'static str) -> BarChart {
+        self.unit = unit;
+        self.definition = definition;
+        self
+    }
+}
 
 /// Collects rows, then scales them all against the largest value.
 pub struct ChartBuilder {
@@ -169,6 +183,8 @@ impl ChartBuilder {
             id,
             title,
             description: description.into(),
+            unit: "",
+            definition: "",
             track_w: TRACK_W,
             track_h: TRACK_H,
             rows,

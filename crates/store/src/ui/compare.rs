@@ -2,6 +2,14 @@
 //! how much waste, how many failures — with the four modes side by side,
 //! and the burst button that fills them with comparable orders.
 //!
+//! The figures cover a window the learner picks (`?window=reset`, the
+//! default, or `?window=5|15|60` minutes) and the page says which; the
+//! Reset button (`POST /compare/reset`, the operator's, refused cross-site
+//! like every form) starts the "since reset" window now. Every chart
+//! states its unit and a one-line definition beside the bars, not only in
+//! the table behind "The numbers": a figure without its unit invites the
+//! wrong comparison.
+//!
 //! The figures come from `crate::instruments::comparison` (queries over the
 //! orders and the message log) and the charts are SVG drawn by
 //! [`super::charts`]. The burst runs in the background
@@ -17,12 +25,13 @@ use serde::Deserialize;
 
 use contract::IntegrationMode;
 use platform::guard::Operator;
-use platform::ui::{Layout, count, duration_ms, see_other};
+use platform::ui::{Layout, clock_time, count, duration_ms, see_other};
 
 use super::charts::{Arrangement, BarChart, ChartBuilder, Legend, Value};
 use super::{Data, PageError, fragment, layout, mode_info, notice, page};
+use crate::error::StoreError;
 use crate::instruments::burst::{self, Burst, BurstError};
-use crate::instruments::comparison::{self, Comparison};
+use crate::instruments::comparison::{self, Comparison, MINUTE_WINDOWS, Span, Window};
 
 /// The repository files that do what this page shows (drawn under it as
 /// "How this works in the code"; the UI tests check that each exists).
@@ -36,6 +45,7 @@ pub const SOURCES: &[&str] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/compare", web::get().to(compare_page))
         .route("/compare/burst", web::post().to(start_burst))
+        .route("/compare/reset", web::post().to(reset_figures))
         .route("/fragments/compare/charts", web::get().to(charts_fragment))
         .route("/fragments/compare/burst", web::get().to(burst_fragment));
 }
@@ -58,18 +68,18 @@ fn latency_chart(c: &Comparison) -> BarChart {
                     bar(s.p95 as f64, format!("bar mode-{slug} light")),
                     bar(s.p50 as f64, format!("bar mode-{slug}")),
                 ],
-                format!("median {} · p95 {}", duration_ms(s.p50), duration_ms(s.p95)),
+                format!("p50 {} · p95 {}", duration_ms(s.p50), duration_ms(s.p95)),
                 vec![
                     slug.to_owned(),
                     s.count.to_string(),
-                    duration_ms(s.p50),
-                    duration_ms(s.p95),
-                    duration_ms(s.max),
+                    s.p50.to_string(),
+                    s.p95.to_string(),
+                    s.max.to_string(),
                 ],
             ),
             None => (
                 vec![bar(0.0, format!("bar mode-{slug}"))],
-                "no resolved orders yet".to_owned(),
+                "no resolved orders in this window".to_owned(),
                 vec![
                     slug.to_owned(),
                     "0".into(),
@@ -81,16 +91,27 @@ fn latency_chart(c: &Comparison) -> BarChart {
         };
         chart = chart.row(mode_info(m.mode).name, values, text, table);
     }
-    chart.build(
-        "latency",
-        "Placed → resolved: how long until the store knew the outcome",
-        "Median (solid) and 95th percentile (light) time from placing an order to its confirmation, rejection or backorder, per mode.",
-        vec![
-            Legend { class: "", label: "median" },
-            Legend { class: "light", label: "95th percentile" },
-        ],
-        vec!["Mode", "Resolved orders", "Median", "95th percentile", "Slowest"],
-    )
+    chart
+        .build(
+            "latency",
+            "Placed → resolved: how long until the store knew the outcome",
+            "Median (solid) and 95th percentile (light) time from placing an order to its confirmation, rejection or backorder, per mode.",
+            vec![
+                Legend { class: "", label: "p50 (median)" },
+                Legend { class: "light", label: "p95" },
+            ],
+            vec![
+                "Mode",
+                "Resolved orders",
+                "p50, ms",
+                "p95, ms",
+                "Slowest, ms",
+            ],
+        )
+        .defined(
+            "milliseconds",
+            "end to end p50 and p95 — ms from placed to resolved (confirmed, rejected or backordered), over the orders placed in the window",
+        )
 }
 
 fn requests_chart(c: &Comparison) -> BarChart {
@@ -116,8 +137,8 @@ fn requests_chart(c: &Comparison) -> BarChart {
                 "{p:.1} per order: {requests} for {}, {e} of them empty polls",
                 count(m.orders, "order")
             ),
-            (None, 0) => "no orders yet".to_owned(),
-            (None, e) => format!("no orders yet, but {requests} ({e} empty polls)"),
+            (None, 0) => "no orders in this window".to_owned(),
+            (None, e) => format!("no orders in this window, but {requests} ({e} empty polls)"),
         };
         chart = chart.row(
             mode_info(m.mode).name,
@@ -135,16 +156,21 @@ fn requests_chart(c: &Comparison) -> BarChart {
             ],
         );
     }
-    chart.build(
-        "requests",
-        "Requests per order",
-        "Requests each mode made for its orders — for polling, every poll, the empty ones included; for hybrid, the notice, the fetch and every reconciliation read — divided by the orders placed in that mode (light); solid, without the empty polls.",
-        vec![
-            Legend { class: "light", label: "all requests, empty polls included" },
-            Legend { class: "", label: "requests that brought an order" },
-        ],
-        vec!["Mode", "Orders", "Requests", "Empty polls", "Per order"],
-    )
+    chart
+        .build(
+            "requests",
+            "Requests per order",
+            "Requests each mode made for its orders — for polling, every poll charged to it, the empty ones included; for hybrid, the notice, the fetch and every reconciliation read charged to it — divided by the orders placed in that mode (light); solid, without the empty polls.",
+            vec![
+                Legend { class: "light", label: "all requests, empty polls included" },
+                Legend { class: "", label: "requests that brought an order" },
+            ],
+            vec!["Mode", "Orders", "Requests", "Empty polls", "Requests per order"],
+        )
+        .defined(
+            "requests per order",
+            "requests per order — HTTP requests between the services per order placed in the window, polls charged to the mode included",
+        )
 }
 
 fn polls_chart(c: &Comparison) -> BarChart {
@@ -157,6 +183,11 @@ fn polls_chart(c: &Comparison) -> BarChart {
             (0, 0)
         };
         let text = match m.mode {
+            IntegrationMode::Poll if c.feed.uncharged > 0 => format!(
+                "{empty} of {} found nothing; {} more made in other modes, charged to no one",
+                count(reads, "poll"),
+                c.feed.uncharged
+            ),
             IntegrationMode::Poll => format!("{empty} of {} found nothing", count(reads, "poll")),
             // Its slow reconciliation reads are counted with its requests.
             IntegrationMode::Hybrid => "no polls: a reconciliation every minute instead".to_owned(),
@@ -172,16 +203,21 @@ fn polls_chart(c: &Comparison) -> BarChart {
             vec![slug.to_owned(), reads.to_string(), empty.to_string()],
         );
     }
-    chart.build(
-        "polls",
-        "Empty polls: asking when there was nothing to get",
-        "Feed reads by the inventory (light) and, of those, the ones that carried no poll-mode order (solid). Webhook and api mode are push: the store starts those, so they never poll.",
-        vec![
-            Legend { class: "light", label: "all feed reads" },
-            Legend { class: "", label: "empty" },
-        ],
-        vec!["Mode", "Feed reads", "Empty"],
-    )
+    chart
+        .build(
+            "polls",
+            "Empty polls: asking when there was nothing to get",
+            "Feed reads by the inventory charged to polling (light) and, of those, the ones that carried no poll-mode order (solid). Webhook and api mode are push: the store starts those, so they never poll.",
+            vec![
+                Legend { class: "light", label: "feed reads charged to polling" },
+                Legend { class: "", label: "empty" },
+            ],
+            vec!["Mode", "Feed reads", "Empty"],
+        )
+        .defined(
+            "feed reads",
+            "empty polls — feed reads in the window, made in poll mode, that carried no poll-mode order",
+        )
 }
 
 fn failures_chart(c: &Comparison) -> BarChart {
@@ -198,16 +234,21 @@ fn failures_chart(c: &Comparison) -> BarChart {
             vec![slug.to_owned(), m.failed.to_string(), m.retries.to_string()],
         );
     }
-    chart.build(
-        "failures",
-        "Failures and retries",
-        "Messages of each mode that got no 2xx answer (red), and messages that repeated an earlier one: webhook retries and redeliveries, api calls retried under the same key, feed pages read again.",
-        vec![
-            Legend { class: "bad", label: "failed (no 2xx)" },
-            Legend { class: "", label: "retries" },
-        ],
-        vec!["Mode", "Failed", "Retries"],
-    )
+    chart
+        .build(
+            "failures",
+            "Failures and retries",
+            "Messages of each mode that got no 2xx answer (red), and messages that repeated an earlier one: webhook retries and redeliveries, api calls retried under the same key, feed pages read again.",
+            vec![
+                Legend { class: "bad", label: "failed (no 2xx)" },
+                Legend { class: "", label: "retries" },
+            ],
+            vec!["Mode", "Failed messages", "Retried messages"],
+        )
+        .defined(
+            "messages",
+            "failed — messages sent in the window with no 2xx answer; retried — messages that repeated an earlier one",
+        )
 }
 
 /// An outcome count for the summary table.
@@ -224,6 +265,8 @@ pub struct OutcomeRow {
 #[derive(Template)]
 #[template(path = "store/fragments/charts.html")]
 pub struct Charts {
+    /// Which window the figures cover, in words.
+    pub window: String,
     pub total_orders: i64,
     pub outcomes: Vec<OutcomeRow>,
     pub latency: BarChart,
@@ -235,9 +278,11 @@ pub struct Charts {
 impl askama::filters::HtmlSafe for Charts {}
 
 impl Charts {
-    pub async fn load(app: &Data) -> Result<Charts, sqlx::Error> {
-        let c = comparison::compare(&app.ctx.db).await?;
+    pub async fn load(app: &Data, window: Window) -> Result<Charts, sqlx::Error> {
+        let span = window.span(&app.ctx.db, app.ctx.clock.now()).await?;
+        let c = comparison::compare(&app.ctx.db, span).await?;
         Ok(Charts {
+            window: describe(&span),
             total_orders: c.total_orders(),
             outcomes: c
                 .modes
@@ -260,8 +305,47 @@ impl Charts {
     }
 }
 
-async fn charts_fragment(app: Data) -> Result<HttpResponse, PageError> {
-    fragment(&Charts::load(&app).await?)
+/// The window in words, as the page announces it.
+pub fn describe(span: &Span) -> String {
+    match (span.window, span.reset_at) {
+        (Window::SinceReset, Some(at)) => {
+            format!("since the reset at {} UTC", clock_time(at.millis()))
+        }
+        (Window::SinceReset, None) => "since the first order (never reset)".to_owned(),
+        (Window::LastMinutes(n), _) => format!("the last {n} minutes"),
+    }
+}
+
+/// The `window=` parameter of the page and its fragment: "since reset"
+/// when absent; a window the page does not offer is a 400, not a guess.
+fn parse_window(param: Option<&str>) -> Result<Window, PageError> {
+    match param {
+        None | Some("") => Ok(Window::SinceReset),
+        Some(text) => Window::parse(text).ok_or_else(|| {
+            PageError::Service(StoreError::invalid(
+                "window",
+                "the window is `reset` or a number of minutes: 5, 15 or 60",
+            ))
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct WindowQuery {
+    window: Option<String>,
+}
+
+async fn charts_fragment(
+    app: Data,
+    query: web::Query<WindowQuery>,
+) -> Result<HttpResponse, PageError> {
+    fragment(&Charts::load(&app, parse_window(query.window.as_deref())?).await?)
+}
+
+/// Starts the "since reset" window now, and shows it.
+async fn reset_figures(_: Operator, app: Data) -> Result<HttpResponse, PageError> {
+    comparison::reset(&app.ctx.db, app.ctx.clock.now()).await?;
+    Ok(see_other("/compare?window=reset&notice=compare-reset"))
 }
 
 // ---------------------------------------------------------------------------
@@ -370,11 +454,22 @@ pub struct ComparePage {
     pub burst: BurstPanel,
     pub charts: Charts,
     pub per_mode: usize,
+    /// The `window=` parameter the figures were read with.
+    pub window: String,
+    pub windows: Vec<WindowChoice>,
+}
+
+/// One of the windows the page offers.
+pub struct WindowChoice {
+    pub param: String,
+    pub label: String,
+    pub current: bool,
 }
 
 #[derive(Deserialize)]
 struct PageQuery {
     notice: Option<String>,
+    window: Option<String>,
 }
 
 async fn compare_page(
@@ -382,13 +477,27 @@ async fn compare_page(
     req: HttpRequest,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let window = parse_window(query.window.as_deref())?;
+    let windows = std::iter::once(Window::SinceReset)
+        .chain(MINUTE_WINDOWS.iter().map(|n| Window::LastMinutes(*n)))
+        .map(|w| WindowChoice {
+            param: w.param(),
+            label: match w {
+                Window::SinceReset => "since reset".to_owned(),
+                Window::LastMinutes(n) => format!("last {n} min"),
+            },
+            current: w == window,
+        })
+        .collect();
     let template = ComparePage {
         layout: layout(&app, &req, "Compare")
             .with_sources(SOURCES)
             .with_notice(notice(query.notice.as_deref())),
         burst: BurstPanel::load(&app).await?,
-        charts: Charts::load(&app).await?,
+        charts: Charts::load(&app, window).await?,
         per_mode: burst::Plan::default().per_mode,
+        window: window.param(),
+        windows,
     };
     page(&app, StatusCode::OK, &template)
 }

@@ -18,9 +18,8 @@
 //!
 //! Messages of another mode's channel that merely *listed* the order — the
 //! inventory's polls of the feed, which lists every order, in webhook or
-//! api mode — are folded into one quiet line per run of them: they are
-//! not how this order travelled, and drawn as arrows they looked as if
-//! they were.
+//! api mode — never reach the diagram: the order page leaves them out
+//! (`super::orders`), since they are not how this order travelled.
 
 use askama::Template;
 
@@ -35,8 +34,6 @@ const INVENTORY_X: i64 = 510;
 const TOP: i64 = 78;
 /// A message: its label, the request, the answer, the note under it.
 const ROW: i64 = 80;
-/// A folded run of messages that were not for this order's mode.
-const QUIET_ROW: i64 = 36;
 /// Label lengths that fit between (and a little beyond) the lanes.
 const LABEL_CHARS: usize = 52;
 const NOTE_CHARS: usize = 56;
@@ -50,7 +47,6 @@ pub struct SequenceDiagram {
     pub inventory_x: i64,
     pub lifeline_end: i64,
     pub rows: Vec<Arrow>,
-    pub quiet: Vec<QuietRow>,
 }
 
 // The diagram escapes its own text; embedding it must not escape it twice.
@@ -107,21 +103,6 @@ pub struct Reply {
     pub head: String,
     pub class: &'static str,
     pub head_class: &'static str,
-}
-
-/// A run of messages that listed the order without carrying it for its
-/// mode, folded into one quiet line.
-pub struct QuietRow {
-    pub anchor: String,
-    pub numbers: String,
-    pub title: String,
-    pub label: Text,
-    pub y: i64,
-    pub x1: i64,
-    pub x2: i64,
-    pub head: String,
-    pub label_x: i64,
-    pub label_y: i64,
 }
 
 /// An arrowhead at (`x`, `y`) pointing right (`dir` = 1) or left (-1).
@@ -228,10 +209,7 @@ fn arrow(ex: &ExchangeItem, y: i64) -> Arrow {
             "Message {}: {} {} from the {} to the {} — {}",
             ex.number, ex.method, ex.url, ex.initiator, ex.receiver, ex.status_text
         ),
-        label: Text {
-            shown: shorten(&label, LABEL_CHARS),
-            full: label,
-        },
+        label: Text::fitted(label, LABEL_CHARS),
         note: Text {
             shown: shorten(&note, NOTE_CHARS),
             full: note_full,
@@ -265,48 +243,6 @@ fn arrow(ex: &ExchangeItem, y: i64) -> Arrow {
     }
 }
 
-fn quiet(run: &[&ExchangeItem], y: i64) -> QuietRow {
-    let first = run[0];
-    let last = run[run.len() - 1];
-    let numbers = if run.len() == 1 {
-        first.number.to_string()
-    } else {
-        format!("{}–{}", first.number, last.number)
-    };
-    let what = match run.len() {
-        1 => format!("{} listed it too", first.channel_label()),
-        n => format!("{n} × {} listed it too", first.channel_label()),
-    };
-    let label = format!("{numbers}. {what} — not for this mode");
-    let lanes = Lanes::of(first.initiator);
-    let x2 = lanes.to - lanes.dir * 2;
-    QuietRow {
-        anchor: first.anchor.clone(),
-        numbers: numbers.clone(),
-        title: format!(
-            "{} {numbers}: {} {} from the {} to the {}. The feed lists every order, whatever its \
-             mode; the poller only takes poll-mode orders, so it read past this one. This order \
-             travelled by its own mode's messages.",
-            if run.len() == 1 {
-                "Message"
-            } else {
-                "Messages"
-            },
-            first.method,
-            first.path.split('?').next().unwrap_or(""),
-            first.initiator,
-            first.receiver,
-        ),
-        label: Text::fitted(label, NOTE_CHARS + 8),
-        y,
-        x1: lanes.from,
-        x2,
-        head: head(x2, y, lanes.dir),
-        label_x: (STORE_X + INVENTORY_X) / 2,
-        label_y: y - 7,
-    }
-}
-
 /// How far below a notice its fetch is drawn: under the notice's label
 /// and arrow, above where the notice's answer will go.
 const NESTED_GAP: i64 = 52;
@@ -316,8 +252,7 @@ const NESTED_GAP: i64 = 52;
 /// the notice and is the next message of this order.
 fn fetched_within(exchanges: &[ExchangeItem], i: usize) -> Option<&ExchangeItem> {
     let (notice, next) = (exchanges.get(i)?, exchanges.get(i + 1)?);
-    (notice.channel == Channel::Notify && next.channel == Channel::Fetch && !next.incidental)
-        .then_some(next)
+    (notice.channel == Channel::Notify && next.channel == Channel::Fetch).then_some(next)
 }
 
 /// Moves an arrow's answer (or the cross where it is missing) and its note
@@ -337,20 +272,11 @@ fn move_reply(arrow: &mut Arrow, reply_y: i64) {
 impl SequenceDiagram {
     pub fn new(exchanges: &[ExchangeItem]) -> SequenceDiagram {
         let mut rows = Vec::new();
-        let mut quiet_rows = Vec::new();
         // `y` is the bottom of what is drawn so far; each row starts there.
         let mut y = TOP - 30;
         let mut i = 0;
         while i < exchanges.len() {
-            if exchanges[i].incidental {
-                let run: Vec<&ExchangeItem> = exchanges[i..]
-                    .iter()
-                    .take_while(|ex| ex.incidental)
-                    .collect();
-                i += run.len();
-                quiet_rows.push(quiet(&run, y + 24));
-                y += QUIET_ROW;
-            } else if let Some(fetch) = fetched_within(exchanges, i) {
+            if let Some(fetch) = fetched_within(exchanges, i) {
                 // Hybrid: the notice, the fetch it set off, then the
                 // notice's answer — which waited for the fetch.
                 let mut notice = arrow(&exchanges[i], y + 30);
@@ -378,7 +304,6 @@ impl SequenceDiagram {
             inventory_x: INVENTORY_X,
             lifeline_end: height - 8,
             rows,
-            quiet: quiet_rows,
         }
     }
 }
@@ -396,7 +321,6 @@ mod tests {
             initiator: Party::Store,
             receiver: Party::Inventory,
             failed: !status.is_some_and(|s| (200..300).contains(&s)),
-            incidental: false,
             method: "POST".into(),
             url: "http://127.0.0.1:8081/webhooks/store".into(),
             path: "/webhooks/store".into(),
@@ -420,19 +344,6 @@ mod tests {
             delivery_id: None,
             response_headers: vec![],
             response_body: None,
-        }
-    }
-
-    fn poll(number: usize) -> ExchangeItem {
-        ExchangeItem {
-            channel: contract::Channel::Feed,
-            initiator: Party::Inventory,
-            receiver: Party::Store,
-            method: "GET".into(),
-            path: "/api/orders?limit=50&after=c1.MA".into(),
-            incidental: true,
-            attempt_no: None,
-            ..exchange(number, Some(200), None)
         }
     }
 
@@ -498,30 +409,6 @@ mod tests {
             "{}",
             label.full
         );
-    }
-
-    #[test]
-    fn polls_that_only_listed_the_order_fold_into_one_quiet_line() {
-        let d = SequenceDiagram::new(&[
-            exchange(1, Some(503), None),
-            poll(2),
-            poll(3),
-            exchange(4, Some(200), None),
-            poll(5),
-        ]);
-        assert_eq!(d.rows.len(), 2);
-        assert_eq!(d.quiet.len(), 2);
-        assert_eq!(d.quiet[0].numbers, "2–3");
-        assert_eq!(
-            d.quiet[0].label.full,
-            "2–3. 2 × feed read (poll) listed it too — not for this mode"
-        );
-        assert_eq!(d.quiet[1].numbers, "5");
-        // Rows follow each other down the page, the folded ones thinner.
-        assert_eq!(d.rows[0].y, TOP);
-        assert!(d.quiet[0].y > d.rows[0].note_y && d.quiet[0].y < d.rows[1].label_y);
-        assert_eq!(d.rows[1].y, TOP + ROW + QUIET_ROW);
-        assert_eq!(d.height, TOP + 2 * ROW + 2 * QUIET_ROW);
     }
 
     #[test]

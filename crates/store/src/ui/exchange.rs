@@ -23,9 +23,6 @@ pub struct ExchangeItem {
     pub initiator: Party,
     pub receiver: Party,
     pub failed: bool,
-    /// On a channel that does not deliver this order's mode: a feed page
-    /// that carried a webhook-mode order, which the poller then ignored.
-    pub incidental: bool,
     pub method: String,
     pub url: String,
     pub path: String,
@@ -87,7 +84,6 @@ impl ExchangeItem {
             initiator: ex.initiator,
             receiver: ex.initiator.peer(),
             failed: ex.failed(),
-            incidental: false,
             method: ex.method.clone(),
             url: ex.url.clone(),
             path,

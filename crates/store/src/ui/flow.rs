@@ -13,12 +13,21 @@
 //!
 //! Without JavaScript the store's column is complete and the inventory's
 //! is a link to its message log.
+//!
+//! **Empty polls.** The inventory polls the feed on its timer in every
+//! mode, so left alone the store's column is mostly polls that brought
+//! nothing for the poller. A line above the columns counts them over the
+//! stretch the store's column shows (refreshed live on its own, so the two
+//! lists still start level), and `?polls=hide` (a plain link, no script
+//! needed; the live refresh keeps it) leaves them out — the forty messages
+//! shown are then forty that did something.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use contract::{Channel, EventType, ExchangeId, IntegrationMode, OrderId, Party};
+use contract::{Channel, EventType, ExchangeId, IntegrationMode, OrderId, Party, Timestamp};
 use platform::ui::{Layout, clock_time, count, duration_ms};
 
 use super::shop::ModeBanner;
@@ -41,7 +50,11 @@ pub const SOURCES: &[&str] = &[
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/flow", web::get().to(flow_page))
-        .route("/fragments/flow", web::get().to(flow_fragment));
+        .route("/fragments/flow", web::get().to(flow_fragment))
+        .route(
+            "/fragments/flow/empty-polls",
+            web::get().to(empty_polls_fragment),
+        );
 }
 
 /// One message in a column.
@@ -119,24 +132,79 @@ impl FlowItem {
     }
 }
 
+/// The flow page's and its fragment's query: `polls=hide` leaves the
+/// empty polls out (any other value shows them).
+#[derive(Deserialize)]
+struct FlowQuery {
+    polls: Option<String>,
+}
+
+impl FlowQuery {
+    fn hide_empty_polls(&self) -> bool {
+        self.polls.as_deref() == Some("hide")
+    }
+}
+
 /// The store's column.
 #[derive(Template)]
 #[template(path = "store/fragments/flow.html")]
 pub struct StoreColumn {
     pub items: Vec<FlowItem>,
+    pub hide_empty_polls: bool,
+    pub empty_polls: EmptyPolls,
 }
 
 impl askama::filters::HtmlSafe for StoreColumn {}
 
+/// The count of empty polls, and the link that hides or shows them.
+#[derive(Template)]
+#[template(path = "store/fragments/flow_polls.html")]
+pub struct EmptyPolls {
+    pub hide_empty_polls: bool,
+    /// Empty polls since the oldest message shown (all of them, when the
+    /// list reaches back to the first message).
+    pub count: i64,
+    /// When the stretch counted starts, unless it is all of history.
+    pub since: Option<String>,
+}
+
+impl askama::filters::HtmlSafe for EmptyPolls {}
+
 impl StoreColumn {
-    pub async fn load(app: &Data) -> Result<StoreColumn, sqlx::Error> {
+    pub async fn load(app: &Data, hide_empty_polls: bool) -> Result<StoreColumn, sqlx::Error> {
+        let recent =
+            timeline::recent_with_orders(&app.ctx.db, FLOW_LIMIT, hide_empty_polls).await?;
+        // Counted over the stretch the list covers — all of history when
+        // the list reaches back to its start — so the count speaks of the
+        // polls among (or hidden between) the messages shown.
+        let oldest = if (recent.len() as i64) < FLOW_LIMIT {
+            None
+        } else {
+            recent.last().map(|(ex, _)| ex.started_at)
+        };
+        let count =
+            timeline::empty_polls_since(&app.ctx.db, oldest.unwrap_or(Timestamp(0))).await?;
         Ok(StoreColumn {
-            items: timeline::recent_with_orders(&app.ctx.db, FLOW_LIMIT)
-                .await?
+            items: recent
                 .iter()
                 .map(|(ex, carried)| FlowItem::from_exchange(ex, carried))
                 .collect(),
+            hide_empty_polls,
+            empty_polls: EmptyPolls {
+                hide_empty_polls,
+                count,
+                since: oldest.map(|t| clock_time(t.millis())),
+            },
         })
+    }
+
+    /// The `?polls=` this column was drawn with, for its live refresh.
+    pub fn query(&self) -> &'static str {
+        if self.hide_empty_polls {
+            "?polls=hide"
+        } else {
+            ""
+        }
     }
 }
 
@@ -152,7 +220,11 @@ pub struct FlowPage {
     pub form_key: String,
 }
 
-async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+async fn flow_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, PageError> {
     let sample_sku = catalog::list(&app.ctx.db)
         .await?
         .into_iter()
@@ -161,7 +233,7 @@ async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErro
     let template = FlowPage {
         layout: layout(&app, &req, "Flow").with_sources(SOURCES),
         mode: ModeBanner::load(&app).await?,
-        store: StoreColumn::load(&app).await?,
+        store: StoreColumn::load(&app, query.hide_empty_polls()).await?,
         inventory_url: app
             .ctx
             .config
@@ -174,6 +246,17 @@ async fn flow_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErro
     page(&app, StatusCode::OK, &template)
 }
 
-async fn flow_fragment(app: Data) -> Result<HttpResponse, PageError> {
-    fragment(&StoreColumn::load(&app).await?)
+async fn flow_fragment(app: Data, query: web::Query<FlowQuery>) -> Result<HttpResponse, PageError> {
+    fragment(&StoreColumn::load(&app, query.hide_empty_polls()).await?)
+}
+
+async fn empty_polls_fragment(
+    app: Data,
+    query: web::Query<FlowQuery>,
+) -> Result<HttpResponse, PageError> {
+    fragment(
+        &StoreColumn::load(&app, query.hide_empty_polls())
+            .await?
+            .empty_polls,
+    )
 }

@@ -268,6 +268,9 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
             Notice::info("Burst started: five orders in each mode, one mode after the other.")
         }
         "burst-running" => Notice::warning("A burst is already running; its progress is below."),
+        "compare-reset" => Notice::success(
+            "Figures reset: the charts now count only orders placed and messages sent from now on. Nothing was deleted.",
+        ),
         _ => return None,
     })
 }

@@ -241,6 +241,9 @@ pub struct OrderLive {
     pub progress: OrderProgress,
     pub diagram: SequenceDiagram,
     pub exchanges: Vec<ExchangeItem>,
+    /// Messages of another mode's channel that listed this order (the
+    /// inventory's polls of the feed), left out of the page.
+    pub passed_over: usize,
     pub inventory_url: String,
     /// A pending webhook-mode order with no delivery at all: no endpoint
     /// took its event when it was placed, so it waits in the outbox for
@@ -257,18 +260,20 @@ impl OrderLive {
         let order = orders::get_order(&app.ctx.db, &id)
             .await?
             .ok_or_else(missing)?;
-        let exchanges: Vec<ExchangeItem> = timeline::for_order(&app.ctx.db, &id)
+        // Messages on a channel that does not deliver this order's mode
+        // are left out: the feed lists every order, so each of the
+        // inventory's polls also lists orders of the other modes — which
+        // the poller reads past. Shown, they buried the order's own few
+        // messages under polls; the page counts them instead, and the flow
+        // page has them all.
+        let (own, passed_over): (Vec<_>, Vec<_>) = timeline::for_order(&app.ctx.db, &id)
             .await?
+            .into_iter()
+            .partition(|ex| mode_of(ex.channel) == Some(order.mode));
+        let exchanges: Vec<ExchangeItem> = own
             .iter()
             .enumerate()
-            .map(|(i, ex)| {
-                let mut item = ExchangeItem::from_view(i + 1, ex);
-                // On a channel that does not deliver this order's mode: the
-                // feed lists every order, so a poll also carries orders of
-                // the other modes — which the poller reads past.
-                item.incidental = mode_of(ex.channel) != Some(order.mode);
-                item
-            })
+            .map(|(i, ex)| ExchangeItem::from_view(i + 1, ex))
             .collect();
         let mut live = OrderLive {
             id: order.id.to_string(),
@@ -295,6 +300,7 @@ impl OrderLive {
                 .await?,
             diagram: SequenceDiagram::new(&exchanges),
             exchanges,
+            passed_over: passed_over.len(),
             inventory_url: app
                 .ctx
                 .config

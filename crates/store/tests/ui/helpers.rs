@@ -66,3 +66,42 @@ pub async fn poll(store: &TestStore, after: Option<&str>) -> String {
         .unwrap();
     page["iterator"].as_str().unwrap().to_owned()
 }
+
+/// Acknowledges a polled order as the inventory does: applied, now.
+pub async fn acknowledge(store: &TestStore, order_id: &str) {
+    let r = store
+        .client
+        .post(store.url(&format!("/api/orders/{order_id}/acknowledgement")))
+        .bearer_auth(contract::demo::DEMO_STORE_API_KEY)
+        .json(&serde_json::json!({
+            "outcome": "applied",
+            "channel": "poll",
+            "applied_at": store.state.ctx.clock.now(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "acknowledging {order_id}");
+}
+
+/// A store whose clock moves only when the test moves it.
+pub async fn spawn_store_with_clock(backend: TestBackend) -> (TestStore, platform::ManualClock) {
+    let clock = platform::ManualClock::new();
+    let shared = clock.shared();
+    let store = spawn_store(backend, move |c| c.clock = shared).await;
+    (store, clock)
+}
+
+/// Posts a form as a page of another web site would make a browser post it.
+pub async fn post_form_cross_site(store: &TestStore, path: &str) -> reqwest::Response {
+    store
+        .client
+        .post(store.url(path))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap()
+}

@@ -85,7 +85,7 @@ platform::db_test!(async fn static_files_are_served_with_cache_headers(backend) 
 
 platform::db_test!(async fn fragments_are_readable_from_the_other_service(backend) {
     let store = spawn_store(backend, |_| {}).await;
-    for path in ["/fragments/mode", "/fragments/orders", "/fragments/flow", "/fragments/endpoints", "/fragments/deliveries", "/fragments/compare/charts", "/fragments/compare/burst"] {
+    for path in ["/fragments/mode", "/fragments/orders", "/fragments/flow", "/fragments/flow/empty-polls", "/fragments/endpoints", "/fragments/deliveries", "/fragments/compare/charts", "/fragments/compare/burst"] {
         let page = get(&store, path).await;
         assert_eq!(page.status, 200, "{path}");
         assert_eq!(page.headers["access-control-allow-origin"], "*", "{path}");

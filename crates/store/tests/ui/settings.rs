@@ -153,7 +153,7 @@ platform::db_test!(async fn the_compare_page_counts_what_each_mode_did(backend) 
     store.set_mode("api").await;
     post_form(&store, "/orders", &order_form("A", "a@example.com", "qty-TEA-ASSAM", "1")).await;
 
-    let figures = comparison::compare(&store.state.ctx.db).await.unwrap();
+    let figures = comparison::compare(&store.state.ctx.db, comparison::Span::all_time()).await.unwrap();
     let api = figures.mode(contract::IntegrationMode::Api);
     assert_eq!((api.orders, api.rejected), (1, 1));
     assert!(api.latency.is_some(), "a rejected order is resolved");
@@ -167,7 +167,7 @@ platform::db_test!(async fn the_compare_page_counts_what_each_mode_did(backend) 
 
     let page = get(&store, "/compare").await;
     page.assert_contains("<tr data-mode=\"api\"><th scope=\"row\"><span class=\"chip mode-api\">API call</span></th><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">1</td>");
-    page.assert_contains("no resolved orders yet");
+    page.assert_contains("no resolved orders in this window");
     page.assert_contains("failed · ");
     page.assert_contains("never polls: 0");
 });
