@@ -48,6 +48,10 @@ pub struct Arrival {
     /// Makes the answer and the log entry from what became of it (none:
     /// nothing to log, as for a polled order).
     pub answerer: Option<Answerer>,
+    /// The request that fetched the order (hybrid's fetch), logged in the
+    /// same transaction, just before the answer: one commit for both, not
+    /// a commit of its own on the notice's way.
+    pub fetched_with: Option<NewMessage>,
 }
 
 /// Makes a request's [`Answer`] from what became of its arrival: called in
@@ -88,6 +92,8 @@ pub struct Done {
     /// Answered, and logged in the same transaction (none if that
     /// transaction failed, or the arrival had no [`Answerer`]).
     pub logged: Option<(LogEntryId, Answer)>,
+    /// The log entry of the arrival's `fetched_with`, when logged with it.
+    pub fetch_logged: Option<LogEntryId>,
 }
 
 /// Why arrivals could not be applied together (nothing was).
@@ -142,17 +148,23 @@ impl Intake {
             .answerer
             .clone()
             .expect("an arrival that is answered");
+        let fetched_with = arrival.fetched_with.clone();
+        let failed = |handled| Done {
+            handled,
+            logged: None,
+            fetch_logged: None,
+        };
         let done = match self.commit.submit(arrival).await {
             Ok(done) => done,
-            Err(CommitError::Write(e)) => Done {
-                handled: Err(e.into()),
-                logged: None,
-            },
-            Err(e) => Done {
-                handled: Err(anyhow::Error::from(e).into()),
-                logged: None,
-            },
+            Err(CommitError::Write(e)) => failed(Err(e.into())),
+            Err(e) => failed(Err(anyhow::Error::from(e).into())),
         };
+        if let Some(fetch) = fetched_with {
+            match &done.fetch_logged {
+                Some(id) => log.announce(id, &fetch),
+                None => log.record(fetch).await,
+            }
+        }
         let answer = match done.logged {
             Some((id, answer)) => {
                 log.announce(&id, &answer.log);
@@ -233,7 +245,11 @@ impl Batch for IntakeWriter {
         Ok(results
             .into_iter()
             .zip(logged)
-            .map(|(handled, logged)| Done { handled, logged })
+            .map(|(handled, (fetch_logged, logged))| Done {
+                handled,
+                logged,
+                fetch_logged,
+            })
             .collect())
     }
 }
@@ -340,23 +356,38 @@ fn noted_of(
     }
 }
 
-/// Each answered arrival's answer, written into the message log on the
-/// batch's transaction.
+/// Each answered arrival's answer — after the fetch that brought its
+/// order, if one did — written into the message log on the batch's
+/// transaction.
 async fn log_answers(
     tx: &mut AnyConnection,
     batch: &[Arrival],
     results: &[Result<Handled, InventoryError>],
-) -> Result<Vec<Option<(LogEntryId, Answer)>>, sqlx::Error> {
-    let logged: Vec<Option<(LogEntryId, Answer)>> = batch
+) -> Result<Vec<LoggedAnswer>, sqlx::Error> {
+    let logged: Vec<LoggedAnswer> = batch
         .iter()
         .zip(results)
-        .map(|(a, handled)| Some((LogEntryId::new(), a.answerer.as_ref()?(handled))))
+        .map(|(a, handled)| {
+            let answer = a
+                .answerer
+                .as_ref()
+                .map(|answerer| (LogEntryId::new(), answerer(handled)));
+            let fetch = a.fetched_with.as_ref().map(|_| LogEntryId::new());
+            (fetch, answer)
+        })
         .collect();
-    let entries: Vec<(&LogEntryId, &NewMessage)> = logged
-        .iter()
-        .flatten()
-        .map(|(id, answer)| (id, &answer.log))
-        .collect();
+    let mut entries: Vec<(&LogEntryId, &NewMessage)> = Vec::new();
+    for (a, (fetch_id, answer)) in batch.iter().zip(&logged) {
+        if let (Some(id), Some(fetch)) = (fetch_id, &a.fetched_with) {
+            entries.push((id, fetch));
+        }
+        if let Some((id, answer)) = answer {
+            entries.push((id, &answer.log));
+        }
+    }
     messages::insert_all(tx, &entries).await?;
     Ok(logged)
 }
+
+/// An arrival's log entries written with it: its fetch's, its answer's.
+type LoggedAnswer = (Option<LogEntryId>, Option<(LogEntryId, Answer)>);

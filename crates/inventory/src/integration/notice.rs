@@ -39,14 +39,23 @@ pub async fn seen_before(ctx: &Context, webhook_id: &WebhookId) -> Result<bool, 
     Ok(!seen.is_empty())
 }
 
-/// Fetches the order a notice names, logs the fetch, and returns the
-/// order to apply (as a hybrid order). A fetch that fails is the store's
-/// or the network's trouble, not the notice's: a `502`, so it is retried.
+/// An order fetched, and the log entry of the request that fetched it —
+/// written by the intake with the notice's answer
+/// (`super::intake::Arrival::fetched_with`).
+pub struct Fetched {
+    pub order: OrderToApply,
+    pub message: NewMessage,
+}
+
+/// Fetches the order a notice names and returns it to apply (as a hybrid
+/// order), with the fetch's log entry. A fetch that fails is the store's
+/// or the network's trouble, not the notice's: logged now, and a `502`, so
+/// it is retried.
 pub async fn fetch_order(
     ctx: &Context,
     store: &StoreApi,
     order_id: &OrderId,
-) -> Result<OrderToApply, InventoryError> {
+) -> Result<Fetched, InventoryError> {
     let request = store
         .get(&format!("/api/orders/{order_id}"))
         .header(reqwest::header::ACCEPT, "application/json");
@@ -63,7 +72,21 @@ pub async fn fetch_order(
         Err(failed) => Verdict::with_detail(VerdictKind::Failed, failed.to_string()),
     };
     let message = NewMessage::sent(Channel::Fetch, &rec, verdict).about(Some(order_id.clone()));
-    ctx.log.record(message).await;
+    match to_apply(fetched, order_id) {
+        Ok(order) => Ok(Fetched { order, message }),
+        Err(e) => {
+            ctx.log.record(message).await;
+            Err(e)
+        }
+    }
+}
+
+/// The fetched order as one to apply, once it is the one asked for and
+/// passes the rules every door holds an order to.
+fn to_apply(
+    fetched: Result<Order, store_api::CallFailed>,
+    order_id: &OrderId,
+) -> Result<OrderToApply, InventoryError> {
     let order = fetched.map_err(|failed| InventoryError::FetchFailed(failed.to_string()))?;
     if order.id != *order_id {
         return Err(InventoryError::FetchFailed(format!(
@@ -71,7 +94,6 @@ pub async fn fetch_order(
             order.id
         )));
     }
-    // The same rules every door holds an order to.
     contract::validation::check_order(&order).map_err(ApiError::Validation)?;
     Ok(OrderToApply {
         wanted: Quantities::of_order(&order),

@@ -121,6 +121,7 @@ impl UpdateInventory {
             }),
             message: None,
             answerer: Some(Arc::new(move |handled| reservation.answer(handled))),
+            fetched_with: None,
         };
         let (answer, handled) = self.intake.answer(&ctx.log, arrival).await;
         if let Ok(Handled::Applied(applied)) = &handled {

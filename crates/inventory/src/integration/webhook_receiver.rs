@@ -132,21 +132,23 @@ impl WebhookReceiver {
         if ctx.chaos.drops_webhooks() {
             return Ok(dropped(ctx, request, &webhook_id).await);
         }
-        let order = match known {
-            Some(EventType::OrderCreated) => Some(order_of(format, body)?),
+        let (order, fetched_with) = match known {
+            Some(EventType::OrderCreated) => (Some(order_of(format, body)?), None),
             // Hybrid: the notice names the order; what to apply is fetched.
             Some(EventType::OrderNotice) => {
                 let notice: OrderNotice =
                     read_body(format, body).map_err(ApiError::MalformedBody)?;
                 if notice::seen_before(ctx, &webhook_id).await? {
-                    None
+                    (None, None)
                 } else {
-                    Some(notice::fetch_order(ctx, &self.store, &notice.data.order_id).await?)
+                    let fetched =
+                        notice::fetch_order(ctx, &self.store, &notice.data.order_id).await?;
+                    (Some(fetched.order), Some(fetched.message))
                 }
             }
             // A ping is noted; an unknown type too — acknowledged, not refused:
             // a sender that adds an event type must not break receivers.
-            Some(EventType::Ping) | None => None,
+            Some(EventType::Ping) | None => (None, None),
         };
 
         // 3-4. Deduplicate on webhook-id and apply the order once, in one
@@ -166,6 +168,7 @@ impl WebhookReceiver {
                 event_type: envelope.event_type,
             }),
             answerer: Some(Arc::new(move |handled| verified.answer(handled))),
+            fetched_with,
         };
         let (answer, handled) = self.intake.answer(&ctx.log, arrival).await;
 

@@ -243,6 +243,7 @@ impl Poller {
                 }),
                 message: None,
                 answerer: None, // the page's read is what the log shows
+                fetched_with: None,
             })
             .collect();
         let results = self.intake.apply_now(&arrivals).await;
