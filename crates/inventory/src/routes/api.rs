@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use contract::inventory::StockLevel;
 use contract::{ApiKeyId, Channel, OrderId, Problem, Sku};
 
+use crate::config::MAX_POLL_WAIT;
 use crate::error::InventoryError;
 use crate::instruments::chaos::{ChaosSettings, MAX_LATENCY_MS};
 use crate::instruments::messages::{self, Selection};
@@ -234,6 +235,7 @@ async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
     Ok(HttpResponse::Ok().json(PollerView {
         paused: state.paused,
         interval_ms: state.interval_ms,
+        wait_ms: state.wait_ms,
         cursor: state.cursor,
         stats,
     }))
@@ -244,6 +246,8 @@ async fn get_poller(app: Data) -> Result<HttpResponse, InventoryError> {
 pub struct PollerView {
     paused: bool,
     interval_ms: i64,
+    /// Long polling: how long the store may hold an empty read (0: off).
+    wait_ms: i64,
     /// The feed's `iterator` after the last page handled; empty before the
     /// first.
     cursor: String,
@@ -257,6 +261,10 @@ pub struct PollerChange {
     /// Milliseconds between polls: 250 to 3,600,000.
     #[schema(minimum = 250, maximum = 3_600_000)]
     interval_ms: Option<i64>,
+    /// Long polling: how many seconds the store may hold an empty read,
+    /// 1 to 30; 0 switches it off.
+    #[schema(minimum = 0, maximum = 30)]
+    wait_s: Option<i64>,
 }
 
 #[utoipa::path(
@@ -268,7 +276,7 @@ pub struct PollerChange {
     security((), ("operator" = [])),
     responses(
         (status = 200, description = "The poller's settings now", body = cursor::PollerState),
-        (status = 422, description = "An interval outside 250 ms to one hour", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An interval outside 250 ms to one hour, or a wait outside 0 to 30 s", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn put_poller(
@@ -284,10 +292,21 @@ async fn put_poller(
             format!("between {MIN_INTERVAL_MS} and {MAX_INTERVAL_MS} milliseconds"),
         ));
     }
-    let poller = &app.poller;
-    let state = poller
-        .configure(&app.ctx, body.paused, body.interval_ms)
-        .await?;
+    let max_wait = MAX_POLL_WAIT.as_secs() as i64;
+    if let Some(s) = body.wait_s
+        && !(0..=max_wait).contains(&s)
+    {
+        return Err(InventoryError::invalid(
+            "wait_s",
+            format!("0 (off) to {max_wait} seconds"),
+        ));
+    }
+    let change = cursor::Change {
+        paused: body.paused,
+        interval_ms: body.interval_ms,
+        wait_ms: body.wait_s.map(|s| s * 1000),
+    };
+    let state = app.poller.configure(&app.ctx, change).await?;
     Ok(HttpResponse::Ok().json(state))
 }
 

@@ -21,6 +21,7 @@ use contract::Channel;
 
 use super::messages::verdict_tone;
 use super::{Data, PageError, fragment, layout, notice, page, store_url};
+use crate::config::MAX_POLL_WAIT;
 use crate::instruments::messages::{self, Selection};
 use crate::integration::poller::cursor::{self, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 
@@ -62,6 +63,9 @@ pub struct PollerPanel {
     /// The interval as typed in seconds (`5`, `0.5`).
     pub interval_s: String,
     pub interval_error: Option<String>,
+    /// Long polling: seconds the store may hold an empty read (0: off).
+    pub wait_s: i64,
+    pub wait_error: Option<String>,
     pub cursor: String,
     pub recent: Vec<PollRow>,
     /// This inventory's public address: the forms' target.
@@ -101,6 +105,8 @@ impl PollerPanel {
             interval: duration_ms(state.interval_ms),
             interval_s: seconds_text(state.interval_ms),
             interval_error: None,
+            wait_s: state.long_poll().map_or(0, |w| w.as_secs() as i64),
+            wait_error: None,
             cursor: state.cursor,
             recent,
             action_base: app.ctx.config.public_url.trim_end_matches('/').to_owned(),
@@ -114,6 +120,14 @@ impl PollerPanel {
 
     pub fn max_s(&self) -> String {
         seconds_text(MAX_INTERVAL_MS)
+    }
+
+    /// The long-poll waits the form offers: off, then a few up to the most.
+    pub fn wait_choices(&self) -> Vec<(i64, String)> {
+        let max = MAX_POLL_WAIT.as_secs() as i64;
+        std::iter::once((0, "off".to_owned()))
+            .chain([5, 10, 20, max].map(|s| (s, format!("hold up to {s} s"))))
+            .collect()
     }
 }
 
@@ -198,6 +212,9 @@ fn after(app: &Data, back: Option<&str>, own: &str) -> HttpResponse {
 enum Change {
     Pause,
     Resume,
+    /// Long polling on (`wait_s` seconds) or off (0).
+    #[serde(rename = "long_poll")]
+    LongPoll,
     /// "Set": read `interval_s` (also what any other word means).
     #[serde(other)]
     Interval,
@@ -208,6 +225,8 @@ struct ChangeFields {
     action: Change,
     #[serde(default)]
     interval_s: String,
+    #[serde(default)]
+    wait_s: String,
     back: Option<String>,
 }
 
@@ -221,10 +240,39 @@ async fn change(
     let (poller, ctx) = (&app.poller, &app.ctx);
     match fields.action {
         Change::Pause => {
-            poller.configure(ctx, Some(true), None).await?;
+            let pause = cursor::Change {
+                paused: Some(true),
+                ..Default::default()
+            };
+            poller.configure(ctx, pause).await?;
         }
         Change::Resume => {
-            poller.configure(ctx, Some(false), None).await?;
+            let resume = cursor::Change {
+                paused: Some(false),
+                ..Default::default()
+            };
+            poller.configure(ctx, resume).await?;
+        }
+        Change::LongPoll => {
+            // The choices are the form's own (off, or 1 to 30 s): anything
+            // else is not a choice it offered, so it changes nothing.
+            let max = MAX_POLL_WAIT.as_secs() as i64;
+            let Some(s) = fields
+                .wait_s
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (0..=max).contains(s))
+            else {
+                let mut panel = PollerPanel::load(&app, None).await?;
+                panel.wait_error = Some(format!("off, or 1 to {max} seconds"));
+                return render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, panel, None).await;
+            };
+            let wait = cursor::Change {
+                wait_ms: Some(s * 1000),
+                ..Default::default()
+            };
+            poller.configure(ctx, wait).await?;
         }
         Change::Interval => {
             let ms = fields
@@ -238,7 +286,11 @@ async fn change(
                 .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
             match ms {
                 Some(ms) => {
-                    poller.configure(ctx, None, Some(ms)).await?;
+                    let interval = cursor::Change {
+                        interval_ms: Some(ms),
+                        ..Default::default()
+                    };
+                    poller.configure(ctx, interval).await?;
                 }
                 None => {
                     let mut panel = PollerPanel::load(&app, None).await?;

@@ -72,6 +72,18 @@ platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form
     refused.assert_contains("value=\"0.1\"");
     assert_eq!(poller().await.interval_ms, 500);
 
+    // Long polling, switched on and off from the form.
+    let on = post_form(&inventory, "/poller", &[("action", "long_poll"), ("wait_s", "10")]).await;
+    assert_eq!(on.status, 303);
+    assert_eq!(poller().await.wait_ms, 10_000);
+    get(&inventory, "/poller").await.assert_contains("<option value=\"10\" selected>hold up to 10 s</option>");
+    let refused = post_form(&inventory, "/poller", &[("action", "long_poll"), ("wait_s", "99")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"poll-wait-error\">off, or 1 to 30 seconds");
+    assert_eq!(poller().await.wait_ms, 10_000);
+    post_form(&inventory, "/poller", &[("action", "long_poll"), ("wait_s", "0")]).await;
+    assert_eq!(poller().await.wait_ms, 0);
+
     // From the store's settings page, the browser is sent back there.
     let resumed = post_form(&inventory, "/poller", &[("action", "resume"), ("back", "store")]).await;
     assert_eq!(resumed.location.as_deref(), Some(&*format!("{STORE}/settings?notice=poller#poller")));

@@ -243,3 +243,41 @@ platform::db_test!(async fn with_long_polling_an_order_lands_without_waiting_for
     sys.stop_inventory().await;
     assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
 });
+
+platform::db_test!(async fn long_polling_is_switched_on_at_run_time_without_a_restart(backend) {
+    fn slow_polling(c: &mut inventory::InventoryConfig) {
+        c.poll.paused = false;
+        c.poll.interval = Duration::from_secs(3600);
+    }
+    let sys = spawn_system(backend, Options { mode: "poll", inventory: slow_polling, ..Options::default() }).await;
+    let inv = sys.inventory();
+    assert_eq!(inv.get_json("/api/poller").await["wait_ms"], 0);
+    let put = |body: serde_json::Value| async move {
+        inv.client.put(inv.url("/api/poller")).json(&body).send().await.unwrap()
+    };
+    // A wait the store would not hold is refused, and changes nothing.
+    assert_eq!(put(serde_json::json!({"wait_s": 31})).await.status(), 422);
+    assert_eq!(inv.get_json("/api/poller").await["wait_ms"], 0);
+
+    // Switched on: the poller, woken, holds a read open at the store.
+    let on = put(serde_json::json!({"wait_s": 20})).await;
+    assert_eq!(on.status(), 200);
+    assert_eq!(on.json::<serde_json::Value>().await.unwrap()["wait_ms"], 20_000);
+    eventually(Duration::from_secs(10), "a long poll held", || async {
+        (sys.store.state.ctx.feed_bell.waiting() >= 1).then_some(())
+    })
+    .await;
+    // An order lands long before the hour-long interval.
+    let id = order_id(&place(&sys.store, "TEA-SENCHA", 2).await);
+    let status = eventually(Duration::from_secs(10), "landed", || async {
+        let status = sys.store.order_status(&id).await;
+        (status != "pending").then_some(status)
+    })
+    .await;
+    assert_eq!(status, "confirmed");
+    let reads = inv.get_json("/api/messages?channel=feed&limit=200").await;
+    assert!(
+        reads.as_array().unwrap().iter().any(|m| m["url"].as_str().unwrap().contains("wait=20")),
+        "{reads}"
+    );
+});

@@ -16,7 +16,7 @@ use serde::Serialize;
 use contract::{Channel, IntegrationMode, Timestamp};
 use platform::Db;
 
-use crate::config::PollSettings;
+use crate::config::{MAX_POLL_WAIT, PollSettings};
 
 /// The shortest and longest poll intervals a person may set.
 pub const MIN_INTERVAL_MS: i64 = 250;
@@ -31,12 +31,21 @@ pub struct PollerState {
     #[sqlx(try_from = "platform::db::IntBool")]
     pub paused: bool,
     pub interval_ms: i64,
+    /// How long the store may hold an empty read (0: not long polling).
+    pub wait_ms: i64,
 }
 
 impl PollerState {
     /// The time between polls (never under 100 ms, whatever is stored).
     pub fn interval(&self) -> Duration {
         Duration::from_millis(self.interval_ms.max(100) as u64)
+    }
+
+    /// The `wait` each read carries when long polling (whole seconds, at
+    /// most `MAX_POLL_WAIT`, whatever is stored); `None` when not.
+    pub fn long_poll(&self) -> Option<Duration> {
+        let seconds = (self.wait_ms / 1000).clamp(0, MAX_POLL_WAIT.as_secs() as i64);
+        (seconds > 0).then(|| Duration::from_secs(seconds as u64))
     }
 }
 
@@ -86,13 +95,14 @@ impl Feed {
 
 pub async fn load(db: &Db, feed: Feed) -> Result<PollerState, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT cursor, paused, interval_ms FROM {} WHERE id = 1",
+        "SELECT cursor, paused, interval_ms, wait_ms FROM {} WHERE id = 1",
         feed.table()
     ));
     sqlx::query_as(sql).fetch_one(db.pool()).await
 }
 
-/// Creates the state row on first start (paused/interval from config).
+/// Creates the state row on first start (paused/interval from config); a
+/// configured long-poll wait (`POLL_WAIT`) is written at every start.
 pub async fn init(
     db: &Db,
     feed: Feed,
@@ -110,26 +120,45 @@ pub async fn init(
         .bind(now.millis())
         .execute(db.writer())
         .await?;
+    if let Some(wait) = settings.wait {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE {} SET wait_ms = $1 WHERE id = 1",
+            feed.table()
+        ));
+        sqlx::query(sql)
+            .bind(wait.as_millis() as i64)
+            .execute(db.writer())
+            .await?;
+    }
     Ok(())
 }
 
 /// Pauses/resumes or changes the interval (what is `None` stays); the
 /// state after.
+/// What a change of the reader's settings sets (`None`: left as it is).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Change {
+    pub paused: Option<bool>,
+    pub interval_ms: Option<i64>,
+    /// 0 switches long polling off.
+    pub wait_ms: Option<i64>,
+}
+
 pub async fn change(
     db: &Db,
     feed: Feed,
-    paused: Option<bool>,
-    interval_ms: Option<i64>,
+    change: Change,
     now: Timestamp,
 ) -> Result<PollerState, sqlx::Error> {
     let current = load(db, feed).await?;
     let sql = sqlx::AssertSqlSafe(format!(
-        "UPDATE {} SET paused = $1, interval_ms = $2, updated_at = $3 WHERE id = 1",
+        "UPDATE {} SET paused = $1, interval_ms = $2, wait_ms = $3, updated_at = $4 WHERE id = 1",
         feed.table()
     ));
     sqlx::query(sql)
-        .bind(i64::from(paused.unwrap_or(current.paused)))
-        .bind(interval_ms.unwrap_or(current.interval_ms))
+        .bind(i64::from(change.paused.unwrap_or(current.paused)))
+        .bind(change.interval_ms.unwrap_or(current.interval_ms))
+        .bind(change.wait_ms.unwrap_or(current.wait_ms))
         .bind(now.millis())
         .execute(db.writer())
         .await?;

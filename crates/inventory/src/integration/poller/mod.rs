@@ -119,13 +119,15 @@ impl Poller {
     /// apply and acknowledge its poll-mode orders, then advance the cursor.
     pub async fn poll_cycle(&self, ctx: &Context) -> anyhow::Result<CycleReport> {
         let mut report = CycleReport::default();
-        let mut cursor = cursor::load(&ctx.db, self.feed).await?.cursor;
+        let state = cursor::load(&ctx.db, self.feed).await?;
+        let wait = self.long_poll(&state);
+        let mut cursor = state.cursor;
         loop {
             ctx.chaos.gate().await?;
 
             // 1. Read a page (held at the store when long polling; `None`:
             // the service is stopping).
-            let Some((page, rec)) = self.read_page(ctx, &cursor).await? else {
+            let Some((page, rec)) = self.read_page(ctx, &cursor, wait).await? else {
                 break;
             };
             report.requests += 1;
@@ -182,6 +184,7 @@ impl Poller {
         &self,
         ctx: &Context,
         cursor: &str,
+        wait: Option<Duration>,
     ) -> anyhow::Result<Option<(FeedPage, Recorded)>> {
         let mut path = format!("/api/orders?limit={}", ctx.config.poll.page_size);
         if !cursor.is_empty() {
@@ -193,7 +196,6 @@ impl Poller {
             // reads no other mode's orders (and is logged as itself).
             path.push_str("&mode=hybrid");
         }
-        let wait = self.long_poll(ctx);
         if let Some(wait) = wait {
             path.push_str(&format!("&wait={}", wait.as_secs()));
         }
@@ -266,15 +268,14 @@ impl Poller {
         Ok((tally, any))
     }
 
-    /// Pauses or resumes the poller, or changes its interval; wakes it.
+    /// Pauses or resumes the poller, changes its interval or its long
+    /// polling; wakes it.
     pub async fn configure(
         &self,
         ctx: &Context,
-        paused: Option<bool>,
-        interval_ms: Option<i64>,
+        change: cursor::Change,
     ) -> Result<PollerState, sqlx::Error> {
-        let state =
-            cursor::change(&ctx.db, self.feed, paused, interval_ms, ctx.clock.now()).await?;
+        let state = cursor::change(&ctx.db, self.feed, change, ctx.clock.now()).await?;
         self.wake.notify_one();
         if self.feed == Feed::Poll {
             ctx.live
@@ -295,11 +296,12 @@ impl Poller {
 }
 
 impl Poller {
-    /// How long the store may hold this reader's empty reads: `POLL_WAIT`,
-    /// for the poller only (the reconciliation is a rare safety net).
-    pub fn long_poll(&self, ctx: &Context) -> Option<Duration> {
+    /// How long the store may hold this reader's empty reads: as set
+    /// (`POLL_WAIT` at start, the poller page after), for the poller only —
+    /// the reconciliation is a rare safety net.
+    pub fn long_poll(&self, state: &PollerState) -> Option<Duration> {
         match self.feed {
-            Feed::Poll => ctx.config.poll.wait,
+            Feed::Poll => state.long_poll(),
             Feed::Reconcile => None,
         }
     }

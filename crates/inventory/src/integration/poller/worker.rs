@@ -109,7 +109,7 @@ impl PollerWorker {
             Ok(report) => {
                 // `poll_cycle` logged what it did.
                 self.failures = 0;
-                let held = match self.poller.long_poll(ctx) {
+                let held = match self.poller.long_poll(&state) {
                     Some(wait) => report.orders_seen > 0 || held_since.elapsed() >= wait,
                     None => false,
                 };
