@@ -26,7 +26,8 @@
 // test's) feet. A region counts its fetches in `data-fetched` and its
 // swaps in `data-refreshed`. The other things the script
 // does: announce the connection state, animate messages crossing the wire
-// on the flow page, and give long-running forms a busy state.
+// on the flow page, give long-running forms a busy state, tick countdowns
+// and open the message a diagram's arrow links to.
 
 (function () {
   "use strict";
@@ -195,6 +196,8 @@
         });
       }
       this.el.replaceChildren(fresh);
+      // A swapped-in countdown reads as one at once, not a second later.
+      tickCountdowns();
       this.loaded = true;
       this.el.dataset.refreshed = String((Number(this.el.dataset.refreshed) || 0) + 1);
     }
@@ -351,6 +354,66 @@
     const box = field.closest("[data-verify]");
     if (box) verifyByHand(box, field.value.trim());
   });
+
+  // ---- Countdowns -------------------------------------------------------------
+
+  // A `<time datetime="…" data-countdown>` is written by the server as a
+  // clock time ("at 17:40:21 UTC"), which stays true without this script
+  // and keeps a re-render byte-for-byte the same; here it counts down to
+  // that time instead ("in 12 s"), and says "due now" once it passes. The
+  // clock time stays in the tooltip. Found afresh each second, so a
+  // countdown a live region swapped in starts ticking too.
+
+  function untilText(ms) {
+    const s = Math.ceil(ms / 1000);
+    if (s < 60) return `${s} s`;
+    if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+    return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+  }
+
+  function tickCountdowns() {
+    const now = Date.now();
+    document.querySelectorAll("time[data-countdown]").forEach((el) => {
+      const at = Date.parse(el.getAttribute("datetime") || "");
+      if (Number.isNaN(at)) return;
+      const left = at - now;
+      const text = left > 0 ? `in ${untilText(left)}` : "due now";
+      if (el.textContent !== text) el.textContent = text;
+      el.dataset.ticking = "true";
+    });
+  }
+
+  tickCountdowns();
+  setInterval(tickCountdowns, 1000);
+
+  // ---- Arrows open their message ------------------------------------------------
+
+  // The diagram's arrows link to their message's `<details>` below
+  // (`#ex-…`). A link scrolls to it and `:target` outlines it, but leaves it
+  // shut; here the target is opened too — on a click, on Back and Forward
+  // (`hashchange`), and for a page opened at such a link.
+
+  function openTarget() {
+    let id = "";
+    try {
+      id = decodeURIComponent(location.hash.slice(1));
+    } catch (_) {
+      return;
+    }
+    const target = id && document.getElementById(id);
+    if (target instanceof HTMLDetailsElement && !target.open) {
+      target.open = true;
+      target.scrollIntoView({ block: "start" });
+    }
+  }
+
+  window.addEventListener("hashchange", openTarget);
+  // Clicking an arrow whose message is already the target changes no hash.
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element && event.target.closest("a.seq-row");
+    if (link && link.getAttribute("href") === location.hash) openTarget();
+  });
+  openTarget();
 
   // ---- Start ---------------------------------------------------------------
 

@@ -16,6 +16,15 @@
 //! (shortened at a word where they must be) and carry their full text as
 //! a `<title>`, which browsers show on hover and screen readers read.
 //!
+//! It also keeps time, which a list of arrows alone does not: where the
+//! next message waited more than a second after the last one ended — a
+//! retry schedule's 5 s, 30 s, 2 min — a row says "waited 5 s" between
+//! them (quicker pauses are the machinery's, not the story's, and stay
+//! unsaid); and while an attempt is scheduled, the bottom row says when
+//! it leaves. That row is written as a clock time, like the rest of the
+//! page, so a re-render that changes nothing draws the same bytes; the
+//! page's script turns it into a countdown ("in 12 s") and ticks it.
+//!
 //! Messages of another mode's channel that merely *listed* the order — the
 //! inventory's polls of the feed, which lists every order, in webhook or
 //! api mode — never reach the diagram: the order page leaves them out
@@ -23,7 +32,8 @@
 
 use askama::Template;
 
-use contract::{Channel, Party};
+use contract::{Channel, Party, Timestamp};
+use platform::ui::{clock_time, date_time};
 
 use super::exchange::ExchangeItem;
 
@@ -37,6 +47,11 @@ const ROW: i64 = 80;
 /// Label lengths that fit between (and a little beyond) the lanes.
 const LABEL_CHARS: usize = 52;
 const NOTE_CHARS: usize = 56;
+/// The row that says how long nothing crossed.
+const GAP_ROW: i64 = 26;
+/// Pauses up to this long are not labelled: dispatch, a fetch's round
+/// trip, a poll's turn — not a wait anyone chose.
+const GAP_WORTH_SAYING_MS: i64 = 1_000;
 
 #[derive(Template)]
 #[template(path = "store/diagram.html")]
@@ -47,6 +62,55 @@ pub struct SequenceDiagram {
     pub inventory_x: i64,
     pub lifeline_end: i64,
     pub rows: Vec<Arrow>,
+    /// The waits between messages worth saying, in the rows between them.
+    pub gaps: Vec<Gap>,
+    /// When the next scheduled attempt leaves, while one is.
+    pub next_attempt: Option<NextAttempt>,
+}
+
+/// "waited 5 s", between the message that ended and the next to start.
+pub struct Gap {
+    pub y: i64,
+    pub x: i64,
+    pub ms: i64,
+    pub text: String,
+}
+
+/// The diagram's pending last row: a clock time for pages without
+/// script, and a machine-readable one for the countdown.
+pub struct NextAttempt {
+    /// RFC 3339, for `<time datetime>` and the script.
+    pub datetime: String,
+    /// `17:40:21 UTC`.
+    pub short: String,
+    /// `2026-12-03 17:40:21 UTC`, for the tooltip.
+    pub full: String,
+}
+
+/// A wait for people, to the second: `850 ms`, `5 s`, `2 min`,
+/// `1 min 31 s`, `1 h 05 min`. Rounded rather than given to a tenth — a
+/// retry schedule's waits are whole seconds, and "5.0 s" reads as a
+/// measurement of the machinery.
+pub fn waited(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1_000 {
+        return format!("{ms} ms");
+    }
+    let seconds = (ms + 500) / 1_000;
+    match (seconds / 3_600, seconds % 3_600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m:02} min"),
+    }
+}
+
+/// The gap worth a row between a message that ended at `ended_ms` and
+/// the next, which started at `started_ms`.
+fn gap_text(ended_ms: i64, started_ms: i64) -> Option<String> {
+    let ms = started_ms - ended_ms;
+    (ms > GAP_WORTH_SAYING_MS).then(|| format!("waited {}", waited(ms)))
 }
 
 // The diagram escapes its own text; embedding it must not escape it twice.
@@ -272,10 +336,23 @@ fn move_reply(arrow: &mut Arrow, reply_y: i64) {
 impl SequenceDiagram {
     pub fn new(exchanges: &[ExchangeItem]) -> SequenceDiagram {
         let mut rows = Vec::new();
+        let mut gaps = Vec::new();
         // `y` is the bottom of what is drawn so far; each row starts there.
         let mut y = TOP - 30;
+        // When the last message drawn ended (its answer, or its failure).
+        let mut ended: Option<i64> = None;
         let mut i = 0;
         while i < exchanges.len() {
+            let started = exchanges[i].started_ms;
+            if let Some(text) = ended.and_then(|end| gap_text(end, started)) {
+                gaps.push(Gap {
+                    y: y + 17,
+                    x: (STORE_X + INVENTORY_X) / 2,
+                    ms: started - ended.unwrap_or(started),
+                    text,
+                });
+                y += GAP_ROW;
+            }
             if let Some(fetch) = fetched_within(exchanges, i) {
                 // Hybrid: the notice, the fetch it set off, then the
                 // notice's answer — which waited for the fetch.
@@ -284,10 +361,12 @@ impl SequenceDiagram {
                 move_reply(&mut notice, inner.note_y + 22);
                 rows.push(notice);
                 rows.push(inner);
+                ended = Some(exchanges[i].ended_ms.max(fetch.ended_ms));
                 i += 2;
                 y += 2 * ROW - 10;
             } else {
                 rows.push(arrow(&exchanges[i], y + 30));
+                ended = Some(exchanges[i].ended_ms);
                 i += 1;
                 y += ROW;
             }
@@ -304,7 +383,19 @@ impl SequenceDiagram {
             inventory_x: INVENTORY_X,
             lifeline_end: height - 8,
             rows,
+            gaps,
+            next_attempt: None,
         }
+    }
+
+    /// With a pending row for the attempt scheduled at `at`, if any.
+    pub fn with_next_attempt(mut self, at: Option<Timestamp>) -> SequenceDiagram {
+        self.next_attempt = at.map(|t| NextAttempt {
+            datetime: t.to_rfc3339(),
+            short: format!("{} UTC", clock_time(t.millis())),
+            full: date_time(t.millis()),
+        });
+        self
     }
 }
 
@@ -326,6 +417,8 @@ mod tests {
             path: "/webhooks/store".into(),
             started: String::new(),
             started_full: String::new(),
+            started_ms: 0,
+            ended_ms: 10_000,
             latency: "10.0 s".into(),
             status,
             status_text: match (status, error) {
@@ -452,6 +545,94 @@ mod tests {
                 .head
                 .starts_with(&format!("{},", STORE_X + 2))
         );
+    }
+
+    /// Attempt `number`, sent `at_ms` after the first, answered at once.
+    fn sent_at(number: usize, at_ms: i64) -> ExchangeItem {
+        ExchangeItem {
+            started_ms: at_ms,
+            ended_ms: at_ms + 3,
+            ..exchange(number, Some(503), None)
+        }
+    }
+
+    #[test]
+    fn waits_read_in_whole_human_units() {
+        assert_eq!(waited(850), "850 ms");
+        assert_eq!(waited(5_000), "5 s");
+        assert_eq!(waited(4_997), "5 s");
+        assert_eq!(waited(31_000), "31 s");
+        assert_eq!(waited(59_600), "1 min");
+        assert_eq!(waited(120_000), "2 min");
+        assert_eq!(waited(91_000), "1 min 31 s");
+        assert_eq!(waited(3_600_000), "1 h");
+        assert_eq!(waited(3_900_000), "1 h 05 min");
+        assert_eq!(waited(-5), "0 ms");
+    }
+
+    #[test]
+    fn only_a_wait_of_more_than_a_second_gets_a_row() {
+        assert_eq!(gap_text(1_000, 1_999), None);
+        assert_eq!(gap_text(1_000, 2_000), None);
+        assert_eq!(gap_text(1_000, 2_001).as_deref(), Some("waited 1 s"));
+        // A message that started before the last one ended waited nothing.
+        assert_eq!(gap_text(5_000, 1_000), None);
+    }
+
+    #[test]
+    fn retries_have_their_waits_labelled_between_their_arrows() {
+        // Under "down": 1 s, then 5 s (Retry-After), 31 s, 2 min — each
+        // measured from when the last attempt's answer came.
+        let schedule = [
+            sent_at(1, 0),
+            sent_at(2, 900),
+            sent_at(3, 5_903),
+            sent_at(4, 36_906),
+            sent_at(5, 156_909),
+        ];
+        let d = SequenceDiagram::new(&schedule);
+        let texts: Vec<&str> = d.gaps.iter().map(|g| g.text.as_str()).collect();
+        assert_eq!(texts, ["waited 5 s", "waited 31 s", "waited 2 min"]);
+        // Each sits between the arrows it separates, clear of both texts.
+        for (gap, (before, after)) in d.gaps.iter().zip([(1, 2), (2, 3), (3, 4)]) {
+            let (before, after) = (&d.rows[before], &d.rows[after]);
+            assert!(
+                before.note_y + 12 < gap.y,
+                "{} below {}",
+                gap.y,
+                before.note_y
+            );
+            assert!(
+                gap.y + 12 < after.label_y,
+                "{} above {}",
+                gap.y,
+                after.label_y
+            );
+        }
+        // The drawing grew by a row for each.
+        let without = SequenceDiagram::new(&[
+            sent_at(1, 0),
+            sent_at(2, 1),
+            sent_at(3, 2),
+            sent_at(4, 3),
+            sent_at(5, 4),
+        ]);
+        assert!(without.gaps.is_empty());
+        assert_eq!(d.height, without.height + 3 * GAP_ROW);
+    }
+
+    #[test]
+    fn the_next_attempt_is_a_clock_time_and_a_datetime_for_the_countdown() {
+        let d = SequenceDiagram::new(&[]);
+        assert!(d.next_attempt.is_none());
+        let at = Timestamp(1_796_321_221_000);
+        let next = d
+            .with_next_attempt(Some(at))
+            .next_attempt
+            .expect("a pending row");
+        assert_eq!(next.datetime, at.to_rfc3339());
+        assert_eq!(next.short, format!("{} UTC", clock_time(at.millis())));
+        assert!(next.full.ends_with(&next.short), "{}", next.full);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub struct ExchangeItem {
     pub path: String,
     pub started: String,
     pub started_full: String,
+    /// When it started and when its answer (or failure) came, as unix
+    /// milliseconds: the diagram measures the waits between messages.
+    pub started_ms: i64,
+    pub ended_ms: i64,
     pub latency: String,
     pub status: Option<i64>,
     pub status_text: String,
@@ -89,6 +93,8 @@ impl ExchangeItem {
             path,
             started: clock_time(ex.started_at.millis()),
             started_full: date_time(ex.started_at.millis()),
+            started_ms: ex.started_at.millis(),
+            ended_ms: ex.started_at.millis() + ex.latency_ms.max(0),
             latency: duration_ms(ex.latency_ms),
             status: ex.response_status,
             status_text,

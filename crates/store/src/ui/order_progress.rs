@@ -32,6 +32,7 @@ use crate::vocabulary::{EndpointRole, Trigger, VoidState};
 pub struct ClockTime {
     pub short: String,
     pub full: String,
+    pub at: contract::Timestamp,
 }
 
 impl ClockTime {
@@ -39,6 +40,7 @@ impl ClockTime {
         ClockTime {
             short: format!("{} UTC", clock_time(t.millis())),
             full: date_time(t.millis()),
+            at: t,
         }
     }
 }
@@ -376,6 +378,17 @@ impl OrderProgress {
             deliveries,
             void,
         })
+    }
+
+    /// The soonest attempt scheduled — a delivery's retry or the void's —
+    /// for the diagram's pending row.
+    pub fn next_attempt(&self) -> Option<contract::Timestamp> {
+        self.deliveries
+            .iter()
+            .filter_map(|d| d.next.as_ref())
+            .chain(self.void.as_ref().and_then(|v| v.next.as_ref()))
+            .map(|n| n.at)
+            .min()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -275,6 +275,9 @@ impl OrderLive {
             .enumerate()
             .map(|(i, ex)| ExchangeItem::from_view(i + 1, ex))
             .collect();
+        let progress =
+            OrderProgress::load(app, &order.id, order.status == OrderStatus::Pending).await?;
+        let diagram = SequenceDiagram::new(&exchanges).with_next_attempt(progress.next_attempt());
         let mut live = OrderLive {
             id: order.id.to_string(),
             status: order.status,
@@ -296,9 +299,8 @@ impl OrderLive {
                 })
                 .collect(),
             awaiting_endpoint: false,
-            progress: OrderProgress::load(app, &order.id, order.status == OrderStatus::Pending)
-                .await?,
-            diagram: SequenceDiagram::new(&exchanges),
+            progress,
+            diagram,
             exchanges,
             passed_over: passed_over.len(),
             inventory_url: app

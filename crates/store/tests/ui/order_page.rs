@@ -233,3 +233,44 @@ platform::db_test!(async fn a_webhook_is_replayed_from_its_order_page_and_the_an
     assert_eq!(refused.status, 422);
     refused.assert_contains("Not sent: ");
 });
+
+// The diagram keeps time: a retry's wait is written between the attempts
+// it separates, and the attempt still to come is the last row — a clock
+// time with the exact instant for the page's countdown. The store's clock
+// stands still until the test moves it, so the wait is exactly the
+// schedule's.
+platform::db_test!(async fn the_diagram_says_how_long_a_retry_waited_and_when_the_next_leaves(backend) {
+    let clock = platform::ManualClock::new();
+    let shared = clock.shared();
+    let store = spawn_store(backend, move |c| {
+        c.clock = shared;
+        c.webhook.retry_schedule = "5s,1h".parse().unwrap();
+        c.webhook.jitter = 0.0;
+    })
+    .await;
+    let id = order_to_a_dead_endpoint(&store).await;
+    let path = format!("/orders/{id}");
+    let next_attempt = || async {
+        let deliveries = store.get_json(&format!("/api/deliveries?order_id={id}")).await;
+        deliveries[0]["next_attempt_at"].as_str().expect("an attempt scheduled").to_owned()
+    };
+
+    let page = page_when(&store, &path, "the first attempt to fail", "data-phase=\"retrying\"").await;
+    let first_retry = next_attempt().await;
+    assert_eq!(first_retry, contract::Timestamp(platform::Clock::now_ms(&clock) + 5_000).to_rfc3339());
+    let row = page.body.split("data-next-attempt-row>").nth(1).expect("a pending row").split("</p>").next().unwrap();
+    assert!(row.starts_with(&format!("Next attempt <time datetime=\"{first_retry}\"")), "{row}");
+    assert!(row.contains("data-countdown>at ") && row.ends_with(" UTC</time>"), "{row}");
+    page.assert_contains("data-arrows=\"1\"");
+    page.assert_lacks("class=\"msg-gap\"");
+
+    // Five seconds on: the retry, with its wait between the two arrows, and
+    // the pending row moved on to the attempt after it.
+    clock.advance(Duration::from_secs(5));
+    let page = page_when(&store, &path, "the second attempt to fail", "data-arrows=\"2\"").await;
+    let gap = page.body.split("class=\"msg-gap\"").nth(1).expect("a gap row").split("</text>").next().unwrap();
+    assert!(gap.ends_with(">waited 5 s"), "{gap}");
+    let second_retry = next_attempt().await;
+    assert_ne!(second_retry, first_retry);
+    page.assert_contains(&format!("<time datetime=\"{second_retry}\""));
+});
