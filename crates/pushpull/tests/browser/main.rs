@@ -12,6 +12,7 @@
 mod browser;
 mod by_hand;
 mod chaos;
+mod diagram;
 mod escaping;
 mod outage;
 mod pages;

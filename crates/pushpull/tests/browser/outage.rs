@@ -9,7 +9,7 @@ use crate::browser::{Browser, Page};
 use crate::system::{Setup, System, spawn_system_with};
 
 /// Turns "down" on or off from the inventory's chaos page, as a learner.
-async fn set_down(page: &Page, inventory: &str, down: bool) {
+pub(crate) async fn set_down(page: &Page, inventory: &str, down: bool) {
     page.goto(&format!("{inventory}/chaos")).await;
     if down {
         page.click("#chaos-down").await;
@@ -29,7 +29,7 @@ async fn set_down(page: &Page, inventory: &str, down: bool) {
 
 /// Places a one-mug order through the shop's form and returns its id,
 /// with its page open and live.
-async fn place_order(page: &Page, store: &str) -> String {
+pub(crate) async fn place_order(page: &Page, store: &str) -> String {
     page.goto(&format!("{store}/")).await;
     page.fill("#name", "Grace Hopper").await;
     page.fill("#email", "grace@example.com").await;

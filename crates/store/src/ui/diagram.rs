@@ -140,6 +140,21 @@ pub struct Arrow {
     pub cross: Option<(i64, i64)>,
 }
 
+impl Arrow {
+    /// The box a click anywhere in lands on this message (`x`, `y`,
+    /// width, height): from above its label to below its note, a little
+    /// beyond both lanes — a two-pixel line alone is a hard target.
+    pub fn hit_box(&self) -> (i64, i64, i64, i64) {
+        let top = self.label_y - 15;
+        (
+            STORE_X - 24,
+            top,
+            INVENTORY_X - STORE_X + 48,
+            self.note_y + 6 - top,
+        )
+    }
+}
+
 /// A line of text, shortened to fit, with its full wording for `<title>`.
 pub struct Text {
     pub shown: String,
