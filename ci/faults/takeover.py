@@ -12,6 +12,9 @@ injected clock, this measures with real processes, real time and a real
      the inventory fetching each order before it answers;
   3. api: orders whose /update_inventory call is under way when the store
      is killed: they must be rejected and their stock voided;
+  4. poll: the other side — the *inventory* killed while it pulls a burst
+     (page acknowledgements, long polling on), then restarted: each order
+     applied once, its acknowledgement sent, none skipped;
 
 and then checks the inventory's stock is exact: every confirmed order took
 its stock once, every rejected one took nothing (or gave it back).
@@ -112,7 +115,12 @@ class Fleet:
         return e
 
     def start_inventory(self):
-        self.inventory = subprocess.Popen([self.binary, "inventory"], env=self.env(),
+        env = self.env()
+        # The inventory reaches "the store" where a balancer would send it:
+        # to a live one. With --peer that is the peer (the last store), which
+        # is never killed — hybrid's fetch and the poller's reads need it.
+        env["STORE_URL"] = f"http://127.0.0.1:{self.store_ports[-1]}"
+        self.inventory = subprocess.Popen([self.binary, "inventory"], env=env,
                                           stdout=self.log, stderr=self.log)
         wait_until("the inventory", lambda: call("GET", f"{self.inventory_url}/healthz")[0] == 200)
 
@@ -122,6 +130,10 @@ class Fleet:
         self.stores[port] = subprocess.Popen([self.binary, "store"], env=env,
                                              stdout=self.log, stderr=self.log)
         wait_until("the store", lambda: call("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200)
+
+    def kill_inventory(self):
+        self.inventory.send_signal(signal.SIGKILL)
+        self.inventory.wait()
 
     def kill_store(self, port):
         self.stores[port].send_signal(signal.SIGKILL)
@@ -198,6 +210,9 @@ def main():
         first, survivor = fleet.store_ports[0], fleet.store_ports[-1]
         wait_until("the inventory's subscription", lambda: any(
             e["role"] == "resolver" for e in call("GET", store_url(first, "/api/webhook-endpoints"))[1]))
+        # Enough for every order of every phase, so that each one kept
+        # takes its unit and the count below can be exact.
+        call("POST", f"{fleet.inventory_url}/api/stock/{SKU}/restock", {"quantity": args.orders * 10})
         before = on_hand(fleet)
         results = {}
 
@@ -229,14 +244,37 @@ def main():
             if args.peer:
                 fleet.start_store(first)  # back, as a peer, to be killed again
 
+        # Poll: kill -9 the inventory mid-pull, with long polling on (kept
+        # in its state, so the restarted poller long-polls again).
+        call("PUT", store_url(first, "/api/integration"), {"mode": "poll"})
+        call("PUT", f"{fleet.inventory_url}/api/poller",
+             {"paused": False, "interval_ms": 1000, "wait_s": 20})
+        seen = {o for r in results.values() for o in r[2]}
+        threads = [threading.Thread(target=order, args=(survivor,)) for _ in range(args.orders * 5)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)  # pages read, applied, acknowledged as the orders commit
+        fleet.kill_inventory()
+        for t in threads:
+            t.join()
+        fleet.start_inventory()
+        ids = [o["id"] for o in feed(survivor) if o["mode"] == "poll" and o["id"] not in seen]
+        took = settle(survivor, ids) if ids else None
+        results["poll"] = (len(ids), took, statuses(survivor, ids) if ids else {})
+        wait_ms = call("GET", f"{fleet.inventory_url}/api/poller")[1]["wait_ms"]
+        print(f"poll: the restarted poller long-polls with wait {wait_ms} ms")
+
         time.sleep(2)  # voids delivered
         after = on_hand(fleet)
         kept = sum(1 for _, _, st in results.values() for s in st.values()
                    if s in ("confirmed", "backordered"))
         for mode, (n, took, st) in results.items():
             counts = {s: list(st.values()).count(s) for s in set(st.values())}
-            where = "kill (a live peer took over)" if args.peer else "restart"
-            print(f"{mode}: {n} orders in flight at kill -9, all settled "
+            where = ("restart of the inventory" if mode == "poll"
+                     else "kill (a live peer took over)" if args.peer else "restart")
+            what = ("placed while the inventory pulled, killed -9 among them" if mode == "poll"
+                    else "in flight at kill -9")
+            print(f"{mode}: {n} orders {what}, all settled "
                   f"{took:.1f} s after the {where}: {counts}" if took is not None
                   else f"{mode}: NOT settled within a minute: {counts}")
         print(f"stock of {SKU}: {before} before, {after} after, "
