@@ -16,6 +16,10 @@
 //! 4. **advance**: only then save the page's `iterator` as the new cursor
 //!    ([`cursor::advance`]), and follow it until the feed says `done`.
 //!
+//! (Beneath the steps, one speed-up a reader can skip: while a page is
+//! applied and acknowledged, the next one is already being read —
+//! `apply_reading_ahead`. The cursor still moves only in step 4.)
+//!
 //! That ordering is the whole reliability story of a consumer: **apply,
 //! acknowledge, then advance**. A crash before the cursor is saved means
 //! the page is read again after the restart — harmless, because applying is
@@ -121,43 +125,29 @@ impl Poller {
         let mut report = CycleReport::default();
         let state = cursor::load(&ctx.db, self.feed).await?;
         let wait = self.long_poll(&state);
-        let mut cursor = state.cursor;
+        let mut read_ahead = None;
         loop {
             ctx.chaos.gate().await?;
 
             // 1. Read a page (held at the store when long polling; `None`:
-            // the service is stopping).
-            let Some((page, rec)) = self.read_page(ctx, &cursor, wait).await? else {
+            // the service is stopping) — or take the one read ahead.
+            let read = match read_ahead.take() {
+                Some(read) => read,
+                None => self.read_page(ctx, &state.cursor, wait).await?,
+            };
+            let Some((page, rec)) = read else {
                 break;
             };
-            report.requests += 1;
 
-            // 2-3. Apply each poll-mode order once, and acknowledge the page.
-            let (tally, acknowledged) = self.apply_page(ctx, &page).await?;
-            report.acknowledgements += u32::from(acknowledged);
-            let applied = tally.first_time();
-            report.orders_seen += page.data.len() as u32;
-            report.orders_applied += applied;
-            if applied == 0 {
-                report.empty_requests += 1;
-                if self.feed == Feed::Poll {
-                    ctx.metrics.empty_polls.inc();
-                }
-            }
-            let only_order = match self.orders_to_land(&page).as_slice() {
-                [one] => Some(one.id.clone()),
-                _ => None,
-            };
-            let verdict = page_verdict(page.data.len(), tally);
-            let message =
-                NewMessage::sent(self.feed.read_channel(), &rec, verdict).about(only_order);
-            ctx.log.record(message).await;
-
-            // 4. Only now, with every order applied and acknowledged, advance.
-            cursor::advance(&ctx.db, self.feed, &page.iterator, ctx.clock.now()).await?;
-            cursor = page.iterator;
-            if page.done {
-                break;
+            // 2-4. Apply, acknowledge, advance — while the next page is
+            // read, when the feed says there is one.
+            let (handled, next) = self
+                .handle_reading_ahead(ctx, &page, &rec, &mut report)
+                .await;
+            handled?;
+            match next {
+                None => break, // the page said `done`
+                Some(next) => read_ahead = Some(next?),
             }
         }
         if self.feed == Feed::Poll {
@@ -225,6 +215,70 @@ impl Poller {
                 Err(anyhow!(failed))
             }
         }
+    }
+
+    /// Steps 2 to 4 for `page` while the page after it is read (if the
+    /// feed said there is one): the store's answer and the intake's
+    /// transaction overlap instead of taking turns. Only the *reading* runs
+    /// ahead — the cursor still advances after the acknowledgement, so a
+    /// crash re-reads a page at worst, never skips one — and it never
+    /// long-polls: the feed said there is more. The road not taken:
+    /// applying pages concurrently, which would acknowledge out of order.
+    /// (A page read ahead of a step that failed is dropped: the next cycle
+    /// reads it again from the cursor.)
+    async fn handle_reading_ahead(
+        &self,
+        ctx: &Context,
+        page: &FeedPage,
+        rec: &Recorded,
+        report: &mut CycleReport,
+    ) -> (
+        anyhow::Result<()>,
+        Option<anyhow::Result<Option<(FeedPage, Recorded)>>>,
+    ) {
+        let handle = self.handle_page(ctx, page, rec, report);
+        if page.done {
+            return (handle.await, None);
+        }
+        let (handled, next) = tokio::join!(handle, self.read_page(ctx, &page.iterator, None));
+        (handled, Some(next))
+    }
+
+    /// Steps 2 to 4 for one page read: apply each order of this reader's
+    /// once and acknowledge the page, log the read with what came of it,
+    /// and only then advance the cursor.
+    async fn handle_page(
+        &self,
+        ctx: &Context,
+        page: &FeedPage,
+        rec: &Recorded,
+        report: &mut CycleReport,
+    ) -> anyhow::Result<()> {
+        report.requests += 1;
+
+        // 2-3. Apply each poll-mode order once, and acknowledge the page.
+        let (tally, acknowledged) = self.apply_page(ctx, page).await?;
+        report.acknowledgements += u32::from(acknowledged);
+        let applied = tally.first_time();
+        report.orders_seen += page.data.len() as u32;
+        report.orders_applied += applied;
+        if applied == 0 {
+            report.empty_requests += 1;
+            if self.feed == Feed::Poll {
+                ctx.metrics.empty_polls.inc();
+            }
+        }
+        let only_order = match self.orders_to_land(page).as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        };
+        let verdict = page_verdict(page.data.len(), tally);
+        let message = NewMessage::sent(self.feed.read_channel(), rec, verdict).about(only_order);
+        ctx.log.record(message).await;
+
+        // 4. Only now, with every order applied and acknowledged, advance.
+        cursor::advance(&ctx.db, self.feed, &page.iterator, ctx.clock.now()).await?;
+        Ok(())
     }
 
     /// Applies every order on a page that is this reader's to land — in one
