@@ -65,6 +65,7 @@ pub mod idempotency;
 pub mod instruments;
 pub mod integration;
 pub mod keys;
+pub mod live;
 pub mod openapi;
 pub mod reply;
 pub mod routes;

@@ -70,6 +70,7 @@ pub static DOCUMENT: LazyLock<platform::openapi::Document> = LazyLock::new(docum
 pub fn document() -> platform::openapi::Document {
     let mut api = InventoryApi::openapi();
     complete(&mut api);
+    crate::live::document(&mut api);
     api.components
         .get_or_insert_with(Default::default)
         .security_schemes

@@ -12,6 +12,14 @@
 //! not a record — the database is the record. A tab that falls behind is
 //! told to `resync` (re-fetch what it shows) rather than slowing down the
 //! code that publishes.
+//!
+//! What is sent is part of the documented contract: each service lists its
+//! events — name and the type of its `data` — for [`document`], which
+//! writes them into the `GET /events` operation of the OpenAPI document,
+//! and publishes values of those same types. The stream can be bounded
+//! ([`EventsQuery`]: a number of events, a number of seconds) so that a
+//! tool that reads every answer to its end can read this one too; the
+//! browser asks for the endless form.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,11 +28,12 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use bytes::Bytes;
 use contract::LiveEventKind;
-use futures_util::StreamExt;
-use serde::Serialize;
+use futures_util::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
+use utoipa::openapi::{OpenApi, RefOr, Schema};
 
 /// One thing that happened, as the browser receives it: the SSE `event:`
 /// name and a JSON `data:` payload.
@@ -58,8 +67,7 @@ impl LiveHub {
         if !self.is_watched() {
             return;
         }
-        let data = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
-        let _ = self.tx.send(LiveEvent { kind, data });
+        let _ = self.tx.send(LiveEvent::new(kind, data));
     }
 
     /// Like [`LiveHub::publish`], with the event built only if a page is
@@ -82,22 +90,40 @@ impl LiveHub {
 
     /// The `GET /events` response: a `text/event-stream` that relays every
     /// published event, with a comment line every 15 s so proxies and the
-    /// browser keep the connection open.
-    pub fn sse_response(&self) -> HttpResponse {
-        let events = BroadcastStream::new(self.subscribe()).map(|item| match item {
-            Ok(event) => Ok::<Bytes, Infallible>(format_event(&event)),
-            Err(BroadcastStreamRecvError::Lagged(n)) => Ok(format_event(&LiveEvent {
-                kind: LiveEventKind::Resync,
-                data: serde_json::json!({ "missed": n }),
-            })),
-        });
+    /// browser keep the connection open. It ends after `bounds.limit`
+    /// events or `bounds.seconds` seconds, whichever comes first; without
+    /// either, never.
+    pub fn sse_response(&self, bounds: &EventsQuery) -> HttpResponse {
+        let limit = bounds.limit.map_or(usize::MAX, |n| n as usize);
+        // The end is a frame of its own, after the last event, so the
+        // stream closes as soon as that event is sent — not at the next
+        // keep-alive.
+        let events = BroadcastStream::new(self.subscribe())
+            .map(|item| match item {
+                Ok(event) => Frame::Bytes(format_event(&event)),
+                Err(BroadcastStreamRecvError::Lagged(missed)) => Frame::Bytes(format_event(
+                    &LiveEvent::new(LiveEventKind::Resync, ResyncData { missed }),
+                )),
+            })
+            .take(limit)
+            .chain(futures_util::stream::once(async { Frame::End }));
         let keepalive = IntervalStream::new(tokio::time::interval(Duration::from_secs(15)))
-            .map(|_| Ok::<Bytes, Infallible>(Bytes::from_static(b": keep-alive\n\n")));
+            .map(|_| Frame::Bytes(Bytes::from_static(b": keep-alive\n\n")));
         let hello = futures_util::stream::once(async {
             // `retry` tells EventSource how soon to reconnect after a drop.
-            Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 2000\n: connected\n\n"))
+            Frame::Bytes(Bytes::from_static(b"retry: 2000\n: connected\n\n"))
         });
-        let stream = hello.chain(futures_util::stream::select(events, keepalive));
+        let deadline = match bounds.seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s.into())).boxed(),
+            None => futures_util::future::pending().boxed(),
+        };
+        let stream = hello
+            .chain(futures_util::stream::select(events, keepalive).take_until(deadline))
+            .take_while(|frame| std::future::ready(matches!(frame, Frame::Bytes(_))))
+            .map(|frame| match frame {
+                Frame::Bytes(bytes) => Ok::<Bytes, Infallible>(bytes),
+                Frame::End => unreachable!("the stream ends before its end frame"),
+            });
         HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/event-stream"))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -107,6 +133,117 @@ impl LiveHub {
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
             .insert_header(("X-Accel-Buffering", "no"))
             .streaming(stream)
+    }
+}
+
+/// What the stream sends next, or that it is over.
+enum Frame {
+    Bytes(Bytes),
+    End,
+}
+
+/// How long `GET /events` lasts: by default, as long as the client stays.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Close the stream after this many events (1 to 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// Close the stream after this many seconds (0 to 300), even if fewer
+    /// than `limit` events came: `seconds=0` answers at once, with no event.
+    #[param(minimum = 0, maximum = 300)]
+    pub seconds: Option<u32>,
+}
+
+impl EventsQuery {
+    /// The bounds as the document states them, or why not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.limit.is_some_and(|n| !(1..=1000).contains(&n)) {
+            return Err("`limit` must be 1 to 1000".into());
+        }
+        if self.seconds.is_some_and(|s| s > 300) {
+            return Err("`seconds` must be 0 to 300".into());
+        }
+        Ok(())
+    }
+}
+
+/// `resync`'s data: the page fell behind by this many events.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResyncData {
+    /// Events this stream dropped because its reader was too slow.
+    pub missed: u64,
+}
+
+/// One event a service sends on `GET /events`, for the document: its name,
+/// what it means, and the schema of its `data` (a component of the
+/// document, by name).
+pub struct EventDoc {
+    pub kind: LiveEventKind,
+    pub meaning: &'static str,
+    pub schema: &'static str,
+}
+
+/// `resync`, which every service's stream may send.
+pub const RESYNC: EventDoc = EventDoc {
+    kind: LiveEventKind::Resync,
+    meaning: "this stream fell behind and dropped events: re-fetch what the page shows",
+    schema: "ResyncData",
+};
+
+/// Writes `events` (and `resync`) into the description of `GET /events`
+/// and adds `resync`'s schema; the service adds the other schemas under
+/// the names listed. The list in the description is generated from the
+/// schemas themselves (their fields), so it says what the types say.
+pub fn document(api: &mut OpenApi, events: &[EventDoc]) {
+    use utoipa::{PartialSchema, ToSchema};
+    let components = api.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .insert(ResyncData::name().into(), ResyncData::schema());
+    let mut text = String::from(
+        "\n\nEach event is an SSE `event:` line (its name) and one `data:` line (a JSON \
+         object); between events come comment lines (`: keep-alive`, every 15 s) and, \
+         first, `retry:`. The events, and the schema of each one's data:\n",
+    );
+    for event in events.iter().chain([&RESYNC]) {
+        let fields = match components.schemas.get(event.schema) {
+            Some(RefOr::T(Schema::Object(object))) => object
+                .properties
+                .keys()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => panic!(
+                "the schema {} of `{}` is not documented",
+                event.schema, event.kind
+            ),
+        };
+        text.push_str(&format!(
+            "\n- `{}` — {}. Data: `{}` ({fields}).",
+            event.kind, event.meaning, event.schema
+        ));
+    }
+    let operation = api
+        .paths
+        .paths
+        .get_mut("/events")
+        .and_then(|item| item.get.as_mut())
+        .expect("GET /events is documented");
+    operation
+        .description
+        .get_or_insert_with(String::new)
+        .push_str(&text);
+}
+
+impl LiveEvent {
+    /// An event whose data is `data` serialised.
+    pub fn new(kind: LiveEventKind, data: impl Serialize) -> LiveEvent {
+        LiveEvent {
+            kind,
+            data: serde_json::to_value(data).unwrap_or(serde_json::Value::Null),
+        }
     }
 }
 

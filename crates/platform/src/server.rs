@@ -180,13 +180,27 @@ pub(crate) async fn metrics(ops: web::Data<Ops>) -> actix_web::HttpResponse {
     path = "/events",
     tag = "operations",
     summary = "Live events (Server-Sent Events)",
-    description = "An endless `text/event-stream`: one event per change (an order placed, \
-                   a message logged, stock moved), each naming what changed, so the web UI \
-                   re-fetches just that. It never ends by itself.",
-    responses((status = 200, description = "The stream", content_type = "text/event-stream", body = String))
+    description = "A `text/event-stream`: one event per change (an order placed, a message \
+                   logged, stock moved), each naming what changed, so the web UI re-fetches \
+                   just that. Without `limit` or `seconds` it never ends by itself; with them \
+                   it ends after that many events or seconds, whichever comes first.",
+    params(crate::live::EventsQuery),
+    responses(
+        (status = 200, description = "The stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "A `limit` outside 1 to 1000 or `seconds` outside 0 to 300", body = contract::Problem, content_type = "application/problem+json"),
+    )
 )]
-pub(crate) async fn events(ops: web::Data<Ops>) -> actix_web::HttpResponse {
-    ops.live.sse_response()
+pub(crate) async fn events(
+    ops: web::Data<Ops>,
+    query: web::Query<crate::live::EventsQuery>,
+) -> actix_web::HttpResponse {
+    match query.check() {
+        Ok(()) => ops.live.sse_response(&query),
+        Err(detail) => crate::http::problem_response(
+            &contract::Problem::new(400, "/problems/bad-query", "Invalid query string")
+                .with_detail(detail),
+        ),
+    }
 }
 
 /// A running service: its HTTP server and its background workers, which

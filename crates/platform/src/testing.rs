@@ -27,6 +27,7 @@
 //! line was printed.
 
 pub mod checks;
+pub mod live;
 pub mod service;
 
 pub use checks::{ManagementCall, assert_operator_only, assert_sources_exist, checked_words};

@@ -74,6 +74,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod instruments;
 pub mod integration;
+pub mod live;
 pub mod openapi;
 pub mod orders;
 pub mod routes;

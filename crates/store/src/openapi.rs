@@ -90,6 +90,7 @@ pub static DOCUMENT: LazyLock<platform::openapi::Document> = LazyLock::new(docum
 pub fn document() -> platform::openapi::Document {
     let mut api = StoreApi::openapi();
     complete(&mut api);
+    crate::live::document(&mut api);
     let components = api.components.get_or_insert_with(Default::default);
     components.security_schemes.insert(
         FEED_KEY.into(),

@@ -209,22 +209,34 @@ pub fn announce_resolution(
         .inc();
     ctx.live.publish(
         contract::LiveEventKind::OrderUpdated,
-        serde_json::json!({"id": order_id, "status": status, "mode": mode, "status_reason": reason}),
+        crate::live::OrderUpdatedData {
+            id: order_id.clone(),
+            status,
+            mode,
+            status_reason: reason.map(str::to_owned),
+        },
     );
     tracing::info!(%order_id, %status, reason, "order resolved");
 }
 
 /// What the live views need to draw a new order.
-pub fn summary(order: &Order) -> serde_json::Value {
-    serde_json::json!({
-        "id": order.id,
-        "status": order.status,
-        "mode": order.mode,
-        "customer": order.customer.name,
-        "total_cents": order.total_cents,
-        "created_at": order.created_at,
-        "items": order.items.iter().map(|l| serde_json::json!({"sku": l.sku, "quantity": l.quantity})).collect::<Vec<_>>(),
-    })
+pub fn summary(order: &Order) -> crate::live::OrderCreatedData {
+    crate::live::OrderCreatedData {
+        id: order.id.clone(),
+        status: order.status,
+        mode: order.mode,
+        customer: order.customer.name.clone(),
+        total_cents: order.total_cents,
+        created_at: order.created_at,
+        items: order
+            .items
+            .iter()
+            .map(|l| contract::order::LineItem {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+    }
 }
 
 /// The columns an [`OrderRow`] reads, from `orders o`.

@@ -177,20 +177,20 @@ pub async fn record_all(
 /// Tells open browser tabs that a message crossed.
 pub fn publish(live: &LiveHub, id: &ExchangeId, exchange: &NewExchange, order_ids: &[&OrderId]) {
     live.publish_with(contract::LiveEventKind::Exchange, || {
-        serde_json::json!({
-            "id": id,
-            "channel": exchange.channel,
-            "initiator": exchange.initiator,
-            "method": exchange.method,
-            "url": exchange.url,
-            "status": exchange.response_status,
-            "error": exchange.error,
-            "latency_ms": exchange.latency_ms,
-            "started_at": exchange.started_at,
-            "order_ids": order_ids,
-            "delivery_id": exchange.attempt.as_ref().map(|a| &a.delivery_id),
-            "attempt_no": exchange.attempt.as_ref().map(|a| a.attempt_no),
-        })
+        crate::live::ExchangeData {
+            id: id.clone(),
+            channel: exchange.channel,
+            initiator: exchange.initiator,
+            method: exchange.method.clone(),
+            url: exchange.url.clone(),
+            status: exchange.response_status,
+            error: exchange.error.clone(),
+            latency_ms: exchange.latency_ms,
+            started_at: exchange.started_at,
+            order_ids: order_ids.iter().map(|&id| id.clone()).collect(),
+            delivery_id: exchange.attempt.as_ref().map(|a| a.delivery_id.clone()),
+            attempt_no: exchange.attempt.as_ref().map(|a| a.attempt_no),
+        }
     });
 }
 

@@ -175,12 +175,20 @@ impl MessageLog {
     pub fn announce(&self, id: &LogEntryId, m: &NewMessage) {
         self.live
             .publish_with(contract::LiveEventKind::Message, || {
-                serde_json::json!({
-                    "id": id, "initiator": m.initiator, "channel": m.channel, "method": m.method,
-                    "url": m.url, "status": m.response_status, "error": m.error,
-                    "verdict": m.verdict.to_string(), "verdict_kind": m.verdict.kind,
-                    "order_id": m.order_id, "latency_ms": m.latency_ms, "at": m.at,
-                })
+                crate::live::MessageData {
+                    id: id.clone(),
+                    initiator: m.initiator,
+                    channel: m.channel,
+                    method: m.method.clone(),
+                    url: m.url.clone(),
+                    status: m.response_status,
+                    error: m.error.clone(),
+                    verdict: m.verdict.to_string(),
+                    verdict_kind: m.verdict.kind,
+                    order_id: m.order_id.clone(),
+                    latency_ms: m.latency_ms,
+                    at: m.at,
+                }
             });
     }
 }

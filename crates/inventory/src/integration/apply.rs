@@ -206,7 +206,10 @@ pub fn note_applied(
         .inc();
     ctx.live.publish(
         contract::LiveEventKind::StockChanged,
-        serde_json::json!({"order_id": order_id, "stock": applied.stock}),
+        crate::live::StockChangedData {
+            order_id: Some(order_id.clone()),
+            stock: Some(applied.stock.clone()),
+        },
     );
 }
 

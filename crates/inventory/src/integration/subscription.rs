@@ -278,7 +278,9 @@ impl Worker for Subscriber {
                 tracing::info!(%endpoint_id, %url, "subscribed to the store's webhooks, with a current secret");
                 self.ctx.live.publish(
                     contract::LiveEventKind::SubscriptionChanged,
-                    serde_json::json!({"endpoint_id": endpoint_id}),
+                    crate::live::SubscriptionChangedData {
+                        endpoint_id: endpoint_id.clone(),
+                    },
                 );
                 // Until a signature matches none of our secrets.
                 Ok(Next::Idle)

@@ -140,7 +140,10 @@ impl UpdateInventory {
                 if voided.restored {
                     ctx.live.publish(
                         contract::LiveEventKind::StockChanged,
-                        serde_json::json!({"order_id": voided.order_id}),
+                        crate::live::StockChangedData {
+                            order_id: Some(voided.order_id.clone()),
+                            stock: None,
+                        },
                     );
                 }
                 (

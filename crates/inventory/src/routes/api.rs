@@ -96,7 +96,10 @@ async fn restock(
     let level = stock::restock(&app.ctx.db, &sku, quantity, app.ctx.clock.now()).await?;
     app.ctx.live.publish(
         contract::LiveEventKind::StockChanged,
-        serde_json::json!({"stock": [&level]}),
+        crate::live::StockChangedData {
+            order_id: None,
+            stock: Some(vec![level.clone()]),
+        },
     );
     Ok(HttpResponse::Ok().json(level))
 }

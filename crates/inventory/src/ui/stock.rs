@@ -243,7 +243,10 @@ async fn restock(
         Ok(level) => {
             app.ctx.live.publish(
                 contract::LiveEventKind::StockChanged,
-                serde_json::json!({"stock": [&level]}),
+                crate::live::StockChangedData {
+                    order_id: None,
+                    stock: Some(vec![level.clone()]),
+                },
             );
             Ok(see_other("/?notice=restocked"))
         }

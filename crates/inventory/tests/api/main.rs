@@ -6,6 +6,7 @@
 mod helpers;
 mod inbox;
 mod inputs;
+mod live_events;
 mod notice;
 mod openapi;
 mod poll_cost;

@@ -58,7 +58,7 @@ impl Default for Plan {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     Waiting,
@@ -81,7 +81,7 @@ impl StepState {
 }
 
 /// One mode's part of a burst.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     pub mode: IntegrationMode,
     pub state: StepState,
@@ -93,8 +93,9 @@ pub struct Step {
     pub order_ids: Vec<OrderId>,
 }
 
-/// A burst and how far it got.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A burst and how far it got (also `burst.progress`'s data on
+/// `GET /events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Burst {
     pub id: BurstId,
     pub running: bool,

@@ -93,7 +93,7 @@ pub async fn set_mode(
     tx.commit().await?;
     live.publish(
         contract::LiveEventKind::ModeChanged,
-        serde_json::json!({ "mode": mode }),
+        crate::live::ModeChangedData { mode },
     );
     tracing::info!(%mode, "integration mode set");
     Ok(())

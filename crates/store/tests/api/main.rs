@@ -11,6 +11,7 @@ mod feed;
 mod group_commit;
 mod helpers;
 mod inputs;
+mod live_events;
 mod long_poll;
 mod openapi;
 mod orders;

@@ -60,7 +60,11 @@ impl PollerWorker {
         if polling {
             self.ctx.live.publish(
                 contract::LiveEventKind::PollerBackoff,
-                serde_json::json!({"error": error.to_string(), "failures": self.failures, "backoff_ms": pause_ms}),
+                crate::live::PollerBackoffData {
+                    error: error.to_string(),
+                    failures: self.failures,
+                    backoff_ms: pause_ms,
+                },
             );
         }
         pause

@@ -209,18 +209,20 @@ fn publish(hooks: &Webhooks, claimed: &Claimed, decision: &Decision, written: &A
         .ctx
         .live
         .publish_with(contract::LiveEventKind::DeliveryUpdated, || {
-            serde_json::json!({
-                "id": claimed.id,
-                "state": written.state,
-                "attempts": claimed.attempts + 1,
-                "order_id": claimed.order_id,
-            })
+            crate::live::DeliveryUpdatedData {
+                id: claimed.id.clone(),
+                state: written.state,
+                attempts: Some(claimed.attempts + 1),
+                order_id: claimed.order_id.clone(),
+            }
         });
     if *decision == Decision::EndpointGone {
         hooks.targets.forget(&claimed.endpoint_id);
         hooks.ctx.live.publish(
             contract::LiveEventKind::EndpointChanged,
-            serde_json::json!({"id": claimed.endpoint_id}),
+            crate::live::EndpointChangedData {
+                id: claimed.endpoint_id.clone(),
+            },
         );
     }
     hooks

@@ -189,7 +189,12 @@ pub async fn redeliver(hooks: &Webhooks, id: &DeliveryId) -> Result<DeliveryView
     hooks.dispatch.look_at(hooks.ctx.clock.now());
     hooks.ctx.live.publish(
         contract::LiveEventKind::DeliveryUpdated,
-        serde_json::json!({"id": id, "state": DeliveryState::Pending}),
+        crate::live::DeliveryUpdatedData {
+            id: id.clone(),
+            state: DeliveryState::Pending,
+            attempts: None,
+            order_id: None,
+        },
     );
     get(hooks, id).await
 }

@@ -257,7 +257,7 @@ pub async fn register(
     hooks.dispatch.look_at(now + REGISTRATION_PING_DELAY);
     hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
-        serde_json::json!({"id": id}),
+        crate::live::EndpointChangedData { id: id.clone() },
     );
     tracing::info!(endpoint_id = %id, url = %url, %role, "webhook endpoint registered");
 
@@ -349,7 +349,7 @@ pub async fn update(
     }
     hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
-        serde_json::json!({"id": id}),
+        crate::live::EndpointChangedData { id: id.clone() },
     );
     get(hooks, id).await
 }
@@ -400,7 +400,7 @@ pub async fn delete(hooks: &Webhooks, id: &EndpointId) -> Result<(), StoreError>
     hooks.targets.forget(id);
     hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
-        serde_json::json!({"id": id}),
+        crate::live::EndpointChangedData { id: id.clone() },
     );
     Ok(())
 }
@@ -422,7 +422,7 @@ pub async fn rotate_secret(
     tracing::info!(endpoint_id = %id, grace_s = grace.as_secs(), "webhook secret rotated");
     hooks.ctx.live.publish(
         contract::LiveEventKind::EndpointChanged,
-        serde_json::json!({"id": id}),
+        crate::live::EndpointChangedData { id: id.clone() },
     );
     // Read again: its fingerprints are the new secret's (and the old
     // ones', while they still sign).
