@@ -255,11 +255,14 @@ platform::db_test!(async fn the_diagram_says_how_long_a_retry_waited_and_when_th
         deliveries[0]["next_attempt_at"].as_str().expect("an attempt scheduled").to_owned()
     };
 
-    let page = page_when(&store, &path, "the first attempt to fail", "data-phase=\"retrying\"").await;
+    // Waited for by its arrow: the phase alone can show while the first
+    // attempt is still on the wire, before its failure and retry are written.
+    let page = page_when(&store, &path, "the first attempt to fail", "data-arrows=\"1\"").await;
+    page.assert_contains("data-phase=\"retrying\"");
     let first_retry = next_attempt().await;
     assert_eq!(first_retry, contract::Timestamp(platform::Clock::now_ms(&clock) + 5_000).to_rfc3339());
     let row = page.body.split("data-next-attempt-row>").nth(1).expect("a pending row").split("</p>").next().unwrap();
-    assert!(row.starts_with(&format!("Next attempt <time datetime=\"{first_retry}\"")), "{row}");
+    assert!(row.starts_with(&format!("Next attempt <time datetime=\"{first_retry}\"")), "{row} vs {first_retry}");
     assert!(row.contains("data-countdown>at ") && row.ends_with(" UTC</time>"), "{row}");
     page.assert_contains("data-arrows=\"1\"");
     page.assert_lacks("class=\"msg-gap\"");
