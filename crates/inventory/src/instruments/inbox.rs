@@ -160,6 +160,28 @@ pub async fn list(db: &Db, inbox: &InboxName) -> Result<Vec<Capture>, sqlx::Erro
     .await
 }
 
+/// An inbox as the index lists it: its name, how many captures it keeps,
+/// and when the newest arrived.
+#[derive(Debug, sqlx::FromRow)]
+pub struct InboxSummary {
+    pub inbox: String,
+    pub captures: i64,
+    #[sqlx(try_from = "i64")]
+    pub last_at: Timestamp,
+}
+
+/// The inboxes that hold anything, the most recently written first (at
+/// most `limit`).
+pub async fn inboxes(db: &Db, limit: i64) -> Result<Vec<InboxSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT inbox, COUNT(*) AS captures, MAX(received_at) AS last_at FROM inbox_captures \
+         GROUP BY inbox ORDER BY MAX(received_at) DESC, inbox LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

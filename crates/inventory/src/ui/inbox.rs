@@ -7,12 +7,15 @@
 //!
 //! The same path serves a program and a person, as webhook.site does: the
 //! URL a learner pastes into the store's settings is the URL they open.
+//! `/inbox` itself is the index: the inboxes that hold anything, and a
+//! field that opens one by name.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use platform::ui::{HeaderRow, Layout, SignedMessage, date_time, header_rows};
+use platform::ui::{HeaderRow, Layout, SignedMessage, date_time, header_rows, see_other};
+use serde::Deserialize;
 
 use super::{Data, PageError, layout, page};
 use crate::error::InventoryError;
@@ -28,7 +31,8 @@ pub const SOURCES: &[&str] = &[
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/inbox/{name}", web::get().to(inbox_page))
+    cfg.route("/inbox", web::get().to(index_page))
+        .route("/inbox/{name}", web::get().to(inbox_page))
         .route("/inbox/{name}", web::post().to(capture))
         .route("/inbox/{name}", web::put().to(capture))
         .route("/inbox/{name}", web::patch().to(capture));
@@ -145,4 +149,71 @@ async fn inbox_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErr
         rows,
     };
     page(&app, StatusCode::OK, &template)
+}
+
+/// How many inboxes the index lists.
+const INDEX_LIMIT: i64 = 50;
+
+/// An inbox on the index.
+pub struct InboxRow {
+    pub name: String,
+    pub captures: i64,
+    pub last: String,
+}
+
+#[derive(Template)]
+#[template(path = "inventory/inbox_index.html")]
+pub struct InboxIndex {
+    pub layout: Layout,
+    /// Where inboxes live: `{public_url}/inbox/`.
+    pub base: String,
+    pub rows: Vec<InboxRow>,
+    /// A name typed into the field that is not one.
+    pub name_error: Option<String>,
+    pub typed: String,
+}
+
+#[derive(Deserialize, Default)]
+struct OpenQuery {
+    name: Option<String>,
+}
+
+/// `GET /inbox`: the index — or, with `?name=`, that inbox (a form with
+/// no script: the field's value becomes the path once it is a name).
+async fn index_page(
+    app: Data,
+    req: HttpRequest,
+    query: web::Query<OpenQuery>,
+) -> Result<HttpResponse, PageError> {
+    let typed = query.into_inner().name.unwrap_or_default();
+    let name_error = if typed.is_empty() {
+        None
+    } else {
+        match InboxName::parse(typed.trim()) {
+            Ok(name) => return Ok(see_other(&format!("/inbox/{name}"))),
+            Err(e) => Some(e.to_string()),
+        }
+    };
+    let rows = inbox::inboxes(&app.ctx.db, INDEX_LIMIT)
+        .await?
+        .into_iter()
+        .map(|s| InboxRow {
+            name: s.inbox,
+            captures: s.captures,
+            last: date_time(s.last_at.millis()),
+        })
+        .collect();
+    let status = if name_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let template = InboxIndex {
+        layout: layout(&app, &req, "Inboxes").with_sources(SOURCES),
+        base: format!("{}/inbox/", app.ctx.config.public_url.trim_end_matches('/')),
+        rows,
+        name_error,
+        typed,
+    };
+    page(&app, status, &template)
 }

@@ -67,6 +67,10 @@ pub const NAV: &[NavItem] = &[
         label: "Poller",
     },
     NavItem {
+        href: "/inbox",
+        label: "Inbox",
+    },
+    NavItem {
         href: "/keys",
         label: "API keys",
     },

@@ -101,3 +101,32 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+platform::db_test!(async fn the_index_lists_the_inboxes_and_opens_one_by_name(backend) {
+    let inv = spawn_inventory(backend).await;
+    let empty = inv.client.get(inv.url("/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(empty.contains("data-inboxes=\"0\""), "{empty}");
+
+    for (inbox, n) in [("older", 1), ("newer", 2)] {
+        for _ in 0..n {
+            let r = inv.client.post(inv.url(&format!("/inbox/{inbox}"))).body("x").send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    }
+    let index = inv.client.get(inv.url("/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(index.contains("data-inboxes=\"2\""), "{index}");
+    let newer = index.find("data-inbox=\"newer\"").expect("newer listed");
+    let older = index.find("data-inbox=\"older\"").expect("older listed");
+    assert!(newer < older, "the most recently written first");
+    assert!(index.contains("<a href=\"/inbox/newer\" class=\"mono\">newer</a></td><td>2</td>"), "{index}");
+
+    // The field opens an inbox by name — a name, never a path.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let open = no_redirects.get(inv.url("/inbox?name=my-hooks")).send().await.unwrap();
+    assert_eq!(open.status(), 303);
+    assert_eq!(open.headers()["location"], "/inbox/my-hooks");
+    let refused = no_redirects.get(inv.url("/inbox?name=..%2Fkeys")).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("id=\"inbox-name-error\">an inbox name is 1 to"), "{page}");
+});

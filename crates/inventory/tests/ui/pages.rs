@@ -125,6 +125,7 @@ platform::db_test!(async fn every_page_names_the_files_behind_it_and_they_exist(
         ("/chaos", "crates/inventory/src/ui/chaos.rs"),
         ("/poller", "crates/inventory/src/ui/poller.rs"),
         ("/keys", "crates/inventory/src/ui/keys.rs"),
+        ("/inbox", "crates/inventory/src/ui/inbox.rs"),
         ("/inbox/mine", "crates/inventory/src/ui/inbox.rs"),
         ("/reference", "crates/inventory/src/ui/reference.rs"),
     ] {
