@@ -19,6 +19,34 @@ impl std::ops::Deref for TestInventory {
     }
 }
 
+/// Builds the inventory. A restart asks for the port it had (the store's
+/// endpoint points there), and while it was stopped another test's
+/// outgoing connection may have been given that port as its own end: then
+/// the bind is tried again until that connection is gone, instead of the
+/// test failing on a neighbour's timing.
+async fn build_on_its_port(config: InventoryConfig) -> Application {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match Application::build(config.clone()).await {
+            Ok(app) => return app,
+            Err(e)
+                if config.port != 0 && std::time::Instant::now() < deadline && port_taken(&e) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("inventory starts: {e:?}"),
+        }
+    }
+}
+
+fn port_taken(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    })
+}
+
 impl TestInventory {
     /// Starts an inventory on `db`. By default it neither subscribes to a
     /// store, nor polls, nor reconciles (no store is running); `configure`
@@ -39,7 +67,7 @@ impl TestInventory {
         config.poll.paused = true;
         config.reconcile.paused = true;
         configure(&mut config);
-        let app = Application::build(config).await.expect("inventory starts");
+        let app = build_on_its_port(config).await;
         let (port, handle, state) = (app.port(), app.handle(), app.state());
         TestInventory(TestService::started(
             db,
