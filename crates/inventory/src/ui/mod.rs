@@ -177,6 +177,11 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
         "revoked" => Notice::success("Key revoked. Requests presenting it now get 401."),
         "poller" => Notice::success("Poller settings saved."),
         "poll-failed" => Notice::error("The poll failed; the message log says why."),
+        "reconciler" => Notice::success("Reconciliation settings saved."),
+        "reconciled" => {
+            Notice::success("Reconciled now: the hybrid orders still pending are landed.")
+        }
+        "reconcile-failed" => Notice::error("The reconciliation failed; the message log says why."),
         _ => return None,
     })
 }

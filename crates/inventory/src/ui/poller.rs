@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/poller", web::get().to(poller_page))
         .route("/poller", web::post().to(change))
         .route("/poller/poll-now", web::post().to(poll_now))
+        .route("/poller/reconciliation", web::post().to(reconciliation))
         .route("/fragments/poller", web::get().to(poller_fragment));
 }
 
@@ -75,6 +76,19 @@ pub struct PollerPanel {
 }
 
 impl askama::filters::HtmlSafe for PollerPanel {}
+
+/// An interval typed in seconds (`5`, `0.5`, `0,5`), in milliseconds, if
+/// it is one a person may set.
+fn interval_ms(typed: &str) -> Option<i64> {
+    typed
+        .trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite())
+        .map(|s| (s * 1000.0).round() as i64)
+        .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms))
+}
 
 fn seconds_text(ms: i64) -> String {
     let s = format!("{:.2}", ms as f64 / 1000.0);
@@ -160,6 +174,9 @@ pub struct PollerPage {
     pub store_url: String,
     /// Hybrid mode's reconciliation: the same machinery, its own cursor.
     pub reconciler: cursor::PollerState,
+    /// Its interval as typed in seconds, and why it was refused.
+    pub reconcile_interval_s: String,
+    pub reconcile_error: Option<String>,
 }
 
 async fn render(
@@ -169,13 +186,16 @@ async fn render(
     panel: PollerPanel,
     notice: Option<Notice>,
 ) -> Result<HttpResponse, PageError> {
+    let reconciler = cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?;
     let template = PollerPage {
         layout: layout(app, req, "Poller")
             .with_sources(SOURCES)
             .with_notice(notice),
         panel,
         store_url: store_url(app),
-        reconciler: cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?,
+        reconcile_interval_s: seconds_text(reconciler.interval_ms),
+        reconciler,
+        reconcile_error: None,
     };
     page(app, status, &template)
 }
@@ -274,36 +294,25 @@ async fn change(
             };
             poller.configure(ctx, wait).await?;
         }
-        Change::Interval => {
-            let ms = fields
-                .interval_s
-                .trim()
-                .replace(',', ".")
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite())
-                .map(|s| (s * 1000.0).round() as i64)
-                .filter(|ms| (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(ms));
-            match ms {
-                Some(ms) => {
-                    let interval = cursor::Change {
-                        interval_ms: Some(ms),
-                        ..Default::default()
-                    };
-                    poller.configure(ctx, interval).await?;
-                }
-                None => {
-                    let mut panel = PollerPanel::load(&app, None).await?;
-                    panel.interval_s = fields.interval_s;
-                    panel.interval_error = Some(format!(
-                        "an interval in seconds, from {} to {}",
-                        panel.min_s(),
-                        panel.max_s()
-                    ));
-                    return render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, panel, None).await;
-                }
+        Change::Interval => match interval_ms(&fields.interval_s) {
+            Some(ms) => {
+                let interval = cursor::Change {
+                    interval_ms: Some(ms),
+                    ..Default::default()
+                };
+                poller.configure(ctx, interval).await?;
             }
-        }
+            None => {
+                let mut panel = PollerPanel::load(&app, None).await?;
+                panel.interval_s = fields.interval_s;
+                panel.interval_error = Some(format!(
+                    "an interval in seconds, from {} to {}",
+                    panel.min_s(),
+                    panel.max_s()
+                ));
+                return render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, panel, None).await;
+            }
+        },
     }
     Ok(after(&app, fields.back.as_deref(), "/poller?notice=poller"))
 }
@@ -329,6 +338,84 @@ async fn poll_now(
         }
     };
     Ok(after(&app, form.back.as_deref(), &own))
+}
+
+/// Which button of the reconciliation's form was pressed.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Reconcile {
+    Pause,
+    Resume,
+    Now,
+    /// "Set": read `interval_s` (also what any other word means).
+    #[serde(other)]
+    Interval,
+}
+
+#[derive(Deserialize)]
+struct ReconcileFields {
+    action: Reconcile,
+    #[serde(default)]
+    interval_s: String,
+}
+
+/// `POST /poller/reconciliation`: hybrid mode's reconciliation paused,
+/// resumed, paced, or run now — the poller's controls, for its own cursor.
+async fn reconciliation(
+    _: Operator,
+    app: Data,
+    req: HttpRequest,
+    form: web::Form<ReconcileFields>,
+) -> Result<HttpResponse, PageError> {
+    let fields = form.into_inner();
+    let (reconciler, ctx) = (&app.reconciler, &app.ctx);
+    let change = match fields.action {
+        Reconcile::Pause => cursor::Change {
+            paused: Some(true),
+            ..Default::default()
+        },
+        Reconcile::Resume => cursor::Change {
+            paused: Some(false),
+            ..Default::default()
+        },
+        Reconcile::Now => {
+            let notice = match reconciler.poll_cycle(ctx).await {
+                Ok(_) => "reconciled",
+                Err(e) => {
+                    tracing::warn!(error = %e, "a reconciliation started from the UI failed");
+                    "reconcile-failed"
+                }
+            };
+            return Ok(see_other(&format!(
+                "/poller?notice={notice}#reconciliation"
+            )));
+        }
+        Reconcile::Interval => match interval_ms(&fields.interval_s) {
+            Some(ms) => cursor::Change {
+                interval_ms: Some(ms),
+                ..Default::default()
+            },
+            None => {
+                let panel = PollerPanel::load(&app, None).await?;
+                let reconciler = cursor::load(&ctx.db, cursor::Feed::Reconcile).await?;
+                let template = PollerPage {
+                    layout: layout(&app, &req, "Poller").with_sources(SOURCES),
+                    reconcile_error: Some(format!(
+                        "an interval in seconds, from {} to {}",
+                        panel.min_s(),
+                        panel.max_s()
+                    )),
+                    panel,
+                    store_url: store_url(&app),
+                    reconcile_interval_s: fields.interval_s,
+                    reconciler,
+                };
+                return page(&app, StatusCode::UNPROCESSABLE_ENTITY, &template);
+            }
+        },
+    };
+    reconciler.configure(ctx, change).await?;
+    Ok(see_other("/poller?notice=reconciler#reconciliation"))
 }
 
 #[cfg(test)]

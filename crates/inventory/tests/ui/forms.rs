@@ -104,6 +104,35 @@ platform::db_test!(async fn the_poller_is_paused_resumed_and_timed_from_the_form
         .assert_contains("Polled now: 1 request to the store, 0 found nothing new, 3 orders applied.");
 });
 
+platform::db_test!(async fn the_reconciliation_is_paused_resumed_timed_and_run_from_the_form(backend) {
+    let inventory = spawn_inventory(backend).await;
+    let reconciler = || async { inventory::integration::poller::cursor::load(&inventory.state.ctx.db, inventory::integration::poller::Feed::Reconcile).await.unwrap() };
+    assert!(reconciler().await.paused, "paused in tests: no store to read");
+
+    let timed = post_form(&inventory, "/poller/reconciliation", &[("action", "interval"), ("interval_s", "30")]).await;
+    assert_eq!(timed.status, 303);
+    assert_eq!(timed.location.as_deref(), Some("/poller?notice=reconciler#reconciliation"));
+    assert_eq!(reconciler().await.interval_ms, 30_000);
+    let refused = post_form(&inventory, "/poller/reconciliation", &[("action", "interval"), ("interval_s", "0")]).await;
+    assert_eq!(refused.status, 422);
+    refused.assert_contains("id=\"reconcile-interval-error\">an interval in seconds, from 0.25 to 3600");
+    assert_eq!(reconciler().await.interval_ms, 30_000);
+
+    post_form(&inventory, "/poller/reconciliation", &[("action", "resume")]).await;
+    assert!(!reconciler().await.paused);
+    get(&inventory, "/poller").await.assert_contains("reconciling</span> every 30 s.");
+    post_form(&inventory, "/poller/reconciliation", &[("action", "pause")]).await;
+    assert!(reconciler().await.paused);
+    // The poller's own settings are not touched.
+    let poller = inventory::integration::poller::cursor::load(&inventory.state.ctx.db, inventory::integration::poller::Feed::Poll).await.unwrap();
+    assert_ne!(poller.interval_ms, 30_000);
+
+    // Now, with no store to read: the page says it failed.
+    let now = post_form(&inventory, "/poller/reconciliation", &[("action", "now")]).await;
+    assert_eq!(now.location.as_deref(), Some("/poller?notice=reconcile-failed#reconciliation"));
+    get(&inventory, "/poller?notice=reconcile-failed").await.assert_contains("The reconciliation failed");
+});
+
 platform::db_test!(async fn api_keys_are_created_once_and_revoked(backend) {
     let inventory = spawn_inventory(backend).await;
     let created = post_form(&inventory, "/keys", &[("label", "<script>staging</script>")]).await;
