@@ -136,6 +136,15 @@ impl PollerPanel {
         seconds_text(MAX_INTERVAL_MS)
     }
 
+    /// What an interval typed into either form must be.
+    fn interval_rule(&self) -> String {
+        format!(
+            "an interval in seconds, from {} to {}",
+            self.min_s(),
+            self.max_s()
+        )
+    }
+
     /// The long-poll waits the form offers: off, then a few up to the most.
     pub fn wait_choices(&self) -> Vec<(i64, String)> {
         let max = MAX_POLL_WAIT.as_secs() as i64;
@@ -186,8 +195,18 @@ async fn render(
     panel: PollerPanel,
     notice: Option<Notice>,
 ) -> Result<HttpResponse, PageError> {
+    page(app, status, &poller_page_of(app, req, panel, notice).await?)
+}
+
+/// The page around `panel`, with the reconciliation as it stands.
+async fn poller_page_of(
+    app: &Data,
+    req: &HttpRequest,
+    panel: PollerPanel,
+    notice: Option<Notice>,
+) -> Result<PollerPage, PageError> {
     let reconciler = cursor::load(&app.ctx.db, cursor::Feed::Reconcile).await?;
-    let template = PollerPage {
+    Ok(PollerPage {
         layout: layout(app, req, "Poller")
             .with_sources(SOURCES)
             .with_notice(notice),
@@ -196,8 +215,7 @@ async fn render(
         reconcile_interval_s: seconds_text(reconciler.interval_ms),
         reconciler,
         reconcile_error: None,
-    };
-    page(app, status, &template)
+    })
 }
 
 async fn poller_page(
@@ -305,11 +323,7 @@ async fn change(
             None => {
                 let mut panel = PollerPanel::load(&app, None).await?;
                 panel.interval_s = fields.interval_s;
-                panel.interval_error = Some(format!(
-                    "an interval in seconds, from {} to {}",
-                    panel.min_s(),
-                    panel.max_s()
-                ));
+                panel.interval_error = Some(panel.interval_rule());
                 return render(&app, &req, StatusCode::UNPROCESSABLE_ENTITY, panel, None).await;
             }
         },
@@ -397,19 +411,10 @@ async fn reconciliation(
             },
             None => {
                 let panel = PollerPanel::load(&app, None).await?;
-                let reconciler = cursor::load(&ctx.db, cursor::Feed::Reconcile).await?;
-                let template = PollerPage {
-                    layout: layout(&app, &req, "Poller").with_sources(SOURCES),
-                    reconcile_error: Some(format!(
-                        "an interval in seconds, from {} to {}",
-                        panel.min_s(),
-                        panel.max_s()
-                    )),
-                    panel,
-                    store_url: store_url(&app),
-                    reconcile_interval_s: fields.interval_s,
-                    reconciler,
-                };
+                let error = panel.interval_rule();
+                let mut template = poller_page_of(&app, &req, panel, None).await?;
+                template.reconcile_interval_s = fields.interval_s;
+                template.reconcile_error = Some(error);
                 return page(&app, StatusCode::UNPROCESSABLE_ENTITY, &template);
             }
         },
