@@ -201,6 +201,7 @@ impl Services {
                 Some(before[1].ms_per(after[1], n)),
             ],
             requests_per_order: Some(exchanges as f64 / n.max(1) as f64),
+            lag_ms: resolution.lag_ms(),
             empty_polls,
             outcome: outcome_of(&resolution.statuses, &sample),
             ..cx.run(Subject::Mode(mode), c)

@@ -65,21 +65,42 @@ pub const HISTORY_TOLERANCE: f64 = 0.10;
 const TARGETS: &[(On, &[Target])] = &[
     // Sender only: throughput against the floor, and how far it trails.
     (On::Only(Backend::Sqlite), &[Target::SenderThroughput { share: 0.5 }]),
-    (On::Only(Backend::Postgres), &[Target::SenderThroughput { share: 0.3 }]),
+    (On::Only(Backend::Postgres), &[Target::SenderThroughput { share: 0.6 }]),
     (On::Every, &[Target::SenderLag { limit_ms: 1000.0 }]),
-    // c=32 on SQLite: resolved throughput, and how long a pushed order takes.
+    // c=32 on SQLite: resolved throughput, and how long an order takes.
     (On::Only(Backend::Sqlite), &[
         Target::Resolved { mode: Api, c: 32, share: 0.5 },
         Target::Resolved { mode: Webhook, c: 32, share: 0.5 },
         Target::Resolved { mode: Hybrid, c: 32, share: 0.5 },
+        Target::Resolved { mode: Poll, c: 32, share: 0.5 },
         Target::EndToEnd { mode: Webhook, c: 32, limit_ms: 50.0 },
+        // Pulled orders wait for the poll by design — at most an interval —
+        // and should not queue behind the poller on top of it.
+        Target::PollEndToEnd { c: 32, slack_ms: 100.0 },
+        Target::PollDrain { c: 32, slack_ms: 500.0 },
     ]),
-    // c=1: what one customer waits for, and how late a poll is.
-    (On::Every, &[
+    // c=32 on PostgreSQL: the pushed modes against its floor.
+    (On::Only(Backend::Postgres), &[
+        Target::Resolved { mode: Api, c: 32, share: 0.6 },
+        Target::Resolved { mode: Webhook, c: 32, share: 0.6 },
+    ]),
+    // c=1: what one customer waits for, and how late a pulled order is.
+    (On::Only(Backend::Sqlite), &[
         Target::Placement { mode: Webhook, limit_ms: 1.0 },
         Target::Placement { mode: Poll, limit_ms: 1.0 },
         Target::Placement { mode: Api, limit_ms: 1.5 },
+    ]),
+    // A PostgreSQL commit alone costs about what SQLite's whole placement
+    // does, so there the bound is the floor's own placement, twice.
+    (On::Only(Backend::Postgres), &[
+        Target::PlacementVsFloor { mode: Webhook, times: 2.0 },
+        Target::PlacementVsFloor { mode: Poll, times: 2.0 },
+        Target::PlacementVsFloor { mode: Api, times: 2.0 },
+        Target::PlacementVsFloor { mode: Hybrid, times: 2.0 },
+    ]),
+    (On::Every, &[
         Target::PollOneAtATime { slack_ms: 5.0 },
+        Target::LongPollOneAtATime { limit_ms: 20.0 },
     ]),
     // Memory and idleness, per service.
     (On::Every, &[
@@ -125,15 +146,27 @@ enum Target {
         c: usize,
         limit_ms: f64,
     },
+    /// Poll mode, `c` clients at once: an order reaches its final status
+    /// within one poll interval and `slack_ms`, at the median — the poll's
+    /// own wait, and no queue behind the poller.
+    PollEndToEnd { c: usize, slack_ms: f64 },
+    /// … and the last order of the burst within one interval and
+    /// `slack_ms` of its placing: the poller keeps up with its feed.
+    PollDrain { c: usize, slack_ms: f64 },
     /// One customer (c=1) waits at most `limit_ms` for an answer, at the
     /// median.
     Placement {
         mode: IntegrationMode,
         limit_ms: f64,
     },
+    /// … at most `times` the floor's own placement (c=1), at the median.
+    PlacementVsFloor { mode: IntegrationMode, times: f64 },
     /// A poll-mode order placed on its own is resolved within half a poll
     /// interval (the wait for the poll) and `slack_ms`, at the median.
     PollOneAtATime { slack_ms: f64 },
+    /// The same with the poller long-polling: resolved within `limit_ms`
+    /// of its placing, at the median — the commit wakes the held read.
+    LongPollOneAtATime { limit_ms: f64 },
     /// `service` (`store`, `inventory`) holds at most `limit_mib` resident
     /// once it has handled `after_orders` orders.
     PeakMemory {
@@ -187,8 +220,16 @@ impl Target {
             Target::EndToEnd { mode, c, limit_ms } => {
                 speed::end_to_end(report, b, mode, c, limit_ms)
             }
+            Target::PollEndToEnd { c, slack_ms } => speed::poll_end_to_end(report, b, c, slack_ms),
+            Target::PollDrain { c, slack_ms } => speed::poll_drain(report, b, c, slack_ms),
             Target::Placement { mode, limit_ms } => speed::placement(report, b, mode, limit_ms),
+            Target::PlacementVsFloor { mode, times } => {
+                speed::placement_vs_floor(report, b, mode, times)
+            }
             Target::PollOneAtATime { slack_ms } => speed::poll_one_at_a_time(report, b, slack_ms),
+            Target::LongPollOneAtATime { limit_ms } => {
+                speed::long_poll_one_at_a_time(report, b, limit_ms)
+            }
             Target::PeakMemory {
                 service,
                 after_orders,
@@ -348,6 +389,44 @@ mod tests {
             find(&checks, "history: throughput vs an empty database", s).met,
             None
         );
+    }
+
+    #[test]
+    fn pulled_orders_are_held_to_the_interval_and_postgres_to_its_floor() {
+        let (s, pg) = (Backend::Sqlite, Backend::Postgres);
+        let mut poll = run(s, 0, Subject::Mode(IntegrationMode::Poll), 32, 2600.0, 1090.0);
+        poll.lag_ms = Some(1600.0);
+        let report = Report {
+            meta: Meta {
+                poll_interval_ms: 1000,
+                ..Meta::default()
+            },
+            runs: vec![
+                run(s, 0, Subject::Floor, 32, 5000.0, 3.0),
+                poll,
+                run(s, 0, Subject::LongPollOneAtATime, 1, 20.0, 21.0),
+                run(pg, 0, Subject::Floor, 1, 1000.0, 0.8),
+                run(pg, 0, Subject::Mode(IntegrationMode::Api), 1, 300.0, 1.7),
+                run(pg, 0, Subject::Mode(IntegrationMode::Poll), 1, 600.0, 1.5),
+            ],
+            footprints: vec![],
+        };
+        let checks = evaluate(&report);
+        assert_eq!(find(&checks, "c=32: poll orders resolved/s", s).met, Some(true));
+        let e2e = find(&checks, "c=32: poll end to end p50", s);
+        assert_eq!((e2e.met, e2e.wanted.as_str()), (Some(true), "≤ interval + 100 ms = 1100 ms"));
+        let drain = find(&checks, "c=32: poll, last order placed → resolved", s);
+        assert_eq!((drain.met, drain.measured.as_str()), (Some(false), "1600 ms"));
+        let long = find(&checks, "one order at a time: poll with long polling, end to end p50", s);
+        assert_eq!(long.met, Some(false));
+        let api = find(&checks, "c=1: api placement p50", pg);
+        assert_eq!(
+            (api.met, api.measured.as_str()),
+            (Some(false), "1.70 ms vs floor 0.80 ms (2.12×)")
+        );
+        assert_eq!(find(&checks, "c=1: poll placement p50", pg).met, Some(true));
+        assert_eq!(find(&checks, "c=1: hybrid placement p50", pg).met, None);
+        assert_eq!(find(&checks, "c=32: webhook orders resolved/s", pg).met, None);
     }
 
     #[test]

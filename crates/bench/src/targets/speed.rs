@@ -107,6 +107,90 @@ pub(super) fn placement(
     }
 }
 
+/// Poll mode at `concurrency`: end to end at the median against one
+/// interval and `slack_ms`.
+pub(super) fn poll_end_to_end(
+    report: &Report,
+    b: Backend,
+    concurrency: usize,
+    slack_ms: f64,
+) -> Check {
+    let bound = report.meta.poll_interval_ms as f64 + slack_ms;
+    let c = check(
+        format!("c={concurrency}: poll end to end p50"),
+        Some(b),
+        format!("≤ interval + {slack_ms} ms = {} ms", ms(bound)),
+    );
+    match report.find(b, 0, Subject::Mode(IntegrationMode::Poll), concurrency) {
+        Some(r) => c.measured(
+            format!("{} ms", ms(r.end_to_end.p50)),
+            r.end_to_end.p50 <= bound,
+        ),
+        None => c,
+    }
+}
+
+/// Poll mode at `concurrency`: the last order placed → the last resolved.
+pub(super) fn poll_drain(report: &Report, b: Backend, concurrency: usize, slack_ms: f64) -> Check {
+    let bound = report.meta.poll_interval_ms as f64 + slack_ms;
+    let c = check(
+        format!("c={concurrency}: poll, last order placed → resolved"),
+        Some(b),
+        format!("≤ interval + {slack_ms} ms = {} ms", ms(bound)),
+    );
+    let run = report.find(b, 0, Subject::Mode(IntegrationMode::Poll), concurrency);
+    match run.and_then(|r| r.lag_ms) {
+        Some(lag) => c.measured(format!("{} ms", ms(lag)), lag <= bound),
+        None => c,
+    }
+}
+
+/// c=1 placement at the median against `times` the floor's.
+pub(super) fn placement_vs_floor(
+    report: &Report,
+    b: Backend,
+    mode: IntegrationMode,
+    times: f64,
+) -> Check {
+    let c = check(
+        format!("c=1: {mode} placement p50"),
+        Some(b),
+        format!("≤ {times} × floor"),
+    );
+    let run = report.find(b, 0, Subject::Mode(mode), 1);
+    match run.zip(report.floor(b, 1)) {
+        Some((r, floor)) => {
+            let ratio = r.placement.p50 / floor.placement.p50.max(1e-9);
+            c.measured(
+                format!(
+                    "{} ms vs floor {} ms ({ratio:.2}×)",
+                    ms(r.placement.p50),
+                    ms(floor.placement.p50)
+                ),
+                ratio <= times,
+            )
+        }
+        None => c,
+    }
+}
+
+/// Poll mode one order at a time, the poller long-polling: placed →
+/// resolved at the median.
+pub(super) fn long_poll_one_at_a_time(report: &Report, b: Backend, limit_ms: f64) -> Check {
+    let c = check(
+        "one order at a time: poll with long polling, end to end p50",
+        Some(b),
+        format!("≤ {limit_ms} ms"),
+    );
+    match report.find(b, 0, Subject::LongPollOneAtATime, 1) {
+        Some(r) => c.measured(
+            format!("{} ms", ms(r.end_to_end.p50)),
+            r.end_to_end.p50 <= limit_ms,
+        ),
+        None => c,
+    }
+}
+
 /// Judged as interval/2 (the wait for the poll, by definition: a random
 /// moment is half an interval from the next poll, at the median) plus
 /// what follows the poll, measured per order. The sample's own median is
