@@ -118,8 +118,8 @@ impl Spawned {
 pub struct Processes(Vec<Spawned>);
 
 impl Processes {
-    /// Starts `exe args…` in `dir` with `env` added, its stdout discarded
-    /// and its stderr (where the services log) in `dir/<name>.log`.
+    /// Starts `exe args…` in `dir` with `env` added, its stdout and
+    /// stderr (where the services log) in `dir/<name>.log`.
     pub fn spawn(
         &mut self,
         name: &str,
@@ -129,14 +129,22 @@ impl Processes {
         dir: &Path,
     ) -> anyhow::Result<usize> {
         let log = dir.join(format!("{}.log", name.replace(' ', "-")));
+        let file = std::fs::File::create(&log)?;
         let child = Command::new(exe)
             .args(args)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("RUST_LOG", "warn")
+            // Quiet by default: logging is work the figures should not
+            // include. `BENCH_RUST_LOG` asks for more while profiling (e.g.
+            // `sqlx::query=debug` counts the statements per order).
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .current_dir(dir)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
+            // The services log to stdout, errors before logging to stderr.
+            .stdout(file.try_clone()?)
+            .stderr(file)
             .spawn()
             .with_context(|| format!("starting {name} ({})", exe.display()))?;
         self.0.push(Spawned {

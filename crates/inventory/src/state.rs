@@ -38,7 +38,12 @@ impl AppState {
         let intake = Arc::new(Intake::new(ctx.db.clone(), ctx.clock.clone()));
         let api_keys = Arc::new(KeyCache::default());
         AppState {
-            webhook_receiver: WebhookReceiver::new(secrets, intake.clone(), store.clone()),
+            webhook_receiver: WebhookReceiver::new(
+                ctx.db.clone(),
+                secrets,
+                intake.clone(),
+                store.clone(),
+            ),
             update_inventory: UpdateInventory::new(api_keys.clone(), intake.clone()),
             reconciler: Arc::new(Poller::new(Feed::Reconcile, intake.clone(), store.clone())),
             poller: Arc::new(Poller::new(Feed::Poll, intake, store)),

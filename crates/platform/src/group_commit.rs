@@ -83,6 +83,17 @@ pub enum CommitError<E: std::error::Error + 'static> {
     Abandoned,
 }
 
+/// For batches of database work: a batch that never finished is, to its
+/// caller, a database call that failed — one error type, and `?` works.
+impl From<CommitError<sqlx::Error>> for sqlx::Error {
+    fn from(e: CommitError<sqlx::Error>) -> sqlx::Error {
+        match e {
+            CommitError::Write(e) => e,
+            abandoned @ CommitError::Abandoned => sqlx::Error::Protocol(abandoned.to_string()),
+        }
+    }
+}
+
 /// Tries of a job alone that keeps losing races (each a repeat of the last).
 const TRIES_ALONE: usize = 3;
 

@@ -23,6 +23,7 @@ use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
 
 use crate::inbound::InboundLog;
+use crate::orders::OrderReads;
 use crate::integration::poll::wait::FeedBell;
 
 use crate::config::StoreConfig;
@@ -38,6 +39,9 @@ pub struct Context {
     /// The log of what the inventory asks of the store, written many
     /// requests per transaction (`crate::inbound`).
     pub inbound: Arc<GroupCommit<InboundLog>>,
+    /// Reads orders by id, many per statement (`crate::orders::OrderReads`):
+    /// hybrid mode's fetches.
+    pub order_reads: Arc<GroupCommit<OrderReads>>,
     /// Rung when orders commit, for long-polled feed reads
     /// (`integration::poll::wait`).
     pub feed_bell: FeedBell,

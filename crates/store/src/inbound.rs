@@ -14,7 +14,7 @@
 use actix_web::HttpRequest;
 
 use contract::{Channel, ExchangeId, OrderId, Party, Timestamp};
-use platform::group_commit::{Batch, CommitError};
+use platform::group_commit::Batch;
 use platform::outbound::headers_json;
 use platform::{Db, redact};
 
@@ -71,11 +71,7 @@ impl Inbound {
         let id = ctx
             .inbound
             .submit((exchange.clone(), ids))
-            .await
-            .map_err(|e| match e {
-                CommitError::Write(e) => e,
-                abandoned @ CommitError::Abandoned => sqlx::Error::Protocol(abandoned.to_string()),
-            })?;
+            .await?;
         timeline::publish(&ctx.live, &id, &exchange, order_ids);
         Ok(id)
     }

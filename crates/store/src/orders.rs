@@ -16,6 +16,7 @@ use contract::order::{Customer, Order, OrderLine};
 use contract::{ApplyOutcome, IntegrationMode, OrderId, OrderStatus, Quantity, Sku, Timestamp};
 use platform::Db;
 use platform::db::{rows_per_statement, value_rows};
+use platform::group_commit::Batch;
 
 use crate::context::{Context, ModeLabels, ModeStatusLabels};
 
@@ -310,32 +311,75 @@ impl TryFrom<LineRow> for OrderLine {
 }
 
 pub async fn get_order(db: &Db, order_id: &OrderId) -> Result<Option<Order>, sqlx::Error> {
-    // One statement, the order repeated on each of its lines: hybrid mode
-    // reads every order once more (the inventory's fetch), and on SQLite
-    // each statement is a trip to a connection's worker thread — two reads
-    // cost twice the trips for the same few rows.
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ORDER_COLUMNS}, l.sku AS line_sku, l.name AS line_name, \
-         l.quantity AS line_quantity, l.unit_price_cents AS line_unit_price_cents \
-         FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id \
-         WHERE o.id = $1 ORDER BY l.line_no"
-    ));
-    let rows: Vec<OrderAndLineRow> = sqlx::query_as(sql)
-        .bind(order_id.as_str())
-        .fetch_all(db.pool())
-        .await?;
-    let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else {
-        return Ok(None);
-    };
-    let mut lines = Vec::new();
-    let order = first.order;
-    for line in std::iter::once(first.line).chain(rows.map(|row| row.line)) {
-        if let Some(line) = line.into_line(&order.id)? {
-            lines.push(line);
+    let mut found = get_orders(db, std::slice::from_ref(order_id)).await?;
+    Ok(found.pop().flatten())
+}
+
+/// The orders `ids`, in their order (`None` for one that does not exist).
+/// One statement for them all, each order repeated on each of its lines:
+/// hybrid mode reads every order once more (the inventory's fetch), and on
+/// SQLite each statement is a trip to a connection's worker thread — two
+/// reads per order, or one per order where one per crowd will do, cost
+/// trips for the same few rows ([`OrderReads`]).
+pub async fn get_orders(db: &Db, ids: &[OrderId]) -> Result<Vec<Option<Order>>, sqlx::Error> {
+    let mut found: HashMap<OrderId, (OrderRow, Vec<OrderLine>)> = HashMap::new();
+    for chunk in ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS}, l.sku AS line_sku, l.name AS line_name, \
+             l.quantity AS line_quantity, l.unit_price_cents AS line_unit_price_cents \
+             FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id \
+             WHERE o.id IN ({}) ORDER BY o.id, l.line_no",
+            platform::db::placeholders(1, chunk.len())
+        ));
+        let mut query = sqlx::query_as::<_, OrderAndLineRow>(sql);
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            let (order, line) = (row.order, row.line);
+            let line = line.into_line(&order.id)?;
+            let (_, lines) = found
+                .entry(order.id.clone())
+                .or_insert_with(|| (order, Vec::new()));
+            lines.extend(line);
         }
     }
-    Ok(Some(order.with_lines(lines)))
+    let found: HashMap<OrderId, Order> = found
+        .into_iter()
+        .map(|(id, (order, lines))| (id, order.with_lines(lines)))
+        .collect();
+    // Cloned rather than moved: two fetches of one order may share a batch.
+    Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+}
+
+/// Reads orders by id, many per statement: the reads that arrive while one
+/// is under way share the next (`platform::group_commit`'s leader and
+/// followers — a read batched instead of a write; nothing is written, so a
+/// failed batch only means each read is tried alone). In hybrid mode every
+/// order is fetched once by the inventory, thirty-two customers at once
+/// mean thirty-two fetches at once, and on SQLite each statement is a hop
+/// to a connection's worker thread and back: one hop for the crowd instead
+/// of one each. A fetch alone is read at once, as a batch of one.
+pub struct OrderReads {
+    db: Db,
+}
+
+impl OrderReads {
+    pub fn new(db: Db) -> OrderReads {
+        OrderReads { db }
+    }
+}
+
+impl Batch for OrderReads {
+    type Job = OrderId;
+    type Done = Option<Order>;
+    type Error = sqlx::Error;
+
+    const MOST: usize = platform::db::MAX_BINDS_PER_STATEMENT;
+
+    async fn write_together(&self, ids: &[OrderId]) -> Result<Vec<Option<Order>>, sqlx::Error> {
+        get_orders(&self.db, ids).await
+    }
 }
 
 /// An order's row beside one of its lines ([`get_order`]'s join).

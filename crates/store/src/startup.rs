@@ -24,6 +24,7 @@ use crate::checkout::Checkout;
 use crate::config::StoreConfig;
 use crate::context::{Context, KnownKeys, StoreMetrics};
 use crate::inbound::InboundLog;
+use crate::orders::OrderReads;
 use crate::integration::api::ApiCalls;
 use crate::integration::api::compensation::CompensationWorker;
 use crate::integration::poll::wait::{FeedBell, FeedListener};
@@ -93,6 +94,7 @@ impl Application {
             feed_bell: FeedBell::new(&owner),
             known_keys: KnownKeys::default(),
             inbound: Arc::new(GroupCommit::new(InboundLog::new(db.clone()))),
+            order_reads: Arc::new(GroupCommit::new(OrderReads::new(db.clone()))),
             db,
             clock: config.clock.clone(),
             live: LiveHub::new(),

@@ -19,7 +19,8 @@
 
 use contract::order::Order;
 use contract::{Channel, IntegrationMode, OrderId, Verdict, VerdictKind};
-use platform::ApiError;
+use platform::group_commit::{Batch, GroupCommit};
+use platform::{ApiError, Db};
 
 use super::apply::OrderToApply;
 use crate::context::Context;
@@ -29,14 +30,52 @@ use crate::instruments::messages::NewMessage;
 use crate::stock::Quantities;
 use crate::store_api::{self, StoreApi};
 
-/// Whether this notice was received before: then its order is not
-/// fetched again — the intake answers it as the duplicate it is, with the
-/// first outcome. (A copy racing the first past this check is still
-/// answered as a duplicate by the intake; it only costs one more fetch.)
-pub async fn seen_before(ctx: &Context, webhook_id: &WebhookId) -> Result<bool, InventoryError> {
-    let mut conn = ctx.db.pool().acquire().await?;
-    let seen = idempotency::messages_seen(&mut conn, &[webhook_id]).await?;
-    Ok(!seen.is_empty())
+/// Which notices were received before: then their orders are not fetched
+/// again — the intake answers each as the duplicate it is, with the first
+/// outcome. (A copy racing the first past this check is still answered as
+/// a duplicate by the intake; it only costs one more fetch.)
+///
+/// Asked many at a time: the notices that arrive while one check is under
+/// way share the next, one statement for them all
+/// (`platform::group_commit`'s leader and followers, reading instead of
+/// writing). Every notice asks, thirty-two at once under load, and on
+/// SQLite each statement is a hop to a connection's worker thread and
+/// back. A notice alone is checked at once, as a batch of one.
+pub struct NoticesSeen {
+    db: Db,
+}
+
+impl NoticesSeen {
+    pub fn new(db: Db) -> NoticesSeen {
+        NoticesSeen { db }
+    }
+}
+
+impl Batch for NoticesSeen {
+    type Job = WebhookId;
+    /// Whether it was received before.
+    type Done = bool;
+    type Error = sqlx::Error;
+
+    const MOST: usize = platform::db::MAX_BINDS_PER_STATEMENT;
+
+    async fn write_together(&self, ids: &[WebhookId]) -> Result<Vec<bool>, sqlx::Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let asked: Vec<&WebhookId> = ids.iter().collect();
+        let seen = idempotency::messages_seen(&mut conn, &asked).await?;
+        Ok(ids.iter().map(|id| seen.contains_key(id)).collect())
+    }
+}
+
+/// Whether the notice `webhook_id` was received before ([`NoticesSeen`]).
+pub async fn seen_before(
+    seen: &GroupCommit<NoticesSeen>,
+    webhook_id: &WebhookId,
+) -> Result<bool, InventoryError> {
+    Ok(seen
+        .submit(webhook_id.clone())
+        .await
+        .map_err(sqlx::Error::from)?)
 }
 
 /// An order fetched, and the log entry of the request that fetched it —

@@ -57,11 +57,12 @@ use contract::{
     ApplyOutcome, Channel, EventType, Format, IntegrationMode, OrderId, Timestamp, Verdict,
     VerdictKind,
 };
-use platform::ApiError;
+use platform::group_commit::GroupCommit;
+use platform::{ApiError, Db};
 
 use super::apply::{Applied, OrderToApply, note_applied};
 use super::intake::{Answer, Arrival, Handled, Intake, WebhookMessage};
-use super::notice;
+use super::notice::{self, NoticesSeen};
 use super::webhook_secrets::Secrets;
 use crate::context::Context;
 use crate::error::InventoryError;
@@ -79,14 +80,22 @@ pub struct WebhookReceiver {
     intake: Arc<Intake>,
     /// Where a hybrid notice's order is fetched from.
     store: StoreApi,
+    /// Which notices came before (not fetched again), asked many at once.
+    notices_seen: GroupCommit<NoticesSeen>,
 }
 
 impl WebhookReceiver {
-    pub fn new(secrets: Arc<Secrets>, intake: Arc<Intake>, store: StoreApi) -> WebhookReceiver {
+    pub fn new(
+        db: Db,
+        secrets: Arc<Secrets>,
+        intake: Arc<Intake>,
+        store: StoreApi,
+    ) -> WebhookReceiver {
         WebhookReceiver {
             secrets,
             intake,
             store,
+            notices_seen: GroupCommit::new(NoticesSeen::new(db)),
         }
     }
 
@@ -138,7 +147,7 @@ impl WebhookReceiver {
             Some(EventType::OrderNotice) => {
                 let notice: OrderNotice =
                     read_body(format, body).map_err(ApiError::MalformedBody)?;
-                if notice::seen_before(ctx, &webhook_id).await? {
+                if notice::seen_before(&self.notices_seen, &webhook_id).await? {
                     (None, None)
                 } else {
                     let fetched =

@@ -139,9 +139,18 @@ pub(super) async fn get_order(
         api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     }
     let id: OrderId = id_from_path("order", &id)?;
-    let order = orders::get_order(&app.ctx.db, &id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
+    let order = if fetch {
+        // Hybrid mode's fetch, one per order: read with whatever other
+        // fetches arrive at the same moment (`orders::OrderReads`).
+        app.ctx
+            .order_reads
+            .submit(id.clone())
+            .await
+            .map_err(sqlx::Error::from)?
+    } else {
+        orders::get_order(&app.ctx.db, &id).await?
+    };
+    let order = order.ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
     let timeline = if fetch {
         None
     } else {
