@@ -26,7 +26,10 @@ async fn the_reference_page_reads_the_document() {
     let cards = operation_cards(&page.body);
     assert!(cards.len() > 10, "{} cards", cards.len());
     for card in &cards {
-        assert!(card.contains("class=\"reference-example\""), "no example in {card}");
+        assert!(
+            card.contains("class=\"reference-example\""),
+            "no example in {card}"
+        );
         assert!(card.contains("curl -i "), "no curl in {card}");
     }
     let update = cards
@@ -64,7 +67,18 @@ fn operation_cards(body: &str) -> Vec<&str> {
 /// The descriptions' rustdoc is read, not shown: no intra-doc link's
 /// brackets around code, no `**`, no `](crate::…)` target, anywhere.
 fn assert_no_raw_markup(body: &str) {
-    for raw in ["[<code>", "</code>]", "[`", "`]", "**", "](crate::", "](Self::"] {
-        assert!(!body.contains(raw), "raw markup {raw:?} in the page:\n{body}");
+    for raw in [
+        "[<code>",
+        "</code>]",
+        "[`",
+        "`]",
+        "**",
+        "](crate::",
+        "](Self::",
+    ] {
+        assert!(
+            !body.contains(raw),
+            "raw markup {raw:?} in the page:\n{body}"
+        );
     }
 }

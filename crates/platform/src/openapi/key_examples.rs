@@ -98,8 +98,8 @@ mod tests {
     use serde::de::DeserializeOwned;
 
     fn round_trips<T: DeserializeOwned + serde::Serialize>(example: Value) {
-        let typed: T = serde_json::from_value(example.clone())
-            .unwrap_or_else(|e| panic!("{e}: {example}"));
+        let typed: T =
+            serde_json::from_value(example.clone()).unwrap_or_else(|e| panic!("{e}: {example}"));
         assert_eq!(serde_json::to_value(typed).unwrap(), example);
     }
 
@@ -116,7 +116,10 @@ mod tests {
     fn examples_land_on_the_schemas_a_document_has() {
         let mut doc = json!({"components": {"schemas": {"Order": {"type": "object"}}}});
         apply(&mut doc);
-        assert_eq!(doc["components"]["schemas"]["Order"]["examples"][0], order());
+        assert_eq!(
+            doc["components"]["schemas"]["Order"]["examples"][0],
+            order()
+        );
         assert!(doc["components"]["schemas"]["NewOrder"].is_null());
     }
 }

@@ -227,6 +227,46 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Through the template: markup becomes elements, and anything that
+    /// looks like HTML in a description, a link target or an example is
+    /// escaped — a description cannot put a script on the page.
+    #[test]
+    fn the_page_sets_markup_and_escapes_everything_else() {
+        use askama::Template;
+        let doc = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1",
+                     "description": "<script>alert(1)</script> **bold** [`Order`] and\n\n- [spec](https://example.com/?a=1&b=\"x\")\n- [bad](javascript:alert(1))"},
+            "paths": {"/x": {"post": {
+                "summary": "<img src=x onerror=alert(1)>",
+                "requestBody": {"content": {"application/json": {"example": {"k": "</code><script>alert(2)</script>"}}}},
+                "responses": {"200": {"description": "ok"}}
+            }}}
+        });
+        let page = ReferencePage {
+            layout: Layout::new(
+                crate::ui::chrome::Service::Store,
+                &[],
+                "http://127.0.0.1:9",
+                "API reference",
+                "/reference",
+            ),
+            reference: Reference::from_document(&doc, "http://127.0.0.1:8080"),
+        };
+        let html = page.render().unwrap();
+        for needle in [
+            "&#60;script&#62;alert(1)&#60;/script&#62; <strong>bold</strong> <code>Order</code> and</p>",
+            "<ul><li><a href=\"https://example.com/?a=1&#38;b=&#34;x&#34;\">spec</a></li><li>bad</li></ul>",
+            "&#60;img src=x onerror=alert(1)&#62;",
+            "&#60;/code&#62;&#60;script&#62;alert(2)",
+        ] {
+            assert!(html.contains(needle), "expected {needle:?} in\n{html}");
+        }
+        for raw in ["<script>alert", "<img", "javascript:"] {
+            assert!(!html.contains(raw), "{raw:?} reached the page:\n{html}");
+        }
+    }
+
     #[test]
     fn examples_aim_at_the_address_the_request_came_to() {
         let fallback = "http://127.0.0.1:8080/";
@@ -234,7 +274,10 @@ mod tests {
             address("http", Some("localhost:9000"), fallback),
             "http://localhost:9000"
         );
-        assert_eq!(address("https", Some("[::1]:8443"), fallback), "https://[::1]:8443");
+        assert_eq!(
+            address("https", Some("[::1]:8443"), fallback),
+            "https://[::1]:8443"
+        );
         assert_eq!(address("http", None, fallback), "http://127.0.0.1:8080");
         assert_eq!(
             address("http", Some("evil' ; rm -rf /"), fallback),

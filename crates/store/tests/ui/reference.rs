@@ -45,12 +45,17 @@ async fn the_reference_page_reads_the_document() {
     // Descriptions are read as Markdown: a multi-paragraph doc comment
     // becomes paragraphs, and no rustdoc markup shows raw.
     assert_no_raw_markup(&page.body);
+    // An intra-doc link (``[`MAX_ACKNOWLEDGEMENTS`]``) is a code span.
+    page.assert_contains("page size (<code>MAX_ACKNOWLEDGEMENTS</code>) items.");
     // Every operation card has its example: a `curl` aimed at this very
     // store for a path, the body it sends for a webhook; and the answer.
     let cards = operation_cards(&page.body);
     assert!(cards.len() > 20, "{} cards", cards.len());
     for card in &cards {
-        assert!(card.contains("class=\"reference-example\""), "no example in {card}");
+        assert!(
+            card.contains("class=\"reference-example\""),
+            "no example in {card}"
+        );
         assert!(
             card.contains("curl -i ") || card.contains("The JSON body this service sends"),
             "no request in {card}"
@@ -60,7 +65,10 @@ async fn the_reference_page_reads_the_document() {
         .iter()
         .find(|c| c.contains("id=\"post-api-orders\""))
         .expect("the place-order card");
-    let at = format!("curl -i -X POST &#39;http://127.0.0.1:{}/api/orders&#39;", store.port);
+    let at = format!(
+        "curl -i -X POST &#39;http://127.0.0.1:{}/api/orders&#39;",
+        store.port
+    );
     for needle in [
         at.as_str(),
         "-H &#39;Content-Type: application/json&#39;",
@@ -74,12 +82,18 @@ async fn the_reference_page_reads_the_document() {
         .iter()
         .find(|c| c.contains("id=\"get-api-orders\""))
         .expect("the feed card");
-    assert!(feed.contains("Authorization: Bearer &#60;feed_key&#62;"), "{feed}");
+    assert!(
+        feed.contains("Authorization: Bearer &#60;feed_key&#62;"),
+        "{feed}"
+    );
     let created = cards
         .iter()
         .find(|c| c.contains("id=\"post-order-created\""))
         .expect("the order.created card");
-    assert!(created.contains("&#34;type&#34;: &#34;order.created&#34;"), "{created}");
+    assert!(
+        created.contains("&#34;type&#34;: &#34;order.created&#34;"),
+        "{created}"
+    );
     // Linked from every page's navigation and from the tour.
     get(&store, "/")
         .await
@@ -101,7 +115,18 @@ fn operation_cards(body: &str) -> Vec<&str> {
 /// The descriptions' rustdoc is read, not shown: no intra-doc link's
 /// brackets around code, no `**`, no `](crate::…)` target, anywhere.
 fn assert_no_raw_markup(body: &str) {
-    for raw in ["[<code>", "</code>]", "[`", "`]", "**", "](crate::", "](Self::"] {
-        assert!(!body.contains(raw), "raw markup {raw:?} in the page:\n{body}");
+    for raw in [
+        "[<code>",
+        "</code>]",
+        "[`",
+        "`]",
+        "**",
+        "](crate::",
+        "](Self::",
+    ] {
+        assert!(
+            !body.contains(raw),
+            "raw markup {raw:?} in the page:\n{body}"
+        );
     }
 }

@@ -179,7 +179,10 @@ pub(super) fn media_example(media: &Value, doc: &Value) -> Value {
     if let Some(example) = media.get("example") {
         return example.clone();
     }
-    if let Some(first) = media["examples"].as_object().and_then(|e| e.values().next()) {
+    if let Some(first) = media["examples"]
+        .as_object()
+        .and_then(|e| e.values().next())
+    {
         let first = resolve(first, doc);
         if let Some(value) = first.get("value") {
             return value.clone();
@@ -464,7 +467,8 @@ mod tests {
     #[test]
     fn the_documents_own_examples_come_first() {
         let doc = doc();
-        let media = json!({"schema": {"$ref": "#/components/schemas/Order"}, "example": {"given": true}});
+        let media =
+            json!({"schema": {"$ref": "#/components/schemas/Order"}, "example": {"given": true}});
         assert_eq!(media_example(&media, &doc), json!({"given": true}));
         let media = json!({"examples": {"one": {"value": [1]}, "two": {"value": [2]}}});
         assert_eq!(media_example(&media, &doc), json!([1]));
@@ -489,7 +493,13 @@ mod tests {
                     "schema": {"$ref": "#/components/schemas/Line"}}}}
             }
         });
-        let e = operation_example("post", "/api/orders/{id}", &op, &doc, Some("http://127.0.0.1:8080/"));
+        let e = operation_example(
+            "post",
+            "/api/orders/{id}",
+            &op,
+            &doc,
+            Some("http://127.0.0.1:8080/"),
+        );
         let command = e.command.unwrap();
         assert_eq!(
             command,

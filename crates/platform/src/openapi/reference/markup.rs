@@ -535,8 +535,7 @@ fn is_rust_path(label: &str) -> bool {
 /// ``` `Order` ```, all of the label.
 fn is_one_code_span(label: &str) -> bool {
     let chars: Vec<char> = label.chars().collect();
-    chars.first() == Some(&'`')
-        && code_span(&chars, 0).is_some_and(|(_, next)| next == chars.len())
+    chars.first() == Some(&'`') && code_span(&chars, 0).is_some_and(|(_, next)| next == chars.len())
 }
 
 #[cfg(test)]
@@ -610,7 +609,9 @@ mod tests {
     #[test]
     fn web_and_in_page_links_stay_links() {
         assert_eq!(
-            spans("per [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457), see [below](#schema-Order)"),
+            spans(
+                "per [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457), see [below](#schema-Order)"
+            ),
             [
                 s(Text, "per "),
                 (
@@ -638,10 +639,7 @@ mod tests {
         assert_eq!(spans("[click](javascript:alert(1))"), [s(Text, "click")]);
         assert_eq!(spans("[up](../x.md)"), [s(Text, "up")]);
         // A bracket that opens no link is a bracket.
-        assert_eq!(
-            spans("in [0, 100] or [x"),
-            [s(Text, "in [0, 100] or [x")]
-        );
+        assert_eq!(spans("in [0, 100] or [x"), [s(Text, "in [0, 100] or [x")]);
     }
 
     #[test]
@@ -705,7 +703,10 @@ mod tests {
         );
         assert_eq!(items[1], [Span::new(Text, "two")]);
         assert_eq!(p.blocks[4], Block::Code("{\"a\": 1}".into()));
-        assert_eq!(p.blocks[5], Block::Paragraph(vec![Span::new(Text, "Heading")]));
+        assert_eq!(
+            p.blocks[5],
+            Block::Paragraph(vec![Span::new(Text, "Heading")])
+        );
         assert!(p.inline().is_none());
         assert!(Prose::parse("just this").inline().is_some());
     }
@@ -714,14 +715,11 @@ mod tests {
     fn markup_characters_are_data_not_html() {
         // The model holds the characters; the template escapes them.
         let p = Prose::parse("<script>alert(1)</script> & <b>x</b>");
-        assert_eq!(
-            p.plain_text(),
-            "<script>alert(1)</script> & <b>x</b>"
+        assert_eq!(p.plain_text(), "<script>alert(1)</script> & <b>x</b>");
+        assert!(
+            p.blocks
+                .iter()
+                .all(|b| b.paragraph().unwrap().iter().all(|s| s.href.is_none()))
         );
-        assert!(p.blocks.iter().all(|b| b
-            .paragraph()
-            .unwrap()
-            .iter()
-            .all(|s| s.href.is_none())));
     }
 }
