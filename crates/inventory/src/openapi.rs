@@ -82,7 +82,20 @@ pub fn document() -> platform::openapi::Document {
                  it on `/update_inventory`.",
             ),
         );
-    platform::openapi::Document::new(serde_json::to_value(&api).expect("a document serialises"))
+    let mut json = serde_json::to_value(&api).expect("a document serialises");
+    platform::openapi::key_examples::apply(&mut json);
+    // The receiver's body is the store's event, inline here (it is the
+    // store's type): its example goes on the media type.
+    if let Some(media) = json
+        .pointer_mut("/paths/~1webhooks~1store/post/requestBody/content/application~1json")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        media.insert(
+            "example".into(),
+            platform::openapi::key_examples::order_created(),
+        );
+    }
+    platform::openapi::Document::new(json)
 }
 
 #[cfg(test)]
@@ -115,6 +128,16 @@ mod tests {
             headers,
             ["webhook-id", "webhook-timestamp", "webhook-signature"]
         );
+        assert_eq!(
+            receiver["requestBody"]["content"]["application/json"]["example"]["type"],
+            "order.created"
+        );
+        for name in ["UpdateInventoryRequest", "UpdateInventoryResponse"] {
+            assert!(
+                json["components"]["schemas"][name]["examples"][0].is_object(),
+                "{name}"
+            );
+        }
         for status in ["401", "409", "503"] {
             assert!(update["responses"][status].is_object(), "{status}");
         }

@@ -21,6 +21,7 @@
 
 #[cfg(feature = "test-support")]
 pub mod coverage;
+pub mod key_examples;
 pub mod reference;
 
 use std::sync::Arc;

@@ -137,6 +137,7 @@ pub fn document() -> platform::openapi::Document {
     }
 
     let mut json = serde_json::to_value(&api).expect("a document serialises");
+    platform::openapi::key_examples::apply(&mut json);
     let webhooks: BTreeMap<&str, PathItem> = BTreeMap::from([
         (
             "order.created",
@@ -284,6 +285,10 @@ mod tests {
         assert!(data["properties"]["customer"].is_null(), "{data}");
         assert!(json["paths"]["/api/orders/{id}"]["get"]["security"].is_array());
         let schemas = &json["components"]["schemas"];
+        // The key types carry examples a person wrote (for /reference).
+        for name in ["NewOrder", "Order", "OrderCreatedEvent"] {
+            assert!(schemas[name]["examples"][0].is_object(), "{name}");
+        }
         for name in [
             "OrderCreatedEvent",
             "PingEvent",

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use platform::openapi::reference::{Reference, ReferencePage};
+use platform::openapi::reference::{Reference, ReferencePage, service_address};
 
 use super::{PageError, layout, page};
 use crate::state::AppState;
@@ -16,6 +16,9 @@ pub const SOURCES: &[&str] = &[
     "crates/inventory/src/ui/reference.rs",
     "crates/inventory/src/openapi.rs",
     "crates/platform/src/openapi/reference.rs",
+    "crates/platform/src/openapi/reference/markup.rs",
+    "crates/platform/src/openapi/reference/examples.rs",
+    "crates/platform/src/openapi/key_examples.rs",
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -28,7 +31,10 @@ async fn reference_page(
 ) -> Result<HttpResponse, PageError> {
     let template = ReferencePage {
         layout: layout(&app, &req, "API reference").with_sources(SOURCES),
-        reference: Reference::from_document(crate::openapi::DOCUMENT.json()),
+        reference: Reference::from_document(
+            crate::openapi::DOCUMENT.json(),
+            &service_address(&req, &app.ctx.config.public_url),
+        ),
     };
     page(&app, StatusCode::OK, &template)
 }

@@ -22,9 +22,63 @@ async fn the_reference_page_reads_the_document() {
     ] {
         page.assert_contains(needle);
     }
+    assert_no_raw_markup(&page.body);
+    let cards = operation_cards(&page.body);
+    assert!(cards.len() > 10, "{} cards", cards.len());
+    for card in &cards {
+        assert!(
+            card.contains("class=\"reference-example\""),
+            "no example in {card}"
+        );
+        assert!(card.contains("curl -i "), "no curl in {card}");
+    }
+    let update = cards
+        .iter()
+        .find(|c| c.contains("id=\"post-update-inventory\""))
+        .expect("the update_inventory card");
+    let at = format!(
+        "curl -i -X POST &#39;http://127.0.0.1:{}/update_inventory&#39;",
+        inventory.port
+    );
+    for needle in [
+        at.as_str(),
+        "Authorization: Bearer &#60;inventory_key&#62;",
+        "&#34;order_id&#34;: &#34;ord_",
+        "&#34;on_hand&#34;: 38",
+    ] {
+        assert!(update.contains(needle), "expected {needle:?} in {update}");
+    }
     // No webhooks section: the inventory sends none.
     assert!(!page.body.contains("id=\"webhooks\""));
     get(&inventory, "/")
         .await
         .assert_contains("<a href=\"/reference\">API</a>");
+}
+
+/// The operation cards of a reference page (`<section class="card
+/// reference-op" …>` … `</section>`).
+fn operation_cards(body: &str) -> Vec<&str> {
+    body.split("<section class=\"card reference-op\"")
+        .skip(1)
+        .map(|rest| rest.split_once("</section>").map_or(rest, |(card, _)| card))
+        .collect()
+}
+
+/// The descriptions' rustdoc is read, not shown: no intra-doc link's
+/// brackets around code, no `**`, no `](crate::…)` target, anywhere.
+fn assert_no_raw_markup(body: &str) {
+    for raw in [
+        "[<code>",
+        "</code>]",
+        "[`",
+        "`]",
+        "**",
+        "](crate::",
+        "](Self::",
+    ] {
+        assert!(
+            !body.contains(raw),
+            "raw markup {raw:?} in the page:\n{body}"
+        );
+    }
 }

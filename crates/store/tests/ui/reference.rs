@@ -42,6 +42,58 @@ async fn the_reference_page_reads_the_document() {
     ] {
         page.assert_contains(needle);
     }
+    // Descriptions are read as Markdown: a multi-paragraph doc comment
+    // becomes paragraphs, and no rustdoc markup shows raw.
+    assert_no_raw_markup(&page.body);
+    // An intra-doc link (``[`MAX_ACKNOWLEDGEMENTS`]``) is a code span.
+    page.assert_contains("page size (<code>MAX_ACKNOWLEDGEMENTS</code>) items.");
+    // Every operation card has its example: a `curl` aimed at this very
+    // store for a path, the body it sends for a webhook; and the answer.
+    let cards = operation_cards(&page.body);
+    assert!(cards.len() > 20, "{} cards", cards.len());
+    for card in &cards {
+        assert!(
+            card.contains("class=\"reference-example\""),
+            "no example in {card}"
+        );
+        assert!(
+            card.contains("curl -i ") || card.contains("The JSON body this service sends"),
+            "no request in {card}"
+        );
+    }
+    let place = cards
+        .iter()
+        .find(|c| c.contains("id=\"post-api-orders\""))
+        .expect("the place-order card");
+    let at = format!(
+        "curl -i -X POST &#39;http://127.0.0.1:{}/api/orders&#39;",
+        store.port
+    );
+    for needle in [
+        at.as_str(),
+        "-H &#39;Content-Type: application/json&#39;",
+        // The example a person wrote, not one made up from the schema.
+        "&#34;sku&#34;: &#34;TEA-SENCHA&#34;",
+        "Answer, <strong>201</strong>",
+    ] {
+        assert!(place.contains(needle), "expected {needle:?} in {place}");
+    }
+    let feed = cards
+        .iter()
+        .find(|c| c.contains("id=\"get-api-orders\""))
+        .expect("the feed card");
+    assert!(
+        feed.contains("Authorization: Bearer &#60;feed_key&#62;"),
+        "{feed}"
+    );
+    let created = cards
+        .iter()
+        .find(|c| c.contains("id=\"post-order-created\""))
+        .expect("the order.created card");
+    assert!(
+        created.contains("&#34;type&#34;: &#34;order.created&#34;"),
+        "{created}"
+    );
     // Linked from every page's navigation and from the tour.
     get(&store, "/")
         .await
@@ -49,4 +101,32 @@ async fn the_reference_page_reads_the_document() {
     get(&store, "/tour")
         .await
         .assert_contains("<a href=\"/reference#webhooks\">webhooks</a>");
+}
+
+/// The operation cards of a reference page (`<section class="card
+/// reference-op" …>` … `</section>`).
+fn operation_cards(body: &str) -> Vec<&str> {
+    body.split("<section class=\"card reference-op\"")
+        .skip(1)
+        .map(|rest| rest.split_once("</section>").map_or(rest, |(card, _)| card))
+        .collect()
+}
+
+/// The descriptions' rustdoc is read, not shown: no intra-doc link's
+/// brackets around code, no `**`, no `](crate::…)` target, anywhere.
+fn assert_no_raw_markup(body: &str) {
+    for raw in [
+        "[<code>",
+        "</code>]",
+        "[`",
+        "`]",
+        "**",
+        "](crate::",
+        "](Self::",
+    ] {
+        assert!(
+            !body.contains(raw),
+            "raw markup {raw:?} in the page:\n{body}"
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! Operations as the page shows them: one card per path and method (or
 //! webhook), with its parameters, body, own answers, and the shared
-//! answers it can also give.
+//! answers it can also give, and an example ([`super::examples`]).
 
 use serde_json::Value;
 
+use super::examples::{Example, operation_example};
 use super::prose::{Prose, anchor, prose, text};
 use super::schemas::{TypeText, type_text};
 
@@ -28,6 +29,7 @@ pub struct Operation {
     /// The shared answers it can also give (status, name), listed once
     /// under Problems.
     pub shared: Vec<(String, String)>,
+    pub example: Example,
 }
 
 #[derive(Debug)]
@@ -68,8 +70,16 @@ pub(super) fn operations(item: &Value) -> impl Iterator<Item = (&'static str, &V
         .filter_map(move |m| item.get(*m).map(|op| (*m, op)))
 }
 
-/// One operation, as its card shows it.
-pub(super) fn operation(method: &str, path: &str, op: &Value) -> Operation {
+/// One operation, as its card shows it. `base` is the service's address
+/// for a path's `curl` example; `None` for a webhook (a call this service
+/// makes: there is nothing here to call).
+pub(super) fn operation(
+    method: &str,
+    path: &str,
+    op: &Value,
+    doc: &Value,
+    base: Option<&str>,
+) -> Operation {
     let parameters = op["parameters"]
         .as_array()
         .into_iter()
@@ -138,6 +148,7 @@ pub(super) fn operation(method: &str, path: &str, op: &Value) -> Operation {
         body,
         responses,
         shared,
+        example: operation_example(method, path, op, doc, base),
     }
 }
 

@@ -1,46 +1,14 @@
-//! Text from the document as the page sets it: [`Prose`] (a description,
-//! its `code spans` apart), and the small readers every part of the page
-//! shares — a string member, an anchor for a heading.
+//! The small readers every part of the page shares: a description as
+//! [`Prose`] (its markup read by [`super::markup`]), a string member, an
+//! anchor for a heading.
 
 use serde_json::Value;
 
-/// Text from the document, with its `code spans` kept apart so the page
-/// can set them as code (the descriptions are written in Markdown's
-/// backticks; nothing else of Markdown is read).
-#[derive(Debug, Clone, Default)]
-pub struct Prose {
-    pub parts: Vec<Span>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Span {
-    pub code: bool,
-    pub text: String,
-}
-
-impl Prose {
-    fn new(text: &str) -> Prose {
-        Prose {
-            parts: text
-                .split('`')
-                .enumerate()
-                .filter(|(_, t)| !t.is_empty())
-                .map(|(i, t)| Span {
-                    code: i % 2 == 1,
-                    text: t.to_owned(),
-                })
-                .collect(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
-    }
-}
+pub use super::markup::Prose;
 
 /// A member of the document as prose (empty when it is missing).
 pub(super) fn prose(value: &Value) -> Prose {
-    Prose::new(value.as_str().unwrap_or_default())
+    Prose::parse(value.as_str().unwrap_or_default())
 }
 
 /// A member of the document as text (empty when it is missing).
@@ -60,20 +28,13 @@ pub(super) fn anchor(kind: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
-    fn code_spans_are_kept_apart() {
-        let p = Prose::new("pass `after` back, or `x`");
-        let parts: Vec<(bool, &str)> = p.parts.iter().map(|s| (s.code, s.text.as_str())).collect();
-        assert_eq!(
-            parts,
-            [
-                (false, "pass "),
-                (true, "after"),
-                (false, " back, or "),
-                (true, "x")
-            ]
-        );
-        assert!(Prose::new("").is_empty());
+    fn members_read_as_prose_text_and_anchors() {
+        assert!(prose(&Value::Null).is_empty());
+        assert_eq!(prose(&json!("a `b`")).plain_text(), "a b");
+        assert_eq!(text(&json!(3)), "");
+        assert_eq!(anchor("op", "/api/orders/{id}"), "op-api-orders--id");
     }
 }
