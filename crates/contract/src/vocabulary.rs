@@ -398,6 +398,10 @@ words! {
         #[serde(rename = "subscription.changed")]
         #[strum(serialize = "subscription.changed")]
         SubscriptionChanged,
+        /// A request was kept by a capture inbox (inventory).
+        #[serde(rename = "inbox.captured")]
+        #[strum(serialize = "inbox.captured")]
+        InboxCaptured,
         /// The page fell behind and missed events: re-fetch what it shows
         /// (both services).
         #[serde(rename = "resync")]

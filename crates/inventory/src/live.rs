@@ -10,7 +10,9 @@
 
 use contract::VerdictKind;
 use contract::inventory::StockLevel;
-use contract::{Channel, EndpointId, LiveEventKind, LogEntryId, OrderId, Party, Timestamp};
+use contract::{
+    CaptureId, Channel, EndpointId, LiveEventKind, LogEntryId, OrderId, Party, Timestamp,
+};
 use platform::live::EventDoc;
 use serde::Serialize;
 use utoipa::{PartialSchema, ToSchema};
@@ -69,6 +71,16 @@ pub struct SubscriptionChangedData {
     pub endpoint_id: EndpointId,
 }
 
+/// `inbox.captured`: a capture inbox kept a request. Only which inbox and
+/// which capture: the page re-fetches the list, which is the truth.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboxCapturedData {
+    /// The inbox's name, as in `/inbox/{name}`.
+    pub inbox: String,
+    pub capture_id: CaptureId,
+}
+
 /// The inventory's events, for the document (`resync` is added by
 /// [`platform::live::document`]).
 pub const EVENTS: &[EventDoc] = &[
@@ -107,6 +119,11 @@ pub const EVENTS: &[EventDoc] = &[
         meaning: "the inventory subscribed (again) to the store's webhooks",
         schema: "SubscriptionChangedData",
     },
+    EventDoc {
+        kind: LiveEventKind::InboxCaptured,
+        meaning: "a capture inbox (`/inbox/{name}`) kept a request",
+        schema: "InboxCapturedData",
+    },
 ];
 
 /// Adds the events' schemas to the document and lists them on
@@ -127,6 +144,10 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
             SubscriptionChangedData::name().into(),
             SubscriptionChangedData::schema(),
         ),
+        (
+            InboxCapturedData::name().into(),
+            InboxCapturedData::schema(),
+        ),
         (ChaosSettings::name().into(), ChaosSettings::schema()),
         (PollerState::name().into(), PollerState::schema()),
         (CycleReport::name().into(), CycleReport::schema()),
@@ -134,6 +155,7 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
     MessageData::schemas(&mut schemas);
     StockChangedData::schemas(&mut schemas);
     SubscriptionChangedData::schemas(&mut schemas);
+    InboxCapturedData::schemas(&mut schemas);
     for (name, schema) in schemas {
         // The API's own types may be there already, as the same schema.
         components.schemas.entry(name).or_insert(schema);

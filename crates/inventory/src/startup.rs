@@ -22,7 +22,6 @@ use crate::context::Context;
 use crate::instruments::metrics::InventoryMetrics;
 use crate::integration::poller::cursor::{self, Feed};
 use crate::integration::poller::worker::{PollerWorker, ReconcilerWorker};
-use crate::integration::subscription::Subscriber;
 use crate::integration::webhook_secrets::Secrets;
 use crate::state::AppState;
 use crate::store_api::StoreApi;
@@ -57,7 +56,7 @@ impl Application {
         // handlers' patterns and the subscription.
         let secrets = Arc::new(Secrets::new(config.subscribe));
         let store = StoreApi::new(&config)?;
-        let state = web::Data::new(AppState::new(ctx.clone(), secrets.clone(), store.clone()));
+        let state = web::Data::new(AppState::new(ctx.clone(), secrets, store));
 
         let service = Service::start_app(
             listener,
@@ -89,7 +88,7 @@ impl Application {
         let reconciler = ReconcilerWorker(PollerWorker::new(ctx.clone(), state.reconciler.clone()));
         service.spawn_worker(reconciler, state.reconciler.pacing(&ctx));
         if config.subscribe {
-            let subscriber = Subscriber::new(ctx, store, secrets);
+            let subscriber = state.subscriber.clone();
             let pacing = subscriber.pacing();
             service.spawn_worker(subscriber, pacing);
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::integration::intake::Intake;
 use crate::integration::poller::{Feed, Poller};
+use crate::integration::subscription::Subscriber;
 use crate::integration::update_inventory::UpdateInventory;
 use crate::integration::webhook_receiver::WebhookReceiver;
 use crate::integration::webhook_secrets::Secrets;
@@ -28,6 +29,10 @@ pub struct AppState {
     /// The API keys `/update_inventory` accepts, kept in memory; managed
     /// by the keys API and page.
     pub api_keys: Arc<KeyCache>,
+    /// The subscription's steps, for the status card: asking the store
+    /// whether our endpoint is still there, and subscribing once more. The
+    /// worker that subscribes at start runs a clone of it.
+    pub subscriber: Subscriber,
 }
 
 impl AppState {
@@ -38,6 +43,7 @@ impl AppState {
         let intake = Arc::new(Intake::new(ctx.db.clone(), ctx.clock.clone()));
         let api_keys = Arc::new(KeyCache::default());
         AppState {
+            subscriber: Subscriber::new(ctx.clone(), store.clone(), secrets.clone()),
             webhook_receiver: WebhookReceiver::new(
                 ctx.db.clone(),
                 secrets,

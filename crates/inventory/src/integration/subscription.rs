@@ -42,6 +42,21 @@
 //! Until the store answers at all, the subscriber retries with backoff —
 //! the store may simply not be up yet.
 //!
+//! **Is it still there?** The store owns the list of endpoints: a person
+//! may delete or disable ours there at any time, and nothing tells us (a
+//! store that stops sending has no one to send the news to). So whoever
+//! wants to know — the status card, when it is drawn — asks
+//! ([`Subscriber::check_at_store`]): `GET /api/webhook-endpoints/{id}` with
+//! the store's key, which reads the inventory's own endpoint and no other,
+//! with a one-second timeout so a slow store makes the card say it could
+//! not ask rather than hold the page. The check is a read made for a page,
+//! not part of the integration, so it is not written to the message log
+//! (the card is drawn again on every change of the wiring). A deleted
+//! endpoint is fixed by subscribing once more ([`Subscriber::resubscribe`],
+//! the card's button); a disabled one only by whoever disabled it, at the
+//! store — registering its URL again finds it, still disabled, and the
+//! store's key may not enable it (that is the operator's call).
+//!
 //! The store's answer carries the secret; the message log records it with
 //! the secret hinted (`platform::redact`), so no page or list of this
 //! inventory shows it — only this code, reading the answer, ever sees it.
@@ -51,6 +66,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+use thiserror::Error;
 
 use contract::{Channel, EndpointId, Verdict, VerdictKind};
 use platform::outbound::Recorded;
@@ -71,10 +87,14 @@ pub struct Subscription {
     pub store_url: String,
 }
 
-/// The newest subscription, for the UI.
+/// The newest subscription, for the UI. Two secrets kept in the same
+/// millisecond (or on a clock that stood still) are told apart by their
+/// endpoint ids, which are UUIDv7 and so grow with time: a subscription
+/// made again after a deletion wins over the deleted one.
 pub async fn current(db: &Db) -> Result<Option<Subscription>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT endpoint_id, store_url FROM webhook_secrets ORDER BY added_at DESC LIMIT 1",
+        "SELECT endpoint_id, store_url FROM webhook_secrets \
+         ORDER BY added_at DESC, endpoint_id DESC LIMIT 1",
     )
     .fetch_optional(db.pool())
     .await
@@ -90,10 +110,15 @@ fn receiver_url(config: &InventoryConfig) -> String {
 }
 
 /// The store's endpoint, as its answer about it describes it (`201`/`200`,
-/// or a rotation).
+/// a rotation, or a read).
 #[derive(Deserialize)]
 struct Endpoint {
     id: EndpointId,
+    /// Absent from stores that do not say: taken as enabled.
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    #[serde(default)]
+    disabled_reason: Option<String>,
     /// Only when the endpoint was created, or its secret rotated.
     secret: Option<String>,
     /// A fingerprint of each secret that signs for it now. A store that
@@ -104,10 +129,45 @@ struct Endpoint {
     secret_fingerprints: Option<Vec<String>>,
 }
 
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// How long the status card waits for the store's word on our endpoint:
+/// a page drawn for a person should not hang on a slow store.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What the store says of our endpoint, asked just now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtTheStore {
+    /// It exists and is enabled: events are sent to us.
+    Registered,
+    /// The store has no such endpoint any more (`404`).
+    Deleted,
+    /// It exists but is disabled: nothing is sent until it is enabled
+    /// there; the store's reason, if it gave one.
+    Disabled(Option<String>),
+    /// We could not find out.
+    Unknown(CheckFailed),
+}
+
+/// Why the store could not be asked about our endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CheckFailed {
+    /// No answer (within [`CHECK_TIMEOUT`]), in the transport's words.
+    #[error("{0}")]
+    NoAnswer(String),
+    #[error("the store answered {0}")]
+    Refused(u16),
+    #[error("unreadable answer: {0}")]
+    Unreadable(String),
+}
+
 /// The subscription: keeps trying to be subscribed until it succeeds or
 /// the service stops; then, each time a bad signature asks for a check of
 /// our secret, does it again — the registration is idempotent, so that is
 /// the check.
+#[derive(Clone)]
 pub struct Subscriber {
     ctx: Context,
     store: StoreApi,
@@ -140,6 +200,47 @@ impl Subscriber {
             wake: self.secrets.check_wake(),
             sweep: None,
         }
+    }
+
+    /// Asks the store whether `endpoint` still exists and is enabled.
+    pub async fn check_at_store(&self, endpoint: &EndpointId) -> AtTheStore {
+        let path = format!("/api/webhook-endpoints/{endpoint}");
+        let request = self.store.get(&path).timeout(CHECK_TIMEOUT);
+        let rec = match self.store.send(request, self.ctx.clock.now()).await {
+            Ok(rec) => rec,
+            Err(e) => return AtTheStore::Unknown(CheckFailed::NoAnswer(e.to_string())),
+        };
+        if rec.status() == Some(404) {
+            return AtTheStore::Deleted;
+        }
+        match store_api::read::<Endpoint>(&rec, "endpoint") {
+            Ok(found) if found.enabled => AtTheStore::Registered,
+            Ok(found) => AtTheStore::Disabled(found.disabled_reason),
+            Err(CallFailed::NoAnswer(why)) => AtTheStore::Unknown(CheckFailed::NoAnswer(why)),
+            Err(CallFailed::Refused(status)) => AtTheStore::Unknown(CheckFailed::Refused(status)),
+            Err(failed @ CallFailed::Unreadable { .. }) => {
+                AtTheStore::Unknown(CheckFailed::Unreadable(failed.to_string()))
+            }
+        }
+    }
+
+    /// One attempt to be subscribed, asked for by a person (the status
+    /// card's button) rather than by start-up: the same steps, logged the
+    /// same way, and announced as the worker announces its own.
+    pub async fn resubscribe(&self) -> anyhow::Result<EndpointId> {
+        let endpoint_id = self.subscribe_once().await?;
+        self.announce(&endpoint_id);
+        Ok(endpoint_id)
+    }
+
+    /// Tells the pages that the subscription changed.
+    fn announce(&self, endpoint_id: &EndpointId) {
+        self.ctx.live.publish(
+            contract::LiveEventKind::SubscriptionChanged,
+            crate::live::SubscriptionChangedData {
+                endpoint_id: endpoint_id.clone(),
+            },
+        );
     }
 
     /// One attempt to be subscribed with a secret the store signs with now.
@@ -276,12 +377,7 @@ impl Worker for Subscriber {
                 self.failures = 0;
                 let url = receiver_url(&self.ctx.config);
                 tracing::info!(%endpoint_id, %url, "subscribed to the store's webhooks, with a current secret");
-                self.ctx.live.publish(
-                    contract::LiveEventKind::SubscriptionChanged,
-                    crate::live::SubscriptionChangedData {
-                        endpoint_id: endpoint_id.clone(),
-                    },
-                );
+                self.announce(&endpoint_id);
                 // Until a signature matches none of our secrets.
                 Ok(Next::Idle)
             }

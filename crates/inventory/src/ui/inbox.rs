@@ -9,6 +9,12 @@
 //! URL a learner pastes into the store's settings is the URL they open.
 //! `/inbox` itself is the index: the inboxes that hold anything, and a
 //! field that opens one by name.
+//!
+//! The page is live: each capture publishes `inbox.captured`, and the list
+//! (`/fragments/inbox/{name}`) is re-fetched on it, as other pages'
+//! regions are. The event does not say which inbox a page shows, so every
+//! open inbox page re-fetches on any capture; a list that did not change
+//! is not swapped (`app.js`), and captures come one by one, by hand.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +23,7 @@ use askama::Template;
 use platform::ui::{HeaderRow, Layout, SignedMessage, date_time, header_rows, see_other};
 use serde::Deserialize;
 
-use super::{Data, PageError, layout, page};
+use super::{Data, PageError, fragment, layout, page};
 use crate::error::InventoryError;
 use crate::instruments::inbox::{self, Arrival, Capture, InboxName, KEEP_PER_INBOX};
 
@@ -35,7 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inbox/{name}", web::get().to(inbox_page))
         .route("/inbox/{name}", web::post().to(capture))
         .route("/inbox/{name}", web::put().to(capture))
-        .route("/inbox/{name}", web::patch().to(capture));
+        .route("/inbox/{name}", web::patch().to(capture))
+        .route("/fragments/inbox/{name}", web::get().to(list_fragment));
 }
 
 fn name_of(req: &HttpRequest) -> Result<InboxName, InventoryError> {
@@ -72,6 +79,14 @@ async fn capture(
     )
     .await?;
     tracing::info!(capture = %id, bytes = body.len(), "captured in the inbox");
+    // An open page of this inbox shows it without a reload.
+    app.ctx.live.publish(
+        contract::LiveEventKind::InboxCaptured,
+        crate::live::InboxCapturedData {
+            inbox: name.to_string(),
+            capture_id: id.clone(),
+        },
+    );
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "captured": id,
         "inbox": name,
@@ -120,6 +135,26 @@ impl CaptureRow {
     }
 }
 
+/// An inbox's captures, newest first: the page's live region.
+#[derive(Template)]
+#[template(path = "inventory/fragments/inbox.html")]
+pub struct CaptureList {
+    pub rows: Vec<CaptureRow>,
+}
+
+impl askama::filters::HtmlSafe for CaptureList {}
+
+impl CaptureList {
+    async fn load(app: &Data, name: &InboxName) -> Result<CaptureList, sqlx::Error> {
+        let rows = inbox::list(&app.ctx.db, name)
+            .await?
+            .into_iter()
+            .map(CaptureRow::of)
+            .collect();
+        Ok(CaptureList { rows })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "inventory/inbox.html")]
 pub struct InboxPage {
@@ -128,16 +163,17 @@ pub struct InboxPage {
     /// Where to send things: this page's own address.
     pub address: String,
     pub keep: i64,
-    pub rows: Vec<CaptureRow>,
+    pub list: CaptureList,
+}
+
+async fn list_fragment(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let name = name_of(&req)?;
+    fragment(&CaptureList::load(&app, &name).await?)
 }
 
 async fn inbox_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let name = name_of(&req)?;
-    let rows = inbox::list(&app.ctx.db, &name)
-        .await?
-        .into_iter()
-        .map(CaptureRow::of)
-        .collect();
+    let list = CaptureList::load(&app, &name).await?;
     let template = InboxPage {
         layout: layout(&app, &req, format!("Inbox {name}")).with_sources(SOURCES),
         address: format!(
@@ -146,7 +182,7 @@ async fn inbox_page(app: Data, req: HttpRequest) -> Result<HttpResponse, PageErr
         ),
         name: name.to_string(),
         keep: KEEP_PER_INBOX,
-        rows,
+        list,
     };
     page(&app, StatusCode::OK, &template)
 }

@@ -182,6 +182,10 @@ pub fn notice(key: Option<&str>) -> Option<Notice> {
             Notice::success("Reconciled now: the hybrid orders still pending are landed.")
         }
         "reconcile-failed" => Notice::error("The reconciliation failed; the message log says why."),
+        "resubscribed" => Notice::success(
+            "Subscribed again: the store sends this inventory its webhooks from now on.",
+        ),
+        "resubscribe-failed" => Notice::error("Subscribing failed; the message log says why."),
         _ => return None,
     })
 }

@@ -3,6 +3,11 @@
 //! order), a restock form, and a strip saying how the inventory is
 //! currently wired: subscribed to webhooks or not, polling or paused,
 //! broken on purpose or not.
+//!
+//! The webhooks card does not take its own word for the subscription: the
+//! store owns the list of endpoints, so each time the card is drawn it asks
+//! the store whether ours is still there (one short request; the card says
+//! so when it cannot ask), and offers to subscribe again when it is gone.
 
 use std::collections::HashMap;
 
@@ -21,7 +26,7 @@ use platform::ApiError;
 use crate::error::InventoryError;
 use crate::instruments::chaos::ChaosSettings;
 use crate::integration::poller::cursor;
-use crate::integration::subscription::{self, Subscription};
+use crate::integration::subscription::{self, AtTheStore, Subscription};
 use crate::stock;
 
 /// The repository files that do what this page shows (drawn under it as
@@ -30,13 +35,15 @@ pub const SOURCES: &[&str] = &[
     "crates/inventory/src/ui/stock.rs",
     "crates/inventory/src/stock.rs",
     "crates/inventory/src/integration/apply.rs",
+    "crates/inventory/src/integration/subscription.rs",
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(stock_page))
         .route("/stock/restock", web::post().to(restock))
         .route("/fragments/stock", web::get().to(stock_fragment))
-        .route("/fragments/status", web::get().to(status_fragment));
+        .route("/fragments/status", web::get().to(status_fragment))
+        .route("/subscription/renew", web::post().to(subscribe_again));
 }
 
 /// At or below this many units a SKU is marked low.
@@ -96,6 +103,8 @@ pub struct StatusStrip {
     pub poller_paused: bool,
     pub poll_interval: String,
     pub subscription: Option<Subscription>,
+    /// What the store said of that subscription's endpoint just now.
+    pub at_store: Option<AtTheStore>,
     pub store_url: String,
 }
 
@@ -105,12 +114,18 @@ impl StatusStrip {
     pub async fn load(app: &Data) -> Result<StatusStrip, sqlx::Error> {
         let chaos = app.ctx.chaos.settings();
         let state = cursor::load(&app.ctx.db, cursor::Feed::Poll).await?;
+        let subscription = subscription::current(&app.ctx.db).await?;
+        let at_store = match &subscription {
+            Some(s) => Some(app.subscriber.check_at_store(&s.endpoint_id).await),
+            None => None,
+        };
         Ok(StatusStrip {
             chaos_summary: chaos_summary(&chaos),
             chaos,
             poller_paused: state.paused,
             poll_interval: duration_ms(state.interval_ms),
-            subscription: subscription::current(&app.ctx.db).await?,
+            subscription,
+            at_store,
             store_url: store_url(app),
         })
     }
@@ -144,6 +159,19 @@ pub fn chaos_summary(c: &ChaosSettings) -> String {
 
 async fn status_fragment(app: Data) -> Result<HttpResponse, PageError> {
     fragment(&StatusStrip::load(&app).await?)
+}
+
+/// "Subscribe again": one subscription, now, as at start — for an
+/// endpoint deleted at the store. Its outcome is in the message log; the
+/// notice says which way it went.
+async fn subscribe_again(_: Operator, app: Data) -> HttpResponse {
+    match app.subscriber.resubscribe().await {
+        Ok(_) => see_other("/?notice=resubscribed"),
+        Err(e) => {
+            tracing::warn!(error = %e, "a subscription asked for on the status card failed");
+            see_other("/?notice=resubscribe-failed")
+        }
+    }
 }
 
 async fn stock_fragment(app: Data) -> Result<HttpResponse, PageError> {

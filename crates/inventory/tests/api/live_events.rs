@@ -50,12 +50,22 @@ async fn every_event_sent_is_documented_and_fits_its_schema() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // inbox.captured.
+    let r = inv
+        .client
+        .post(inv.url("/inbox/live-test"))
+        .json(&serde_json::json!({"hello": "inbox"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 
     let wanted: BTreeSet<&str> = [
         "message",
         "stock.changed",
         "chaos.changed",
         "poller.changed",
+        "inbox.captured",
     ]
     .into();
     let mut seen = BTreeSet::new();

@@ -103,18 +103,19 @@ platform::db_test!(async fn skus_never_break_and_units_stay_with_their_numbers(b
 });
 
 // Regression: the stock page said "subscribed" after the store had deleted
-// the inventory's endpoint. The inventory only knows what it registered;
-// it says that, and who owns the list.
-platform::db_test!(async fn the_status_says_what_it_registered_not_that_it_is_subscribed(backend) {
+// the inventory's endpoint. It now asks the store each time; when the store
+// does not answer, it says it could not ask, never that all is well.
+platform::db_test!(async fn the_status_says_when_it_could_not_ask_the_store(backend) {
     let inventory = spawn_inventory(backend).await;
     sqlx::query("INSERT INTO webhook_secrets (secret, endpoint_id, store_url, added_at) VALUES ('whsec_x', 'whe_gone', 'http://store', 0)")
         .execute(inventory.state.ctx.db.pool())
         .await
         .unwrap();
     let page = get(&inventory, "/").await;
-    page.assert_lacks("<strong>subscribed</strong>");
-    page.assert_contains("<strong>registered</strong>");
-    page.assert_contains("if the endpoint was deleted there since, nothing is sent here");
+    page.assert_lacks("<strong>registered</strong>");
+    page.assert_contains(r#"data-state="unknown""#);
+    page.assert_contains("couldn't ask the store");
+    page.assert_lacks("Subscribe again");
 });
 
 platform::db_test!(async fn every_page_names_the_files_behind_it_and_they_exist(backend) {

@@ -43,6 +43,7 @@ async fn an_xml_endpoint_at_the_inbox_captures_a_delivery_whose_signature_checks
     let sys = spawn_system("webhook").await;
     let store = sys.store("");
     let inventory = sys.inventory("");
+    let (shop, orders) = (sys.store.client.clone(), sys.store.url("/api/orders"));
 
     browser
         .run(move |page| async move {
@@ -74,19 +75,32 @@ async fn an_xml_endpoint_at_the_inbox_captures_a_delivery_whose_signature_checks
             })
             .await;
 
-            // An order, through the shop.
-            page.goto(&format!("{store}/")).await;
-            page.fill("#name", "Ada Lovelace").await;
-            page.fill("#email", "ada@example.com").await;
-            page.fill("#qty-TEA-SENCHA", "1").await;
-            page.click("#place-order").await;
-
-            // The inbox has it, in XML, signed.
-            page.wait_for("the delivery in the inbox", || async {
-                page.goto(&format!("{inventory}/inbox/my-hooks")).await;
+            // The inbox page stays open from here on: the order's delivery
+            // must appear in it without a reload (`inbox.captured`). The
+            // order is placed through the API, so this tab never leaves;
+            // a mark on the document tells whether it was reloaded.
+            page.wait_live().await;
+            page.execute("window.openBeforeTheDelivery = true; return null;")
+                .await;
+            let placed = shop
+                .post(&orders)
+                .json(&store::testing::order_body("TEA-SENCHA", 1))
+                .send()
+                .await
+                .expect("POST /api/orders");
+            assert_eq!(placed.status(), 201);
+            page.wait_for("the delivery to appear in the open inbox", || async {
                 (page.count("[data-capture]").await >= 2).then_some(())
             })
             .await;
+            assert_eq!(
+                page.execute("return window.openBeforeTheDelivery === true;")
+                    .await,
+                serde_json::Value::Bool(true),
+                "the capture appeared by a reload, not live"
+            );
+
+            // The inbox has it, in XML, signed.
             let body = exact_text(&page, "[data-capture] [data-raw-body]").await;
             assert!(
                 body.starts_with("<?xml") && body.contains("order.created"),

@@ -267,3 +267,70 @@ platform::db_test!(async fn a_restart_after_a_rotation_without_grace_heals_too(b
     assert_eq!(settled(&sys.store, &id).await, "confirmed");
     assert_eq!(attempt_statuses(&sys, &id).await, vec![200], "healed before the first delivery");
 });
+
+/// The state the inventory's status card shows for its subscription
+/// (`registered`, `deleted`, `disabled`, `unknown`, `none`).
+async fn subscription_state(sys: &System) -> String {
+    let page = sys.inventory().get_page("/").await;
+    assert_eq!(page.status, 200);
+    let (_, rest) = page
+        .body
+        .split_once(r#"id="subscription-state" data-state=""#)
+        .unwrap_or_else(|| panic!("no subscription state on the stock page:\n{}", page.body));
+    rest.split('"').next().unwrap().to_owned()
+}
+
+// Regression: the inventory's page said its endpoint was registered after
+// the store had deleted it, and offered no way back but a restart.
+platform::db_test!(async fn an_endpoint_deleted_at_the_store_is_seen_and_subscribed_again(backend) {
+    let sys = spawn_system(backend, push()).await;
+    sys.wait_subscribed().await;
+    assert_eq!(subscription_state(&sys).await, "registered");
+    let endpoint = sys.the_endpoint().await;
+    let old_id = endpoint["id"].as_str().unwrap().to_owned();
+    let at = sys.store.url(&format!("/api/webhook-endpoints/{old_id}"));
+
+    // Disabled at the store: said so, and no button (registering again
+    // would find it, still disabled).
+    let r = sys.store.client.patch(&at).json(&serde_json::json!({"enabled": false})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(subscription_state(&sys).await, "disabled");
+    sys.inventory().get_page("/").await.assert_lacks("Subscribe again");
+    let r = sys.store.client.patch(&at).json(&serde_json::json!({"enabled": true})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(subscription_state(&sys).await, "registered");
+
+    // Deleted at the store, by its operator.
+    let r = sys.store.client.delete(&at).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(subscription_state(&sys).await, "deleted");
+    sys.inventory().get_page("/").await.assert_contains("Subscribe again");
+
+    // Another site's page cannot press the button.
+    let r = sys
+        .inventory()
+        .client
+        .post(sys.inventory().url("/subscription/renew"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(subscription_state(&sys).await, "deleted");
+
+    // The operator presses it.
+    let pressed = sys.inventory().post_form("/subscription/renew", &[]).await;
+    assert_eq!(pressed.status, 303);
+    assert_eq!(pressed.location.as_deref(), Some("/?notice=resubscribed"));
+    assert_eq!(subscription_state(&sys).await, "registered");
+    let endpoint = sys.the_endpoint().await;
+    assert_ne!(endpoint["id"].as_str().unwrap(), old_id, "a new endpoint, not the deleted one");
+
+    // And webhooks reach the inventory again, signed with the new secret.
+    let order = place(&sys.store, "TEA-OOLONG", 2).await;
+    let id = order_id(&order);
+    assert_eq!(settled(&sys.store, &id).await, "confirmed");
+    assert_eq!(sys.inventory().on_hand("TEA-OOLONG").await, 10);
+});
