@@ -23,8 +23,8 @@ use platform::group_commit::GroupCommit;
 use platform::{Db, LiveHub, SharedClock};
 
 use crate::inbound::InboundLog;
-use crate::orders::OrderReads;
 use crate::integration::poll::wait::FeedBell;
+use crate::orders::OrderReads;
 
 use crate::config::StoreConfig;
 

@@ -68,10 +68,7 @@ impl Inbound {
             attempt: None,
         };
         let ids: Vec<OrderId> = order_ids.iter().map(|id| (*id).clone()).collect();
-        let id = ctx
-            .inbound
-            .submit((exchange.clone(), ids))
-            .await?;
+        let id = ctx.inbound.submit((exchange.clone(), ids)).await?;
         timeline::publish(&ctx.live, &id, &exchange, order_ids);
         Ok(id)
     }

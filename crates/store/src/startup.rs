@@ -24,12 +24,12 @@ use crate::checkout::Checkout;
 use crate::config::StoreConfig;
 use crate::context::{Context, KnownKeys, StoreMetrics};
 use crate::inbound::InboundLog;
-use crate::orders::OrderReads;
 use crate::integration::api::ApiCalls;
 use crate::integration::api::compensation::CompensationWorker;
 use crate::integration::poll::wait::{FeedBell, FeedListener};
 use crate::integration::webhook::resolver::{self, ResolverUrl};
 use crate::integration::webhook::{OutboxDispatcher, Webhooks};
+use crate::orders::OrderReads;
 use crate::state::AppState;
 use crate::{api_keys, integration, openapi, routes, seed, ui};
 

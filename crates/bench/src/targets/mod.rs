@@ -394,7 +394,14 @@ mod tests {
     #[test]
     fn pulled_orders_are_held_to_the_interval_and_postgres_to_its_floor() {
         let (s, pg) = (Backend::Sqlite, Backend::Postgres);
-        let mut poll = run(s, 0, Subject::Mode(IntegrationMode::Poll), 32, 2600.0, 1090.0);
+        let mut poll = run(
+            s,
+            0,
+            Subject::Mode(IntegrationMode::Poll),
+            32,
+            2600.0,
+            1090.0,
+        );
         poll.lag_ms = Some(1600.0);
         let report = Report {
             meta: Meta {
@@ -412,12 +419,25 @@ mod tests {
             footprints: vec![],
         };
         let checks = evaluate(&report);
-        assert_eq!(find(&checks, "c=32: poll orders resolved/s", s).met, Some(true));
+        assert_eq!(
+            find(&checks, "c=32: poll orders resolved/s", s).met,
+            Some(true)
+        );
         let e2e = find(&checks, "c=32: poll end to end p50", s);
-        assert_eq!((e2e.met, e2e.wanted.as_str()), (Some(true), "≤ interval + 100 ms = 1100 ms"));
+        assert_eq!(
+            (e2e.met, e2e.wanted.as_str()),
+            (Some(true), "≤ interval + 100 ms = 1100 ms")
+        );
         let drain = find(&checks, "c=32: poll, last order placed → resolved", s);
-        assert_eq!((drain.met, drain.measured.as_str()), (Some(false), "1600 ms"));
-        let long = find(&checks, "one order at a time: poll with long polling, end to end p50", s);
+        assert_eq!(
+            (drain.met, drain.measured.as_str()),
+            (Some(false), "1600 ms")
+        );
+        let long = find(
+            &checks,
+            "one order at a time: poll with long polling, end to end p50",
+            s,
+        );
         assert_eq!(long.met, Some(false));
         let api = find(&checks, "c=1: api placement p50", pg);
         assert_eq!(
@@ -426,7 +446,10 @@ mod tests {
         );
         assert_eq!(find(&checks, "c=1: poll placement p50", pg).met, Some(true));
         assert_eq!(find(&checks, "c=1: hybrid placement p50", pg).met, None);
-        assert_eq!(find(&checks, "c=32: webhook orders resolved/s", pg).met, None);
+        assert_eq!(
+            find(&checks, "c=32: webhook orders resolved/s", pg).met,
+            None
+        );
     }
 
     #[test]

@@ -193,3 +193,31 @@ platform::db_test!(async fn an_attempt_whose_result_never_committed_is_sent_agai
     assert_eq!(received.len(), 2, "at-least-once: the unrecorded attempt went again");
     assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
 });
+
+platform::db_test!(async fn fetches_read_together_each_get_their_own_order(backend) {
+    // Hybrid mode's fetches share one read (`orders::OrderReads`): each
+    // caller must still get its own order, with its own lines in order —
+    // the same order twice in one batch, and an unknown id, included.
+    let (store, _) = spawn_store(backend).await;
+    let a = place(&store, "TEA-ASSAM", 1).await;
+    let b = place(&store, "MUG-BLUE", 3).await;
+    let id = |o: &serde_json::Value| contract::OrderId::try_from(o["id"].as_str().unwrap().to_owned()).unwrap();
+    let (a, b) = (id(&a), id(&b));
+    let missing = contract::OrderId::new();
+    let asked = [a.clone(), missing.clone(), b.clone(), a.clone()];
+    let reads = &store.state.ctx.order_reads;
+    let answers = futures_util::future::join_all(asked.iter().map(|id| reads.submit(id.clone()))).await;
+    let got: Vec<Option<contract::OrderId>> = answers
+        .into_iter()
+        .map(|r| r.unwrap().map(|o| o.id))
+        .collect();
+    assert_eq!(got, vec![Some(a.clone()), None, Some(b.clone()), Some(a.clone())]);
+
+    // Read as a batch directly: lines stay with their order, in order.
+    let orders = store::orders::get_orders(&store.state.ctx.db, &asked).await.unwrap();
+    assert_eq!(orders[0].as_ref().unwrap().items[0].sku.as_str(), "TEA-ASSAM");
+    assert!(orders[1].is_none());
+    let mug = orders[2].as_ref().unwrap();
+    assert_eq!((mug.items.len(), mug.items[0].quantity.get()), (1, 3));
+    assert_eq!(orders[3].as_ref().unwrap().id, a);
+});
