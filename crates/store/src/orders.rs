@@ -324,12 +324,17 @@ pub async fn get_order(db: &Db, order_id: &OrderId) -> Result<Option<Order>, sql
 pub async fn get_orders(db: &Db, ids: &[OrderId]) -> Result<Vec<Option<Order>>, sqlx::Error> {
     let mut found: HashMap<OrderId, (OrderRow, Vec<OrderLine>)> = HashMap::new();
     for chunk in ids.chunks(platform::db::MAX_BINDS_PER_STATEMENT) {
+        // The ids are named twice, for the lines too (the same `$n`s), so
+        // the lines are read by their key whatever the planner knows: on
+        // PostgreSQL, just after 200,000 orders were loaded and before any
+        // statistics, the join alone was planned as a hash join over every
+        // line — 56 ms a read instead of 0.2.
+        let ids_sql = platform::db::placeholders(1, chunk.len());
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {ORDER_COLUMNS}, l.sku AS line_sku, l.name AS line_name, \
              l.quantity AS line_quantity, l.unit_price_cents AS line_unit_price_cents \
-             FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id \
-             WHERE o.id IN ({}) ORDER BY o.id, l.line_no",
-            platform::db::placeholders(1, chunk.len())
+             FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id AND l.order_id IN ({ids_sql}) \
+             WHERE o.id IN ({ids_sql}) ORDER BY o.id, l.line_no"
         ));
         let mut query = sqlx::query_as::<_, OrderAndLineRow>(sql);
         for id in chunk {
