@@ -231,7 +231,14 @@ impl Services {
         // PostgreSQL: ~8,000 hybrid orders to page through, 1 s end to end).
         let orders_url = format!("{}/api/orders", self.store);
         self.orders += cx.warm_up(&orders_url, 1).await?.ids.len();
-        settle(cx, &self.store_pool, &mut self.procs, IntegrationMode::Poll, 1).await?;
+        settle(
+            cx,
+            &self.store_pool,
+            &mut self.procs,
+            IntegrationMode::Poll,
+            1,
+        )
+        .await?;
         let spacing = Duration::from_millis(50);
         let subject = Subject::LongPollOneAtATime;
         self.one_at_a_time(cx, IntegrationMode::Poll, spacing, subject)
