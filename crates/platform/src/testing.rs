@@ -30,7 +30,10 @@ pub mod checks;
 pub mod live;
 pub mod service;
 
-pub use checks::{ManagementCall, assert_operator_only, assert_sources_exist, checked_words};
+pub use checks::{
+    ManagementCall, assert_no_raw_markup, assert_operator_only, assert_sources_exist,
+    checked_words, operation_cards,
+};
 pub use service::{Page, TestService, eventually, free_port};
 
 use sqlx::migrate::MigrateDatabase;

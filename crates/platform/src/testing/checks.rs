@@ -1,8 +1,9 @@
 //! Checks both services run on themselves, written once: that a
 //! management call is the operator's alone ([`assert_operator_only`]),
 //! that every enumerated column of a schema holds exactly its enum's words
-//! ([`checked_words`]), and that a page's "How this works in the code"
-//! names files that exist ([`assert_sources_exist`]).
+//! ([`checked_words`]), that a page's "How this works in the code"
+//! names files that exist ([`assert_sources_exist`]), and how a `/reference`
+//! page is read ([`operation_cards`], [`assert_no_raw_markup`]).
 
 /// A management call, as a test sends it to check who may make it.
 #[derive(Debug, Clone)]
@@ -132,4 +133,32 @@ pub fn assert_sources_exist(what: &str, page: &super::Page) -> Vec<String> {
         );
     }
     paths
+}
+
+/// The operation cards of a `/reference` page (`<section class="card
+/// reference-op" …>` … `</section>`).
+pub fn operation_cards(body: &str) -> Vec<&str> {
+    body.split("<section class=\"card reference-op\"")
+        .skip(1)
+        .map(|rest| rest.split_once("</section>").map_or(rest, |(card, _)| card))
+        .collect()
+}
+
+/// A `/reference` page's rustdoc is read, not shown: no intra-doc link's
+/// brackets around code, no `**`, no `](crate::…)` target, anywhere.
+pub fn assert_no_raw_markup(body: &str) {
+    for raw in [
+        "[<code>",
+        "</code>]",
+        "[`",
+        "`]",
+        "**",
+        "](crate::",
+        "](Self::",
+    ] {
+        assert!(
+            !body.contains(raw),
+            "raw markup {raw:?} in the page:\n{body}"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! the navigation and from the tour's data-format step.
 
 use crate::helpers::*;
+use platform::testing::{assert_no_raw_markup, operation_cards};
 
 #[tokio::test]
 async fn the_reference_page_reads_the_document() {
@@ -101,32 +102,4 @@ async fn the_reference_page_reads_the_document() {
     get(&store, "/tour")
         .await
         .assert_contains("<a href=\"/reference#webhooks\">webhooks</a>");
-}
-
-/// The operation cards of a reference page (`<section class="card
-/// reference-op" …>` … `</section>`).
-fn operation_cards(body: &str) -> Vec<&str> {
-    body.split("<section class=\"card reference-op\"")
-        .skip(1)
-        .map(|rest| rest.split_once("</section>").map_or(rest, |(card, _)| card))
-        .collect()
-}
-
-/// The descriptions' rustdoc is read, not shown: no intra-doc link's
-/// brackets around code, no `**`, no `](crate::…)` target, anywhere.
-fn assert_no_raw_markup(body: &str) {
-    for raw in [
-        "[<code>",
-        "</code>]",
-        "[`",
-        "`]",
-        "**",
-        "](crate::",
-        "](Self::",
-    ] {
-        assert!(
-            !body.contains(raw),
-            "raw markup {raw:?} in the page:\n{body}"
-        );
-    }
 }
