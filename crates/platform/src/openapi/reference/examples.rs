@@ -17,6 +17,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::prose::required_fields;
+
 /// How deep the walk goes before it stops making things up.
 const MAX_DEPTH: usize = 8;
 
@@ -283,12 +285,7 @@ fn own_example(schema: &Value) -> Option<Value> {
 }
 
 fn object(schema: &Value, doc: &Value, trail: &mut Vec<String>) -> Value {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required_fields(schema);
     let mut fields = Map::new();
     for (name, property) in schema["properties"].as_object().into_iter().flatten() {
         match nested(property, doc, trail) {

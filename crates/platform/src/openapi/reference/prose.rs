@@ -1,6 +1,6 @@
 //! The small readers every part of the page shares: a description as
 //! [`Prose`] (its markup read by [`super::markup`]), a string member, an
-//! anchor for a heading.
+//! object schema's required fields, an anchor for a heading.
 
 use serde_json::Value;
 
@@ -14,6 +14,16 @@ pub(super) fn prose(value: &Value) -> Prose {
 /// A member of the document as text (empty when it is missing).
 pub(super) fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
+}
+
+/// The names an object schema lists as `required` (none when it lists none).
+pub(super) fn required_fields(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// An `id` for a heading: `op-post-api-orders`, `schema-Order`.

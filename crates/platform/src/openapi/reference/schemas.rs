@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::prose::{Prose, anchor, prose};
+use super::prose::{Prose, anchor, prose, required_fields};
 
 #[derive(Debug)]
 pub struct SchemaView {
@@ -43,12 +43,7 @@ impl TypeText {
 }
 
 pub(super) fn schema_view(name: &str, schema: &Value) -> SchemaView {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required_fields(schema);
     let fields = schema["properties"]
         .as_object()
         .into_iter()
