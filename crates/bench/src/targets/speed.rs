@@ -35,10 +35,7 @@ pub(super) fn sender_lag(report: &Report, b: Backend, limit_ms: f64) -> Check {
         Some(b),
         format!("≤ {limit_ms} ms"),
     );
-    match sender(report, b).and_then(|r| r.lag_ms) {
-        Some(lag) => c.measured(format!("{} ms", ms(lag)), lag <= limit_ms),
-        None => c,
-    }
+    at_most_ms(c, sender(report, b).and_then(|r| r.lag_ms), limit_ms)
 }
 
 pub(super) fn resolved(
@@ -72,13 +69,8 @@ pub(super) fn end_to_end(
         Some(b),
         format!("≤ {limit_ms} ms"),
     );
-    match report.find(b, 0, Subject::Mode(mode), concurrency) {
-        Some(r) => c.measured(
-            format!("{} ms", ms(r.end_to_end.p50)),
-            r.end_to_end.p50 <= limit_ms,
-        ),
-        None => c,
-    }
+    let run = report.find(b, 0, Subject::Mode(mode), concurrency);
+    at_most_ms(c, run.map(|r| r.end_to_end.p50), limit_ms)
 }
 
 pub(super) fn placement(
@@ -121,13 +113,8 @@ pub(super) fn poll_end_to_end(
         Some(b),
         format!("≤ interval + {slack_ms} ms = {} ms", ms(bound)),
     );
-    match report.find(b, 0, Subject::Mode(IntegrationMode::Poll), concurrency) {
-        Some(r) => c.measured(
-            format!("{} ms", ms(r.end_to_end.p50)),
-            r.end_to_end.p50 <= bound,
-        ),
-        None => c,
-    }
+    let run = report.find(b, 0, Subject::Mode(IntegrationMode::Poll), concurrency);
+    at_most_ms(c, run.map(|r| r.end_to_end.p50), bound)
 }
 
 /// Poll mode at `concurrency`: the last order placed → the last resolved.
@@ -139,10 +126,7 @@ pub(super) fn poll_drain(report: &Report, b: Backend, concurrency: usize, slack_
         format!("≤ interval + {slack_ms} ms = {} ms", ms(bound)),
     );
     let run = report.find(b, 0, Subject::Mode(IntegrationMode::Poll), concurrency);
-    match run.and_then(|r| r.lag_ms) {
-        Some(lag) => c.measured(format!("{} ms", ms(lag)), lag <= bound),
-        None => c,
-    }
+    at_most_ms(c, run.and_then(|r| r.lag_ms), bound)
 }
 
 /// c=1 placement at the median against `times` the floor's.
@@ -182,13 +166,8 @@ pub(super) fn long_poll_one_at_a_time(report: &Report, b: Backend, limit_ms: f64
         Some(b),
         format!("≤ {limit_ms} ms"),
     );
-    match report.find(b, 0, Subject::LongPollOneAtATime, 1) {
-        Some(r) => c.measured(
-            format!("{} ms", ms(r.end_to_end.p50)),
-            r.end_to_end.p50 <= limit_ms,
-        ),
-        None => c,
-    }
+    let run = report.find(b, 0, Subject::LongPollOneAtATime, 1);
+    at_most_ms(c, run.map(|r| r.end_to_end.p50), limit_ms)
 }
 
 /// Judged as interval/2 (the wait for the poll, by definition: a random
@@ -222,6 +201,15 @@ pub(super) fn poll_one_at_a_time(report: &Report, b: Backend, slack_ms: f64) -> 
             format!("{} ms", ms(r.end_to_end.p50)),
             r.end_to_end.p50 <= bound,
         ),
+    }
+}
+
+/// `c` judged on a figure in milliseconds against `bound_ms`; not measured
+/// when this run has no such figure.
+fn at_most_ms(c: Check, value_ms: Option<f64>, bound_ms: f64) -> Check {
+    match value_ms {
+        Some(v) => c.measured(format!("{} ms", ms(v)), v <= bound_ms),
+        None => c,
     }
 }
 
