@@ -36,6 +36,11 @@
 //! times. A crowd larger than [`Batch::MOST`] is written as several
 //! batches.
 //!
+//! Reads batch the same way where each would be a statement of its own
+//! (a [`Batch`] whose `write_together` only reads: one `SELECT … IN` for
+//! the crowd) — nothing is written, so a failed batch only means each
+//! read is tried alone.
+//!
 //! The road not taken: a background task draining a channel on a timer
 //! ("flush every 5 ms") — simpler to picture, but it adds the timer's delay
 //! to every lone request, and it needs stopping.

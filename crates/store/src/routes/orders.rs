@@ -23,7 +23,6 @@ use crate::error::StoreError;
 use crate::idempotency::IdempotencyKey;
 use crate::inbound::Inbound;
 use crate::integration;
-use crate::orders;
 use crate::state::AppState;
 use crate::timeline::{self, ExchangeView};
 
@@ -139,18 +138,15 @@ pub(super) async fn get_order(
         api_keys::require(&app.ctx.db, &app.ctx.known_keys, &req).await?;
     }
     let id: OrderId = id_from_path("order", &id)?;
-    let order = if fetch {
-        // Hybrid mode's fetch, one per order: read with whatever other
-        // fetches arrive at the same moment (`orders::OrderReads`).
-        app.ctx
-            .order_reads
-            .submit(id.clone())
-            .await
-            .map_err(sqlx::Error::from)?
-    } else {
-        orders::get_order(&app.ctx.db, &id).await?
-    };
-    let order = order.ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
+    // Read with whatever other reads arrive at the same moment
+    // (`orders::OrderReads`): in hybrid mode, the inventory fetches every order.
+    let order = app
+        .ctx
+        .order_reads
+        .submit(id.clone())
+        .await
+        .map_err(sqlx::Error::from)?
+        .ok_or_else(|| StoreError::not_found("order", id.as_str()))?;
     let timeline = if fetch {
         None
     } else {
